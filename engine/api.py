@@ -1,0 +1,219 @@
+"""The Python API: load rulebooks once, evaluate many cases.
+
+    from engine import Engine
+    engine = Engine.load("policy")                 # parse, validate, compile: once
+    evaluation = engine.evaluate("case.yaml", as_of="2018-06-01")
+    for result in evaluation.results:
+        print(result.name, result.person, result.value, result.citations)
+
+An :class:`Engine` is immutable after loading and safe to share between threads: each
+evaluation gets its own working state, and the only shared mutable data is a cache of
+parameter values and function results by date, guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+from .charts import ChartResult, evaluate_chart
+from .compiler import Program, compile_files
+from .dates import parse_date
+from .entities import Entity, build_case
+from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
+from .evaluation import DateCache, State, decimal_context
+from .parameters import ParameterValue
+from .paths import default_policy_dir
+from .results import Evaluation, Result
+from .rulebook import read as read_rulebook
+from .schemas import validate
+from .yaml_loader import LineDict, LineList, load_file
+
+#: File endings read as rulebooks.
+RULEBOOK_SUFFIXES = (".yaml", ".yml")
+
+
+def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every rulebook file under the given files and directories, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in RULEBOOK_SUFFIXES and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(f"There is no rulebook file or directory at {path}.", code="E107",
+                             file=str(path))
+    return found
+
+
+class Case:
+    """A case read from a file or given as data, validated, with its entity tree."""
+
+    def __init__(self, data: dict, root: Entity, file: str | None):
+        self.data = data
+        self.root = root
+        self.file = file
+
+    @property
+    def case_id(self):
+        return self.data.get("case_id")
+
+    @property
+    def as_of(self) -> dt.date | None:
+        raw = self.data.get("as_of")
+        return parse_date(raw) if raw else None
+
+
+class Engine:
+    """Compiled rulebooks, ready to evaluate cases, print parameters and derive charts."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.cache = DateCache()
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, *paths: str | Path) -> "Engine":
+        """Load, validate and compile every rulebook under ``paths`` (default: ``policy/``).
+
+        Raises :class:`~engine.errors.PolicyError` (with every problem found, each with its file
+        and line) when the rulebooks do not load.
+        """
+        if not paths:
+            paths = (default_policy_dir(),)
+        files = rulebook_files(paths)
+        if not files:
+            raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
+                             code="E107")
+        books, problems = [], []
+        for file in files:
+            try:
+                books.append(read_rulebook(file))
+            except PolicyError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise CompileError(problems=problems)
+        return cls(compile_files(books))
+
+    # -- cases ---------------------------------------------------------------------------------
+    def read_case(self, case: Any) -> Case:
+        """A :class:`Case` from a path, a mapping (as parsed from JSON or YAML) or a Case."""
+        if isinstance(case, Case):
+            return case
+        file = None
+        if isinstance(case, (str, Path)):
+            file = str(case)
+            case = load_file(case)
+        if not isinstance(case, dict):
+            raise CaseError("A case must be a mapping with `case_id` and `people`.", code="E411",
+                            file=file)
+        data = _normalise(case)
+        validate("case", data, file)
+        if self.program.root_kind is None:
+            raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
+                               code="E313")
+        root = build_case(data, self.program.root_kind, file)
+        return Case(data, root, file)
+
+    def evaluate(self, case: Any, as_of: str | dt.date | None = None,
+                 names: Iterable[str] | None = None) -> Evaluation:
+        """Evaluate every output rule (or only ``names``) for a case as of a date.
+
+        The date is ``as_of`` if given, else the case's own ``as_of``, else today.
+        """
+        case = self.read_case(case)
+        on = _date(as_of) or case.as_of or dt.date.today()
+        wanted = set(names) if names is not None else None
+        if wanted is not None:
+            unknown = wanted - set(self.program.rules)
+            if unknown:
+                raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
+                                      code="E401")
+        state = State(self.program, self.cache, on)
+        results: list[Result] = []
+        with decimal_context():
+            for entity in _walk(case.root):
+                for rule in self.program.outputs_for(entity.kind) if wanted is None else \
+                        [r for r in self.program.rules.values()
+                         if r.name in wanted and r.entity_kind is entity.kind]:
+                    state.scope = state.scope.__class__()
+                    node = state.rule(rule, entity)
+                    results.append(Result(node, on))
+        return Evaluation(case.case_id, on, results)
+
+    # -- parameters and charts -------------------------------------------------------------------
+    def parameter(self, name: str, as_of: str | dt.date | None = None) -> ParameterValue:
+        """The value of a parameter in force on a date (default today)."""
+        parameter = self.program.parameters.get(name)
+        if parameter is None:
+            import difflib
+            close = difflib.get_close_matches(name, list(self.program.parameters), n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise EvaluationError(f"There is no parameter named {name}.{hint}", code="E402")
+        return parameter.at(_date(as_of) or dt.date.today())
+
+    def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
+        """A chart (such as ``income-limits``) derived from the rulebooks as of a date."""
+        chart = self.program.chart(name)
+        if chart is None:
+            known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
+            raise EvaluationError(f"There is no table named {name}. Tables: {known}.", code="E403")
+        state = State(self.program, self.cache, _date(as_of) or dt.date.today())
+        with decimal_context():
+            return evaluate_chart(state, chart)
+
+    def call(self, name: str, *args, as_of: str | dt.date | None = None):
+        """Call a rulebook function, e.g. ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``."""
+        function = self.program.functions.get(name)
+        if function is None:
+            raise EvaluationError(f"There is no function named {name}.", code="E404")
+        state = State(self.program, self.cache, _date(as_of) or dt.date.today())
+        with decimal_context():
+            return state.call(function, list(args))
+
+
+def _walk(entity: Entity):
+    yield entity
+    for children in entity.children.values():
+        for child in children:
+            yield from _walk(child)
+
+
+def _date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
+
+
+def _normalise(value):
+    """Case data as the schema expects it: ISO date strings, and JSON floats read as decimals.
+
+    A float here can only come from an embedding program's own JSON parsing; its shortest repr
+    is the decimal the sender wrote (``1993.18``), which is what we keep.
+    """
+    if isinstance(value, LineDict):
+        out = LineDict((k, _normalise(v)) for k, v in value.items())
+        out.line, out.key_lines = value.line, value.key_lines
+        return out
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, LineList):
+        out = LineList(_normalise(v) for v in value)
+        out.line, out.item_lines = value.line, value.item_lines
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

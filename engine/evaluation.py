@@ -1,0 +1,178 @@
+"""Evaluating one case (or one chart) as of a date.
+
+:class:`State` is the per-evaluation working memory: the date, the current scope (which entity,
+which arguments), the frame that records what the value being computed reads, and the cache of
+rule values for this case. It is created for one evaluation and never shared between threads;
+the compiled :class:`~engine.compiler.Program` it reads is immutable.
+
+Parameter values and function results depend only on the date and the arguments, not on the
+case, so they are cached across evaluations in a :class:`DateCache` owned by the engine; that is
+what keeps per-case work small when thousands of households are evaluated against one policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import itertools
+import threading
+
+from .citations import merge
+from .definitions import Function, Rule, Scope
+from .errors import EvaluationError
+from .expressions import Evaluator
+from .numbers import CONTEXT
+from .parameters import Parameter, ParameterValue
+from .trace import Node, collect_citations
+
+#: Most rule and function evaluations for one case: a guard against pathological rulebooks.
+MAX_STEPS = 200_000
+#: Most function results kept per date in the shared cache.
+MAX_CACHED_CALLS = 200_000
+
+
+class DateCache:
+    """Parameter values and function results by date, shared by every evaluation (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._parameters: dict[tuple, ParameterValue] = {}
+        self._calls: dict[dt.date, dict] = {}
+
+    def parameter(self, parameter: Parameter, on: dt.date) -> ParameterValue:
+        key = (id(parameter), on)
+        value = self._parameters.get(key)
+        if value is None:
+            value = parameter.at(on)
+            with self._lock:
+                self._parameters[key] = value
+        return value
+
+    def calls(self, on: dt.date) -> dict:
+        table = self._calls.get(on)
+        if table is None:
+            with self._lock:
+                table = self._calls.setdefault(on, {})
+        if len(table) > MAX_CACHED_CALLS:
+            with self._lock:
+                table.clear()
+        return table
+
+
+class State:
+    """Working memory for one evaluation."""
+
+    def __init__(self, program, cache: DateCache, as_of: dt.date):
+        self.program = program
+        self.shared = cache
+        self.as_of = as_of
+        self.evaluator = Evaluator(self)
+        self.scope = Scope()
+        self.frame: list = []
+        self.rules: dict[tuple[int, int], Node] = {}
+        self.active: set[tuple[int, int]] = set()
+        self.current = None
+        self.current_entity = None
+        self.steps = 0
+
+    # -- what references call -----------------------------------------------------------------
+    def parameter(self, parameter: Parameter) -> ParameterValue:
+        try:
+            value = self.shared.parameter(parameter, self.as_of)
+        except EvaluationError as exc:
+            if self.current is not None:
+                problem = exc.problem
+                raise EvaluationError(f"{self.describe()} needs {problem.message[0].lower()}"
+                                      f"{problem.message[1:]}", code=problem.code,
+                                      file=problem.file, line=problem.line,
+                                      field=problem.field) from None
+            raise
+        self.frame.append(value)
+        return value
+
+    def rule(self, rule: Rule, entity) -> Node:
+        key = (id(rule), id(entity))
+        node = self.rules.get(key)
+        if node is None:
+            node = self._compute(rule, entity, key)
+        self.frame.append(node)
+        return node
+
+    def call(self, function: Function, args: list) -> Node:
+        calls = self.shared.calls(self.as_of)
+        try:
+            key = (id(function), *args)
+            node = calls.get(key)
+        except TypeError:          # an unhashable argument (a list): compute without caching
+            key, node = None, None
+        if node is None:
+            node = self._compute(function, None, None, args)
+            if key is not None:
+                calls[key] = node
+        self.frame.append(node)
+        return node
+
+    # -- computing -----------------------------------------------------------------------------
+    def _compute(self, definition, entity, key, args=None) -> Node:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
+                                  "rulebooks may loop through aggregates.", code="E440")
+        if key is not None:
+            if key in self.active:
+                raise EvaluationError(f"{definition.name} for {entity.label()} depends on itself "
+                                      "through an aggregate.", code="E441", file=definition.file,
+                                      line=definition.line)
+            self.active.add(key)
+        saved = (self.scope, self.frame, self.current, self.current_entity)
+        deps: list = []
+        if args is None:
+            self.scope = Scope(entity)
+        else:
+            self.scope = Scope(None, dict(zip(definition.args, args)))
+        self.frame = deps
+        self.current, self.current_entity = definition, (entity, args)
+        where = self.describe
+        try:
+            value, citations, reason = definition.body.evaluate(self, where)
+            value = definition.finish(value, where)
+        finally:
+            self.scope, self.frame, self.current, self.current_entity = saved
+            if key is not None:
+                self.active.discard(key)
+        own = merge(definition.citations, citations) if citations else definition.citations
+        node = Node(definition, entity, tuple(args) if args is not None else None, value, deps,
+                    own, reason if reason is not None else definition.because)
+        if key is not None:
+            self.rules[key] = node
+        return node
+
+    def describe(self) -> str:
+        """How errors name what is being computed: ``Rule magi.x for person 'dad'``."""
+        definition = self.current
+        if definition is None:
+            return "The expression"
+        entity, args = self.current_entity
+        if isinstance(definition, Rule):
+            return f"Rule {definition.name} for {entity.label()}"
+        shown = ", ".join(str(a) for a in (args or ()))
+        return f"Function {definition.name}({shown})"
+
+    def current_file(self):
+        return getattr(self.current, "file", None)
+
+
+def decimal_context():
+    """The decimal context every evaluation runs in (thread-local, so thread-safe)."""
+    return decimal.localcontext(CONTEXT)
+
+
+def product(named_lists: list[tuple[str, list]]):
+    """Every combination of the named lists, in order, as dicts."""
+    names = [n for n, _ in named_lists]
+    for combo in itertools.product(*[values for _, values in named_lists]):
+        yield dict(zip(names, combo))
+
+
+def citations_of(records) -> tuple:
+    return merge(*(collect_citations(r) for r in records))

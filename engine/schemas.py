@@ -1,0 +1,127 @@
+"""JSON Schema validation of rulebooks, cases and test files, with file and line in every error.
+
+The schemas in ``schemas/`` are the single description of each file's shape; this module only
+loads them (resolving their cross-references with the ``referencing`` registry) and turns
+jsonschema's errors into :class:`~engine.errors.Problem` objects an analyst can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import jsonschema
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from .errors import Problem, SchemaError
+from .paths import schemas_dir
+from .yaml_loader import line_at_path
+
+#: Most schema problems reported for one file.
+MAX_PROBLEMS = 20
+
+KINDS = {"rulebook": "rulebook.schema.json", "case": "case.schema.json", "test": "test.schema.json"}
+
+
+@lru_cache(maxsize=None)
+def _registry_and_schemas():
+    directory = schemas_dir()
+    schemas, resources = {}, []
+    for kind, filename in KINDS.items():
+        with open(directory / filename, encoding="utf-8") as handle:
+            schema = json.load(handle)
+        schemas[kind] = schema
+        resource = Resource.from_contents(schema)
+        resources.append((schema.get("$id", filename), resource))
+        resources.append((filename, resource))
+    return Registry().with_resources(resources), schemas
+
+
+@lru_cache(maxsize=None)
+def validator(kind: str):
+    registry, schemas = _registry_and_schemas()
+    cls = jsonschema.validators.validator_for(schemas[kind])
+    return cls(schemas[kind], registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema(kind: str) -> dict:
+    return _registry_and_schemas()[1][kind]
+
+
+def problems(kind: str, data, file: str | None) -> list[Problem]:
+    """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
+    found = []
+    errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors[:MAX_PROBLEMS]:
+        if error.context:
+            error = best_match(error.context) or error
+        path = list(error.absolute_path)
+        found.append(Problem("E201", _message(error), file, line_at_path(data, path),
+                             _field(path) or None))
+    return found
+
+
+def validate(kind: str, data, file: str | None) -> None:
+    found = problems(kind, data, file)
+    if found:
+        raise SchemaError(problems=found)
+
+
+def _field(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error) -> str:
+    validator_name = error.validator
+    where = _field(list(error.absolute_path))
+    subject = f"'{where}'" if where else "The file"
+    if validator_name == "additionalProperties":
+        extra = _extra_keys(error)
+        allowed = sorted(error.schema.get("properties", {}))
+        listing = f" Allowed keys here: {', '.join(allowed)}." if allowed else ""
+        what = ", ".join(f"'{k}'" for k in extra) or "a key"
+        return f"{what} is not allowed {('in ' + subject) if where else 'at the top level'}.{listing}"
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{subject} needs the key '{missing}'."
+    if validator_name == "enum":
+        options = ", ".join(repr(o) for o in error.validator_value)
+        return f"{subject} is {error.instance!r}, which is not one of: {options}."
+    if validator_name == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"{subject} must be of type {expected}, not {_kind(error.instance)}."
+    if validator_name == "pattern":
+        return f"{subject} is {error.instance!r}, which does not have the required form ({error.validator_value})."
+    if validator_name == "propertyNames":
+        return f"{subject} has a key that is not allowed: {error.message}."
+    if validator_name in ("oneOf", "anyOf"):
+        return f"{subject} does not match any of the allowed forms: {error.message}."
+    return f"{subject}: {error.message}."
+
+
+def _extra_keys(error) -> list:
+    props = set(error.schema.get("properties", {}))
+    import re
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    if isinstance(error.instance, dict):
+        return [k for k in error.instance if k not in props and not any(p.search(str(k)) for p in patterns)]
+    return []
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return "a number"

@@ -1,0 +1,233 @@
+"""Reading untrusted YAML (and JSON) safely, keeping line numbers.
+
+Rulebooks and case files come from people and from other systems, so they are untrusted. This
+loader:
+
+* uses PyYAML's *safe* constructors only (no Python object tags);
+* rejects duplicate keys, naming both lines (PyYAML silently keeps the last one);
+* reads numbers with a fraction as :class:`decimal.Decimal`, never as binary floats;
+* turns dates into ISO strings (``YYYY-MM-DD``) so that schemas and JSON output see one form;
+* bounds the file size, the nesting depth and the size of the document *after* alias expansion,
+  so that a "billion laughs" document is refused instead of exhausting memory;
+* records the line of every mapping key and sequence item, so that later errors (schema
+  violations, unknown names in expressions) can point at ``file:line``.
+
+JSON is a subset of YAML as far as case files go, so the same loader reads ``.json`` files and
+gives them the same line numbers and the same duplicate-key check.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError
+
+#: Largest file read, in bytes.
+MAX_FILE_BYTES = 5_000_000
+#: Largest number of nodes a document may expand to (aliases counted each time they are used).
+MAX_EXPANDED_NODES = 1_000_000
+#: Deepest nesting of mappings and sequences.
+MAX_DEPTH = 64
+
+
+class LineDict(dict):
+    """A dict that remembers the line (1-based) of itself and of each key."""
+
+    __slots__ = ("line", "key_lines")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.key_lines: dict[Any, int] = {}
+
+
+class LineList(list):
+    """A list that remembers the line of itself and of each item."""
+
+    __slots__ = ("line", "item_lines")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.item_lines: list[int] = []
+
+
+def line_of(container: Any, key: Any = None) -> int | None:
+    """The line of ``container[key]`` (or of the container itself) when it is known."""
+    if key is None:
+        return getattr(container, "line", None)
+    if isinstance(container, LineDict):
+        return container.key_lines.get(key, container.line)
+    if isinstance(container, LineList) and isinstance(key, int) and 0 <= key < len(container.item_lines):
+        return container.item_lines[key]
+    return getattr(container, "line", None)
+
+
+def line_at_path(root: Any, path: list | tuple) -> int | None:
+    """The line of the deepest element of ``path`` (a JSON-pointer-like list) that exists."""
+    node, best = root, line_of(root)
+    for part in path:
+        line = line_of(node, part)
+        if line is not None:
+            best = line
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return best
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """SafeLoader with duplicate-key rejection, decimal floats, ISO dates and line numbers."""
+
+    def __init__(self, stream, name: str):
+        super().__init__(stream)
+        self.name = name
+
+    # -- structure checks -------------------------------------------------------------------
+    def check_limits(self, node: Node) -> None:
+        """Refuse documents that would expand beyond the limits (aliases count every use)."""
+        sizes: dict[int, int] = {}
+
+        def expanded(n: Node, depth: int) -> int:
+            if depth > MAX_DEPTH:
+                raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
+                                 code="E103", file=self.name, line=n.start_mark.line + 1)
+            key = id(n)
+            if key in sizes:
+                return sizes[key]
+            if isinstance(n, ScalarNode):
+                total = 1
+            elif isinstance(n, SequenceNode):
+                total = 1 + sum(expanded(c, depth + 1) for c in n.value)
+            else:
+                total = 1 + sum(expanded(k, depth + 1) + expanded(v, depth + 1) for k, v in n.value)
+            if total > MAX_EXPANDED_NODES:
+                raise InputError(
+                    f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
+                    "(anchors and aliases count each time they are used); it is refused.",
+                    code="E104", file=self.name, line=n.start_mark.line + 1)
+            sizes[key] = total
+            return total
+
+        expanded(node, 0)
+
+    # -- constructors -----------------------------------------------------------------------
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, MappingNode):
+            return super().construct_mapping(node, deep)
+        self.flatten_mapping(node)
+        mapping = LineDict()
+        mapping.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                raise InputError("A mapping key must be a plain value, not a list or a mapping.",
+                                 code="E102", file=self.name, line=key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            if key in mapping:
+                raise InputError(
+                    f"The key '{key}' appears twice in the same mapping (lines "
+                    f"{mapping.key_lines[key]} and {line}); remove one of them.",
+                    code="E101", file=self.name, line=line, field=str(key))
+            mapping[key] = self.construct_object(value_node, deep=True)
+            mapping.key_lines[key] = line
+        return mapping
+
+    def construct_sequence(self, node, deep=False):
+        seq = LineList(self.construct_object(child, deep=True) for child in node.value)
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return seq
+
+    def construct_decimal(self, node):
+        text = self.construct_scalar(node).replace("_", "")
+        lowered = text.lower()
+        if lowered in (".nan", ".inf", "-.inf", "+.inf"):
+            raise InputError(f"The number '{text}' is not a finite decimal.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1)
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise InputError(f"'{text}' is not a number.", code="E105", file=self.name,
+                             line=node.start_mark.line + 1) from None
+
+    def construct_iso_date(self, node):
+        value = yaml.SafeLoader.construct_yaml_timestamp(self, node)
+        if isinstance(value, _dt.datetime):
+            return value.isoformat()
+        return value.isoformat()
+
+
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:map", _SafeLineLoader.construct_mapping)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:seq", _SafeLineLoader.construct_sequence)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:float", _SafeLineLoader.construct_decimal)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLineLoader.construct_iso_date)
+# Refuse the YAML 1.1 constructors that build Python sets and ordered pairs: nothing uses them.
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:set", None)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:omap", None)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:pairs", None)
+
+
+def loads(text: str, name: str = "<string>") -> Any:
+    """Parse one YAML or JSON document from text. Raises :class:`InputError` on any problem."""
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
+                         code="E106", file=name)
+    loader = _SafeLineLoader(text, name)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        loader.check_limits(node)
+        return loader.construct_document(node)
+    except InputError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "unreadable YAML"
+        context = f" {exc.context}" if exc.context else ""
+        raise InputError(f"The file is not valid YAML or JSON: {what}{context}.",
+                         code="E100", file=name, line=line) from None
+    except yaml.constructor.ConstructorError as exc:  # pragma: no cover - MarkedYAMLError above
+        raise InputError(f"The file uses a YAML feature that is not allowed: {exc}.",
+                         code="E102", file=name) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code="E100",
+                         file=name) from None
+    except RecursionError:
+        raise InputError("The document nests too deeply to read.", code="E103", file=name) from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse a YAML or JSON file. Raises :class:`InputError` naming the file."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+                         file=name) from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
+                         code="E106", file=name)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+                         file=name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
+                         code="E108", file=name) from None
+    return loads(text, name)
