@@ -7,18 +7,28 @@ everything that produced a result into a set without duplicates, keeping a stabl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 #: Fields a citation may have, in the order they are printed.
 FIELDS = ("source", "section", "memo", "url", "note")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, eq=False)
 class Citation:
+    """One reference. Citations are interned (see :func:`intern`): two citations of the same
+    source, section, memo and URL are the same object, so sets of them are cheap to merge."""
+
     source: str
     section: str | None = None
     memo: str | None = None
     url: str | None = None
     note: str | None = None
+    order: int = 0
+
+    @property
+    def key(self) -> tuple:
+        """What makes two citations the same reference (a differing note does not)."""
+        return (self.source, self.section, self.memo, self.url)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
@@ -39,6 +49,29 @@ class Citation:
         return text
 
 
+_INTERNED: dict[tuple, Citation] = {}
+_ORDER = attrgetter("order")
+
+
+def intern(citation: Citation) -> Citation:
+    """The one shared Citation for this reference; the first note seen for it is kept."""
+    key = citation.key
+    existing = _INTERNED.get(key)
+    if existing is None:
+        existing = Citation(citation.source, citation.section, citation.memo, citation.url,
+                            citation.note, len(_INTERNED) + 1)
+        _INTERNED.setdefault(key, existing)
+        existing = _INTERNED[key]
+    return existing
+
+
+def ordered(own, everything) -> tuple[Citation, ...]:
+    """Own citations first (in their order), then the rest in the order rulebooks declare them."""
+    if len(everything) == len(own):
+        return tuple(own)
+    return tuple(own) + tuple(sorted(everything.difference(own), key=_ORDER))
+
+
 def build(raw: dict, sources: dict[str, dict]) -> Citation:
     """Build a citation from rulebook data, resolving ``ref`` against the file's ``sources``.
 
@@ -51,13 +84,9 @@ def build(raw: dict, sources: dict[str, dict]) -> Citation:
     for key in FIELDS:
         if raw.get(key) is not None:
             data[key] = str(raw[key])
-    return Citation(**{k: data.get(k) for k in FIELDS})
+    return intern(Citation(**{k: data.get(k) for k in FIELDS}))
 
 
 def merge(*groups) -> tuple[Citation, ...]:
     """Union of citation sequences, keeping the first-seen order."""
-    seen: dict[Citation, None] = {}
-    for group in groups:
-        for citation in group:
-            seen.setdefault(citation, None)
-    return tuple(seen)
+    return tuple(dict.fromkeys(c for group in groups for c in group))

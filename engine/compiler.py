@@ -23,7 +23,8 @@ from .builtins import BUILTINS
 from .definitions import AggregateBody, Chart, Function, Rule
 from .entities import EntityKind
 from .errors import CompileError, Problem
-from .expressions import Expression
+from .closures import compile_tree
+from .expressions import _NOT_CONSTANT, Expression
 from .parameters import Parameter
 from .reasons import BUILTIN_NAMES
 from .rulebook import RulebookFile
@@ -46,7 +47,12 @@ class Program:
     warnings: list[Problem] = field(default_factory=list)
 
     def outputs_for(self, kind: EntityKind) -> list[Rule]:
-        return [r for r in self.rules.values() if r.output and r.entity_kind is kind]
+        cache = self.__dict__.setdefault("_outputs", {})
+        rules = cache.get(kind.name)
+        if rules is None:
+            rules = cache[kind.name] = [r for r in self.rules.values()
+                                        if r.output and r.entity_kind is kind]
+        return rules
 
     def chart(self, name: str) -> Chart | None:
         if name in self.charts:
@@ -102,11 +108,26 @@ class _Compiler:
         self.find_cycles()
         if self.problems:
             raise CompileError(problems=self.problems)
+        for expression in self.all_expressions():
+            if expression.constant is _NOT_CONSTANT:
+                expression.fn = compile_tree(expression.tree)
         root = next((k for k in self.kinds.values() if k.parent is None), None)
         for index, definition in enumerate(list(self.rules.values()) + list(self.functions.values())):
             definition.index = index
+            definition.uid = index
         return Program(self.files, self.namespaces, self.parameters, self.functions, self.rules,
                        self.charts, self.kinds, root, self.edges, self.warnings)
+
+    def all_expressions(self):
+        """Every expression of every rule, function and chart (for the closure compiler)."""
+        for definition in list(self.rules.values()) + list(self.functions.values()):
+            yield from definition.body.expressions()
+        for chart in self.charts.values():
+            for group in chart.groups:
+                for _, e in group.for_each + group.row:
+                    yield e
+                if group.when is not None:
+                    yield group.when
 
     def merge(self):
         seen: dict[str, str] = {}
@@ -536,16 +557,25 @@ def _outer(inner: Callable) -> Callable:
 
 
 def _fact(name: str, depth: int) -> Callable:
+    def read(state, entity):
+        record = entity.reads.get(name)
+        if record is None:
+            try:
+                value = entity.facts[name]
+            except KeyError:
+                value = entity.fact(name, state.describe(), state.current_file())
+            record = entity.reads[name] = FactRead(name, entity, value)
+        state.frame.append(record)
+        return record.value
+
+    if depth == 0:
+        return lambda state: read(state, state.scope.entity)
+
     def ref(state):
         entity = state.scope.entity
         for _ in range(depth):
             entity = entity.parent
-        try:
-            value = entity.facts[name]
-        except KeyError:
-            value = entity.fact(name, state.describe(), state.current_file())
-        state.frame.append(FactRead(name, entity, value))
-        return value
+        return read(state, entity)
     return ref
 
 

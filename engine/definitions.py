@@ -326,6 +326,11 @@ class Definition:
     file: str | None = None
     line: int | None = None
     index: int = 0                  # set by the compiler: position for stable ordering
+    uid: int = 0                    # set by the compiler: a small integer key for caches
+
+    @property
+    def needs_finish(self) -> bool:
+        return self.rounding is not None or self.type != "any"
 
     def finish(self, value, where):
         """Apply the declared rounding and check the declared type."""

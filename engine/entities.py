@@ -11,6 +11,7 @@ error can name that rule too.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -145,7 +146,9 @@ class EntityKind:
 class Entity:
     """One entity of a case: the case itself, a person, an income."""
 
-    __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path")
+    __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads")
+
+    _counter = itertools.count()
 
     def __init__(self, kind: EntityKind, facts: dict, parent: "Entity | None", index: int | None,
                  line: int | None, path: str):
@@ -157,6 +160,10 @@ class Entity:
         self.line = line
         self.path = path
         self.id = facts.get(kind.id_fact) if kind.id_fact else None
+        self.uid = next(Entity._counter)
+        # One trace record per fact read, shared: facts do not change during evaluation. A
+        # missing fact with a default is recorded with its default; an error is never cached.
+        self.reads: dict = {}
 
     def label(self) -> str:
         """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""

@@ -62,15 +62,14 @@ class DateCache:
 class State:
     """Working memory for one evaluation."""
 
-    def __init__(self, program, cache: DateCache, as_of: dt.date):
+    def __init__(self, program, cache: DateCache, as_of: dt.date, reference: bool = False):
         self.program = program
         self.shared = cache
         self.as_of = as_of
-        self.evaluator = Evaluator(self)
+        self.evaluator = Evaluator(self, reference)
         self.scope = Scope()
         self.frame: list = []
         self.rules: dict[tuple[int, int], Node] = {}
-        self.active: set[tuple[int, int]] = set()
         self.current = None
         self.current_entity = None
         self.steps = 0
@@ -91,7 +90,7 @@ class State:
         return value
 
     def rule(self, rule: Rule, entity) -> Node:
-        key = (id(rule), id(entity))
+        key = (rule.uid, entity.uid)
         node = self.rules.get(key)
         if node is None:
             node = self._compute(rule, entity, key)
@@ -101,7 +100,7 @@ class State:
     def call(self, function: Function, args: list) -> Node:
         calls = self.shared.calls(self.as_of)
         try:
-            key = (id(function), *args)
+            key = (function.uid, *args)
             node = calls.get(key)
         except TypeError:          # an unhashable argument (a list): compute without caching
             key, node = None, None
@@ -114,35 +113,34 @@ class State:
 
     # -- computing -----------------------------------------------------------------------------
     def _compute(self, definition, entity, key, args=None) -> Node:
+        """Compute a rule for an entity (``key`` set) or a function for arguments.
+
+        Cycles cannot happen here: the compiler refuses any cycle in the dependency graph,
+        including a rule that reads itself for another member through an aggregate. The step
+        bound stops any other runaway evaluation.
+        """
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
                                   "rulebooks may loop through aggregates.", code="E440")
-        if key is not None:
-            if key in self.active:
-                raise EvaluationError(f"{definition.name} for {entity.label()} depends on itself "
-                                      "through an aggregate.", code="E441", file=definition.file,
-                                      line=definition.line)
-            self.active.add(key)
-        saved = (self.scope, self.frame, self.current, self.current_entity)
+        saved_scope, saved_frame, saved_current, saved_entity = (
+            self.scope, self.frame, self.current, self.current_entity)
         deps: list = []
-        if args is None:
-            self.scope = Scope(entity)
-        else:
-            self.scope = Scope(None, dict(zip(definition.args, args)))
+        self.scope = Scope(entity) if args is None else Scope(None, dict(zip(definition.args, args)))
         self.frame = deps
         self.current, self.current_entity = definition, (entity, args)
-        where = self.describe
         try:
-            value, citations, reason = definition.body.evaluate(self, where)
-            value = definition.finish(value, where)
+            value, citations, reason = definition.body.evaluate(self, self.describe)
+            if definition.needs_finish:
+                value = definition.finish(value, self.describe)
         finally:
-            self.scope, self.frame, self.current, self.current_entity = saved
-            if key is not None:
-                self.active.discard(key)
+            self.scope, self.frame, self.current, self.current_entity = (
+                saved_scope, saved_frame, saved_current, saved_entity)
         own = merge(definition.citations, citations) if citations else definition.citations
-        node = Node(definition, entity, tuple(args) if args is not None else None, value, deps,
-                    own, reason if reason is not None else definition.because)
+        # A rule often reads the same value several times; keep each record once (by identity).
+        node = Node(definition, entity, tuple(args) if args is not None else None, value,
+                    list(dict.fromkeys(deps)), own,
+                    reason if reason is not None else definition.because)
         if key is not None:
             self.rules[key] = node
         return node

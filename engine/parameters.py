@@ -65,7 +65,8 @@ class Band:
 class ParameterValue:
     """The value of a parameter in force on a date: also the trace record for reading it."""
 
-    __slots__ = ("parameter", "entry", "effective_from", "effective_to")
+    __slots__ = ("parameter", "entry", "effective_from", "effective_to", "_citations",
+                 "citation_set")
 
     kind_label = "parameter"
     deps: tuple = ()
@@ -75,6 +76,8 @@ class ParameterValue:
         self.entry = entry
         self.effective_from = entry.start
         self.effective_to = effective_to
+        self._citations = None
+        self.citation_set = frozenset(self.citations)
 
     @property
     def name(self) -> str:
@@ -86,7 +89,9 @@ class ParameterValue:
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        return merge(self.parameter.citations, self.entry.citations)
+        if self._citations is None:
+            self._citations = merge(self.parameter.citations, self.entry.citations)
+        return self._citations
 
     def read(self):
         """The scalar value with the parameter's declared rounding applied."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .citations import Citation
+from .citations import Citation, ordered
 
 
 class FactRead:
@@ -26,6 +26,7 @@ class FactRead:
     __slots__ = ("name", "entity", "value")
     kind_label = "fact"
     citations: tuple = ()
+    citation_set: frozenset = frozenset()
     deps: tuple = ()
 
     def __init__(self, name: str, entity, value):
@@ -64,26 +65,20 @@ class Node:
         return self.own_citations
 
 
+def citation_set(node) -> frozenset:
+    """Every citation behind ``node``: its own and those of everything it read (memoised)."""
+    if node.__class__ is not Node:
+        return node.citation_set
+    cached = node._all_citations
+    if cached is None:
+        parts = [citation_set(dep) for dep in node.deps if dep.__class__ is not FactRead]
+        cached = node._all_citations = frozenset(node.own_citations).union(*parts)
+    return cached
+
+
 def collect_citations(node) -> tuple[Citation, ...]:
-    """The citations of ``node`` and of everything it read, own citations first."""
-    cached = getattr(node, "_all_citations", None)
-    if cached is not None:
-        return cached
-    seen: dict[Citation, None] = {}
-    visited: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in visited:
-            continue
-        visited.add(id(current))
-        for citation in current.citations:
-            seen.setdefault(citation, None)
-        stack.extend(reversed(current.deps))
-    result = tuple(seen)
-    if isinstance(node, Node):
-        node._all_citations = result
-    return result
+    """The citations behind ``node`` in print order: its own first, then the rest."""
+    return ordered(node.citations, citation_set(node))
 
 
 def flatten(node) -> list:

@@ -1,0 +1,28 @@
+"""The ``policy`` command line: subcommands assembled from one module each."""
+
+from __future__ import annotations
+
+import typer
+
+from .check_cmd import check_command
+from .eval_cmd import eval_command
+from .param_cmd import param_command
+from .table_cmd import table_command
+from .test_cmd import test_command
+
+app = typer.Typer(
+    name="policy",
+    help="Missouri Income Maintenance policy as data: evaluate cases, check and test rulebooks.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("eval")(eval_command)
+app.command("check")(check_command)
+app.command("test")(test_command)
+app.command("param")(param_command)
+app.command("table")(table_command)
+
+
+def main() -> None:
+    app(prog_name="policy")

@@ -1,0 +1,77 @@
+"""``policy table NAME``: a chart (such as the income-limit chart) derived as of a date."""
+
+from __future__ import annotations
+
+import csv
+import io
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..results import json_value
+from .common import AsOfOption, PolicyOption, exits, load_engine, print_json
+
+
+class TableFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    text = "text"
+
+
+def table_command(
+    name: str = typer.Argument(..., help="Table name, e.g. income-limits."),
+    as_of: Optional[str] = AsOfOption,
+    format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
+    policy: Optional[Path] = PolicyOption,
+):
+    """Print a chart derived from the rulebooks as of a date; every row cites its sources."""
+    with exits():
+        engine = load_engine(policy)
+        chart = engine.table(name, as_of)
+        rows = [{**{k: json_value(v) for k, v in row.values.items()},
+                 "citations": [c.as_dict() for c in row.citations]} for row in chart.rows]
+        if format == TableFormat.json:
+            print_json({"table": chart.name, "as_of": chart.as_of.isoformat(), "rows": rows})
+        elif format == TableFormat.csv:
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(chart.columns + ["citations"])
+            for row in rows:
+                writer.writerow([_cell(row.get(c)) for c in chart.columns] +
+                                ["; ".join(_cite(c) for c in row["citations"])])
+            typer.echo(out.getvalue(), nl=False)
+        else:
+            typer.echo(render_text(chart, rows))
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _cite(c: dict) -> str:
+    return ", ".join(p for p in (c.get("source"), c.get("section")) if p)
+
+
+def render_text(chart, rows) -> str:
+    columns = chart.columns
+    header = [c.replace("_", " ") for c in columns]
+    body = [[_cell(row.get(c)) or "-" for c in columns] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    title = chart.title or chart.name
+    lines = [f"{title} (as of {chart.as_of.isoformat()})", ""]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    lines.append("  ".join("-" * w for w in widths))
+    for r in body:
+        lines.append("  ".join(v.rjust(w) if v.replace(".", "").isdigit() else v.ljust(w)
+                               for v, w in zip(r, widths)))
+    sources = []
+    for row in rows:
+        for c in row["citations"]:
+            text = _cite(c)
+            if text not in sources:
+                sources.append(text)
+    lines.append("")
+    lines.append("Sources: " + "; ".join(sources))
+    return "\n".join(lines)

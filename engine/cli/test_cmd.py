@@ -1,0 +1,38 @@
+"""``policy test [PATH ...]``: run YAML test cases; ends with ``N passed, N failed``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..testing import read_tests, run_test, test_files
+from .common import Format, OK, PROBLEMS, PolicyOption, exits, load_engine, print_json
+
+
+def test_command(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Test files or directories (default: tests/cases)."),
+    format: Format = typer.Option(Format.text, "--format", help="Output format."),
+    policy: Optional[Path] = PolicyOption,
+):
+    """Run test cases written as data against the rulebooks."""
+    with exits():
+        engine = load_engine(policy)
+        targets = paths or [Path("tests/cases")]
+        tests = [t for f in test_files(targets) for t in read_tests(f)]
+        outcomes = [run_test(engine, t) for t in tests]
+    passed = sum(1 for o in outcomes if o.passed)
+    failed = len(outcomes) - passed
+    if format == Format.json:
+        print_json({"passed": passed, "failed": failed, "tests": [
+            {"name": o.test.name, "file": o.test.file, "line": o.test.line, "passed": o.passed,
+             "failures": o.failures} for o in outcomes]})
+    else:
+        for o in outcomes:
+            if not o.passed:
+                typer.echo(f"FAIL {o.test.file}:{o.test.line}: {o.test.name}")
+                for failure in o.failures:
+                    typer.echo(f"     {failure}")
+    typer.echo(f"{passed} passed, {failed} failed")
+    raise typer.Exit(PROBLEMS if failed else OK)
