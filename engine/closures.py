@@ -113,6 +113,15 @@ def _call(node: ast.Call) -> Closure:
         nodes = node.args
         return lambda state: ref(state, nodes)
     args = [compile_tree(a) for a in node.args]
+    builtin = getattr(ref, "builtin", None)
+    if builtin is not None:
+        if len(args) == 1:
+            (a,) = args
+            return lambda state: builtin(a(state))
+        if len(args) == 2:
+            a, b = args
+            return lambda state: builtin(a(state), b(state))
+        return lambda state: builtin(*[arg(state) for arg in args])
     if len(args) == 1:
         (a,) = args
         return lambda state: ref(state, [a(state)])

@@ -586,6 +586,17 @@ def _param(parameter: Parameter) -> Callable:
 
 
 def _rule(rule: Rule, depth: int) -> Callable:
+    if depth == 0:
+        def ref(state):
+            # The hot path of evaluation: State.rule inlined for rules of the same entity.
+            entity = state.scope.entity
+            node = state.rules.get((rule.uid, entity.uid))
+            if node is None:
+                node = state._compute(rule, entity, (rule.uid, entity.uid))
+            state.frame.append(node)
+            return node.value
+        return ref
+
     def ref(state):
         entity = state.scope.entity
         for _ in range(depth):
@@ -615,4 +626,5 @@ def _in_force(parameter: Parameter) -> Callable:
 def _builtin(function: Callable) -> Callable:
     def ref(state, args):
         return function(*args)
+    ref.builtin = function     # lets the closure compiler call the built-in directly
     return ref
