@@ -81,6 +81,19 @@ def _text(x) -> str:
     return str(x)
 
 
+def _intersects(a, b) -> bool:
+    """Whether two lists share an item (siblings: children who share a parent)."""
+    return any(item in b for item in a)
+
+
+class RuleFailure(Exception):
+    """Raised by ``error(message)``: the rulebook's own words for a case it cannot decide."""
+
+
+def _error(message):
+    raise RuleFailure(str(message))
+
+
 def _date(y, m=None, d=None):
     if m is None:
         return dates.parse_date(y)
@@ -103,6 +116,8 @@ BUILTINS = {
     "all": (lambda xs: all(bool(x) for x in xs), 1, 1),
     "range": (_range, 2, 2),
     "coalesce": (_coalesce, 1, None),
+    "intersects": (_intersects, 2, 2),
+    "error": (_error, 1, 1),
     "is_given": (lambda x: x is not None, 1, 1),
     "date": (_date, 1, 3),
     "year": (lambda d: dates.parse_date(d).year, 1, 1),

@@ -243,7 +243,7 @@ class _Compiler:
                            body.line, f"{definition.name}.aggregate.over", code="E315")
                 return
             body.levels_up, body.member_kind = found
-            if body.function not in ("count", "list") and body.of is None:
+            if body.function not in ("count", "list", "first") and body.of is None:
                 self.error(f"Rule {definition.name} uses '{body.function}', which needs `of`: the "
                            "value to take from each member.", definition.file, body.line,
                            f"{definition.name}.aggregate.of", code="E315")

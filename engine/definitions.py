@@ -257,8 +257,11 @@ class AggregateBody:
         run = state.evaluator.run
         values = []
         kept = []
+        first_only = self.function == "first"
         try:
             for member in members:
+                if first_only and values:
+                    break
                 state.scope = Scope(member, None, outer)
                 if self.where is not None:
                     keep = run(self.where, where)
@@ -275,6 +278,10 @@ class AggregateBody:
         finally:
             state.scope = outer
         fn = self.function
+        if fn == "first":
+            if values:
+                return values[0], (), None
+            return (run(self.default, where) if self.default is not None else None), (), None
         if fn == "count":
             return len(kept), (), None
         if fn == "list":

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import simpleeval
 
 from .errors import CompileError, EvaluationError
+from .builtins import RuleFailure
 from .numbers import NotANumber, to_decimal
 
 #: Longest expression, in characters.
@@ -353,6 +354,10 @@ class Evaluator(simpleeval.SimpleEval):
             return expression.fn(self.state)
         except EvaluationError:
             raise
+        except RuleFailure as exc:
+            raise EvaluationError(f"{where()} cannot be decided: {exc}", code="E429",
+                                  file=expression.file, line=expression.line,
+                                  field=expression.field) from None
         except ZeroDivisionError:
             message = f"divides by zero in `{expression.text}`"
         except DivisionByZero:
