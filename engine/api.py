@@ -71,13 +71,16 @@ class Case:
 class Engine:
     """Compiled rulebooks, ready to evaluate cases, print parameters and derive charts."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, *, reference: bool = False):
+        """``reference=True`` evaluates every expression with simpleeval's tree walk instead of
+        the compiled closures: slower, the same results (the differential tests rely on it)."""
         self.program = program
+        self.reference = reference
         self.cache = DateCache()
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, *paths: str | Path) -> "Engine":
+    def load(cls, *paths: str | Path, reference: bool = False) -> "Engine":
         """Load, validate and compile every rulebook under ``paths`` (default: ``policy/``).
 
         Raises :class:`~engine.errors.PolicyError` (with every problem found, each with its file
@@ -97,7 +100,7 @@ class Engine:
                 problems.extend(exc.problems)
         if problems:
             raise CompileError(problems=problems)
-        return cls(compile_files(books))
+        return cls(compile_files(books), reference=reference)
 
     # -- cases ---------------------------------------------------------------------------------
     def read_case(self, case: Any) -> Case:
@@ -133,7 +136,7 @@ class Engine:
             if unknown:
                 raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
                                       code="E401")
-        state = State(self.program, self.cache, on)
+        state = State(self.program, self.cache, on, self.reference)
         results: list[Result] = []
         with decimal_context():
             for entity in _walk(case.root):
@@ -162,7 +165,7 @@ class Engine:
         if chart is None:
             known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
             raise EvaluationError(f"There is no table named {name}. Tables: {known}.", code="E403")
-        state = State(self.program, self.cache, _date(as_of) or dt.date.today())
+        state = State(self.program, self.cache, _date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return evaluate_chart(state, chart)
 
@@ -171,7 +174,7 @@ class Engine:
         function = self.program.functions.get(name)
         if function is None:
             raise EvaluationError(f"There is no function named {name}.", code="E404")
-        state = State(self.program, self.cache, _date(as_of) or dt.date.today())
+        state = State(self.program, self.cache, _date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))
 

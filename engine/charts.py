@@ -46,7 +46,6 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
                 raise EvaluationError(f"{where()} `for_each: {var}` must give a list, not {values!r}.",
                                       code="E450", file=chart.file, line=group.line)
             lists.append((var, values))
-            state.scope.args[var] = values[0] if values else None
         for combo in product(lists):
             state.scope = Scope(None, combo)
             state.frame = []

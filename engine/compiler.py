@@ -265,11 +265,11 @@ class _Compiler:
     def compile_chart(self, chart: Chart):
         book = self.book_of(chart)
         for group in chart.groups:
-            names = []
-            for var, expression in group.for_each:
+            # Each `for_each` list is independent of the others: the rows are their product.
+            names = [var for var, _ in group.for_each]
+            for _, expression in group.for_each:
                 self.compile_expression(expression, _Context(chart.namespace, frozenset(book.uses),
-                                                             chart, None, frozenset(names), None, True))
-                names.append(var)
+                                                             chart, None, frozenset(), None, True))
             ctx = _Context(chart.namespace, frozenset(book.uses), chart, None, frozenset(names), None, True)
             if group.when is not None:
                 self.compile_expression(group.when, ctx)

@@ -23,7 +23,7 @@ from .errors import EvaluationError
 from .expressions import Evaluator
 from .numbers import CONTEXT
 from .parameters import Parameter, ParameterValue
-from .trace import Node, collect_citations
+from .trace import Node
 
 #: Most rule and function evaluations for one case: a guard against pathological rulebooks.
 MAX_STEPS = 200_000
@@ -81,9 +81,8 @@ class State:
         except EvaluationError as exc:
             if self.current is not None:
                 problem = exc.problem
-                raise EvaluationError(f"{self.describe()} needs {problem.message[0].lower()}"
-                                      f"{problem.message[1:]}", code=problem.code,
-                                      file=problem.file, line=problem.line,
+                raise EvaluationError(f"{self.describe()} cannot be computed. {problem.message}",
+                                      code=problem.code, file=problem.file, line=problem.line,
                                       field=problem.field) from None
             raise
         self.frame.append(value)
@@ -172,5 +171,3 @@ def product(named_lists: list[tuple[str, list]]):
         yield dict(zip(names, combo))
 
 
-def citations_of(records) -> tuple:
-    return merge(*(collect_citations(r) for r in records))

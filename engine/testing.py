@@ -21,7 +21,7 @@ from .yaml_loader import line_of, load_file
 
 
 @dataclass
-class TestCase:
+class YamlTest:
     name: str
     file: str
     line: int | None
@@ -30,12 +30,12 @@ class TestCase:
 
 @dataclass
 class Outcome:
-    test: TestCase
+    test: YamlTest
     passed: bool
     failures: list[str] = field(default_factory=list)
 
 
-def test_files(paths: Iterable[str | Path]) -> list[Path]:
+def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         path = Path(path)
@@ -48,12 +48,12 @@ def test_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_tests(path: str | Path) -> list[TestCase]:
+def read_tests(path: str | Path) -> list[YamlTest]:
     """Parse and validate one test file."""
     data = load_file(path)
     validate("test", data, str(path))
     tests = data["tests"]
-    return [TestCase(t["name"], str(path), line_of(tests, i), t) for i, t in enumerate(tests)]
+    return [YamlTest(t["name"], str(path), line_of(tests, i), t) for i, t in enumerate(tests)]
 
 
 def same(expected, actual) -> bool:
@@ -71,7 +71,7 @@ def same(expected, actual) -> bool:
         return str(expected) == str(actual)
 
 
-def run_test(engine: Engine, test: TestCase) -> Outcome:
+def run_test(engine: Engine, test: YamlTest) -> Outcome:
     spec = test.spec
     failures: list[str] = []
     as_of = spec.get("as_of")
@@ -143,7 +143,7 @@ def _closest(expected: dict, rows) -> str:
 
 def run_files(engine: Engine, paths: Iterable[str | Path]) -> list[Outcome]:
     outcomes = []
-    for path in test_files(paths):
+    for path in find_test_files(paths):
         for test in read_tests(path):
             outcomes.append(run_test(engine, test))
     return outcomes

@@ -15,7 +15,7 @@ when a result is printed.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from .citations import Citation, ordered
 
@@ -131,12 +131,3 @@ def describe_step(record, format_value) -> dict:
             "effective_to": record.effective_to.isoformat() if record.effective_to else None,
             "citations": [c.as_dict() for c in record.citations]}
     return step
-
-
-def unique(records: Iterable) -> list:
-    seen, out = set(), []
-    for r in records:
-        if id(r) not in seen:
-            seen.add(id(r))
-            out.append(r)
-    return out

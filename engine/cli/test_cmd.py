@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..testing import read_tests, run_test, test_files
+from ..testing import read_tests, run_test, find_test_files
 from .common import Format, OK, PROBLEMS, PolicyOption, exits, load_engine, print_json
 
 
@@ -20,7 +20,7 @@ def test_command(
     with exits():
         engine = load_engine(policy)
         targets = paths or [Path("tests/cases")]
-        tests = [t for f in test_files(targets) for t in read_tests(f)]
+        tests = [t for f in find_test_files(targets) for t in read_tests(f)]
         outcomes = [run_test(engine, t) for t in tests]
     passed = sum(1 for o in outcomes if o.passed)
     failed = len(outcomes) - passed
