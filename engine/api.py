@@ -103,11 +103,15 @@ class Engine:
         return cls(compile_files(books), reference=reference)
 
     # -- cases ---------------------------------------------------------------------------------
-    def read_case(self, case: Any) -> Case:
-        """A :class:`Case` from a path, a mapping (as parsed from JSON or YAML) or a Case."""
+    def read_case(self, case: Any, source: str | None = None) -> Case:
+        """A :class:`Case` from a path, a mapping (as parsed from JSON or YAML) or a Case.
+
+        ``source`` names where mapping data came from (``<stdin>``, a queue message id), so that
+        errors can say so; a path names itself.
+        """
         if isinstance(case, Case):
             return case
-        file = None
+        file = source
         if isinstance(case, (str, Path)):
             file = str(case)
             case = load_file(case)
@@ -123,12 +127,13 @@ class Engine:
         return Case(data, root, file)
 
     def evaluate(self, case: Any, as_of: str | dt.date | None = None,
-                 names: Iterable[str] | None = None) -> Evaluation:
+                 names: Iterable[str] | None = None, source: str | None = None) -> Evaluation:
         """Evaluate every output rule (or only ``names``) for a case as of a date.
 
-        The date is ``as_of`` if given, else the case's own ``as_of``, else today.
+        The date is ``as_of`` if given, else the case's own ``as_of``, else today. ``source``
+        names where mapping data came from, for error messages (see :meth:`read_case`).
         """
-        case = self.read_case(case)
+        case = self.read_case(case, source)
         on = _date(as_of) or case.as_of or dt.date.today()
         wanted = set(names) if names is not None else None
         if wanted is not None:

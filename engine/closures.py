@@ -8,7 +8,7 @@ per node, with no dispatch, no attribute lookups on the tree, and nothing alloca
 
 The closures use exactly the same operator functions (:data:`~engine.expressions.OPERATORS`)
 and the same name and call references as the reference evaluator, so the two cannot drift apart
-in arithmetic or in what a name means; ``tests/unit/test_closures.py`` checks that every rulebook
+in arithmetic or in what a name means; ``tests/engine/test_closures.py`` checks that every rulebook
 expression gives identical results both ways.
 """
 

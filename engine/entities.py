@@ -146,12 +146,14 @@ class EntityKind:
 class Entity:
     """One entity of a case: the case itself, a person, an income."""
 
-    __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads")
+    __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads",
+                 "file")
 
     _counter = itertools.count()
 
     def __init__(self, kind: EntityKind, facts: dict, parent: "Entity | None", index: int | None,
-                 line: int | None, path: str):
+                 line: int | None, path: str, file: str | None = None):
+        self.file = file          # the case file the entity was read from, for messages
         self.kind = kind
         self.facts = facts
         self.parent = parent
@@ -185,8 +187,11 @@ class Entity:
             entity = entity.parent
         return None
 
-    def fact(self, name: str, needed_by: str, file: str | None):
-        """A fact's value; its default; None if optional; else an error naming the rule."""
+    def fact(self, name: str, needed_by: str, rule_file: str | None):
+        """A fact's value; its default; None if optional; else an error naming the rule.
+
+        The error points at the entity in the case file (where the fact must be added); the
+        message names the rule that needed it."""
         try:
             return self.facts[name]
         except KeyError:
@@ -200,7 +205,8 @@ class Entity:
         raise EvaluationError(
             f"{needed_by} needs the fact '{name}' of {self.label()}, which the case does not "
             f"give. Add '{name}' to {self.label()} in the case file.",
-            code="E410", file=file, line=self.line, field=f"{self.path}.{name}")
+            code="E410", file=self.file, line=self.line if self.file else None,
+            field=f"{self.path}.{name}")
 
 
 def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
@@ -238,7 +244,7 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
             raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
                             f"valid: {exc}.", code="E414", file=file, line=line_of(data, key),
                             field=where) from None
-    entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name)
+    entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
     if kind.id_fact and entity.id is None:
         raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.", code="E415", file=file,
                         line=getattr(data, "line", None), field=f"{path}.{kind.id_fact}")
@@ -268,7 +274,9 @@ def _label(kind: EntityKind, data: dict, parent, index) -> str:
         return f"{kind.name} '{data[kind.id_fact]}'"
     if parent is None:
         return f"the {kind.name}"
-    return f"{kind.name} {index + 1 if index is not None else ''}".strip()
+    number = f" {index + 1}" if index is not None else ""
+    owner = f" of {parent.label()}" if parent.parent is not None else ""
+    return f"{kind.name}{number}{owner}"
 
 
 def today() -> dt.date:

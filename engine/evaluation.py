@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from decimal import Decimal
 import itertools
 import threading
 
@@ -99,7 +100,8 @@ class State:
     def call(self, function: Function, args: list) -> Node:
         calls = self.shared.calls(self.as_of)
         try:
-            key = (function.uid, *args)
+            # Typed key: True == 1 and Decimal("2.5") == Decimal("2.50") must not share a result.
+            key = (function.uid, *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
             node = calls.get(key)
         except TypeError:          # an unhashable argument (a list): compute without caching
             key, node = None, None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import operator as op
-from decimal import Decimal, InvalidOperation, DivisionByZero
+from decimal import ROUND_FLOOR, Decimal, DecimalException, DivisionByZero, InvalidOperation
 from typing import Any, Callable
 
 import simpleeval
@@ -34,6 +34,8 @@ MAX_EXPRESSION_LENGTH = 2_000
 MAX_NODES = 400
 #: Largest exponent for ``**``.
 MAX_POWER = 100
+#: Largest integer result of ``**``, in bits (about 1,200 decimal digits).
+MAX_POWER_BITS = 4_000
 #: Longest string or list an expression may build.
 MAX_SEQUENCE = 10_000
 
@@ -238,21 +240,35 @@ def _floordiv(a, b):
     a, b = _num(a), _num(b)
     if b == 0:
         raise ZeroDivisionError("division by zero")
-    return a // b
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    # Decimal's // truncates towards zero; integers round down. Use the integers' rule always,
+    # so that -7.0 // 2 == -7 // 2 == -4.
+    return (to_decimal(a) / to_decimal(b)).to_integral_value(rounding=ROUND_FLOOR)
 
 
 def _mod(a, b):
     a, b = _num(a), _num(b)
     if b == 0:
         raise ZeroDivisionError("division by zero")
-    return a % b
+    if isinstance(a, int) and isinstance(b, int):
+        return a % b
+    return to_decimal(a) - to_decimal(b) * _floordiv(a, b)
 
 
 def _pow(a, b):
     a, b = _num(a), _num(b)
     if abs(b) > MAX_POWER:
         raise ValueError(f"an exponent larger than {MAX_POWER} is not allowed")
-    return a ** b
+    if isinstance(a, int) and isinstance(b, int) and b >= 0:
+        # Exact integer power, but bounded by the size of the result, so that
+        # (((9 ** 100) ** 100) ** 100) ** 100 stops at once instead of building a huge integer.
+        if abs(a) > 1 and b * abs(a).bit_length() > MAX_POWER_BITS:
+            raise ValueError(f"the result of {a} ** {b} would be too large")
+        return a ** b
+    # Otherwise in the decimal context: a negative exponent stays decimal (10 ** -2 == 0.01,
+    # not a float), and the context's Overflow trap bounds the result.
+    return to_decimal(a) ** to_decimal(b)
 
 
 def _add(a, b):
@@ -364,6 +380,8 @@ class Evaluator(simpleeval.SimpleEval):
             message = f"divides by zero in `{expression.text}`"
         except (TypeError, NotANumber, InvalidOperation) as exc:
             message = f"cannot compute `{expression.text}`: {_type_message(exc)}"
+        except DecimalException as exc:      # Overflow and the rest of decimal's signals
+            message = f"cannot compute `{expression.text}`: the number is out of range ({type(exc).__name__})"
         except (ValueError, OverflowError, simpleeval.InvalidExpression) as exc:
             message = f"cannot compute `{expression.text}`: {exc}"
         except RecursionError:

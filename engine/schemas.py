@@ -80,6 +80,10 @@ def problems(kind: str, data, file: str | None) -> list[Problem]:
         if error.context:
             error = best_match(error.context) or error
         path = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extra = _extra_keys(error)
+            if extra:              # point at the unknown key itself, not at its mapping
+                path = path + [extra[0]]
         found.append(Problem("E201", _message(error), file, line_at_path(data, path),
                              _field(path) or None))
     return found

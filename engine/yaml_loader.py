@@ -88,52 +88,71 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
 
     # -- structure checks -------------------------------------------------------------------
     def check_limits(self, node: Node) -> None:
-        """Refuse documents that would expand beyond the limits (aliases count every use)."""
-        sizes: dict[int, int] = {}
+        """Refuse documents that would expand beyond the limits (aliases count every use).
 
-        def expanded(n: Node, depth: int) -> int:
+        For each node, its expanded size and its height are computed once (aliases share the
+        node they point to), so the check is linear in the document as written, while the
+        limits apply to the document as it would be expanded.
+        """
+        measured: dict[int, tuple[int, int]] = {}
+
+        def measure(n: Node, depth: int) -> tuple[int, int]:
             if depth > MAX_DEPTH:
                 raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
                                  code="E103", file=self.name, line=n.start_mark.line + 1)
-            key = id(n)
-            if key in sizes:
-                return sizes[key]
-            if isinstance(n, ScalarNode):
-                total = 1
-            elif isinstance(n, SequenceNode):
-                total = 1 + sum(expanded(c, depth + 1) for c in n.value)
-            else:
-                total = 1 + sum(expanded(k, depth + 1) + expanded(v, depth + 1) for k, v in n.value)
-            if total > MAX_EXPANDED_NODES:
-                raise InputError(
-                    f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
-                    "(anchors and aliases count each time they are used); it is refused.",
-                    code="E104", file=self.name, line=n.start_mark.line + 1)
-            sizes[key] = total
-            return total
+            known = measured.get(id(n))
+            if known is None:
+                if isinstance(n, ScalarNode):
+                    known = (1, 0)
+                else:
+                    children = n.value if isinstance(n, SequenceNode) else \
+                        [c for pair in n.value for c in pair]
+                    size, height = 1, 0
+                    for child in children:
+                        child_size, child_height = measure(child, depth + 1)
+                        size += child_size
+                        height = max(height, child_height + 1)
+                        if size > MAX_EXPANDED_NODES:
+                            raise InputError(
+                                f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
+                                "(anchors and aliases count each time they are used); it is refused.",
+                                code="E104", file=self.name, line=n.start_mark.line + 1)
+                    known = (size, height)
+                measured[id(n)] = known
+            if depth + known[1] > MAX_DEPTH:
+                raise InputError(f"The document nests deeper than {MAX_DEPTH} levels (counting "
+                                 "what its aliases expand to).", code="E103", file=self.name,
+                                 line=n.start_mark.line + 1)
+            return known
 
-        expanded(node, 0)
+        measure(node, 0)
 
     # -- constructors -----------------------------------------------------------------------
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, MappingNode):
             return super().construct_mapping(node, deep)
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.flatten_mapping(node)
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
+        merged_keys: set = set()
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 raise InputError("A mapping key must be a plain value, not a list or a mapping.",
                                  code="E102", file=self.name, line=key_node.start_mark.line + 1)
             line = key_node.start_mark.line + 1
-            if key in mapping:
+            if key in merged_keys and id(key_node) in explicit:
+                merged_keys.discard(key)          # an explicit key overrides a `<<:` merge
+            elif key in mapping:
                 raise InputError(
                     f"The key '{key}' appears twice in the same mapping (lines "
                     f"{mapping.key_lines[key]} and {line}); remove one of them.",
                     code="E101", file=self.name, line=line, field=str(key))
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = line
+            if id(key_node) not in explicit:
+                merged_keys.add(key)
         return mapping
 
     def construct_sequence(self, node, deep=False):
@@ -155,7 +174,11 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                              line=node.start_mark.line + 1) from None
 
     def construct_iso_date(self, node):
-        value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
+        try:
+            value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
+        except ValueError as exc:
+            raise InputError(f"'{node.value}' is not a real date: {exc}.", code="E109",
+                             file=self.name, line=node.start_mark.line + 1) from None
         if isinstance(value, _dt.datetime):
             return value.isoformat()
         return value.isoformat()
@@ -165,10 +188,15 @@ _LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.const
 _LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
 _LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
 _LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
-# Refuse the YAML 1.1 constructors that build Python sets and ordered pairs: nothing uses them.
-_LineConstructor.add_constructor("tag:yaml.org,2002:set", None)
-_LineConstructor.add_constructor("tag:yaml.org,2002:omap", None)
-_LineConstructor.add_constructor("tag:yaml.org,2002:pairs", None)
+def _refuse(self, node):
+    raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
+                     "plain mapping or list.", code="E102", file=self.name,
+                     line=node.start_mark.line + 1)
+
+
+# Refuse the YAML 1.1 types that build Python sets and ordered pairs: nothing uses them.
+for _tag in ("set", "omap", "pairs", "binary"):
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
 
 # libyaml's C parser composes the node tree several times faster than the pure-Python one;
 # construction (where every check above happens) is ours either way.

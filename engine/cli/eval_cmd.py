@@ -23,8 +23,11 @@ def eval_command(
     """Evaluate a case as of a date: every result with its value, citations and reason."""
     with exits():
         engine = load_engine(policy)
-        source = loads(sys.stdin.read(), "<stdin>") if case == "-" else case
-        evaluation = engine.evaluate(source, as_of=as_of)
+        if case == "-":
+            evaluation = engine.evaluate(loads(sys.stdin.read(), "<stdin>"), as_of=as_of,
+                                         source="<stdin>")
+        else:
+            evaluation = engine.evaluate(case, as_of=as_of)
         if format == Format.json:
             print_json(evaluation.as_dict(explain=explain))
         else:

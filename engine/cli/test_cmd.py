@@ -34,5 +34,9 @@ def test_command(
                 typer.echo(f"FAIL {o.test.file}:{o.test.line}: {o.test.name}")
                 for failure in o.failures:
                     typer.echo(f"     {failure}")
-    typer.echo(f"{passed} passed, {failed} failed")
+    # In JSON mode stdout carries only the JSON document; the summary line goes to stderr.
+    typer.echo(f"{passed} passed, {failed} failed", err=format == Format.json)
+    if failed:
+        typer.echo(f"{failed} of {len(outcomes)} test case(s) failed; see the FAIL lines above.",
+                   err=True)
     raise typer.Exit(PROBLEMS if failed else OK)
