@@ -110,14 +110,17 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
         raise CompileError(f"The expression is {len(text)} characters long; the limit is "
                            f"{MAX_EXPRESSION_LENGTH}. Split it into smaller rules.",
                            code="E302", file=file, line=line, field=field)
+    # Parsed inside parentheses, so that a formula may run over several indented YAML lines
+    # (`formula: >-` blocks) exactly as Python allows inside brackets.
+    wrapped = f"({text}\n)"
     try:
-        module = ast.parse(text, mode="eval")
+        module = ast.parse(wrapped, mode="eval")
     except SyntaxError as exc:
         detail = exc.msg or "invalid syntax"
-        where = f" at character {exc.offset}" if exc.offset else ""
+        where = f" at character {exc.offset - 1}" if exc.offset and exc.offset > 1 else ""
         raise CompileError(f"The expression `{text}` cannot be read: {detail}{where}.",
                            code="E301", file=file, line=line, field=field) from None
-    checker = _Checker(text, file, line, field)
+    checker = _Checker(text, wrapped, file, line, field)
     tree = checker.visit(module.body)
     if checker.count > MAX_NODES:
         raise CompileError(f"The expression `{text}` has {checker.count} parts; the limit is "
@@ -129,8 +132,9 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
 class _Checker(ast.NodeTransformer):
     """Whitelists syntax, folds dotted names and reads number literals as decimals."""
 
-    def __init__(self, text, file, line, field):
+    def __init__(self, text, source, file, line, field):
         self.text, self.file, self.line, self.field = text, file, line, field
+        self.source = source      # the text as parsed (wrapped in parentheses)
         self.names: list[ast.Name] = []
         self.calls: list[ast.Call] = []
         self.count = 0
@@ -173,7 +177,7 @@ class _Checker(ast.NodeTransformer):
         if isinstance(value, bool) or value is None:
             return node
         if isinstance(value, (int, float)):
-            literal = ast.get_source_segment(self.text, node) or repr(value)
+            literal = ast.get_source_segment(self.source, node) or repr(value)
             try:
                 number = Decimal(literal.replace("_", ""))
             except InvalidOperation:
