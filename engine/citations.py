@@ -25,10 +25,10 @@ class Citation:
     note: str | None = None
     order: int = 0
 
-    @property
-    def key(self) -> tuple:
-        """What makes two citations the same reference (a differing note does not)."""
-        return (self.source, self.section, self.memo, self.url)
+    def __post_init__(self):
+        # What makes two citations the same reference (a differing note does not); computed
+        # once, since results compare it for every citation they list.
+        object.__setattr__(self, "key", (self.source, self.section, self.memo, self.url))
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
@@ -54,8 +54,9 @@ _ORDER = attrgetter("order")
 
 
 def intern(citation: Citation) -> Citation:
-    """The one shared Citation for this reference; the first note seen for it is kept."""
-    key = citation.key
+    """The one shared Citation object for these exact fields (note included, so that each use
+    keeps its own note); results list each reference once (see :func:`ordered`)."""
+    key = (citation.source, citation.section, citation.memo, citation.url, citation.note)
     existing = _INTERNED.get(key)
     if existing is None:
         existing = Citation(citation.source, citation.section, citation.memo, citation.url,
@@ -68,8 +69,14 @@ def intern(citation: Citation) -> Citation:
 def ordered(own, everything) -> tuple[Citation, ...]:
     """Own citations first (in their order), then the rest in the order rulebooks declare them."""
     if len(everything) == len(own):
-        return tuple(own)
-    return tuple(own) + tuple(sorted(everything.difference(own), key=_ORDER))
+        candidates = tuple(own)
+    else:
+        candidates = tuple(own) + tuple(sorted(everything.difference(own), key=_ORDER))
+    # One entry per reference (source, section, memo, url): the first, with its note, wins.
+    seen: dict[tuple, Citation] = {}
+    for citation in candidates:
+        seen.setdefault(citation.key, citation)
+    return tuple(seen.values())
 
 
 def build(raw: dict, sources: dict[str, dict]) -> Citation:

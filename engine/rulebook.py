@@ -42,6 +42,12 @@ class RulebookFile:
     charts: dict[str, Chart] = field(default_factory=dict)
     entities: dict[str, EntityKind] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)   # name -> line, for messages
+    # Section 11 of docs/language.md: calendars, counting rules, deadlines, notices, changes.
+    calendars: dict = field(default_factory=dict)
+    counting: dict = field(default_factory=dict)
+    deadlines: dict = field(default_factory=dict)
+    notices: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
 
 
 def read(path: str | Path) -> RulebookFile:
@@ -110,7 +116,31 @@ class _Builder:
             book.charts[name] = self.chart(name, raw, d["tables"])
         for name, raw in (d.get("entities") or {}).items():
             book.entities[name] = self.entity(name, raw, d["entities"])
+        self.case_actions(book)
         return book
+
+    def case_actions(self, book: RulebookFile) -> None:
+        """Section 11: calendars, counting rules, deadlines (each also a function), notices and
+        change comparisons, built by the modules that evaluate them."""
+        from . import deadlines, holidays, mass_change, notices
+        d = self.data
+        for name, raw in (d.get("calendars") or {}).items():
+            book.calendars[name] = holidays.build_calendar(self, name, raw, d["calendars"])
+        for name, raw in (d.get("counting") or {}).items():
+            book.counting[name] = deadlines.build_counting(self, name, raw, d["counting"])
+        for name, raw in (d.get("deadlines") or {}).items():
+            book.deadlines[name], functions = deadlines.build_deadline(self, name, raw, d["deadlines"])
+            for function in functions:
+                if function.short in book.functions:
+                    raise CompileError(f"The deadline {name} makes a function {function.name}, but "
+                                       "this file already defines a function of that name.",
+                                       code="E311", file=self.file, line=function.line,
+                                       field=function.name)
+                book.functions[function.short] = function
+        for name, raw in (d.get("notices") or {}).items():
+            book.notices[name] = notices.build_notice(self, name, raw, d["notices"])
+        for name, raw in (d.get("changes") or {}).items():
+            book.changes[name] = mass_change.build_change(self, name, raw, d["changes"])
 
     def parameter(self, name: str, raw: dict, parent) -> Parameter:
         qualified = f"{self.namespace}.{name}"
@@ -121,7 +151,7 @@ class _Builder:
         for start, entry_raw in values.items():
             line = line_of(values, start)
             long_form = isinstance(entry_raw, dict) and "value" in entry_raw and (
-                kind != "table" or set(entry_raw) <= {"value", "citation", "note", "until", "each_additional"})
+                kind != "table" or set(entry_raw) <= {"value", "citation", "note", "until", "each_additional", "gap"})
             value = entry_raw["value"] if long_form else entry_raw
             try:
                 converted = self.convert_value(kind, unit, value)
