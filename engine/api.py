@@ -149,6 +149,8 @@ class Engine:
                         [r for r in self.program.rules.values()
                          if r.name in wanted and r.entity_kind is entity.kind]:
                     state.scope = state.scope.__class__()
+                    if wanted is None and not state.shows(rule, entity):
+                        continue
                     node = state.rule(rule, entity)
                     results.append(Result(node, on))
         return Evaluation(case.case_id, on, results)

@@ -45,6 +45,12 @@ class Program:
     root_kind: EntityKind | None
     dependencies: dict[str, set[str]] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    # Section 11 of docs/language.md, by qualified name (see compile_case_actions).
+    calendars: dict = field(default_factory=dict)
+    countings: dict = field(default_factory=dict)
+    deadlines: dict = field(default_factory=dict)
+    notices: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
 
     def outputs_for(self, kind: EntityKind) -> list[Rule]:
         cache = self.__dict__.setdefault("_outputs", {})
@@ -105,6 +111,7 @@ class _Compiler:
             self.compile_function(function)
         for chart in self.charts.values():
             self.compile_chart(chart)
+        self.compile_case_actions()
         self.find_cycles()
         if self.problems:
             raise CompileError(problems=self.problems)
@@ -116,12 +123,24 @@ class _Compiler:
             definition.index = index
             definition.uid = index
         return Program(self.files, self.namespaces, self.parameters, self.functions, self.rules,
-                       self.charts, self.kinds, root, self.edges, self.warnings)
+                       self.charts, self.kinds, root, self.edges, self.warnings,
+                       self.calendars, self.countings, self.deadlines, self.notices, self.changes)
+
+    def compile_case_actions(self):
+        """Section 11: link deadlines to their counting rules and calendars, and resolve the
+        expressions of notices and change comparisons like a rule's (engine.deadlines,
+        engine.notices, engine.mass_change)."""
+        from . import deadlines, mass_change, notices
+        deadlines.link(self)
+        self.notices = notices.compile_notices(self)
+        self.changes = mass_change.compile_changes(self)
 
     def all_expressions(self):
         """Every expression of every rule, function and chart (for the closure compiler)."""
         for definition in list(self.rules.values()) + list(self.functions.values()):
             yield from definition.body.expressions()
+            if getattr(definition, "output_when", None) is not None:
+                yield definition.output_when
         for chart in self.charts.values():
             for group in chart.groups:
                 for _, e in group.for_each + group.row:
@@ -219,6 +238,8 @@ class _Compiler:
         rule.entity_kind = kind
         ctx = self.context(rule, kind)
         self.compile_body(rule, ctx)
+        if rule.output_when is not None:
+            self.compile_expression(rule.output_when, ctx)
         self.check_reason(rule, ctx)
 
     def compile_function(self, function: Function):
@@ -317,6 +338,9 @@ class _Compiler:
             if call.func.id == "in_force":
                 handled.update(id(a) for a in call.args)
                 self.compile_in_force(call, ctx, expression)
+            elif call.func.id == "value_on" and call.args:
+                handled.add(id(call.args[0]))
+                self.compile_value_on(call, ctx, expression)
         for node in expression.names:
             if id(node) in handled:
                 continue
@@ -324,7 +348,7 @@ class _Compiler:
             if ref is not None:
                 node.ref = ref
         for call in expression.calls:
-            if call.func.id == "in_force":
+            if call.func.id in ("in_force", "value_on"):
                 continue
             ref = self.resolve_call(call.func.id, len(call.args), ctx, expression)
             if ref is not None:
@@ -348,6 +372,33 @@ class _Compiler:
         self.add_edge(ctx, definition.name, expression)
         call.lazy = True
         call.ref = _in_force(definition)
+
+    def compile_value_on(self, call, ctx: _Context, expression: Expression):
+        """``value_on(param, date)`` / ``value_on(param, date, key)``: a parameter's value in force
+        on another date than the evaluation date (the nursing rate on the application date)."""
+        import ast
+        args = call.args
+        if len(args) not in (2, 3) or not isinstance(args[0], ast.Name):
+            self.error("`value_on` takes a parameter's name, a date and, for a table or bands "
+                       f"parameter, a key, as in `value_on(mhabd.rate, application_date)`; "
+                       f"`{expression.text}` gives something else.", expression.file,
+                       expression.line, expression.field, code="E326")
+            return
+        kind, definition = self.lookup(args[0].id, ctx, expression)
+        if kind != "param":
+            if kind != "reported":
+                self.error(f"`value_on({args[0].id}, ...)`: `{args[0].id}` is not a parameter.",
+                           expression.file, expression.line, expression.field, code="E326")
+            return
+        if (definition.kind == "scalar") != (len(args) == 2):
+            needs = "no key" if definition.kind == "scalar" else "a key as its third argument"
+            self.error(f"`value_on({args[0].id}, ...)`: {args[0].id} is a {definition.kind} "
+                       f"parameter and takes {needs}.", expression.file, expression.line,
+                       expression.field, code="E326")
+            return
+        self.add_edge(ctx, definition.name, expression)
+        call.lazy = True
+        call.ref = _value_on(definition)
 
     def unknown(self, name: str, ctx: _Context, expression: Expression, what="name"):
         hint = self.suggest(name, ctx)
@@ -614,6 +665,17 @@ def _call_function(function: Function) -> Callable:
 def _lookup(parameter: Parameter) -> Callable:
     def ref(state, args):
         return state.parameter(parameter).lookup(args[0])
+    return ref
+
+
+def _value_on(parameter: Parameter) -> Callable:
+    def ref(state, nodes):
+        evaluate = state.evaluator.evaluate_node
+        on = evaluate(nodes[1])
+        if on is None:
+            return None
+        value = state.parameter_on(parameter, on)
+        return value.read() if len(nodes) == 2 else value.lookup(evaluate(nodes[2]))
     return ref
 
 

@@ -379,6 +379,7 @@ class Rule(Definition):
     entity_name: str = "case"
     entity_kind: Any = None         # set by the compiler
     output: bool = False
+    output_when: Any = None         # an Expression: list the output only for entities where true
 
 
 @dataclass(eq=False)

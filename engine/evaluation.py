@@ -89,6 +89,37 @@ class State:
         self.frame.append(value)
         return value
 
+    def parameter_on(self, parameter: Parameter, on) -> ParameterValue:
+        """A parameter's value on another date than the evaluation date (``value_on``)."""
+        from .dates import parse_date
+        on = parse_date(on)
+        try:
+            value = self.shared.parameter(parameter, on)
+        except EvaluationError as exc:
+            problem = exc.problem
+            raise EvaluationError(f"{self.describe()} cannot be computed. {problem.message}",
+                                  code=problem.code, file=problem.file, line=problem.line,
+                                  field=problem.field) from None
+        self.frame.append(value)
+        return value
+
+    def shows(self, rule: Rule, entity) -> bool:
+        """Whether an output rule is listed for this entity (its ``output_when``, if any)."""
+        condition = rule.output_when
+        if condition is None:
+            return True
+        saved = (self.scope, self.frame, self.current, self.current_entity)
+        self.scope, self.frame = Scope(entity), []
+        self.current, self.current_entity = rule, (entity, None)
+        try:
+            shown = self.evaluator.run(condition, self.describe)
+        finally:
+            self.scope, self.frame, self.current, self.current_entity = saved
+        if not isinstance(shown, bool):
+            raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
+                                  "or false.", code="E421", file=rule.file, line=rule.line)
+        return shown
+
     def rule(self, rule: Rule, entity) -> Node:
         key = (rule.uid, entity.uid)
         node = self.rules.get(key)

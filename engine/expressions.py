@@ -358,6 +358,16 @@ class Evaluator(simpleeval.SimpleEval):
             return node.ref(self.state, node.args)
         return node.ref(self.state, [self._eval(a) for a in node.args])
 
+    def evaluate_node(self, node):
+        """One sub-expression, by the compiled closure when there is one (lazy built-ins)."""
+        if self.reference:
+            return self._eval(node)
+        fn = getattr(node, "fn", None)
+        if fn is None:
+            from .closures import compile_tree
+            fn = node.fn = compile_tree(node)
+        return fn(self.state)
+
     def _eval_list(self, node):
         if len(node.elts) > MAX_SEQUENCE:
             raise ValueError("the list is too long")

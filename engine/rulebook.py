@@ -215,7 +215,10 @@ class _Builder:
                       unit=raw.get("unit"), published=raw.get("published") or [],
                       file=self.file, line=line)
         if cls is Rule:
-            return Rule(**kwargs, entity_name=raw["entity"], output=bool(raw.get("output", False)))
+            output_when = self.expr(raw["output_when"], raw, "output_when", f"{qualified}.output_when") \
+                if "output_when" in raw else None
+            return Rule(**kwargs, entity_name=raw["entity"], output=bool(raw.get("output", False)),
+                        output_when=output_when)
         return Function(**kwargs, args=list(raw.get("args") or []))
 
     def body(self, qualified: str, raw: dict):
