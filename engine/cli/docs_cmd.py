@@ -1,0 +1,26 @@
+"""``policy docs OUT/``: a static HTML site of every rulebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import AsOfOption, OK, PolicyOption, exits, load_engine
+
+
+def docs_command(
+    out: Path = typer.Argument(..., help="The directory to write the site into (created if needed)."),
+    as_of: Optional[str] = AsOfOption,
+    policy: Optional[Path] = PolicyOption,
+):
+    """Write a static HTML site of the rulebooks: parameters with their effective-date history,
+    rules in plain language with their citations, and the charts as of every covered date."""
+    with exits():
+        from ..api import _date
+        from ..docsite import build_site
+        engine = load_engine(policy)
+        pages = build_site(engine, out, as_of=_date(as_of) if as_of else None)
+    typer.echo(f"Wrote {len(pages)} page(s) to {out}; open {out / 'index.html'} in a browser.")
+    raise typer.Exit(OK)

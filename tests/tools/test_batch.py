@@ -1,0 +1,131 @@
+"""``policy batch``: streaming evaluation, in input order, errors reported and skipped."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine import Engine
+from engine.batch import Task, read_csv, read_jsonl, run_batch
+
+from .conftest import FIXTURES, POLICY
+
+runner = CliRunner()
+
+
+def batch(*args):
+    from engine.cli.app import app
+    return runner.invoke(app, ["batch", *map(str, args), "--policy", str(POLICY)])
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def value(record, name, person):
+    return next(r["value"] for r in record["results"] if r["name"] == name and r["person"] == person)
+
+
+def bad_jsonl(tmp_path) -> Path:
+    good = (FIXTURES / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([good[0], "{not json", '{"case_id": "no-people"}', "", good[1]]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_jsonl_in_jsonl_out_in_order_with_bad_cases_reported_and_counted(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = batch(bad_jsonl(tmp_path), "--out", out)
+    assert result.exit_code == 1            # some cases could not be evaluated
+    assert "4 case(s) evaluated, 2 error(s)" in result.stderr
+    records = lines(out)
+    assert [r.get("case_id") for r in records] == ["jones-2025", None, "no-people", "low-income"]
+    assert [r["input"].rsplit(":", 1)[1] for r in records] == ["1", "2", "3", "5"]
+    # Jones 2025: 5,199.60 x 12 / 26,650 = 234.13% of poverty -> CHIP 75
+    assert value(records[0], "eligibility.level_of_care", "kid1") == "CHIP_75"
+    assert records[1]["error"]["code"] == "E100" and records[1]["error"]["line"] == 2
+    assert records[2]["error"]["code"] == "E201" and "people" in records[2]["error"]["message"]
+    assert records[2]["error"]["file"].endswith("in.jsonl") and records[2]["error"]["line"] == 3
+
+
+def test_as_of_overrides_the_cases_own_date(tmp_path):
+    out = tmp_path / "out.jsonl"
+    batch(FIXTURES / "cases.jsonl", "--as-of", "2018-06-01", "--out", out)
+    jones = lines(out)[0]
+    assert jones["as_of"] == "2018-06-01"
+    # 2018 guideline for 3 is 20,780: 5,199.60 x 12 / 20,780 = 300.27%, within 305%: still CHIP 75
+    assert value(jones, "magi.fpl_percent", "kid1") == "300.27"
+
+
+def test_workers_give_the_same_output_in_the_same_order(tmp_path):
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    source = bad_jsonl(tmp_path)
+    assert batch(source, "--out", one).exit_code == 1
+    assert batch(source, "--out", two, "--workers", "2").exit_code == 1
+    assert one.read_text() == two.read_text()
+
+
+def test_csv_rows_make_cases_by_case_id(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = batch(FIXTURES / "jones.csv", "--out", out)
+    assert result.exit_code == 1
+    jones, two, bad = lines(out)
+    # $30.00 x 40 x 4.333 = $5,199.60 a month (MAGI manual 1805.030.20.20.05, Example 1)
+    assert value(jones, "magi.household_income", "kid2") == "5199.60"
+    assert value(jones, "eligibility.level_of_care", "kid1") == "CHIP_75"
+    assert value(two, "magi.household_income", "ann") == "1025.50"      # 1,000 wages + 25.50 interest
+    assert bad["error"]["code"] == "E110" and "whole number" in bad["error"]["message"]
+    assert bad["error"]["line"] == 7
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
+    result = batch(FIXTURES / "cases.jsonl", "--out", tmp_path / "o.jsonl")
+    assert result.exit_code == 0
+    assert "\r" not in result.stderr and "[#" not in result.stderr
+
+
+def test_streaming_reads_ahead_only_a_bounded_window():
+    """The reader is pulled lazily: when the first result is written, only a bounded number of
+    cases has been read, whatever the size of the input (constant memory)."""
+    engine = Engine.load(POLICY)
+    case = (FIXTURES / "cases.jsonl").read_text(encoding="utf-8").splitlines()[1]
+    total = 300
+    pulled = {"n": 0, "at_first_write": None}
+
+    def source():
+        for i in range(total):
+            pulled["n"] += 1
+            yield Task(f"gen:{i + 1}", "json", case)
+
+    written = []
+
+    def write(line):
+        if pulled["at_first_write"] is None:
+            pulled["at_first_write"] = pulled["n"]
+        written.append(line)
+
+    summary = run_batch(source(), write, policy=[str(POLICY)], engine=engine)
+    assert summary.cases == total and summary.errors == 0 and len(written) == total
+    assert pulled["at_first_write"] == 1
+    pulled.update(n=0, at_first_write=None)
+    written.clear()
+    summary = run_batch(source(), write, policy=[str(POLICY)], workers=2)
+    assert summary.cases == total and len(written) == total
+    assert [json.loads(w)["input"] for w in written] == [f"gen:{i + 1}" for i in range(total)]
+    assert pulled["at_first_write"] <= 2 * 64 + 1 < total
+
+
+def test_readers_are_lazy_generators():
+    stream = io.BytesIO(b'{"a": 1}\n{"b": 2}\n')
+    tasks = read_jsonl(stream, "s")
+    first = next(tasks)
+    assert first.label == "s:1" and stream.tell() <= len(b'{"a": 1}\n{"b": 2}\n')
+    engine = Engine.load(POLICY)
+    csv_tasks = read_csv(io.BytesIO(b"case_id,people.id,people.age\nc1,a,3\nc1,b,4\nc2,z,9\n"), "c",
+                         engine.program)
+    c1 = next(csv_tasks)
+    assert c1.payload == {"case_id": "c1", "people": [{"id": "a", "age": 3}, {"id": "b", "age": 4}]}
