@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from .batch_cmd import batch_command
 from .check_cmd import check_command
+from .diff_cmd import diff_command
+from .docs_cmd import docs_command
 from .eval_cmd import eval_command
 from .param_cmd import param_command
 from .table_cmd import table_command
 from .test_cmd import test_command
+from .dates_cmd import dates_command
+from .notice_cmd import notice_command
+from .change_cmd import change_command
 
 app = typer.Typer(
     name="policy",
@@ -22,6 +28,12 @@ app.command("check")(check_command)
 app.command("test")(test_command)
 app.command("param")(param_command)
 app.command("table")(table_command)
+app.command("diff")(diff_command)
+app.command("batch")(batch_command)
+app.command("docs")(docs_command)
+app.command("dates")(dates_command)
+app.command("notice")(notice_command)
+app.command("change")(change_command)
 
 
 def main() -> None:
