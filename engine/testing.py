@@ -94,6 +94,12 @@ def run_test(engine: Engine, test: YamlTest) -> Outcome:
             for item in spec.get("expect") or []:
                 name, person = item["name"], item.get("person")
                 result = evaluation.find(name, person)
+                if item.get("absent"):
+                    if result is not None:
+                        who = f" for {person}" if person else " for the case"
+                        failures.append(f"{name}{who}: expected no such result, got "
+                                        f"{json_value(result.value)!r}")
+                    continue
                 if result is None:
                     who = f" for {person}" if person else " for the case"
                     failures.append(f"{name}{who}: no such result")
