@@ -614,7 +614,7 @@ def _fact(name: str, depth: int) -> Callable:
             try:
                 value = entity.facts[name]
             except KeyError:
-                value = entity.fact(name, state.describe(), state.current_file())
+                value = entity.fact(name, state.describe)
             record = entity.reads[name] = FactRead(name, entity, value)
         state.frame.append(record)
         return record.value

@@ -335,9 +335,9 @@ class Definition:
     index: int = 0                  # set by the compiler: position for stable ordering
     uid: int = 0                    # set by the compiler: a small integer key for caches
 
-    @property
-    def needs_finish(self) -> bool:
-        return self.rounding is not None or self.type != "any"
+    def __post_init__(self):
+        # Whether a computed value needs rounding or a type check: decided once, read per value.
+        self.needs_finish = self.rounding is not None or self.type != "any"
 
     def finish(self, value, where):
         """Apply the declared rounding and check the declared type."""

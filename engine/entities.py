@@ -187,11 +187,11 @@ class Entity:
             entity = entity.parent
         return None
 
-    def fact(self, name: str, needed_by: str, rule_file: str | None):
+    def fact(self, name: str, needed_by):
         """A fact's value; its default; None if optional; else an error naming the rule.
 
         The error points at the entity in the case file (where the fact must be added); the
-        message names the rule that needed it."""
+        message names the rule that needed it (``needed_by()`` describes it, only on error)."""
         try:
             return self.facts[name]
         except KeyError:
@@ -203,7 +203,7 @@ class Entity:
         if not spec.required:
             return None
         raise EvaluationError(
-            f"{needed_by} needs the fact '{name}' of {self.label()}, which the case does not "
+            f"{needed_by()} needs the fact '{name}' of {self.label()}, which the case does not "
             f"give. Add '{name}' to {self.label()} in the case file.",
             code="E410", file=self.file, line=self.line if self.file else None,
             field=f"{self.path}.{name}")

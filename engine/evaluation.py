@@ -171,7 +171,7 @@ class State:
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
-                    list(dict.fromkeys(deps)), own,
+                    deps if len(deps) < 2 else list(dict.fromkeys(deps)), own,
                     reason if reason is not None else definition.because)
         if key is not None:
             self.rules[key] = node

@@ -39,7 +39,7 @@ class Node:
     """A rule computed for one entity, or a function called with arguments."""
 
     __slots__ = ("definition", "entity", "args", "value", "deps", "own_citations", "reason",
-                 "_all_citations")
+                 "_all_citations", "_ordered")
 
     def __init__(self, definition, entity, args, value, deps: list, own_citations,
                  reason=None):
@@ -51,6 +51,7 @@ class Node:
         self.own_citations = own_citations
         self.reason = reason          # the `because` template that applies, if any
         self._all_citations = None
+        self._ordered = None
 
     @property
     def name(self) -> str:
@@ -78,7 +79,11 @@ def citation_set(node) -> frozenset:
 
 def collect_citations(node) -> tuple[Citation, ...]:
     """The citations behind ``node`` in print order: its own first, then the rest."""
-    return ordered(node.citations, citation_set(node))
+    if node.__class__ is not Node:
+        return ordered(node.citations, citation_set(node))
+    if node._ordered is None:
+        node._ordered = ordered(node.own_citations, citation_set(node))
+    return node._ordered
 
 
 def flatten(node) -> list:
