@@ -354,20 +354,30 @@ class _Compiler:
             if ref is not None:
                 call.ref = ref
 
-    def compile_in_force(self, call, ctx: _Context, expression: Expression):
-        """``in_force(param)``: whether a parameter has a value on the evaluation date."""
+    def parameter_argument(self, call, ctx: _Context, expression: Expression, counts, usage):
+        """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
+        parameter's name, not its value), or None after reporting why not."""
         import ast
         args = call.args
-        if len(args) != 1 or not isinstance(args[0], ast.Name):
-            self.error(f"`in_force` takes the name of one parameter, as in `in_force(magi.aeg)`; "
-                       f"`{expression.text}` gives something else.", expression.file,
-                       expression.line, expression.field, code="E326")
-            return
+        name = call.func.id
+        if len(args) not in counts or not isinstance(args[0], ast.Name):
+            self.error(f"`{name}` takes {usage}; `{expression.text}` gives something else.",
+                       expression.file, expression.line, expression.field, code="E326")
+            return None
         kind, definition = self.lookup(args[0].id, ctx, expression)
         if kind != "param":
             if kind != "reported":
-                self.error(f"`in_force({args[0].id})`: `{args[0].id}` is not a parameter.",
+                self.error(f"`{name}({args[0].id}, ...)`: `{args[0].id}` is not a parameter.",
                            expression.file, expression.line, expression.field, code="E326")
+            return None
+        return definition
+
+    def compile_in_force(self, call, ctx: _Context, expression: Expression):
+        """``in_force(param)``: whether a parameter has a value on the evaluation date."""
+        definition = self.parameter_argument(
+            call, ctx, expression, (1,),
+            "the name of one parameter, as in `in_force(magi.aeg)`")
+        if definition is None:
             return
         self.add_edge(ctx, definition.name, expression)
         call.lazy = True
@@ -376,25 +386,17 @@ class _Compiler:
     def compile_value_on(self, call, ctx: _Context, expression: Expression):
         """``value_on(param, date)`` / ``value_on(param, date, key)``: a parameter's value in force
         on another date than the evaluation date (the nursing rate on the application date)."""
-        import ast
-        args = call.args
-        if len(args) not in (2, 3) or not isinstance(args[0], ast.Name):
-            self.error("`value_on` takes a parameter's name, a date and, for a table or bands "
-                       f"parameter, a key, as in `value_on(mhabd.rate, application_date)`; "
-                       f"`{expression.text}` gives something else.", expression.file,
-                       expression.line, expression.field, code="E326")
+        definition = self.parameter_argument(
+            call, ctx, expression, (2, 3),
+            "a parameter's name, a date and, for a table or bands parameter, a key, as in "
+            "`value_on(mhabd.rate, application_date)`")
+        if definition is None:
             return
-        kind, definition = self.lookup(args[0].id, ctx, expression)
-        if kind != "param":
-            if kind != "reported":
-                self.error(f"`value_on({args[0].id}, ...)`: `{args[0].id}` is not a parameter.",
-                           expression.file, expression.line, expression.field, code="E326")
-            return
-        if (definition.kind == "scalar") != (len(args) == 2):
+        if (definition.kind == "scalar") != (len(call.args) == 2):
             needs = "no key" if definition.kind == "scalar" else "a key as its third argument"
-            self.error(f"`value_on({args[0].id}, ...)`: {args[0].id} is a {definition.kind} "
-                       f"parameter and takes {needs}.", expression.file, expression.line,
-                       expression.field, code="E326")
+            self.error(f"`value_on({definition.name}, ...)`: {definition.name} is a "
+                       f"{definition.kind} parameter and takes {needs}.", expression.file,
+                       expression.line, expression.field, code="E326")
             return
         self.add_edge(ctx, definition.name, expression)
         call.lazy = True
