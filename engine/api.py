@@ -177,10 +177,16 @@ class Engine:
             return evaluate_chart(state, chart)
 
     def call(self, name: str, *args, as_of: str | dt.date | None = None):
-        """Call a rulebook function, e.g. ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``."""
+        """Call a rulebook function: ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``.
+
+        Returns the trace node: ``.value`` is the result (20780 here), and
+        ``engine.trace.collect_citations(node)`` its citations."""
         function = self.program.functions.get(name)
         if function is None:
             raise EvaluationError(f"There is no function named {name}.", code="E404")
+        if len(args) != len(function.args):
+            raise EvaluationError(f"The function {name} takes {len(function.args)} argument(s) "
+                                  f"({', '.join(function.args)}), not {len(args)}.", code="E408")
         state = State(self.program, self.cache, _date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))

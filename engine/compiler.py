@@ -147,6 +147,9 @@ class _Compiler:
                     yield e
                 if group.when is not None:
                     yield group.when
+        for section in (self.notices, self.changes):
+            for item in section.values():
+                yield from _expressions_in(vars(item).values())
 
     def merge(self):
         seen: dict[str, str] = {}
@@ -200,6 +203,13 @@ class _Compiler:
             self.error(f"Exactly one entity kind must have no parent (the case); found: {names}.",
                        code="E313")
         for kind in self.kinds.values():
+            for fact in kind.facts.values():
+                target = self.kinds.get(fact.references) if fact.references else None
+                if fact.references and (target is None or not target.id_fact):
+                    self.error(f"The fact '{fact.name}' of '{kind.name}' references "
+                               f"'{fact.references}', which is not an entity kind with an id.",
+                               fact.file, fact.line, f"{kind.name}.{fact.name}.references",
+                               code="E313")
             if kind.id_fact and kind.id_fact not in kind.facts:
                 self.error(f"The entity kind '{kind.name}' names '{kind.id_fact}' as its id, but has "
                            "no such fact.", kind.file, kind.line, f"{kind.name}.id", code="E313")
@@ -582,6 +592,17 @@ class _Compiler:
         for name in sorted(self.edges):
             if state.get(name) is None:
                 visit(name)
+
+
+def _expressions_in(values):
+    """Every Expression among values, lists, tuples and dicts of them (notices, changes)."""
+    for value in values:
+        if isinstance(value, Expression):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from _expressions_in(value)
+        elif isinstance(value, dict):
+            yield from _expressions_in(value.values())
 
 
 # --------------------------------------------------------------------------------------------

@@ -124,17 +124,17 @@ class _RecordingCache(DateCache):
 class CoverageEngine(Engine):
     """An engine over the same compiled program that records what it evaluates."""
 
-    def __init__(self, program, coverage: Coverage | None = None):
-        super().__init__(program)
+    def __init__(self, program, coverage: Coverage | None = None, *, reference: bool = False):
+        super().__init__(program, reference=reference)
         self.coverage = coverage or Coverage()
         self.cache = _RecordingCache(self.coverage)
 
     @classmethod
     def wrapping(cls, engine: Engine) -> "CoverageEngine":
-        return cls(engine.program)
+        return cls(engine.program, reference=engine.reference)
 
-    def evaluate(self, case, as_of=None, names=None):
-        evaluation = super().evaluate(case, as_of=as_of, names=names)
+    def evaluate(self, case, as_of=None, names=None, source=None):
+        evaluation = super().evaluate(case, as_of=as_of, names=names, source=source)
         self.coverage.record_evaluation(evaluation)
         return evaluation
 

@@ -182,7 +182,7 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     if expression.constant is not _NOT_CONSTANT:
         return _whole(expression.constant, what)
     from .evaluation import State       # here, not at the top: evaluation imports definitions
-    sub = State(state.program, state.shared, start)
+    sub = State(state.program, state.shared, start, state.evaluator.reference)
     sub.scope = Scope(None, {"start": start})
     sub.frame = state.frame
     sub.current, sub.current_entity = state.current, state.current_entity
@@ -290,10 +290,15 @@ def explain(engine, name: str, start, roll: str | None = None, extended: bool = 
     from .evaluation import State, decimal_context
     deadline = find(engine.program, name)
     start = dates.parse_date(start)
-    state = State(engine.program, engine.cache, start)
+    state = State(engine.program, engine.cache, start, engine.reference)
     state.frame = []
     with decimal_context():
-        result = compute(deadline, start, state, extended, roll)
+        try:
+            result = compute(deadline, start, state, extended, roll)
+        except ValueError as exc:
+            raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
+                                  f"{start.isoformat()}: {exc}.", code="E464",
+                                  file=deadline.file, line=deadline.line) from None
     from .trace import collect_citations
     result.citations = merge(result.citations, *(collect_citations(r) for r in state.frame))
     return result

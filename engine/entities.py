@@ -40,6 +40,7 @@ class FactSpec:
     description: str | None = None
     file: str | None = None
     line: int | None = None
+    references: str | None = None     # the entity kind whose ids the fact holds
 
     def coerce(self, raw):
         """Convert a value from a case file to this fact's type, or raise ValueError."""
@@ -213,7 +214,41 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
     """Build the entity tree of a case from parsed (and schema-checked) case data."""
     if not isinstance(data, dict):
         raise CaseError("A case must be a mapping with case_id and people.", code="E411", file=file)
-    return _build(data, root, None, None, file, "")
+    case = _build(data, root, None, None, file, "")
+    _check_references(case, data)
+    return case
+
+
+def _check_references(case: Entity, data) -> None:
+    """Every id a `references` fact holds must name an entity of that kind in this case: a
+    spouse or parent who is not in the case would otherwise silently change a household."""
+    ids: dict[str, set] = {}
+    entities = []
+
+    def walk(entity, raw):
+        entities.append((entity, raw))
+        if entity.id is not None:
+            ids.setdefault(entity.kind.name, set()).add(entity.id)
+        for name, children in entity.children.items():
+            raws = raw.get(name) or []
+            for child, child_raw in zip(children, raws):
+                walk(child, child_raw)
+
+    walk(case, data)
+    for entity, raw in entities:
+        for name, spec in entity.kind.facts.items():
+            if spec.references is None or name not in entity.facts:
+                continue
+            value = entity.facts[name]
+            known = ids.get(spec.references, set())
+            for item in (value if isinstance(value, list) else [value]):
+                if item is not None and item not in known:
+                    listing = ", ".join(sorted(map(str, known))) or "none"
+                    raise CaseError(
+                        f"The fact '{name}' of {entity.label()} names '{item}', but no "
+                        f"{spec.references} in the case has that id (the ids are: {listing}).",
+                        code="E417", file=entity.file, line=line_of(raw, name),
+                        field=f"{entity.path}.{name}")
 
 
 def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,

@@ -63,8 +63,8 @@ class Problem:
 class PolicyError(Exception):
     """Base class: an error that the engine can explain to a person.
 
-    It holds one or more :class:`Problem` objects. ``str(error)`` is the rendered first problem,
-    so that a caller who only logs the exception still gets the file and line.
+    It holds one or more :class:`Problem` objects. ``str(error)`` renders every problem, one per
+    line, so that a caller who only logs the exception still gets each file and line.
     """
 
     default_code = "E000"
@@ -110,6 +110,7 @@ class EvaluationError(PolicyError):
 
 
 class CaseError(EvaluationError):
-    """The case itself is malformed: a fact of the wrong type, a duplicate id, a bad reference."""
+    """The case itself is malformed: a fact of the wrong type, a duplicate id, an id that names
+    nobody in the case."""
 
-    default_code = "E410"
+    default_code = "E411"

@@ -290,7 +290,15 @@ def _sub(a, b):
 def _mul(a, b):
     if isinstance(a, (str, list)) or isinstance(b, (str, list)):
         raise TypeError("text and lists cannot be multiplied")
-    return _num(a) * _num(b)
+    return _bounded(_num(a) * _num(b))
+
+
+def _bounded(result):
+    """Integer arithmetic is exact but unbounded in Python; a chain of rules squaring each other
+    could build numbers of millions of digits. Decimals are bounded by their context."""
+    if result.__class__ is int and result.bit_length() > MAX_POWER_BITS:
+        raise ValueError("the result would be too large")
+    return result
 
 
 def _neg(a):

@@ -172,7 +172,7 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
     new = engine.evaluate(second, after_date, names=[change.compare])
     after_by_entity = {_key(r.entity): r for r in new.results}
     rows, unmatched = [], []
-    state = State(engine.program, engine.cache, after_date)
+    state = State(engine.program, engine.cache, after_date, engine.reference)
     with decimal_context():
         for result in old.results:
             later = after_by_entity.pop(_key(result.entity), None)

@@ -229,7 +229,7 @@ def render_notices(engine, case, as_of=None, names=None) -> tuple:
             raise EvaluationError(f"There is no notice named {', '.join(sorted(unknown))} (notices: "
                                   f"{known}).", code="E406")
         notices = [n for n in notices if n.name in wanted or n.short in wanted]
-    state = State(engine.program, engine.cache, on)
+    state = State(engine.program, engine.cache, on, engine.reference)
     rendered: list[RenderedNotice] = []
     with decimal_context():
         for notice in notices:

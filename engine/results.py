@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from .numbers import format_decimal
+from .parameters import Band
 from .trace import Node, collect_citations, describe_step, flatten, inputs_of
 
 
@@ -28,6 +29,10 @@ def json_value(value):
         return [json_value(v) for v in value]
     if isinstance(value, dict):
         return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, Band):
+        return {"from": json_value(value.lower), "from_inclusive": value.lower_inclusive,
+                "to": json_value(value.upper), "to_inclusive": value.upper_inclusive,
+                "value": json_value(value.value)}
     return str(value)
 
 

@@ -297,6 +297,6 @@ class _Builder:
                 fact_name, spec["type"], bool(spec.get("required", True)), default,
                 "default" in spec, tuple(enum) if enum is not None else None,
                 spec.get("minimum"), spec.get("maximum"), spec.get("description"),
-                self.file, line_of(facts_raw, fact_name))
+                self.file, line_of(facts_raw, fact_name), spec.get("references"))
         return EntityKind(name, facts, None, raw.get("parent"), raw.get("collection"),
                           raw.get("id"), {}, self.file, line_of(parent, name))

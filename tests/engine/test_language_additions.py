@@ -67,3 +67,15 @@ def test_error_stops_with_the_rulebooks_own_reason(engine):
     assert raised.value.problem.code == "E429"
     assert "the case gives no age" in raised.value.problem.message
     assert "t.checked_age" in raised.value.problem.message
+
+
+def test_a_reference_to_nobody_in_the_case_is_refused():
+    """policy/case.yaml declares spouse and parents as `references: person`."""
+    from engine import CaseError
+    engine = Engine.load(Path(__file__).resolve().parents[2] / "policy")
+    with pytest.raises(CaseError) as raised:
+        engine.evaluate({"case_id": "r", "people": [{"id": "kid", "age": 4, "parents": ["mom", "dad"]},
+                                                     {"id": "mom", "age": 30}]}, as_of="2025-06-01")
+    problem = raised.value.problem
+    assert problem.code == "E417"
+    assert "'dad'" in problem.message and problem.field == "people[0].parents"
