@@ -42,19 +42,26 @@ ENVIRONMENT.filters["percent"] = _percent
 class Reason:
     """A compiled ``because`` template and the names it uses."""
 
-    __slots__ = ("text", "template", "names", "file", "line")
+    __slots__ = ("text", "_template", "names", "file", "line")
 
     def __init__(self, text: str, file: str | None, line: int | None):
         self.text = text
         self.file = file
         self.line = line
+        self._template = None
         try:
-            tree = ENVIRONMENT.parse(text)
-            self.names = meta.find_undeclared_variables(tree)
-            self.template = ENVIRONMENT.from_string(text)
+            # Parsing finds syntax errors and the names used; compiling to Python code is left
+            # to the first render, so loading hundreds of reasons stays fast.
+            self.names = meta.find_undeclared_variables(ENVIRONMENT.parse(text))
         except jinja2.TemplateSyntaxError as exc:
             raise CompileError(f"The `because` text cannot be read: {exc.message}.", code="E304",
                                file=file, line=line, field="because") from None
+
+    @property
+    def template(self):
+        if self._template is None:
+            self._template = ENVIRONMENT.from_string(self.text)
+        return self._template
 
     def render(self, variables: dict) -> str:
         try:
