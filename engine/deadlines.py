@@ -185,7 +185,8 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     sub = State(state.program, state.shared, start, state.evaluator.reference)
     sub.scope = Scope(None, {"start": start})
     sub.frame = state.frame
-    sub.current, sub.current_entity = state.current, state.current_entity
+    sub.current, sub.current_entity, sub.current_args = (state.current, state.current_entity,
+                                                         state.current_args)
     return _whole(sub.evaluator.run(expression, sub.describe), what)
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from .dates import parse_date
+from .definitions import Scope
 from .errors import CaseError, EvaluationError
 from .numbers import NotANumber, to_decimal
 from .yaml_loader import line_of
@@ -148,7 +149,7 @@ class Entity:
     """One entity of a case: the case itself, a person, an income."""
 
     __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads",
-                 "file")
+                 "file", "scope")
 
     _counter = itertools.count()
 
@@ -167,6 +168,7 @@ class Entity:
         # One trace record per fact read, shared: facts do not change during evaluation. A
         # missing fact with a default is recorded with its default; an error is never cached.
         self.reads: dict = {}
+        self.scope = Scope(self)   # the scope its rules are computed in (immutable, so shared)
 
     def label(self) -> str:
         """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""

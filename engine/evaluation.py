@@ -73,7 +73,9 @@ class State:
         self.rules: dict[tuple[int, int], Node] = {}
         self.current = None
         self.current_entity = None
+        self.current_args = None
         self.steps = 0
+        self._where = self.describe        # bound once: passed to every expression evaluation
 
     # -- what references call -----------------------------------------------------------------
     def parameter(self, parameter: Parameter) -> ParameterValue:
@@ -108,13 +110,13 @@ class State:
         condition = rule.output_when
         if condition is None:
             return True
-        saved = (self.scope, self.frame, self.current, self.current_entity)
-        self.scope, self.frame = Scope(entity), []
-        self.current, self.current_entity = rule, (entity, None)
+        saved = (self.scope, self.frame, self.current, self.current_entity, self.current_args)
+        self.scope, self.frame = entity.scope, []
+        self.current, self.current_entity, self.current_args = rule, entity, None
         try:
             shown = self.evaluator.run(condition, self.describe)
         finally:
-            self.scope, self.frame, self.current, self.current_entity = saved
+            self.scope, self.frame, self.current, self.current_entity, self.current_args = saved
         if not isinstance(shown, bool):
             raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
                                   "or false.", code="E421", file=rule.file, line=rule.line)
@@ -155,19 +157,25 @@ class State:
         if self.steps > MAX_STEPS:
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
                                   "rulebooks may loop through aggregates.", code="E440")
-        saved_scope, saved_frame, saved_current, saved_entity = (
-            self.scope, self.frame, self.current, self.current_entity)
+        saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
+            self.scope, self.frame, self.current, self.current_entity, self.current_args)
         deps: list = []
-        self.scope = Scope(entity) if args is None else Scope(None, dict(zip(definition.args, args)))
+        self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
         self.frame = deps
-        self.current, self.current_entity = definition, (entity, args)
+        self.current, self.current_entity, self.current_args = definition, entity, args
+        where = self._where
         try:
-            value, citations, reason = definition.body.evaluate(self, self.describe)
+            body = definition.body
+            if body.kind == "formula":      # the common case, without the tuple round trip
+                value = self.evaluator.run(body.expression, where)
+                citations = reason = None
+            else:
+                value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
-                value = definition.finish(value, self.describe)
+                value = definition.finish(value, where)
         finally:
-            self.scope, self.frame, self.current, self.current_entity = (
-                saved_scope, saved_frame, saved_current, saved_entity)
+            self.scope, self.frame, self.current, self.current_entity, self.current_args = (
+                saved_scope, saved_frame, saved_current, saved_entity, saved_args)
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
@@ -182,10 +190,9 @@ class State:
         definition = self.current
         if definition is None:
             return "The expression"
-        entity, args = self.current_entity
         if isinstance(definition, Rule):
-            return f"Rule {definition.name} for {entity.label()}"
-        shown = ", ".join(str(a) for a in (args or ()))
+            return f"Rule {definition.name} for {self.current_entity.label()}"
+        shown = ", ".join(str(a) for a in (self.current_args or ()))
         return f"Function {definition.name}({shown})"
 
     def current_file(self):
