@@ -67,7 +67,9 @@ def _citations(result) -> str:
 
 def _value(value) -> str:
     shown = json_value(value)
-    return ", ".join(map(str, shown)) if isinstance(shown, list) else str(shown)
+    if isinstance(shown, list):
+        return ", ".join(map(str, shown)) if shown else "none"
+    return "none" if shown is None else str(shown)
 
 
 def _step(step: dict) -> str:
