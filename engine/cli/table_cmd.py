@@ -40,7 +40,7 @@ def table_command(
             writer.writerow(chart.columns + ["citations"])
             for row in rows:
                 writer.writerow([_cell(row.get(c)) for c in chart.columns] +
-                                ["; ".join(_cite(c) for c in row["citations"])])
+                                ["; ".join(dict.fromkeys(_cite(c) for c in row["citations"]))])
             typer.echo(out.getvalue(), nl=False)
         else:
             typer.echo(render_text(chart, rows))
