@@ -7,7 +7,6 @@ everything that produced a result into a set without duplicates, keeping a stabl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
 
 #: Fields a citation may have, in the order they are printed.
 FIELDS = ("source", "section", "memo", "url", "note")
@@ -29,6 +28,8 @@ class Citation:
         # What makes two citations the same reference (a differing note does not); computed
         # once, since results compare it for every citation they list.
         object.__setattr__(self, "key", (self.source, self.section, self.memo, self.url))
+        object.__setattr__(self, "canonical", self)   # intern() points it at the note-less copy
+        object.__setattr__(self, "bit", 0)            # intern() gives canonical ones their bit
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
@@ -50,7 +51,8 @@ class Citation:
 
 
 _INTERNED: dict[tuple, Citation] = {}
-_ORDER = attrgetter("order")
+#: Canonical (note-less) citations by bit position: the order the rulebooks declare them.
+_BY_BIT: list[Citation] = []
 
 
 def intern(citation: Citation) -> Citation:
@@ -61,22 +63,44 @@ def intern(citation: Citation) -> Citation:
     if existing is None:
         existing = Citation(citation.source, citation.section, citation.memo, citation.url,
                             citation.note, len(_INTERNED) + 1)
-        _INTERNED.setdefault(key, existing)
-        existing = _INTERNED[key]
+        existing = _INTERNED.setdefault(key, existing)
+        # The citations behind a result are a bit mask over canonical (note-less) citations:
+        # merging a rule's dependencies is then one integer OR. A rule's own citations keep
+        # their notes when the result is printed.
+        canonical = existing if citation.note is None else intern(
+            Citation(citation.source, citation.section, citation.memo, citation.url))
+        object.__setattr__(existing, "canonical", canonical)
+        if canonical is existing and not existing.bit:
+            object.__setattr__(existing, "bit", 1 << len(_BY_BIT))
+            _BY_BIT.append(existing)
     return existing
 
 
-def ordered(own, everything) -> tuple[Citation, ...]:
-    """Own citations first (in their order), then the rest in the order rulebooks declare them."""
-    if len(everything) == len(own):
-        candidates = tuple(own)
-    else:
-        candidates = tuple(own) + tuple(sorted(everything.difference(own), key=_ORDER))
-    # One entry per reference (source, section, memo, url): the first, with its note, wins.
-    seen: dict[tuple, Citation] = {}
-    for citation in candidates:
-        seen.setdefault(citation.key, citation)
-    return tuple(seen.values())
+def mask_of(citations) -> int:
+    """The bit mask of a sequence of citations (each through its canonical reference)."""
+    mask = 0
+    for citation in citations:
+        canonical = citation.canonical
+        if not canonical.bit:                 # a citation made without intern(): register it
+            canonical = intern(citation).canonical
+        mask |= canonical.bit
+    return mask
+
+
+def ordered(own, mask: int) -> tuple[Citation, ...]:
+    """Own citations first (in their order, with their notes), then every other reference in
+    ``mask`` in the order the rulebooks declare them."""
+    first = {}
+    for citation in own:
+        first.setdefault(citation.key, citation)
+    rest = mask & ~mask_of(first.values())
+    out = list(first.values())
+    by_bit = _BY_BIT
+    while rest:
+        low = rest & -rest
+        out.append(by_bit[low.bit_length() - 1])
+        rest ^= low
+    return tuple(out)
 
 
 def build(raw: dict, sources: dict[str, dict]) -> Citation:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .citations import Citation, merge
+from .citations import Citation, mask_of, merge
 from .errors import EvaluationError
 from .numbers import Rounding, to_decimal
 
@@ -66,7 +66,7 @@ class ParameterValue:
     """The value of a parameter in force on a date: also the trace record for reading it."""
 
     __slots__ = ("parameter", "entry", "effective_from", "effective_to", "_citations",
-                 "citation_set")
+                 "citation_mask")
 
     kind_label = "parameter"
     deps: tuple = ()
@@ -77,7 +77,7 @@ class ParameterValue:
         self.effective_from = entry.start
         self.effective_to = effective_to
         self._citations = None
-        self.citation_set = frozenset(self.citations)
+        self.citation_mask = mask_of(self.citations)
 
     @property
     def name(self) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .citations import Citation, ordered
+from .citations import Citation, mask_of, ordered
 
 
 class FactRead:
@@ -26,7 +26,7 @@ class FactRead:
     __slots__ = ("name", "entity", "value")
     kind_label = "fact"
     citations: tuple = ()
-    citation_set: frozenset = frozenset()
+    citation_mask: int = 0
     deps: tuple = ()
 
     def __init__(self, name: str, entity, value):
@@ -66,23 +66,26 @@ class Node:
         return self.own_citations
 
 
-def citation_set(node) -> frozenset:
-    """Every citation behind ``node``: its own and those of everything it read (memoised)."""
+def citation_mask(node) -> int:
+    """Every citation behind ``node`` (its own and those of everything it read) as a bit mask
+    over canonical citations; memoised, so a value read by many rules is walked once."""
     if node.__class__ is not Node:
-        return node.citation_set
+        return node.citation_mask
     cached = node._all_citations
     if cached is None:
-        parts = [citation_set(dep) for dep in node.deps if dep.__class__ is not FactRead]
-        cached = node._all_citations = frozenset(node.own_citations).union(*parts)
+        cached = mask_of(node.own_citations)
+        for dep in node.deps:
+            cached |= citation_mask(dep)
+        node._all_citations = cached
     return cached
 
 
 def collect_citations(node) -> tuple[Citation, ...]:
     """The citations behind ``node`` in print order: its own first, then the rest."""
     if node.__class__ is not Node:
-        return ordered(node.citations, citation_set(node))
+        return ordered(node.citations, citation_mask(node))
     if node._ordered is None:
-        node._ordered = ordered(node.own_citations, citation_set(node))
+        node._ordered = ordered(node.own_citations, citation_mask(node))
     return node._ordered
 
 
