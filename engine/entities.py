@@ -123,6 +123,15 @@ class EntityKind:
     file: str | None = None
     line: int | None = None
 
+    @property
+    def defaults(self) -> list:
+        """(name, spec) of every fact a case may leave out: it has a default or is optional."""
+        cached = self.__dict__.get("_defaults")
+        if cached is None:
+            cached = self.__dict__["_defaults"] = [
+                (n, s) for n, s in self.facts.items() if s.has_default or not s.required]
+        return cached
+
     def ancestors(self):
         """This kind, then its parent, then the parent's parent..."""
         kind = self
@@ -281,6 +290,11 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
             raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
                             f"valid: {exc}.", code="E414", file=file, line=line_of(data, key),
                             field=where) from None
+    # Facts the case leaves out take their defaults here, once (None when optional), so that
+    # reading them is a plain lookup; a required fact stays absent and errors when read.
+    for name, spec in kind.defaults:
+        if name not in facts:
+            facts[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
     entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
     if kind.id_fact and entity.id is None:
         raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.", code="E415", file=file,

@@ -74,6 +74,7 @@ class State:
         self.current = None
         self.current_entity = None
         self.current_args = None
+        self._calls = None                 # the shared cache of function results for as_of
         self.steps = 0
         self._where = self.describe        # bound once: passed to every expression evaluation
 
@@ -131,7 +132,9 @@ class State:
         return node
 
     def call(self, function: Function, args: list) -> Node:
-        calls = self.shared.calls(self.as_of)
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = self.shared.calls(self.as_of)
         try:
             # Typed key: True == 1 and Decimal("2.5") == Decimal("2.50") must not share a result.
             key = (function.uid, *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
