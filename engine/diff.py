@@ -361,6 +361,10 @@ def _hashable(value):
 
 def checkout_revision(revision: str, policy_dir: Path, into: Path) -> Path:
     """Extract ``policy_dir`` as it is at ``revision`` (``git archive``) below ``into``."""
+    if not revision or revision.startswith("-"):
+        # git would read it as an option (`--output=...`), not as a revision.
+        raise InputError(f"{revision!r} is not a git revision (a revision cannot start with '-').",
+                         code="E111")
     policy_dir = policy_dir.resolve()
     try:
         top = subprocess.run(["git", "-C", str(policy_dir), "rev-parse", "--show-toplevel"],

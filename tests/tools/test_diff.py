@@ -144,3 +144,13 @@ def test_an_unknown_revision_is_exit_2_with_a_sentence(git_repo):
 def test_arguments_are_required():
     result = diff(POLICY)
     assert result.exit_code == 2 and "two rulebook directories" in result.output
+
+
+def test_a_revision_that_looks_like_an_option_is_refused(tmp_path):
+    """git would read `--output=...` as an option of `git archive`, not as a revision."""
+    from engine.diff import checkout_revision
+    from engine.errors import InputError
+    with pytest.raises(InputError) as raised:
+        checkout_revision("--output=" + str(tmp_path / "x.tar"), POLICY, tmp_path)
+    assert raised.value.problem.code == "E111"
+    assert not (tmp_path / "x.tar").exists()
