@@ -108,14 +108,30 @@ def flatten(node) -> list:
     return order
 
 
+#: How many levels below a rule a `because` text may find the values it names.
+REASON_DEPTH = 3
+
+
 def inputs_of(node) -> dict[str, Any]:
-    """The names a rule read, with their values, as a template may use them (dots as ``__``)."""
+    """The names a rule read, with their values, as a template may use them (dots as ``__``).
+
+    The rule's own reads come first; then, for names it read only through a rule of its own
+    (a branch that tested ``chip_4m_band``, which read ``magi.household_income``), the values
+    found up to :data:`REASON_DEPTH` levels below, nearest first.
+    """
     values: dict[str, Any] = {}
-    for dep in node.deps:
-        name = dep.name.replace(".", "__").replace("-", "_")
-        values[name] = dep.value
-        short = name.rsplit("__", 1)[-1]
-        values.setdefault(short, dep.value)
+    level, seen = [node], {id(node)}
+    for _ in range(REASON_DEPTH):
+        following = []
+        for current in level:
+            for dep in current.deps:
+                name = dep.name.replace(".", "__").replace("-", "_")
+                values.setdefault(name, dep.value)
+                values.setdefault(name.rsplit("__", 1)[-1], dep.value)
+                if dep.__class__ is Node and id(dep) not in seen:
+                    seen.add(id(dep))
+                    following.append(dep)
+        level = following
     return values
 
 
