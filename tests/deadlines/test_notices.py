@@ -133,6 +133,8 @@ def test_im16_good_cause_approved(engine):
         "the Protected Load; otherwise enter all Good Cause evidence in the ECM.")
     assert "Good Cause Approved" in {c.section for c in im16.citations}
     assert ("im16_good_cause_denied", "mom") not in found
+    # "If Good Cause is approved, send only a Communication Transmittal (IM-16)": no CS-201 routing
+    assert not [key for key in found if key[0] == "cs201_routing"]
 
 
 def test_im16_good_cause_denied_goes_with_the_cs201_by_the_same_routing(engine):
