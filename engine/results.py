@@ -36,6 +36,21 @@ def json_value(value):
     return str(value)
 
 
+_CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """A money amount exact to the cent written with two decimals ("405.0" and "1305.000" as
+    "405.00" and "1305.00"); whole dollars stay whole ("242"), and an amount with digits below
+    the cent is left exact, never rounded for display."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < 0 and exponent != -2:
+        quantized = amount.quantize(_CENT)
+        if quantized == amount:
+            return quantized
+    return amount
+
+
 class Result:
     """One output of one rule for one entity (a person, or the case itself)."""
 
@@ -85,10 +100,13 @@ class Result:
         return [describe_step(step, json_value) for step in flatten(self.node)]
 
     def as_dict(self, explain: bool = False) -> dict:
+        value = self.value
+        if self.node.definition.type == "money" and isinstance(value, Decimal):
+            value = cents(value)
         out = {
             "name": self.name,
             "person": self.person,
-            "value": json_value(self.value),
+            "value": json_value(value),
             "citations": [c.as_dict() for c in self.citations],
             "because": self.because,
         }
