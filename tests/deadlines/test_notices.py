@@ -71,6 +71,12 @@ def test_im31a_goes_to_the_parent_with_a_cs201_for_the_child_and_is_due_in_ten_d
     assert "9.010 Public holidays" in {c.section for c in im31a.due_citations}
 
 
+def test_im31a_is_not_called_for_before_the_approval(engine):
+    """"Send CS-201 and IM-31A after MO HealthNet Approval": the case approved June 24, 2025."""
+    assert ("im31a_cs201", None) not in notices(engine, "absent_parent.yaml", as_of="2025-06-23")
+    assert ("im31a_cs201", None) in notices(engine, "absent_parent.yaml", as_of="2025-06-24")
+
+
 def test_no_cs201_without_an_absent_parent_or_for_a_premium_child(engine):
     case = {"case_id": "x", "approval_date": "2025-06-24", "people": [
         {"id": "mom", "age": 31, "sex": "female", "tax_filer": True,
