@@ -31,7 +31,7 @@ class Roll(str, Enum):
 def dates_command(
     start: Optional[str] = typer.Argument(None, help="The date the period counts from (YYYY-MM-DD)."),
     deadline: Optional[str] = typer.Argument(None, help="The deadline, e.g. im31a or deadlines.im31a."),
-    list_: bool = typer.Option(False, "--list", help="List the deadlines the rulebooks declare."),
+    list_: bool = typer.Option(False, "--list", help="List the deadlines, each period as in force today (or on START)."),
     extended: bool = typer.Option(False, "--extended", help="Count the deadline with its extension."),
     roll: Optional[Roll] = typer.Option(None, "--roll", help="Override where a last day that is not a business day moves."),
     holidays: Optional[int] = typer.Option(None, "--holidays", metavar="YEAR", help="List the holidays of the rulebooks' calendars in a year."),
@@ -43,7 +43,7 @@ def dates_command(
         engine = load_engine(policy)
         program = engine.program
         if list_:
-            _list(program, format)
+            _list(engine, format, start)
             return
         if holidays is not None:
             _holidays(program, holidays, format)
@@ -95,10 +95,29 @@ def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, width=100, initial_indent="  ", subsequent_indent="    "))
 
 
-def _list(program, format: Format) -> None:
+def _period_on(engine, deadline, on):
+    """The deadline's period under the policy in force on ``on`` (a period may be a dated
+    parameter: 90 days, then 95 from April 11, 2024), or its expression when it cannot be read."""
+    from ..dates import parse_date
+    from ..errors import PolicyError
+    from ..evaluation import State, decimal_context
+    try:
+        on = parse_date(on)
+        state = State(engine.program, engine.cache, on, engine.reference)
+        state.frame = []
+        with decimal_context():
+            return deadline_lib._amount(state, deadline.amount, on, f"The period of {deadline.name}")
+    except (PolicyError, ValueError):
+        return deadline.amount.text
+
+
+def _list(engine, format: Format, on=None) -> None:
+    import datetime as dt
+    program = engine.program
+    on = on or dt.date.today().isoformat()
     rows = []
     for d in program.deadlines.values():
-        period = d.amount.text if d.amount.constant is deadline_lib._NOT_CONSTANT else json_value(d.amount.constant)
+        period = _period_on(engine, d, on)
         rows.append({"name": d.name, "title": d.title, "period": {"amount": period, "unit": d.unit},
                      "counts_from": d.counts_from, "counting": d.counting.name,
                      "roll": d.effective_roll, "end": d.end,
