@@ -96,6 +96,8 @@ class _Compiler:
         self.kinds: dict[str, EntityKind] = {}
         self.namespaces: dict[str, list[RulebookFile]] = {}
         self.edges: dict[str, set[str]] = {}
+        self.fact_reads: dict[str, set[str]] = {}    # definition -> facts its expressions read
+        self.pending_reasons: list = []              # checked once every definition is compiled
         self.edge_lines: dict[tuple[str, str], tuple] = {}
 
     def error(self, message, file=None, line=None, field=None, code="E310"):
@@ -112,6 +114,8 @@ class _Compiler:
         for chart in self.charts.values():
             self.compile_chart(chart)
         self.compile_case_actions()
+        for definition in self.pending_reasons:
+            self.check_reason(definition)
         self.find_cycles()
         if self.problems:
             raise CompileError(problems=self.problems)
@@ -250,12 +254,12 @@ class _Compiler:
         self.compile_body(rule, ctx)
         if rule.output_when is not None:
             self.compile_expression(rule.output_when, ctx)
-        self.check_reason(rule, ctx)
+        self.pending_reasons.append(rule)
 
     def compile_function(self, function: Function):
         ctx = self.context(function, None, function.args, pure=True)
         self.compile_body(function, ctx)
-        self.check_reason(function, ctx)
+        self.pending_reasons.append(function)
 
     def compile_body(self, definition, ctx: _Context):
         body = definition.body
@@ -316,12 +320,18 @@ class _Compiler:
                                f"{', '.join(extra) or 'none'}).", chart.file, group.line,
                                f"{chart.name}.groups", code="E316")
 
-    def check_reason(self, definition, ctx):
+    def check_reason(self, definition):
+        """A `because` text may use what the rule read, directly or through the rules and
+        functions it read, down to the depth at which results look values up
+        (:data:`engine.trace.REASON_DEPTH`), with dots written as ``__``."""
+        from .trace import REASON_DEPTH
         reasons = [definition.because]
         body = definition.body
         for attr in ("conditions", "rows"):
             for item in getattr(body, attr, ()) or ():
                 reasons.append(item.because)
+        if all(reason is None for reason in reasons):
+            return
         names = set(BUILTIN_NAMES)
         for expression in body.expressions():
             for n in expression.name_ids():
@@ -331,6 +341,18 @@ class _Compiler:
                 names.add(call.func.id.replace(".", "__"))
                 names.add(call.func.id.rsplit(".", 1)[-1])
         names.update(getattr(definition, "args", []) or [])
+        level, seen = [definition.name], {definition.name}
+        for _ in range(REASON_DEPTH):
+            following = []
+            for owner in level:
+                names.update(self.fact_reads.get(owner, ()))
+                for target in self.edges.get(owner, ()):
+                    names.add(target.replace(".", "__").replace("-", "_"))
+                    names.add(target.rsplit(".", 1)[-1])
+                    if target not in seen:
+                        seen.add(target)
+                        following.append(target)
+            level = following
         for reason in reasons:
             if reason is None:
                 continue
@@ -338,8 +360,9 @@ class _Compiler:
             if unknown:
                 self.error(f"The `because` text of {definition.name} uses {', '.join(unknown)}, which "
                            "the rule does not read. A reason may use `value`, `person`, `as_of` and "
-                           "the names the rule's expressions read (dots written as __).",
-                           reason.file, reason.line, f"{definition.name}.because", code="E317")
+                           "the names the rule reads, directly or through the rules it reads (dots "
+                           "written as __).", reason.file, reason.line, f"{definition.name}.because",
+                           code="E317")
 
     # -- names --------------------------------------------------------------------------------
     def compile_expression(self, expression: Expression, ctx: _Context):
@@ -494,6 +517,9 @@ class _Compiler:
         if "." not in name and ctx.entity_kind is not None and not ctx.pure:
             for depth, entity_kind in enumerate(ctx.entity_kind.ancestors()):
                 if name in entity_kind.facts:
+                    owner = getattr(ctx.owner, "name", None)
+                    if owner is not None:
+                        self.fact_reads.setdefault(owner, set()).add(name)
                     return _fact(name, depth)
         if ctx.pure and "." not in name and ctx.owner is not None:
             all_facts = {f for k in self.kinds.values() for f in k.facts}
