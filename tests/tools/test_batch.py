@@ -52,6 +52,24 @@ def test_jsonl_in_jsonl_out_in_order_with_bad_cases_reported_and_counted(tmp_pat
     assert records[2]["error"]["file"].endswith("in.jsonl") and records[2]["error"]["line"] == 3
 
 
+def test_only_computes_the_results_asked_for(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = batch(FIXTURES / "cases.jsonl", "--out", out, "--workers", 2,
+                   "--only", "eligibility.level_of_care", "--only", "chip.family_premium")
+    assert result.exit_code == 0, result.stderr
+    records = lines(out)
+    assert {r["name"] for rec in records for r in rec["results"]} == {
+        "eligibility.level_of_care", "chip.family_premium"}
+    # Jones 2025: 5,199.60 x 12 / 26,650 = 234.13% of poverty -> CHIP 75, as without --only
+    assert value(records[0], "eligibility.level_of_care", "kid1") == "CHIP_75"
+
+
+def test_only_with_an_unknown_name_cannot_run(tmp_path):
+    result = batch(FIXTURES / "cases.jsonl", "--out", tmp_path / "out.jsonl", "--only", "magi.nope")
+    assert result.exit_code == 2
+    assert "magi.nope" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_as_of_overrides_the_cases_own_date(tmp_path):
     out = tmp_path / "out.jsonl"
     batch(FIXTURES / "cases.jsonl", "--as-of", "2018-06-01", "--out", out)
