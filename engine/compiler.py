@@ -241,6 +241,15 @@ class _Compiler:
         return _Context(definition.namespace, frozenset(book.uses), definition, entity_kind,
                         frozenset(args), None, pure)
 
+    def entity_kind_for(self, item, what: str):
+        """The entity kind a notice or change is declared for; E314 when it is not declared."""
+        kind = self.kinds.get(item.entity_name)
+        if kind is None:
+            self.error(f"{what} {item.name} is for '{item.entity_name}', which is not a declared "
+                       f"entity kind ({', '.join(sorted(self.kinds))}).", item.file, item.line,
+                       f"{item.name}.entity", code="E314")
+        return kind
+
     def compile_rule(self, rule: Rule):
         kind = self.kinds.get(rule.entity_name)
         if kind is None:

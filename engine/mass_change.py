@@ -107,12 +107,7 @@ def compile_changes(compiler) -> dict:
     for book in compiler.files:
         for change in book.changes.values():
             found[change.name] = change
-            kind = compiler.kinds.get(change.entity_name)
-            if kind is None:
-                compiler.error(f"Change {change.name} is for '{change.entity_name}', which is not a "
-                               "declared entity kind.", change.file, change.line,
-                               f"{change.name}.entity", code="E314")
-            change.entity_kind = kind
+            kind = change.entity_kind = compiler.entity_kind_for(change, "Change")
             namespace = change.compare.split(".", 1)[0] if "." in change.compare else book.namespace
             qualified = change.compare if "." in change.compare else f"{book.namespace}.{change.compare}"
             rule = compiler.rules.get(qualified)

@@ -179,11 +179,8 @@ def compile_notices(compiler) -> dict:
     for book in compiler.files:
         for notice in book.notices.values():
             found[notice.name] = notice
-            kind = compiler.kinds.get(notice.entity_name)
+            kind = compiler.entity_kind_for(notice, "Notice")
             if kind is None:
-                compiler.error(f"Notice {notice.name} is for '{notice.entity_name}', which is not a "
-                               f"declared entity kind ({', '.join(sorted(compiler.kinds))}).",
-                               notice.file, notice.line, f"{notice.name}.entity", code="E314")
                 continue
             notice.entity_kind = kind
             ctx = _Context(notice.namespace, frozenset(book.uses), notice, kind)
