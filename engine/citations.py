@@ -22,7 +22,6 @@ class Citation:
     memo: str | None = None
     url: str | None = None
     note: str | None = None
-    order: int = 0
 
     def __post_init__(self):
         # What makes two citations the same reference (a differing note does not); computed
@@ -62,7 +61,7 @@ def intern(citation: Citation) -> Citation:
     existing = _INTERNED.get(key)
     if existing is None:
         existing = Citation(citation.source, citation.section, citation.memo, citation.url,
-                            citation.note, len(_INTERNED) + 1)
+                            citation.note)
         existing = _INTERNED.setdefault(key, existing)
         # The citations behind a result are a bit mask over canonical (note-less) citations:
         # merging a rule's dependencies is then one integer OR. A rule's own citations keep

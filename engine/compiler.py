@@ -44,7 +44,6 @@ class Program:
     entity_kinds: dict[str, EntityKind]
     root_kind: EntityKind | None
     dependencies: dict[str, set[str]] = field(default_factory=dict)
-    warnings: list[Problem] = field(default_factory=list)
     # Section 11 of docs/language.md, by qualified name (see compile_case_actions).
     calendars: dict = field(default_factory=dict)
     countings: dict = field(default_factory=dict)
@@ -88,7 +87,6 @@ class _Compiler:
     def __init__(self, files: list[RulebookFile]):
         self.files = files
         self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
         self.parameters: dict[str, Parameter] = {}
         self.functions: dict[str, Function] = {}
         self.rules: dict[str, Rule] = {}
@@ -123,11 +121,10 @@ class _Compiler:
             if expression.constant is _NOT_CONSTANT:
                 expression.fn = compile_tree(expression.tree)
         root = next((k for k in self.kinds.values() if k.parent is None), None)
-        for index, definition in enumerate(list(self.rules.values()) + list(self.functions.values())):
-            definition.index = index
-            definition.uid = index
+        for uid, definition in enumerate(list(self.rules.values()) + list(self.functions.values())):
+            definition.uid = uid
         return Program(self.files, self.namespaces, self.parameters, self.functions, self.rules,
-                       self.charts, self.kinds, root, self.edges, self.warnings,
+                       self.charts, self.kinds, root, self.edges,
                        self.calendars, self.countings, self.deadlines, self.notices, self.changes)
 
     def compile_case_actions(self):

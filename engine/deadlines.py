@@ -32,7 +32,7 @@ from decimal import Decimal
 from . import dates
 from .citations import merge
 from .definitions import Function, Scope
-from .errors import CompileError, EvaluationError
+from .errors import EvaluationError
 from .expressions import _NOT_CONSTANT, Expression
 from .yaml_loader import line_of
 

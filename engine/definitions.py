@@ -332,7 +332,6 @@ class Definition:
     published: list = field(default_factory=list)
     file: str | None = None
     line: int | None = None
-    index: int = 0                  # set by the compiler: position for stable ordering
     uid: int = 0                    # set by the compiler: a small integer key for caches
 
     def __post_init__(self):

@@ -10,7 +10,6 @@ error can name that rule too.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -329,6 +328,3 @@ def _label(kind: EntityKind, data: dict, parent, index) -> str:
     owner = f" of {parent.label()}" if parent.parent is not None else ""
     return f"{kind.name}{number}{owner}"
 
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -69,6 +69,14 @@ class Result:
         return self.node.value
 
     @property
+    def shown_value(self):
+        """The value as printed: a money amount exact to the cent with two decimals."""
+        value = self.node.value
+        if self.node.definition.type == "money" and isinstance(value, Decimal):
+            return cents(value)
+        return value
+
+    @property
     def entity(self):
         return self.node.entity
 
@@ -100,13 +108,10 @@ class Result:
         return [describe_step(step, json_value) for step in flatten(self.node)]
 
     def as_dict(self, explain: bool = False) -> dict:
-        value = self.value
-        if self.node.definition.type == "money" and isinstance(value, Decimal):
-            value = cents(value)
         out = {
             "name": self.name,
             "person": self.person,
-            "value": json_value(value),
+            "value": json_value(self.shown_value),
             "citations": [c.as_dict() for c in self.citations],
             "because": self.because,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from . import citations as citation_lib
@@ -41,7 +40,7 @@ class RulebookFile:
     rules: dict[str, Rule] = field(default_factory=dict)
     charts: dict[str, Chart] = field(default_factory=dict)
     entities: dict[str, EntityKind] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)   # name -> line, for messages
+    data: dict | None = None      # the parsed, validated file (for `policy check`'s file checks)
     # Section 11 of docs/language.md: calendars, counting rules, deadlines, notices, changes.
     calendars: dict = field(default_factory=dict)
     counting: dict = field(default_factory=dict)
@@ -57,7 +56,9 @@ def read(path: str | Path) -> RulebookFile:
     if data is None:
         raise CompileError("The rulebook file is empty.", code="E305", file=file)
     validate("rulebook", data, file)
-    return _Builder(file, data).build()
+    book = _Builder(file, data).build()
+    book.data = data
+    return book
 
 
 class _Builder:

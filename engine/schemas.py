@@ -68,10 +68,6 @@ def _inline_local_refs(node, defs, depth=0):
     return node
 
 
-def schema(kind: str) -> dict:
-    return _registry_and_schemas()[1][kind]
-
-
 def problems(kind: str, data, file: str | None) -> list[Problem]:
     """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
     found = []

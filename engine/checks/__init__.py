@@ -26,7 +26,6 @@ from ..api import Engine, rulebook_files
 from ..compiler import compile_files
 from ..errors import InputError, PolicyError
 from ..rulebook import read as read_rulebook
-from ..yaml_loader import load_file
 from . import (bands, citations, decision_tables, histories, published, schema_comment,
                staleness, types, usage)
 from .context import CheckContext, RulebookSource
@@ -60,12 +59,13 @@ def check(paths: Iterable[str | Path], as_of: str | dt.date | None = None) -> Ch
         source.text = _text(file)
         report.extend(schema_comment.check_file(source))
         try:
-            books.append(read_rulebook(file))
+            book = read_rulebook(file)
+            books.append(book)
         except PolicyError as exc:
             report.extend(exc.problems)
             unreadable = True
             continue
-        source.data = load_file(file)
+        source.data = book.data          # parsed once, by the rulebook reader
     context = CheckContext(sources, on)
     for run in FILE_CHECKS:
         report.extend(run(context))
@@ -78,7 +78,6 @@ def check(paths: Iterable[str | Path], as_of: str | dt.date | None = None) -> Ch
         report.extend(exc.problems)
         report.sort()
         return report
-    report.extend(program.warnings)
     context.program = program
     context.engine = Engine(program)
     for run in PROGRAM_CHECKS:

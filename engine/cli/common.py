@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import traceback
 from contextlib import contextmanager
 from enum import Enum

@@ -18,7 +18,6 @@ from .. import deadlines as deadline_lib
 from ..dates import parse_date
 from ..errors import InputError
 from ..holidays import WEEKDAYS
-from ..results import json_value
 from .common import CANNOT_RUN, Format, PolicyOption, error, exits, load_engine, print_json
 
 

@@ -43,7 +43,7 @@ def render_text(evaluation, explain: bool) -> str:
             lines.append("")
             lines.append(f"Person {current}" if current is not None else "Case")
         label = result.title or result.name
-        lines.append(f"  {label} ({result.name}): {_value(result.value)}")
+        lines.append(f"  {label} ({result.name}): {_value(result.shown_value)}")
         because = result.because
         if because:
             lines.append(f"      because {because}")
