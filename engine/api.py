@@ -18,18 +18,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from .charts import ChartResult, evaluate_chart
-from .compiler import Program, compile_files
-from .dates import parse_date
-from .entities import Entity, build_case
+from .runtime.charts import ChartResult, evaluate_chart
+from .rulebook.compiler import Program, compile_files
+from .language.dates import parse_date
+from .model.entities import Entity, build_case
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
-from .evaluation import DateCache, State, decimal_context
-from .parameters import ParameterValue
-from .paths import default_policy_dir
-from .results import Evaluation, Result
-from .rulebook import read as read_rulebook
-from .schemas import validate
-from .yaml_loader import LineDict, LineList, load_file
+from .runtime.state import DateCache, State, decimal_context
+from .model.parameters import ParameterValue
+from .io.paths import default_policy_dir
+from .runtime.results import Evaluation, Result
+from .rulebook.reader import read as read_rulebook
+from .io.schemas import validate
+from .io.yaml_loader import LineDict, LineList, load_file
 
 #: File endings read as rulebooks.
 RULEBOOK_SUFFIXES = (".yaml", ".yml")
@@ -180,7 +180,7 @@ class Engine:
         """Call a rulebook function: ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``.
 
         Returns the trace node: ``.value`` is the result (20780 here), and
-        ``engine.trace.collect_citations(node)`` its citations."""
+        ``engine.runtime.trace.collect_citations(node)`` its citations."""
         function = self.program.functions.get(name)
         if function is None:
             raise EvaluationError(f"There is no function named {name}.", code="E404")

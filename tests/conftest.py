@@ -1,6 +1,6 @@
 """Pytest collects the YAML test cases in tests/cases/ as ordinary test items.
 
-Each YAML test runs through the same runner as ``policy test`` (engine.testing), so a failure
+Each YAML test runs through the same runner as ``policy test`` (engine.tools.testing), so a failure
 reads the same in both. The rulebooks are loaded once per session.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine
-from engine.testing import read_tests, run_test
+from engine.tools.testing import read_tests, run_test
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"

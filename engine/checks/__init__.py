@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ..api import Engine, rulebook_files
-from ..compiler import compile_files
+from ..rulebook.compiler import compile_files
 from ..errors import InputError, PolicyError
-from ..rulebook import read as read_rulebook
+from ..rulebook.reader import read as read_rulebook
 from . import (bands, citations, decision_tables, histories, published, schema_comment,
                staleness, types, usage)
 from .context import CheckContext, RulebookSource

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..yaml_loader import line_of
+from ..io.yaml_loader import line_of
 from .context import CheckContext, cited, parameters_of, problem, raw_citations
 
 MONEY_UNITS = ("USD", "USD/month", "USD/year")

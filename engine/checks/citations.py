@@ -9,7 +9,7 @@ a typo in a ``ref`` elsewhere, or left over (W551).
 
 from __future__ import annotations
 
-from ..yaml_loader import line_of
+from ..io.yaml_loader import line_of
 from .context import CheckContext, problem, raw_citations
 
 

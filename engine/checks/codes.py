@@ -2,7 +2,7 @@
 
 The codes are stable: CI annotations, SARIF rule ids and scripts rely on them. ``E`` codes are
 errors (``policy check`` exits 1), ``W`` codes are warnings (reported, exit 0). The families
-before 500 come from reading, validating and compiling rulebooks (``engine/errors.py``); the
+before 500 come from reading, validating and compiling rulebooks (``engine/errors/``); the
 5xx family is the semantic checks of this package.
 """
 

@@ -1,7 +1,7 @@
 """What every semantic check reads: the rulebook files as parsed, and the compiled program.
 
-Checks need two views of a rulebook. The compiled :class:`~engine.compiler.Program` knows what
-every name means; the parsed YAML (a :class:`~engine.yaml_loader.LineDict`) keeps what the
+Checks need two views of a rulebook. The compiled :class:`~engine.rulebook.compiler.Program` knows what
+every name means; the parsed YAML (a :class:`~engine.io.yaml_loader.LineDict`) keeps what the
 compiler throws away: the order in which an analyst wrote the effective dates, and the line of
 every key, band and published row. :class:`RulebookSource` is the second view, one per file.
 """
@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..citations import Citation
+from ..model.citations import Citation
 from ..errors import Problem
 
 
@@ -39,7 +39,7 @@ class RulebookSource:
 class CheckContext:
     sources: list[RulebookSource]
     as_of: dt.date
-    program: Any = None       # engine.compiler.Program once compiled
+    program: Any = None       # engine.rulebook.compiler.Program once compiled
     engine: Any = None        # engine.api.Engine once compiled
     by_path: dict = field(default_factory=dict)
 
@@ -66,7 +66,7 @@ def cited(citations) -> str:
 
 def raw_citations(source: RulebookSource, raw) -> tuple:
     """Citations built from a parsed ``citation`` value (refs resolved); () when unresolvable."""
-    from ..citations import build
+    from ..model.citations import build
     if raw is None:
         return ()
     items = raw if isinstance(raw, list) else [raw]

@@ -18,8 +18,8 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
-from ..definitions import DecisionTableBody
-from ..expressions import LITERAL_NAMES
+from ..model.definitions import DecisionTableBody
+from ..language.expressions import LITERAL_NAMES
 from .context import CheckContext, cited, problem
 from .sets import BOOLEANS, Numbers, Values, box_empty, box_intersect, box_minus
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..yaml_loader import line_of
+from ..io.yaml_loader import line_of
 from .context import CheckContext, cited, parameters_of, problem, raw_citations
 
 ONE_DAY = dt.timedelta(days=1)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import PolicyError
-from ..results import json_value
-from ..testing import same
-from ..yaml_loader import line_of
+from ..runtime.results import json_value
+from ..tools.testing import same
+from ..io.yaml_loader import line_of
 from .context import CheckContext, problem, raw_citations
 
 

@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from ..paths import schemas_dir
+from ..io.paths import schemas_dir
 from .context import RulebookSource, problem
 
 SCHEMA_FILE = "rulebook.schema.json"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
-from ..definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
+from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
 from .context import CheckContext, cited, problem
 
 NUMBER, BOOL, TEXT, DATE, LIST, NONE = "number", "boolean", "text", "date", "list", "none"

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..batch import input_size, read_cases, run_batch
-from ..paths import default_policy_dir
+from ..tools.batch import input_size, read_cases, run_batch
+from ..io.paths import default_policy_dir
 from .common import AsOfOption, OK, PROBLEMS, PolicyOption, exits, load_engine
 
 

@@ -9,9 +9,9 @@ from typing import Optional
 
 import typer
 
-from ..mass_change import compare
-from ..results import json_value
-from ..yaml_loader import loads
+from ..actions.mass_change import compare
+from ..runtime.results import json_value
+from ..io.yaml_loader import loads
 from .common import Format, PolicyOption, exits, load_engine, print_json
 
 

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..check import check
-from ..paths import default_policy_dir
+from ..checks import check
+from ..io.paths import default_policy_dir
 from .common import AsOfOption, CANNOT_RUN, OK, PROBLEMS, exits
 from .reporters import REPORTERS
 

@@ -14,10 +14,10 @@ from typing import Optional
 
 import typer
 
-from .. import deadlines as deadline_lib
-from ..dates import parse_date
+from ..actions import deadlines as deadline_lib
+from ..language.dates import parse_date
 from ..errors import InputError
-from ..holidays import WEEKDAYS
+from ..model.calendars import WEEKDAYS
 from .common import CANNOT_RUN, Format, PolicyOption, error, exits, load_engine, print_json
 
 
@@ -97,9 +97,9 @@ def _wrap(text: str) -> str:
 def _period_on(engine, deadline, on):
     """The deadline's period under the policy in force on ``on`` (a period may be a dated
     parameter: 90 days, then 95 from April 11, 2024), or its expression when it cannot be read."""
-    from ..dates import parse_date
+    from ..language.dates import parse_date
     from ..errors import PolicyError
-    from ..evaluation import State, decimal_context
+    from ..runtime.state import State, decimal_context
     try:
         on = parse_date(on)
         state = State(engine.program, engine.cache, on, engine.reference)

@@ -9,10 +9,10 @@ from typing import Optional, Tuple
 import typer
 
 from ..api import Engine
-from ..batch import read_cases
-from ..diff import compare_cases, diff_programs, load_revisions, temporary_directory
+from ..tools.batch import read_cases
+from ..tools.diff import compare_cases, diff_programs, load_revisions, temporary_directory
 from ..errors import InputError
-from ..paths import default_policy_dir
+from ..io.paths import default_policy_dir
 from .common import AsOfOption, Format, OK, PROBLEMS, exits
 
 

@@ -19,7 +19,7 @@ def docs_command(
     rules in plain language with their citations, and the charts as of every covered date."""
     with exits():
         from ..api import _date
-        from ..docsite import build_site
+        from ..tools.docsite import build_site
         engine = load_engine(policy)
         pages = build_site(engine, out, as_of=_date(as_of) if as_of else None)
     typer.echo(f"Wrote {len(pages)} page(s) to {out}; open {out / 'index.html'} in a browser.")

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from ..results import json_value
-from ..yaml_loader import loads
+from ..runtime.results import json_value
+from ..io.yaml_loader import loads
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 

@@ -9,9 +9,9 @@ from typing import List, Optional
 
 import typer
 
-from ..notices import render_notices
-from ..results import json_value
-from ..yaml_loader import loads
+from ..actions.notices import render_notices
+from ..runtime.results import json_value
+from ..io.yaml_loader import loads
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 

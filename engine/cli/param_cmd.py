@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..results import json_value
+from ..runtime.results import json_value
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 

@@ -137,7 +137,7 @@ def sarif(report: CheckReport) -> str:
 
 
 def _help_uri(code) -> str:
-    from ..paths import repository_dir
+    from ..io.paths import repository_dir
     doc = (repository_dir() / HELP_DOC).resolve().as_uri()
     return f"{doc}#{code.lower()}" if code else doc
 

@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from ..coverage import CoverageEngine
-from ..testing import read_tests, run_test, find_test_files
+from ..tools.coverage import CoverageEngine
+from ..tools.testing import read_tests, run_test, find_test_files
 from .common import Format, OK, PROBLEMS, PolicyOption, exits, load_engine, print_json
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.check import check
+from engine.checks import check
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AS_OF = "2026-11-22"

@@ -1,4 +1,4 @@
-"""Missouri's business-day calendar (policy/calendar.yaml, RSMo 9.010) and engine.holidays."""
+"""Missouri's business-day calendar (policy/calendar.yaml, RSMo 9.010) and engine.model.calendars."""
 
 from __future__ import annotations
 

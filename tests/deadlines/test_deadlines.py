@@ -1,4 +1,4 @@
-"""Deadlines as data (policy/deadlines.yaml, engine/deadlines.py): each deadline at month ends,
+"""Deadlines as data (policy/deadlines.yaml, engine/actions/deadlines.py): each deadline at month ends,
 in leap years, and at weekend and holiday edges.
 
 Every expected date is counted by hand in the comment beside it: the day the period counts from
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, PolicyError
-from engine.deadlines import explain
+from engine.actions.deadlines import explain
 
 from .conftest import policy_dir
 

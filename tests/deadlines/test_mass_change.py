@@ -1,4 +1,4 @@
-"""Mass changes (policy/case_actions.yaml `changes:`, engine/mass_change.py): each outcome the
+"""Mass changes (policy/case_actions.yaml `changes:`, engine/actions/mass_change.py): each outcome the
 memos name, continuous eligibility, and the April premium refund.
 
 IM-13 2020: no change -> IM-33C; a reduction -> IM-80 (10 days), then IM-33C; no longer eligible
@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from engine import PolicyError
-from engine.mass_change import compare
+from engine.actions.mass_change import compare
 
 from .conftest import CASES, ROOT, policy_dir
 

@@ -1,4 +1,4 @@
-"""Notices (policy/notices/, engine/notices.py): each notice's exact text, its recipient, due
+"""Notices (policy/notices/, engine/actions/notices.py): each notice's exact text, its recipient, due
 date and citations, and the template sandbox.
 
 The IM-31A paragraph "must be entered exactly as written on the free-form part of the IM-31A"
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, PolicyError
-from engine.notices import render_notices
+from engine.actions.notices import render_notices
 
 from .conftest import CASES, ROOT
 
@@ -120,7 +120,7 @@ def test_cs201_routing_when_the_parent_is_unknown(engine):
 
 def test_im16_good_cause_approved(engine):
     case = CASES / "absent_parent.yaml"
-    from engine.yaml_loader import load_file
+    from engine.io.yaml_loader import load_file
     data = load_file(case)
     data["people"][0]["good_cause"] = "approved"
     found = notices(engine, data)
@@ -214,7 +214,7 @@ def test_enter_a_sanction(engine):
 
 
 def test_end_a_sanction(engine):
-    from engine.yaml_loader import load_file
+    from engine.io.yaml_loader import load_file
     data = load_file(CASES / "sanction.yaml")
     data["people"][0]["sanction_lifted_date"] = "2025-04-15"
     before = notices(engine, data, "2025-04-14")

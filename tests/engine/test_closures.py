@@ -1,6 +1,6 @@
 """Differential test: compiled closures and simpleeval's tree walk must agree exactly.
 
-The engine evaluates expressions through closures compiled once (engine/closures.py); simpleeval
+The engine evaluates expressions through closures compiled once (engine/language/closures.py); simpleeval
 walking the same checked tree is the reference semantics. Both use the same operators and name
 references, and this test holds them to identical results, values and citations, on every YAML
 test case in the repository and on synthetic households across several dates.
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, PolicyError
-from engine.results import json_value
-from engine.testing import read_tests, find_test_files
+from engine.runtime.results import json_value
+from engine.tools.testing import read_tests, find_test_files
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))

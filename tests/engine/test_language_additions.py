@@ -83,7 +83,7 @@ def test_a_reference_to_nobody_in_the_case_is_refused():
 
 def test_money_results_exact_to_the_cent_print_with_two_decimals():
     from decimal import Decimal
-    from engine.results import cents
+    from engine.runtime.results import cents
     assert str(cents(Decimal("405.0"))) == "405.00"
     assert str(cents(Decimal("1305.000"))) == "1305.00"
     assert str(cents(Decimal("242"))) == "242"              # whole dollars stay whole

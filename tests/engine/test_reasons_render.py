@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, PolicyError
-from engine.testing import find_test_files, read_tests
+from engine.tools.testing import find_test_files, read_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 

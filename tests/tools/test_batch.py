@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine import Engine
-from engine.batch import Task, read_csv, read_jsonl, run_batch
+from engine.tools.batch import Task, read_csv, read_jsonl, run_batch
 
 from .conftest import FIXTURES, POLICY
 

@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from engine import Engine
-from engine.coverage import CoverageEngine
+from engine.tools.coverage import CoverageEngine
 
 from .conftest import FIXTURES, POLICY, ROOT
 

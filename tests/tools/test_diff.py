@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import Engine
-from engine.diff import diff_programs
+from engine.tools.diff import diff_programs
 
 from .conftest import FIXTURES, POLICY
 
@@ -148,7 +148,7 @@ def test_arguments_are_required():
 
 def test_a_revision_that_looks_like_an_option_is_refused(tmp_path):
     """git would read `--output=...` as an option of `git archive`, not as a revision."""
-    from engine.diff import checkout_revision
+    from engine.tools.diff import checkout_revision
     from engine.errors import InputError
     with pytest.raises(InputError) as raised:
         checkout_revision("--output=" + str(tmp_path / "x.tar"), POLICY, tmp_path)

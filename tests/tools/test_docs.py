@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine import Engine
-from engine.docsite import build_site
+from engine.tools.docsite import build_site
 
 from .conftest import POLICY
 

@@ -1,4 +1,4 @@
-"""engine.compiler: one fixture directory per way rulebooks can fail to fit together."""
+"""engine.rulebook.compiler: one fixture directory per way rulebooks can fail to fit together."""
 
 from __future__ import annotations
 

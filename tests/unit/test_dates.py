@@ -1,4 +1,4 @@
-"""engine.dates: month arithmetic with end-of-month clamping, ages, whole units between dates."""
+"""engine.language.dates: month arithmetic with end-of-month clamping, ages, whole units between dates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.dates import (add_days, add_months, add_years, days_between, end_of_month,
+from engine.language.dates import (add_days, add_months, add_years, days_between, end_of_month,
                           months_between, parse_date, years_between)
 
 d = dt.date

@@ -1,4 +1,4 @@
-"""engine.expressions: the whitelist, the limits, exact decimals and arithmetic errors."""
+"""engine.language.expressions: the whitelist, the limits, exact decimals and arithmetic errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from engine import EvaluationError, PolicyError
 from engine.errors import CompileError
-from engine.expressions import MAX_EXPRESSION_LENGTH, MAX_NODES, parse
+from engine.language.expressions import MAX_EXPRESSION_LENGTH, MAX_NODES, parse
 
 from .helpers import FIXTURES, REPOSITORY, engine, fresh_engine, line_of_text, problem
 

@@ -1,4 +1,4 @@
-"""engine.numbers: exact conversion and rounding declared as data."""
+"""engine.language.numbers: exact conversion and rounding declared as data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.numbers import (NotANumber, Rounding, format_decimal, round_to, step_of, to_decimal)
+from engine.language.numbers import (NotANumber, Rounding, format_decimal, round_to, step_of, to_decimal)
 
 D = Decimal
 

@@ -1,4 +1,4 @@
-"""engine.parameters: values by date, `until`, tables with each_additional, bands."""
+"""engine.model.parameters: values by date, `until`, tables with each_additional, bands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from engine import EvaluationError
-from engine.parameters import Band
+from engine.model.parameters import Band
 
 from .helpers import FIXTURES, engine, line_of_text, problem
 

@@ -1,4 +1,4 @@
-"""engine.yaml_loader: safe YAML and JSON with decimals, ISO dates, limits and line numbers."""
+"""engine.io.yaml_loader: safe YAML and JSON with decimals, ISO dates, limits and line numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import InputError
-from engine.yaml_loader import (MAX_DEPTH, LineDict, LineList, line_at_path, line_of, load_file,
+from engine.io.yaml_loader import (MAX_DEPTH, LineDict, LineList, line_at_path, line_of, load_file,
                                 loads)
 
 

@@ -1,0 +1,1 @@
+"""Case actions written as data: deadlines, notices and mass changes."""

@@ -1,0 +1,150 @@
+"""JSON Schema validation of rulebooks, cases and test files, with file and line in every error.
+
+The schemas in ``schemas/`` are the single description of each file's shape; this module only
+loads them (resolving their cross-references with the ``referencing`` registry) and turns
+jsonschema's errors into :class:`~engine.errors.Problem` objects an analyst can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import jsonschema
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from ..errors import Problem, SchemaError
+from .paths import schemas_dir
+from .yaml_loader import line_at_path
+
+#: Most schema problems reported for one file.
+MAX_PROBLEMS = 20
+
+KINDS = {"rulebook": "rulebook.schema.json", "case": "case.schema.json", "test": "test.schema.json"}
+
+
+@lru_cache(maxsize=None)
+def _registry_and_schemas():
+    directory = schemas_dir()
+    schemas, resources = {}, []
+    for kind, filename in KINDS.items():
+        with open(directory / filename, encoding="utf-8") as handle:
+            schema = json.load(handle)
+        schemas[kind] = schema
+        resource = Resource.from_contents(schema)
+        resources.append((schema.get("$id", filename), resource))
+        resources.append((filename, resource))
+    return Registry().with_resources(resources), schemas
+
+
+@lru_cache(maxsize=None)
+def validator(kind: str):
+    registry, schemas = _registry_and_schemas()
+    cls = jsonschema.validators.validator_for(schemas[kind])
+    schema = schemas[kind]
+    if kind in ("case", "rulebook"):
+        # Resolve the schema's local $refs once here rather than on every case or rulebook
+        # file: the same schema, several times less work per document.
+        schema = _inline_local_refs(schema, schema.get("$defs", {}))
+    return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+def _inline_local_refs(node, defs, depth=0):
+    """A copy of a schema with ``{"$ref": "#/$defs/x"}`` replaced by the definition itself."""
+    if depth > 20:
+        return node
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs and "/" not in ref[8:]:
+            target = _inline_local_refs(defs[ref[8:]], defs, depth + 1)
+            siblings = {k: _inline_local_refs(v, defs, depth + 1) for k, v in node.items() if k != "$ref"}
+            if not siblings:
+                return target
+            return {"allOf": [target], **siblings}
+        return {k: (v if k == "$defs" else _inline_local_refs(v, defs, depth + 1)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_local_refs(v, defs, depth + 1) for v in node]
+    return node
+
+
+def problems(kind: str, data, file: str | None) -> list[Problem]:
+    """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
+    found = []
+    errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors[:MAX_PROBLEMS]:
+        if error.context:
+            error = best_match(error.context) or error
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extra = _extra_keys(error)
+            if extra:              # point at the unknown key itself, not at its mapping
+                path = path + [extra[0]]
+        found.append(Problem("E201", _message(error), file, line_at_path(data, path),
+                             _field(path) or None))
+    return found
+
+
+def validate(kind: str, data, file: str | None) -> None:
+    found = problems(kind, data, file)
+    if found:
+        raise SchemaError(problems=found)
+
+
+def _field(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error) -> str:
+    validator_name = error.validator
+    where = _field(list(error.absolute_path))
+    subject = f"'{where}'" if where else "The file"
+    if validator_name == "additionalProperties":
+        extra = _extra_keys(error)
+        allowed = sorted(error.schema.get("properties", {}))
+        listing = f" Allowed keys here: {', '.join(allowed)}." if allowed else ""
+        what = ", ".join(f"'{k}'" for k in extra) or "a key"
+        return f"{what} is not allowed {('in ' + subject) if where else 'at the top level'}.{listing}"
+    if validator_name == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{subject} needs the key '{missing}'."
+    if validator_name == "enum":
+        options = ", ".join(repr(o) for o in error.validator_value)
+        return f"{subject} is {error.instance!r}, which is not one of: {options}."
+    if validator_name == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"{subject} must be of type {expected}, not {_kind(error.instance)}."
+    if validator_name == "pattern":
+        return f"{subject} is {error.instance!r}, which does not have the required form ({error.validator_value})."
+    if validator_name == "propertyNames":
+        return f"{subject} has a key that is not allowed: {error.message}."
+    if validator_name in ("oneOf", "anyOf"):
+        return f"{subject} does not match any of the allowed forms: {error.message}."
+    return f"{subject}: {error.message}."
+
+
+def _extra_keys(error) -> list:
+    props = set(error.schema.get("properties", {}))
+    import re
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    if isinstance(error.instance, dict):
+        return [k for k in error.instance if k not in props and not any(p.search(str(k)) for p in patterns)]
+    return []
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return "a number"

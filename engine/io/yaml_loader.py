@@ -1,0 +1,285 @@
+"""Reading untrusted YAML (and JSON) safely, keeping line numbers.
+
+Rulebooks and case files come from people and from other systems, so they are untrusted. This
+loader:
+
+* uses PyYAML's *safe* constructors only (no Python object tags);
+* rejects duplicate keys, naming both lines (PyYAML silently keeps the last one);
+* reads numbers with a fraction as :class:`decimal.Decimal`, never as binary floats;
+* turns dates into ISO strings (``YYYY-MM-DD``) so that schemas and JSON output see one form;
+* bounds the file size, the nesting depth and the size of the document *after* alias expansion,
+  so that a "billion laughs" document is refused instead of exhausting memory;
+* records the line of every mapping key and sequence item, so that later errors (schema
+  violations, unknown names in expressions) can point at ``file:line``.
+
+JSON is a subset of YAML as far as case files go, so the same loader reads ``.json`` files and
+gives them the same line numbers and the same duplicate-key check.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import InputError
+
+#: Largest file read, in bytes.
+MAX_FILE_BYTES = 5_000_000
+#: Largest number of nodes a document may expand to (aliases counted each time they are used).
+MAX_EXPANDED_NODES = 1_000_000
+#: Deepest nesting of mappings and sequences.
+MAX_DEPTH = 64
+
+
+class LineDict(dict):
+    """A dict that remembers the line (1-based) of itself and of each key."""
+
+    __slots__ = ("line", "key_lines")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.key_lines: dict[Any, int] = {}
+
+
+class LineList(list):
+    """A list that remembers the line of itself and of each item."""
+
+    __slots__ = ("line", "item_lines")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line: int | None = None
+        self.item_lines: list[int] = []
+
+
+def line_of(container: Any, key: Any = None) -> int | None:
+    """The line of ``container[key]`` (or of the container itself) when it is known."""
+    if key is None:
+        return getattr(container, "line", None)
+    if isinstance(container, LineDict):
+        return container.key_lines.get(key, container.line)
+    if isinstance(container, LineList) and isinstance(key, int) and 0 <= key < len(container.item_lines):
+        return container.item_lines[key]
+    return getattr(container, "line", None)
+
+
+def line_at_path(root: Any, path: list | tuple) -> int | None:
+    """The line of the deepest element of ``path`` (a JSON-pointer-like list) that exists."""
+    node, best = root, line_of(root)
+    for part in path:
+        line = line_of(node, part)
+        if line is not None:
+            best = line
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return best
+
+
+class _LineConstructor(yaml.constructor.SafeConstructor):
+    """Safe constructors plus duplicate-key rejection, decimal floats, ISO dates and lines."""
+
+    # -- structure checks -------------------------------------------------------------------
+    def check_limits(self, node: Node) -> None:
+        """Refuse documents that would expand beyond the limits (aliases count every use).
+
+        For each node, its expanded size and its height are computed once (aliases share the
+        node they point to), so the check is linear in the document as written, while the
+        limits apply to the document as it would be expanded.
+        """
+        measured: dict[int, tuple[int, int]] = {}
+
+        def measure(n: Node, depth: int) -> tuple[int, int]:
+            if depth > MAX_DEPTH:
+                raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
+                                 code="E103", file=self.name, line=n.start_mark.line + 1)
+            known = measured.get(id(n))
+            if known is None:
+                if isinstance(n, ScalarNode):
+                    known = (1, 0)
+                else:
+                    children = n.value if isinstance(n, SequenceNode) else \
+                        [c for pair in n.value for c in pair]
+                    size, height = 1, 0
+                    for child in children:
+                        child_size, child_height = measure(child, depth + 1)
+                        size += child_size
+                        height = max(height, child_height + 1)
+                        if size > MAX_EXPANDED_NODES:
+                            raise InputError(
+                                f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
+                                "(anchors and aliases count each time they are used); it is refused.",
+                                code="E104", file=self.name, line=n.start_mark.line + 1)
+                    known = (size, height)
+                measured[id(n)] = known
+            if depth + known[1] > MAX_DEPTH:
+                raise InputError(f"The document nests deeper than {MAX_DEPTH} levels (counting "
+                                 "what its aliases expand to).", code="E103", file=self.name,
+                                 line=n.start_mark.line + 1)
+            return known
+
+        measure(node, 0)
+
+    # -- constructors -----------------------------------------------------------------------
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, MappingNode):
+            return super().construct_mapping(node, deep)
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.flatten_mapping(node)
+        mapping = LineDict()
+        mapping.line = node.start_mark.line + 1
+        merged_keys: set = set()
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                raise InputError("A mapping key must be a plain value, not a list or a mapping.",
+                                 code="E102", file=self.name, line=key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            if key in merged_keys and id(key_node) in explicit:
+                merged_keys.discard(key)          # an explicit key overrides a `<<:` merge
+            elif key in mapping:
+                raise InputError(
+                    f"The key '{key}' appears twice in the same mapping (lines "
+                    f"{mapping.key_lines[key]} and {line}); remove one of them.",
+                    code="E101", file=self.name, line=line, field=str(key))
+            mapping[key] = self.construct_object(value_node, deep=True)
+            mapping.key_lines[key] = line
+            if id(key_node) not in explicit:
+                merged_keys.add(key)
+        return mapping
+
+    def construct_sequence(self, node, deep=False):
+        seq = LineList(self.construct_object(child, deep=True) for child in node.value)
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return seq
+
+    def construct_decimal(self, node):
+        text = self.construct_scalar(node).replace("_", "")
+        lowered = text.lower()
+        if lowered in (".nan", ".inf", "-.inf", "+.inf"):
+            raise InputError(f"The number '{text}' is not a finite decimal.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1)
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise InputError(f"'{text}' is not a number.", code="E105", file=self.name,
+                             line=node.start_mark.line + 1) from None
+
+    def construct_iso_date(self, node):
+        try:
+            value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
+        except ValueError as exc:
+            raise InputError(f"'{node.value}' is not a real date: {exc}.", code="E109",
+                             file=self.name, line=node.start_mark.line + 1) from None
+        if isinstance(value, _dt.datetime):
+            return value.isoformat()
+        return value.isoformat()
+
+
+_LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_mapping)
+_LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
+_LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
+_LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
+def _refuse(self, node):
+    raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
+                     "plain mapping or list.", code="E102", file=self.name,
+                     line=node.start_mark.line + 1)
+
+
+# Refuse the YAML 1.1 types that build Python sets and ordered pairs: nothing uses them.
+for _tag in ("set", "omap", "pairs", "binary"):
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+
+# libyaml's C parser composes the node tree several times faster than the pure-Python one;
+# construction (where every check above happens) is ours either way.
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+
+if _CParser is not None:
+    class _SafeLineLoader(_CParser, _LineConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream, name: str):
+            _CParser.__init__(self, stream)
+            _LineConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.name = name
+else:  # pragma: no cover - PyYAML built without libyaml
+    class _SafeLineLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                          yaml.composer.Composer, _LineConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream, name: str):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _LineConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.name = name
+
+
+def loads(text: str, name: str = "<string>") -> Any:
+    """Parse one YAML or JSON document from text. Raises :class:`InputError` on any problem."""
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
+                         code="E106", file=name)
+    loader = _SafeLineLoader(text, name)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        loader.check_limits(node)
+        return loader.construct_document(node)
+    except InputError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "unreadable YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise InputError(f"The file is not valid YAML or JSON: {what}{context}.",
+                         code="E100", file=name, line=line) from None
+    except yaml.constructor.ConstructorError as exc:  # pragma: no cover - MarkedYAMLError above
+        raise InputError(f"The file uses a YAML feature that is not allowed: {exc}.",
+                         code="E102", file=name) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code="E100",
+                         file=name) from None
+    except RecursionError:
+        raise InputError("The document nests too deeply to read.", code="E103", file=name) from None
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse a YAML or JSON file. Raises :class:`InputError` naming the file."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+                         file=name) from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
+                         code="E106", file=name)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+                         file=name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
+                         code="E108", file=name) from None
+    return loads(text, name)

@@ -1,0 +1,421 @@
+"""Expressions: parsed once at load, checked, then evaluated many times with simpleeval.
+
+An expression in a rulebook is a small Python-like formula (``guideline(size) * percent / 100``).
+This module turns its text into a checked syntax tree **once**, when the rulebook loads:
+
+* only whitelisted syntax survives (arithmetic, comparisons, ``and``/``or``/``not``, ``if``/``else``,
+  calls, list literals): no attributes, subscripts, lambdas, comprehensions or assignments;
+* a dotted name such as ``fpl.first_person`` becomes one qualified name, so that attribute access
+  never exists at run time;
+* number literals become exact :class:`~decimal.Decimal` values read from the source text;
+* size limits bound the work any expression can ask for.
+
+The compiler then attaches a *reference* to every name and call node (what the name means: a
+fact, a rule, a parameter, an argument...). Evaluation is done by :class:`Evaluator`, a
+:class:`simpleeval.SimpleEval` whose name and call handlers follow those references.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator as op
+from decimal import ROUND_FLOOR, Decimal, DecimalException, DivisionByZero, InvalidOperation
+from typing import Any, Callable
+
+import simpleeval
+
+from ..errors import CompileError, EvaluationError
+from .builtins import RuleFailure
+from .numbers import NotANumber, to_decimal
+
+#: Longest expression, in characters.
+MAX_EXPRESSION_LENGTH = 2_000
+#: Most syntax nodes in one expression.
+MAX_NODES = 400
+#: Largest exponent for ``**``.
+MAX_POWER = 100
+#: Largest integer result of ``**``, in bits (about 1,200 decimal digits).
+MAX_POWER_BITS = 4_000
+#: Longest string or list an expression may build.
+MAX_SEQUENCE = 10_000
+
+#: Names that read as literals, for analysts used to YAML and JSON spellings.
+LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False,
+                 "None": None, "none": None, "null": None}
+
+_ALLOWED_NODES = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Attribute, ast.UnaryOp, ast.BinOp,
+    ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.List, ast.Tuple,
+    ast.UAdd, ast.USub, ast.Not, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
+    ast.Pow, ast.And, ast.Or, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In,
+    ast.NotIn, ast.Is, ast.IsNot,
+)
+
+_FRIENDLY = {
+    ast.Subscript: "indexing with [ ]", ast.Lambda: "lambda functions",
+    ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.SetComp: "comprehensions", ast.Dict: "mappings { }",
+    ast.Set: "sets { }", ast.JoinedStr: "f-strings", ast.NamedExpr: "assignments (:=)",
+    ast.Starred: "* unpacking", ast.Await: "await", ast.Yield: "yield",
+    ast.BitAnd: "the & operator", ast.BitOr: "the | operator", ast.BitXor: "the ^ operator",
+    ast.LShift: "the << operator", ast.RShift: "the >> operator", ast.Invert: "the ~ operator",
+    ast.MatMult: "the @ operator", ast.Slice: "slices",
+}
+
+
+class Expression:
+    """A checked, parsed expression and where it came from (for error messages).
+
+    ``names`` lists the name nodes and ``calls`` the call nodes, so the compiler can attach
+    references; ``text`` is the source, quoted in every error.
+    """
+
+    __slots__ = ("text", "tree", "names", "calls", "file", "line", "field", "constant", "fn")
+
+    def __init__(self, text: str, tree: ast.AST, names: list, calls: list, file, line, field):
+        self.text = text
+        self.tree = tree
+        self.names = names
+        self.calls = calls
+        self.file = file
+        self.line = line
+        self.field = field
+        self.constant = tree.value if isinstance(tree, ast.Constant) else _NOT_CONSTANT
+        self.fn = None             # the compiled closure, set once names are resolved
+
+    def name_ids(self) -> set[str]:
+        return {n.id for n in self.names}
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+_NOT_CONSTANT = object()
+
+
+def parse(source: Any, *, file: str | None = None, line: int | None = None,
+          field: str | None = None) -> Expression:
+    """Parse and check an expression. Literal numbers and booleans from YAML are accepted too."""
+    if isinstance(source, bool) or source is None:
+        return Expression(repr(source), ast.Constant(source), [], [], file, line, field)
+    if isinstance(source, (int, Decimal)):
+        return Expression(str(source), ast.Constant(source), [], [], file, line, field)
+    if not isinstance(source, str):
+        raise CompileError(f"An expression must be text, a number or true/false, not {type(source).__name__}.",
+                           code="E301", file=file, line=line, field=field)
+    text = source.strip()
+    if not text:
+        raise CompileError("The expression is empty.", code="E301", file=file, line=line, field=field)
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise CompileError(f"The expression is {len(text)} characters long; the limit is "
+                           f"{MAX_EXPRESSION_LENGTH}. Split it into smaller rules.",
+                           code="E302", file=file, line=line, field=field)
+    # Parsed inside parentheses, so that a formula may run over several indented YAML lines
+    # (`formula: >-` blocks) exactly as Python allows inside brackets.
+    wrapped = f"({text}\n)"
+    try:
+        module = ast.parse(wrapped, mode="eval")
+    except SyntaxError as exc:
+        detail = exc.msg or "invalid syntax"
+        where = f" at character {exc.offset - 1}" if exc.offset and exc.offset > 1 else ""
+        raise CompileError(f"The expression `{text}` cannot be read: {detail}{where}.",
+                           code="E301", file=file, line=line, field=field) from None
+    checker = _Checker(text, wrapped, file, line, field)
+    tree = checker.visit(module.body)
+    if checker.count > MAX_NODES:
+        raise CompileError(f"The expression `{text}` has {checker.count} parts; the limit is "
+                           f"{MAX_NODES}. Split it into smaller rules.",
+                           code="E302", file=file, line=line, field=field)
+    return Expression(text, tree, checker.names, checker.calls, file, line, field)
+
+
+class _Checker(ast.NodeTransformer):
+    """Whitelists syntax, folds dotted names and reads number literals as decimals."""
+
+    def __init__(self, text, source, file, line, field):
+        self.text, self.file, self.line, self.field = text, file, line, field
+        self.source = source      # the text as parsed (wrapped in parentheses)
+        self.names: list[ast.Name] = []
+        self.calls: list[ast.Call] = []
+        self.count = 0
+
+    def fail(self, message: str):
+        raise CompileError(f"The expression `{self.text}` {message}", code="E303",
+                           file=self.file, line=self.line, field=self.field)
+
+    def generic_visit(self, node):
+        self.count += 1
+        if not isinstance(node, _ALLOWED_NODES):
+            what = _FRIENDLY.get(type(node), type(node).__name__)
+            self.fail(f"uses {what}, which rulebook expressions do not allow.")
+        return super().generic_visit(node)
+
+    def visit_Attribute(self, node):
+        dotted = _dotted(node)
+        if dotted is None:
+            self.fail("reads an attribute of a computed value; only names such as "
+                      "`fpl.first_person` may contain dots.")
+        if any(part.startswith("_") for part in dotted.split(".")):
+            self.fail(f"uses the name `{dotted}`; names may not start with an underscore.")
+        self.count += 1
+        name = ast.Name(id=dotted, ctx=ast.Load())
+        self.names.append(name)
+        return name
+
+    def visit_Name(self, node):
+        self.count += 1
+        if node.id in LITERAL_NAMES:
+            return ast.Constant(LITERAL_NAMES[node.id])
+        if node.id.startswith("_"):
+            self.fail(f"uses the name `{node.id}`; names may not start with an underscore.")
+        self.names.append(node)
+        return node
+
+    def visit_Constant(self, node):
+        self.count += 1
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return node
+        if isinstance(value, (int, float)):
+            literal = ast.get_source_segment(self.source, node) or repr(value)
+            try:
+                number = Decimal(literal.replace("_", ""))
+            except InvalidOperation:
+                self.fail(f"has a number `{literal}` that is not a plain decimal.")
+            if isinstance(value, int):
+                return ast.Constant(int(number))
+            return ast.Constant(number)
+        if isinstance(value, str):
+            if len(value) > MAX_SEQUENCE:
+                self.fail("has a string literal that is too long.")
+            return node
+        self.fail(f"has a literal of a kind that is not allowed ({type(value).__name__}).")
+
+    def visit_Call(self, node):
+        self.count += 1
+        if node.keywords:
+            self.fail("passes arguments by name; pass them in order instead.")
+        if isinstance(node.func, ast.Attribute):
+            dotted = _dotted(node.func)
+            if dotted is None:
+                self.fail("calls a method of a computed value, which is not allowed.")
+            node.func = ast.Name(id=dotted, ctx=ast.Load())
+        elif not isinstance(node.func, ast.Name):
+            self.fail("calls something that is not a named function.")
+        if node.func.id.startswith("_"):
+            self.fail(f"calls `{node.func.id}`; names may not start with an underscore.")
+        node.args = [self.visit(arg) for arg in node.args]
+        node.lazy = False          # set by the compiler for calls that take names, not values
+        self.calls.append(node)
+        return node
+
+
+def _dotted(node) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+# --------------------------------------------------------------------------------------------
+# Operators: exact decimal arithmetic with simpleeval's guards against unbounded work.
+# --------------------------------------------------------------------------------------------
+
+def _num(value):
+    if isinstance(value, bool):
+        raise TypeError("a yes/no value cannot be used as a number")
+    if isinstance(value, int):
+        return value
+    return to_decimal(value)
+
+
+def _div(a, b):
+    a, b = to_decimal(_num(a)), to_decimal(_num(b))
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def _floordiv(a, b):
+    a, b = _num(a), _num(b)
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    # Decimal's // truncates towards zero; integers round down. Use the integers' rule always,
+    # so that -7.0 // 2 == -7 // 2 == -4.
+    return (to_decimal(a) / to_decimal(b)).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _mod(a, b):
+    a, b = _num(a), _num(b)
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    if isinstance(a, int) and isinstance(b, int):
+        return a % b
+    return to_decimal(a) - to_decimal(b) * _floordiv(a, b)
+
+
+def _pow(a, b):
+    a, b = _num(a), _num(b)
+    if abs(b) > MAX_POWER:
+        raise ValueError(f"an exponent larger than {MAX_POWER} is not allowed")
+    if isinstance(a, int) and isinstance(b, int) and b >= 0:
+        # Exact integer power, but bounded by the size of the result, so that
+        # (((9 ** 100) ** 100) ** 100) ** 100 stops at once instead of building a huge integer.
+        if abs(a) > 1 and b * abs(a).bit_length() > MAX_POWER_BITS:
+            raise ValueError(f"the result of {a} ** {b} would be too large")
+        return a ** b
+    # Otherwise in the decimal context: a negative exponent stays decimal (10 ** -2 == 0.01,
+    # not a float), and the context's Overflow trap bounds the result.
+    return to_decimal(a) ** to_decimal(b)
+
+
+def _add(a, b):
+    if isinstance(a, (str, list)) or isinstance(b, (str, list)):
+        if len(a) + len(b) > MAX_SEQUENCE:
+            raise ValueError(f"the result would be longer than {MAX_SEQUENCE}")
+        return a + b
+    return _num(a) + _num(b)
+
+
+def _sub(a, b):
+    return _num(a) - _num(b)
+
+
+def _mul(a, b):
+    if isinstance(a, (str, list)) or isinstance(b, (str, list)):
+        raise TypeError("text and lists cannot be multiplied")
+    return _bounded(_num(a) * _num(b))
+
+
+def _bounded(result):
+    """Integer arithmetic is exact but unbounded in Python; a chain of rules squaring each other
+    could build numbers of millions of digits. Decimals are bounded by their context."""
+    if result.__class__ is int and result.bit_length() > MAX_POWER_BITS:
+        raise ValueError("the result would be too large")
+    return result
+
+
+def _neg(a):
+    return -_num(a)
+
+
+def _in(a, b):
+    return a in b
+
+
+def _not_in(a, b):
+    return a not in b
+
+
+OPERATORS = {
+    ast.Add: _add, ast.Sub: _sub, ast.Mult: _mul, ast.Div: _div, ast.FloorDiv: _floordiv,
+    ast.Mod: _mod, ast.Pow: _pow, ast.USub: _neg, ast.UAdd: _num, ast.Not: op.not_,
+    ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.LtE: op.le, ast.Gt: op.gt,
+    ast.GtE: op.ge, ast.In: _in, ast.NotIn: _not_in, ast.Is: op.is_, ast.IsNot: op.is_not,
+}
+
+
+class Evaluator(simpleeval.SimpleEval):
+    """simpleeval with the engine's name and call resolution, for one evaluation at a time.
+
+    simpleeval's tree walk is the reference semantics (``reference=True``). By default ``run``
+    calls the closure the compiler built from the same tree (:mod:`engine.language.closures`), which uses
+    the same operators and references and is several times faster; the differential tests hold
+    the two to identical results.
+
+    An evaluator is not shared between threads: the engine creates one per case evaluation (or
+    per table). ``state`` is the engine's evaluation context; every name node carries a
+    ``ref`` callable ``ref(state) -> value`` and every call node a ``ref`` callable
+    ``ref(state, args) -> value``, both attached by the compiler.
+    """
+
+    def __init__(self, state, reference: bool = False):
+        super().__init__(operators=OPERATORS, functions={}, names={})
+        self.state = state
+        self.reference = reference
+        self.nodes = {
+            ast.Constant: self._eval_constant,
+            ast.Name: self._eval_name,
+            ast.UnaryOp: self._eval_unaryop,
+            ast.BinOp: self._eval_binop,
+            ast.BoolOp: self._eval_boolop,
+            ast.Compare: self._eval_compare,
+            ast.IfExp: self._eval_ifexp,
+            ast.Call: self._eval_call,
+            ast.List: self._eval_list,
+            ast.Tuple: self._eval_list,
+        }
+
+    def _eval(self, node):
+        # The checker already refused every node type without a handler, and no handler can
+        # produce a module or a forbidden function, so simpleeval's per-node content check
+        # is not needed on this hot path.
+        return self.nodes[type(node)](node)
+
+    def _eval_name(self, node):
+        return node.ref(self.state)
+
+    def _eval_call(self, node):
+        if node.lazy:
+            return node.ref(self.state, node.args)
+        return node.ref(self.state, [self._eval(a) for a in node.args])
+
+    def evaluate_node(self, node):
+        """One sub-expression, by the compiled closure when there is one (lazy built-ins)."""
+        if self.reference:
+            return self._eval(node)
+        fn = getattr(node, "fn", None)
+        if fn is None:
+            from .closures import compile_tree
+            fn = node.fn = compile_tree(node)
+        return fn(self.state)
+
+    def _eval_list(self, node):
+        if len(node.elts) > MAX_SEQUENCE:
+            raise ValueError("the list is too long")
+        return [self._eval(e) for e in node.elts]
+
+    def run(self, expression: Expression, where: Callable[[], str]):
+        """Evaluate, turning Python errors into an :class:`EvaluationError` that quotes the
+        expression and says where it is (``where()`` names the rule and entity)."""
+        if expression.constant is not _NOT_CONSTANT:
+            return expression.constant
+        try:
+            if self.reference or expression.fn is None:
+                return self._eval(expression.tree)
+            return expression.fn(self.state)
+        except EvaluationError:
+            raise
+        except RuleFailure as exc:
+            raise EvaluationError(f"{where()} cannot be decided: {exc}", code="E429",
+                                  file=expression.file, line=expression.line,
+                                  field=expression.field) from None
+        except ZeroDivisionError:
+            message = f"divides by zero in `{expression.text}`"
+        except DivisionByZero:
+            message = f"divides by zero in `{expression.text}`"
+        except (TypeError, NotANumber, InvalidOperation) as exc:
+            message = f"cannot compute `{expression.text}`: {_type_message(exc)}"
+        except DecimalException as exc:      # Overflow and the rest of decimal's signals
+            message = f"cannot compute `{expression.text}`: the number is out of range ({type(exc).__name__})"
+        except (ValueError, OverflowError, simpleeval.InvalidExpression) as exc:
+            message = f"cannot compute `{expression.text}`: {exc}"
+        except RecursionError:
+            message = f"nests too deeply while computing `{expression.text}`"
+        raise EvaluationError(f"{where()} {message}.", code="E420", file=expression.file,
+                              line=expression.line, field=expression.field)
+
+
+def _type_message(exc: Exception) -> str:
+    text = str(exc)
+    if "NoneType" in text or "None" in text:
+        return ("one of its values is empty (None); a fact that was not given or a rule that "
+                "gave no value")
+    return text.replace("decimal.Decimal", "number").replace("'Decimal'", "number").replace(
+        "'str'", "text").replace("'int'", "number").replace("'bool'", "yes/no")

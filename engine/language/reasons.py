@@ -1,0 +1,72 @@
+"""Plain-language reasons (``because``): jinja2 templates, sandboxed, compiled at load.
+
+A rulebook is untrusted, so its templates run in jinja2's immutable sandbox: no attribute
+access to Python internals, no mutation. Templates are compiled once when the rulebook loads and
+rendered only when a result is shown, so evaluating a case never pays for text it does not print.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..errors import CompileError
+from .numbers import format_decimal
+
+#: Names every template may use besides the names its rule read.
+BUILTIN_NAMES = {"value", "person", "entity", "as_of", "args"}
+
+
+def _money(value) -> str:
+    if value is None:
+        return "none"
+    amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    if amount == amount.to_integral_value() and amount.as_tuple().exponent >= 0:
+        return f"${amount:,.0f}"
+    return f"${amount:,.2f}"
+
+
+def _percent(value) -> str:
+    return "none" if value is None else f"{format_decimal(value)}%"
+
+
+ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined,
+                                            trim_blocks=True, lstrip_blocks=True)
+ENVIRONMENT.filters["money"] = _money
+ENVIRONMENT.filters["percent"] = _percent
+
+
+class Reason:
+    """A compiled ``because`` template and the names it uses."""
+
+    __slots__ = ("text", "_template", "names", "file", "line")
+
+    def __init__(self, text: str, file: str | None, line: int | None):
+        self.text = text
+        self.file = file
+        self.line = line
+        self._template = None
+        try:
+            # Parsing finds syntax errors and the names used; compiling to Python code is left
+            # to the first render, so loading hundreds of reasons stays fast.
+            self.names = meta.find_undeclared_variables(ENVIRONMENT.parse(text))
+        except jinja2.TemplateSyntaxError as exc:
+            raise CompileError(f"The `because` text cannot be read: {exc.message}.", code="E304",
+                               file=file, line=line, field="because") from None
+
+    @property
+    def template(self):
+        if self._template is None:
+            self._template = ENVIRONMENT.from_string(self.text)
+        return self._template
+
+    def render(self, variables: dict) -> str:
+        try:
+            return self.template.render(**variables).strip()
+        except jinja2.UndefinedError as exc:
+            return f"(reason unavailable: {exc.message})"
+        except Exception as exc:  # a sandbox refusal or a bad filter argument
+            return f"(reason unavailable: {exc})"

@@ -1,0 +1,412 @@
+"""Compiled definitions: rules, functions and charts, and the bodies that compute them.
+
+A rule, a function and a chart group all compute values from expressions; what differs is the
+scope they are computed in (an entity, a function's arguments, a chart row's variables). The four
+body kinds are here, each one class with an ``evaluate`` method:
+
+* :class:`FormulaBody`: one expression;
+* :class:`ConditionsBody`: ordered conditions, the first true one wins;
+* :class:`DecisionTableBody`: a decision table with a declared hit policy;
+* :class:`AggregateBody`: sum, count, any, all, min, max or list over a collection.
+
+Bodies return ``(value, citations, because)``: the value, the citations of the branch that gave
+it (a condition or a table row), and the ``because`` template of that branch, if any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .citations import Citation
+from ..errors import EvaluationError
+from ..language.expressions import Expression
+from ..language.numbers import Rounding
+
+RESULT_TYPES = ("money", "decimal", "percent", "integer", "boolean", "text", "date", "list", "any")
+
+
+class Scope:
+    """Where names are looked up: an entity, arguments, and (in aggregates) the outer scope."""
+
+    __slots__ = ("entity", "args", "outer")
+
+    def __init__(self, entity=None, args=None, outer=None):
+        self.entity = entity
+        self.args = args
+        self.outer = outer
+
+
+# --------------------------------------------------------------------------------------------
+# Bodies
+# --------------------------------------------------------------------------------------------
+
+class FormulaBody:
+    kind = "formula"
+
+    def __init__(self, expression: Expression):
+        self.expression = expression
+
+    def expressions(self):
+        yield self.expression
+
+    def evaluate(self, state, where):
+        return state.evaluator.run(self.expression, where), (), None
+
+
+@dataclass
+class Condition:
+    when: Expression | None          # None for `otherwise`
+    then: Expression
+    citations: tuple[Citation, ...] = ()
+    because: Any = None
+    line: int | None = None
+
+
+class ConditionsBody:
+    kind = "conditions"
+
+    def __init__(self, conditions: list[Condition], file: str | None, line: int | None):
+        self.conditions = conditions
+        self.file = file
+        self.line = line
+
+    def expressions(self):
+        for c in self.conditions:
+            if c.when is not None:
+                yield c.when
+            yield c.then
+
+    def evaluate(self, state, where):
+        run = state.evaluator.run
+        for condition in self.conditions:
+            if condition.when is not None:
+                test = run(condition.when, where)
+                if not isinstance(test, bool):
+                    raise EvaluationError(
+                        f"{where()}: the condition `{condition.when.text}` gave {test!r}, not true "
+                        "or false.", code="E421", file=self.file, line=condition.line)
+                if not test:
+                    continue
+            return run(condition.then, where), condition.citations, condition.because
+        raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
+                              "`otherwise`.", code="E422", file=self.file, line=self.line)
+
+
+_INTERVAL = re.compile(r"^\s*([\[(])(.+?)\.\.(.+?)([\])])\s*$")
+_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)(.+)$")
+
+
+class Cell:
+    """One test of a decision-table row against one input."""
+
+    __slots__ = ("op", "a", "b", "low_inclusive", "high_inclusive", "text")
+
+    def __init__(self, op: str, a=None, b=None, low_inclusive=True, high_inclusive=True, text=""):
+        self.op = op
+        self.a = a
+        self.b = b
+        self.low_inclusive = low_inclusive
+        self.high_inclusive = high_inclusive
+        self.text = text
+
+    def expressions(self):
+        for e in (self.a, self.b):
+            if isinstance(e, Expression):
+                yield e
+
+    def test(self, value, run, where) -> bool:
+        op = self.op
+        if op == "any":
+            return True
+        a = run(self.a, where)
+        try:
+            if op == "==":
+                return value == a
+            if op == "!=":
+                return value != a
+            if op == "<":
+                return value < a
+            if op == "<=":
+                return value <= a
+            if op == ">":
+                return value > a
+            if op == ">=":
+                return value >= a
+            if op == "in":
+                return value in a
+            if op == "not in":
+                return value not in a
+            b = run(self.b, where)
+            low_ok = value > a or (self.low_inclusive and value == a)
+            high_ok = value < b or (self.high_inclusive and value == b)
+            return low_ok and high_ok
+        except TypeError:
+            raise EvaluationError(f"{where()}: the test `{self.text}` cannot compare {value!r}.",
+                                  code="E423") from None
+
+
+def parse_cell(raw, parse_expr) -> Cell:
+    """Read a decision-table test: ``-``, ``< X``, ``[A..B)``, ``in [..]``, or a value."""
+    if isinstance(raw, bool) or isinstance(raw, (int, Decimal)):
+        return Cell("==", parse_expr(raw), text=str(raw))
+    text = str(raw).strip()
+    if text in ("-", ""):
+        return Cell("any", text=text)
+    match = _INTERVAL.match(text)
+    if match:
+        left, low, high, right = match.groups()
+        return Cell("range", parse_expr(low), parse_expr(high), left == "[", right == "]", text)
+    if text.startswith("not in "):
+        return Cell("not in", parse_expr(text[7:]), text=text)
+    if text.startswith("in "):
+        return Cell("in", parse_expr(text[3:]), text=text)
+    match = _COMPARISON.match(text)
+    if match:
+        return Cell(match.group(1), parse_expr(match.group(2)), text=text)
+    return Cell("==", parse_expr(text), text=text)
+
+
+@dataclass
+class Row:
+    tests: list[tuple[str, Cell]]
+    then: Expression
+    citations: tuple[Citation, ...] = ()
+    because: Any = None
+    line: int | None = None
+
+
+class DecisionTableBody:
+    kind = "table"
+
+    def __init__(self, hit_policy: str, inputs: list[tuple[str, Expression]], rows: list[Row],
+                 default: Expression | None, file: str | None, line: int | None):
+        self.hit_policy = hit_policy
+        self.inputs = inputs
+        self.rows = rows
+        self.default = default
+        self.file = file
+        self.line = line
+
+    def expressions(self):
+        for _, e in self.inputs:
+            yield e
+        for row in self.rows:
+            for _, cell in row.tests:
+                yield from cell.expressions()
+            yield row.then
+        if self.default is not None:
+            yield self.default
+
+    def evaluate(self, state, where):
+        run = state.evaluator.run
+        values = {name: run(expr, where) for name, expr in self.inputs}
+        matches = []
+        for row in self.rows:
+            if all(cell.test(values[name], run, where) for name, cell in row.tests):
+                if self.hit_policy == "first":
+                    return run(row.then, where), row.citations, row.because
+                matches.append(row)
+        if self.hit_policy == "collect":
+            citations = tuple(c for row in matches for c in row.citations)
+            return [run(row.then, where) for row in matches], citations, None
+        if len(matches) > 1:
+            lines = ", ".join(str(r.line) for r in matches if r.line)
+            raise EvaluationError(
+                f"{where()}: its decision table has hit policy 'unique' but {len(matches)} rows "
+                f"match (lines {lines}).", code="E424", file=self.file, line=matches[1].line)
+        if matches:
+            row = matches[0]
+            return run(row.then, where), row.citations, row.because
+        if self.default is not None:
+            return run(self.default, where), (), None
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+        raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
+                              "has no default.", code="E425", file=self.file, line=self.line)
+
+
+class AggregateBody:
+    kind = "aggregate"
+
+    def __init__(self, function: str, over: str, where: Expression | None, of: Expression | None,
+                 default: Expression | None, file: str | None, line: int | None):
+        self.function = function
+        self.over = over
+        self.where = where
+        self.of = of
+        self.default = default
+        self.file = file
+        self.line = line
+        self.levels_up = 0        # set by the compiler: where the collection hangs
+        self.member_kind = None   # set by the compiler
+
+    def expressions(self):
+        for e in (self.where, self.of, self.default):
+            if e is not None:
+                yield e
+
+    def evaluate(self, state, where):
+        outer = state.scope
+        owner = outer.entity
+        for _ in range(self.levels_up):
+            owner = owner.parent
+        members = owner.children.get(self.over, ())
+        run = state.evaluator.run
+        values = []
+        kept = []
+        first_only = self.function == "first"
+        try:
+            for member in members:
+                if first_only and values:
+                    break
+                state.scope = Scope(member, None, outer)
+                if self.where is not None:
+                    keep = run(self.where, where)
+                    if not isinstance(keep, bool):
+                        raise EvaluationError(
+                            f"{where()}: its filter `{self.where.text}` gave {keep!r} for "
+                            f"{member.label()}, not true or false.", code="E421",
+                            file=self.file, line=self.line)
+                    if not keep:
+                        continue
+                kept.append(member)
+                if self.of is not None:
+                    values.append(run(self.of, where))
+        finally:
+            state.scope = outer
+        fn = self.function
+        if fn == "first":
+            if values:
+                return values[0], (), None
+            return (run(self.default, where) if self.default is not None else None), (), None
+        if fn == "count":
+            return len(kept), (), None
+        if fn == "list":
+            return [m.id if m.id is not None else m.index for m in kept], (), None
+        if fn == "sum":
+            total = 0
+            for v in values:
+                if v is None:
+                    continue
+                total = total + v
+            return total, (), None
+        if fn in ("any", "all"):
+            for v in values:
+                if not isinstance(v, bool):
+                    raise EvaluationError(f"{where()}: `{self.of.text}` must be true or false for "
+                                          f"'{fn}', not {v!r}.", code="E421", file=self.file,
+                                          line=self.line)
+            return (any(values) if fn == "any" else all(values)), (), None
+        present = [v for v in values if v is not None]
+        if not present:
+            if self.default is not None:
+                return run(self.default, where), (), None
+            raise EvaluationError(f"{where()}: '{fn}' of no values; give the aggregate a "
+                                  "default.", code="E426", file=self.file, line=self.line)
+        return (min(present) if fn == "min" else max(present)), (), None
+
+
+# --------------------------------------------------------------------------------------------
+# Definitions
+# --------------------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Definition:
+    """What rules and functions share: a name, a body, rounding, citations, a reason."""
+
+    name: str                       # qualified: namespace.short
+    namespace: str
+    short: str
+    body: Any
+    citations: tuple[Citation, ...]
+    rounding: Rounding | None = None
+    because: Any = None             # compiled jinja2 template or None
+    because_text: str | None = None
+    title: str | None = None
+    description: str | None = None
+    type: str = "any"
+    unit: str | None = None
+    published: list = field(default_factory=list)
+    file: str | None = None
+    line: int | None = None
+    uid: int = 0                    # set by the compiler: a small integer key for caches
+
+    def __post_init__(self):
+        # Whether a computed value needs rounding or a type check: decided once, read per value.
+        self.needs_finish = self.rounding is not None or self.type != "any"
+
+    def finish(self, value, where):
+        """Apply the declared rounding and check the declared type."""
+        if self.rounding is not None and value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+                raise EvaluationError(f"{where()} must round its value, but {value!r} is not a "
+                                      "number.", code="E427", file=self.file, line=self.line)
+            value = self.rounding.apply(value)
+        if value is None or self.type == "any":
+            return value
+        return check_type(value, self.type, where, self.file, self.line)
+
+
+def check_type(value, type_name, where, file, line):
+    ok = True
+    if type_name in ("money", "decimal", "percent"):
+        ok = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    elif type_name == "integer":
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif type_name == "boolean":
+        ok = isinstance(value, bool)
+    elif type_name == "text":
+        ok = isinstance(value, str)
+    elif type_name == "date":
+        ok = isinstance(value, dt.date)
+    elif type_name == "list":
+        ok = isinstance(value, list)
+    if not ok:
+        raise EvaluationError(f"{where()} is declared as {type_name} but gave {value!r}.",
+                              code="E428", file=file, line=line)
+    return value
+
+
+@dataclass(eq=False)
+class Rule(Definition):
+    kind_label = "rule"
+    entity_name: str = "case"
+    entity_kind: Any = None         # set by the compiler
+    output: bool = False
+    output_when: Any = None         # an Expression: list the output only for entities where true
+
+
+@dataclass(eq=False)
+class Function(Definition):
+    kind_label = "function"
+    args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChartGroup:
+    for_each: list[tuple[str, Expression]]
+    row: list[tuple[str, Expression]]
+    when: Expression | None = None
+    citations: tuple[Citation, ...] = ()
+    line: int | None = None
+
+
+@dataclass(eq=False)
+class Chart:
+    kind_label = "table"
+    name: str
+    namespace: str
+    short: str
+    title: str | None
+    description: str | None
+    columns: list[str]
+    groups: list[ChartGroup]
+    citations: tuple[Citation, ...] = ()
+    published: list = field(default_factory=list)
+    file: str | None = None
+    line: int | None = None

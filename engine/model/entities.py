@@ -1,0 +1,330 @@
+"""Entities and facts: the shape of a case, declared as data, and the case built from it.
+
+A rulebook declares the kinds of entity a case holds (the case itself, its people, their
+incomes), how they nest, and each one's facts with a type. This module turns a parsed case file
+into :class:`Entity` objects: every fact the case gives is converted to its declared type here,
+once, with an error naming the fact, the entity and the file line when it does not fit. A fact
+the case leaves out is only an error when a rule reads it (:meth:`Entity.fact`), so that the
+error can name that rule too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..language.dates import parse_date
+from .definitions import Scope
+from ..errors import CaseError, EvaluationError
+from ..language.numbers import NotANumber, to_decimal
+from ..io.yaml_loader import line_of
+
+FACT_TYPES = ("text", "integer", "decimal", "money", "percent", "boolean", "date", "list")
+
+#: Most entities of one collection in a case (people in a case, incomes of a person).
+MAX_COLLECTION = 1_000
+
+
+@dataclass
+class FactSpec:
+    name: str
+    type: str
+    required: bool = True
+    default: Any = None
+    has_default: bool = False
+    enum: tuple | None = None
+    minimum: Any = None
+    maximum: Any = None
+    description: str | None = None
+    file: str | None = None
+    line: int | None = None
+    references: str | None = None     # the entity kind whose ids the fact holds
+
+    def coerce(self, raw):
+        """Convert a value from a case file to this fact's type, or raise ValueError."""
+        if raw is None:
+            if self.required and not self.has_default:
+                raise ValueError("it is empty (null) but a value is required")
+            return self.default if self.has_default else None
+        kind = self.type
+        if kind == "text":
+            if not isinstance(raw, str):
+                raise ValueError(f"it must be text, not {_describe(raw)}")
+            value = raw
+        elif kind == "integer":
+            if isinstance(raw, bool):
+                raise ValueError("it must be a whole number, not true/false")
+            if isinstance(raw, int):
+                value = raw
+            elif isinstance(raw, Decimal) and raw == raw.to_integral_value():
+                value = int(raw)
+            elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+                value = int(raw.strip())
+            else:
+                raise ValueError(f"it must be a whole number, not {_describe(raw)}")
+        elif kind in ("decimal", "money", "percent"):
+            try:
+                value = to_decimal(raw)
+            except NotANumber as exc:
+                raise ValueError(f"it must be a number such as \"1993.18\": {exc}") from None
+        elif kind == "boolean":
+            if not isinstance(raw, bool):
+                raise ValueError(f"it must be true or false, not {_describe(raw)}")
+            value = raw
+        elif kind == "date":
+            try:
+                value = parse_date(raw)
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+        elif kind == "list":
+            if not isinstance(raw, list):
+                raise ValueError(f"it must be a list, not {_describe(raw)}")
+            value = list(raw)
+        else:  # pragma: no cover - the schema restricts types
+            raise ValueError(f"unknown fact type {kind}")
+        if self.enum is not None and value not in self.enum:
+            allowed = ", ".join(str(v) for v in self.enum)
+            raise ValueError(f"'{value}' is not one of the allowed values: {allowed}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{value} is below the smallest allowed value, {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{value} is above the largest allowed value, {self.maximum}")
+        return value
+
+
+def _describe(raw) -> str:
+    if isinstance(raw, bool):
+        return "true/false"
+    if isinstance(raw, (int, Decimal)):
+        return f"the number {raw}"
+    if isinstance(raw, str):
+        return f"the text '{raw}'"
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, dict):
+        return "a mapping"
+    return type(raw).__name__
+
+
+@dataclass
+class EntityKind:
+    """A kind of entity: ``case``, ``person``, ``income``..."""
+
+    name: str
+    facts: dict[str, FactSpec]
+    parent: "EntityKind | None" = None
+    parent_name: str | None = None
+    collection: str | None = None
+    id_fact: str | None = None
+    children: dict[str, "EntityKind"] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def defaults(self) -> list:
+        """(name, spec) of every fact a case may leave out: it has a default or is optional."""
+        cached = self.__dict__.get("_defaults")
+        if cached is None:
+            cached = self.__dict__["_defaults"] = [
+                (n, s) for n, s in self.facts.items() if s.has_default or not s.required]
+        return cached
+
+    def ancestors(self):
+        """This kind, then its parent, then the parent's parent..."""
+        kind = self
+        while kind is not None:
+            yield kind
+            kind = kind.parent
+
+    def distance_to(self, ancestor: "EntityKind") -> int | None:
+        """How many levels up ``ancestor`` is (0 for this kind), or None if it is not above."""
+        for depth, kind in enumerate(self.ancestors()):
+            if kind is ancestor:
+                return depth
+        return None
+
+    def find_collection(self, name: str):
+        """(levels up, child kind) for a collection of this kind or of a kind above it."""
+        for depth, kind in enumerate(self.ancestors()):
+            if name in kind.children:
+                return depth, kind.children[name]
+        return None
+
+
+class Entity:
+    """One entity of a case: the case itself, a person, an income."""
+
+    __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads",
+                 "file", "scope")
+
+    _counter = itertools.count()
+
+    def __init__(self, kind: EntityKind, facts: dict, parent: "Entity | None", index: int | None,
+                 line: int | None, path: str, file: str | None = None):
+        self.file = file          # the case file the entity was read from, for messages
+        self.kind = kind
+        self.facts = facts
+        self.parent = parent
+        self.children: dict[str, list[Entity]] = {}
+        self.index = index
+        self.line = line
+        self.path = path
+        self.id = facts.get(kind.id_fact) if kind.id_fact else None
+        self.uid = next(Entity._counter)
+        # One trace record per fact read, shared: facts do not change during evaluation. A
+        # missing fact with a default is recorded with its default; an error is never cached.
+        self.reads: dict = {}
+        self.scope = Scope(self)   # the scope its rules are computed in (immutable, so shared)
+
+    def label(self) -> str:
+        """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""
+        if self.id is not None:
+            return f"{self.kind.name} '{self.id}'"
+        if self.parent is None:
+            return f"the {self.kind.name}"
+        if self.index is not None:
+            owner = self.parent.label() if self.parent.parent is not None else "the case"
+            return f"{self.kind.name} {self.index + 1} of {owner}"
+        return self.kind.name
+
+    def person_id(self):
+        """The id of this entity or of the nearest entity above it that has an id."""
+        entity = self
+        while entity is not None:
+            if entity.id is not None:
+                return entity.id
+            entity = entity.parent
+        return None
+
+    def fact(self, name: str, needed_by):
+        """A fact's value; its default; None if optional; else an error naming the rule.
+
+        The error points at the entity in the case file (where the fact must be added); the
+        message names the rule that needed it (``needed_by()`` describes it, only on error)."""
+        try:
+            return self.facts[name]
+        except KeyError:
+            pass
+        spec = self.kind.facts[name]
+        if spec.has_default:
+            default = spec.default
+            return list(default) if isinstance(default, list) else default
+        if not spec.required:
+            return None
+        raise EvaluationError(
+            f"{needed_by()} needs the fact '{name}' of {self.label()}, which the case does not "
+            f"give. Add '{name}' to {self.label()} in the case file.",
+            code="E410", file=self.file, line=self.line if self.file else None,
+            field=f"{self.path}.{name}")
+
+
+def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
+    """Build the entity tree of a case from parsed (and schema-checked) case data."""
+    if not isinstance(data, dict):
+        raise CaseError("A case must be a mapping with case_id and people.", code="E411", file=file)
+    case = _build(data, root, None, None, file, "")
+    _check_references(case, data)
+    return case
+
+
+def _check_references(case: Entity, data) -> None:
+    """Every id a `references` fact holds must name an entity of that kind in this case: a
+    spouse or parent who is not in the case would otherwise silently change a household."""
+    ids: dict[str, set] = {}
+    entities = []
+
+    def walk(entity, raw):
+        entities.append((entity, raw))
+        if entity.id is not None:
+            ids.setdefault(entity.kind.name, set()).add(entity.id)
+        for name, children in entity.children.items():
+            raws = raw.get(name) or []
+            for child, child_raw in zip(children, raws):
+                walk(child, child_raw)
+
+    walk(case, data)
+    for entity, raw in entities:
+        for name, spec in entity.kind.facts.items():
+            if spec.references is None or name not in entity.facts:
+                continue
+            value = entity.facts[name]
+            known = ids.get(spec.references, set())
+            for item in (value if isinstance(value, list) else [value]):
+                if item is not None and item not in known:
+                    listing = ", ".join(sorted(map(str, known))) or "none"
+                    raise CaseError(
+                        f"The fact '{name}' of {entity.label()} names '{item}', but no "
+                        f"{spec.references} in the case has that id (the ids are: {listing}).",
+                        code="E417", file=entity.file, line=line_of(raw, name),
+                        field=f"{entity.path}.{name}")
+
+
+def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,
+           file: str | None, path: str) -> Entity:
+    facts: dict[str, Any] = {}
+    collections: dict[str, list] = {}
+    for key, raw in data.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key in kind.children:
+            if raw is None:
+                raw = []
+            if not isinstance(raw, list):
+                raise CaseError(f"'{key}' must be a list.", code="E412", file=file,
+                                line=line_of(data, key), field=where)
+            if len(raw) > MAX_COLLECTION:
+                raise CaseError(f"'{key}' has {len(raw)} entries; at most {MAX_COLLECTION} are "
+                                "allowed.", code="E412", file=file, line=line_of(data, key), field=where)
+            collections[key] = raw
+            continue
+        spec = kind.facts.get(key)
+        if spec is None:
+            known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
+            raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",
+                            code="E413", file=file, line=line_of(data, key), field=where)
+        try:
+            facts[key] = spec.coerce(raw)
+        except ValueError as exc:
+            raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
+                            f"valid: {exc}.", code="E414", file=file, line=line_of(data, key),
+                            field=where) from None
+    # Facts the case leaves out take their defaults here, once (None when optional), so that
+    # reading them is a plain lookup; a required fact stays absent and errors when read.
+    for name, spec in kind.defaults:
+        if name not in facts:
+            facts[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
+    entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
+    if kind.id_fact and entity.id is None:
+        raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.", code="E415", file=file,
+                        line=getattr(data, "line", None), field=f"{path}.{kind.id_fact}")
+    for name, child_kind in kind.children.items():
+        items = collections.get(name, [])
+        built = []
+        seen_ids: dict[Any, int] = {}
+        for i, item in enumerate(items):
+            item_path = f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
+            if not isinstance(item, dict):
+                raise CaseError(f"Each entry of '{name}' must be a mapping.", code="E412",
+                                file=file, line=line_of(items, i), field=item_path)
+            child = _build(item, child_kind, entity, i, file, item_path)
+            if child.id is not None:
+                if child.id in seen_ids:
+                    raise CaseError(f"Two entries of '{name}' have the id '{child.id}'; ids must "
+                                    "be unique.", code="E416", file=file, line=child.line,
+                                    field=item_path)
+                seen_ids[child.id] = i
+            built.append(child)
+        entity.children[name] = built
+    return entity
+
+
+def _label(kind: EntityKind, data: dict, parent, index) -> str:
+    if kind.id_fact and isinstance(data.get(kind.id_fact), str):
+        return f"{kind.name} '{data[kind.id_fact]}'"
+    if parent is None:
+        return f"the {kind.name}"
+    number = f" {index + 1}" if index is not None else ""
+    owner = f" of {parent.label()}" if parent.parent is not None else ""
+    return f"{kind.name}{number}{owner}"
+

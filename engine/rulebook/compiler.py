@@ -1,0 +1,747 @@
+"""Compiling rulebooks: one program from many files, every name resolved, no cycles.
+
+The compiler takes the :class:`~engine.rulebook.reader.RulebookFile` objects of a rulebook directory
+and produces a :class:`Program`:
+
+1. namespaces are merged (a name defined twice is an error naming both files);
+2. entity kinds are linked (parent, collections, id facts);
+3. every name and call in every expression is resolved to a *reference*, a small function the
+   evaluator calls (a fact of the entity or of one above it, a rule, a parameter, a function, an
+   argument, a built-in); an unknown name is an error that names it, the file and the line;
+4. the dependency graph of rules and functions is checked for cycles, and a cycle is reported
+   with its whole path (``magi.a -> magi.b -> magi.a``).
+
+All problems found are reported together, so that ``policy check`` shows every one at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..language.builtins import BUILTINS
+from ..model.definitions import AggregateBody, Chart, Function, Rule
+from ..model.entities import EntityKind
+from ..errors import CompileError, Problem
+from ..language.closures import compile_tree
+from ..language.expressions import _NOT_CONSTANT, Expression
+from ..model.parameters import Parameter
+from ..language.reasons import BUILTIN_NAMES
+from .reader import RulebookFile
+from ..runtime.trace import FactRead
+
+
+@dataclass
+class Program:
+    """Compiled rulebooks: every definition by qualified name, ready to evaluate."""
+
+    files: list[RulebookFile]
+    namespaces: dict[str, list[RulebookFile]]
+    parameters: dict[str, Parameter]
+    functions: dict[str, Function]
+    rules: dict[str, Rule]
+    charts: dict[str, Chart]
+    entity_kinds: dict[str, EntityKind]
+    root_kind: EntityKind | None
+    dependencies: dict[str, set[str]] = field(default_factory=dict)
+    # Section 11 of docs/language.md, by qualified name (see compile_case_actions).
+    calendars: dict = field(default_factory=dict)
+    countings: dict = field(default_factory=dict)
+    deadlines: dict = field(default_factory=dict)
+    notices: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
+
+    def outputs_for(self, kind: EntityKind) -> list[Rule]:
+        cache = self.__dict__.setdefault("_outputs", {})
+        rules = cache.get(kind.name)
+        if rules is None:
+            rules = cache[kind.name] = [r for r in self.rules.values()
+                                        if r.output and r.entity_kind is kind]
+        return rules
+
+    def chart(self, name: str) -> Chart | None:
+        if name in self.charts:
+            return self.charts[name]
+        matches = [c for c in self.charts.values() if c.short == name]
+        return matches[0] if len(matches) == 1 else None
+
+
+@dataclass
+class _Context:
+    """What names mean where an expression stands."""
+
+    namespace: str
+    uses: frozenset
+    owner: object                      # the definition (for messages and edges)
+    entity_kind: EntityKind | None
+    args: frozenset = frozenset()
+    outer: "_Context | None" = None
+    pure: bool = False                 # functions and charts: no facts, no rules
+
+
+def compile_files(files: list[RulebookFile]) -> Program:
+    return _Compiler(files).run()
+
+
+class _Compiler:
+    def __init__(self, files: list[RulebookFile]):
+        self.files = files
+        self.problems: list[Problem] = []
+        self.parameters: dict[str, Parameter] = {}
+        self.functions: dict[str, Function] = {}
+        self.rules: dict[str, Rule] = {}
+        self.charts: dict[str, Chart] = {}
+        self.kinds: dict[str, EntityKind] = {}
+        self.namespaces: dict[str, list[RulebookFile]] = {}
+        self.edges: dict[str, set[str]] = {}
+        self.fact_reads: dict[str, set[str]] = {}    # definition -> facts its expressions read
+        self.pending_reasons: list = []              # checked once every definition is compiled
+        self.edge_lines: dict[tuple[str, str], tuple] = {}
+
+    def error(self, message, file=None, line=None, field=None, code="E310"):
+        self.problems.append(Problem(code, message, file, line, field))
+
+    # -----------------------------------------------------------------------------------------
+    def run(self) -> Program:
+        self.merge()
+        self.link_entities()
+        for rule in self.rules.values():
+            self.compile_rule(rule)
+        for function in self.functions.values():
+            self.compile_function(function)
+        for chart in self.charts.values():
+            self.compile_chart(chart)
+        self.compile_case_actions()
+        for definition in self.pending_reasons:
+            self.check_reason(definition)
+        self.find_cycles()
+        if self.problems:
+            raise CompileError(problems=self.problems)
+        for expression in self.all_expressions():
+            if expression.constant is _NOT_CONSTANT:
+                expression.fn = compile_tree(expression.tree)
+        root = next((k for k in self.kinds.values() if k.parent is None), None)
+        for uid, definition in enumerate(list(self.rules.values()) + list(self.functions.values())):
+            definition.uid = uid
+        return Program(self.files, self.namespaces, self.parameters, self.functions, self.rules,
+                       self.charts, self.kinds, root, self.edges,
+                       self.calendars, self.countings, self.deadlines, self.notices, self.changes)
+
+    def compile_case_actions(self):
+        """Section 11: link deadlines to their counting rules and calendars, and resolve the
+        expressions of notices and change comparisons like a rule's (engine.actions.deadlines,
+        engine.actions.notices, engine.actions.mass_change)."""
+        from ..actions import deadlines, mass_change, notices
+        deadlines.link(self)
+        self.notices = notices.compile_notices(self)
+        self.changes = mass_change.compile_changes(self)
+
+    def all_expressions(self):
+        """Every expression of every rule, function and chart (for the closure compiler)."""
+        for definition in list(self.rules.values()) + list(self.functions.values()):
+            yield from definition.body.expressions()
+            if getattr(definition, "output_when", None) is not None:
+                yield definition.output_when
+        for chart in self.charts.values():
+            for group in chart.groups:
+                for _, e in group.for_each + group.row:
+                    yield e
+                if group.when is not None:
+                    yield group.when
+        for section in (self.notices, self.changes):
+            for item in section.values():
+                yield from _expressions_in(vars(item).values())
+
+    def merge(self):
+        seen: dict[str, str] = {}
+        for book in self.files:
+            self.namespaces.setdefault(book.namespace, []).append(book)
+            for table, kind in ((book.parameters, "parameter"), (book.functions, "function"),
+                                (book.rules, "rule"), (book.charts, "table")):
+                for short, definition in table.items():
+                    qualified = f"{book.namespace}.{short}"
+                    if qualified in seen:
+                        self.error(f"The name {qualified} is defined twice: in {seen[qualified]} and "
+                                   f"in {book.path}. Each name may be defined once per namespace.",
+                                   book.path, definition.line, qualified, code="E311")
+                        continue
+                    seen[qualified] = book.path
+                    {"parameter": self.parameters, "function": self.functions, "rule": self.rules,
+                     "table": self.charts}[kind][qualified] = definition
+            for name, kind in book.entities.items():
+                if name in self.kinds:
+                    self.error(f"The entity kind '{name}' is declared twice (also in "
+                               f"{self.kinds[name].file}).", book.path, kind.line, name, code="E311")
+                    continue
+                self.kinds[name] = kind
+        for book in self.files:
+            for used in book.uses:
+                if used not in self.namespaces and used not in ("outer",):
+                    self.error(f"The rulebook uses the namespace '{used}', but no rulebook defines "
+                               f"it. Known namespaces: {', '.join(sorted(self.namespaces))}.",
+                               book.path, None, "uses", code="E312")
+
+    def link_entities(self):
+        roots = []
+        for kind in self.kinds.values():
+            if kind.parent_name is None:
+                roots.append(kind)
+                continue
+            parent = self.kinds.get(kind.parent_name)
+            if parent is None:
+                self.error(f"The entity kind '{kind.name}' has parent '{kind.parent_name}', which is "
+                           "not declared.", kind.file, kind.line, f"{kind.name}.parent", code="E313")
+                continue
+            if not kind.collection:
+                self.error(f"The entity kind '{kind.name}' needs `collection`: the name of the list "
+                           f"in its {parent.name} that holds it.", kind.file, kind.line,
+                           f"{kind.name}.collection", code="E313")
+                continue
+            kind.parent = parent
+            parent.children[kind.collection] = kind
+        if self.kinds and len(roots) != 1:
+            names = ", ".join(k.name for k in roots) or "none"
+            self.error(f"Exactly one entity kind must have no parent (the case); found: {names}.",
+                       code="E313")
+        for kind in self.kinds.values():
+            for fact in kind.facts.values():
+                target = self.kinds.get(fact.references) if fact.references else None
+                if fact.references and (target is None or not target.id_fact):
+                    self.error(f"The fact '{fact.name}' of '{kind.name}' references "
+                               f"'{fact.references}', which is not an entity kind with an id.",
+                               fact.file, fact.line, f"{kind.name}.{fact.name}.references",
+                               code="E313")
+            if kind.id_fact and kind.id_fact not in kind.facts:
+                self.error(f"The entity kind '{kind.name}' names '{kind.id_fact}' as its id, but has "
+                           "no such fact.", kind.file, kind.line, f"{kind.name}.id", code="E313")
+        for kind in self.kinds.values():  # a cycle in parents would loop forever later
+            seen = set()
+            k = kind
+            while k is not None:
+                if id(k) in seen:
+                    self.error(f"The entity kinds' parents form a loop at '{kind.name}'.", kind.file,
+                               kind.line, code="E313")
+                    k.parent = None
+                    break
+                seen.add(id(k))
+                k = k.parent
+
+    # -- definitions --------------------------------------------------------------------------
+    def book_of(self, definition) -> RulebookFile:
+        for book in self.namespaces.get(definition.namespace, []):
+            if book.path == definition.file:
+                return book
+        return self.namespaces[definition.namespace][0]
+
+    def context(self, definition, entity_kind=None, args=(), pure=False) -> _Context:
+        book = self.book_of(definition)
+        return _Context(definition.namespace, frozenset(book.uses), definition, entity_kind,
+                        frozenset(args), None, pure)
+
+    def entity_kind_for(self, item, what: str):
+        """The entity kind a notice or change is declared for; E314 when it is not declared."""
+        kind = self.kinds.get(item.entity_name)
+        if kind is None:
+            self.error(f"{what} {item.name} is for '{item.entity_name}', which is not a declared "
+                       f"entity kind ({', '.join(sorted(self.kinds))}).", item.file, item.line,
+                       f"{item.name}.entity", code="E314")
+        return kind
+
+    def compile_rule(self, rule: Rule):
+        kind = self.kinds.get(rule.entity_name)
+        if kind is None:
+            known = ", ".join(sorted(self.kinds)) or "none are declared"
+            self.error(f"Rule {rule.name} is computed for '{rule.entity_name}', which is not a "
+                       f"declared entity kind ({known}).", rule.file, rule.line,
+                       f"{rule.name}.entity", code="E314")
+            return
+        rule.entity_kind = kind
+        ctx = self.context(rule, kind)
+        self.compile_body(rule, ctx)
+        if rule.output_when is not None:
+            self.compile_expression(rule.output_when, ctx)
+        self.pending_reasons.append(rule)
+
+    def compile_function(self, function: Function):
+        ctx = self.context(function, None, function.args, pure=True)
+        self.compile_body(function, ctx)
+        self.pending_reasons.append(function)
+
+    def compile_body(self, definition, ctx: _Context):
+        body = definition.body
+        if isinstance(body, AggregateBody):
+            if ctx.entity_kind is None:
+                self.error(f"{definition.name} aggregates over '{body.over}', but only rules "
+                           "(computed for an entity) can aggregate.", definition.file,
+                           definition.line, code="E315")
+                return
+            found = ctx.entity_kind.find_collection(body.over)
+            if found is None:
+                reachable = sorted({c for k in ctx.entity_kind.ancestors() for c in k.children})
+                self.error(f"Rule {definition.name} aggregates over '{body.over}', which is not a "
+                           f"collection of a {ctx.entity_kind.name} or of an entity above it "
+                           f"(available: {', '.join(reachable) or 'none'}).", definition.file,
+                           body.line, f"{definition.name}.aggregate.over", code="E315")
+                return
+            body.levels_up, body.member_kind = found
+            if body.function not in ("count", "list", "first") and body.of is None:
+                self.error(f"Rule {definition.name} uses '{body.function}', which needs `of`: the "
+                           "value to take from each member.", definition.file, body.line,
+                           f"{definition.name}.aggregate.of", code="E315")
+            if body.function == "list" and body.member_kind.id_fact is None:
+                self.error(f"Rule {definition.name} lists members of '{body.over}', but a "
+                           f"{body.member_kind.name} has no id.", definition.file, body.line,
+                           code="E315")
+            member_ctx = _Context(ctx.namespace, ctx.uses, ctx.owner, body.member_kind,
+                                  frozenset(), ctx, False)
+            for expression in (body.where, body.of):
+                if expression is not None:
+                    self.compile_expression(expression, member_ctx)
+            if body.default is not None:
+                self.compile_expression(body.default, ctx)
+            return
+        for expression in body.expressions():
+            self.compile_expression(expression, ctx)
+
+    def compile_chart(self, chart: Chart):
+        book = self.book_of(chart)
+        for group in chart.groups:
+            # Each `for_each` list is independent of the others: the rows are their product.
+            names = [var for var, _ in group.for_each]
+            for _, expression in group.for_each:
+                self.compile_expression(expression, _Context(chart.namespace, frozenset(book.uses),
+                                                             chart, None, frozenset(), None, True))
+            ctx = _Context(chart.namespace, frozenset(book.uses), chart, None, frozenset(names), None, True)
+            if group.when is not None:
+                self.compile_expression(group.when, ctx)
+            for _, expression in group.row:
+                self.compile_expression(expression, ctx)
+            columns = [c for c, _ in group.row]
+            if chart.columns and columns != chart.columns:
+                missing = [c for c in chart.columns if c not in columns]
+                extra = [c for c in columns if c not in chart.columns]
+                if missing or extra:
+                    self.error(f"A group of table {chart.name} does not give the table's columns "
+                               f"(missing: {', '.join(missing) or 'none'}; not in `columns`: "
+                               f"{', '.join(extra) or 'none'}).", chart.file, group.line,
+                               f"{chart.name}.groups", code="E316")
+
+    def check_reason(self, definition):
+        """A `because` text may use what the rule read, directly or through the rules and
+        functions it read, down to the depth at which results look values up
+        (:data:`engine.runtime.trace.REASON_DEPTH`), with dots written as ``__``."""
+        from ..runtime.trace import REASON_DEPTH
+        reasons = [definition.because]
+        body = definition.body
+        for attr in ("conditions", "rows"):
+            for item in getattr(body, attr, ()) or ():
+                reasons.append(item.because)
+        if all(reason is None for reason in reasons):
+            return
+        names = set(BUILTIN_NAMES)
+        for expression in body.expressions():
+            for n in expression.name_ids():
+                names.add(n.replace(".", "__").replace("-", "_"))
+                names.add(n.rsplit(".", 1)[-1])
+            for call in expression.calls:
+                names.add(call.func.id.replace(".", "__"))
+                names.add(call.func.id.rsplit(".", 1)[-1])
+        names.update(getattr(definition, "args", []) or [])
+        level, seen = [definition.name], {definition.name}
+        for _ in range(REASON_DEPTH):
+            following = []
+            for owner in level:
+                names.update(self.fact_reads.get(owner, ()))
+                for target in self.edges.get(owner, ()):
+                    names.add(target.replace(".", "__").replace("-", "_"))
+                    names.add(target.rsplit(".", 1)[-1])
+                    if target not in seen:
+                        seen.add(target)
+                        following.append(target)
+            level = following
+        for reason in reasons:
+            if reason is None:
+                continue
+            unknown = sorted(reason.names - names)
+            if unknown:
+                self.error(f"The `because` text of {definition.name} uses {', '.join(unknown)}, which "
+                           "the rule does not read. A reason may use `value`, `person`, `as_of` and "
+                           "the names the rule reads, directly or through the rules it reads (dots "
+                           "written as __).", reason.file, reason.line, f"{definition.name}.because",
+                           code="E317")
+
+    # -- names --------------------------------------------------------------------------------
+    def compile_expression(self, expression: Expression, ctx: _Context):
+        handled = set()
+        for call in expression.calls:
+            if call.func.id == "in_force":
+                handled.update(id(a) for a in call.args)
+                self.compile_in_force(call, ctx, expression)
+            elif call.func.id == "value_on" and call.args:
+                handled.add(id(call.args[0]))
+                self.compile_value_on(call, ctx, expression)
+        for node in expression.names:
+            if id(node) in handled:
+                continue
+            ref = self.resolve_name(node.id, ctx, expression)
+            if ref is not None:
+                node.ref = ref
+        for call in expression.calls:
+            if call.func.id in ("in_force", "value_on"):
+                continue
+            ref = self.resolve_call(call.func.id, len(call.args), ctx, expression)
+            if ref is not None:
+                call.ref = ref
+
+    def parameter_argument(self, call, ctx: _Context, expression: Expression, counts, usage):
+        """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
+        parameter's name, not its value), or None after reporting why not."""
+        import ast
+        args = call.args
+        name = call.func.id
+        if len(args) not in counts or not isinstance(args[0], ast.Name):
+            self.error(f"`{name}` takes {usage}; `{expression.text}` gives something else.",
+                       expression.file, expression.line, expression.field, code="E326")
+            return None
+        kind, definition = self.lookup(args[0].id, ctx, expression)
+        if kind != "param":
+            if kind != "reported":
+                self.error(f"`{name}({args[0].id}, ...)`: `{args[0].id}` is not a parameter.",
+                           expression.file, expression.line, expression.field, code="E326")
+            return None
+        return definition
+
+    def compile_in_force(self, call, ctx: _Context, expression: Expression):
+        """``in_force(param)``: whether a parameter has a value on the evaluation date."""
+        definition = self.parameter_argument(
+            call, ctx, expression, (1,),
+            "the name of one parameter, as in `in_force(magi.aeg)`")
+        if definition is None:
+            return
+        self.add_edge(ctx, definition.name, expression)
+        call.lazy = True
+        call.ref = _in_force(definition)
+
+    def compile_value_on(self, call, ctx: _Context, expression: Expression):
+        """``value_on(param, date)`` / ``value_on(param, date, key)``: a parameter's value in force
+        on another date than the evaluation date (the nursing rate on the application date)."""
+        definition = self.parameter_argument(
+            call, ctx, expression, (2, 3),
+            "a parameter's name, a date and, for a table or bands parameter, a key, as in "
+            "`value_on(mhabd.rate, application_date)`")
+        if definition is None:
+            return
+        if (definition.kind == "scalar") != (len(call.args) == 2):
+            needs = "no key" if definition.kind == "scalar" else "a key as its third argument"
+            self.error(f"`value_on({definition.name}, ...)`: {definition.name} is a "
+                       f"{definition.kind} parameter and takes {needs}.", expression.file,
+                       expression.line, expression.field, code="E326")
+            return
+        self.add_edge(ctx, definition.name, expression)
+        call.lazy = True
+        call.ref = _value_on(definition)
+
+    def unknown(self, name: str, ctx: _Context, expression: Expression, what="name"):
+        hint = self.suggest(name, ctx)
+        owner = getattr(ctx.owner, "name", "?")
+        self.error(f"{owner} uses the {what} `{name}` in `{expression.text}`, but no fact, "
+                   f"parameter, function or rule has that name{hint}.", expression.file,
+                   expression.line, expression.field, code="E320")
+
+    def suggest(self, name: str, ctx: _Context) -> str:
+        import difflib
+        candidates = set(ctx.args) | set(BUILTINS) | {"as_of"}
+        for table in (self.parameters, self.functions, self.rules):
+            for qualified in table:
+                candidates.add(qualified)
+                if qualified.startswith(ctx.namespace + "."):
+                    candidates.add(qualified.split(".", 1)[1])
+        if ctx.entity_kind is not None:
+            for kind in ctx.entity_kind.ancestors():
+                candidates.update(kind.facts)
+        close = difflib.get_close_matches(name, sorted(candidates), n=1)
+        return f" (did you mean `{close[0]}`?)" if close else ""
+
+    def lookup(self, name: str, ctx: _Context, expression: Expression):
+        """What a name means in a context: ('param'|'function'|'rule', definition) or a fact."""
+        if "." in name:
+            namespace, short = name.split(".", 1)
+            if namespace != ctx.namespace and namespace not in ctx.uses and namespace in self.namespaces:
+                self.error(f"{getattr(ctx.owner, 'name', '?')} refers to `{name}` but its rulebook "
+                           f"does not list '{namespace}' in `uses`.", expression.file,
+                           expression.line, expression.field, code="E321")
+                return "reported", None
+        else:
+            namespace, short = ctx.namespace, name
+        qualified = f"{namespace}.{short}"
+        if qualified in self.parameters:
+            return "param", self.parameters[qualified]
+        if qualified in self.functions:
+            return "function", self.functions[qualified]
+        if qualified in self.rules:
+            return "rule", self.rules[qualified]
+        return None, None
+
+    def add_edge(self, ctx: _Context, target: str, expression: Expression):
+        owner = getattr(ctx.owner, "name", None)
+        if owner is None:
+            return
+        self.edges.setdefault(owner, set()).add(target)
+        self.edge_lines.setdefault((owner, target), (expression.file, expression.line))
+
+    def resolve_name(self, name: str, ctx: _Context, expression: Expression):
+        if name.startswith("outer."):
+            if ctx.outer is None:
+                self.error(f"`{name}` in `{expression.text}`: `outer.` can only be used inside an "
+                           "aggregate's `where` or `of`.", expression.file, expression.line,
+                           expression.field, code="E322")
+                return None
+            inner = self.resolve_name(name[6:], ctx.outer, expression)
+            return _outer(inner) if inner is not None else None
+        if name in ctx.args:
+            return _arg(name)
+        if name == "as_of":
+            return _as_of
+        kind, definition = self.lookup(name, ctx, expression)
+        if kind == "reported":
+            return None
+        if kind == "param":
+            if definition.kind != "scalar":
+                self.error(f"`{name}` in `{expression.text}` is a {definition.kind} parameter; "
+                           f"call it with a key, such as `{name}(household_size)`.",
+                           expression.file, expression.line, expression.field, code="E323")
+                return None
+            self.add_edge(ctx, definition.name, expression)
+            return _param(definition)
+        if kind == "function":
+            self.error(f"`{name}` in `{expression.text}` is a function; call it with its arguments "
+                       f"({', '.join(definition.args)}).", expression.file, expression.line,
+                       expression.field, code="E323")
+            return None
+        if kind == "rule":
+            return self.rule_ref(definition, ctx, expression)
+        if "." not in name and ctx.entity_kind is not None and not ctx.pure:
+            for depth, entity_kind in enumerate(ctx.entity_kind.ancestors()):
+                if name in entity_kind.facts:
+                    owner = getattr(ctx.owner, "name", None)
+                    if owner is not None:
+                        self.fact_reads.setdefault(owner, set()).add(name)
+                    return _fact(name, depth)
+        if ctx.pure and "." not in name and ctx.owner is not None:
+            all_facts = {f for k in self.kinds.values() for f in k.facts}
+            if name in all_facts:
+                self.error(f"{ctx.owner.name} reads the fact `{name}`, but functions and tables may "
+                           "not read case facts; pass it as an argument.", expression.file,
+                           expression.line, expression.field, code="E324")
+                return None
+        self.unknown(name, ctx, expression)
+        return None
+
+    def rule_ref(self, rule: Rule, ctx: _Context, expression: Expression):
+        if ctx.pure:
+            self.error(f"{ctx.owner.name} reads the rule {rule.name}, but functions and tables may not "
+                       "read rules, which depend on a case.", expression.file, expression.line,
+                       expression.field, code="E324")
+            return None
+        target_kind = self.kinds.get(rule.entity_name)
+        if target_kind is None or ctx.entity_kind is None:
+            return None  # reported with the rule itself
+        depth = ctx.entity_kind.distance_to(target_kind)
+        if depth is None:
+            self.error(f"{ctx.owner.name} (for each {ctx.entity_kind.name}) reads {rule.name}, which "
+                       f"is computed for each {target_kind.name}; use an aggregate over them.",
+                       expression.file, expression.line, expression.field, code="E325")
+            return None
+        self.add_edge(ctx, rule.name, expression)
+        return _rule(rule, depth)
+
+    def resolve_call(self, name: str, argc: int, ctx: _Context, expression: Expression):
+        kind, definition = (None, None)
+        if name not in BUILTINS or "." in name:
+            kind, definition = self.lookup(name, ctx, expression)
+        if kind == "reported":
+            return None
+        if kind == "function":
+            if argc != len(definition.args):
+                self.error(f"`{name}` takes {len(definition.args)} argument(s) "
+                           f"({', '.join(definition.args)}) but `{expression.text}` gives {argc}.",
+                           expression.file, expression.line, expression.field, code="E326")
+                return None
+            self.add_edge(ctx, definition.name, expression)
+            return _call_function(definition)
+        if kind == "param":
+            if definition.kind == "scalar":
+                self.error(f"`{name}` is a single-value parameter; use it without parentheses.",
+                           expression.file, expression.line, expression.field, code="E326")
+                return None
+            if argc != 1:
+                self.error(f"The {definition.kind} parameter `{name}` takes one key, but "
+                           f"`{expression.text}` gives {argc}.", expression.file, expression.line,
+                           expression.field, code="E326")
+                return None
+            self.add_edge(ctx, definition.name, expression)
+            return _lookup(definition)
+        if kind == "rule":
+            self.error(f"`{name}` is a rule; use it without parentheses.", expression.file,
+                       expression.line, expression.field, code="E326")
+            return None
+        builtin = BUILTINS.get(name)
+        if builtin is None:
+            self.unknown(name, ctx, expression, what="function")
+            return None
+        function, fewest, most = builtin
+        if argc < fewest or (most is not None and argc > most):
+            expected = str(fewest) if fewest == most else (f"{fewest} or more" if most is None else f"{fewest} to {most}")
+            self.error(f"`{name}` takes {expected} argument(s) but `{expression.text}` gives {argc}.",
+                       expression.file, expression.line, expression.field, code="E326")
+            return None
+        return _builtin(function)
+
+    # -- cycles -------------------------------------------------------------------------------
+    def find_cycles(self):
+        state: dict[str, int] = {}
+        stack: list[str] = []
+        reported: set[frozenset] = set()
+
+        def visit(name: str):
+            state[name] = 1
+            stack.append(name)
+            for target in sorted(self.edges.get(name, ())):
+                if state.get(target) == 1:
+                    cycle = stack[stack.index(target):] + [target]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        file, line = self.edge_lines.get((name, target), (None, None))
+                        self.error(f"These definitions depend on each other in a cycle: "
+                                   f"{' -> '.join(cycle)}. A value cannot be computed from itself.",
+                                   file, line, name, code="E330")
+                elif state.get(target) is None:
+                    visit(target)
+            stack.pop()
+            state[name] = 2
+
+        for name in sorted(self.edges):
+            if state.get(name) is None:
+                visit(name)
+
+
+def _expressions_in(values):
+    """Every Expression among values, lists, tuples and dicts of them (notices, changes)."""
+    for value in values:
+        if isinstance(value, Expression):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from _expressions_in(value)
+        elif isinstance(value, dict):
+            yield from _expressions_in(value.values())
+
+
+# --------------------------------------------------------------------------------------------
+# References: what the evaluator calls for each name and call node.
+# --------------------------------------------------------------------------------------------
+
+def _arg(name: str) -> Callable:
+    def ref(state):
+        return state.scope.args[name]
+    return ref
+
+
+def _as_of(state):
+    return state.as_of
+
+
+def _outer(inner: Callable) -> Callable:
+    def ref(state):
+        scope = state.scope
+        state.scope = scope.outer
+        try:
+            return inner(state)
+        finally:
+            state.scope = scope
+    return ref
+
+
+def _fact(name: str, depth: int) -> Callable:
+    def read(state, entity):
+        record = entity.reads.get(name)
+        if record is None:
+            try:
+                value = entity.facts[name]
+            except KeyError:
+                value = entity.fact(name, state.describe)
+            record = entity.reads[name] = FactRead(name, entity, value)
+        state.frame.append(record)
+        return record.value
+
+    if depth == 0:
+        return lambda state: read(state, state.scope.entity)
+
+    def ref(state):
+        entity = state.scope.entity
+        for _ in range(depth):
+            entity = entity.parent
+        return read(state, entity)
+    return ref
+
+
+def _param(parameter: Parameter) -> Callable:
+    def ref(state):
+        return state.parameter(parameter).read()
+    return ref
+
+
+def _rule(rule: Rule, depth: int) -> Callable:
+    if depth == 0:
+        def ref(state):
+            # The hot path of evaluation: State.rule inlined for rules of the same entity.
+            entity = state.scope.entity
+            node = state.rules.get((rule.uid, entity.uid))
+            if node is None:
+                node = state._compute(rule, entity, (rule.uid, entity.uid))
+            state.frame.append(node)
+            return node.value
+        return ref
+
+    def ref(state):
+        entity = state.scope.entity
+        for _ in range(depth):
+            entity = entity.parent
+        return state.rule(rule, entity).value
+    return ref
+
+
+def _call_function(function: Function) -> Callable:
+    def ref(state, args):
+        return state.call(function, args).value
+    return ref
+
+
+def _lookup(parameter: Parameter) -> Callable:
+    def ref(state, args):
+        return state.parameter(parameter).lookup(args[0])
+    return ref
+
+
+def _value_on(parameter: Parameter) -> Callable:
+    def ref(state, nodes):
+        evaluate = state.evaluator.evaluate_node
+        on = evaluate(nodes[1])
+        if on is None:
+            return None
+        value = state.parameter_on(parameter, on)
+        return value.read() if len(nodes) == 2 else value.lookup(evaluate(nodes[2]))
+    return ref
+
+
+def _in_force(parameter: Parameter) -> Callable:
+    def ref(state, _nodes):
+        return parameter.has_value(state.as_of)
+    return ref
+
+
+def _builtin(function: Callable) -> Callable:
+    def ref(state, args):
+        return function(*args)
+    ref.builtin = function     # lets the closure compiler call the built-in directly
+    return ref

@@ -1,0 +1,151 @@
+"""Results: what leaves the engine, each with its value, citations, reason and trace.
+
+A :class:`Result` wraps the trace node of an output rule for one entity. Its citations, reason
+text and trace are computed from the node only when asked for, so evaluating a case costs the
+same whether or not a caller prints explanations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ..language.numbers import format_decimal
+from ..model.parameters import Band
+from .trace import Node, collect_citations, describe_step, flatten, inputs_of
+
+
+def json_value(value):
+    """A value as JSON: decimals as exact strings, dates as ISO strings, never floats."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, Band):
+        return {"from": json_value(value.lower), "from_inclusive": value.lower_inclusive,
+                "to": json_value(value.upper), "to_inclusive": value.upper_inclusive,
+                "value": json_value(value.value)}
+    return str(value)
+
+
+_CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """A money amount exact to the cent written with two decimals ("405.0" and "1305.000" as
+    "405.00" and "1305.00"); whole dollars stay whole ("242"), and an amount with digits below
+    the cent is left exact, never rounded for display."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < 0 and exponent != -2:
+        quantized = amount.quantize(_CENT)
+        if quantized == amount:
+            return quantized
+    return amount
+
+
+class Result:
+    """One output of one rule for one entity (a person, or the case itself)."""
+
+    __slots__ = ("node", "as_of")
+
+    def __init__(self, node: Node, as_of: dt.date):
+        self.node = node
+        self.as_of = as_of
+
+    @property
+    def name(self) -> str:
+        return self.node.definition.name
+
+    @property
+    def value(self):
+        return self.node.value
+
+    @property
+    def shown_value(self):
+        """The value as printed: a money amount exact to the cent with two decimals."""
+        value = self.node.value
+        if self.node.definition.type == "money" and isinstance(value, Decimal):
+            return cents(value)
+        return value
+
+    @property
+    def entity(self):
+        return self.node.entity
+
+    @property
+    def person(self):
+        """The id of the person (or other identified entity) the result is for; None for the case."""
+        entity = self.node.entity
+        return entity.person_id() if entity is not None else None
+
+    @property
+    def citations(self):
+        return collect_citations(self.node)
+
+    @property
+    def because(self) -> str | None:
+        reason = self.node.reason
+        if reason is None:
+            return None
+        variables = inputs_of(self.node)
+        variables.update(value=self.node.value, person=self.person, as_of=self.as_of,
+                         entity=self.node.entity.label() if self.node.entity is not None else None)
+        return reason.render(variables)
+
+    @property
+    def title(self) -> str | None:
+        return self.node.definition.title
+
+    def trace(self) -> list[dict]:
+        return [describe_step(step, json_value) for step in flatten(self.node)]
+
+    def as_dict(self, explain: bool = False) -> dict:
+        out = {
+            "name": self.name,
+            "person": self.person,
+            "value": json_value(self.shown_value),
+            "citations": [c.as_dict() for c in self.citations],
+            "because": self.because,
+        }
+        if self.node.entity is not None and self.node.entity.kind.id_fact is None \
+                and self.node.entity.parent is not None:
+            out["entity"] = self.node.entity.label()
+        if explain:
+            out["trace"] = self.trace()
+        return out
+
+    def __repr__(self) -> str:
+        return f"Result({self.name!r}, person={self.person!r}, value={self.value!r})"
+
+
+class Evaluation:
+    """All results for one case as of one date."""
+
+    def __init__(self, case_id, as_of: dt.date, results: list[Result]):
+        self.case_id = case_id
+        self.as_of = as_of
+        self.results = results
+
+    def find(self, name: str, person=None) -> Result | None:
+        for result in self.results:
+            if result.name == name and result.person == person:
+                return result
+        return None
+
+    def value(self, name: str, person=None):
+        result = self.find(name, person)
+        if result is None:
+            raise KeyError(f"no result {name} for {person!r}")
+        return result.value
+
+    def as_dict(self, explain: bool = False) -> dict:
+        return {"case_id": self.case_id, "as_of": self.as_of.isoformat(),
+                "results": [r.as_dict(explain) for r in self.results]}

@@ -1,0 +1,216 @@
+"""Evaluating one case (or one chart) as of a date.
+
+:class:`State` is the per-evaluation working memory: the date, the current scope (which entity,
+which arguments), the frame that records what the value being computed reads, and the cache of
+rule values for this case. It is created for one evaluation and never shared between threads;
+the compiled :class:`~engine.rulebook.compiler.Program` it reads is immutable.
+
+Parameter values and function results depend only on the date and the arguments, not on the
+case, so they are cached across evaluations in a :class:`DateCache` owned by the engine; that is
+what keeps per-case work small when thousands of households are evaluated against one policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from decimal import Decimal
+import itertools
+import threading
+
+from ..model.citations import merge
+from ..model.definitions import Function, Rule, Scope
+from ..errors import EvaluationError
+from ..language.expressions import Evaluator
+from ..language.numbers import CONTEXT
+from ..model.parameters import Parameter, ParameterValue
+from .trace import Node
+
+#: Most rule and function evaluations for one case: a guard against pathological rulebooks.
+MAX_STEPS = 200_000
+#: Most function results kept per date in the shared cache.
+MAX_CACHED_CALLS = 200_000
+
+
+class DateCache:
+    """Parameter values and function results by date, shared by every evaluation (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._parameters: dict[tuple, ParameterValue] = {}
+        self._calls: dict[dt.date, dict] = {}
+
+    def parameter(self, parameter: Parameter, on: dt.date) -> ParameterValue:
+        key = (id(parameter), on)
+        value = self._parameters.get(key)
+        if value is None:
+            value = parameter.at(on)
+            with self._lock:
+                self._parameters[key] = value
+        return value
+
+    def calls(self, on: dt.date) -> dict:
+        table = self._calls.get(on)
+        if table is None:
+            with self._lock:
+                table = self._calls.setdefault(on, {})
+        if len(table) > MAX_CACHED_CALLS:
+            with self._lock:
+                table.clear()
+        return table
+
+
+class State:
+    """Working memory for one evaluation."""
+
+    def __init__(self, program, cache: DateCache, as_of: dt.date, reference: bool = False):
+        self.program = program
+        self.shared = cache
+        self.as_of = as_of
+        self.evaluator = Evaluator(self, reference)
+        self.scope = Scope()
+        self.frame: list = []
+        self.rules: dict[tuple[int, int], Node] = {}
+        self.current = None
+        self.current_entity = None
+        self.current_args = None
+        self._calls = None                 # the shared cache of function results for as_of
+        self.steps = 0
+        self._where = self.describe        # bound once: passed to every expression evaluation
+
+    # -- what references call -----------------------------------------------------------------
+    def parameter(self, parameter: Parameter) -> ParameterValue:
+        try:
+            value = self.shared.parameter(parameter, self.as_of)
+        except EvaluationError as exc:
+            if self.current is not None:
+                problem = exc.problem
+                raise EvaluationError(f"{self.describe()} cannot be computed. {problem.message}",
+                                      code=problem.code, file=problem.file, line=problem.line,
+                                      field=problem.field) from None
+            raise
+        self.frame.append(value)
+        return value
+
+    def parameter_on(self, parameter: Parameter, on) -> ParameterValue:
+        """A parameter's value on another date than the evaluation date (``value_on``)."""
+        from ..language.dates import parse_date
+        on = parse_date(on)
+        try:
+            value = self.shared.parameter(parameter, on)
+        except EvaluationError as exc:
+            problem = exc.problem
+            raise EvaluationError(f"{self.describe()} cannot be computed. {problem.message}",
+                                  code=problem.code, file=problem.file, line=problem.line,
+                                  field=problem.field) from None
+        self.frame.append(value)
+        return value
+
+    def shows(self, rule: Rule, entity) -> bool:
+        """Whether an output rule is listed for this entity (its ``output_when``, if any)."""
+        condition = rule.output_when
+        if condition is None:
+            return True
+        saved = (self.scope, self.frame, self.current, self.current_entity, self.current_args)
+        self.scope, self.frame = entity.scope, []
+        self.current, self.current_entity, self.current_args = rule, entity, None
+        try:
+            shown = self.evaluator.run(condition, self.describe)
+        finally:
+            self.scope, self.frame, self.current, self.current_entity, self.current_args = saved
+        if not isinstance(shown, bool):
+            raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
+                                  "or false.", code="E421", file=rule.file, line=rule.line)
+        return shown
+
+    def rule(self, rule: Rule, entity) -> Node:
+        key = (rule.uid, entity.uid)
+        node = self.rules.get(key)
+        if node is None:
+            node = self._compute(rule, entity, key)
+        self.frame.append(node)
+        return node
+
+    def call(self, function: Function, args: list) -> Node:
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = self.shared.calls(self.as_of)
+        try:
+            # Typed key: True == 1 and Decimal("2.5") == Decimal("2.50") must not share a result.
+            key = (function.uid, *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
+            node = calls.get(key)
+        except TypeError:          # an unhashable argument (a list): compute without caching
+            key, node = None, None
+        if node is None:
+            node = self._compute(function, None, None, args)
+            if key is not None:
+                calls[key] = node
+        self.frame.append(node)
+        return node
+
+    # -- computing -----------------------------------------------------------------------------
+    def _compute(self, definition, entity, key, args=None) -> Node:
+        """Compute a rule for an entity (``key`` set) or a function for arguments.
+
+        Cycles cannot happen here: the compiler refuses any cycle in the dependency graph,
+        including a rule that reads itself for another member through an aggregate. The step
+        bound stops any other runaway evaluation.
+        """
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
+                                  "rulebooks may loop through aggregates.", code="E440")
+        saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
+            self.scope, self.frame, self.current, self.current_entity, self.current_args)
+        deps: list = []
+        self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
+        self.frame = deps
+        self.current, self.current_entity, self.current_args = definition, entity, args
+        where = self._where
+        try:
+            body = definition.body
+            if body.kind == "formula":      # the common case, without the tuple round trip
+                value = self.evaluator.run(body.expression, where)
+                citations = reason = None
+            else:
+                value, citations, reason = body.evaluate(self, where)
+            if definition.needs_finish:
+                value = definition.finish(value, where)
+        finally:
+            self.scope, self.frame, self.current, self.current_entity, self.current_args = (
+                saved_scope, saved_frame, saved_current, saved_entity, saved_args)
+        own = merge(definition.citations, citations) if citations else definition.citations
+        # A rule often reads the same value several times; keep each record once (by identity).
+        node = Node(definition, entity, tuple(args) if args is not None else None, value,
+                    deps if len(deps) < 2 else list(dict.fromkeys(deps)), own,
+                    reason if reason is not None else definition.because)
+        if key is not None:
+            self.rules[key] = node
+        return node
+
+    def describe(self) -> str:
+        """How errors name what is being computed: ``Rule magi.x for person 'dad'``."""
+        definition = self.current
+        if definition is None:
+            return "The expression"
+        if isinstance(definition, Rule):
+            return f"Rule {definition.name} for {self.current_entity.label()}"
+        shown = ", ".join(str(a) for a in (self.current_args or ()))
+        return f"Function {definition.name}({shown})"
+
+    def current_file(self):
+        return getattr(self.current, "file", None)
+
+
+def decimal_context():
+    """The decimal context every evaluation runs in (thread-local, so thread-safe)."""
+    return decimal.localcontext(CONTEXT)
+
+
+def product(named_lists: list[tuple[str, list]]):
+    """Every combination of the named lists, in order, as dicts."""
+    names = [n for n, _ in named_lists]
+    for combo in itertools.product(*[values for _, values in named_lists]):
+        yield dict(zip(names, combo))
+
+

@@ -1,0 +1,2 @@
+"""Tools built on the public API: the YAML test runner, coverage, batch evaluation, `policy diff`
+and the documentation site."""

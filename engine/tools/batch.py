@@ -1,0 +1,390 @@
+"""``policy batch``: evaluate many cases, streaming, in constant memory, on several processes.
+
+Input is read one case at a time and results are written as they come, in input order, so a
+file of millions of households needs no more memory than a few thousand of them:
+
+* **JSONL**: one case (a JSON object, as ``policy eval`` reads) per line;
+* **CSV**: one row per person, or per income of a person; consecutive rows with the same
+  ``case_id`` make one case. Columns name case fields (``case_id``, ``as_of``) and, with dots,
+  fields of the entities in the case's collections, as the rulebooks declare them: ``people.id``,
+  ``people.age``, ``people.incomes.amount``. A row adds the member whose id it names (or fills in
+  the one already seen), and adds a member without an id (an income) when any of its cells is
+  given. Cells are converted by the declared fact types: whole numbers, ``true``/``false``
+  (also ``yes``/``no``, ``1``/``0``), lists separated by ``;``; decimals stay exact strings.
+* a **directory** (for ``policy diff --cases``): every case file in it (YAML or JSON), every
+  JSONL file, and every test file (``tests:``), whose inline cases come with their dates.
+
+Output is JSONL: per case, ``{"input", "case_id", "as_of", "results"}`` with the results as
+``policy eval --format json`` gives them; a case that cannot be evaluated gives
+``{"input", "case_id", "error": {code, message, file, line, field}}`` and the run goes on.
+
+With ``workers > 1`` the cases are evaluated by a pool of processes, each of which loads the
+rulebooks once; at most a bounded number of cases is in flight at any time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from ..api import Engine
+from ..errors import InputError, PolicyError, Problem
+from ..runtime.results import json_value
+
+#: Cases in flight per worker (read but not yet written): bounds memory with many workers.
+WINDOW_PER_WORKER = 64
+#: Cases sent to a worker at a time.
+CHUNK = 8
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Task:
+    """One case to evaluate: where it came from and its data in one of several forms."""
+
+    label: str                 # "file:line", for messages and the output's "input"
+    kind: str                  # "json" (text of one JSON object), "data" (a mapping), "path", "error"
+    payload: Any
+    as_of: str | None = None   # a date the source gives (a test's as_of); --as-of wins
+    offset: int = 0            # bytes of input read so far, for the progress bar
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading cases
+# ----------------------------------------------------------------------------------------------
+
+class _CountingLines:
+    """Lines of a binary stream, decoded, counting the bytes read (for progress)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.offset = 0
+        self.number = 0
+
+    def __iter__(self):
+        for raw in self.stream:
+            self.offset += len(raw)
+            self.number += 1
+            yield raw.decode("utf-8-sig" if self.number == 1 else "utf-8", errors="replace")
+
+
+def read_jsonl(stream, name: str) -> Iterator[Task]:
+    lines = _CountingLines(stream)
+    for text in lines:
+        if text.strip():
+            yield Task(f"{name}:{lines.number}", "json", text, None, lines.offset)
+
+
+def read_csv(stream, name: str, program) -> Iterator[Task]:
+    """Cases from CSV rows, grouped by consecutive ``case_id`` (see the module docstring)."""
+    lines = _CountingLines(stream)
+    reader = csv.DictReader(lines)
+    builder = None
+    for row in reader:
+        line = lines.number
+        case_id = (row.get("case_id") or "").strip()
+        if "case_id" not in (reader.fieldnames or ()):
+            yield Task(f"{name}:{line}", "error", Problem(
+                "E110", "The CSV file has no `case_id` column; each row must say which case it "
+                "belongs to.", name, 1, "case_id"), None, lines.offset)
+            return
+        if builder is not None and case_id != builder.case_id:
+            yield builder.task(lines.offset)
+            builder = None
+        if builder is None:
+            builder = _CsvCase(case_id, f"{name}:{line}", program)
+        builder.add(row, line)
+    if builder is not None:
+        yield builder.task(lines.offset)
+
+
+class _CsvCase:
+    """The rows of one case, assembled into the nested mapping a case file would hold."""
+
+    def __init__(self, case_id: str, label: str, program):
+        self.case_id = case_id
+        self.label = label
+        self.program = program
+        self.data: dict = {}
+        self.error: Problem | None = None
+
+    def task(self, offset: int) -> Task:
+        if self.error is not None:
+            return Task(self.label, "error", self.error, None, offset)
+        return Task(self.label, "data", self.data, None, offset)
+
+    def add(self, row: dict, line: int):
+        if self.error is not None:
+            return
+        try:
+            self._add(row)
+        except ValueError as exc:
+            self.error = Problem("E110", f"Row {line} of the CSV file: {exc}", self.label.rsplit(":", 1)[0],
+                                 line)
+
+    def _add(self, row: dict):
+        root = self.program.root_kind
+        nested: dict[tuple, dict] = {}
+        for column, cell in row.items():
+            if column is None or cell is None or cell.strip() == "":
+                continue
+            parts = column.strip().split(".")
+            nested.setdefault(tuple(parts[:-1]), {})[parts[-1]] = cell.strip()
+        top = nested.pop((), {})
+        for key, cell in top.items():
+            value = _convert(root, key, cell)
+            if key in self.data and self.data[key] != value:
+                raise ValueError(f"`{key}` is {cell!r}, but an earlier row of case "
+                                 f"{self.case_id!r} says {self.data[key]!r}.")
+            self.data[key] = value
+        for path in sorted(nested, key=len):
+            self._member(root, self.data, list(path), nested[path], nested)
+
+    def _member(self, kind, container: dict, path: list, cells: dict, nested: dict):
+        """Find or create the member named by ``path`` below ``container`` and fill it in."""
+        collection = path[0]
+        child = kind.children.get(collection) if kind is not None else None
+        members = container.setdefault(collection, [])
+        if len(path) > 1:
+            # a deeper collection: the member at this level is the one the row names (or the last)
+            parent_cells = nested.get(tuple(path[:1]), {}) if container is self.data else {}
+            target = self._find(child, members, parent_cells) or (members[-1] if members else None)
+            if target is None:
+                raise ValueError(f"the row gives {'.'.join(path)} but no {collection} member.")
+            self._member(child, target, path[1:], cells, {})
+            return
+        typed = {k: _convert(child, k, v) for k, v in cells.items()}
+        existing = self._find(child, members, typed)
+        if existing is None:
+            members.append(typed)
+        else:
+            existing.update(typed)
+
+    @staticmethod
+    def _find(kind, members: list, cells: dict):
+        id_fact = kind.id_fact if kind is not None else None
+        if id_fact is None or id_fact not in cells:
+            return None
+        for member in members:
+            if member.get(id_fact) == cells[id_fact]:
+                return member
+        return None
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _convert(kind, field: str, cell: str):
+    spec = kind.facts.get(field) if kind is not None else None
+    kind_name = spec.type if spec is not None else None
+    if kind_name == "integer":
+        try:
+            return int(cell)
+        except ValueError:
+            raise ValueError(f"`{field}` must be a whole number, not {cell!r}.") from None
+    if kind_name == "boolean":
+        lowered = cell.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"`{field}` must be true or false, not {cell!r}.")
+    if kind_name == "list":
+        return [item.strip() for item in cell.split(";") if item.strip()]
+    return cell
+
+
+def read_directory(path: Path) -> Iterator[Task]:
+    """Every case under a directory: case files, JSONL files and test files' inline cases."""
+    from ..io.yaml_loader import load_file
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        if file.suffix == ".jsonl":
+            with open(file, "rb") as stream:
+                yield from read_jsonl(stream, str(file))
+            continue
+        if file.suffix not in CASE_SUFFIXES:
+            continue
+        try:
+            data = load_file(file)
+        except PolicyError as exc:
+            yield Task(str(file), "error", exc.problem)
+            continue
+        if isinstance(data, dict) and isinstance(data.get("tests"), list):
+            from ..io.yaml_loader import line_of
+            for index, test in enumerate(data["tests"]):
+                if not isinstance(test, dict):
+                    continue
+                label = f"{file}:{line_of(data['tests'], index)}"
+                as_of = test.get("as_of")
+                if isinstance(test.get("case"), dict):
+                    yield Task(label, "data", test["case"], as_of)
+                elif isinstance(test.get("case_file"), str):
+                    yield Task(label, "path", str(file.parent / test["case_file"]), as_of)
+            continue
+        yield Task(str(file), "data", data)
+
+
+def read_cases(source: str | Path, program=None, stdin=None) -> Iterator[Task]:
+    """Tasks from a JSONL or CSV file (``-`` for standard input), a case file or a directory."""
+    if str(source) == "-":
+        yield from read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>")
+        return
+    path = Path(source)
+    if path.is_dir():
+        yield from read_directory(path)
+        return
+    if not path.is_file():
+        raise InputError(f"There is no case file or directory at {path}.", code="E107", file=str(path))
+    if path.suffix == ".csv":
+        if program is None:
+            raise InputError("Reading CSV cases needs the rulebooks' entity declarations.", code="E110")
+        with open(path, "rb") as stream:
+            yield from read_csv(stream, str(path), program)
+    elif path.suffix in CASE_SUFFIXES:
+        yield Task(str(path), "path", str(path))
+    else:
+        with open(path, "rb") as stream:
+            yield from read_jsonl(stream, str(path))
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluating
+# ----------------------------------------------------------------------------------------------
+
+def case_data(task: Task):
+    """The case mapping (or path) of a task; raises PolicyError for unreadable input."""
+    if task.kind == "json":
+        try:
+            data = json.loads(task.payload, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            file, _, line = task.label.rpartition(":")
+            raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
+                             code="E100", file=file, line=int(line) if line.isdigit() else None) from None
+        if not isinstance(data, dict):
+            raise InputError("The line is not a JSON object (a case).", code="E411", file=task.label)
+        return data
+    if task.kind == "error":
+        raise PolicyError(problems=[task.payload])
+    return task.payload
+
+
+def evaluate_task(engine: Engine, task: Task, as_of: str | None, names=None) -> dict:
+    """One output record: the results of the case (only ``names`` when given), or the error
+    that stopped it."""
+    record: dict = {"input": task.label}
+    try:
+        data = case_data(task)
+        if isinstance(data, dict) and data.get("case_id") is not None:
+            record["case_id"] = data.get("case_id")
+        evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
+    except PolicyError as exc:
+        record["error"] = _located(exc.problem, task)
+        if len(exc.problems) > 1:
+            record["error"]["more"] = [p.as_dict() for p in exc.problems[1:]]
+        return record
+    out = evaluation.as_dict()
+    record.update(case_id=out["case_id"], as_of=out["as_of"], results=out["results"])
+    return record
+
+
+def _located(problem: Problem, task: Task) -> dict:
+    """The problem as data, located at the input line when it names no file of its own."""
+    out = problem.as_dict()
+    if out.get("file") is None:
+        file, _, line = task.label.rpartition(":")
+        out["file"], out["line"] = (file, int(line)) if line.isdigit() else (task.label, None)
+    return out
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_value)
+
+
+_ENGINE: Engine | None = None
+_AS_OF: str | None = None
+_NAMES: list[str] | None = None
+
+
+def _init_worker(policy: list[str], as_of: str | None, names: list[str] | None = None) -> None:
+    """Each worker process loads the rulebooks once."""
+    global _ENGINE, _AS_OF, _NAMES
+    _ENGINE = Engine.load(*policy)
+    _AS_OF = as_of
+    _NAMES = names
+
+
+def _work(task: Task) -> tuple[str, bool]:
+    record = evaluate_task(_ENGINE, task, _AS_OF, _NAMES)
+    return dumps(record), "error" not in record
+
+
+@dataclass
+class BatchSummary:
+    cases: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def run_batch(tasks: Iterable[Task], write: Callable[[str], None], *, policy: list[str],
+              as_of: str | None = None, workers: int = 1, engine: Engine | None = None,
+              progress: Callable[[BatchSummary, Task], None] | None = None,
+              names: list[str] | None = None) -> BatchSummary:
+    """Evaluate every task and write one JSON line per task, in input order. With ``names``,
+    only those results are computed (and whatever they read): much faster than every output."""
+    summary = BatchSummary()
+    started = time.monotonic()
+
+    def done(line: str, ok: bool, task: Task):
+        write(line)
+        summary.cases += 1
+        summary.errors += 0 if ok else 1
+        if progress is not None:
+            progress(summary, task)
+
+    if workers <= 1:
+        engine = engine or Engine.load(*policy)
+        for task in tasks:
+            record = evaluate_task(engine, task, as_of, names)
+            done(dumps(record), "error" not in record, task)
+    else:
+        window = threading.BoundedSemaphore(workers * WINDOW_PER_WORKER)
+        pending: deque[Task] = deque()      # tasks sent, in order, awaiting their result
+        lock = threading.Lock()
+
+        def feed():
+            for task in tasks:
+                window.acquire()
+                with lock:
+                    pending.append(task)
+                yield task
+
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                              else "spawn")
+        with context.Pool(workers, initializer=_init_worker,
+                          initargs=(list(policy), as_of, list(names) if names else None)) as pool:
+            for line, ok in pool.imap(_work, feed(), chunksize=CHUNK):
+                with lock:
+                    task = pending.popleft()
+                window.release()
+                done(line, ok, task)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def input_size(source: str | Path) -> int | None:
+    try:
+        path = Path(source)
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
