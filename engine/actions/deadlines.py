@@ -33,7 +33,7 @@ from ..language import dates
 from ..model.citations import merge
 from ..model.definitions import Function, Scope
 from ..errors import EvaluationError
-from ..language.expressions import _NOT_CONSTANT, Expression
+from ..language.expressions import Expression
 from ..io.yaml_loader import line_of
 
 ROLLS = ("next_business_day", "previous_business_day", "none")
@@ -179,7 +179,7 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     a memo's date), so it is evaluated in a working state dated ``start``; what it reads is
     recorded in the calling function's trace, so its citations reach the result.
     """
-    if expression.constant is not _NOT_CONSTANT:
+    if expression.is_constant:
         return _whole(expression.constant, what)
     from ..runtime.state import State       # here, not at the top: evaluation imports definitions
     sub = State(state.program, state.shared, start, state.evaluator.reference)

@@ -6,7 +6,7 @@ what the differential tests compare against. For throughput, the compiler turns 
 tree into nested closures **once**, after names are resolved: evaluating is then one Python call
 per node, with no dispatch, no attribute lookups on the tree, and nothing allocated but results.
 
-The closures use exactly the same operator functions (:data:`~engine.language.expressions.OPERATORS`)
+The closures use exactly the same operator functions (:data:`~engine.language.operators.OPERATORS`)
 and the same name and call references as the reference evaluator, so the two cannot drift apart
 in arithmetic or in what a name means; ``tests/engine/test_closures.py`` checks that every rulebook
 expression gives identical results both ways.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
-from .expressions import MAX_SEQUENCE, OPERATORS
+from .operators import MAX_SEQUENCE, OPERATORS
 
 Closure = Callable[[Any], Any]
 

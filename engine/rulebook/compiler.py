@@ -24,7 +24,7 @@ from ..model.definitions import AggregateBody, Chart, Function, Rule
 from ..model.entities import EntityKind
 from ..errors import CompileError, Problem
 from ..language.closures import compile_tree
-from ..language.expressions import _NOT_CONSTANT, Expression
+from ..language.expressions import Expression
 from ..model.parameters import Parameter
 from ..language.reasons import BUILTIN_NAMES
 from .reader import RulebookFile
@@ -118,7 +118,7 @@ class _Compiler:
         if self.problems:
             raise CompileError(problems=self.problems)
         for expression in self.all_expressions():
-            if expression.constant is _NOT_CONSTANT:
+            if not expression.is_constant:
                 expression.fn = compile_tree(expression.tree)
         root = next((k for k in self.kinds.values() if k.parent is None), None)
         for uid, definition in enumerate(list(self.rules.values()) + list(self.functions.values())):
