@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
-from .language.dates import parse_date
+from .language.dates import as_of_date, parse_date
 from .model.entities import Entity, build_case
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
 from .runtime.state import DateCache, State, decimal_context
@@ -134,7 +134,7 @@ class Engine:
         names where mapping data came from, for error messages (see :meth:`read_case`).
         """
         case = self.read_case(case, source)
-        on = _date(as_of) or case.as_of or dt.date.today()
+        on = as_of_date(as_of) or case.as_of or dt.date.today()
         wanted = set(names) if names is not None else None
         if wanted is not None:
             unknown = wanted - set(self.program.rules)
@@ -164,7 +164,7 @@ class Engine:
             close = difflib.get_close_matches(name, list(self.program.parameters), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
             raise EvaluationError(f"There is no parameter named {name}.{hint}", code="E402")
-        return parameter.at(_date(as_of) or dt.date.today())
+        return parameter.at(as_of_date(as_of) or dt.date.today())
 
     def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
         """A chart (such as ``income-limits``) derived from the rulebooks as of a date."""
@@ -172,7 +172,7 @@ class Engine:
         if chart is None:
             known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
             raise EvaluationError(f"There is no table named {name}. Tables: {known}.", code="E403")
-        state = State(self.program, self.cache, _date(as_of) or dt.date.today(), self.reference)
+        state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return evaluate_chart(state, chart)
 
@@ -187,7 +187,7 @@ class Engine:
         if len(args) != len(function.args):
             raise EvaluationError(f"The function {name} takes {len(function.args)} argument(s) "
                                   f"({', '.join(function.args)}), not {len(args)}.", code="E408")
-        state = State(self.program, self.cache, _date(as_of) or dt.date.today(), self.reference)
+        state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))
 
@@ -197,15 +197,6 @@ def _walk(entity: Entity):
     for children in entity.children.values():
         for child in children:
             yield from _walk(child)
-
-
-def _date(value) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
 
 
 def _normalise(value):

@@ -22,8 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..language.dates import as_of_date
 from ..model.citations import merge
 from ..model.definitions import Scope
+from ..model.names import NameContext
 from ..errors import EvaluationError
 from ..io.yaml_loader import line_of
 
@@ -102,7 +104,6 @@ def build_change(builder, name: str, raw: dict, parent) -> Change:
 
 def compile_changes(compiler) -> dict:
     """Resolve each comparison's rule and entity, and its columns' names (a compile step)."""
-    from ..rulebook.compiler import _Context
     found = {}
     for book in compiler.files:
         for change in book.changes.values():
@@ -125,7 +126,7 @@ def compile_changes(compiler) -> dict:
             change.compare, change.rule = qualified, rule
             names = list(ARGUMENTS)
             for column, expression in change.columns:
-                ctx = _Context(change.namespace, frozenset(book.uses), change, None,
+                ctx = NameContext(change.namespace, frozenset(book.uses), change, None,
                                frozenset(names), None, True)
                 compiler.compile_expression(expression, ctx)
                 names.append(column)
@@ -153,14 +154,13 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
             notice_date=None) -> ChangeResult:
     """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and the
     comparison's columns for each entity found in both."""
-    from ..api import _date
     from ..runtime.state import State, decimal_context
     from ..runtime.trace import collect_citations
     change = find(engine.program, name)
-    before_date, after_date = _date(before), _date(after)
+    before_date, after_date = as_of_date(before), as_of_date(after)
     if before_date is None or after_date is None:
         raise EvaluationError("A change needs both a before date and an after date.", code="E407")
-    notice = _date(notice_date)
+    notice = as_of_date(notice_date)
     first = engine.read_case(case)
     second = engine.read_case(after_case) if after_case is not None else first
     old = engine.evaluate(first, before_date, names=[change.compare])

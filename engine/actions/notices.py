@@ -26,8 +26,10 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ..language.dates import as_of_date
 from ..model.citations import merge
 from ..model.definitions import Scope
+from ..model.names import NameContext
 from ..errors import CompileError, EvaluationError
 from ..language.reasons import ENVIRONMENT as _REASONS
 from ..io.yaml_loader import line_of
@@ -174,7 +176,6 @@ def build_notice(builder, name: str, raw: dict, parent) -> Notice:
 
 def compile_notices(compiler) -> dict:
     """Resolve every notice's expressions in its entity's scope; check its template's names."""
-    from ..rulebook.compiler import _Context
     found = {}
     for book in compiler.files:
         for notice in book.notices.values():
@@ -183,7 +184,7 @@ def compile_notices(compiler) -> dict:
             if kind is None:
                 continue
             notice.entity_kind = kind
-            ctx = _Context(notice.namespace, frozenset(book.uses), notice, kind)
+            ctx = NameContext(notice.namespace, frozenset(book.uses), notice, kind)
             for expression in [notice.when, notice.to, notice.due] + [e for _, e in notice.variables]:
                 if expression is not None:
                     compiler.compile_expression(expression, ctx)
@@ -212,11 +213,10 @@ def render_notices(engine, case, as_of=None, names=None) -> tuple:
 
     ``names`` limits the notices considered (qualified or short names).
     """
-    from ..api import _date
     from ..runtime.state import State, decimal_context
     from ..runtime.trace import collect_citations
     case = engine.read_case(case)
-    on = _date(as_of) or case.as_of or dt.date.today()
+    on = as_of_date(as_of) or case.as_of or dt.date.today()
     notices = list(engine.program.notices.values())
     if names:
         wanted = set(names)

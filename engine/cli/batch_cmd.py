@@ -10,6 +10,7 @@ import typer
 
 from ..tools.batch import input_size, read_cases, run_batch
 from ..io.paths import default_policy_dir
+from ..language.dates import as_of_date
 from .common import AsOfOption, OK, PROBLEMS, PolicyOption, exits, load_engine
 
 
@@ -26,8 +27,7 @@ def batch_command(
     that cannot be evaluated gives an error line and the run goes on; exit 1 if any did."""
     with exits():
         if as_of:
-            from ..api import _date
-            as_of = _date(as_of).isoformat()
+            as_of = as_of_date(as_of).isoformat()
         engine = load_engine(policy)
         if only:
             unknown = sorted(set(only) - set(engine.program.rules))

@@ -13,6 +13,7 @@ from ..tools.batch import read_cases
 from ..tools.diff import compare_cases, diff_programs, load_revisions, temporary_directory
 from ..errors import InputError
 from ..io.paths import default_policy_dir
+from ..language.dates import as_of_date
 from .common import AsOfOption, Format, OK, PROBLEMS, exits
 
 
@@ -32,8 +33,7 @@ def diff_command(
     function and table that changed; with --cases, every case whose results changed."""
     with exits():
         if as_of:
-            from ..api import _date
-            as_of = _date(as_of).isoformat()
+            as_of = as_of_date(as_of).isoformat()
         with temporary_directory() as workdir:
             if git:
                 if old or new:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from ..errors import InputError
+
 
 def parse_date(value) -> dt.date:
     """A ``date`` or an ISO string ``YYYY-MM-DD`` as a date; anything else is a ValueError."""
@@ -22,6 +24,20 @@ def parse_date(value) -> dt.date:
         except ValueError:
             raise ValueError(f"'{value}' is not a date of the form YYYY-MM-DD") from None
     raise ValueError(f"{value!r} is not a date of the form YYYY-MM-DD")
+
+
+def as_of_date(value) -> dt.date | None:
+    """The date a caller asked for (``as_of``, ``--as-of``): None when not given, else a date.
+
+    Unlike :func:`parse_date` this is for input from outside the rulebooks, so a bad value is an
+    :class:`~engine.errors.InputError` (``E109``) that quotes it.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
 
 
 def add_days(d, n) -> dt.date:

@@ -22,6 +22,7 @@ from typing import Callable
 from ..language.builtins import BUILTINS
 from ..model.definitions import AggregateBody, Chart, Function, Rule
 from ..model.entities import EntityKind
+from ..model.names import NameContext
 from ..errors import CompileError, Problem
 from ..language.closures import compile_tree
 from ..language.expressions import Expression
@@ -64,19 +65,6 @@ class Program:
             return self.charts[name]
         matches = [c for c in self.charts.values() if c.short == name]
         return matches[0] if len(matches) == 1 else None
-
-
-@dataclass
-class _Context:
-    """What names mean where an expression stands."""
-
-    namespace: str
-    uses: frozenset
-    owner: object                      # the definition (for messages and edges)
-    entity_kind: EntityKind | None
-    args: frozenset = frozenset()
-    outer: "_Context | None" = None
-    pure: bool = False                 # functions and charts: no facts, no rules
 
 
 def compile_files(files: list[RulebookFile]) -> Program:
@@ -233,9 +221,9 @@ class _Compiler:
                 return book
         return self.namespaces[definition.namespace][0]
 
-    def context(self, definition, entity_kind=None, args=(), pure=False) -> _Context:
+    def context(self, definition, entity_kind=None, args=(), pure=False) -> NameContext:
         book = self.book_of(definition)
-        return _Context(definition.namespace, frozenset(book.uses), definition, entity_kind,
+        return NameContext(definition.namespace, frozenset(book.uses), definition, entity_kind,
                         frozenset(args), None, pure)
 
     def entity_kind_for(self, item, what: str):
@@ -267,7 +255,7 @@ class _Compiler:
         self.compile_body(function, ctx)
         self.pending_reasons.append(function)
 
-    def compile_body(self, definition, ctx: _Context):
+    def compile_body(self, definition, ctx: NameContext):
         body = definition.body
         if isinstance(body, AggregateBody):
             if ctx.entity_kind is None:
@@ -292,7 +280,7 @@ class _Compiler:
                 self.error(f"Rule {definition.name} lists members of '{body.over}', but a "
                            f"{body.member_kind.name} has no id.", definition.file, body.line,
                            code="E315")
-            member_ctx = _Context(ctx.namespace, ctx.uses, ctx.owner, body.member_kind,
+            member_ctx = NameContext(ctx.namespace, ctx.uses, ctx.owner, body.member_kind,
                                   frozenset(), ctx, False)
             for expression in (body.where, body.of):
                 if expression is not None:
@@ -309,9 +297,9 @@ class _Compiler:
             # Each `for_each` list is independent of the others: the rows are their product.
             names = [var for var, _ in group.for_each]
             for _, expression in group.for_each:
-                self.compile_expression(expression, _Context(chart.namespace, frozenset(book.uses),
+                self.compile_expression(expression, NameContext(chart.namespace, frozenset(book.uses),
                                                              chart, None, frozenset(), None, True))
-            ctx = _Context(chart.namespace, frozenset(book.uses), chart, None, frozenset(names), None, True)
+            ctx = NameContext(chart.namespace, frozenset(book.uses), chart, None, frozenset(names), None, True)
             if group.when is not None:
                 self.compile_expression(group.when, ctx)
             for _, expression in group.row:
@@ -371,7 +359,7 @@ class _Compiler:
                            code="E317")
 
     # -- names --------------------------------------------------------------------------------
-    def compile_expression(self, expression: Expression, ctx: _Context):
+    def compile_expression(self, expression: Expression, ctx: NameContext):
         handled = set()
         for call in expression.calls:
             if call.func.id == "in_force":
@@ -393,7 +381,7 @@ class _Compiler:
             if ref is not None:
                 call.ref = ref
 
-    def parameter_argument(self, call, ctx: _Context, expression: Expression, counts, usage):
+    def parameter_argument(self, call, ctx: NameContext, expression: Expression, counts, usage):
         """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
         parameter's name, not its value), or None after reporting why not."""
         import ast
@@ -411,7 +399,7 @@ class _Compiler:
             return None
         return definition
 
-    def compile_in_force(self, call, ctx: _Context, expression: Expression):
+    def compile_in_force(self, call, ctx: NameContext, expression: Expression):
         """``in_force(param)``: whether a parameter has a value on the evaluation date."""
         definition = self.parameter_argument(
             call, ctx, expression, (1,),
@@ -422,7 +410,7 @@ class _Compiler:
         call.lazy = True
         call.ref = _in_force(definition)
 
-    def compile_value_on(self, call, ctx: _Context, expression: Expression):
+    def compile_value_on(self, call, ctx: NameContext, expression: Expression):
         """``value_on(param, date)`` / ``value_on(param, date, key)``: a parameter's value in force
         on another date than the evaluation date (the nursing rate on the application date)."""
         definition = self.parameter_argument(
@@ -441,14 +429,14 @@ class _Compiler:
         call.lazy = True
         call.ref = _value_on(definition)
 
-    def unknown(self, name: str, ctx: _Context, expression: Expression, what="name"):
+    def unknown(self, name: str, ctx: NameContext, expression: Expression, what="name"):
         hint = self.suggest(name, ctx)
         owner = getattr(ctx.owner, "name", "?")
         self.error(f"{owner} uses the {what} `{name}` in `{expression.text}`, but no fact, "
                    f"parameter, function or rule has that name{hint}.", expression.file,
                    expression.line, expression.field, code="E320")
 
-    def suggest(self, name: str, ctx: _Context) -> str:
+    def suggest(self, name: str, ctx: NameContext) -> str:
         import difflib
         candidates = set(ctx.args) | set(BUILTINS) | {"as_of"}
         for table in (self.parameters, self.functions, self.rules):
@@ -462,7 +450,7 @@ class _Compiler:
         close = difflib.get_close_matches(name, sorted(candidates), n=1)
         return f" (did you mean `{close[0]}`?)" if close else ""
 
-    def lookup(self, name: str, ctx: _Context, expression: Expression):
+    def lookup(self, name: str, ctx: NameContext, expression: Expression):
         """What a name means in a context: ('param'|'function'|'rule', definition) or a fact."""
         if "." in name:
             namespace, short = name.split(".", 1)
@@ -482,14 +470,14 @@ class _Compiler:
             return "rule", self.rules[qualified]
         return None, None
 
-    def add_edge(self, ctx: _Context, target: str, expression: Expression):
+    def add_edge(self, ctx: NameContext, target: str, expression: Expression):
         owner = getattr(ctx.owner, "name", None)
         if owner is None:
             return
         self.edges.setdefault(owner, set()).add(target)
         self.edge_lines.setdefault((owner, target), (expression.file, expression.line))
 
-    def resolve_name(self, name: str, ctx: _Context, expression: Expression):
+    def resolve_name(self, name: str, ctx: NameContext, expression: Expression):
         if name.startswith("outer."):
             if ctx.outer is None:
                 self.error(f"`{name}` in `{expression.text}`: `outer.` can only be used inside an "
@@ -537,7 +525,7 @@ class _Compiler:
         self.unknown(name, ctx, expression)
         return None
 
-    def rule_ref(self, rule: Rule, ctx: _Context, expression: Expression):
+    def rule_ref(self, rule: Rule, ctx: NameContext, expression: Expression):
         if ctx.pure:
             self.error(f"{ctx.owner.name} reads the rule {rule.name}, but functions and tables may not "
                        "read rules, which depend on a case.", expression.file, expression.line,
@@ -555,7 +543,7 @@ class _Compiler:
         self.add_edge(ctx, rule.name, expression)
         return _rule(rule, depth)
 
-    def resolve_call(self, name: str, argc: int, ctx: _Context, expression: Expression):
+    def resolve_call(self, name: str, argc: int, ctx: NameContext, expression: Expression):
         kind, definition = (None, None)
         if name not in BUILTINS or "." in name:
             kind, definition = self.lookup(name, ctx, expression)
