@@ -14,6 +14,7 @@ parameter values and function results by date, guarded by a lock.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -160,7 +161,6 @@ class Engine:
         """The value of a parameter in force on a date (default today)."""
         parameter = self.program.parameters.get(name)
         if parameter is None:
-            import difflib
             close = difflib.get_close_matches(name, list(self.program.parameters), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
             raise EvaluationError(f"There is no parameter named {name}.{hint}", code="E402")

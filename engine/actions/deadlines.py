@@ -26,6 +26,7 @@ counting, for ``policy dates``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -35,6 +36,8 @@ from ..model.definitions import Function, Scope
 from ..errors import EvaluationError
 from ..language.expressions import Expression
 from ..io.yaml_loader import line_of
+from ..runtime.state import State, decimal_context
+from ..runtime.trace import collect_citations
 
 ROLLS = ("next_business_day", "previous_business_day", "none")
 UNITS = ("days", "months", "years")
@@ -181,7 +184,6 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     """
     if expression.is_constant:
         return _whole(expression.constant, what)
-    from ..runtime.state import State       # here, not at the top: evaluation imports definitions
     sub = State(state.program, state.shared, start, state.evaluator.reference)
     sub.scope = Scope(None, {"start": start})
     sub.frame = state.frame
@@ -288,7 +290,6 @@ class DeadlineBody:
 
 def explain(engine, name: str, start, roll: str | None = None, extended: bool = False) -> DueDate:
     """The due date of the deadline ``name`` counted from ``start``, with every step."""
-    from ..runtime.state import State, decimal_context
     deadline = find(engine.program, name)
     start = dates.parse_date(start)
     state = State(engine.program, engine.cache, start, engine.reference)
@@ -300,7 +301,6 @@ def explain(engine, name: str, start, roll: str | None = None, extended: bool = 
             raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
                                   f"{start.isoformat()}: {exc}.", code="E464",
                                   file=deadline.file, line=deadline.line) from None
-    from ..runtime.trace import collect_citations
     result.citations = merge(result.citations, *(collect_citations(r) for r in state.frame))
     return result
 
@@ -312,7 +312,6 @@ def find(program, name: str) -> Deadline:
     matches = [d for d in deadlines.values() if d.short == name]
     if len(matches) == 1:
         return matches[0]
-    import difflib
     close = difflib.get_close_matches(name, sorted(deadlines) + sorted(d.short for d in deadlines.values()), n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     known = "none are declared" if not deadlines else "`policy dates --list` lists them"

@@ -28,6 +28,9 @@ from ..model.definitions import Scope
 from ..model.names import NameContext
 from ..errors import EvaluationError
 from ..io.yaml_loader import line_of
+from ..runtime.state import State, decimal_context
+from ..runtime.trace import Node, collect_citations, inputs_of
+from ..runtime.results import json_value
 
 #: Names every column expression may use.
 ARGUMENTS = ("before", "after", "before_date", "after_date", "notice_date")
@@ -62,7 +65,6 @@ class ChangeRow:
     column_citations: tuple = ()        # the comparison's own and what its columns read
 
     def as_dict(self) -> dict:
-        from ..runtime.results import json_value
         return {"entity": self.entity, "person": self.person,
                 "before": json_value(self.before), "after": json_value(self.after),
                 **{k: json_value(v) for k, v in self.columns.items()},
@@ -154,8 +156,6 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
             notice_date=None) -> ChangeResult:
     """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and the
     comparison's columns for each entity found in both."""
-    from ..runtime.state import State, decimal_context
-    from ..runtime.trace import collect_citations
     change = find(engine.program, name)
     before_date, after_date = as_of_date(before), as_of_date(after)
     if before_date is None or after_date is None:
@@ -199,7 +199,6 @@ def _key(entity) -> tuple:
 
 def _reasons(deps, as_of) -> list[str]:
     """The plain-language reasons of the functions the columns called directly."""
-    from ..runtime.trace import Node, inputs_of
     out = []
     for dep in deps:
         if not isinstance(dep, Node) or dep.reason is None:

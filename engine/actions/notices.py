@@ -33,6 +33,9 @@ from ..model.names import NameContext
 from ..errors import CompileError, EvaluationError
 from ..language.reasons import ENVIRONMENT as _REASONS
 from ..io.yaml_loader import line_of
+from ..runtime.state import State, decimal_context
+from ..runtime.trace import collect_citations
+from ..runtime.results import json_value
 
 #: Largest template file read.
 MAX_TEMPLATE_BYTES = 100_000
@@ -96,7 +99,6 @@ class RenderedNotice:
     due_citations: tuple = ()           # of what its due date read (the deadline, the calendar)
 
     def as_dict(self) -> dict:
-        from ..runtime.results import json_value
         n = self.notice
         return {"notice": n.name, "title": n.title, "form": n.form,
                 "entity": self.entity.label(), "person": self.person,
@@ -213,8 +215,6 @@ def render_notices(engine, case, as_of=None, names=None) -> tuple:
 
     ``names`` limits the notices considered (qualified or short names).
     """
-    from ..runtime.state import State, decimal_context
-    from ..runtime.trace import collect_citations
     case = engine.read_case(case)
     on = as_of_date(as_of) or case.as_of or dt.date.today()
     notices = list(engine.program.notices.values())

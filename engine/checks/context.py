@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.citations import Citation
+from ..model.citations import Citation, build
 from ..errors import Problem
 
 
@@ -66,7 +66,6 @@ def cited(citations) -> str:
 
 def raw_citations(source: RulebookSource, raw) -> tuple:
     """Citations built from a parsed ``citation`` value (refs resolved); () when unresolvable."""
-    from ..model.citations import build
     if raw is None:
         return ()
     items = raw if isinstance(raw, list) else [raw]

@@ -20,6 +20,7 @@ cell that now agrees (W543), is reported so that exceptions do not outlive their
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from ..errors import PolicyError
 from ..runtime.results import json_value
@@ -181,7 +182,6 @@ class _Block:
 
 def _number(value):
     """Published cells are read as YAML gives them; decimals stay decimals."""
-    from decimal import Decimal
     if isinstance(value, float):  # pragma: no cover - the loader reads decimals
         return Decimal(repr(value))
     return value

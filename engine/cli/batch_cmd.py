@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from ..errors import InputError
 from ..tools.batch import input_size, read_cases, run_batch
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
@@ -32,7 +34,6 @@ def batch_command(
         if only:
             unknown = sorted(set(only) - set(engine.program.rules))
             if unknown:
-                from ..errors import InputError
                 raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                                  "rule.", code="E112", field="--only")
         tasks = read_cases(cases, engine.program)
@@ -70,7 +71,6 @@ class _Progress:
         self.latest = None
 
     def update(self, summary, task, force=False):
-        import time
         self.latest = (summary, task)
         now = time.monotonic()
         if now - self.last < 0.1 and not force:

@@ -7,6 +7,7 @@ weekend or holiday, and any assumption the counting rests on. ``--list`` lists t
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from enum import Enum
 from pathlib import Path
@@ -16,9 +17,10 @@ import typer
 
 from ..actions import deadlines as deadline_lib
 from ..language.dates import parse_date
-from ..errors import InputError
+from ..errors import InputError, PolicyError
 from ..model.calendars import WEEKDAYS
 from .common import CANNOT_RUN, Format, PolicyOption, error, exits, load_engine, print_json
+from ..runtime.state import State, decimal_context
 
 
 class Roll(str, Enum):
@@ -97,9 +99,6 @@ def _wrap(text: str) -> str:
 def _period_on(engine, deadline, on):
     """The deadline's period under the policy in force on ``on`` (a period may be a dated
     parameter: 90 days, then 95 from April 11, 2024), or its expression when it cannot be read."""
-    from ..language.dates import parse_date
-    from ..errors import PolicyError
-    from ..runtime.state import State, decimal_context
     try:
         on = parse_date(on)
         state = State(engine.program, engine.cache, on, engine.reference)
@@ -111,7 +110,6 @@ def _period_on(engine, deadline, on):
 
 
 def _list(engine, format: Format, on=None) -> None:
-    import datetime as dt
     program = engine.program
     on = on or dt.date.today().isoformat()
     rows = []

@@ -9,6 +9,7 @@ import typer
 
 from ..language.dates import as_of_date
 from .common import AsOfOption, OK, PolicyOption, exits, load_engine
+from ..tools.docsite import build_site
 
 
 def docs_command(
@@ -19,7 +20,6 @@ def docs_command(
     """Write a static HTML site of the rulebooks: parameters with their effective-date history,
     rules in plain language with their citations, and the charts as of every covered date."""
     with exits():
-        from ..tools.docsite import build_site
         engine = load_engine(policy)
         pages = build_site(engine, out, as_of=as_of_date(as_of) if as_of else None)
     typer.echo(f"Wrote {len(pages)} page(s) to {out}; open {out / 'index.html'} in a browser.")

@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 
 from ..checks.codes import describe, short_name
 from ..checks.report import CheckReport
+from ..io.paths import repository_dir
 
 TOOL = "policy check"
 HELP_DOC = "docs/checks.md"
@@ -137,7 +138,6 @@ def sarif(report: CheckReport) -> str:
 
 
 def _help_uri(code) -> str:
-    from ..io.paths import repository_dir
     doc = (repository_dir() / HELP_DOC).resolve().as_uri()
     return f"{doc}#{code.lower()}" if code else doc
 

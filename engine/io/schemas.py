@@ -8,6 +8,7 @@ jsonschema's errors into :class:`~engine.errors.Problem` objects an analyst can 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 import jsonschema
@@ -129,7 +130,6 @@ def _message(error) -> str:
 
 def _extra_keys(error) -> list:
     props = set(error.schema.get("properties", {}))
-    import re
     patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
     if isinstance(error.instance, dict):
         return [k for k in error.instance if k not in props and not any(p.search(str(k)) for p in patterns)]

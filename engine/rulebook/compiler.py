@@ -16,6 +16,8 @@ All problems found are reported together, so that ``policy check`` shows every o
 
 from __future__ import annotations
 
+import ast
+import difflib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,7 +31,8 @@ from ..language.expressions import Expression
 from ..model.parameters import Parameter
 from ..language.reasons import BUILTIN_NAMES
 from .reader import RulebookFile
-from ..runtime.trace import FactRead
+from ..runtime.trace import FactRead, REASON_DEPTH
+from ..actions import deadlines, mass_change, notices
 
 
 @dataclass
@@ -119,7 +122,6 @@ class _Compiler:
         """Section 11: link deadlines to their counting rules and calendars, and resolve the
         expressions of notices and change comparisons like a rule's (engine.actions.deadlines,
         engine.actions.notices, engine.actions.mass_change)."""
-        from ..actions import deadlines, mass_change, notices
         deadlines.link(self)
         self.notices = notices.compile_notices(self)
         self.changes = mass_change.compile_changes(self)
@@ -318,7 +320,6 @@ class _Compiler:
         """A `because` text may use what the rule read, directly or through the rules and
         functions it read, down to the depth at which results look values up
         (:data:`engine.runtime.trace.REASON_DEPTH`), with dots written as ``__``."""
-        from ..runtime.trace import REASON_DEPTH
         reasons = [definition.because]
         body = definition.body
         for attr in ("conditions", "rows"):
@@ -384,7 +385,6 @@ class _Compiler:
     def parameter_argument(self, call, ctx: NameContext, expression: Expression, counts, usage):
         """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
         parameter's name, not its value), or None after reporting why not."""
-        import ast
         args = call.args
         name = call.func.id
         if len(args) not in counts or not isinstance(args[0], ast.Name):
@@ -437,7 +437,6 @@ class _Compiler:
                    expression.line, expression.field, code="E320")
 
     def suggest(self, name: str, ctx: NameContext) -> str:
-        import difflib
         candidates = set(ctx.args) | set(BUILTINS) | {"as_of"}
         for table in (self.parameters, self.functions, self.rules):
             for qualified in table:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import citations as citation_lib
+from ..model import calendars as holidays, citations as citation_lib
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
 from ..model.entities import EntityKind, FactSpec
@@ -23,6 +23,7 @@ from ..model.parameters import Band, Entry, Parameter
 from ..language.reasons import Reason
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
+from ..actions import deadlines, mass_change, notices
 
 NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years",
                  "count"}
@@ -123,8 +124,6 @@ class _Builder:
     def case_actions(self, book: RulebookFile) -> None:
         """Section 11: calendars, counting rules, deadlines (each also a function), notices and
         change comparisons, built by the modules that evaluate them."""
-        from ..actions import deadlines, mass_change, notices
-        from ..model import calendars as holidays
         d = self.data
         for name, raw in (d.get("calendars") or {}).items():
             book.calendars[name] = holidays.build_calendar(self, name, raw, d["calendars"])

@@ -25,6 +25,7 @@ from ..language.expressions import Evaluator
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
 from .trace import Node
+from ..language.dates import parse_date
 
 #: Most rule and function evaluations for one case: a guard against pathological rulebooks.
 MAX_STEPS = 200_000
@@ -94,7 +95,6 @@ class State:
 
     def parameter_on(self, parameter: Parameter, on) -> ParameterValue:
         """A parameter's value on another date than the evaluation date (``value_on``)."""
-        from ..language.dates import parse_date
         on = parse_date(on)
         try:
             value = self.shared.parameter(parameter, on)

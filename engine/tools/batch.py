@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..api import Engine
 from ..errors import InputError, PolicyError, Problem
 from ..runtime.results import json_value
+from ..io.yaml_loader import line_of, load_file
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
@@ -207,7 +208,6 @@ def _convert(kind, field: str, cell: str):
 
 def read_directory(path: Path) -> Iterator[Task]:
     """Every case under a directory: case files, JSONL files and test files' inline cases."""
-    from ..io.yaml_loader import load_file
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         if file.suffix == ".jsonl":
             with open(file, "rb") as stream:
@@ -221,7 +221,6 @@ def read_directory(path: Path) -> Iterator[Task]:
             yield Task(str(file), "error", exc.problem)
             continue
         if isinstance(data, dict) and isinstance(data.get("tests"), list):
-            from ..io.yaml_loader import line_of
             for index, test in enumerate(data["tests"]):
                 if not isinstance(test, dict):
                     continue

@@ -12,6 +12,7 @@ parameter values; ``--fail-under PCT`` fails the run below that percentage.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..api import Engine
@@ -101,7 +102,6 @@ class CoverageReport:
 
 def _rel(path) -> str:
     """A path relative to the working directory when it is below it."""
-    import os
     if not path:
         return "?"
     rel = os.path.relpath(os.path.abspath(path))

@@ -17,6 +17,7 @@ result and by transition, so that a reviewer sees whom a change of a guideline t
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import tarfile
@@ -75,7 +76,6 @@ class Change:
 def _short(value, limit: int = 120) -> str:
     text = value if isinstance(value, str) else repr(value) if not isinstance(value, (int, float)) else str(value)
     if isinstance(value, (list, dict)):
-        import json
         text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 

@@ -18,6 +18,7 @@ is escaped; expressions are linked by escaping each token first. Citations with 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -321,7 +322,6 @@ def _slug(name: str) -> str:
 
 
 def _rel(path) -> str:
-    import os
     if not path:
         return ""
     rel = os.path.relpath(os.path.abspath(path))
