@@ -14,6 +14,7 @@ parameter values and function results by date, guarded by a lock.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -48,6 +49,19 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
             raise InputError(f"There is no rulebook file or directory at {path}.", code="E107",
                              file=str(path))
     return found
+
+
+def read_rulebooks(files: list[Path]) -> list:
+    """Read, validate and build every file; every file's problems are reported together."""
+    books, problems = [], []
+    for file in files:
+        try:
+            books.append(read_rulebook(file))
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CompileError(problems=problems)
+    return books
 
 
 class Case:
@@ -87,20 +101,32 @@ class Engine:
         and line) when the rulebooks do not load.
         """
         if not paths:
+            bundled = os.environ.get("POLICY_BUNDLE")
+            if bundled:
+                return cls.load_bundle(bundled, reference=reference)
             paths = (default_policy_dir(),)
         files = rulebook_files(paths)
         if not files:
             raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
                              code="E107")
-        books, problems = [], []
-        for file in files:
-            try:
-                books.append(read_rulebook(file))
-            except PolicyError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise CompileError(problems=problems)
+        from . import bundle
+        rulebooks_hash = bundle.content_hash(paths) if bundle.cache_enabled() else None
+        books = bundle.load_cached(rulebooks_hash) if rulebooks_hash else None
+        if books is None:
+            books = read_rulebooks(files)
+            if rulebooks_hash:
+                bundle.store_cached(rulebooks_hash, books)
         return cls(compile_files(books), reference=reference)
+
+    @classmethod
+    def load_bundle(cls, path: str | Path, reference: bool = False) -> "Engine":
+        """Load rulebooks compiled by ``policy build --out FILE`` (see :mod:`engine.bundle`):
+        the same engine as :meth:`load` on the rulebooks it was built from, without reading them.
+
+        Raises :class:`~engine.errors.InputError` (``E113``) for a bundle built by another
+        version of the engine or another user, or damaged."""
+        from . import bundle
+        return cls(compile_files(bundle.read_bundle(path)), reference=reference)
 
     # -- cases ---------------------------------------------------------------------------------
     def read_case(self, case: Any, source: str | None = None) -> Case:

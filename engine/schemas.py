@@ -54,13 +54,24 @@ def _is_date(value) -> bool:
 
 @lru_cache(maxsize=None)
 def compiled_validator(kind: str):
-    """A fastjsonschema validator for ``kind``, or None when fastjsonschema is not installed."""
+    """A validator for ``kind`` compiled to Python by fastjsonschema (the generated code is kept
+    in the engine's cache, see :func:`engine.bundle.cached_code`), or None without
+    fastjsonschema."""
     try:
         import fastjsonschema
     except ImportError:          # pragma: no cover - it is a dependency; jsonschema still works
         return None
-    schema = {k: v for k, v in _schema_documents()[kind].items() if k not in ("$schema", "$id")}
-    return fastjsonschema.compile(schema, use_default=False, formats={"date": _is_date})
+    from .bundle import cached_code
+
+    def source() -> str:
+        schema = {k: v for k, v in _schema_documents()[kind].items() if k not in ("$schema", "$id")}
+        return fastjsonschema.compile_to_code(schema, use_default=False, formats={"date": _is_date})
+
+    namespace: dict = {}
+    exec(cached_code(f"{kind}-validator", source, f"<{kind} schema validator>"), namespace)
+    check = namespace["validate"]
+    formats = {"date": _is_date}
+    return lambda data: check(data, custom_formats=formats)
 
 
 def is_valid_fast(kind: str, data) -> bool:
