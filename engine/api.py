@@ -181,6 +181,35 @@ class Engine:
                     results.append(Result(node, on))
         return Evaluation(case.case_id, on, results)
 
+    # -- batches -----------------------------------------------------------------------------------
+    def evaluate_batch(self, cases, as_of: str | dt.date | None = None,
+                       names: Iterable[str] | None = None, citations: str = "deciding",
+                       because: bool = False, chunk_rows: int = 1024):
+        """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (schema
+        in :mod:`engine.arrow_batch`). ``cases`` is a list (or any iterable) of case mappings, or
+        an Arrow table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case
+        that cannot be evaluated gives one row with ``error``. For results that do not fit in
+        memory, iterate :meth:`evaluate_batches` instead."""
+        import pyarrow as pa
+        from .arrow_batch import results_schema
+        batches = list(self.evaluate_batches(cases, as_of, names, citations, because, chunk_rows))
+        return pa.Table.from_batches(batches, schema=results_schema(citations, because))
+
+    def evaluate_batches(self, cases, as_of: str | dt.date | None = None,
+                         names: Iterable[str] | None = None, citations: str = "deciding",
+                         because: bool = False, chunk_rows: int = 1024):
+        """Like :meth:`evaluate_batch`, streamed: one ``pyarrow.RecordBatch`` per chunk of cases."""
+        from .arrow_batch import evaluate_batches
+        names = list(names) if names is not None else None
+        return evaluate_batches(self, cases, as_of, names, citations, because, chunk_rows)
+
+    def citation_table(self, used: Iterable[str] | None = None):
+        """The citations behind the ids of :meth:`evaluate_batch` (default: every citation
+        known), as a ``pyarrow.Table`` with ``id``, ``source``, ``section``, ``memo``, ``url``
+        and ``note``."""
+        from .arrow_batch import citation_table
+        return citation_table(None, used)
+
     # -- parameters and charts -------------------------------------------------------------------
     def parameter(self, name: str, as_of: str | dt.date | None = None) -> ParameterValue:
         """The value of a parameter in force on a date (default today)."""

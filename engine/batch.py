@@ -374,7 +374,7 @@ class BatchSummary:
     used: set = field(default_factory=set)     # citation ids the lines name
 
 
-def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
     chunk: list[Task] = []
     for task in tasks:
         chunk.append(task)
@@ -422,7 +422,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         lock = threading.Lock()
 
         def feed():
-            for chunk in _chunks(tasks, CHUNK):
+            for chunk in chunks(tasks, CHUNK):
                 window.acquire()
                 with lock:
                     pending.append(chunk)

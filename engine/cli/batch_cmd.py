@@ -16,6 +16,11 @@ from ..paths import default_policy_dir
 from .common import AsOfOption, OK, PROBLEMS, PolicyOption, exits, load_engine
 
 
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
 class CitationMode(str, Enum):
     none = "none"
     deciding = "deciding"
@@ -34,6 +39,7 @@ def batch_command(
         "(the default with --out FILE); full: the citation objects inline (the default on standard "
         "output); none: no citations."),
     because: bool = typer.Option(False, "--because", help="Add each result's reason in words (slower, larger)."),
+    format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", help="jsonl: one JSON line per case; parquet: one row per result in FILE, citations in FILE.citations.parquet."),
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate many cases, streaming: one JSON line of results per case, in input order. A case
@@ -47,6 +53,9 @@ def batch_command(
             raise InputError("--citations deciding writes a citation table beside the results, so "
                              "it needs --out FILE; on standard output use --citations full or none.",
                              code="E112", field="--citations")
+        if format == OutputFormat.parquet and out == "-":
+            raise InputError("--format parquet writes files, so it needs --out FILE.", code="E112",
+                             field="--out")
         engine = load_engine(policy)
         if only:
             unknown = sorted(set(only) - set(engine.program.rules))
@@ -55,6 +64,17 @@ def batch_command(
                                  "rule.", code="E112", field="--only")
         tasks = read_cases(cases, engine.program)
         bar = progress_bar(input_size(cases)) if sys.stderr.isatty() else None
+        if format == OutputFormat.parquet:
+            from ..parquet_output import write_parquet
+            try:
+                summary = write_parquet(tasks, out, engine=engine,
+                                        policy=[str(policy or default_policy_dir())], as_of=as_of,
+                                        names=only or None, citations=mode, because=because,
+                                        workers=workers, progress=bar.update if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+            _report(summary, out, f" (citations in {out}.citations.parquet)" if mode == "deciding" else "")
         handle = sys.stdout.buffer if out == "-" else open(out, "wb")
         ids = CitationIds.of_process() if mode == "deciding" else None
         try:
@@ -72,9 +92,12 @@ def batch_command(
                 bar.close()
         if ids is not None:
             write_citation_table(out + ".citations.json", ids, summary.used)
+    _report(summary, out, f" (citations in {out}.citations.json)" if ids is not None else "")
+
+
+def _report(summary, out: str, table: str):
     rate = summary.cases / summary.seconds if summary.seconds else 0
     where = "standard output" if out == "-" else out
-    table = f" (citations in {out}.citations.json)" if ids is not None else ""
     typer.echo(f"{summary.cases} case(s) evaluated, {summary.errors} error(s), "
                f"{rate:.0f} cases/s; results in {where}{table}.", err=True)
     if summary.errors:
