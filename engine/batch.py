@@ -357,13 +357,15 @@ def _init_worker(options: BatchOptions) -> None:
 
 def _work_chunk(tasks: list[Task]) -> ChunkResult:
     out, errors = [], 0
-    _ENCODER.used = set()
+    known = len(_ENCODER.used)
     for task in tasks:
         line, ok = encode_task(_ENGINE, task, _OPTIONS.as_of, _OPTIONS.names, _ENCODER)
         out.append(line)
         errors += 0 if ok else 1
     out.append(b"")
-    return ChunkResult(b"\n".join(out), len(tasks), errors, _ENCODER.used)
+    # the ids used so far, sent again only when the chunk added some
+    used = set(_ENCODER.used) if len(_ENCODER.used) != known else set()
+    return ChunkResult(b"\n".join(out), len(tasks), errors, used)
 
 
 @dataclass

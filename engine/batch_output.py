@@ -27,6 +27,9 @@ from .citations import FIELDS, Citation, interned
 from .errors import PolicyError, Problem
 from .results import json_value
 
+#: Distinct citation lists remembered with their ids (then forgotten, to bound memory).
+MAX_KNOWN_SETS = 50_000
+
 #: The ``--citations`` modes.
 CITATION_MODES = ("none", "deciding", "full")
 
@@ -91,6 +94,19 @@ class RecordEncoder:
         self.because = because
         self.ids = ids
         self.used: set[str] = set()        # ids written so far (for the table written at the end)
+        self._known: dict[tuple, list] = {}  # a result's citations -> their ids (few distinct sets)
+
+    def _ids(self, citations) -> list:
+        out = []
+        id_of, used = self.ids.id_of, self.used
+        for citation in citations:
+            ident = id_of(citation)
+            if ident is None:              # not in the table: never expected; written in full
+                out.append(citation.as_dict())
+            else:
+                out.append(ident)
+                used.add(ident)
+        return out
 
     # -- results ---------------------------------------------------------------------------------
     def result_item(self, result) -> dict:
@@ -102,15 +118,12 @@ class RecordEncoder:
             item["entity"] = entity.label()
         mode = self.mode
         if mode == "deciding":
-            cited = []
-            id_of, used = self.ids.id_of, self.used
-            for citation in result.citations:
-                ident = id_of(citation)
-                if ident is None:          # not in the table: never expected; written in full
-                    cited.append(citation.as_dict())
-                else:
-                    cited.append(ident)
-                    used.add(ident)
+            cited_all = result.citations
+            cited = self._known.get(cited_all)
+            if cited is None:
+                if len(self._known) >= MAX_KNOWN_SETS:
+                    self._known.clear()
+                cited = self._known[cited_all] = self._ids(cited_all)
             item["citations"] = cited
         elif mode == "full":
             item["citations"] = [c.as_dict() for c in result.citations]
