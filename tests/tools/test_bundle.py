@@ -126,3 +126,13 @@ def test_policy_build_writes_one_file_that_loads_to_the_same_engine(cache, tmp_p
     assert caught.value.problem.code == "E113" and "Build it again" in caught.value.problem.message
     result = runner.invoke(app, ["eval", str(JONES)])
     assert result.exit_code == 2 and "E113" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_signed_bundle_may_not_call_the_engines_own_functions(cache):
+    Engine.load(POLICY)
+    key = (cache / "key").read_bytes()
+    payload = pickle.dumps([]) + pickle.dumps(bundle.cache_dir)      # an engine function, not a class
+    header = bundle._header(bundle.engine_fingerprint(), "x", hashlib.sha256(payload).hexdigest())
+    signature = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode() + b"\n"
+    with pytest.raises(pickle.UnpicklingError, match="may not name engine.bundle.cache_dir"):
+        bundle.loads(bundle.MAGIC + header + signature + payload, key, "x")
