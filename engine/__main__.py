@@ -1,6 +1,6 @@
 """``python -m engine ...`` behaves exactly like the ``policy`` command."""
 
-from .cli.app import main
+from .cli.fast import main
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -49,6 +50,19 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
             raise InputError(f"There is no rulebook file or directory at {path}.", code="E107",
                              file=str(path))
     return found
+
+
+def read_rulebooks(files: list[Path]) -> list:
+    """Read, validate and build every file; every file's problems are reported together."""
+    books, problems = [], []
+    for file in files:
+        try:
+            books.append(read_rulebook(file))
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CompileError(problems=problems)
+    return books
 
 
 class Case:
@@ -88,20 +102,32 @@ class Engine:
         and line) when the rulebooks do not load.
         """
         if not paths:
+            bundled = os.environ.get("POLICY_BUNDLE")
+            if bundled:
+                return cls.load_bundle(bundled, reference=reference)
             paths = (default_policy_dir(),)
         files = rulebook_files(paths)
         if not files:
             raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
                              code="E107")
-        books, problems = [], []
-        for file in files:
-            try:
-                books.append(read_rulebook(file))
-            except PolicyError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise CompileError(problems=problems)
+        from .rulebook import bundle
+        rulebooks_hash = bundle.content_hash(paths) if bundle.cache_enabled() else None
+        books = bundle.load_cached(rulebooks_hash) if rulebooks_hash else None
+        if books is None:
+            books = read_rulebooks(files)
+            if rulebooks_hash:
+                bundle.store_cached(rulebooks_hash, books)
         return cls(compile_files(books), reference=reference)
+
+    @classmethod
+    def load_bundle(cls, path: str | Path, reference: bool = False) -> "Engine":
+        """Load rulebooks compiled by ``policy build --out FILE`` (see :mod:`engine.rulebook.bundle`):
+        the same engine as :meth:`load` on the rulebooks it was built from, without reading them.
+
+        Raises :class:`~engine.errors.InputError` (``E113``) for a bundle built by another
+        version of the engine or another user, or damaged."""
+        from .rulebook import bundle
+        return cls(compile_files(bundle.read_bundle(path)), reference=reference)
 
     # -- cases ---------------------------------------------------------------------------------
     def read_case(self, case: Any, source: str | None = None) -> Case:
@@ -155,6 +181,35 @@ class Engine:
                     node = state.rule(rule, entity)
                     results.append(Result(node, on))
         return Evaluation(case.case_id, on, results)
+
+    # -- batches -----------------------------------------------------------------------------------
+    def evaluate_batch(self, cases, as_of: str | dt.date | None = None,
+                       names: Iterable[str] | None = None, citations: str = "deciding",
+                       because: bool = False, chunk_rows: int = 1024):
+        """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (schema
+        in :mod:`engine.tools.arrow_batch`). ``cases`` is a list (or any iterable) of case mappings, or
+        an Arrow table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case
+        that cannot be evaluated gives one row with ``error``. For results that do not fit in
+        memory, iterate :meth:`evaluate_batches` instead."""
+        import pyarrow as pa
+        from .tools.arrow_batch import results_schema
+        batches = list(self.evaluate_batches(cases, as_of, names, citations, because, chunk_rows))
+        return pa.Table.from_batches(batches, schema=results_schema(citations, because))
+
+    def evaluate_batches(self, cases, as_of: str | dt.date | None = None,
+                         names: Iterable[str] | None = None, citations: str = "deciding",
+                         because: bool = False, chunk_rows: int = 1024):
+        """Like :meth:`evaluate_batch`, streamed: one ``pyarrow.RecordBatch`` per chunk of cases."""
+        from .tools.arrow_batch import evaluate_batches
+        names = list(names) if names is not None else None
+        return evaluate_batches(self, cases, as_of, names, citations, because, chunk_rows)
+
+    def citation_table(self, used: Iterable[str] | None = None):
+        """The citations behind the ids of :meth:`evaluate_batch` (default: every citation
+        known), as a ``pyarrow.Table`` with ``id``, ``source``, ``section``, ``memo``, ``url``
+        and ``note``."""
+        from .tools.arrow_batch import citation_table
+        return citation_table(None, used)
 
     # -- parameters and charts -------------------------------------------------------------------
     def parameter(self, name: str, as_of: str | dt.date | None = None) -> ParameterValue:

@@ -84,6 +84,30 @@ class Notice:
     file: str | None = None
     line: int | None = None
     entity_kind: object = None          # set by the compiler
+    template_text: str | None = None    # the template's source, to rebuild it after unpickling
+
+    def __getstate__(self):
+        """A compiled template cannot be pickled (a rulebook bundle); its text can."""
+        state = dict(self.__dict__)
+        state["template"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.template = _LazyTemplate(self.template_text or "")
+
+
+class _LazyTemplate:
+    """A notice template compiled on first render (after loading a bundle)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.compiled = None
+
+    def render(self, **context):
+        if self.compiled is None:
+            self.compiled = ENVIRONMENT.from_string(self.text)
+        return self.compiled.render(**context)
 
 
 @dataclass
@@ -173,7 +197,7 @@ def build_notice(builder, name: str, raw: dict, parent) -> Notice:
                   builder.expr(raw["to"], raw, "to", f"{qualified}.to"), due, variables,
                   template, names, template_file,
                   builder.cites(raw.get("citation"), raw, "citation"),
-                  builder.file, line_of(parent, name))
+                  builder.file, line_of(parent, name), template_text=text)
 
 
 def compile_notices(compiler) -> dict:

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from ..errors import InputError
-from ..tools.batch import input_size, read_cases, run_batch
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
+from ..tools.batch import input_size, read_cases, run_batch
+from ..tools.batch_output import CitationIds, write_citation_table
 from .common import AsOfOption, OK, PROBLEMS, PolicyOption, exits, load_engine
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class CitationMode(str, Enum):
+    none = "none"
+    deciding = "deciding"
+    full = "full"
 
 
 def batch_command(
@@ -23,6 +36,12 @@ def batch_command(
     out: str = typer.Option("-", "--out", metavar="FILE", help="Where to write the results (JSONL); - for standard output."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Processes that evaluate cases (each loads the rulebooks once)."),
     only: Optional[List[str]] = typer.Option(None, "--only", metavar="NAME", help="Compute only this result (repeatable), e.g. --only eligibility.level_of_care: much faster than every output."),
+    citations: Optional[CitationMode] = typer.Option(
+        None, "--citations", help="deciding: each result's citations as ids into FILE.citations.json "
+        "(the default with --out FILE); full: the citation objects inline (the default on standard "
+        "output); none: no citations."),
+    because: bool = typer.Option(False, "--because", help="Add each result's reason in words (slower, larger)."),
+    format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", help="jsonl: one JSON line per case; parquet: one row per result in FILE, citations in FILE.citations.parquet."),
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate many cases, streaming: one JSON line of results per case, in input order. A case
@@ -30,6 +49,14 @@ def batch_command(
     with exits():
         if as_of:
             as_of = as_of_date(as_of).isoformat()
+        mode = citations.value if citations is not None else ("full" if out == "-" else "deciding")
+        if mode == "deciding" and out == "-":
+            raise InputError("--citations deciding writes a citation table beside the results, so "
+                             "it needs --out FILE; on standard output use --citations full or none.",
+                             code="E112", field="--citations")
+        if format == OutputFormat.parquet and out == "-":
+            raise InputError("--format parquet writes files, so it needs --out FILE.", code="E112",
+                             field="--out")
         engine = load_engine(policy)
         if only:
             unknown = sorted(set(only) - set(engine.program.rules))
@@ -37,57 +64,78 @@ def batch_command(
                 raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                                  "rule.", code="E112", field="--only")
         tasks = read_cases(cases, engine.program)
-        total = input_size(cases)
-        bar = _Progress(total) if sys.stderr.isatty() else None
-        handle = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
+        bar = progress_bar(input_size(cases)) if sys.stderr.isatty() else None
+        if format == OutputFormat.parquet:
+            from ..tools.parquet_output import write_parquet
+            try:
+                summary = write_parquet(tasks, out, engine=engine,
+                                        policy=[str(policy or default_policy_dir())], as_of=as_of,
+                                        names=only or None, citations=mode, because=because,
+                                        workers=workers, progress=bar.update if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+            _report(summary, out, f" (citations in {out}.citations.parquet)" if mode == "deciding" else "")
+        handle = sys.stdout.buffer if out == "-" else open(out, "wb")
+        ids = CitationIds.of_process() if mode == "deciding" else None
         try:
-            summary = run_batch(tasks, lambda line: handle.write(line + "\n"),
+            summary = run_batch(tasks, handle.write,
                                 policy=[str(policy or default_policy_dir())], as_of=as_of,
                                 workers=workers, engine=engine,
-                                progress=bar.update if bar else None, names=only or None)
+                                progress=bar.update if bar else None, names=only or None,
+                                citations=mode, because=because, ids=ids)
         finally:
-            if handle is not sys.stdout:
+            if handle is not sys.stdout.buffer:
                 handle.close()
+            else:
+                handle.flush()
             if bar:
                 bar.close()
+        if ids is not None:
+            write_citation_table(out + ".citations.json", ids, summary.used)
+    _report(summary, out, f" (citations in {out}.citations.json)" if ids is not None else "")
+
+
+def _report(summary, out: str, table: str):
     rate = summary.cases / summary.seconds if summary.seconds else 0
     where = "standard output" if out == "-" else out
     typer.echo(f"{summary.cases} case(s) evaluated, {summary.errors} error(s), "
-               f"{rate:.0f} cases/s; results in {where}.", err=True)
+               f"{rate:.0f} cases/s; results in {where}{table}.", err=True)
     if summary.errors:
         typer.echo(f"{summary.errors} case(s) could not be evaluated; their lines in the output "
                    "have an \"error\" with the file, line and reason.", err=True)
     raise typer.Exit(PROBLEMS if summary.errors else OK)
 
 
-class _Progress:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+def progress_bar(total: int | None):
+    """A progress bar with the rate and the time left, on a terminal only (rich)."""
+    return _RichProgress(total)
 
-    WIDTH = 30
+
+class _RichProgress:
+    """Progress by bytes of input read (the number of cases is not known in advance)."""
 
     def __init__(self, total: int | None):
-        self.total = total
-        self.last = 0.0
-        self.latest = None
+        from rich.console import Console
+        from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        self.progress = Progress(
+            TextColumn("{task.fields[cases]} cases, {task.fields[errors]} errors"),
+            BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} cases/s"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+        self.task = self.progress.add_task("batch", total=total, cases=0, errors=0, rate="-")
+        self.started = None
+        self.progress.start()
 
-    def update(self, summary, task, force=False):
-        self.latest = (summary, task)
+    def update(self, summary, task):
         now = time.monotonic()
-        if now - self.last < 0.1 and not force:
-            return
-        self.last = now
-        if self.total:
-            share = min(task.offset / self.total, 1.0)
-            filled = int(share * self.WIDTH)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            text = f"\r[{bar}] {share:5.1%}  {summary.cases} cases, {summary.errors} errors"
-        else:
-            text = f"\r{summary.cases} cases, {summary.errors} errors"
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        if self.started is None:
+            self.started = now
+        elapsed = now - self.started
+        rate = f"{summary.cases / elapsed:,.0f}" if elapsed > 0 else "-"
+        self.progress.update(self.task, completed=task.offset or summary.cases,
+                             cases=summary.cases, errors=summary.errors, rate=rate)
 
     def close(self):
-        if self.latest is not None:
-            self.update(*self.latest, force=True)
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        self.progress.stop()

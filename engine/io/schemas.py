@@ -3,17 +3,20 @@
 The schemas in ``schemas/`` are the single description of each file's shape; this module only
 loads them (resolving their cross-references with the ``referencing`` registry) and turns
 jsonschema's errors into :class:`~engine.errors.Problem` objects an analyst can act on.
+
+Cases arrive by the million in batch runs, so a case is first checked by a validator compiled to
+Python code (fastjsonschema), several times faster than jsonschema. Only a case it refuses goes
+through jsonschema, which words the problems exactly as before; jsonschema stays the authority,
+so a case is refused only when jsonschema refuses it too. jsonschema itself is imported only
+when needed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from functools import lru_cache
-
-import jsonschema
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
 
 from ..errors import Problem, SchemaError
 from .paths import schemas_dir
@@ -25,8 +28,69 @@ MAX_PROBLEMS = 20
 KINDS = {"rulebook": "rulebook.schema.json", "case": "case.schema.json", "test": "test.schema.json"}
 
 
+#: Kinds first checked by a compiled validator.
+COMPILED_KINDS = ("case",)
+
+
+@lru_cache(maxsize=None)
+def _schema_documents() -> dict:
+    directory = schemas_dir()
+    out = {}
+    for kind, filename in KINDS.items():
+        with open(directory / filename, encoding="utf-8") as handle:
+            out[kind] = json.load(handle)
+    return out
+
+
+def _is_date(value) -> bool:
+    """The "date" format as jsonschema's format checker reads it."""
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def compiled_validator(kind: str):
+    """A validator for ``kind`` compiled to Python by fastjsonschema (the generated code is kept
+    in the engine's cache, see :func:`engine.rulebook.bundle.cached_code`), or None without
+    fastjsonschema."""
+    try:
+        import fastjsonschema
+    except ImportError:          # pragma: no cover - it is a dependency; jsonschema still works
+        return None
+    from ..rulebook.bundle import cached_code
+
+    def source() -> str:
+        schema = {k: v for k, v in _schema_documents()[kind].items() if k not in ("$schema", "$id")}
+        return fastjsonschema.compile_to_code(schema, use_default=False, formats={"date": _is_date})
+
+    namespace: dict = {}
+    exec(cached_code(f"{kind}-validator", source, f"<{kind} schema validator>"), namespace)
+    check = namespace["validate"]
+    formats = {"date": _is_date}
+    return lambda data: check(data, custom_formats=formats)
+
+
+def is_valid_fast(kind: str, data) -> bool:
+    """True when the compiled validator accepts ``data`` (False: ask jsonschema why)."""
+    check = compiled_validator(kind)
+    if check is None:
+        return False
+    from fastjsonschema import JsonSchemaException
+    try:
+        check(data)
+    except JsonSchemaException:
+        return False
+    return True
+
+
 @lru_cache(maxsize=None)
 def _registry_and_schemas():
+    from referencing import Registry, Resource
     directory = schemas_dir()
     schemas, resources = {}, []
     for kind, filename in KINDS.items():
@@ -41,6 +105,7 @@ def _registry_and_schemas():
 
 @lru_cache(maxsize=None)
 def validator(kind: str):
+    import jsonschema
     registry, schemas = _registry_and_schemas()
     cls = jsonschema.validators.validator_for(schemas[kind])
     schema = schemas[kind]
@@ -71,6 +136,7 @@ def _inline_local_refs(node, defs, depth=0):
 
 def problems(kind: str, data, file: str | None) -> list[Problem]:
     """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
+    from jsonschema.exceptions import best_match
     found = []
     errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors[:MAX_PROBLEMS]:
@@ -87,6 +153,8 @@ def problems(kind: str, data, file: str | None) -> list[Problem]:
 
 
 def validate(kind: str, data, file: str | None) -> None:
+    if kind in COMPILED_KINDS and is_valid_fast(kind, data):
+        return
     found = problems(kind, data, file)
     if found:
         raise SchemaError(problems=found)

@@ -91,7 +91,16 @@ class Expression:
         return f"Expression({self.text!r})"
 
 
-_NOT_CONSTANT = object()
+class _NotConstant:
+    """Marks an expression that is not a constant: one object, also in an unpickled bundle."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "_NOT_CONSTANT"
+
+
+_NOT_CONSTANT = _NotConstant()
 
 
 def parse(source: Any, *, file: str | None = None, line: int | None = None,

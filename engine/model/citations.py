@@ -120,3 +120,9 @@ def build(raw: dict, sources: dict[str, dict]) -> Citation:
 def merge(*groups) -> tuple[Citation, ...]:
     """Union of citation sequences, keeping the first-seen order."""
     return tuple(dict.fromkeys(c for group in groups for c in group))
+
+
+def interned() -> list[Citation]:
+    """Every citation interned in this process so far, in the order it was first interned (for
+    tables that give each citation a short id, such as ``policy batch``'s)."""
+    return list(_INTERNED.values())

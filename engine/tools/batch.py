@@ -14,12 +14,14 @@ file of millions of households needs no more memory than a few thousand of them:
 * a **directory** (for ``policy diff --cases``): every case file in it (YAML or JSON), every
   JSONL file, and every test file (``tests:``), whose inline cases come with their dates.
 
-Output is JSONL: per case, ``{"input", "case_id", "as_of", "results"}`` with the results as
-``policy eval --format json`` gives them; a case that cannot be evaluated gives
+Output is JSONL: per case, ``{"case_id", "as_of", "results"}``, each result with ``name``,
+``person``, ``value`` and ``citations`` (ids into a table written once, or the citations in full,
+or none: see :mod:`engine.tools.batch_output`); a case that cannot be evaluated gives
 ``{"input", "case_id", "error": {code, message, file, line, field}}`` and the run goes on.
 
-With ``workers > 1`` the cases are evaluated by a pool of processes, each of which loads the
-rulebooks once; at most a bounded number of cases is in flight at any time.
+With ``workers > 1`` the cases are evaluated by a pool of processes in chunks; each worker has
+the rulebooks loaded once (a forked worker inherits the parent's) and sends back the encoded
+lines of a chunk as one block of bytes. At most a bounded number of cases is in flight.
 """
 
 from __future__ import annotations
@@ -31,20 +33,21 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..api import Engine
+from .batch_output import CitationIds, RecordEncoder, located
 from ..errors import InputError, PolicyError, Problem
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
-#: Cases sent to a worker at a time.
-CHUNK = 8
+#: Cases sent to a worker at a time; it sends back their lines as one block of bytes.
+CHUNK = 32
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -279,8 +282,8 @@ def case_data(task: Task):
 
 
 def evaluate_task(engine: Engine, task: Task, as_of: str | None, names=None) -> dict:
-    """One output record: the results of the case (only ``names`` when given), or the error
-    that stopped it."""
+    """One output record as plain data, citations and reasons in full (``policy diff`` and other
+    tools that compare records; ``policy batch`` writes :func:`encode_task`'s compact lines)."""
     record: dict = {"input": task.label}
     try:
         data = case_data(task)
@@ -288,7 +291,7 @@ def evaluate_task(engine: Engine, task: Task, as_of: str | None, names=None) -> 
             record["case_id"] = data.get("case_id")
         evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
     except PolicyError as exc:
-        record["error"] = _located(exc.problem, task)
+        record["error"] = located(exc.problem, task.label)
         if len(exc.problems) > 1:
             record["error"]["more"] = [p.as_dict() for p in exc.problems[1:]]
         return record
@@ -297,35 +300,71 @@ def evaluate_task(engine: Engine, task: Task, as_of: str | None, names=None) -> 
     return record
 
 
-def _located(problem: Problem, task: Task) -> dict:
-    """The problem as data, located at the input line when it names no file of its own."""
-    out = problem.as_dict()
-    if out.get("file") is None:
-        file, _, line = task.label.rpartition(":")
-        out["file"], out["line"] = (file, int(line)) if line.isdigit() else (task.label, None)
-    return out
+def encode_task(engine: Engine, task: Task, as_of: str | None, names, encoder: RecordEncoder) -> tuple[bytes, bool]:
+    """The output line of one task (without its newline), and whether the case was evaluated."""
+    case_id = None
+    try:
+        data = case_data(task)
+        if isinstance(data, dict):
+            case_id = data.get("case_id")
+        evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
+    except PolicyError as exc:
+        return encoder.error(exc, task.label, case_id), False
+    return encoder.evaluation(evaluation), True
 
 
 def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_value)
 
 
+@dataclass
+class BatchOptions:
+    """What every worker needs to know to write the same lines as the parent would."""
+
+    policy: list[str]
+    as_of: str | None = None
+    names: list[str] | None = None
+    citations: str = "deciding"
+    because: bool = False
+    citation_keys: list[tuple] | None = None    # the parent's citation table, for the same ids
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back for a chunk of cases: their lines as bytes, not objects."""
+
+    lines: bytes
+    cases: int
+    errors: int
+    used: set
+
+
 _ENGINE: Engine | None = None
-_AS_OF: str | None = None
-_NAMES: list[str] | None = None
+_ENCODER: RecordEncoder | None = None
+_OPTIONS: BatchOptions | None = None
 
 
-def _init_worker(policy: list[str], as_of: str | None, names: list[str] | None = None) -> None:
-    """Each worker process loads the rulebooks once."""
-    global _ENGINE, _AS_OF, _NAMES
-    _ENGINE = Engine.load(*policy)
-    _AS_OF = as_of
-    _NAMES = names
+def _init_worker(options: BatchOptions) -> None:
+    """Each worker process loads the rulebooks once (a forked worker already has them)."""
+    global _ENGINE, _ENCODER, _OPTIONS
+    if _ENGINE is None:
+        _ENGINE = Engine.load(*options.policy)
+    ids = CitationIds(options.citation_keys) if options.citation_keys is not None else None
+    _ENCODER = RecordEncoder(options.citations, options.because, ids)
+    _OPTIONS = options
 
 
-def _work(task: Task) -> tuple[str, bool]:
-    record = evaluate_task(_ENGINE, task, _AS_OF, _NAMES)
-    return dumps(record), "error" not in record
+def _work_chunk(tasks: list[Task]) -> ChunkResult:
+    out, errors = [], 0
+    known = len(_ENCODER.used)
+    for task in tasks:
+        line, ok = encode_task(_ENGINE, task, _OPTIONS.as_of, _OPTIONS.names, _ENCODER)
+        out.append(line)
+        errors += 0 if ok else 1
+    out.append(b"")
+    # the ids used so far, sent again only when the chunk added some
+    used = set(_ENCODER.used) if len(_ENCODER.used) != known else set()
+    return ChunkResult(b"\n".join(out), len(tasks), errors, used)
 
 
 @dataclass
@@ -333,50 +372,81 @@ class BatchSummary:
     cases: int = 0
     errors: int = 0
     seconds: float = 0.0
+    used: set = field(default_factory=set)     # citation ids the lines name
 
 
-def run_batch(tasks: Iterable[Task], write: Callable[[str], None], *, policy: list[str],
+def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    chunk: list[Task] = []
+    for task in tasks:
+        chunk.append(task)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: list[str],
               as_of: str | None = None, workers: int = 1, engine: Engine | None = None,
               progress: Callable[[BatchSummary, Task], None] | None = None,
-              names: list[str] | None = None) -> BatchSummary:
-    """Evaluate every task and write one JSON line per task, in input order. With ``names``,
-    only those results are computed (and whatever they read): much faster than every output."""
+              names: list[str] | None = None, citations: str = "deciding",
+              because: bool = False, ids: CitationIds | None = None) -> BatchSummary:
+    """Evaluate every task and write its line (bytes ending in a newline), in input order.
+
+    With ``names``, only those results are computed (and whatever they read). ``citations`` is
+    ``deciding`` (ids from ``ids``, by default the process's :class:`CitationIds`), ``full`` or
+    ``none``; ``because`` adds each result's reason. The ids the lines use are returned in the
+    summary's ``used``, for the citation table.
+    """
     summary = BatchSummary()
     started = time.monotonic()
-
-    def done(line: str, ok: bool, task: Task):
-        write(line)
-        summary.cases += 1
-        summary.errors += 0 if ok else 1
-        if progress is not None:
-            progress(summary, task)
+    engine = engine or Engine.load(*policy)
+    if citations == "deciding" and ids is None:
+        ids = CitationIds.of_process()
 
     if workers <= 1:
-        engine = engine or Engine.load(*policy)
+        encoder = RecordEncoder(citations, because, ids)
         for task in tasks:
-            record = evaluate_task(engine, task, as_of, names)
-            done(dumps(record), "error" not in record, task)
+            line, ok = encode_task(engine, task, as_of, names, encoder)
+            write(line + b"\n")
+            summary.cases += 1
+            summary.errors += 0 if ok else 1
+            if progress is not None:
+                progress(summary, task)
+        summary.used = encoder.used
     else:
-        window = threading.BoundedSemaphore(workers * WINDOW_PER_WORKER)
-        pending: deque[Task] = deque()      # tasks sent, in order, awaiting their result
+        options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
+                               because, ids.keys if ids is not None else None)
+        in_flight = max(1, WINDOW_PER_WORKER // CHUNK)
+        window = threading.BoundedSemaphore(workers * in_flight)
+        pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
         lock = threading.Lock()
 
         def feed():
-            for task in tasks:
+            for chunk in chunks(tasks, CHUNK):
                 window.acquire()
                 with lock:
-                    pending.append(task)
-                yield task
+                    pending.append(chunk)
+                yield chunk
 
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                              else "spawn")
-        with context.Pool(workers, initializer=_init_worker,
-                          initargs=(list(policy), as_of, list(names) if names else None)) as pool:
-            for line, ok in pool.imap(_work, feed(), chunksize=CHUNK):
-                with lock:
-                    task = pending.popleft()
-                window.release()
-                done(line, ok, task)
+        global _ENGINE
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        previous, _ENGINE = _ENGINE, (engine if forking else None)   # forked workers inherit it
+        try:
+            with context.Pool(workers, initializer=_init_worker, initargs=(options,)) as pool:
+                for result in pool.imap(_work_chunk, feed(), chunksize=1):
+                    with lock:
+                        chunk = pending.popleft()
+                    window.release()
+                    write(result.lines)
+                    summary.cases += result.cases
+                    summary.errors += result.errors
+                    summary.used |= result.used
+                    if progress is not None:
+                        progress(summary, chunk[-1])
+        finally:
+            _ENGINE = previous
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -893,9 +893,10 @@ def test_subcommand_help(command):
 
 
 def test_policy_script_and_python_dash_m_share_one_entry_point():
-    """`policy` (pyproject [project.scripts]) and `python -m engine` both call engine.cli.app:main."""
+    """`policy` (pyproject [project.scripts]) and `python -m engine` both call engine.cli.fast:main
+    (which starts `eval` alone and hands everything else to engine.cli.app:main)."""
     import tomllib
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts["policy"] == "engine.cli.app:main"
+    assert scripts["policy"] == "engine.cli.fast:main"
     main_module = (REPO / "engine" / "__main__.py").read_text(encoding="utf-8")
-    assert "from .cli.app import main" in main_module and "main()" in main_module
+    assert "from .cli.fast import main" in main_module and "main()" in main_module

@@ -1,0 +1,30 @@
+"""The ``policy`` entry point: a one-case command starts without importing every subcommand.
+
+``policy eval`` is run once per case by scripts and other programs, so its start-up time is
+paid again and again. The full application (``cli/app.py``) imports every subcommand's module
+and what they need (``check`` needs jsonschema, ``docs`` and ``diff`` more); for the commands
+listed in :data:`FAST` this entry point builds a Typer application with that one command only.
+Everything else, including ``policy --help``, goes to the full application.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: Subcommands started on their own: name -> (module under engine.cli, function).
+FAST = {"eval": ("eval_cmd", "eval_command")}
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv and argv[0] in FAST:
+        import typer
+        module_name, function = FAST[argv[0]]
+        module = importlib.import_module(f"{__package__}.{module_name}")
+        app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        app.command(argv[0])(getattr(module, function))
+        app(args=argv[1:], prog_name=f"policy {argv[0]}")
+        return
+    from .app import main as full_main
+    full_main()

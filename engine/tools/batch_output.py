@@ -1,0 +1,165 @@
+"""The records ``policy batch`` writes: one compact JSON line per case, citations as short ids.
+
+A caseload run writes the same few hundred citations millions of times. Written in full on
+every result they made a household's output about 130 KB; written as ids into a table that is
+written once beside the results (``FILE.citations.json``) they cost a few bytes each.
+
+* :class:`CitationIds` gives every citation of the process a short id (``"17"``). The ids come
+  from the citations' own fields in sorted order, not from the order results happen to use
+  them, so every process that loaded the same rulebooks (a worker, a Spark executor) gives the
+  same citation the same id without asking anyone.
+* :class:`RecordEncoder` turns one evaluated case (or the error that stopped it) into the bytes
+  of one JSON line (orjson), in one of three citation modes: ``deciding`` (ids, the default),
+  ``full`` (the citation objects inline, as ``policy eval`` prints them) or ``none``. Reasons
+  (``because``) are rendered only when asked for: rendering them was a third of a batch's time.
+
+Which citations a result carries is the evaluator's business (``Result.citations``); this
+module only writes them.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import orjson
+
+from ..model.citations import FIELDS, Citation, interned
+from ..errors import PolicyError, Problem
+from ..runtime.results import json_value
+
+#: Distinct citation lists remembered with their ids (then forgotten, to bound memory).
+MAX_KNOWN_SETS = 50_000
+
+#: The ``--citations`` modes.
+CITATION_MODES = ("none", "deciding", "full")
+
+
+def citation_key(citation: Citation) -> tuple:
+    """What makes two citations the same one in a table, note included."""
+    return tuple(getattr(citation, field) for field in FIELDS)
+
+
+class CitationIds:
+    """Short, stable ids for citations, and the table that resolves them."""
+
+    def __init__(self, keys: Iterable[tuple]):
+        ordered = sorted(set(keys), key=lambda key: tuple((part is not None, part or "") for part in key))
+        self.keys: list[tuple] = ordered
+        self._by_key = {key: str(index) for index, key in enumerate(ordered)}
+        self._by_citation: dict[Citation, str] = {}
+
+    @classmethod
+    def of_process(cls) -> "CitationIds":
+        """Ids for every citation interned so far: load the engine first."""
+        return cls(citation_key(c) for c in interned())
+
+    def id_of(self, citation: Citation) -> str | None:
+        """The citation's id, or None for a citation the table does not know."""
+        found = self._by_citation.get(citation)
+        if found is None:
+            found = self._by_key.get(citation_key(citation))
+            if found is not None:
+                self._by_citation[citation] = found
+        return found
+
+    def table(self, used: Iterable[str] | None = None) -> dict[str, dict]:
+        """``{id: citation}`` for the ids in ``used`` (default: all), in id order."""
+        wanted = None if used is None else set(used)
+        out = {}
+        for index, key in enumerate(self.keys):
+            ident = str(index)
+            if wanted is None or ident in wanted:
+                out[ident] = {field: value for field, value in zip(FIELDS, key) if value is not None}
+        return out
+
+
+def _default(value):
+    """orjson's fallback: the engine's JSON forms (decimals as exact strings, dates as ISO)."""
+    converted = json_value(value)
+    if converted is value:
+        return str(value)
+    return converted
+
+
+class RecordEncoder:
+    """One evaluated case, or the error that stopped it, as the bytes of one JSON line."""
+
+    def __init__(self, citations: str = "deciding", because: bool = False,
+                 ids: CitationIds | None = None):
+        if citations not in CITATION_MODES:
+            raise ValueError(f"citations must be one of {', '.join(CITATION_MODES)}, not {citations!r}")
+        if citations == "deciding" and ids is None:
+            ids = CitationIds.of_process()
+        self.mode = citations
+        self.because = because
+        self.ids = ids
+        self.used: set[str] = set()        # ids written so far (for the table written at the end)
+        self._known: dict[tuple, list] = {}  # a result's citations -> their ids (few distinct sets)
+
+    def _ids(self, citations) -> list:
+        out = []
+        id_of, used = self.ids.id_of, self.used
+        for citation in citations:
+            ident = id_of(citation)
+            if ident is None:              # not in the table: never expected; written in full
+                out.append(citation.as_dict())
+            else:
+                out.append(ident)
+                used.add(ident)
+        return out
+
+    # -- results ---------------------------------------------------------------------------------
+    def result_item(self, result) -> dict:
+        """One result as the line lists it: name, person, value, citations (and because)."""
+        item = {"name": result.name, "person": result.person,
+                "value": json_value(result.shown_value)}
+        entity = result.entity
+        if entity is not None and entity.kind.id_fact is None and entity.parent is not None:
+            item["entity"] = entity.label()
+        mode = self.mode
+        if mode == "deciding":
+            cited_all = result.citations
+            cited = self._known.get(cited_all)
+            if cited is None:
+                if len(self._known) >= MAX_KNOWN_SETS:
+                    self._known.clear()
+                cited = self._known[cited_all] = self._ids(cited_all)
+            item["citations"] = cited
+        elif mode == "full":
+            item["citations"] = [c.as_dict() for c in result.citations]
+        if self.because:
+            item["because"] = result.because
+        return item
+
+    def evaluation(self, evaluation) -> bytes:
+        record = {"case_id": evaluation.case_id, "as_of": evaluation.as_of.isoformat(),
+                  "results": [self.result_item(r) for r in evaluation.results]}
+        return orjson.dumps(record, default=_default)
+
+    # -- errors ----------------------------------------------------------------------------------
+    @staticmethod
+    def error(exc: PolicyError, label: str, case_id=None) -> bytes:
+        """The line of a case that could not be evaluated: where it was read, and why."""
+        record: dict = {"input": label}
+        if case_id is not None:
+            record["case_id"] = case_id
+        record["error"] = located(exc.problem, label)
+        if len(exc.problems) > 1:
+            record["error"]["more"] = [p.as_dict() for p in exc.problems[1:]]
+        return orjson.dumps(record, default=_default)
+
+
+def located(problem: Problem, label: str) -> dict:
+    """The problem as data, located at the input line (``file:line``) when it names no file."""
+    out = problem.as_dict()
+    if out.get("file") is None:
+        file, _, line = label.rpartition(":")
+        out["file"], out["line"] = (file, int(line)) if line.isdigit() else (label, None)
+    return out
+
+
+def write_citation_table(path, ids: CitationIds, used: Iterable[str]) -> None:
+    """``FILE.citations.json``: every id the results used, with its citation."""
+    with open(path, "wb") as handle:
+        handle.write(orjson.dumps(ids.table(used), option=orjson.OPT_INDENT_2))
+        handle.write(b"\n")
