@@ -9,9 +9,19 @@ entity, the rule compared (``compare``), and ``columns``: expressions that see
 * ``before_date``, ``after_date`` and ``notice_date`` (None unless given),
 * every column declared above them.
 
+* for each rule named under ``also`` (``also: {eligible: twha.eligible}``), ``before_eligible``
+  and ``after_eligible``: that rule's value for the same entity at the two dates, for a
+  classification that needs more than the compared value (a premium that drops to zero because
+  the person lost eligibility is a loss, not a reduction).
+
 Columns are evaluated under the policy in force on the after date, in a pure context (functions,
 parameters and deadlines, no case facts), so that the classification itself is a cited rulebook
 function. Nothing here knows what a reduction is.
+
+A rulebook may declare several comparisons (one per program a mass change can move):
+``compare_all`` evaluates the case once on each date for all of them and classifies each. An
+entity whose compared value is None on both dates (a person without Medicare for ``msp.level``)
+is not compared: the result does not apply to it.
 
 The after case may be a different file: an FPL update changes only the date, but a COLA also
 changes the incomes, which the case as it stands after the change must show.
@@ -44,8 +54,13 @@ class Change:
     citations: tuple
     file: str | None = None
     line: int | None = None
+    also: list = field(default_factory=list)   # (local name, rule name) read on both dates
     entity_kind: object = None          # set by the compiler
     rule: object = None                 # the compared rule, set by the compiler
+
+    def rule_names(self) -> list[str]:
+        """Every rule the comparison reads from the two evaluations."""
+        return [self.compare] + [rule for _, rule in self.also]
 
 
 @dataclass
@@ -66,6 +81,10 @@ class ChangeRow:
                 **{k: json_value(v) for k, v in self.columns.items()},
                 "because": list(self.because),
                 "citations": [c.as_dict() for c in self.citations]}
+
+    def named_dict(self, change: "Change") -> dict:
+        """The row as one item of a list of compared results: named by the compared result."""
+        return {"name": change.compare, "change": change.name, **self.as_dict()}
 
 
 @dataclass
@@ -89,15 +108,44 @@ class ChangeResult:
                 "unmatched": list(self.unmatched)}
 
 
+@dataclass
+class MassChange:
+    """Every comparison of the rulebooks (or those asked for) for one case."""
+
+    case_id: object
+    before_date: dt.date
+    after_date: dt.date
+    notice_date: dt.date | None
+    comparisons: list            # ChangeResult, in declaration order
+
+    def rows(self):
+        """(comparison, row) for every compared entity of every comparison."""
+        for result in self.comparisons:
+            for row in result.rows:
+                yield result.change, row
+
+    def as_dict(self) -> dict:
+        return {"case_id": self.case_id, "before_date": self.before_date.isoformat(),
+                "after_date": self.after_date.isoformat(),
+                "notice_date": self.notice_date.isoformat() if self.notice_date else None,
+                "comparisons": [{"name": r.change.compare, "change": r.change.name,
+                                 "title": r.change.title,
+                                 "columns": [name for name, _ in r.change.columns],
+                                 "compared": len(r.rows), "unmatched": list(r.unmatched)}
+                                for r in self.comparisons],
+                "results": [row.named_dict(change) for change, row in self.rows()]}
+
+
 def build_change(builder, name: str, raw: dict, parent) -> Change:
     qualified = f"{builder.namespace}.{name}"
     columns_raw = raw["columns"]
     columns = [(c, builder.expr(e, columns_raw, c, f"{qualified}.columns.{c}"))
                for c, e in columns_raw.items()]
+    also = list((raw.get("also") or {}).items())
     return Change(qualified, builder.namespace, name, raw["title"], raw.get("description"),
                   raw["entity"], raw["compare"], columns,
                   builder.cites(raw.get("citation"), raw, "citation"),
-                  builder.file, line_of(parent, name))
+                  builder.file, line_of(parent, name), also)
 
 
 def compile_changes(compiler) -> dict:
@@ -108,28 +156,40 @@ def compile_changes(compiler) -> dict:
         for change in book.changes.values():
             found[change.name] = change
             kind = change.entity_kind = compiler.entity_kind_for(change, "Change")
-            namespace = change.compare.split(".", 1)[0] if "." in change.compare else book.namespace
-            qualified = change.compare if "." in change.compare else f"{book.namespace}.{change.compare}"
-            rule = compiler.rules.get(qualified)
-            if namespace != book.namespace and namespace not in book.uses:
-                compiler.error(f"Change {change.name} compares {qualified}, but its rulebook does "
-                               f"not list '{namespace}' in `uses`.", change.file, change.line,
-                               f"{change.name}.compare", code="E321")
-            elif rule is None:
-                compiler.error(f"Change {change.name} compares {qualified}, which is not a rule.",
-                               change.file, change.line, f"{change.name}.compare", code="E320")
-            elif kind is not None and rule.entity_name != kind.name:
-                compiler.error(f"Change {change.name} is for each {kind.name}, but {qualified} is "
-                               f"computed for each {rule.entity_name}.", change.file, change.line,
-                               f"{change.name}.compare", code="E325")
-            change.compare, change.rule = qualified, rule
+            change.compare, change.rule = _resolve_rule(compiler, book, change, kind,
+                                                        change.compare, "compare")
+            change.also = [(local, _resolve_rule(compiler, book, change, kind, rule,
+                                                 f"also.{local}")[0])
+                           for local, rule in change.also]
             names = list(ARGUMENTS)
+            for local, _ in change.also:
+                names += [f"before_{local}", f"after_{local}"]
             for column, expression in change.columns:
                 ctx = _Context(change.namespace, frozenset(book.uses), change, None,
                                frozenset(names), None, True)
                 compiler.compile_expression(expression, ctx)
                 names.append(column)
     return found
+
+
+def _resolve_rule(compiler, book, change, kind, name: str, field_name: str):
+    """The qualified name and rule a comparison reads (``compare`` or an ``also`` entry)."""
+    namespace = name.split(".", 1)[0] if "." in name else book.namespace
+    qualified = name if "." in name else f"{book.namespace}.{name}"
+    rule = compiler.rules.get(qualified)
+    where = f"{change.name}.{field_name}"
+    if namespace != book.namespace and namespace not in book.uses:
+        compiler.error(f"Change {change.name} reads {qualified}, but its rulebook does "
+                       f"not list '{namespace}' in `uses`.", change.file, change.line, where,
+                       code="E321")
+    elif rule is None:
+        compiler.error(f"Change {change.name} reads {qualified}, which is not a rule.",
+                       change.file, change.line, where, code="E320")
+    elif kind is not None and rule.entity_name != kind.name:
+        compiler.error(f"Change {change.name} is for each {kind.name}, but {qualified} is "
+                       f"computed for each {rule.entity_name}.", change.file, change.line,
+                       where, code="E325")
+    return qualified, rule
 
 
 def find(program, name: str | None) -> Change:
@@ -149,33 +209,82 @@ def find(program, name: str | None) -> Change:
                           code="E407")
 
 
+def select(program, names=None) -> list[Change]:
+    """The comparisons asked for: each by its name, its short name or the result it compares;
+    all of them, in declaration order, when ``names`` is empty."""
+    changes = list(program.changes.values())
+    if not names:
+        if not changes:
+            raise EvaluationError("The rulebooks declare no change comparison.", code="E407")
+        return changes
+    chosen = []
+    for name in names:
+        by_result = [c for c in changes if c.compare == name]
+        for change in by_result or [find(program, name)]:
+            if change not in chosen:
+                chosen.append(change)
+    return chosen
+
+
 def compare(engine, case, before, after, name: str | None = None, after_case=None,
             notice_date=None) -> ChangeResult:
-    """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and the
-    comparison's columns for each entity found in both."""
+    """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and one
+    comparison's columns for each entity found in both. ``name`` is the comparison's name or
+    the result it compares; it may be left out when the rulebooks declare only one."""
+    change = select(engine.program, [name])[0] if name else find(engine.program, None)
+    return compare_all(engine, case, before, after, [change.name], after_case,
+                       notice_date).comparisons[0]
+
+
+def compare_all(engine, case, before, after, names=None, after_case=None,
+                notice_date=None) -> MassChange:
+    """Every comparison (or those ``names`` choose) for one case: the case is evaluated once on
+    each date for all the rules they read."""
     from .api import _date
-    from .evaluation import State, decimal_context
-    from .trace import collect_citations
-    change = find(engine.program, name)
+    changes = select(engine.program, names)
     before_date, after_date = _date(before), _date(after)
     if before_date is None or after_date is None:
         raise EvaluationError("A change needs both a before date and an after date.", code="E407")
     notice = _date(notice_date)
     first = engine.read_case(case)
     second = engine.read_case(after_case) if after_case is not None else first
-    old = engine.evaluate(first, before_date, names=[change.compare])
-    new = engine.evaluate(second, after_date, names=[change.compare])
-    after_by_entity = {_key(r.entity): r for r in new.results}
+    wanted = list(dict.fromkeys(n for c in changes for n in c.rule_names()))
+    old = _by_rule(engine.evaluate(first, before_date, names=wanted))
+    new = _by_rule(engine.evaluate(second, after_date, names=wanted))
+    results = [_classify(engine, change, old, new, first.case_id, before_date, after_date, notice)
+               for change in changes]
+    return MassChange(first.case_id, before_date, after_date, notice, results)
+
+
+def _by_rule(evaluation) -> dict:
+    """The results of an evaluation by rule name, then by entity key, in order."""
+    out: dict = {}
+    for result in evaluation.results:
+        out.setdefault(result.name, {})[_key(result.entity)] = result
+    return out
+
+
+def _classify(engine, change, old: dict, new: dict, case_id, before_date, after_date,
+              notice) -> ChangeResult:
+    from .evaluation import State, decimal_context
+    from .trace import collect_citations
+    earlier, later_all = old.get(change.compare, {}), dict(new.get(change.compare, {}))
     rows, unmatched = [], []
     state = State(engine.program, engine.cache, after_date, engine.reference)
     with decimal_context():
-        for result in old.results:
-            later = after_by_entity.pop(_key(result.entity), None)
+        for key, result in earlier.items():
+            later = later_all.pop(key, None)
             if later is None:
                 unmatched.append(result.entity.label())
                 continue
+            if result.value is None and later.value is None:
+                continue        # the result does not apply to this entity on either date
             args = {"before": result.value, "after": later.value, "before_date": before_date,
                     "after_date": after_date, "notice_date": notice}
+            for local, rule in change.also:
+                a, b = old.get(rule, {}).get(key), new.get(rule, {}).get(key)
+                args[f"before_{local}"] = a.value if a is not None else None
+                args[f"after_{local}"] = b.value if b is not None else None
             state.scope = Scope(None, args)
             state.frame = deps = []
             columns = {}
@@ -188,8 +297,9 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
             citations = merge(own, result.citations, later.citations)
             rows.append(ChangeRow(result.entity.label(), result.person, result.value, later.value,
                                   columns, _reasons(deps, after_date), citations, own))
-    unmatched.extend(r.entity.label() for r in after_by_entity.values())
-    return ChangeResult(change, first.case_id, before_date, after_date, notice, rows, unmatched)
+    unmatched.extend(r.entity.label() for r in later_all.values()
+                     if r.value is not None)
+    return ChangeResult(change, case_id, before_date, after_date, notice, rows, unmatched)
 
 
 def _key(entity) -> tuple:
