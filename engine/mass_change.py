@@ -256,6 +256,27 @@ def compare_all(engine, case, before, after, names=None, after_case=None,
     return MassChange(first.case_id, before_date, after_date, notice, results)
 
 
+def compare_engines(old_engine, new_engine, case, as_of=None, names=None,
+                    notice_date=None) -> MassChange:
+    """A rulebook edit read as a mass change (``policy diff --cases --classify``): the case under
+    the old rulebooks and under the new ones, on the same date, classified by the new rulebooks'
+    comparisons. A rule the old rulebooks lack is compared with nothing (its rows are unmatched).
+    Date-bound columns see the same date twice (so no April premium refund is given)."""
+    import datetime as _dt
+    from .api import _date
+    changes = select(new_engine.program, names)
+    first = new_engine.read_case(case)
+    on = _date(as_of) or first.as_of or _dt.date.today()
+    wanted = list(dict.fromkeys(n for c in changes for n in c.rule_names()))
+    old_wanted = [n for n in wanted if n in old_engine.program.rules]
+    old = _by_rule(old_engine.evaluate(first.data, on, names=old_wanted))
+    new = _by_rule(new_engine.evaluate(first, on, names=wanted))
+    notice = _date(notice_date)
+    results = [_classify(new_engine, change, old, new, first.case_id, on, on, notice)
+               for change in changes]
+    return MassChange(first.case_id, on, on, notice, results)
+
+
 def _by_rule(evaluation) -> dict:
     """The results of an evaluation by rule name, then by entity key, in order."""
     out: dict = {}
