@@ -57,6 +57,7 @@ class CaseloadSummary:
 
     cases: int = 0
     errors: int = 0
+    partial: int = 0            # cases with a comparison that could not be classified
     rows: int = 0
     outcomes: Counter = field(default_factory=Counter)      # (compared result, outcome) -> rows
     refunds: int = 0
@@ -74,6 +75,10 @@ class CaseloadSummary:
             if "refund_amount" in row and row.get("premium_refund") is True:
                 self.refunds += 1
                 self.refund_total += Decimal(str(row["refund_amount"]))
+        failed = record.get("comparison_errors") or ()
+        for item in failed:
+            self.outcomes[(item["name"], "error")] += 1
+        self.partial += 1 if failed else 0
 
     def by_program(self) -> dict:
         out: dict = {}
@@ -82,7 +87,8 @@ class CaseloadSummary:
         return out
 
     def as_dict(self) -> dict:
-        return {"cases": self.cases, "errors": self.errors, "compared": self.rows,
+        return {"cases": self.cases, "errors": self.errors, "partial": self.partial,
+                "compared": self.rows,
                 "outcomes": self.by_program(),
                 "premium_refunds": {"count": self.refunds,
                                     "total": json_value(self.refund_total)}}
@@ -90,6 +96,9 @@ class CaseloadSummary:
     def render(self) -> str:
         lines = [f"{self.cases} case(s) compared, {self.errors} could not be; {self.rows} "
                  "result(s) compared."]
+        if self.partial:
+            lines.append(f"{self.partial} case(s) had a comparison that could not be classified "
+                         "(counted as \"error\"; see \"comparison_errors\" in their lines).")
         for name, counts in self.by_program().items():
             total = sum(counts.values())
             detail = ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
@@ -133,6 +142,12 @@ def pair(cases: Iterable[Task], after: Iterable[Task] | None) -> Iterator[tuple]
                 "there is none for this one.", task.label.rsplit(":", 1)[0], None, "--after-cases"))
             continue
         yield task, later
+    extra = next(after_iter, None)
+    if extra is not None:
+        yield Task(extra.label, "error", Problem(
+            "E110", "The file of cases after the change has more cases than the case file; this "
+            "one and any after it have no case to be compared with.",
+            extra.label.rsplit(":", 1)[0], None, "--after-cases")), None
 
 
 def classify_task(engine: Engine, task: Task, later: Task | None, options: Options) -> dict:
@@ -171,6 +186,10 @@ def classify_task(engine: Engine, task: Task, later: Task | None, options: Optio
         rows.append(item)
     record.update(case_id=out["case_id"], before_date=out["before_date"],
                   after_date=out["after_date"], notice_date=out["notice_date"], results=rows)
+    failed = [{"name": r.change.compare, "change": r.change.name,
+               "error": r.failure.problem.as_dict()} for r in result.comparisons if r.failure]
+    if failed:
+        record["comparison_errors"] = failed
     return record
 
 
@@ -191,6 +210,7 @@ def _init_worker(policy: list[str], options: Options) -> None:
 
 def _work(item: tuple) -> dict:
     task, later = item
+    # As plain JSON values (decimals as strings), exactly what the one-process path writes.
     return json.loads(dumps(classify_task(_ENGINE, task, later, _OPTIONS)))
 
 

@@ -96,6 +96,7 @@ class ChangeResult:
     notice_date: dt.date | None
     rows: list
     unmatched: list
+    failure: object = None      # the PolicyError that stopped this comparison (compare_all goes on)
 
     def as_dict(self) -> dict:
         c = self.change
@@ -131,7 +132,8 @@ class MassChange:
                 "comparisons": [{"name": r.change.compare, "change": r.change.name,
                                  "title": r.change.title,
                                  "columns": [name for name, _ in r.change.columns],
-                                 "compared": len(r.rows), "unmatched": list(r.unmatched)}
+                                                  "compared": len(r.rows), "unmatched": list(r.unmatched),
+                                 **({"error": r.failure.problem.as_dict()} if r.failure else {})}
                                 for r in self.comparisons],
                 "results": [row.named_dict(change) for change, row in self.rows()]}
 
@@ -232,28 +234,47 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
     comparison's columns for each entity found in both. ``name`` is the comparison's name or
     the result it compares; it may be left out when the rulebooks declare only one."""
     change = select(engine.program, [name])[0] if name else find(engine.program, None)
-    return compare_all(engine, case, before, after, [change.name], after_case,
-                       notice_date).comparisons[0]
+    result = compare_all(engine, case, before, after, [change.name], after_case,
+                         notice_date).comparisons[0]
+    if result.failure is not None:
+        raise result.failure
+    return result
 
 
 def compare_all(engine, case, before, after, names=None, after_case=None,
                 notice_date=None) -> MassChange:
     """Every comparison (or those ``names`` choose) for one case: the case is evaluated once on
-    each date for all the rules they read."""
-    from .api import _date
+    each date for all the rules they read. A comparison whose columns cannot be computed (a
+    parameter without a value on the date) keeps its error (``failure``) and the others go on."""
     changes = select(engine.program, names)
-    before_date, after_date = _date(before), _date(after)
-    if before_date is None or after_date is None:
-        raise EvaluationError("A change needs both a before date and an after date.", code="E407")
-    notice = _date(notice_date)
+    before_date, after_date, notice = parse_dates(before, after, notice_date)
     first = engine.read_case(case)
     second = engine.read_case(after_case) if after_case is not None else first
     wanted = list(dict.fromkeys(n for c in changes for n in c.rule_names()))
     old = _by_rule(engine.evaluate(first, before_date, names=wanted))
     new = _by_rule(engine.evaluate(second, after_date, names=wanted))
-    results = [_classify(engine, change, old, new, first.case_id, before_date, after_date, notice)
+    results = [_guarded(engine, change, old, new, first.case_id, before_date, after_date, notice)
                for change in changes]
     return MassChange(first.case_id, before_date, after_date, notice, results)
+
+
+def _guarded(engine, change, old, new, case_id, before_date, after_date, notice) -> ChangeResult:
+    """One comparison; its evaluation error is kept in the result instead of stopping the rest."""
+    from .errors import PolicyError
+    try:
+        return _classify(engine, change, old, new, case_id, before_date, after_date, notice)
+    except PolicyError as exc:
+        return ChangeResult(change, case_id, before_date, after_date, notice, [], [], exc)
+
+
+def parse_dates(before, after, notice_date=None) -> tuple:
+    """The before, after and notice dates of a change (ISO strings or dates); E407 without a
+    before or an after date, E109 for a date that does not exist."""
+    from .api import _date
+    before_date, after_date = _date(before), _date(after)
+    if before_date is None or after_date is None:
+        raise EvaluationError("A change needs both a before date and an after date.", code="E407")
+    return before_date, after_date, _date(notice_date)
 
 
 def compare_engines(old_engine, new_engine, case, as_of=None, names=None,
@@ -272,7 +293,7 @@ def compare_engines(old_engine, new_engine, case, as_of=None, names=None,
     old = _by_rule(old_engine.evaluate(first.data, on, names=old_wanted))
     new = _by_rule(new_engine.evaluate(first, on, names=wanted))
     notice = _date(notice_date)
-    results = [_classify(new_engine, change, old, new, first.case_id, on, on, notice)
+    results = [_guarded(new_engine, change, old, new, first.case_id, on, on, notice)
                for change in changes]
     return MassChange(first.case_id, on, on, notice, results)
 

@@ -10,14 +10,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from ..batch import read_cases
+from ..caseload_change import CitationTable, Options, pair, run_caseload
 from ..errors import InputError
-from ..mass_change import compare_all
+from ..mass_change import compare_all, parse_dates, select
 from ..paths import default_policy_dir
 from ..results import json_value
 from ..yaml_loader import loads
@@ -58,27 +61,23 @@ def change_command(
             print_json(result.as_dict())
         else:
             typer.echo(render_text(result))
+    failed = [r for r in result.comparisons if r.failure is not None]
+    for r in failed:
+        typer.echo(f"{r.change.compare} could not be classified: {r.failure.render()}", err=True)
+    raise typer.Exit(PROBLEMS if failed else OK)
 
 
 def _caseload(case, cases, after_cases, out, before, after, notice_date, names, workers, format,
               policy):
-    from ..api import _date
-    from ..batch import read_cases
-    from ..caseload_change import CitationTable, Options, pair, run_caseload
-    import json
     with exits():
         if case is not None:
             raise InputError("Give either a case file or --cases FILE, not both.", code="E407")
         if out is None:
             raise InputError("A caseload run needs --out FILE for its JSON lines.", code="E407")
-        dates = [_date(d) for d in (before, after)]
-        if None in dates:
-            raise InputError("A change needs both a before date and an after date.", code="E407")
-        notice = _date(notice_date)
+        before_date, after_date, notice = parse_dates(before, after, notice_date)
         engine = load_engine(policy)
-        from ..mass_change import select
         chosen = [c.name for c in select(engine.program, names)]
-        options = Options(dates[0].isoformat(), dates[1].isoformat(),
+        options = Options(before_date.isoformat(), after_date.isoformat(),
                           notice.isoformat() if notice else None, chosen)
         tasks = read_cases(cases, engine.program)
         later = read_cases(after_cases, engine.program) if after_cases else None
@@ -102,7 +101,7 @@ def _caseload(case, cases, after_cases, out, before, after, notice_date, names, 
     if summary.errors:
         typer.echo(f"{summary.errors} case(s) could not be compared; their lines in the output "
                    "have an \"error\" with the file, line and reason.", err=True)
-    raise typer.Exit(PROBLEMS if summary.errors else OK)
+    raise typer.Exit(PROBLEMS if summary.errors or summary.partial else OK)
 
 
 def render_text(result) -> str:
@@ -112,7 +111,9 @@ def render_text(result) -> str:
     for compared in result.comparisons:
         c = compared.change
         lines += ["", f"== {c.compare}: {c.title} ({c.name})"]
-        if not compared.rows:
+        if compared.failure is not None:
+            lines.append(f"  cannot be classified: {compared.failure.problem.message}")
+        elif not compared.rows:
             lines.append("  (applies to no one in this case)")
         for row in compared.rows:
             outcome = row.columns.get("outcome")

@@ -168,3 +168,22 @@ def test_classify_needs_cases():
     from engine.cli.app import app
     result = runner.invoke(app, ["diff", str(POLICY), str(POLICY), "--classify"])
     assert result.exit_code == 2 and "--classify needs --cases" in result.stderr
+
+
+def test_a_comparison_that_cannot_be_classified_does_not_stop_the_others(policy_copy, tmp_path):
+    # A copy of the rulebooks whose MSP rank table starts only in 2030: msp.level cannot be
+    # classified in 2025 (no value on the date), every other comparison still is; exit 1.
+    new = policy_copy("mass_changes.yaml", "      1998-01-01:\n        value: {QMB: 3",
+                      "      2030-01-01:\n        value: {QMB: 3")
+    case = tmp_path / "gran.json"
+    case.write_text(json.dumps(retiree("gran", "social_security", "1300")), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "engine", "change", str(case), "--before",
+                           "2025-03-31", "--after", "2025-04-01", "--format", "json",
+                           "--policy", str(new)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    assert "msp.level could not be classified" in done.stderr and "Traceback" not in done.stderr
+    data = json.loads(done.stdout)
+    msp = next(c for c in data["comparisons"] if c["name"] == "msp.level")
+    assert msp["error"]["code"] == "E430" and msp["compared"] == 0
+    spend = next(r for r in data["results"] if r["name"] == "mhabd.spend_down")
+    assert (spend["before"], spend["after"], spend["outcome"]) == ("213", "171", "reduction")
