@@ -79,8 +79,10 @@ def _caseload(case, cases, after_cases, out, before, after, notice_date, names, 
         chosen = [c.name for c in select(engine.program, names)]
         options = Options(before_date.isoformat(), after_date.isoformat(),
                           notice.isoformat() if notice else None, chosen)
-        tasks = read_cases(cases, engine.program)
-        later = read_cases(after_cases, engine.program) if after_cases else None
+        # Read the first case of each file now, so that an unreadable input stops the run before
+        # the output file is created.
+        tasks = _started(read_cases(cases, engine.program))
+        later = _started(read_cases(after_cases, engine.program)) if after_cases else None
         table = CitationTable()
         handle = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
         try:
@@ -102,6 +104,13 @@ def _caseload(case, cases, after_cases, out, before, after, notice_date, names, 
         typer.echo(f"{summary.errors} case(s) could not be compared; their lines in the output "
                    "have an \"error\" with the file, line and reason.", err=True)
     raise typer.Exit(PROBLEMS if summary.errors or summary.partial else OK)
+
+
+def _started(tasks):
+    """The same tasks, with the first one already read (raising now if the input cannot be)."""
+    import itertools
+    first = next(tasks, None)
+    return tasks if first is None else itertools.chain([first], tasks)
 
 
 def render_text(result) -> str:
