@@ -101,6 +101,9 @@ def test_social_security_cola_waits_for_april_for_qmb(engine):
     msp = row(result, "msp.level", "gran")
     assert (msp.before, msp.after, msp.columns["outcome"]) == ("QMB", "QMB", "no_change")
     assert msp.columns["notices"] == [] and msp.columns["response_due"] is None
+    sections = {c.section for c in msp.citations if c.section}
+    assert any(section.startswith("0865.010.10.20") for section in sections)
+    assert any(c.source.startswith("FSD Memorandum IM-27 1999") for c in msp.citations)
     spend = row(result, "mhabd.spend_down", "gran")
     assert (spend.before, spend.after, spend.columns["outcome"]) == (Decimal(181), Decimal(213), "increase")
 
