@@ -7,12 +7,11 @@ entity, the rule compared (``compare``), and ``columns``: expressions that see
 
 * ``before`` and ``after``: the compared rule's value for the entity at the two dates,
 * ``before_date``, ``after_date`` and ``notice_date`` (None unless given),
-* every column declared above them.
-
 * for each rule named under ``also`` (``also: {eligible: twha.eligible}``), ``before_eligible``
   and ``after_eligible``: that rule's value for the same entity at the two dates, for a
   classification that needs more than the compared value (a premium that drops to zero because
-  the person lost eligibility is a loss, not a reduction).
+  the person lost eligibility is a loss, not a reduction),
+* every column declared above them.
 
 Columns are evaluated under the policy in force on the after date, in a pure context (functions,
 parameters and deadlines, no case facts), so that the classification itself is a cited rulebook
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 
 from .citations import merge
 from .definitions import Scope
-from .errors import EvaluationError
+from .errors import EvaluationError, PolicyError
 from .yaml_loader import line_of
 
 #: Names every column expression may use.
@@ -132,7 +131,7 @@ class MassChange:
                 "comparisons": [{"name": r.change.compare, "change": r.change.name,
                                  "title": r.change.title,
                                  "columns": [name for name, _ in r.change.columns],
-                                                  "compared": len(r.rows), "unmatched": list(r.unmatched),
+                                 "compared": len(r.rows), "unmatched": list(r.unmatched),
                                  **({"error": r.failure.problem.as_dict()} if r.failure else {})}
                                 for r in self.comparisons],
                 "results": [row.named_dict(change) for change, row in self.rows()]}
@@ -260,7 +259,6 @@ def compare_all(engine, case, before, after, names=None, after_case=None,
 
 def _guarded(engine, change, old, new, case_id, before_date, after_date, notice) -> ChangeResult:
     """One comparison; its evaluation error is kept in the result instead of stopping the rest."""
-    from .errors import PolicyError
     try:
         return _classify(engine, change, old, new, case_id, before_date, after_date, notice)
     except PolicyError as exc:

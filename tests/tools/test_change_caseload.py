@@ -187,3 +187,13 @@ def test_a_comparison_that_cannot_be_classified_does_not_stop_the_others(policy_
     assert msp["error"]["code"] == "E430" and msp["compared"] == 0
     spend = next(r for r in data["results"] if r["name"] == "mhabd.spend_down")
     assert (spend["before"], spend["after"], spend["outcome"]) == ("213", "171", "reduction")
+
+
+def test_an_also_rule_that_does_not_exist_is_a_check_error(policy_copy):
+    from engine.cli.app import app
+    new = policy_copy("mass_changes.yaml", "also: {eligible: twha.eligible}",
+                      "also: {eligible: twha.no_such_rule}")
+    result = runner.invoke(app, ["check", str(new), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    errors = json.loads(result.stdout)["errors"]
+    assert any(e["code"] == "E320" and "twha.no_such_rule" in e["message"] for e in errors)
