@@ -197,3 +197,16 @@ def test_an_also_rule_that_does_not_exist_is_a_check_error(policy_copy):
     assert result.exit_code == 1, result.output
     errors = json.loads(result.stdout)["errors"]
     assert any(e["code"] == "E320" and "twha.no_such_rule" in e["message"] for e in errors)
+
+
+def test_csv_caseloads_are_read_as_policy_batch_reads_them(tmp_path):
+    # tests/tools/fixtures/jones.csv: three cases by consecutive case_id, the third with an age
+    # that is not a whole number (an error line, with its row).
+    out = tmp_path / "out.jsonl"
+    done = run("--cases", FIXTURES / "jones.csv", "--before", "2025-03-31", "--after",
+               "2025-04-01", "--out", out, "--name", "eligibility.level_of_care")
+    assert done.returncode == 1
+    lines = read_lines(out)
+    assert [line.get("case_id") for line in lines[:2]] == ["jones", "two-incomes"]
+    assert lines[2]["error"]["code"] == "E110" and "forty" in lines[2]["error"]["message"]
+    assert {r["name"] for r in lines[0]["results"]} == {"eligibility.level_of_care"}
