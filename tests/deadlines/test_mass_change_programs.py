@@ -120,6 +120,18 @@ def test_the_april_update_raises_slmb1_to_qmb(engine):
     assert msp.columns["effective"] == dt.date(2025, 4, 1)
 
 
+def test_the_april_update_gains_slmb2(engine):
+    # Social Security $1,770.00 since January. March 31, 2025: 1,770 / 1.025 = $1,726.83 - $20 =
+    # $1,706 (rounded down) > $1,695 (2024 SLMB2): no MSP. April 1: $1,750 <= $1,761 (IM-13 2025
+    # SLMB2 for one): SLMB2, a gain.
+    result = compare_all(engine, retiree("social_security", "1770"), "2025-03-31", "2025-04-01",
+                         notice_date="2025-03-08")
+    msp = row(result, "msp.level", "gran")
+    assert (msp.before, msp.after, msp.columns["outcome"]) == ("INELIGIBLE", "SLMB2", "gain")
+    assert msp.columns["notices"] == ["notice of change"]
+    assert msp.columns["effective"] == dt.date(2025, 4, 1)
+
+
 def test_the_issue_example_qmb_with_a_spend_down_across_april(engine):
     # A 70-year-old with $1,300 of Social Security. QMB both times ($1,248 <= $1,255, then
     # $1,280 <= $1,305); MHABD spend down both times: $1,280 - $1,067 = $213, then the 2025
