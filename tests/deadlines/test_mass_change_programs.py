@@ -179,6 +179,28 @@ def test_april_update_moves_spend_down_back_to_non_spend_down(engine):
     assert spend.columns["response_due"] is None
 
 
+def test_a_higher_resource_limit_gains_mhabd_and_continuous_enrollment_holds_back_a_loss(engine):
+    # The MHABD asset limit for one: $5,035 from July 1, 2021, $5,301.85 from July 1, 2022 (IM-77
+    # 2022). Resources of $5,200 are over the first and within the second; $800 of Social Security
+    # less $20 is $780, within the 2022 OAA/PTD maximum (13,590 x 85% / 12 = 962.63 -> $963).
+    gran = {"id": "gran", "age": 70, "sex": "female", "resources": "5200",
+            "incomes": [{"type": "social_security", "amount": "800", "frequency": "monthly"}]}
+    result = compare_all(engine, case(gran), "2022-06-30", "2022-07-01", names=["mhabd.level"])
+    level = row(result, "mhabd.level", "gran")
+    assert (level.before, level.after, level.columns["outcome"]) == ("INELIGIBLE", "OAA_PTD", "gain")
+    # Resources of $6,000 after July 1, 2022 are over the limit: a loss, but the federal continuous
+    # enrollment condition (March 18, 2020 to March 31, 2023) keeps the coverage.
+    over = case({**gran, "resources": "6000"})
+    result = compare_all(engine, case({**gran, "resources": "5000"}), "2022-06-30", "2022-07-01",
+                         after_case=over, names=["mhabd.level"])
+    level = row(result, "mhabd.level", "gran")
+    assert (level.before, level.after) == ("OAA_PTD", "INELIGIBLE")
+    assert level.columns["continuous_enrollment"] is True
+    assert (level.columns["outcome"], level.columns["level_after_change"]) == ("continued", "OAA_PTD")
+    assert level.columns["notices"] == []
+    assert any("Families First" in c.source for c in level.citations)
+
+
 # ---------------------------------------------------------------- TWHA
 
 def test_ssdi_cola_raises_the_twha_premium(engine):
