@@ -27,6 +27,7 @@ def diff_command(
     as_of: Optional[str] = AsOfOption,
     format: Format = typer.Option(Format.text, "--format", help="Output format."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when a rule, value or case result changed."),
+    classify: bool = typer.Option(False, "--classify", help="With --cases: classify each changed result the way a mass change is (no_change, increase, reduction, loss, gain, ...), with its notices, by the new rulebooks' change comparisons."),
     policy: Optional[Path] = typer.Option(None, "--policy", metavar="DIR", help="With --git: the rulebook directory (default: ./policy)."),
 ):
     """Compare two versions of the rulebooks: every parameter value (by effective date), rule,
@@ -50,18 +51,29 @@ def diff_command(
                 old_root, new_root = str(old), str(new)
                 labels = (str(old), str(new))
             changes = diff_programs(old_engine.program, new_engine.program, old_root, new_root)
-            case_diff = None
+            case_diff = classified = None
             if cases is not None:
                 case_diff = compare_cases(old_engine, new_engine,
                                           read_cases(cases, new_engine.program), as_of)
+                if classify:
+                    from ..tools.rulebook_change import classify_cases
+                    classified = classify_cases(old_engine, new_engine,
+                                                read_cases(cases, new_engine.program), as_of)
+            elif classify:
+                raise InputError("--classify needs --cases FILE|DIR.", code="E111")
     changed = bool(changes) or bool(case_diff and case_diff.changed)
     if format == Format.json:
         data = {"old": labels[0], "new": labels[1], "changes": [c.as_dict() for c in changes]}
         if case_diff is not None:
             data["cases"] = case_diff.as_dict()
+        if classified is not None:
+            data["classified"] = classified.as_dict()
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
         typer.echo(render_text(labels, changes, case_diff))
+        if classified is not None:
+            typer.echo("")
+            typer.echo(classified.render())
     raise typer.Exit(PROBLEMS if exit_code and changed else OK)
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine import Engine, api, bundle
+from engine import Engine, api
+from engine.rulebook import bundle
 from engine.errors import InputError
 
 from .conftest import POLICY, ROOT, edited_policy
