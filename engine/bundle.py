@@ -75,7 +75,8 @@ def content_hash(paths) -> str:
     digest = hashlib.sha256()
     for path in map(Path, paths):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        digest.update(str(path.resolve()).encode() + b"\0")
+        # as given too: the built files name themselves by the path they were read from
+        digest.update(f"{path}\0{path.resolve()}\0".encode())
         for file in files:
             digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
             digest.update(hashlib.sha256(file.read_bytes()).digest())
