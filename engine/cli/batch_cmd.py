@@ -115,7 +115,7 @@ def progress_bar(total: int | None):
 class _RichProgress:
     """Progress by bytes of input read (the number of cases is not known in advance)."""
 
-    def __init__(self, total: int | None):
+    def __init__(self, total: int | None, console=None):
         from rich.console import Console
         from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn,
                                    TimeElapsedColumn, TimeRemainingColumn)
@@ -123,7 +123,7 @@ class _RichProgress:
             TextColumn("{task.fields[cases]} cases, {task.fields[errors]} errors"),
             BarColumn(), TaskProgressColumn(),
             TextColumn("{task.fields[rate]} cases/s"), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+            TimeRemainingColumn(), console=console or Console(stderr=True), transient=False)
         self.task = self.progress.add_task("batch", total=total, cases=0, errors=0, rate="-")
         self.started = None
         self.progress.start()

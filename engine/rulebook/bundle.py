@@ -75,7 +75,8 @@ def content_hash(paths) -> str:
     digest = hashlib.sha256()
     for path in map(Path, paths):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        digest.update(str(path.resolve()).encode() + b"\0")
+        # as given too: the built files name themselves by the path they were read from
+        digest.update(f"{path}\0{path.resolve()}\0".encode())
         for file in files:
             digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
             digest.update(hashlib.sha256(file.read_bytes()).digest())
@@ -139,8 +140,16 @@ def restore_citation(source, section, memo, url, note):
 
 
 class _Pickler(pickle.Pickler):
+    """Citations are pickled by their fields (and noted, so that the bundle lists only its own)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.citations: set = set()
+
     def reducer_override(self, obj):
         if type(obj) is citation_lib.Citation:
+            self.citations.add(obj)
+            self.citations.add(obj.canonical)
             return restore_citation, (obj.source, obj.section, obj.memo, obj.url, obj.note)
         return NotImplemented
 
@@ -179,20 +188,23 @@ def _header(fingerprint: str, rulebooks: str, payload_digest: str) -> bytes:
 
 def dumps(books: list, rulebooks_hash: str, key: bytes) -> bytes:
     """A signed bundle of built rulebook files."""
-    order = [(c.source, c.section, c.memo, c.url, c.note) for c in citation_lib.interned()]
-    stream = io.BytesIO()
+    books_stream = io.BytesIO()
     slim = []
     for book in books:
         data, book.data = book.data, None          # the parsed YAML is for `policy check` only
         slim.append((book, data))
     try:
-        pickler = _Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dump(order)
+        pickler = _Pickler(books_stream, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dump(books)
     finally:
         for book, data in slim:
             book.data = data
-    payload = stream.getvalue()
+    # The bundle's own citations in the order this process first interned them (not those of
+    # other rulebooks loaded in the same process).
+    order = [(c.source, c.section, c.memo, c.url, c.note) for c in citation_lib.interned()
+             if c in pickler.citations]
+    head = pickle.dumps(order, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = len(head).to_bytes(8, "big") + head + books_stream.getvalue()
     header = _header(engine_fingerprint(), rulebooks_hash, hashlib.sha256(payload).hexdigest())
     signature = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode() + b"\n"
     return MAGIC + header + signature + payload
@@ -227,10 +239,11 @@ def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> 
         raise BundleRefused("its signature does not verify (it was not built by this user here)")
     if hashlib.sha256(payload).hexdigest() != digest:
         raise BundleRefused("it is damaged")
-    unpickler = _Unpickler(io.BytesIO(payload))
-    for fields in unpickler.load():        # first-built order, so that bits keep their order
+    size = int.from_bytes(payload[:8], "big")
+    # first the citations in their first-built order, so that their bits keep that order
+    for fields in _Unpickler(io.BytesIO(payload[8:8 + size])).load():
         restore_citation(*fields)
-    return unpickler.load()
+    return _Unpickler(io.BytesIO(payload[8 + size:])).load()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -143,3 +143,20 @@ def test_citation_ids_on_standard_output_need_a_file():
     assert full.exit_code == 0
     first = json.loads(full.stdout.splitlines()[0])
     assert isinstance(first["results"][0]["citations"][0], dict)
+
+
+def test_the_progress_bar_shows_cases_rate_and_time_left():
+    import io
+
+    from rich.console import Console
+
+    from engine.tools.batch import BatchSummary, Task
+    from engine.cli.batch_cmd import _RichProgress
+    screen = io.StringIO()
+    bar = _RichProgress(1000, console=Console(file=screen, force_terminal=True, width=150))
+    summary = BatchSummary(cases=40, errors=1)
+    bar.update(summary, Task("x:40", "json", "{}", None, 400))
+    bar.update(summary, Task("x:40", "json", "{}", None, 400))
+    bar.close()
+    text = screen.getvalue()
+    assert "40 cases, 1 errors" in text and "cases/s" in text and "ETA" in text and "40%" in text

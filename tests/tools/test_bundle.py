@@ -86,7 +86,8 @@ def test_a_planted_bundle_signed_with_another_key_is_refused(cache):
 def test_even_a_correctly_signed_bundle_may_name_only_the_engines_own_classes(cache):
     Engine.load(POLICY)
     key = (cache / "key").read_bytes()
-    payload = pickle.dumps([]) + pickle.dumps(os.system)        # a global outside the engine
+    head = pickle.dumps([])
+    payload = len(head).to_bytes(8, "big") + head + pickle.dumps(os.system)   # not the engine's
     header = bundle._header(bundle.engine_fingerprint(), "x", hashlib.sha256(payload).hexdigest())
     signature = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode() + b"\n"
     with pytest.raises(pickle.UnpicklingError, match="may not name"):
@@ -132,8 +133,23 @@ def test_policy_build_writes_one_file_that_loads_to_the_same_engine(cache, tmp_p
 def test_a_signed_bundle_may_not_call_the_engines_own_functions(cache):
     Engine.load(POLICY)
     key = (cache / "key").read_bytes()
-    payload = pickle.dumps([]) + pickle.dumps(bundle.cache_dir)      # an engine function, not a class
+    head = pickle.dumps([])
+    payload = len(head).to_bytes(8, "big") + head + pickle.dumps(bundle.cache_dir)   # a function
     header = bundle._header(bundle.engine_fingerprint(), "x", hashlib.sha256(payload).hexdigest())
     signature = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode() + b"\n"
     with pytest.raises(pickle.UnpicklingError, match="may not name engine.rulebook.bundle.cache_dir"):
         bundle.loads(bundle.MAGIC + header + signature + payload, key, "x")
+
+
+def test_a_bundle_lists_only_its_own_citations_in_their_first_built_order(cache):
+    from engine.model import citations
+    foreign = citations.intern(citations.Citation("A source no rulebook cites", "1.2.3"))
+    books = api.read_rulebooks(api.rulebook_files([POLICY]))
+    blob = bundle.dumps(books, "x", os.urandom(32))
+    payload = blob.split(b"\n", 3)[3]
+    order = pickle.loads(payload[8:])              # the first pickle: the citation order only
+    keys = [tuple(fields) for fields in order]
+    assert ("A source no rulebook cites", "1.2.3", None, None, None) not in keys
+    interned = [(c.source, c.section, c.memo, c.url, c.note) for c in citations.interned()]
+    assert keys == [key for key in interned if key in set(keys)]       # same relative order
+    assert len(keys) > 100 and foreign is citations.intern(citations.Citation("A source no rulebook cites", "1.2.3"))
