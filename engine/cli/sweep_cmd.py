@@ -18,13 +18,6 @@ from ..results import json_value
 from ..yaml_loader import loads
 from .common import AsOfOption, PolicyOption, exits, load_engine, print_json
 
-#: The results followed by default: the program results the interface contract names (each
-#: person's level of care, the family's CHIP premium, Medicare Savings, Ticket to Work and MHABD
-#: levels), those of them the rulebooks define.
-DEFAULT_FOLLOWED = ("eligibility.level_of_care", "chip.family_premium", "msp.level",
-                    "twha.premium", "mhabd.level")
-#: Shown at every point but not followed: amounts that move with every dollar of income.
-DEFAULT_AMOUNTS = ("mhabd.spend_down",)
 #: Picture formats, by the ending of --out.
 PICTURES = (".svg", ".png", ".html")
 
@@ -52,18 +45,19 @@ def sweep_command(
     """Evaluate a case at every monthly income from A to B and locate each change to the cent."""
     with exits():
         from ..sweep import money, sweep
+        from ..sweep.core import default_names
         if out is not None and out.suffix.lower() not in PICTURES:
             raise InputError(f"The picture {out} must end in .svg, .png or .html.", code="E119",
                              field="--out")
         grid = money(start, "--from"), money(stop, "--to"), money(step, "--step")
         engine = load_engine(policy)
-        followed = only or [n for n in DEFAULT_FOLLOWED if n in engine.program.rules]
+        default_followed, default_amounts = default_names(engine.program)
+        followed = only or default_followed
         unknown = [n for n in [*followed, *(amount or [])] if n not in engine.program.rules]
         if unknown:
             raise InputError(f"There is no rule named {', '.join(unknown)} to follow.",
                              code="E119", field="--only")
-        amounts = amount if amount is not None else \
-            [n for n in DEFAULT_AMOUNTS if n in engine.program.rules]
+        amounts = amount if amount is not None else default_amounts
         if case == "-":
             source, name = loads(sys.stdin.read(), "<stdin>"), "<stdin>"
         else:

@@ -38,6 +38,20 @@ MAX_CHANGES = 500
 
 _CENT = Decimal("0.01")
 
+#: The results followed by default: the program results the interface contract names (each
+#: person's level of care, the family's CHIP premium, the Medicare Savings, Ticket to Work and
+#: MHABD levels). Only those the loaded rulebooks define are used.
+DEFAULT_FOLLOWED = ("eligibility.level_of_care", "chip.family_premium", "msp.level",
+                    "twha.premium", "mhabd.level")
+#: Shown at every point by default but not followed: amounts that move with every dollar.
+DEFAULT_AMOUNTS = ("mhabd.spend_down",)
+
+
+def default_names(program) -> tuple[list[str], list[str]]:
+    """The default followed results and shown amounts that ``program`` defines."""
+    return ([n for n in DEFAULT_FOLLOWED if n in program.rules],
+            [n for n in DEFAULT_AMOUNTS if n in program.rules])
+
 
 def money(text, what: str) -> int:
     """A non-negative amount of dollars (``"5282"``, ``"5282.01"``) as whole cents."""

@@ -148,8 +148,13 @@ def draw(sweep: Sweep):
         by_income: dict = {}
         for change in sorted(sweep.changes, key=lambda c: c.person is None):   # people first
             by_income.setdefault(change.income, []).append(change)
+        previous, nudge = None, 0
         for number, (income, changes) in enumerate(sorted(by_income.items())):
             gid = f"cliff-{number}"
+            # labels of changes close together are moved apart so that they stay readable
+            close = previous is not None and float(income) - previous < (high - low) / 70
+            nudge = nudge + 9 if close else 0
+            previous = float(income)
             section = next((c.section for c in changes if c.section), None)
             for axes in (top, bottom):
                 if axes is not None:
@@ -157,7 +162,7 @@ def draw(sweep: Sweep):
                                  gid=gid if axes is top else f"{gid}-b")
             top.annotate(f"{usd(income, True)}" + (f" · {_short_section(section)}" if section else ""),
                          xy=(float(income), 1), xycoords=("data", "axes fraction"),
-                         xytext=(0, 3), textcoords="offset points", rotation=90, ha="center",
+                         xytext=(nudge, 3), textcoords="offset points", rotation=90, ha="center",
                          va="bottom", fontsize=7, color="#333333", annotation_clip=False)
             detail = "; ".join(
                 f"{c.person or 'family'} {c.name}: {_text(c.before)} → {_text(c.after)}"
@@ -173,8 +178,8 @@ def draw(sweep: Sweep):
                 for _, _, value in segments(sweep, key):
                     seen.setdefault(_text(value), colour(value))
             handles = [Patch(facecolor=c, label=t) for t, c in seen.items()]
-            top.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02 if bottom is not None else -0.18),
-                       ncol=min(len(handles), 6), fontsize=8, frameon=False)
+            figure.legend(handles=handles, loc="outside lower center",
+                          ncol=min(len(handles), 7), fontsize=8, frameon=False)
     return figure, titles
 
 
