@@ -46,10 +46,13 @@ def style():
         yield
 
 
-def new_figure(width: float, height: float):
-    """An empty figure ``width`` by ``height`` inches (call inside :func:`style`)."""
+def new_figure(width: float, height: float, layout: str | None = "constrained"):
+    """An empty figure ``width`` by ``height`` inches (call inside :func:`style`).
+
+    ``layout=None`` places the axes by fixed margins (``figure.subplots_adjust``): several times
+    faster to draw than the constrained layout, for small charts drawn by the dozen."""
     from matplotlib.figure import Figure
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=100, layout=layout)
 
 
 def svg_of(figure) -> str:

@@ -94,7 +94,9 @@ def history_chart(parameter, as_of: dt.date) -> Markup | None:
     titles: dict[str, str] = {}
     slug = re.sub(r"[^a-z0-9]+", "-", parameter.name.lower())
     with style():
-        figure = new_figure(7.2, 2.6 if len(series) == 1 else 3.4)
+        figure = new_figure(7.2, 2.6 if len(series) == 1 else 3.4, layout=None)
+        figure.subplots_adjust(left=0.12, right=0.86 if len(series) > 1 else 0.97, top=0.88,
+                               bottom=0.12)
         axes = figure.subplots()
         for number, (label, points) in enumerate(series.items()):
             xs = [start for start, _ in points] + [end]
@@ -109,13 +111,20 @@ def history_chart(parameter, as_of: dt.date) -> Markup | None:
                           color=line.get_color())
                 titles[gid] = (f"{parameter.name}{' [' + label + ']' if label else ''}: "
                                f"{shown(value, parameter.unit)} from {start.isoformat()}")
-        axes.set_xlim(min(s for points in series.values() for s, _ in points), end)
+        first = min(s for points in series.values() for s, _ in points)
+        axes.set_xlim(first, end)
+        # a tick on January 1 of every year (every second year over a long history), computed
+        # here rather than by matplotlib's date locator, which costs more than the rest
+        years = list(range(first.year + (first.month > 1 or first.day > 1), end.year + 1))
+        every = max(1, len(years) // 10 + (len(years) % 10 > 0))
+        ticks = [dt.date(y, 1, 1) for y in years[::every]]
+        axes.set_xticks(ticks, [str(t.year) for t in ticks])
         if is_money(parameter.unit):
             axes.yaxis.set_major_formatter(lambda v, _: usd(int(v)) if v == int(v) else usd(Decimal(str(round(v, 2)))))
         axes.set_ylabel(parameter.unit or "")
         axes.grid(axis="y", color="#eeeeee")
         if len(series) > 1:
-            axes.legend(title=parameter.key or "row", fontsize=7, title_fontsize=7, ncol=2,
+            axes.legend(fontsize=7, ncol=2,
                         loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         axes.set_title(f"{parameter.title or parameter.name}, by effective date", fontsize=9)
     svg = add_titles(svg_of(figure), titles)

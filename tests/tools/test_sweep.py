@@ -234,3 +234,12 @@ def test_the_command_writes_the_picture(cli, tmp_path):
     assert done.exit_code == 0, done.output
     assert "$5,282.01" in out.read_text(encoding="utf-8")
     assert f"Wrote the picture to {out}" in done.output
+
+
+def test_the_example_picture_in_the_docs_shows_todays_changes(engine):
+    """docs/tools.md shows docs/images/sweep-mother-of-two-2025.svg; when the rulebooks move a
+    cliff, regenerate it with the command in docs/tools.md."""
+    committed = (ROOT / "docs" / "images" / "sweep-mother-of-two-2025.svg").read_text(encoding="utf-8")
+    result = run(engine, FAMILY, "mom", "0", "7500", "100")
+    for change in result.changes:
+        assert f"At ${change.income:,} a month:" in committed, change.income
