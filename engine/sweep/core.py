@@ -18,13 +18,15 @@ Money is exact: incomes are whole cents, held as integers, shown as decimals wit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
 from ..citations import Citation
-from ..errors import InputError
+from ..display import usd
+from ..errors import InputError, PolicyError
 from ..numbers import format_decimal
 from ..results import json_value
 from .limits import Limit, crossed_limit
@@ -236,7 +238,16 @@ class _Probe:
 
     def evaluate(self, incomes: list[int]):
         cases = [with_income(self.data, self.index, dollars(c), self.income_type) for c in incomes]
-        return evaluate_points(self.engine, cases, self.on, self.names, self.file)
+        try:
+            return evaluate_points(self.engine, cases, self.on, self.names, self.file)
+        except PolicyError as exc:
+            # say at which income the case could not be evaluated (one income: the bisection's)
+            where = (f"at {usd(dollars(incomes[0]), True)} a month" if len(incomes) == 1 else
+                     f"between {usd(dollars(incomes[0]), True)} and "
+                     f"{usd(dollars(incomes[-1]), True)} a month")
+            problems = [dataclasses.replace(p, message=f"With the swept income {where}: "
+                                            f"{p.message}") for p in exc.problems]
+            raise type(exc)(problems=problems) from None
 
     def values(self, evaluation) -> tuple:
         by_key = {(r.name, r.person): r.shown_value for r in evaluation.results}
@@ -251,7 +262,7 @@ class _Probe:
     def changes_between(self, a: int, state_a: tuple, b: int, state_b: tuple) -> list[Change]:
         found: list[Change] = []
         lo, state_lo = a, state_a
-        while state_lo != state_b:
+        while state_lo != state_b and len(found) <= MAX_CHANGES:
             hi, state_hi = b, state_b
             while hi - lo > 1:
                 mid = (lo + hi) // 2

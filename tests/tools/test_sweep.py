@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -243,3 +242,14 @@ def test_the_example_picture_in_the_docs_shows_todays_changes(engine):
     result = run(engine, FAMILY, "mom", "0", "7500", "100")
     for change in result.changes:
         assert f"At ${change.income:,} a month:" in committed, change.income
+
+
+def test_a_case_that_cannot_be_evaluated_says_at_which_income(engine):
+    from engine.errors import EvaluationError
+    ageless = {"case_id": "x", "as_of": "2025-06-01",
+               "people": [{"id": "a", "sex": "female", "tax_filer": True}]}
+    with pytest.raises(EvaluationError) as raised:
+        run(engine, ageless, "a", "0", "1000", "500")
+    problem = raised.value.problem
+    assert problem.code == "E429"
+    assert problem.message.startswith("With the swept income at $0.00 a month: Rule magi.age_years")
