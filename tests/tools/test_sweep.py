@@ -253,3 +253,14 @@ def test_a_case_that_cannot_be_evaluated_says_at_which_income(engine):
     problem = raised.value.problem
     assert problem.code == "E429"
     assert problem.message.startswith("With the swept income at $0.00 a month: Rule magi.age_years")
+
+
+def test_the_case_can_come_from_standard_input(engine, monkeypatch):
+    monkeypatch.setattr(sweep_cmd, "load_engine", lambda policy: engine)
+    done = runner.invoke(app, ["sweep", "-", "--income", "dad", "--from", "5282", "--to", "5282.01",
+                               "--step", "1", "--format", "json", "--only", "eligibility.level_of_care"],
+                         input=JONES.read_text(encoding="utf-8"))
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["case_id"] == "jones" and [p["income"] for p in data["points"]] == ["5282.00", "5282.01"]
+    assert {(c["person"], c["income"]) for c in data["changes"]} == {("kid1", "5282.01"), ("kid2", "5282.01")}
