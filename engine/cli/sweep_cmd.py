@@ -38,6 +38,7 @@ def sweep_command(
     only: Optional[List[str]] = typer.Option(None, "--only", metavar="NAME", help="Follow only this result (repeatable); default: levels of care, CHIP premium, MSP, TWHA and MHABD levels."),
     amount: Optional[List[str]] = typer.Option(None, "--amount", metavar="NAME", help="Also show this result at every point without locating its changes (repeatable); default: mhabd.spend_down."),
     income_type: str = typer.Option("wages", "--income-type", metavar="TYPE", help="The type of the swept income (wages, self_employment, social_security, ...)."),
+    test: Optional[str] = typer.Option(None, "--test", metavar="NAME", help="When CASE is a YAML test file: the test whose case is swept (default: the first), at its date unless --as-of is given."),
     format: SweepFormat = typer.Option(SweepFormat.text, "--format", help="Output format."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Also draw the sweep: FILE.svg, FILE.png, or FILE.html (an SVG with tooltips, viewable offline)."),
     policy: Optional[Path] = PolicyOption,
@@ -61,7 +62,9 @@ def sweep_command(
         if case == "-":
             source, name = loads(sys.stdin.read(), "<stdin>"), "<stdin>"
         else:
-            source, name = case, None
+            from ..sweep.source import read_source
+            source, test_date = read_source(case, test)
+            as_of, name = as_of or test_date, case
         result = sweep(engine, source, income, *grid, names=followed, amounts=amounts,
                        as_of=as_of, income_type=income_type, source=name)
         if out is not None:

@@ -264,3 +264,20 @@ def test_the_case_can_come_from_standard_input(engine, monkeypatch):
     data = json.loads(done.output)
     assert data["case_id"] == "jones" and [p["income"] for p in data["points"]] == ["5282.00", "5282.01"]
     assert {(c["person"], c["income"]) for c in data["changes"]} == {("kid1", "5282.01"), ("kid2", "5282.01")}
+
+
+def test_a_test_file_gives_its_case_and_date(cli):
+    tests = ROOT / "tests" / "cases" / "jones.yaml"
+    done = cli(tests, "--income", "dad", "--from", "5200", "--to", "5300", "--step", "100",
+               "--format", "json", "--only", "eligibility.level_of_care")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["as_of"] == "2018-06-01"                     # the first test's date
+    assert {c["income"] for c in data["changes"]} == {"5282.01"}
+    later = cli(tests, "--income", "dad", "--from", "5200", "--to", "5300", "--step", "100",
+                "--format", "json", "--test",
+                "Jones family on the 2025 guidelines, CHIP 75 with the July 2024 and July 2025 premiums")
+    assert later.exit_code == 0, later.output
+    assert json.loads(later.output)["as_of"] == "2025-06-01"
+    missing = cli(tests, "--income", "dad", "--from", "0", "--to", "1", "--step", "1", "--test", "nope")
+    assert missing.exit_code == 2 and "no test named 'nope'" in missing.output
