@@ -89,7 +89,8 @@ def draw(sweep: Sweep):
         return colours[text]
 
     low, high = float(dollars(sweep.incomes[0])), float(dollars(sweep.incomes[-1]))
-    height = 1.6 + 0.42 * max(len(bands), 1) + (1.9 if lines else 0)
+    # room for the title, the rotated labels of the changes, the axis and the legend
+    height = 2.8 + 0.42 * max(len(bands), 1) + (1.9 if lines else 0)
     with style():
         figure = new_figure(10, height)
         if lines:

@@ -281,3 +281,17 @@ def test_a_test_file_gives_its_case_and_date(cli):
     assert json.loads(later.output)["as_of"] == "2025-06-01"
     missing = cli(tests, "--income", "dad", "--from", "0", "--to", "1", "--step", "1", "--test", "nope")
     assert missing.exit_code == 2 and "no test named 'nope'" in missing.output
+
+
+def test_case_text_is_escaped_in_the_pictures(engine, tmp_path):
+    import warnings
+    import xml.dom.minidom
+    hostile = {"case_id": "<script>alert(1)</script>&", "as_of": "2025-06-01",
+               "people": [{"id": "a", "age": 30, "sex": "female", "tax_filer": True}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # and the layout fits one band too
+        result = run(engine, hostile, "a", "0", "5000", "1000", names=["eligibility.level_of_care"])
+        svg = write_picture(result, tmp_path / "x.svg").read_text(encoding="utf-8")
+    xml.dom.minidom.parseString(svg.encode("utf-8"))      # well-formed
+    page = write_picture(result, tmp_path / "x.html").read_text(encoding="utf-8")
+    assert "<script>" not in svg + page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
