@@ -140,7 +140,6 @@ class Sweep:
     keys: list[Key]                          # the results tracked, in evaluation order
     values: list[tuple]                      # for each grid point, the value of each key
     changes: list[Change] = field(default_factory=list)
-    titles: dict = field(default_factory=dict)   # result name -> title
     followed: list = field(default_factory=list)  # the names whose changes were located
     money: set = field(default_factory=set)       # the names whose values are money
 
@@ -205,13 +204,12 @@ def sweep(engine, case, person: str, start: int, stop: int, step: int, *,
     probe = _Probe(engine, data, index, income_type, on, names + amounts, file)
     first = probe.evaluate([incomes[0]])[0]
     keys = [(r.name, r.person) for r in first.results]
-    titles = {r.name: r.title for r in first.results}
     probe.keys = keys
     probe.followed = [i for i, k in enumerate(keys) if k[0] in names]
     probe.followed_names = set(names)
     values = [probe.values(e) for e in [first] + probe.evaluate(incomes[1:])]
     result = Sweep(read.case_id, first.as_of, person, income_type, incomes, keys, values,
-                   titles=titles, followed=names,
+                   followed=names,
                    money={n for n in names + amounts
                           if getattr(engine.program.rules.get(n), "type", None) == "money"})
     states = [probe.followed_part(v) for v in values]
