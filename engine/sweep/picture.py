@@ -89,6 +89,7 @@ def draw(sweep: Sweep):
         return colours[text]
 
     low, high = float(dollars(sweep.incomes[0])), float(dollars(sweep.incomes[-1]))
+    high = max(high, low + 1)             # a sweep of one point still gets an axis
     # room for the title, the rotated labels of the changes, the axis and the legend
     height = 2.8 + 0.42 * max(len(bands), 1) + (1.9 if lines else 0)
     with style():
