@@ -16,6 +16,7 @@ from .dates_cmd import dates_command
 from .notice_cmd import notice_command
 from .change_cmd import change_command
 from .build_cmd import build_command
+from .sweep_cmd import sweep_command
 
 app = typer.Typer(
     name="policy",
@@ -36,6 +37,7 @@ app.command("dates")(dates_command)
 app.command("notice")(notice_command)
 app.command("change")(change_command)
 app.command("build")(build_command)
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:

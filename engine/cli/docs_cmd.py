@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Optional
 
@@ -9,18 +10,24 @@ import typer
 
 from ..language.dates import as_of_date
 from .common import AsOfOption, OK, PolicyOption, exits, load_engine
+from ..io.paths import default_policy_dir
 from ..tools.docsite import build_site
 
 
 def docs_command(
     out: Path = typer.Argument(..., help="The directory to write the site into (created if needed)."),
     as_of: Optional[str] = AsOfOption,
+    sweeps: Optional[Path] = typer.Option(None, "--sweeps", metavar="FILE", help="A YAML file listing example sweeps to draw, each on a page of its own (see docs/tools.md)."),
+    build_date: bool = typer.Option(False, "--build-date", help="Show today's date on the index page (off by default, so that the same rulebooks give the same site)."),
     policy: Optional[Path] = PolicyOption,
 ):
-    """Write a static HTML site of the rulebooks: parameters with their effective-date history,
-    rules in plain language with their citations, and the charts as of every covered date."""
+    """Write a static HTML site of the rulebooks: parameters with their effective-date history
+    and line charts, rules in plain language with their citations, the charts as of every
+    covered date, and example income sweeps."""
     with exits():
         engine = load_engine(policy)
-        pages = build_site(engine, out, as_of=as_of_date(as_of) if as_of else None)
+        pages = build_site(engine, out, as_of=as_of_date(as_of) if as_of else None,
+                           root=policy if policy else default_policy_dir(), sweeps=sweeps,
+                           build_date=dt.date.today() if build_date else None)
     typer.echo(f"Wrote {len(pages)} page(s) to {out}; open {out / 'index.html'} in a browser.")
     raise typer.Exit(OK)

@@ -76,8 +76,8 @@ def test_parameters_show_their_history_with_cited_links(site):
     text = (site / "fpl.html").read_text(encoding="utf-8")
     page = parse(site / "fpl.html")
     assert "param-first_person" in page.ids
-    # the 2025 guideline (15,650) in force 2025-04-01 to 2026-03-31, with the HHS URL as a link
-    assert "2025-04-01" in text and "2026-03-31" in text and "15650" in text
+    # the 2025 guideline ($15,650) in force 2025-04-01 to 2026-03-31, with the HHS URL as a link
+    assert "2025-04-01" in text and "2026-03-31" in text and "$15,650" in text
     assert any(href.startswith("https://www.govinfo.gov/") for href in page.links)
 
 
@@ -131,11 +131,11 @@ def test_the_income_limit_chart_as_of_the_date_and_every_period(site):
     assert "table-income-limits-2025-04-01.html" in page.links
     rows = chart_rows(site / "table-income-limits.html")          # as of 2025-06-01
     # QMB 100% for one in 2025: 15,650 / 12 = 1,304.17 -> $1,305 (IM-13 2025, Appendix J)
-    assert rows[("QMB", "1")] == ["QMB", "1", "100", "1305", "—"]
+    assert rows[("QMB", "1")] == ["QMB", "1", "100%", "$1,305", "—"]
     assert chart_rows(site / "table-income-limits-2025-04-01.html") == rows
     # 2018 period: CHIP 75 for 3 at 300% = 20,780 x 3 / 12 = $5,195; at 305% 5,281.58 -> $5,282
     old = chart_rows(site / "table-income-limits-2018-04-01.html")
-    assert old[("CHIP_75", "3")] == ["CHIP_75", "3", "300", "5195", "5282"]
+    assert old[("CHIP_75", "3")] == ["CHIP_75", "3", "300%", "$5,195", "$5,282"]
 
 
 def test_rulebook_text_is_escaped(tmp_path):
@@ -170,7 +170,7 @@ def test_pages_open_in_headless_chromium(site, tmp_path):
     dom = subprocess.run(base + ["--dump-dom", (site / "table-income-limits.html").as_uri()],
                          capture_output=True, text=True, timeout=90)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert "<table class=\"chart\">" in dom.stdout and ">1305<" in dom.stdout
+    assert "<table class=\"chart\">" in dom.stdout and ">$1,305<" in dom.stdout
     shot = tmp_path / "index.png"
     done = subprocess.run(base + ["--window-size=1200,900", f"--screenshot={shot}",
                                   (site / "index.html").as_uri()],

@@ -9,7 +9,15 @@ The site is written from the compiled rulebooks, so it can never disagree with t
   tables, and the entities and facts it declares;
 * ``table-<name>.html``: a chart (such as the income-limit chart) as of ``--as-of``, with links
   to ``table-<name>-<date>.html``, the chart for each period in which it is the same, from the
-  first date the rulebooks can derive it: every covered date has its chart.
+  first date the rulebooks can derive it: every covered date has its chart. A chart by household
+  size is also shown as the familiar grid (program down, household size across);
+* ``sweep-<case>.html`` (with ``--sweeps FILE``): example households across a range of income,
+  drawn as ``policy sweep`` draws them (:mod:`.sweeps`).
+
+Numeric parameter histories are drawn as line charts and money is shown as money (``$12,140``)
+(:mod:`.pictures`). The site is reproducible: the same rulebooks and ``--as-of`` give the same
+files. Paths are shown relative to the rulebook directory, and the build date appears only when
+asked for (``build_date``).
 
 Templates are jinja2 with autoescaping on: rulebook text is untrusted, and every string in it
 is escaped; expressions are linked by escaping each token first. Citations with a URL are links.
@@ -29,7 +37,9 @@ from markupsafe import Markup, escape
 
 from ...model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
 from ...errors import PolicyError
+from ...runtime.display import usd
 from ...runtime.results import json_value
+from .pictures import column_units, grid, history_chart, shown
 
 HERE = Path(__file__).resolve().parent
 #: Most chart periods written per chart (the newest are kept).
@@ -43,6 +53,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["show"] = show_value
+    env.filters["usd"] = lambda value, cents=False: usd(value, cents)
+    env.filters["cite_dict"] = citation
     return env
 
 
@@ -117,6 +129,7 @@ def citation(c) -> dict:
 
 
 def _history(parameter) -> list[dict]:
+    """Each value of a parameter with its dates, shown by the parameter's unit."""
     rows = []
     entries = parameter.entries
     for index, entry in enumerate(entries):
@@ -129,14 +142,15 @@ def _history(parameter) -> list[dict]:
 
 
 def _entry_value(parameter, entry) -> dict:
+    unit = parameter.unit
     if parameter.kind == "table":
-        rows = [(str(k), show_value(v)) for k, v in entry.value.items()]
+        rows = [(str(k), shown(v, unit)) for k, v in entry.value.items()]
         if entry.each_additional is not None:
-            rows.append(("each additional", "+" + show_value(entry.each_additional)))
+            rows.append(("each additional", "+" + shown(entry.each_additional, unit)))
         return {"kind": "table", "rows": rows}
     if parameter.kind == "bands":
-        return {"kind": "bands", "rows": [(b.describe(), show_value(b.value)) for b in entry.value]}
-    return {"kind": "scalar", "text": show_value(entry.value)}
+        return {"kind": "bands", "rows": [(b.describe(), shown(b.value, unit)) for b in entry.value]}
+    return {"kind": "scalar", "text": shown(entry.value, unit)}
 
 
 def _body(definition, link, namespace) -> dict:
@@ -167,7 +181,7 @@ def _body(definition, link, namespace) -> dict:
     return {"kind": "unknown"}
 
 
-def _definition(definition, link, namespace) -> dict:
+def _definition(definition, link, namespace, rel) -> dict:
     rounding = getattr(definition, "rounding", None)
     return {"name": definition.name, "short": definition.short, "title": definition.title,
             "description": definition.description, "type": definition.type,
@@ -177,7 +191,7 @@ def _definition(definition, link, namespace) -> dict:
             "round": rounding.spec if rounding is not None else None,
             "because": definition.because_text, "body": _body(definition, link, namespace),
             "citations": [citation(c) for c in definition.citations],
-            "file": definition.file, "line": definition.line}
+            "file": rel(definition.file), "line": definition.line}
 
 
 @dataclass
@@ -190,11 +204,14 @@ class Period:
     columns: list
     sources: list
     key: list
+    grid: dict | None = None
 
 
 def chart_periods(engine, chart) -> list[Period]:
-    """The chart for each stretch of dates in which it does not change."""
+    """The chart for each stretch of dates in which it does not change (money shown as money,
+    by the unit of the function each column calls)."""
     program = engine.program
+    units = column_units(program, chart)
     dates = set()
     for parameter in program.parameters.values():
         for entry in parameter.entries:
@@ -212,7 +229,7 @@ def chart_periods(engine, chart) -> list[Period]:
         numbers: dict = {}
         rows, key = [], []
         for r in result.rows:
-            values = [show_value(r.values.get(c)) for c in result.columns]
+            values = [shown(r.values.get(c), units.get(c)) for c in result.columns]
             refs = [numbers.setdefault(c.key, (len(numbers) + 1, c))[0] for c in r.citations]
             rows.append({"values": values, "refs": refs})
             key.append((values, [c.key for c in r.citations]))
@@ -221,12 +238,21 @@ def chart_periods(engine, chart) -> list[Period]:
         if periods and periods[-1].end is None:
             periods[-1].end = on - dt.timedelta(days=1)
         sources = [citation(c) for _, c in sorted(numbers.values(), key=lambda x: x[0])]
-        periods.append(Period(on, None, rows, result.columns, sources, key))
+        periods.append(Period(on, None, rows, result.columns, sources, key,
+                              grid(result.columns, [r.values for r in result.rows], units)))
     return periods[-MAX_PERIODS:]
 
 
-def build_site(engine, out: str | Path, as_of: dt.date | None = None) -> list[Path]:
-    """Write the site into ``out``; returns the pages written."""
+def build_site(engine, out: str | Path, as_of: dt.date | None = None, *,
+               root: str | Path | None = None, sweeps: str | Path | None = None,
+               build_date: dt.date | None = None) -> list[Path]:
+    """Write the site into ``out``; returns the pages written.
+
+    ``root`` is the rulebook directory that file paths are shown relative to (default: the
+    directory that holds every rulebook file). ``sweeps`` is a file of example sweeps
+    (:mod:`.sweeps`). ``build_date`` is shown on the index page only when given, so that the
+    same rulebooks and ``as_of`` give the same site.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     on = as_of or dt.date.today()
@@ -234,6 +260,11 @@ def build_site(engine, out: str | Path, as_of: dt.date | None = None) -> list[Pa
     env = environment()
     link = Linker(program)
     written: list[Path] = []
+    rel = _relative_to(root if root is not None else _rulebook_root(program))
+    sweep_pages = []
+    if sweeps is not None:
+        from .sweeps import build_sweeps, read_specs
+        sweep_pages = build_sweeps(engine, read_specs(sweeps), on)
     shutil.copyfile(HERE / "style.css", out / "style.css")
 
     charts = []
@@ -270,7 +301,7 @@ def build_site(engine, out: str | Path, as_of: dt.date | None = None) -> list[Pa
         info = {
             "name": namespace,
             "page": page_of(namespace),
-            "files": [{"path": _rel(b.path), "title": b.title, "version": b.version,
+            "files": [{"path": rel(b.path), "title": b.title, "version": b.version,
                        "uses": b.uses} for b in books],
             "title": books[0].title if len(books) == 1 and books[0].title else
             f"{len(books)} files" if len(books) > 1 else namespace,
@@ -279,10 +310,11 @@ def build_site(engine, out: str | Path, as_of: dt.date | None = None) -> list[Pa
                             "key": p.key, "update_cycle": p.update_cycle,
                             "round": p.rounding.spec if p.rounding else None,
                             "citations": [citation(c) for c in p.citations],
-                            "history": _history(p), "file": _rel(p.file), "line": p.line}
+                            "history": _history(p), "chart": history_chart(p, on),
+                            "file": rel(p.file), "line": p.line}
                            for p in parameters],
-            "functions": [_definition(d, link, namespace) for d in mine(program.functions)],
-            "rules": [_definition(d, link, namespace) for d in mine(program.rules)],
+            "functions": [_definition(d, link, namespace, rel) for d in mine(program.functions)],
+            "rules": [_definition(d, link, namespace, rel) for d in mine(program.rules)],
             "charts": [c for c in charts if c["namespace"] == namespace],
             "entities": [{"name": k.name, "parent": k.parent_name, "collection": k.collection,
                           "id": k.id_fact,
@@ -296,9 +328,13 @@ def build_site(engine, out: str | Path, as_of: dt.date | None = None) -> list[Pa
         namespaces.append(info)
         written.append(_write(env, out, info["page"], "namespace.html", ns=info,
                               title=info["title"]))
+    for page in sweep_pages:
+        written.append(_write(env, out, page["page"], "sweep.html", sweep=page,
+                              title=page["title"]))
     written.append(_write(env, out, "index.html", "index.html", namespaces=namespaces,
-                          charts=charts, as_of=on.isoformat(), title="Rulebooks",
-                          generated=dt.date.today().isoformat()))
+                          charts=charts, sweeps=sweep_pages, as_of=on.isoformat(),
+                          title="Rulebooks",
+                          generated=build_date.isoformat() if build_date else None))
     return written
 
 
@@ -321,8 +357,27 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "table"
 
 
-def _rel(path) -> str:
-    if not path:
-        return ""
-    rel = os.path.relpath(os.path.abspath(path))
-    return path if rel.startswith("..") else rel
+def _rulebook_root(program) -> Path | None:
+    """The directory that holds every rulebook file of the program."""
+    import os
+    folders = {os.path.dirname(os.path.abspath(b.path))
+               for books in program.namespaces.values() for b in books if b.path}
+    return Path(os.path.commonpath(sorted(folders))) if folders else None
+
+
+def _relative_to(root):
+    """A function showing a file's path relative to ``root`` (``magi/income.yaml``); a file
+    outside it is shown by its name alone, so that no local directory appears in the site."""
+    import os
+    base = os.path.abspath(root) if root is not None else None
+
+    def rel(path) -> str:
+        if not path:
+            return ""
+        full = os.path.abspath(path)
+        if base is not None:
+            relative = os.path.relpath(full, base)
+            if not relative.startswith(".."):
+                return Path(relative).as_posix()
+        return os.path.basename(full)
+    return rel
