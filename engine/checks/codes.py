@@ -21,6 +21,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E107": ("unreadable-file", "The file or directory cannot be read."),
     "E108": ("not-utf8", "The file is not UTF-8 text."),
     "E109": ("bad-date", "A date is not a real date written YYYY-MM-DD."),
+    "E110": ("format-unsafe", "`policy fmt` would change what the file means, so it leaves the file alone."),
     "E201": ("schema", "The file does not have the shape the JSON schema requires."),
     "E301": ("expression-syntax", "An expression cannot be read."),
     "E302": ("expression-limit", "An expression is too long or too large."),
