@@ -64,6 +64,7 @@ class Condition:
     citations: tuple[Citation, ...] = ()
     because: Any = None
     line: int | None = None
+    says: str | None = None          # the manual's sentence this branch implements
 
 
 class ConditionsBody:
@@ -177,6 +178,7 @@ class Row:
     citations: tuple[Citation, ...] = ()
     because: Any = None
     line: int | None = None
+    says: str | None = None          # the manual's sentence this row implements
 
 
 class DecisionTableBody:
@@ -330,6 +332,7 @@ class Definition:
     type: str = "any"
     unit: str | None = None
     published: list = field(default_factory=list)
+    says: str | None = None         # the manual's sentence it implements, quoted
     file: str | None = None
     line: int | None = None
     uid: int = 0                    # set by the compiler: a small integer key for caches

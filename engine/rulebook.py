@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import citations as citation_lib
+from . import literate
 from .definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
 from .entities import EntityKind, FactSpec
@@ -47,6 +48,10 @@ class RulebookFile:
     deadlines: dict = field(default_factory=dict)
     notices: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
+    # The literate fields (engine/literate.py): what the file covers, leaves out and assumes.
+    description: str | None = None
+    not_modelled: list = field(default_factory=list)
+    assumptions: list = field(default_factory=list)
 
 
 def read(path: str | Path) -> RulebookFile:
@@ -118,6 +123,9 @@ class _Builder:
         for name, raw in (d.get("entities") or {}).items():
             book.entities[name] = self.entity(name, raw, d["entities"])
         self.case_actions(book)
+        book.description = d.get("description")
+        book.not_modelled = literate.build_notes(self, d, "not_modelled")
+        book.assumptions = literate.build_notes(self, d, "assumptions")
         return book
 
     def case_actions(self, book: RulebookFile) -> None:
@@ -214,7 +222,7 @@ class _Builder:
                       because_text=raw.get("because"), title=raw.get("title"),
                       description=raw.get("description"), type=raw.get("type", "any"),
                       unit=raw.get("unit"), published=raw.get("published") or [],
-                      file=self.file, line=line)
+                      says=raw.get("says"), file=self.file, line=line)
         if cls is Rule:
             output_when = self.expr(raw["output_when"], raw, "output_when", f"{qualified}.output_when") \
                 if "output_when" in raw else None
@@ -236,7 +244,8 @@ class _Builder:
                     when = self.expr(item["when"], item, "when", where + ".when")
                     then = self.expr(item["then"], item, "then", where + ".then")
                 conditions.append(Condition(when, then, self.cites(item.get("citation"), item, "citation"),
-                                            self.reason(item.get("because"), item), line_of(items, i)))
+                                            self.reason(item.get("because"), item), line_of(items, i),
+                                            says=item.get("says")))
             return ConditionsBody(conditions, self.file, line_of(raw, "conditions"))
         if "table" in raw:
             table = raw["table"]
@@ -260,7 +269,8 @@ class _Builder:
                         tests.append((input_name, cell))
                 rows.append(Row(tests, self.expr(row["then"], row, "then", where + ".then"),
                                 self.cites(row.get("citation"), row, "citation"),
-                                self.reason(row.get("because"), row), line_of(table["rows"], i)))
+                                self.reason(row.get("because"), row), line_of(table["rows"], i),
+                                says=row.get("says")))
             default = self.expr(table["default"], table, "default", f"{qualified}.table.default") \
                 if "default" in table else None
             return DecisionTableBody(table.get("hit_policy", "first"), inputs, rows, default,

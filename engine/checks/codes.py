@@ -74,6 +74,8 @@ CODES: dict[str, tuple[str, str]] = {
     "W570": ("stale-parameter", "A parameter with an update cycle has no value for the latest cycle."),
     "W580": ("schema-comment-missing", "A rulebook does not declare its schema for yaml-language-server."),
     "W581": ("schema-comment-wrong", "A rulebook's yaml-language-server schema comment points at the wrong file."),
+    "E590": ("description-missing", "A rulebook has no top-level `description`."),
+    "W591": ("says-missing", "A rule that reports a result does not quote, in `says`, the sentence of the manual it implements."),
 }
 
 
