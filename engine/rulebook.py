@@ -9,6 +9,7 @@ expressions parsed. Names are not resolved here: that needs every file, and is t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,7 +223,8 @@ class _Builder:
                       because_text=raw.get("because"), title=raw.get("title"),
                       description=raw.get("description"), type=raw.get("type", "any"),
                       unit=raw.get("unit"), published=raw.get("published") or [],
-                      says=raw.get("says"), file=self.file, line=line)
+                      says=raw.get("says"), enum=tuple(raw["enum"]) if raw.get("enum") else None,
+                      file=self.file, line=line)
         if cls is Rule:
             output_when = self.expr(raw["output_when"], raw, "output_when", f"{qualified}.output_when") \
                 if "output_when" in raw else None
@@ -230,7 +232,22 @@ class _Builder:
                         output_when=output_when)
         return Function(**kwargs, args=list(raw.get("args") or []))
 
+    def outcome(self, value, container, key, where: str, enum):
+        """A value a rule gives (`then`, `otherwise`, `default`). Where the rule declares its
+        `enum`, a value written as one of those words (`then: CHIP_75`) is that text; a text
+        literal outside the enum is an error (E319)."""
+        if enum and isinstance(value, str) and value.strip() in enum:
+            value = json.dumps(value.strip())
+        expression = self.expr(value, container, key, where)
+        if enum and isinstance(expression.constant, str) and expression.constant not in enum:
+            raise CompileError(f"{where} gives {expression.constant!r}, which is not one of the "
+                               f"values the rule declares in `enum` ({', '.join(enum)}).",
+                               code="E319", file=self.file, line=line_of(container, key),
+                               field=where)
+        return expression
+
     def body(self, qualified: str, raw: dict):
+        enum = raw.get("enum")
         if "formula" in raw:
             return FormulaBody(self.expr(raw["formula"], raw, "formula", f"{qualified}.formula"))
         if "conditions" in raw:
@@ -239,10 +256,11 @@ class _Builder:
             for i, item in enumerate(items):
                 where = f"{qualified}.conditions[{i}]"
                 if "otherwise" in item:
-                    when, then = None, self.expr(item["otherwise"], item, "otherwise", where + ".otherwise")
+                    when, then = None, self.outcome(item["otherwise"], item, "otherwise",
+                                                    where + ".otherwise", enum)
                 else:
                     when = self.expr(item["when"], item, "when", where + ".when")
-                    then = self.expr(item["then"], item, "then", where + ".then")
+                    then = self.outcome(item["then"], item, "then", where + ".then", enum)
                 conditions.append(Condition(when, then, self.cites(item.get("citation"), item, "citation"),
                                             self.reason(item.get("because"), item), line_of(items, i),
                                             says=item.get("says")))
@@ -267,12 +285,12 @@ class _Builder:
                                       self.expr(text, w, k, f"{where}.when.{k}"))
                     if cell.op != "any":
                         tests.append((input_name, cell))
-                rows.append(Row(tests, self.expr(row["then"], row, "then", where + ".then"),
+                rows.append(Row(tests, self.outcome(row["then"], row, "then", where + ".then", enum),
                                 self.cites(row.get("citation"), row, "citation"),
                                 self.reason(row.get("because"), row), line_of(table["rows"], i),
                                 says=row.get("says")))
-            default = self.expr(table["default"], table, "default", f"{qualified}.table.default") \
-                if "default" in table else None
+            default = self.outcome(table["default"], table, "default", f"{qualified}.table.default",
+                                   enum) if "default" in table else None
             return DecisionTableBody(table.get("hit_policy", "first"), inputs, rows, default,
                                      self.file, line_of(raw, "table"))
         agg = raw["aggregate"]

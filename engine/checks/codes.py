@@ -41,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E304": ("because-unreadable", "A `because` text is not a valid template."),
     "E317": ("because-unknown-name", "A `because` text uses a name the rule does not read."),
     "E318": ("notice-template-name", "A notice's template or variables use a name the notice does not give."),
+    "E319": ("not-in-enum", "A rule gives a text value that is not one of the values it declares in `enum`."),
     "E320": ("unknown-name", "An expression uses a name that nothing defines."),
     "E321": ("namespace-not-used", "An expression refers to a namespace its file does not list in `uses`."),
     "E322": ("outer-outside-aggregate", "`outer.` is used outside an aggregate."),

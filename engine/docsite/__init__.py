@@ -183,6 +183,7 @@ def _definition(definition, link, namespace) -> dict:
             "args": getattr(definition, "args", None),
             "round": rounding.spec if rounding is not None else None,
             "because": definition.because_text, "says": definition.says,
+            "enum": list(definition.enum) if getattr(definition, "enum", None) else None,
             "body": _body(definition, link, namespace),
             "citations": [citation(c) for c in definition.citations],
             "file": definition.file, "line": definition.line}
