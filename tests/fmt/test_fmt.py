@@ -208,3 +208,14 @@ def test_a_missing_path_exits_2(tmp_path: Path):
     result = fmt(tmp_path / "nowhere")
     assert result.exit_code == 2
     assert "no such file or directory" in result.stderr
+
+
+def test_windows_line_endings_and_a_byte_order_mark_are_normalised(tmp_path: Path):
+    crlf = tmp_path / "crlf.yaml"
+    crlf.write_bytes(b'rulebook: a\r\nversion: "1"   \r\n# a comment\r\ntitle: t\r\n')
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b'\xef\xbb\xbfrulebook: a\nversion: "1"\n')
+    assert fmt(tmp_path).exit_code == 0
+    assert crlf.read_bytes() == b'rulebook: a\nversion: "1"\n# a comment\ntitle: t\n'
+    assert bom.read_bytes() == b'rulebook: a\nversion: "1"\n'
+    assert fmt(tmp_path, "--check").exit_code == 0
