@@ -8,6 +8,7 @@ unchanged, and what it does change is listed here.
 
 * **Indentation**: two spaces per mapping level; list items indented two spaces under their key
   (``- `` then the item), as everywhere in ``policy/``.
+* **No value** is written ``null`` (not ``~``, ``Null`` or nothing at all).
 * **Quoting**: a quoted string that is a plain word (``"first"``) loses its quotes, unless YAML
   would read the bare word as something else (``"true"``, ``"null"``, ``"yes"``); a single-quoted
   string becomes double-quoted unless it holds a double quote or a backslash (so
@@ -101,6 +102,9 @@ def _yaml() -> YAML:
     yaml.width = 4096                 # never re-flow lines; only expressions are wrapped, by us
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.brace_single_entry_mapping_in_flow_sequence = True   # [{ref: a}], not [ref: a]
+    # No value is written `null` (ruamel would leave it empty, `then:`), however it was written.
+    yaml.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null"))
     return yaml
 
 

@@ -96,6 +96,10 @@ def test_block_scalars_are_kept_byte_for_byte():
     ("then: '\"SMHB\"'\n", "then: '\"SMHB\"'\n"),           # holds a double quote: stays single
     ("note: 'Mr. Jones'' income'\n", "note: \"Mr. Jones' income\"\n"),
     ("path: 'a\\b'\n", "path: 'a\\b'\n"),                   # a backslash: stays single
+    ("then: null\n", "then: null\n"),                       # no value stays null
+    ("then:\n", "then: null\n"),
+    ("then: ~\n", "then: null\n"),
+    ("row: {a: null, b: ~}\n", "row: {a: null, b: null}\n"),
 ])
 def test_quoting(before, after):
     assert format_text(before).text == after
