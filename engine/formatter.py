@@ -103,9 +103,12 @@ def _yaml() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.brace_single_entry_mapping_in_flow_sequence = True   # [{ref: a}], not [ref: a]
     # No value is written `null` (ruamel would leave it empty, `then:`), however it was written.
-    yaml.representer.add_representer(
-        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null"))
+    yaml.representer.add_representer(type(None), _represent_null)
     return yaml
+
+
+def _represent_null(representer, _value):
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
 def format_text(text: str, name: str = "<string>") -> Formatted:
@@ -116,7 +119,7 @@ def format_text(text: str, name: str = "<string>") -> Formatted:
     yaml = _yaml()
     try:
         tree = yaml.load(text)
-    except YAMLError as exc:                      # pragma: no cover - the strict loader refuses first
+    except YAMLError as exc:            # pragma: no cover - the strict loader refuses first
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"The file is not valid YAML: {getattr(exc, 'problem', exc)}.",
                          code="E100", file=name, line=mark.line + 1 if mark else None) from None
@@ -247,19 +250,36 @@ _BLOCK_SCALAR_START = re.compile(r"""(?:^|[:\s-])\s*[|>][-+0-9]*\s*(?:#.*)?$""")
 
 def _scalar_content(lines: list[str]) -> list[bool]:
     """For each line, whether it is the content of a block scalar (``|`` or ``>``), which the
-    line rewrites below must leave exactly as it is."""
+    line rewrites below must leave exactly as it is. Blank lines at the end of a block scalar
+    are not its content (YAML drops them), unless it keeps them (``|+``, ``>+``)."""
     inside: list[bool] = []
     owner: int | None = None             # the indentation of the line that opened the scalar
+    keep = False                         # whether the scalar keeps its trailing blank lines
+    pending: list[int] = []              # blank lines whose fate the next line decides
     for line in lines:
         indent = len(line) - len(line.lstrip())
-        if owner is not None and (line.strip() == "" or indent > owner):
+        if owner is not None and line.strip() == "":
+            pending.append(len(inside))
             inside.append(True)
             continue
+        if owner is not None and indent > owner:
+            pending.clear()
+            inside.append(True)
+            continue
+        if not keep:
+            for index in pending:
+                inside[index] = False
+        pending.clear()
         owner = None
         inside.append(False)
         stripped = line.lstrip()
-        if not stripped.startswith("#") and _BLOCK_SCALAR_START.search(line):
+        match = None if stripped.startswith("#") else _BLOCK_SCALAR_START.search(line)
+        if match:
             owner = indent
+            keep = "+" in match.group(0).split("#", 1)[0]
+    if not keep:
+        for index in pending:
+            inside[index] = False
     return inside
 
 
@@ -301,6 +321,7 @@ class _Block:
     key: str
     lines: list[str]
     blank_before: bool
+    ends_in_kept_blank: bool = False     # a `|+` scalar's own blank lines end it
 
 
 def _order_sections(text: str) -> str:
@@ -317,29 +338,33 @@ def _order_sections(text: str) -> str:
         while begin - 1 > (begins[-1] if begins else -1) and lines[begin - 1].startswith("#"):
             begin -= 1
         begins.append(start if begin == 0 else begin)
+    content = _scalar_content(lines)
     blocks = []
     for n, begin in enumerate(begins):
         end = begins[n + 1] if n + 1 < len(begins) else len(lines)
+        while end > begin and lines[end - 1] == "" and not content[end - 1]:
+            end -= 1
         body = lines[begin:end]
-        while body and body[-1] == "":
-            body.pop()
         key = lines[starts[n]].split(":", 1)[0].strip().strip("\"'")
-        blocks.append(_Block(key, body, begin > 0 and lines[begin - 1] == ""))
+        blank_before = begin > 0 and lines[begin - 1] == "" and not content[begin - 1]
+        blocks.append(_Block(key, body, blank_before, end > begin and lines[end - 1] == ""))
     rank = {name: i for i, name in enumerate(SECTION_ORDER)}
     ordered = sorted(blocks, key=lambda b: rank.get(b.key, len(rank)))
     out = lines[:begins[0]]
     while out and out[-1] == "":
         out.pop()
     header_blank = bool(out) and begins[0] > len(out)     # a blank line closed the header
+    previous: _Block | None = None
     for n, block in enumerate(ordered):
         spans_lines = sum(1 for line in block.lines if not line.startswith("#")) > 1
         if n == 0:
             blank = header_blank
         else:
             blank = block.blank_before or spans_lines and block.key not in _HEADER_KEYS
-        if out and blank:
+        if out and blank and not (previous and previous.ends_in_kept_blank):
             out.append("")
         out.extend(block.lines)
+        previous = block
     return _tidy_lines("\n".join(out))
 
 

@@ -223,3 +223,17 @@ def test_windows_line_endings_and_a_byte_order_mark_are_normalised(tmp_path: Pat
     assert crlf.read_bytes() == b'rulebook: a\nversion: "1"\n# a comment\ntitle: t\n'
     assert bom.read_bytes() == b'rulebook: a\nversion: "1"\n'
     assert fmt(tmp_path, "--check").exit_code == 0
+
+
+def test_a_wrapped_expression_keeps_a_single_blank_line_after_it():
+    formula = " and ".join(f"condition_number_{n}" for n in range(8))
+    source = f"rules:\n  a:\n    formula: {formula}\n\n  b:\n    formula: x\n"
+    result = format_text(source).text
+    assert "\n\n\n" not in result
+    assert result.endswith("condition_number_7\n\n  b:\n    formula: x\n")
+
+
+def test_blank_lines_a_block_scalar_keeps_are_kept():
+    source = "a: |+\n  text\n\n\nb: 1\n"
+    assert format_text(source).text == source
+
