@@ -21,6 +21,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E107": ("unreadable-file", "The file or directory cannot be read."),
     "E108": ("not-utf8", "The file is not UTF-8 text."),
     "E109": ("bad-date", "A date is not a real date written YYYY-MM-DD."),
+    "E110": ("format-unsafe", "`policy fmt` would change what the file means, so it leaves the file alone."),
     "E201": ("schema", "The file does not have the shape the JSON schema requires."),
     "E301": ("expression-syntax", "An expression cannot be read."),
     "E302": ("expression-limit", "An expression is too long or too large."),
@@ -40,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E304": ("because-unreadable", "A `because` text is not a valid template."),
     "E317": ("because-unknown-name", "A `because` text uses a name the rule does not read."),
     "E318": ("notice-template-name", "A notice's template or variables use a name the notice does not give."),
+    "E319": ("not-in-enum", "A rule gives a text value that is not one of the values it declares in `enum`."),
     "E320": ("unknown-name", "An expression uses a name that nothing defines."),
     "E321": ("namespace-not-used", "An expression refers to a namespace its file does not list in `uses`."),
     "E322": ("outer-outside-aggregate", "`outer.` is used outside an aggregate."),
@@ -73,6 +75,8 @@ CODES: dict[str, tuple[str, str]] = {
     "W570": ("stale-parameter", "A parameter with an update cycle has no value for the latest cycle."),
     "W580": ("schema-comment-missing", "A rulebook does not declare its schema for yaml-language-server."),
     "W581": ("schema-comment-wrong", "A rulebook's yaml-language-server schema comment points at the wrong file."),
+    "E590": ("description-missing", "A rulebook has no top-level `description`."),
+    "W591": ("says-missing", "A rule that reports a result does not quote, in `says`, the sentence of the manual it implements."),
 }
 
 

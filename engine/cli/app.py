@@ -17,6 +17,7 @@ from .notice_cmd import notice_command
 from .change_cmd import change_command
 from .build_cmd import build_command
 from .sweep_cmd import sweep_command
+from .fmt_cmd import fmt_command
 
 app = typer.Typer(
     name="policy",
@@ -38,6 +39,7 @@ app.command("notice")(notice_command)
 app.command("change")(change_command)
 app.command("build")(build_command)
 app.command("sweep")(sweep_command)
+app.command("fmt")(fmt_command)
 
 
 def main() -> None:

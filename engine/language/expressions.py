@@ -107,7 +107,8 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
           field: str | None = None) -> Expression:
     """Parse and check an expression. Literal numbers and booleans from YAML are accepted too."""
     if isinstance(source, bool) or source is None:
-        return Expression(repr(source), ast.Constant(source), [], [], file, line, field)
+        text = "null" if source is None else repr(source)
+        return Expression(text, ast.Constant(source), [], [], file, line, field)
     if isinstance(source, (int, Decimal)):
         return Expression(str(source), ast.Constant(source), [], [], file, line, field)
     if not isinstance(source, str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import CompileError
@@ -42,7 +42,7 @@ ENVIRONMENT.filters["percent"] = _percent
 class Reason:
     """A compiled ``because`` template and the names it uses."""
 
-    __slots__ = ("text", "_template", "names", "file", "line")
+    __slots__ = ("text", "_template", "names", "dotted", "bare", "file", "line")
 
     def __init__(self, text: str, file: str | None, line: int | None):
         self.text = text
@@ -52,10 +52,22 @@ class Reason:
         try:
             # Parsing finds syntax errors and the names used; compiling to Python code is left
             # to the first render, so loading hundreds of reasons stays fast.
-            self.names = meta.find_undeclared_variables(ENVIRONMENT.parse(text))
+            tree = ENVIRONMENT.parse(text)
         except jinja2.TemplateSyntaxError as exc:
             raise CompileError(f"The `because` text cannot be read: {exc.message}.", code="E304",
                                file=file, line=line, field="because") from None
+        self.names = meta.find_undeclared_variables(tree)
+        # A name read from another namespace is written as it is in expressions,
+        # `{{ magi.household_income }}`: jinja2 sees `magi` with an attribute. `dotted` holds
+        # those (`magi.household_income`), `bare` the names used on their own.
+        self.dotted: set[str] = set()
+        bases: set[int] = set()
+        for node in tree.find_all(nodes.Getattr):
+            if isinstance(node.node, nodes.Name) and node.node.name in self.names:
+                self.dotted.add(f"{node.node.name}.{node.attr}")
+                bases.add(id(node.node))
+        self.bare = {n.name for n in tree.find_all(nodes.Name)
+                     if n.ctx == "load" and id(n) not in bases} & self.names
 
     @property
     def template(self):

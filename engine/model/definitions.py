@@ -64,6 +64,7 @@ class Condition:
     citations: tuple[Citation, ...] = ()
     because: Any = None
     line: int | None = None
+    says: str | None = None          # the manual's sentence this branch implements
 
 
 class ConditionsBody:
@@ -177,6 +178,7 @@ class Row:
     citations: tuple[Citation, ...] = ()
     because: Any = None
     line: int | None = None
+    says: str | None = None          # the manual's sentence this row implements
 
 
 class DecisionTableBody:
@@ -330,13 +332,15 @@ class Definition:
     type: str = "any"
     unit: str | None = None
     published: list = field(default_factory=list)
+    says: str | None = None         # the manual's sentence it implements, quoted
+    enum: tuple | None = None       # the text values it may give (`then: CHIP_75` written bare)
     file: str | None = None
     line: int | None = None
     uid: int = 0                    # set by the compiler: a small integer key for caches
 
     def __post_init__(self):
         # Whether a computed value needs rounding or a type check: decided once, read per value.
-        self.needs_finish = self.rounding is not None or self.type != "any"
+        self.needs_finish = self.rounding is not None or self.type != "any" or self.enum is not None
 
     def finish(self, value, where):
         """Apply the declared rounding and check the declared type."""
@@ -345,7 +349,13 @@ class Definition:
                 raise EvaluationError(f"{where()} must round its value, but {value!r} is not a "
                                       "number.", code="E427", file=self.file, line=self.line)
             value = self.rounding.apply(value)
-        if value is None or self.type == "any":
+        if value is None:
+            return value
+        if self.enum is not None and value not in self.enum:
+            raise EvaluationError(f"{where()} gave {value!r}, which is not one of the values it "
+                                  f"declares ({', '.join(self.enum)}).", code="E428",
+                                  file=self.file, line=self.line)
+        if self.type == "any":
             return value
         return check_type(value, self.type, where, self.file, self.line)
 

@@ -319,7 +319,8 @@ class _Compiler:
     def check_reason(self, definition):
         """A `because` text may use what the rule read, directly or through the rules and
         functions it read, down to the depth at which results look values up
-        (:data:`engine.runtime.trace.REASON_DEPTH`), with dots written as ``__``."""
+        (:data:`engine.runtime.trace.REASON_DEPTH`), written as in expressions (``magi.household_income``)
+        or, as before, with the dots written as ``__``."""
         reasons = [definition.because]
         body = definition.body
         for attr in ("conditions", "rows"):
@@ -351,13 +352,17 @@ class _Compiler:
         for reason in reasons:
             if reason is None:
                 continue
-            unknown = sorted(reason.names - names)
+            unknown = set(reason.bare - names)
+            for dotted in reason.dotted:
+                base = dotted.split(".", 1)[0]
+                if base not in names and dotted.replace(".", "__").replace("-", "_") not in names:
+                    unknown.add(dotted)
             if unknown:
-                self.error(f"The `because` text of {definition.name} uses {', '.join(unknown)}, which "
-                           "the rule does not read. A reason may use `value`, `person`, `as_of` and "
-                           "the names the rule reads, directly or through the rules it reads (dots "
-                           "written as __).", reason.file, reason.line, f"{definition.name}.because",
-                           code="E317")
+                self.error(f"The `because` text of {definition.name} uses {', '.join(sorted(unknown))}, "
+                           "which the rule does not read. A reason may use `value`, `person`, `as_of` "
+                           "and the names the rule reads, directly or through the rules it reads, "
+                           "written as in expressions (`magi.household_income`).", reason.file,
+                           reason.line, f"{definition.name}.because", code="E317")
 
     # -- names --------------------------------------------------------------------------------
     def compile_expression(self, expression: Expression, ctx: NameContext):

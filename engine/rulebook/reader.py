@@ -9,10 +9,12 @@ expressions parsed. Names are not resolved here: that needs every file, and is t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import calendars as holidays, citations as citation_lib
+from ..model import literate
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
 from ..model.entities import EntityKind, FactSpec
@@ -48,6 +50,10 @@ class RulebookFile:
     deadlines: dict = field(default_factory=dict)
     notices: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
+    # The literate fields (engine/literate.py): what the file covers, leaves out and assumes.
+    description: str | None = None
+    not_modelled: list = field(default_factory=list)
+    assumptions: list = field(default_factory=list)
 
 
 def read(path: str | Path) -> RulebookFile:
@@ -119,6 +125,9 @@ class _Builder:
         for name, raw in (d.get("entities") or {}).items():
             book.entities[name] = self.entity(name, raw, d["entities"])
         self.case_actions(book)
+        book.description = d.get("description")
+        book.not_modelled = literate.build_notes(self, d, "not_modelled")
+        book.assumptions = literate.build_notes(self, d, "assumptions")
         return book
 
     def case_actions(self, book: RulebookFile) -> None:
@@ -214,6 +223,7 @@ class _Builder:
                       because_text=raw.get("because"), title=raw.get("title"),
                       description=raw.get("description"), type=raw.get("type", "any"),
                       unit=raw.get("unit"), published=raw.get("published") or [],
+                      says=raw.get("says"), enum=tuple(raw["enum"]) if raw.get("enum") else None,
                       file=self.file, line=line)
         if cls is Rule:
             output_when = self.expr(raw["output_when"], raw, "output_when", f"{qualified}.output_when") \
@@ -222,7 +232,22 @@ class _Builder:
                         output_when=output_when)
         return Function(**kwargs, args=list(raw.get("args") or []))
 
+    def outcome(self, value, container, key, where: str, enum):
+        """A value a rule gives (`then`, `otherwise`, `default`). Where the rule declares its
+        `enum`, a value written as one of those words (`then: CHIP_75`) is that text; a text
+        literal outside the enum is an error (E319)."""
+        if enum and isinstance(value, str) and value.strip() in enum:
+            value = json.dumps(value.strip())
+        expression = self.expr(value, container, key, where)
+        if enum and isinstance(expression.constant, str) and expression.constant not in enum:
+            raise CompileError(f"{where} gives {expression.constant!r}, which is not one of the "
+                               f"values the rule declares in `enum` ({', '.join(enum)}).",
+                               code="E319", file=self.file, line=line_of(container, key),
+                               field=where)
+        return expression
+
     def body(self, qualified: str, raw: dict):
+        enum = raw.get("enum")
         if "formula" in raw:
             return FormulaBody(self.expr(raw["formula"], raw, "formula", f"{qualified}.formula"))
         if "conditions" in raw:
@@ -231,12 +256,14 @@ class _Builder:
             for i, item in enumerate(items):
                 where = f"{qualified}.conditions[{i}]"
                 if "otherwise" in item:
-                    when, then = None, self.expr(item["otherwise"], item, "otherwise", where + ".otherwise")
+                    when, then = None, self.outcome(item["otherwise"], item, "otherwise",
+                                                    where + ".otherwise", enum)
                 else:
                     when = self.expr(item["when"], item, "when", where + ".when")
-                    then = self.expr(item["then"], item, "then", where + ".then")
+                    then = self.outcome(item["then"], item, "then", where + ".then", enum)
                 conditions.append(Condition(when, then, self.cites(item.get("citation"), item, "citation"),
-                                            self.reason(item.get("because"), item), line_of(items, i)))
+                                            self.reason(item.get("because"), item), line_of(items, i),
+                                            says=item.get("says")))
             return ConditionsBody(conditions, self.file, line_of(raw, "conditions"))
         if "table" in raw:
             table = raw["table"]
@@ -258,11 +285,12 @@ class _Builder:
                                       self.expr(text, w, k, f"{where}.when.{k}"))
                     if cell.op != "any":
                         tests.append((input_name, cell))
-                rows.append(Row(tests, self.expr(row["then"], row, "then", where + ".then"),
+                rows.append(Row(tests, self.outcome(row["then"], row, "then", where + ".then", enum),
                                 self.cites(row.get("citation"), row, "citation"),
-                                self.reason(row.get("because"), row), line_of(table["rows"], i)))
-            default = self.expr(table["default"], table, "default", f"{qualified}.table.default") \
-                if "default" in table else None
+                                self.reason(row.get("because"), row), line_of(table["rows"], i),
+                                says=row.get("says")))
+            default = self.outcome(table["default"], table, "default", f"{qualified}.table.default",
+                                   enum) if "default" in table else None
             return DecisionTableBody(table.get("hit_policy", "first"), inputs, rows, default,
                                      self.file, line_of(raw, "table"))
         agg = raw["aggregate"]

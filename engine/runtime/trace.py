@@ -112,8 +112,26 @@ def flatten(node) -> list:
 REASON_DEPTH = 3
 
 
+class TemplateNamespace:
+    """The values a rule read from one namespace, for ``{{ magi.household_income }}`` in a
+    ``because`` text. Items only: it has no attributes a sandboxed template could reach."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self):
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._values
+
+
 def inputs_of(node) -> dict[str, Any]:
-    """The names a rule read, with their values, as a template may use them (dots as ``__``).
+    """The names a rule read, with their values, as a template may use them: by the name as
+    written (``magi.household_income``: ``magi`` is a :class:`TemplateNamespace`), with the dots
+    as ``__`` (``magi__household_income``), or by the short name.
 
     The rule's own reads come first; then, for names it read only through a rule of its own
     (a branch that tested ``chip_4m_band``, which read ``magi.household_income``), the values
@@ -128,6 +146,12 @@ def inputs_of(node) -> dict[str, Any]:
                 name = dep.name.replace(".", "__").replace("-", "_")
                 values.setdefault(name, dep.value)
                 values.setdefault(name.rsplit("__", 1)[-1], dep.value)
+                namespace, dot, short = dep.name.rpartition(".")
+                if dot:
+                    group = values.setdefault(namespace.replace(".", "__").replace("-", "_"),
+                                              TemplateNamespace())
+                    if isinstance(group, TemplateNamespace):
+                        group._values.setdefault(short, dep.value)
                 if dep.__class__ is Node and id(dep) not in seen:
                     seen.add(id(dep))
                     following.append(dep)

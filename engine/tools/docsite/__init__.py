@@ -3,10 +3,11 @@
 The site is written from the compiled rulebooks, so it can never disagree with them:
 
 * ``index.html``: every namespace (rulebook) with its files, and every chart;
-* ``<namespace>.html``: its parameters with their whole effective-date history and the
-  citation of each value, its functions and rules in plain language (title, description, the
-  expression with every name linked to its definition, the reason given, the citations), its
-  tables, and the entities and facts it declares;
+* ``<namespace>.html``: each file's description, what it does not model and what it assumes
+  (each with its citation); its parameters with their whole effective-date history and the
+  citation of each value, its functions and rules in plain language (title, description, what
+  the manual says beside the expression with every name linked to its definition, the reason
+  given, the citations), its tables, and the entities and facts it declares;
 * ``table-<name>.html``: a chart (such as the income-limit chart) as of ``--as-of``, with links
   to ``table-<name>-<date>.html``, the chart for each period in which it is the same, from the
   first date the rulebooks can derive it: every covered date has its chart. A chart by household
@@ -128,6 +129,11 @@ def citation(c) -> dict:
     return {"source": c.source, "section": c.section, "memo": c.memo, "url": c.url, "note": c.note}
 
 
+def _note(note) -> dict:
+    """A `not_modelled` or `assumptions` item (engine/literate.py) for the templates."""
+    return {"what": note.what, "note": note.note, "citations": [citation(c) for c in note.citations]}
+
+
 def _history(parameter) -> list[dict]:
     """Each value of a parameter with its dates, shown by the parameter's unit."""
     rows = []
@@ -162,6 +168,7 @@ def _body(definition, link, namespace) -> dict:
             {"when": link(c.when.text, namespace) if c.when is not None else None,
              "then": link(c.then.text, namespace),
              "because": c.because.text if c.because is not None else None,
+             "says": c.says,
              "citations": [citation(x) for x in c.citations]} for c in body.conditions]}
     if isinstance(body, DecisionTableBody):
         names = [n for n, _ in body.inputs]
@@ -171,6 +178,7 @@ def _body(definition, link, namespace) -> dict:
                                     for n in names],
                           "then": link(row.then.text, namespace),
                           "because": row.because.text if row.because is not None else None,
+                          "says": row.says,
                           "citations": [citation(x) for x in row.citations]} for row in body.rows],
                 "default": link(body.default.text, namespace) if body.default is not None else None}
     if isinstance(body, AggregateBody):
@@ -189,7 +197,9 @@ def _definition(definition, link, namespace, rel) -> dict:
             "output": getattr(definition, "output", False),
             "args": getattr(definition, "args", None),
             "round": rounding.spec if rounding is not None else None,
-            "because": definition.because_text, "body": _body(definition, link, namespace),
+            "because": definition.because_text, "says": definition.says,
+            "enum": list(definition.enum) if getattr(definition, "enum", None) else None,
+            "body": _body(definition, link, namespace),
             "citations": [citation(c) for c in definition.citations],
             "file": rel(definition.file), "line": definition.line}
 
@@ -302,7 +312,9 @@ def build_site(engine, out: str | Path, as_of: dt.date | None = None, *,
             "name": namespace,
             "page": page_of(namespace),
             "files": [{"path": rel(b.path), "title": b.title, "version": b.version,
-                       "uses": b.uses} for b in books],
+                       "uses": b.uses, "description": b.description,
+                       "not_modelled": [_note(n) for n in b.not_modelled],
+                       "assumptions": [_note(n) for n in b.assumptions]} for b in books],
             "title": books[0].title if len(books) == 1 and books[0].title else
             f"{len(books)} files" if len(books) > 1 else namespace,
             "parameters": [{"name": p.name, "short": p.name.split(".", 1)[1], "title": p.title,
