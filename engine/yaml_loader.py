@@ -240,6 +240,11 @@ def loads(text: str, name: str = "<string>") -> Any:
     except InputError:
         raise
     except yaml.MarkedYAMLError as exc:
+        # libyaml refuses deep nesting with its own limit (1,000 levels in PyYAML 6.0.2 and
+        # later) before our check_limits sees the tree. Whatever the library's limit, a document
+        # that nests beyond ours is reported as ours (E103): measured on the event stream of the
+        # pure-Python parser, which has no limit and no recursion. Only error paths pay for it.
+        _check_event_depth(text, name)
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or "unreadable YAML"
@@ -258,6 +263,31 @@ def loads(text: str, name: str = "<string>") -> Any:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+def _check_event_depth(text: str, name: str) -> None:
+    """Raise E103 if the document's collections nest deeper than :data:`MAX_DEPTH`.
+
+    Reads events one at a time, so the work is linear and stops at the first level too deep, or
+    at the first syntax error (left to the caller to report)."""
+    parser = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH + 1:
+                    raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
+                                     code="E103", file=name, line=event.start_mark.line + 1)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        parser.dispose()
 
 
 def load_file(path: str | Path) -> Any:
