@@ -18,7 +18,7 @@ from typing import Any
 from .dates import parse_date
 from .definitions import Scope
 from .errors import CaseError, EvaluationError
-from .numbers import NotANumber, to_decimal
+from .numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from .yaml_loader import line_of
 
 FACT_TYPES = ("text", "integer", "decimal", "money", "percent", "boolean", "date", "list")
@@ -61,12 +61,16 @@ class FactSpec:
             elif isinstance(raw, Decimal) and raw == raw.to_integral_value():
                 value = int(raw)
             elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+                if len(raw.strip()) > MAX_WHOLE_DIGITS + 1:
+                    raise ValueError(f"it has more than {MAX_WHOLE_DIGITS} digits")
                 value = int(raw.strip())
             else:
                 raise ValueError(f"it must be a whole number, not {_describe(raw)}")
+            check_magnitude(value)
         elif kind in ("decimal", "money", "percent"):
             try:
                 value = to_decimal(raw)
+                check_magnitude(value)
             except NotANumber as exc:
                 raise ValueError(f"it must be a number such as \"1993.18\": {exc}") from None
         elif kind == "boolean":
@@ -86,7 +90,8 @@ class FactSpec:
             raise ValueError(f"unknown fact type {kind}")
         if self.enum is not None and value not in self.enum:
             allowed = ", ".join(str(v) for v in self.enum)
-            raise ValueError(f"'{value}' is not one of the allowed values: {allowed}")
+            shown = value if len(str(value)) <= 60 else f"{str(value)[:40]}..."
+            raise ValueError(f"'{shown}' is not one of the allowed values: {allowed}")
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"{value} is below the smallest allowed value, {self.minimum}")
         if self.maximum is not None and value > self.maximum:
@@ -98,9 +103,10 @@ def _describe(raw) -> str:
     if isinstance(raw, bool):
         return "true/false"
     if isinstance(raw, (int, Decimal)):
-        return f"the number {raw}"
+        small = abs(raw) < 10 ** 40 if isinstance(raw, int) else len(str(raw)) < 60
+        return f"the number {raw}" if small else "a number too large to show"
     if isinstance(raw, str):
-        return f"the text '{raw}'"
+        return f"the text '{raw}'" if len(raw) <= 60 else f"the text '{raw[:40]}...' ({len(raw):,} characters)"
     if isinstance(raw, list):
         return "a list"
     if isinstance(raw, dict):

@@ -27,6 +27,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError
+from .numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 5_000_000
@@ -34,6 +35,13 @@ MAX_FILE_BYTES = 5_000_000
 MAX_EXPANDED_NODES = 1_000_000
 #: Deepest nesting of mappings and sequences.
 MAX_DEPTH = 64
+#: Longest number text read before its value is checked (see numbers.check_magnitude).
+MAX_NUMBER_TEXT = 50
+
+
+def _shorten(text: str, keep: int = 40) -> str:
+    """Quote at most ``keep`` characters of untrusted text in a message."""
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
 
 
 class LineDict(dict):
@@ -165,13 +173,39 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         text = self.construct_scalar(node).replace("_", "")
         lowered = text.lower()
         if lowered in (".nan", ".inf", "-.inf", "+.inf"):
-            raise InputError(f"The number '{text}' is not a finite decimal.", code="E105",
+            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.", code="E105",
                              file=self.name, line=node.start_mark.line + 1)
         try:
-            return Decimal(text)
+            value = Decimal(text)
         except InvalidOperation:
-            raise InputError(f"'{text}' is not a number.", code="E105", file=self.name,
+            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
                              line=node.start_mark.line + 1) from None
+        self.check_number(value, text, node)
+        return value
+
+    def construct_int(self, node):
+        text = str(node.value)
+        # Python refuses to read integers of more than 4,300 digits, and a YAML 1.1 base-60
+        # integer (1:30:00) is computed digit by digit: refuse long ones before reading them.
+        if len(text.replace("_", "").lstrip("+-")) > MAX_NUMBER_TEXT:
+            raise InputError(f"The number '{_shorten(text)}' cannot be read: the number is too "
+                             f"large: at most {MAX_WHOLE_DIGITS} digits before the decimal point "
+                             "are allowed.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1)
+        try:
+            value = yaml.constructor.SafeConstructor.construct_yaml_int(self, node)
+        except ValueError:
+            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
+                             line=node.start_mark.line + 1) from None
+        self.check_number(value, text, node)
+        return value
+
+    def check_number(self, value, text: str, node) -> None:
+        try:
+            check_magnitude(value)
+        except NotANumber as exc:
+            raise InputError(f"The number '{_shorten(text)}' cannot be read: {exc}.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1) from None
 
     def construct_iso_date(self, node):
         try:
@@ -187,6 +221,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
 _LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_mapping)
 _LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
 _LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
+_LineConstructor.add_constructor("tag:yaml.org,2002:int", _LineConstructor.construct_int)
 _LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
 def _refuse(self, node):
     raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
