@@ -688,6 +688,7 @@ def _fact(name: str, depth: int) -> Callable:
 def _param(parameter: Parameter) -> Callable:
     def ref(state):
         return state.parameter(parameter).read()
+    ref.parameter = parameter  # lets checks see which parameter a name reads (E505)
     return ref
 
 
@@ -720,6 +721,7 @@ def _call_function(function: Function) -> Callable:
 def _lookup(parameter: Parameter) -> Callable:
     def ref(state, args):
         return state.parameter(parameter).lookup(args[0])
+    ref.parameter = parameter
     return ref
 
 
