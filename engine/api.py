@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from .charts import ChartResult, evaluate_chart
 from .compiler import Program, compile_files
 from .dates import parse_date
-from .entities import Entity, build_case
+from .entities import Entity, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
 from .evaluation import DateCache, State, decimal_context
 from .parameters import ParameterValue
@@ -135,6 +135,7 @@ class Engine:
         """
         case = self.read_case(case, source)
         on = _date(as_of) or case.as_of or dt.date.today()
+        check_on(case.root, case.data, on)
         wanted = set(names) if names is not None else None
         if wanted is not None:
             unknown = wanted - set(self.program.rules)
