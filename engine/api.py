@@ -206,7 +206,7 @@ def _date(value) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
+        raise InputError(f"The date {exc}.", code="E109", field="as_of") from None
 
 
 def _normalise(value):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 
 def parse_date(value) -> dt.date:
@@ -20,8 +21,31 @@ def parse_date(value) -> dt.date:
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"'{value}' is not a date of the form YYYY-MM-DD") from None
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            raise ValueError(f"'{shown}' is not {why_not_a_date(value)}") from None
     raise ValueError(f"{value!r} is not a date of the form YYYY-MM-DD")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def why_not_a_date(text: str) -> str:
+    """Why ``text`` is not a date, in words: ``a real date: February has 28 days in 2025`` for
+    2025-02-30, rather than a complaint about the form of a date that has the right form."""
+    match = _ISO.match(text) if isinstance(text, str) else None
+    if not match:
+        return "a date of the form YYYY-MM-DD"
+    year, month, day = (int(g) for g in match.groups())
+    if year == 0:
+        return "a real date: there is no year 0000 (the first is 0001)"
+    if not 1 <= month <= 12:
+        return f"a real date: there is no month {month:02d} (months are 01 to 12)"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"a real date: {_MONTHS[month - 1]} has {last} days in {year}"
+    return "a date of the form YYYY-MM-DD"
 
 
 def add_days(d, n) -> dt.date:

@@ -211,7 +211,11 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError as exc:
-            raise InputError(f"'{node.value}' is not a real date: {exc}.", code="E109",
+            from .dates import why_not_a_date
+            reason = why_not_a_date(str(node.value))
+            if not reason.startswith("a real date"):
+                reason = f"a real date: {exc}"
+            raise InputError(f"'{_shorten(str(node.value))}' is not {reason}.", code="E109",
                              file=self.name, line=node.start_mark.line + 1) from None
         if isinstance(value, _dt.datetime):
             return value.isoformat()

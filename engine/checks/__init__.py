@@ -103,7 +103,8 @@ def _date(value) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InputError(f"The date {value!r} is not a date written YYYY-MM-DD.",
+        from ..dates import why_not_a_date
+        raise InputError(f"The date {value!r} is not {why_not_a_date(str(value))}.",
                          code="E109", field="--as-of") from None
 
 
