@@ -117,7 +117,7 @@ class Engine:
             case = load_file(case)
         if not isinstance(case, dict):
             raise CaseError("A case must be a mapping with `case_id` and `people`.", code="E411",
-                            file=file)
+                            file=file, line=getattr(case, "line", None) or 1)
         data = _normalise(case)
         validate("case", data, file)
         if self.program.root_kind is None:

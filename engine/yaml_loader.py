@@ -180,6 +180,9 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         except InvalidOperation:
             raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
                              line=node.start_mark.line + 1) from None
+        if not value.is_finite():          # !!float 'NaN', !!float Infinity
+            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.",
+                             code="E105", file=self.name, line=node.start_mark.line + 1)
         self.check_number(value, text, node)
         return value
 
