@@ -24,8 +24,8 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .sandbox import BoundedSandbox
 from .citations import merge
 from .definitions import Scope
 from .errors import CompileError, EvaluationError
@@ -51,7 +51,7 @@ def _long_date(value) -> str:
     return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
-ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined,
+ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
                                             trim_blocks=True, lstrip_blocks=True,
                                             keep_trailing_newline=False)
 ENVIRONMENT.filters["money"] = _REASONS.filters["money"]

@@ -15,8 +15,10 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 set +e
 cd "$ROOT"
 
+PYTEST_ARGS=""
+[ $# -gt 0 ] && PYTEST_ARGS="$(printf '%q ' "$@")"
 STAGES=(
-  "pytest|python -m pytest -p no:cacheprovider $(printf '%q ' "$@")"
+  "pytest|python -m pytest -p no:cacheprovider $PYTEST_ARGS"
   "policy check|policy check policy"
   "policy test|policy test tests/cases"
 )
