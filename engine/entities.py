@@ -144,6 +144,15 @@ class EntityKind:
                 (n, s) for n, s in self.facts.items() if s.has_default or not s.required]
         return cached
 
+    @property
+    def dated(self) -> list:
+        """(name, spec) of the facts checked against the evaluation date (``check_on``)."""
+        cached = self.__dict__.get("_dated")
+        if cached is None:
+            cached = self.__dict__["_dated"] = [
+                (n, s) for n, s in self.facts.items() if s.not_after or s.whole_years_since]
+        return cached
+
     def ancestors(self):
         """This kind, then its parent, then the parent's parent..."""
         kind = self
@@ -331,7 +340,7 @@ def check_on(case: Entity, data, on) -> None:
     from .dates import years_between
 
     def walk(entity: Entity, raw):
-        for name, spec in entity.kind.facts.items():
+        for name, spec in entity.kind.dated:
             value = entity.facts.get(name)
             if value is None:
                 continue
