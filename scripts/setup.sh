@@ -20,6 +20,11 @@ FINGERPRINT="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" 2>/dev/null 
 if [ "$(cat "$ROOT/.venv/.installed" 2>/dev/null)" != "$FINGERPRINT" ] || ! python -c "import engine" 2>/dev/null; then
   CONSTRAINTS=()
   [ -f "$ROOT/requirements.lock" ] && CONSTRAINTS=(--constraint "$ROOT/requirements.lock")
-  python -m pip install --quiet --disable-pip-version-check "${CONSTRAINTS[@]}" -e "$ROOT[$EXTRAS]"
+  # Sourced scripts may run with errexit suspended (`. setup.sh || ...`): test the result here,
+  # so that a failed install is never recorded as done.
+  if ! python -m pip install --quiet --disable-pip-version-check "${CONSTRAINTS[@]}" -e "$ROOT[$EXTRAS]"; then
+    echo "setup: pip could not install the engine and its dependencies (see above)." >&2
+    return 1 2>/dev/null || exit 1
+  fi
   echo "$FINGERPRINT" > "$ROOT/.venv/.installed"
 fi
