@@ -58,6 +58,9 @@ def add_months(d, n) -> dt.date:
     month_index = d.year * 12 + (d.month - 1) + int(n)
     year, month = divmod(month_index, 12)
     month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError(f"the date would fall outside {dt.date.min.isoformat()} to "
+                         f"{dt.date.max.isoformat()}, the dates there are")
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(d.day, last))
 
