@@ -377,8 +377,9 @@ class _Compiler:
             if call.func.id == "in_force":
                 handled.update(id(a) for a in call.args)
                 self.compile_in_force(call, ctx, expression)
-            elif call.func.id == "value_on" and call.args:
-                handled.add(id(call.args[0]))
+            elif call.func.id == "value_on":
+                if call.args:
+                    handled.add(id(call.args[0]))
                 self.compile_value_on(call, ctx, expression)
         for node in expression.names:
             if id(node) in handled:

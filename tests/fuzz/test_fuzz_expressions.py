@@ -159,6 +159,7 @@ def test_generated_expressions_load_and_evaluate_or_are_refused_with_a_located_e
 @pytest.mark.parametrize("expression", [
     "-" * 1500 + "1", "+".join(["1"] * 400), "not " * 450 + "true", "abs(" * 100 + "1" + ")" * 100,
     "text(1e999999999)", "ceil(999999999999999.0 ** 7)", "add_days(date_of_birth, 10 ** 90)",
+    "value_on()", "in_force()",          # found by the nightly profile: once an internal error
 ])
 def test_known_hostile_expressions_are_refused_with_their_line(expression):
     formula = "'" + f"text({expression})" + "'"
@@ -172,5 +173,5 @@ def test_known_hostile_expressions_are_refused_with_their_line(expression):
             outcome, error = _outcome(engine)
             assert error is not None, outcome
             problem = error.problem
-    assert problem.code in ("E302", "E303", "E420"), problem.render()
+    assert problem.code in ("E302", "E303", "E326", "E420"), problem.render()
     assert problem.line == FORMULA_LINE and problem.file.endswith("fz.yaml"), problem.render()
