@@ -1,7 +1,7 @@
 """How hard the property tests search: a few seconds by default, much longer at night.
 
 ``POLICY_FUZZ=nightly python -m pytest tests/fuzz`` runs each property on 2,000 random examples
-(about an hour on two cores); the default, used by ``scripts/test.sh`` and CI, runs a small fixed
+(several minutes on two cores); the default, used by ``scripts/test.sh`` and CI, runs a small fixed
 set (``derandomize``) so that the suite stays fast and gives the same result on every run.
 Failures print the smallest example found; docs/limits.md describes both profiles.
 """
