@@ -282,8 +282,8 @@ def loads(text: str, name: str = "<string>") -> Any:
     except InputError:
         raise
     except yaml.MarkedYAMLError as exc:
-        # libyaml refuses deep nesting with its own limit (1,000 levels in PyYAML 6.0.2 and
-        # later) before our check_limits sees the tree. Whatever the library's limit, a document
+        # libyaml may refuse deep nesting with a limit of its own (PyYAML 6.0.4's wheels do)
+        # before our check_limits sees the tree. Whatever the library's limit, a document
         # that nests beyond ours is reported as ours (E103): measured on the event stream of the
         # pure-Python parser, which has no limit and no recursion. Only error paths pay for it.
         _check_event_depth(text, name)
