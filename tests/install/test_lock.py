@@ -27,13 +27,30 @@ def _pins() -> dict[str, str]:
     return pins
 
 
+def _locked_extras() -> set[str] | None:
+    """The extras scripts/lock.sh locked (its header says), or None for all of them."""
+    match = re.search(r"\(extras: ([^)]*)\)", (ROOT / "requirements.lock").read_text(encoding="utf-8"))
+    if not match or match.group(1).strip() in ("", "none"):
+        return set() if match else None
+    return {extra.strip() for extra in match.group(1).split(",")}
+
+
 def _requirements() -> list[Requirement]:
+    """The dependencies, and those of every extra the lock covers (LOCK_EXTRAS may leave a
+    heavy extra out)."""
     with (ROOT / "pyproject.toml").open("rb") as f:
         project = tomllib.load(f)["project"]
     listed = list(project.get("dependencies", []))
-    for extra in project.get("optional-dependencies", {}).values():
-        listed.extend(extra)
+    locked = _locked_extras()
+    for name, extra in project.get("optional-dependencies", {}).items():
+        if locked is None or name in locked:
+            listed.extend(extra)
     return [Requirement(r) for r in listed]
+
+
+def test_the_test_extra_is_locked():
+    locked = _locked_extras()
+    assert locked is None or "test" in locked, f"requirements.lock leaves out the test extra. {FIX}"
 
 
 def test_every_dependency_is_pinned_within_its_range():
