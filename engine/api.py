@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
-from .model.entities import Entity, build_case
+from .model.entities import Entity, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
 from .runtime.state import DateCache, State, decimal_context
 from .model.parameters import ParameterValue
@@ -144,7 +144,7 @@ class Engine:
             case = load_file(case)
         if not isinstance(case, dict):
             raise CaseError("A case must be a mapping with `case_id` and `people`.", code="E411",
-                            file=file)
+                            file=file, line=getattr(case, "line", None) or 1)
         data = _normalise(case)
         validate("case", data, file)
         if self.program.root_kind is None:
@@ -162,6 +162,7 @@ class Engine:
         """
         case = self.read_case(case, source)
         on = as_of_date(as_of) or case.as_of or dt.date.today()
+        check_on(case.root, case.data, on)
         wanted = set(names) if names is not None else None
         if wanted is not None:
             unknown = wanted - set(self.program.rules)

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Create (once) the project's virtual environment in .venv and install the engine into it.
 # Sourced by demo.sh and test.sh; needs only Python 3.11+ and access to PyPI.
+#
+# Versions come from requirements.lock (pip constraints written by scripts/lock.sh), so every
+# machine tests the same dependency set. The engine is installed again whenever pyproject.toml,
+# requirements.lock or the extras asked for change (a fingerprint is kept in .venv/.installed).
+# POLICY_EXTRAS chooses the extras (default: test).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
+EXTRAS="${POLICY_EXTRAS:-test}"
 if [ ! -x "$ROOT/.venv/bin/python" ]; then
   "$PYTHON" -m venv "$ROOT/.venv"
 fi
 # shellcheck disable=SC1091
 . "$ROOT/.venv/bin/activate"
-if ! python -c "import engine, pytest" 2>/dev/null || [ "$ROOT/pyproject.toml" -nt "$ROOT/.venv/.installed" ]; then
-  python -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]"
-  touch "$ROOT/.venv/.installed"
+FINGERPRINT="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" 2>/dev/null | python -c \
+  "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())") extras=$EXTRAS"
+if [ "$(cat "$ROOT/.venv/.installed" 2>/dev/null)" != "$FINGERPRINT" ] || ! python -c "import engine" 2>/dev/null; then
+  CONSTRAINTS=()
+  [ -f "$ROOT/requirements.lock" ] && CONSTRAINTS=(--constraint "$ROOT/requirements.lock")
+  # Sourced scripts may run with errexit suspended (`. setup.sh || ...`): test the result here,
+  # so that a failed install is never recorded as done.
+  if ! python -m pip install --quiet --disable-pip-version-check "${CONSTRAINTS[@]}" -e "$ROOT[$EXTRAS]"; then
+    echo "setup: pip could not install the engine and its dependencies (see above)." >&2
+    return 1 2>/dev/null || exit 1
+  fi
+  echo "$FINGERPRINT" > "$ROOT/.venv/.installed"
 fi

@@ -281,11 +281,18 @@ class DeadlineBody:
             return None, (), None
         try:
             result = compute(self.deadline, start, state, self.extended)
-        except ValueError as exc:
-            raise EvaluationError(f"{where()} cannot count from {start!r}: {exc}.", code="E464",
-                                  file=self.deadline.file, line=self.deadline.line) from None
+        except (ValueError, OverflowError) as exc:
+            raise EvaluationError(f"{where()} cannot count from {start!r}: {_reason(exc)}.",
+                                  code="E464", file=self.deadline.file,
+                                  line=self.deadline.line) from None
         own = tuple(c for c in result.citations if c not in self.deadline.citations)
         return result.due, own, None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OverflowError):
+        return f"the count runs past {dt.date.max.isoformat()}, the last date there is"
+    return str(exc)
 
 
 def explain(engine, name: str, start, roll: str | None = None, extended: bool = False) -> DueDate:
@@ -297,9 +304,9 @@ def explain(engine, name: str, start, roll: str | None = None, extended: bool = 
     with decimal_context():
         try:
             result = compute(deadline, start, state, extended, roll)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
-                                  f"{start.isoformat()}: {exc}.", code="E464",
+                                  f"{start.isoformat()}: {_reason(exc)}.", code="E464",
                                   file=deadline.file, line=deadline.line) from None
     result.citations = merge(result.citations, *(collect_citations(r) for r in state.frame))
     return result

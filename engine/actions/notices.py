@@ -24,7 +24,6 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..language.dates import as_of_date
 from ..model.citations import merge
@@ -36,6 +35,7 @@ from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
 from ..runtime.results import json_value
+from ..language.sandbox import BoundedSandbox
 
 #: Largest template file read.
 MAX_TEMPLATE_BYTES = 100_000
@@ -56,7 +56,7 @@ def _long_date(value) -> str:
     return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
-ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined,
+ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
                                             trim_blocks=True, lstrip_blocks=True,
                                             keep_trailing_newline=False)
 ENVIRONMENT.filters["money"] = _REASONS.filters["money"]

@@ -5,10 +5,12 @@ The checks run in stages, and each stage reports every problem it finds, not onl
 1. reading: YAML syntax, duplicate keys, size limits (codes E1xx);
 2. the schema: unknown keys, missing citations, malformed values (E2xx);
 3. file checks, on each file that passed the schema: effective-date histories (E510-E513),
-   bands (E520-E522), the yaml-language-server schema comment (W580, W581) and the literate
-   fields: a file's ``description`` (E590) and the ``says`` of each rule (W591);
+   bands (E520-E522), numbers written as float artefacts (E504), the yaml-language-server
+   schema comment (W580, W581) and the literate fields: a file's ``description`` (E590) and the
+   ``says`` of each rule (W591);
 4. compiling: unknown names, namespaces not declared in ``uses``, cycles (E3xx);
-5. program checks, on the compiled rulebooks: types in expressions (E501-E503), decision tables
+5. program checks, on the compiled rulebooks: types in expressions (E501-E503), divisions by
+   zero (E505), decision tables
    (E530-E532), citations (E550, W551), unused parameters (W560), staleness (W570) and the
    reconciliation of published charts (E540-W543).
 
@@ -27,17 +29,17 @@ from ..api import Engine, rulebook_files
 from ..rulebook.compiler import compile_files
 from ..errors import InputError, PolicyError
 from ..rulebook.reader import read as read_rulebook
-from . import (bands, citations, decision_tables, histories, literate, published,
+from . import (arithmetic, bands, citations, decision_tables, histories, literate, published,
                schema_comment, staleness, types, usage)
 from .context import CheckContext, RulebookSource
 from .published import key_columns, reconcile_published  # noqa: F401  (public helpers)
 from .report import CheckReport
 
 #: Checks that read one parsed file at a time (they run even when compiling fails).
-FILE_CHECKS = (histories.run, bands.run, literate.run)
+FILE_CHECKS = (histories.run, bands.run, arithmetic.run_text, literate.run)
 #: Checks that read the compiled program.
 PROGRAM_CHECKS = (types.run, decision_tables.run, citations.run, usage.run, staleness.run,
-                  published.run)
+                  published.run, arithmetic.run)
 
 
 def check(paths: Iterable[str | Path], as_of: str | dt.date | None = None) -> CheckReport:
@@ -102,7 +104,8 @@ def _date(value) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InputError(f"The date {value!r} is not a date written YYYY-MM-DD.",
+        from ..language.dates import why_not_a_date
+        raise InputError(f"The date {value!r} is not {why_not_a_date(str(value))}.",
                          code="E109", field="--as-of") from None
 
 

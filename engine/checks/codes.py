@@ -55,6 +55,10 @@ CODES: dict[str, tuple[str, str]] = {
              "(text with a number, arithmetic on true/false, ...)."),
     "E502": ("declared-type", "A rule or function gives a value of another type than it declares."),
     "E503": ("condition-not-boolean", "A condition, filter or `when` is not true/false."),
+    "E504": ("float-artefact", "A number is written as a binary-float artefact (0.30000000000000004) "
+             "or in exponent notation (1.30501e3) instead of the exact decimal the source publishes."),
+    "E505": ("division-by-zero", "A division's divisor is a literal zero, or a parameter whose value "
+             "in force is zero on some date."),
     "E510": ("dates-out-of-order", "A parameter's effective dates are not in date order in the file."),
     "E511": ("dates-overlap", "A value's `until` reaches into the next value's period."),
     "W512": ("dates-gap", "A value ends (`until`) before the next one starts, leaving days with no value."),

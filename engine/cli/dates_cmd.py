@@ -55,7 +55,7 @@ def dates_command(
         try:
             start_date = parse_date(start)
         except ValueError as exc:
-            raise InputError(f"The start date {start!r} is not valid: {exc}.", code="E109") from None
+            raise InputError(f"The start date {exc}.", code="E109", field="START") from None
         result = deadline_lib.explain(engine, deadline, start_date,
                                       roll=roll.value if roll else None, extended=extended)
         if format == Format.json:

@@ -10,6 +10,7 @@ import typer
 
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
+from ..errors import CaseError
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 
@@ -24,8 +25,11 @@ def eval_command(
     with exits():
         engine = load_engine(policy)
         if case == "-":
-            evaluation = engine.evaluate(loads(sys.stdin.read(), "<stdin>"), as_of=as_of,
-                                         source="<stdin>")
+            data = loads(sys.stdin.read(), "<stdin>")
+            if not isinstance(data, dict):     # a bare string would be taken for a path
+                raise CaseError("A case must be a mapping with `case_id` and `people`.",
+                                code="E411", file="<stdin>", line=1)
+            evaluation = engine.evaluate(data, as_of=as_of, source="<stdin>")
         else:
             evaluation = engine.evaluate(case, as_of=as_of)
         if format == Format.json:

@@ -27,6 +27,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError
+from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 5_000_000
@@ -34,6 +35,13 @@ MAX_FILE_BYTES = 5_000_000
 MAX_EXPANDED_NODES = 1_000_000
 #: Deepest nesting of mappings and sequences.
 MAX_DEPTH = 64
+#: Longest number text read before its value is checked (see numbers.check_magnitude).
+MAX_NUMBER_TEXT = 50
+
+
+def _shorten(text: str, keep: int = 40) -> str:
+    """Quote at most ``keep`` characters of untrusted text in a message."""
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
 
 
 class LineDict(dict):
@@ -165,19 +173,52 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         text = self.construct_scalar(node).replace("_", "")
         lowered = text.lower()
         if lowered in (".nan", ".inf", "-.inf", "+.inf"):
-            raise InputError(f"The number '{text}' is not a finite decimal.", code="E105",
+            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.", code="E105",
                              file=self.name, line=node.start_mark.line + 1)
         try:
-            return Decimal(text)
+            value = Decimal(text)
         except InvalidOperation:
-            raise InputError(f"'{text}' is not a number.", code="E105", file=self.name,
+            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
                              line=node.start_mark.line + 1) from None
+        if not value.is_finite():          # !!float 'NaN', !!float Infinity
+            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.",
+                             code="E105", file=self.name, line=node.start_mark.line + 1)
+        self.check_number(value, text, node)
+        return value
+
+    def construct_int(self, node):
+        text = str(node.value)
+        # Python refuses to read integers of more than 4,300 digits, and a YAML 1.1 base-60
+        # integer (1:30:00) is computed digit by digit: refuse long ones before reading them.
+        if len(text.replace("_", "").lstrip("+-")) > MAX_NUMBER_TEXT:
+            raise InputError(f"The number '{_shorten(text)}' cannot be read: the number is too "
+                             f"large: at most {MAX_WHOLE_DIGITS} digits before the decimal point "
+                             "are allowed.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1)
+        try:
+            value = yaml.constructor.SafeConstructor.construct_yaml_int(self, node)
+        except ValueError:
+            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
+                             line=node.start_mark.line + 1) from None
+        self.check_number(value, text, node)
+        return value
+
+    def check_number(self, value, text: str, node) -> None:
+        try:
+            check_magnitude(value)
+        except NotANumber as exc:
+            raise InputError(f"The number '{_shorten(text)}' cannot be read: {exc}.", code="E105",
+                             file=self.name, line=node.start_mark.line + 1) from None
 
     def construct_iso_date(self, node):
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError as exc:
-            raise InputError(f"'{node.value}' is not a real date: {exc}.", code="E109",
+            from ..language.dates import why_not_a_date
+            reason = why_not_a_date(str(node.value))
+            if not reason.startswith("a real date"):
+                reason = f"a real date: {exc}"
+            raise InputError(f"'{_shorten(str(node.value))}' is not {reason}.", code="E109",
                              file=self.name, line=node.start_mark.line + 1) from None
         if isinstance(value, _dt.datetime):
             return value.isoformat()
@@ -187,6 +228,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
 _LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_mapping)
 _LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
 _LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
+_LineConstructor.add_constructor("tag:yaml.org,2002:int", _LineConstructor.construct_int)
 _LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
 def _refuse(self, node):
     raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
@@ -240,6 +282,11 @@ def loads(text: str, name: str = "<string>") -> Any:
     except InputError:
         raise
     except yaml.MarkedYAMLError as exc:
+        # libyaml may refuse deep nesting with a limit of its own (PyYAML 6.0.4's wheels do)
+        # before our check_limits sees the tree. Whatever the library's limit, a document
+        # that nests beyond ours is reported as ours (E103): measured on the event stream of the
+        # pure-Python parser, which has no limit and no recursion. Only error paths pay for it.
+        _check_event_depth(text, name)
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or "unreadable YAML"
@@ -258,6 +305,31 @@ def loads(text: str, name: str = "<string>") -> Any:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+def _check_event_depth(text: str, name: str) -> None:
+    """Raise E103 if the document's collections nest deeper than :data:`MAX_DEPTH`.
+
+    Reads events one at a time, so the work is linear and stops at the first level too deep, or
+    at the first syntax error (left to the caller to report)."""
+    parser = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH + 1:
+                    raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
+                                     code="E103", file=name, line=event.start_mark.line + 1)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        parser.dispose()
 
 
 def load_file(path: str | Path) -> Any:

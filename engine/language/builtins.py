@@ -73,12 +73,24 @@ def _integer(x) -> int:
     return int(value)
 
 
+#: Longest text ``text()`` may produce (the same bound as strings built by ``+``).
+MAX_TEXT = 10_000
+
+
 def _text(x) -> str:
     if isinstance(x, Decimal):
+        # Formatting without an exponent writes every digit: refuse before, not after.
+        if x.is_finite() and x and abs(x.adjusted()) > MAX_TEXT // 2:
+            raise ValueError(f"the text of the number would be longer than {MAX_TEXT:,} characters")
         return format(x, "f")
     if isinstance(x, dt.date):
         return x.isoformat()
-    return str(x)
+    if isinstance(x, int) and x.bit_length() > 14_000:     # about 4,200 digits
+        raise ValueError(f"the text of the number would be longer than {MAX_TEXT:,} characters")
+    result = str(x)
+    if len(result) > MAX_TEXT:
+        raise ValueError(f"the text would be longer than {MAX_TEXT:,} characters")
+    return result
 
 
 def _intersects(a, b) -> bool:

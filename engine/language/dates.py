@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from ..errors import InputError
 
@@ -22,7 +23,8 @@ def parse_date(value) -> dt.date:
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"'{value}' is not a date of the form YYYY-MM-DD") from None
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            raise ValueError(f"'{shown}' is not {why_not_a_date(value)}") from None
     raise ValueError(f"{value!r} is not a date of the form YYYY-MM-DD")
 
 
@@ -37,7 +39,29 @@ def as_of_date(value) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
+        raise InputError(f"The date {exc}.", code="E109", field="as_of") from None
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def why_not_a_date(text: str) -> str:
+    """Why ``text`` is not a date, in words: ``a real date: February has 28 days in 2025`` for
+    2025-02-30, rather than a complaint about the form of a date that has the right form."""
+    match = _ISO.match(text) if isinstance(text, str) else None
+    if not match:
+        return "a date of the form YYYY-MM-DD"
+    year, month, day = (int(g) for g in match.groups())
+    if year == 0:
+        return "a real date: there is no year 0000 (the first is 0001)"
+    if not 1 <= month <= 12:
+        return f"a real date: there is no month {month:02d} (months are 01 to 12)"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"a real date: {_MONTHS[month - 1]} has {last} days in {year}"
+    return "a date of the form YYYY-MM-DD"
 
 
 def add_days(d, n) -> dt.date:
@@ -50,6 +74,9 @@ def add_months(d, n) -> dt.date:
     month_index = d.year * 12 + (d.month - 1) + int(n)
     year, month = divmod(month_index, 12)
     month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError(f"the date would fall outside {dt.date.min.isoformat()} to "
+                         f"{dt.date.max.isoformat()}, the dates there are")
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(d.day, last))
 

@@ -26,13 +26,16 @@ import simpleeval
 from ..errors import CompileError, EvaluationError
 from .builtins import RuleFailure
 from .closures import compile_tree
-from .numbers import NotANumber
+from .numbers import NotANumber, check_magnitude, to_decimal
 from .operators import MAX_SEQUENCE, OPERATORS
 
 #: Longest expression, in characters.
 MAX_EXPRESSION_LENGTH = 2_000
 #: Most syntax nodes in one expression.
 MAX_NODES = 400
+#: Deepest nesting of an expression's syntax tree (a sum of N terms nests N deep). Checked
+#: before anything walks the tree recursively, so Python's own recursion limit is never reached.
+MAX_DEPTH = 64
 
 #: Names that read as literals, for analysts used to YAML and JSON spellings.
 LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False,
@@ -131,6 +134,16 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
         where = f" at character {exc.offset - 1}" if exc.offset and exc.offset > 1 else ""
         raise CompileError(f"The expression `{text}` cannot be read: {detail}{where}.",
                            code="E301", file=file, line=line, field=field) from None
+    except (RecursionError, MemoryError):
+        raise CompileError(f"The expression `{text}` nests too deeply to read; the limit is "
+                           f"{MAX_DEPTH} levels. Split it into smaller rules.",
+                           code="E302", file=file, line=line, field=field) from None
+    depth = _depth(module.body)
+    if depth > MAX_DEPTH:
+        raise CompileError(f"The expression `{text}` nests {depth} levels deep (a sum of many "
+                           f"terms or a chain of operators nests one level a term); the limit is "
+                           f"{MAX_DEPTH}. Split it into smaller rules.",
+                           code="E302", file=file, line=line, field=field)
     checker = _Checker(text, wrapped, file, line, field)
     tree = checker.visit(module.body)
     if checker.count > MAX_NODES:
@@ -138,6 +151,22 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
                            f"{MAX_NODES}. Split it into smaller rules.",
                            code="E302", file=file, line=line, field=field)
     return Expression(text, tree, checker.names, checker.calls, file, line, field)
+
+
+def _depth(root: ast.AST) -> int:
+    """The depth of a syntax tree, measured without recursion (operator and context nodes such
+    as ``Add`` and ``Load`` are leaves and not counted)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
+                continue
+            stack.append((child, depth + 1))
+    return deepest
 
 
 class _Checker(ast.NodeTransformer):
@@ -191,8 +220,11 @@ class _Checker(ast.NodeTransformer):
             literal = ast.get_source_segment(self.source, node) or repr(value)
             try:
                 number = Decimal(literal.replace("_", ""))
+                check_magnitude(number)
             except InvalidOperation:
                 self.fail(f"has a number `{literal}` that is not a plain decimal.")
+            except NotANumber as exc:
+                self.fail(f"has a number `{literal}` that cannot be policy: {exc}.")
             if isinstance(value, int):
                 return ast.Constant(int(number))
             return ast.Constant(number)

@@ -11,8 +11,18 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
+#: Most digits before the decimal point of a number read from a rulebook, a case or an
+#: expression literal: every amount, count and percentage of policy is below a quadrillion.
+MAX_WHOLE_DIGITS = 15
+#: Most digits after the decimal point of such a number.
+MAX_FRACTION_DIGITS = 28
+#: Largest decimal exponent of a computed result (results of 10**100 and beyond overflow, E420);
+#: the smallest is its negative. Bounds what ``text()``, ``ceil()`` or ``add_days()`` can be given.
+MAX_EXPONENT = 99
+
 #: Precision of intermediate results. 28 significant digits is far beyond any policy amount.
 CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN,
+                          Emax=MAX_EXPONENT, Emin=-MAX_EXPONENT,
                           traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
 
 #: Named rounding steps a rulebook may use in ``round.to``.
@@ -38,6 +48,31 @@ class NotANumber(ValueError):
     """Raised when a value that must be a number is not one."""
 
 
+_INTEGER_LIMIT = 10 ** MAX_WHOLE_DIGITS
+
+
+def check_magnitude(value) -> None:
+    """Refuse a number read from outside (a rulebook, a case, a literal) that is too large or too
+    finely divided to be policy: at most :data:`MAX_WHOLE_DIGITS` digits before the point and
+    :data:`MAX_FRACTION_DIGITS` after it. Only the exponent is looked at, so a number written
+    with a billion-digit exponent (``1e999999999``) is refused at once, without being expanded.
+    Raises :class:`NotANumber`."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) >= _INTEGER_LIMIT:
+            raise NotANumber(f"the number is too large: at most {MAX_WHOLE_DIGITS} digits before "
+                             "the decimal point are allowed")
+        return
+    if isinstance(value, Decimal) and value.is_finite() and value:
+        if value.adjusted() >= MAX_WHOLE_DIGITS:
+            raise NotANumber(f"the number is too large: at most {MAX_WHOLE_DIGITS} digits before "
+                             "the decimal point are allowed")
+        if value.as_tuple().exponent < -MAX_FRACTION_DIGITS:
+            raise NotANumber(f"the number has too many decimal places: at most "
+                             f"{MAX_FRACTION_DIGITS} are allowed")
+
+
 def to_decimal(value) -> Decimal:
     """Convert an int, Decimal or decimal string to Decimal. Floats and booleans are refused."""
     if isinstance(value, bool):
@@ -58,6 +93,7 @@ def to_decimal(value) -> Decimal:
             raise NotANumber(f"'{value}' is not a number") from None
         if not result.is_finite():
             raise NotANumber(f"'{value}' is not a finite number")
+        check_magnitude(result)
         return result
     if isinstance(value, float):
         raise NotANumber(f"{value!r} is a binary float; write it as a decimal string")

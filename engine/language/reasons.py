@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..errors import CompileError
+from .sandbox import BoundedSandbox
 from .numbers import format_decimal
 
 #: Names every template may use besides the names its rule read.
@@ -33,7 +33,7 @@ def _percent(value) -> str:
     return "none" if value is None else f"{format_decimal(value)}%"
 
 
-ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined,
+ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
                                             trim_blocks=True, lstrip_blocks=True)
 ENVIRONMENT.filters["money"] = _money
 ENVIRONMENT.filters["percent"] = _percent

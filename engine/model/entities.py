@@ -18,7 +18,7 @@ from typing import Any
 from ..language.dates import parse_date
 from .definitions import Scope
 from ..errors import CaseError, EvaluationError
-from ..language.numbers import NotANumber, to_decimal
+from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from ..io.yaml_loader import line_of
 
 FACT_TYPES = ("text", "integer", "decimal", "money", "percent", "boolean", "date", "list")
@@ -41,6 +41,13 @@ class FactSpec:
     file: str | None = None
     line: int | None = None
     references: str | None = None     # the entity kind whose ids the fact holds
+    # How a `references` fact may relate entities (section 8 of docs/language.md):
+    outside_case: bool = False        # its ids may also name someone who is not in the case
+    acyclic: bool = False             # following it from entity to entity never comes back
+    mutual: bool = False              # the entity it names must name this one back
+    # Facts that must agree with the evaluation date (checked by `check_on`):
+    not_after: str | None = None      # "as_of": a date that cannot be after the evaluation date
+    whole_years_since: str | None = None   # an age: the whole years from that date fact to as_of
 
     def coerce(self, raw):
         """Convert a value from a case file to this fact's type, or raise ValueError."""
@@ -61,12 +68,16 @@ class FactSpec:
             elif isinstance(raw, Decimal) and raw == raw.to_integral_value():
                 value = int(raw)
             elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+                if len(raw.strip()) > MAX_WHOLE_DIGITS + 1:
+                    raise ValueError(f"it has more than {MAX_WHOLE_DIGITS} digits")
                 value = int(raw.strip())
             else:
                 raise ValueError(f"it must be a whole number, not {_describe(raw)}")
+            check_magnitude(value)
         elif kind in ("decimal", "money", "percent"):
             try:
                 value = to_decimal(raw)
+                check_magnitude(value)
             except NotANumber as exc:
                 raise ValueError(f"it must be a number such as \"1993.18\": {exc}") from None
         elif kind == "boolean":
@@ -86,7 +97,8 @@ class FactSpec:
             raise ValueError(f"unknown fact type {kind}")
         if self.enum is not None and value not in self.enum:
             allowed = ", ".join(str(v) for v in self.enum)
-            raise ValueError(f"'{value}' is not one of the allowed values: {allowed}")
+            shown = value if len(str(value)) <= 60 else f"{str(value)[:40]}..."
+            raise ValueError(f"'{shown}' is not one of the allowed values: {allowed}")
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"{value} is below the smallest allowed value, {self.minimum}")
         if self.maximum is not None and value > self.maximum:
@@ -98,9 +110,10 @@ def _describe(raw) -> str:
     if isinstance(raw, bool):
         return "true/false"
     if isinstance(raw, (int, Decimal)):
-        return f"the number {raw}"
+        small = abs(raw) < 10 ** 40 if isinstance(raw, int) else len(str(raw)) < 60
+        return f"the number {raw}" if small else "a number too large to show"
     if isinstance(raw, str):
-        return f"the text '{raw}'"
+        return f"the text '{raw}'" if len(raw) <= 60 else f"the text '{raw[:40]}...' ({len(raw):,} characters)"
     if isinstance(raw, list):
         return "a list"
     if isinstance(raw, dict):
@@ -129,6 +142,15 @@ class EntityKind:
         if cached is None:
             cached = self.__dict__["_defaults"] = [
                 (n, s) for n, s in self.facts.items() if s.has_default or not s.required]
+        return cached
+
+    @property
+    def dated(self) -> list:
+        """(name, spec) of the facts checked against the evaluation date (``check_on``)."""
+        cached = self.__dict__.get("_dated")
+        if cached is None:
+            cached = self.__dict__["_dated"] = [
+                (n, s) for n, s in self.facts.items() if s.not_after or s.whole_years_since]
         return cached
 
     def ancestors(self):
@@ -245,20 +267,103 @@ def _check_references(case: Entity, data) -> None:
                 walk(child, child_raw)
 
     walk(case, data)
+    by_id: dict[tuple, tuple] = {}
+    for entity, raw in entities:
+        if entity.id is not None:
+            by_id[(entity.kind.name, entity.id)] = (entity, raw)
     for entity, raw in entities:
         for name, spec in entity.kind.facts.items():
             if spec.references is None or name not in entity.facts:
                 continue
-            value = entity.facts[name]
             known = ids.get(spec.references, set())
-            for item in (value if isinstance(value, list) else [value]):
-                if item is not None and item not in known:
+            where = dict(code="E418", file=entity.file, line=line_of(raw, name),
+                         field=f"{entity.path}.{name}")
+            for item in _ids(entity.facts[name]):
+                if item == entity.id and spec.references == entity.kind.name:
+                    raise CaseError(f"The fact '{name}' of {entity.label()} names "
+                                    f"{entity.label()} itself; no {entity.kind.name} can be their "
+                                    f"own '{name}'.", **where)
+                if item not in known:
+                    if spec.outside_case:
+                        continue             # someone outside the case, as the fact allows
                     listing = ", ".join(sorted(map(str, known))) or "none"
                     raise CaseError(
                         f"The fact '{name}' of {entity.label()} names '{item}', but no "
                         f"{spec.references} in the case has that id (the ids are: {listing}).",
-                        code="E417", file=entity.file, line=line_of(raw, name),
-                        field=f"{entity.path}.{name}")
+                        **{**where, "code": "E417"})
+                if spec.mutual:
+                    other, _ = by_id[(spec.references, item)]
+                    if entity.id not in _ids(other.facts.get(name)):
+                        back = other.facts.get(name)
+                        says = f"names '{back}'" if back not in (None, []) else "names no one"
+                        raise CaseError(
+                            f"The fact '{name}' of {entity.label()} names '{item}', but the "
+                            f"'{name}' of {other.label()} {says}; give each the other's id.",
+                            **where)
+            if spec.acyclic:
+                cycle = _cycle_from(entity, name, spec.references, by_id)
+                if cycle:
+                    raise CaseError(
+                        f"The fact '{name}' of {entity.label()} leads back to it: "
+                        f"{' -> '.join(cycle)}. No {entity.kind.name} can be their own '{name}' "
+                        "through others.",
+                        **where)
+
+
+def _ids(value) -> list:
+    if value is None:
+        return []
+    return [v for v in value if v is not None] if isinstance(value, list) else [value]
+
+
+def _cycle_from(start: Entity, name: str, kind: str, by_id: dict) -> list | None:
+    """The ids of a path that follows ``name`` from ``start`` back to it, or None (iterative:
+    a case has at most 1,000 people, and a recursive search could exhaust the stack)."""
+    stack = [(start, [str(start.id)])]
+    seen = set()
+    while stack:
+        entity, path = stack.pop()
+        for item in _ids(entity.facts.get(name)):
+            if item == start.id:
+                return path + [str(item)]
+            if item in seen or (kind, item) not in by_id:
+                continue
+            seen.add(item)
+            stack.append((by_id[(kind, item)][0], path + [str(item)]))
+    return None
+
+
+def check_on(case: Entity, data, on) -> None:
+    """Refuse facts that cannot be true on the evaluation date ``on``: a date declared
+    ``not_after: as_of`` that is later (a date of birth in the future), and an age declared
+    ``whole_years_since: FACT`` that is not the whole years from that date to ``on``."""
+    from ..language.dates import years_between
+
+    def walk(entity: Entity, raw):
+        for name, spec in entity.kind.dated:
+            value = entity.facts.get(name)
+            if value is None:
+                continue
+            where = dict(code="E419", file=entity.file, line=line_of(raw, name),
+                         field=f"{entity.path}.{name}")
+            if spec.not_after == "as_of" and value > on:
+                raise CaseError(f"The fact '{name}' of {entity.label()} is {value.isoformat()}, "
+                                f"after the evaluation date {on.isoformat()}; it cannot be.",
+                                **where)
+            since = spec.whole_years_since
+            if since and entity.facts.get(since) is not None and isinstance(value, int):
+                born = entity.facts[since]
+                if born <= on and years_between(born, on) != value:
+                    raise CaseError(
+                        f"The fact '{name}' of {entity.label()} is {value}, but '{since}' "
+                        f"{born.isoformat()} makes it {years_between(born, on)} on the evaluation "
+                        f"date {on.isoformat()}; give one of them, or make them agree.", **where)
+        for collection, children in entity.children.items():
+            raws = (raw.get(collection) or []) if isinstance(raw, dict) else []
+            for i, child in enumerate(children):
+                walk(child, raws[i] if i < len(raws) else None)
+
+    walk(case, data)
 
 
 def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,

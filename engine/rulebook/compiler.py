@@ -371,8 +371,9 @@ class _Compiler:
             if call.func.id == "in_force":
                 handled.update(id(a) for a in call.args)
                 self.compile_in_force(call, ctx, expression)
-            elif call.func.id == "value_on" and call.args:
-                handled.add(id(call.args[0]))
+            elif call.func.id == "value_on":
+                if call.args:
+                    handled.add(id(call.args[0]))
                 self.compile_value_on(call, ctx, expression)
         for node in expression.names:
             if id(node) in handled:
@@ -680,6 +681,7 @@ def _fact(name: str, depth: int) -> Callable:
 def _param(parameter: Parameter) -> Callable:
     def ref(state):
         return state.parameter(parameter).read()
+    ref.parameter = parameter  # lets checks see which parameter a name reads (E505)
     return ref
 
 
@@ -712,6 +714,7 @@ def _call_function(function: Function) -> Callable:
 def _lookup(parameter: Parameter) -> Callable:
     def ref(state, args):
         return state.parameter(parameter).lookup(args[0])
+    ref.parameter = parameter
     return ref
 
 

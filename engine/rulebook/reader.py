@@ -316,6 +316,23 @@ class _Builder:
                      self.cites(raw.get("citation"), raw, "citation"), raw.get("published") or [],
                      self.file, line_of(parent, name))
 
+    def check_fact(self, kind: str, name: str, spec: FactSpec, facts_raw) -> None:
+        """The relation and date properties of a fact fit its type (E313)."""
+        problem = None
+        if (spec.outside_case or spec.acyclic or spec.mutual) and not spec.references:
+            problem = "uses outside_case, acyclic or mutual, which need `references: KIND`"
+        elif spec.not_after is not None and spec.type != "date":
+            problem = "uses not_after, which needs `type: date`"
+        elif spec.whole_years_since is not None:
+            other = facts_raw.get(spec.whole_years_since)
+            if spec.type != "integer" or not isinstance(other, dict) or other.get("type") != "date":
+                problem = (f"uses whole_years_since: {spec.whole_years_since}, which needs "
+                           "`type: integer` and a date fact of the same entity with that name")
+        if problem:
+            raise CompileError(f"The fact '{name}' of '{kind}' {problem}.", code="E313",
+                               file=self.file, line=line_of(facts_raw, name),
+                               field=f"{kind}.{name}")
+
     def entity(self, name: str, raw: dict, parent) -> EntityKind:
         facts = {}
         facts_raw = raw.get("facts") or {}
@@ -326,6 +343,9 @@ class _Builder:
                 fact_name, spec["type"], bool(spec.get("required", True)), default,
                 "default" in spec, tuple(enum) if enum is not None else None,
                 spec.get("minimum"), spec.get("maximum"), spec.get("description"),
-                self.file, line_of(facts_raw, fact_name), spec.get("references"))
+                self.file, line_of(facts_raw, fact_name), spec.get("references"),
+                bool(spec.get("outside_case")), bool(spec.get("acyclic")),
+                bool(spec.get("mutual")), spec.get("not_after"), spec.get("whole_years_since"))
+            self.check_fact(name, fact_name, facts[fact_name], facts_raw)
         return EntityKind(name, facts, None, raw.get("parent"), raw.get("collection"),
                           raw.get("id"), {}, self.file, line_of(parent, name))

@@ -158,8 +158,12 @@ class State:
         """
         self.steps += 1
         if self.steps > MAX_STEPS:
+            what = (f"{definition.kind_label} {definition.name}" +
+                    (f" for {entity.label()}" if entity is not None else ""))
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
-                                  "rulebooks may loop through aggregates.", code="E440")
+                                  f"budget ran out while computing {what}. The rulebooks may loop "
+                                  "through aggregates or functions.", code="E440",
+                                  file=definition.file, line=definition.line, field=definition.name)
         saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
             self.scope, self.frame, self.current, self.current_entity, self.current_args)
         deps: list = []

@@ -11,7 +11,7 @@ import pytest
 
 from engine import EvaluationError, PolicyError
 from engine.errors import CompileError
-from engine.language.expressions import MAX_EXPRESSION_LENGTH, MAX_NODES, parse
+from engine.language.expressions import MAX_DEPTH, MAX_EXPRESSION_LENGTH, MAX_NODES, parse
 
 from .helpers import FIXTURES, REPOSITORY, engine, fresh_engine, line_of_text, problem
 
@@ -103,12 +103,12 @@ def test_length_limit_is_e302():
 
 
 def test_expression_at_the_length_limit_is_accepted():
-    text = "1" * MAX_EXPRESSION_LENGTH
+    text = '"' + "a" * (MAX_EXPRESSION_LENGTH - 2) + '"'
     assert parse(text).text == text
 
 
 def test_node_limit_is_e302():
-    text = "+".join(["1"] * 200)           # 200 constants, 199 additions: about 600 nodes
+    text = "[" + ",".join(["1"] * 450) + "]"     # 450 constants in one list: flat, many nodes
     assert len(text) < MAX_EXPRESSION_LENGTH
     with pytest.raises(CompileError) as excinfo:
         parse(text)
@@ -118,7 +118,27 @@ def test_node_limit_is_e302():
 
 
 def test_expression_under_the_node_limit_is_accepted():
-    assert parse("+".join(["1"] * 100)).text.count("+") == 99
+    assert parse("[" + ",".join(["1"] * 100) + "]").text.count(",") == 99
+
+
+def test_sum_of_terms_up_to_the_depth_limit_is_accepted():
+    assert parse("+".join(["1"] * MAX_DEPTH)).text.count("+") == MAX_DEPTH - 1
+
+
+@pytest.mark.parametrize("text", [
+    "+".join(["x"] * 300),                 # a long flat sum: 300 levels deep
+    "-" * 1500 + "x",                      # a long chain of unary minus
+    "not " * 450 + "x",
+    "[" * 190 + "]" * 190,
+])
+def test_deep_expressions_stop_at_the_depth_limit_before_python_recursion(text):
+    assert len(text) < MAX_EXPRESSION_LENGTH
+    with pytest.raises(CompileError) as excinfo:
+        parse(text, file="deep.yaml", line=7, field="a.deep.formula")
+    p = excinfo.value.problem
+    assert p.code == "E302"
+    assert f"the limit is {MAX_DEPTH}" in p.message
+    assert (p.file, p.line, p.field) == ("deep.yaml", 7, "a.deep.formula")
 
 
 # -- literals ----------------------------------------------------------------------------------
@@ -199,8 +219,8 @@ def test_decimal_overflow_is_e420():
     except PolicyError as exc:
         assert exc.problem.code == "E420"
         assert "a.decimal_overflow" in exc.problem.message
-    else:  # pragma: no cover - 1E+1000000 exceeds the context's Emax
-        pytest.fail("1e999999 * 10 evaluated without an error")
+    else:  # pragma: no cover - 1E+113 exceeds the context's Emax (numbers.MAX_EXPONENT)
+        pytest.fail("100000000000000.0 ** 8 * 10 evaluated without an error")
 
 
 def test_floor_division_and_modulo_do_not_depend_on_the_number_type():
