@@ -15,6 +15,7 @@ from .test_cmd import test_command
 from .dates_cmd import dates_command
 from .notice_cmd import notice_command
 from .change_cmd import change_command
+from .serve_cmd import serve_command
 
 app = typer.Typer(
     name="policy",
@@ -34,6 +35,7 @@ app.command("docs")(docs_command)
 app.command("dates")(dates_command)
 app.command("notice")(notice_command)
 app.command("change")(change_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:
