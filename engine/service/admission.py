@@ -34,7 +34,8 @@ class Admission:
 
     @property
     def saturated(self) -> bool:
-        return self.waiting >= self.max_queue
+        """No thread free and the queue full: the next evaluation would get 429."""
+        return self._slots.locked() and self.waiting >= self.max_queue
 
     async def run(self, function, *args, wait: bool = False):
         """``function(*args)`` on an evaluation thread, within the deadline.
@@ -42,7 +43,7 @@ class Admission:
         ``wait=True`` (batch lines) waits for a slot however long the queue is, since the batch
         is already being answered; its time limit still applies to each line.
         """
-        if not wait and self.waiting >= self.max_queue:
+        if not wait and self._slots.locked() and self.waiting >= self.max_queue:
             raise problems.ServiceError(problems.SATURATED, f"{self.waiting} evaluations are "
                                         "already waiting in this worker; retry in a moment.",
                                         headers={"Retry-After": "1"})

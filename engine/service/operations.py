@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import jsonschema
-from starlette.responses import Response, StreamingResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from ..cli.eval_cmd import eval_document
 from ..cli.notice_cmd import notice_document
@@ -136,8 +137,33 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
                 out["error"] = problems.as_line(error)
             yield (json.dumps(out, ensure_ascii=False) + "\n").encode("utf-8")
 
-    return StreamingResponse(stream(), media_type="application/x-ndjson",
-                             headers={"X-Rulebook-Fingerprint": rulebooks.fingerprint})
+    return LinesResponse(stream(), media_type="application/x-ndjson",
+                         headers={"X-Rulebook-Fingerprint": rulebooks.fingerprint})
+
+
+class LinesResponse(Response):
+    """A response streamed from an async iterator of byte lines, written while the request body
+    is still being read.
+
+    Starlette's ``StreamingResponse`` may listen for the client's disconnect by reading the
+    request's messages itself, which would take the body away from the batch reader; here a
+    disconnected client shows as :class:`ClientDisconnect` from the body reader instead.
+    """
+
+    def __init__(self, lines, media_type: str, headers: dict):
+        super().__init__(None, media_type=media_type, headers=headers)
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self.lines = lines
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        try:
+            async for chunk in self.lines:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (ClientDisconnect, OSError):
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def parameter(service, rulebooks, request, args) -> Response:
@@ -264,7 +290,7 @@ async def _body_object(service, request, schema: dict) -> dict:
 
 def _for_validation(schema):
     """A request schema with each case reference read as "an object" (the engine checks it)."""
-    if schema == CASE:
+    if isinstance(schema, dict) and schema.get("$ref") == CASE["$ref"]:
         return {"type": "object"}
     if isinstance(schema, dict):
         return {k: _for_validation(v) for k, v in schema.items()}
