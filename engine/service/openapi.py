@@ -3,7 +3,8 @@
 Request bodies that carry a case use ``schemas/case.schema.json`` itself: its ``$defs`` become
 components named ``Case.<def>`` and its references are rewritten to point at them, so the
 document and ``policy eval`` accept exactly the same cases. A copy is committed as
-``docs/openapi.json``; a test fails when it differs from what this module generates.
+``docs/openapi.json`` (``python -m engine.service > docs/openapi.json``); a test fails when
+it differs from what this module generates.
 """
 
 from __future__ import annotations
@@ -99,3 +100,4 @@ def _parameter(p) -> dict:
 def dumps(doc: dict) -> str:
     """The document as committed in docs/: sorted keys, two-space indent, final newline."""
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
