@@ -27,7 +27,7 @@ class Admission:
         self.max_in_flight = max_in_flight
         self.max_queue = max_queue
         self.timeout = timeout
-        self.executor = ThreadPoolExecutor(max_in_flight, thread_name_prefix="policy-eval")
+        self._executor: ThreadPoolExecutor | None = None
         self._slots = asyncio.Semaphore(max_in_flight)
         self.waiting = 0
         self.running = 0
@@ -56,7 +56,9 @@ class Admission:
         finally:
             self.waiting -= 1
         self.running += 1
-        future = asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        if self._executor is None:          # made on first use, again after close()
+            self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="policy-eval")
+        future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
         future.add_done_callback(self._release)
         try:
             return await asyncio.wait_for(asyncio.shield(future),
@@ -76,4 +78,7 @@ class Admission:
                                      headers={"Retry-After": "1"})
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the threads (at shutdown); evaluations still running finish first."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

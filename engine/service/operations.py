@@ -26,7 +26,7 @@ from ..errors import InputError, PolicyError
 from ..mass_change import compare
 from ..notices import render_notices
 from . import problems
-from .requests import SOURCE, lines, parse_case, parse_json, read_body
+from .requests import SOURCE, first_chunk, lines, parse_case, parse_json, read_body
 
 CASE = {"$ref": "#/components/schemas/Case"}
 DATE = {"type": "string", "format": "date", "description": "A date written YYYY-MM-DD."}
@@ -111,8 +111,13 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
     if length is not None and length.isdigit() and int(length) > config.max_batch_bytes:
         await read_body(request, config.max_batch_bytes, config.body_timeout)   # answers 413
 
+    chunks = await first_chunk(request, config.body_timeout)
+    if chunks is None:
+        raise InputError("The batch is empty: send one case (a JSON object) per line.",
+                         code="E100", file=SOURCE)
+
     async def stream():
-        async for number, item in lines(request, config.max_body_bytes, config.max_batch_bytes,
+        async for number, item in lines(chunks, config.max_body_bytes, config.max_batch_bytes,
                                         config.body_timeout):
             out: dict[str, Any] = {"line": number}
             data = None
@@ -418,9 +423,11 @@ OPERATIONS = (
               "One case (a JSON object) per line in, one line per case out, in order, streaming "
               "both ways. A line that cannot be evaluated gets an `error` line and the batch goes "
               "on.", evaluate_batch, "evaluation", (AS_OF, ONLY, EXPLAIN, CITATIONS),
-              {"application/x-ndjson": {"type": "string"}},
+              {"application/x-ndjson": {"type": "array", "items": CASE,
+                                        "description": "JSON Lines: each case on a line of its "
+                                                       "own (not a JSON array)."}},
               {200: ("One JSON line per input line.", "application/x-ndjson", _ref("BatchLine")),
-               413: BAD_INPUT[413]}),
+               400: BAD_INPUT[400], 413: BAD_INPUT[413]}),
     Operation("parameter", "GET", "/v1/parameters/{name}", "A parameter's value on a date",
               "Exactly what `policy param NAME --format json` prints.", parameter, "policy",
               (Parameter("name", {"type": "string"}, "Qualified name, e.g. fpl.first_person.",
@@ -446,7 +453,7 @@ OPERATIONS = (
     Operation("notices", "POST", "/v1/notices", "The notices a case calls for",
               "Every notice with recipient, due date, citations and text: exactly what "
               "`policy notice CASE --format json` prints.", notices, "actions",
-              (AS_OF, Parameter("name", {"type": "array", "items": {"type": "string"}},
+              (AS_OF, Parameter("name", {"type": "array", "items": {"type": "string", "minLength": 1}},
                                 "Only these notices (repeatable).")),
               CASE_BODY, {200: ("The notices.", JSON, _ref("Notices")), **BAD_INPUT,
                           404: ("There is no such notice.", None, None)}),

@@ -77,14 +77,35 @@ async def _drain(request, timeout: float, already: int = 0) -> None:
         return
 
 
-async def lines(request, line_limit: int, total_limit: int, timeout: float):
-    """The body's lines (bytes, without the newline) as they arrive, for JSONL batches.
+async def first_chunk(request, timeout: float):
+    """The body's chunks as an async iterator, after waiting for the first non-empty one; None
+    for an empty body (so that an empty batch is refused before the answer starts)."""
+    stream = request.stream().__aiter__()
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in stream:
+                if chunk:
+                    return _prepend(chunk, stream)
+    except TimeoutError:
+        raise problems.ServiceError(problems.BODY_TIMEOUT, f"The request body did not start "
+                                    f"within {timeout:g} seconds.") from None
+    return None
+
+
+async def _prepend(chunk, stream):
+    yield chunk
+    async for more in stream:
+        yield more
+
+
+async def lines(chunks, line_limit: int, total_limit: int, timeout: float):
+    """The lines (bytes, without the newline) of a body's chunks as they arrive, for JSONL.
 
     Yields ``(number, line)``, or ``(number, ServiceError)`` for a line over ``line_limit`` (the
     line is skipped); stops with a ServiceError item once ``total_limit`` bytes were read.
     """
     buffer, size, number, skipping = b"", 0, 0, False
-    stream = request.stream().__aiter__()
+    stream = chunks.__aiter__()
     while True:
         try:
             chunk = await asyncio.wait_for(stream.__anext__(), timeout)

@@ -147,3 +147,8 @@ def test_health_readiness_and_metrics(client):
     assert 'policy_evaluations_total{outcome="ok"} 1' in text
     assert 'policy_http_request_duration_seconds_count{operation="evaluate"} 2' in text
     assert "policy_rulebooks_info{fingerprint=\"sha256:" in text
+
+
+def test_an_empty_batch_is_refused(client):
+    response = client.post("/v1/evaluate/batch", content=b"")
+    assert response.status_code == 400 and response.json()["code"] == "E100"
