@@ -93,6 +93,7 @@ def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | Non
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes import (``--workers`` > 1)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     return create_app(ServiceConfig.from_environment())
 
 

@@ -6,8 +6,9 @@ A body is never buffered whole before its size is known to be acceptable: a decl
 oversized body is read and dropped (up to :data:`DRAIN_BYTES`) so that an ordinary client, which
 sends its whole body before it reads the answer, receives the 413 instead of a reset connection.
 
-Case bodies are JSON (``application/json``) or YAML (``application/yaml``), read as
-``policy eval`` reads a case: numbers with a fraction as exact decimals, duplicate keys refused.
+Case bodies are JSON (``application/json``) or YAML (``application/yaml``, or no media type),
+read as ``policy eval`` reads a case: numbers with a fraction as exact decimals, duplicate keys
+refused.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ DRAIN_BYTES = 64_000_000
 
 JSON_TYPES = ("application/json", "application/problem+json", "text/json")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+#: Media types that do not say what the body is: read like a case file, JSON or YAML.
+UNSPECIFIC_TYPES = ("", "text/plain", "application/octet-stream",
+                    "application/x-www-form-urlencoded")
 #: Where cases come from in error messages (``file`` of a problem located in the request).
 SOURCE = "<request>"
 
@@ -148,15 +152,26 @@ def _line_too_large(limit: int) -> problems.ServiceError:
 
 
 def parse_case(body: bytes, media_type: str | None):
-    """A case as data from a request body (JSON unless the media type says YAML)."""
-    media_type = (media_type or "application/json").split(";")[0].strip().lower()
-    if media_type in YAML_TYPES:
+    """A case as data from a request body.
+
+    ``application/json`` is read by the JSON parser (the fast path). A YAML media type, or one
+    that says nothing about the format (none, ``text/plain``, ``application/octet-stream``, or
+    the form type ``curl -d`` sends), is read as ``policy eval -`` reads standard input: by the
+    engine's YAML loader, which reads JSON too. Any other media type is refused (415).
+    """
+    media_type = (media_type or "").split(";")[0].strip().lower()
+    if media_type in JSON_TYPES or media_type.endswith("+json"):
+        return parse_json(body)
+    if media_type in YAML_TYPES or media_type in UNSPECIFIC_TYPES:
         from ..yaml_loader import loads   # the loader `policy eval -` reads standard input with
-        return loads(_text(body), SOURCE)
-    if media_type not in JSON_TYPES and not media_type.endswith("+json"):
-        raise problems.ServiceError(problems.UNSUPPORTED_MEDIA_TYPE, f"The body is "
-                                    f"{media_type}; send application/json or application/yaml.")
-    return parse_json(body)
+        text = _text(body)
+        try:
+            return loads(text, SOURCE)
+        except (ValueError, RecursionError) as exc:    # e.g. an integer of 5,000 digits
+            raise InputError(f"The body has a value that cannot be read: {exc}.", code="E105",
+                             file=SOURCE) from None
+    raise problems.ServiceError(problems.UNSUPPORTED_MEDIA_TYPE, f"The body is {media_type}; "
+                                "send application/json or application/yaml.")
 
 
 def parse_json(body: bytes):

@@ -33,14 +33,20 @@ def jones_with(**changes) -> str:
     return json.dumps(data)
 
 
+JSON = {"content-type": "application/json"}
+
+
 def test_malformed_json_is_400_e100(client):
+    body = problem(client.post("/v1/evaluate", content='{"case_id": "x",', headers=JSON), 400, "E100")
+    assert "not valid JSON" in body["detail"] and "line 1" in body["detail"]
     body = problem(client.post("/v1/evaluate", content='{"case_id": "x",'), 400, "E100")
-    assert "not valid JSON" in body["detail"]
+    assert "not valid YAML or JSON" in body["detail"]
 
 
 def test_duplicate_key_is_400_e101(client):
-    problem(client.post("/v1/evaluate", content='{"case_id": "a", "case_id": "b", "people": []}'),
-            400, "E101")
+    for headers in (JSON, {}):
+        problem(client.post("/v1/evaluate", content='{"case_id": "a", "case_id": "b", "people": []}',
+                            headers=headers), 400, "E101")
 
 
 def test_schema_violation_is_422_with_the_json_pointer_of_the_field(client):
@@ -106,8 +112,19 @@ def test_request_fields_of_dates_and_change_are_checked(client):
 
 
 def test_unsupported_media_type_is_415(client):
-    problem(client.post("/v1/evaluate", content="case_id: x", headers={"content-type": "text/plain"}),
+    problem(client.post("/v1/evaluate", content="<case/>", headers={"content-type": "application/xml"}),
             415, "E601")
+
+
+def test_a_body_without_a_json_media_type_is_read_as_a_case_file(client):
+    """`curl -d @case.yaml` sends the form media type; a case file is JSON or YAML either way."""
+    from .conftest import JONES
+    expected = client.post("/v1/evaluate", content=jones_json()).json()
+    for media_type in (None, "text/plain", "application/x-www-form-urlencoded"):
+        headers = {"content-type": media_type} if media_type else {}
+        for body in (JONES.read_bytes(), jones_json()):
+            response = client.post("/v1/evaluate", content=body, headers=headers)
+            assert response.status_code == 200 and response.json() == expected
 
 
 def test_unknown_route_and_method_are_problems(client):
@@ -208,11 +225,15 @@ def test_a_timed_out_evaluation_keeps_its_thread_until_it_ends():
     ("null", "null", 422, "E411"),
 ])
 def test_hostile_bodies_are_refused_cleanly(client, name, body, status, code):
-    response = client.post("/v1/evaluate", content=body)
+    response = client.post("/v1/evaluate", content=body, headers=JSON)
     assert 400 <= response.status_code < 500, (name, response.status_code, response.text[:300])
     assert response.headers["content-type"].startswith(PROBLEM)
     if status is not None:
         problem(response, status, code)
+    as_yaml = client.post("/v1/evaluate", content=body, headers={"content-type": "application/yaml"})
+    assert 400 <= as_yaml.status_code < 500, (name, as_yaml.status_code, as_yaml.text[:300])
+    assert as_yaml.headers["content-type"].startswith(PROBLEM)
+    assert "Traceback" not in as_yaml.text
 
 
 def test_hostile_yaml_billion_laughs_is_refused(client):
