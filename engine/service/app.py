@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import time
 
 from starlette.applications import Starlette
@@ -31,6 +32,9 @@ from .operations import OPERATIONS
 from .rulebooks import RulebookSet, Rulebooks, RulebooksRefused, load
 
 log = logging.getLogger("policy.serve")
+
+#: The exit status by which uvicorn's supervisor knows a worker failed before serving.
+STARTUP_FAILURE = 3
 
 TRUE = ("true", "1", "yes", "on")
 FALSE = ("false", "0", "no", "off")
@@ -92,9 +96,19 @@ def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | Non
 
 
 def app_from_environment() -> Starlette:
-    """The factory uvicorn's worker processes import (``--workers`` > 1)."""
+    """The factory uvicorn's worker processes import (``--workers`` > 1).
+
+    The rulebooks are loaded here, before the worker serves: a set that fails is logged with
+    every problem (no traceback) and the worker exits with uvicorn's start-up failure status,
+    so that a rolling restart (SIGHUP) keeps the old workers instead of bringing it in."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-    return create_app(ServiceConfig.from_environment())
+    config = ServiceConfig.from_environment()
+    try:
+        rulebooks = load(config.policy, config.check)
+    except RulebooksRefused as exc:
+        log.error("The rulebooks were refused; this worker does not start.\n%s", exc.render())
+        sys.exit(STARTUP_FAILURE)
+    return create_app(config, rulebooks)
 
 
 def _listen_for_hangup(loop, service) -> bool:

@@ -14,6 +14,7 @@ SIGTERM (or Ctrl-C) stops accepting connections, lets the requests in progress f
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import signal
@@ -27,6 +28,8 @@ from .rulebooks import RulebookSet
 
 #: Seconds the requests in progress get to finish after SIGTERM.
 GRACE_SECONDS = 10
+#: Seconds a new worker may take to load the rulebooks and start serving.
+WORKER_START_SECONDS = 60
 #: Seconds an idle keep-alive connection stays open.
 KEEP_ALIVE_SECONDS = 5
 
@@ -45,6 +48,10 @@ def serve(config: ServiceConfig, host: str, port: int, rulebooks: RulebookSet | 
                    lifespan="on", server_header=False)
     if config.workers > 1:
         os.environ[CONFIG_ENVIRONMENT] = config.to_environment()
+        if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+            # A worker checks and compiles the rulebooks before it is ready: seconds, not the
+            # 5 s uvicorn allows by default, on a busy machine.
+            options["timeout_worker_healthcheck"] = WORKER_START_SECONDS
         try:
             uvicorn.run("engine.service.app:app_from_environment", factory=True,
                         workers=config.workers, **options)

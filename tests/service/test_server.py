@@ -130,3 +130,34 @@ def _log(server) -> str:
     text = log.read()
     log.seek(0, 2)
     return text
+
+
+def test_several_workers_refuse_a_broken_set_on_sighup_and_stop_cleanly(tmp_path):
+    """With --workers, uvicorn's supervisor replaces workers one by one on SIGHUP; a worker
+    that refuses the rulebooks never serves, and the old ones keep serving."""
+    policy = tmp_path / "policy"
+    shutil.copytree(POLICY, policy)
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--host", HOST,
+                                "--port", str(port), "--policy", str(policy), "--workers", "2"],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = {"log": log}
+    try:
+        assert wait_until(lambda: request(port, "GET", "/healthz")[0] == 200), _log(server)
+        assert wait_until(lambda: _log(server).count("Application startup complete") >= 2)
+        old = fingerprint(port)
+        fpl = policy / "fpl.yaml"
+        fpl.write_text(fpl.read_text().replace("rulebook: fpl", "rulebook: fpl\nsurprise: true", 1))
+        process.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: "aborting the restart" in _log(server), 90), _log(server)
+        assert "The rulebooks were refused" in _log(server)
+        assert {fingerprint(port) for _ in range(4)} == {old}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
