@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--only-contract", action="store_true",
                         help="Ask only for the contract's results (?only=...).")
     parser.add_argument("--port", type=int, default=0, help="Port (default: a free one).")
+    parser.add_argument("--max-in-flight", type=int, default=1,
+                        help="Evaluation threads per worker (policy serve --max-in-flight).")
     args = parser.parse_args()
     port = args.port or free_port()
     only = CONTRACT if args.only_contract else None
@@ -125,7 +127,8 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--host", HOST,
                                "--port", str(port), "--workers", str(args.workers),
                                "--log-level", "warning", "--no-check",
-                               "--max-queue", "1024"], cwd=ROOT)
+                               "--max-queue", "1024", "--max-in-flight",
+                               str(args.max_in_flight)], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -137,7 +140,8 @@ def main() -> None:
                     sys.exit("policy serve did not start.")
                 time.sleep(0.2)
         asyncio.run(level(port, path, 4, 100))                      # warm every worker
-        print(f"policy serve, {args.workers} worker(s), {os.cpu_count()} CPU(s); "
+        print(f"policy serve, {args.workers} worker(s) x {args.max_in_flight} thread(s), "
+              f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; "
               f"{'contract results only' if only else 'every result'}; "
               f"{args.requests} requests per level")
         print("| clients | evaluations/s | p50 ms | p99 ms | failed |")

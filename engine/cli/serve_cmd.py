@@ -17,7 +17,7 @@ def serve_command(
     policy: Optional[Path] = PolicyOption,
     max_body_bytes: int = typer.Option(4_000_000, "--max-body-bytes", min=1, help="Largest request body (one case); 413 beyond it."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.01, help="Seconds an evaluation may take, waiting included; 503 beyond it."),
-    max_in_flight: int = typer.Option(4, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker."),
+    max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),
     admin_reload: bool = typer.Option(False, "--admin-reload", help="Enable POST /v1/admin/reload (SIGHUP always reloads)."),
     check: bool = typer.Option(True, "--check/--no-check", help="Refuse rulebooks that fail `policy check` (at start and on reload)."),

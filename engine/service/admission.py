@@ -1,9 +1,9 @@
 """Admission: how many evaluations run, how many wait, and how long one may take.
 
 Evaluating a case is CPU-bound Python, so each worker runs evaluations on a small pool of
-threads and keeps its event loop free to accept connections, answer ``/healthz`` and time
-requests out. At most ``max_in_flight`` evaluations run and ``max_queue`` wait; the next one is
-refused at once with 429 (a worker that queued without bound would answer everything late
+threads (one by default: more only contend for the interpreter lock) and keeps its event loop
+free to accept connections, answer ``/healthz`` and time requests out. At most
+``max_in_flight`` evaluations run and ``max_queue`` wait; the next one is refused at once with 429 (a worker that queued without bound would answer everything late
 instead of some things now). Each request has ``request_timeout`` seconds from admission to
 answer, waiting included; past it the client gets 503. Python cannot stop a thread, so an
 evaluation that timed out finishes in the background (the engine's step bound keeps it finite)

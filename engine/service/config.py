@@ -36,8 +36,10 @@ class ServiceConfig:
     body_timeout: float = 15.0
     #: Seconds of wall-clock time for one evaluation, waiting included: 503 beyond it.
     request_timeout: float = 10.0
-    #: Evaluations running at once in one worker (each on its own thread).
-    max_in_flight: int = 4
+    #: Evaluations running at once in one worker (each on its own thread). One by default:
+    #: evaluation is CPU-bound Python, so more threads only contend for the interpreter lock
+    #: (measured: lower throughput and a worse p99); scale with worker processes instead.
+    max_in_flight: int = 1
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).
