@@ -12,7 +12,9 @@ writes), and stops the server with SIGTERM. Traffic never leaves 127.0.0.1, and 
 bounded by the request count and a time limit.
 
 The client runs in this process on the same machine as the server, so on a 2-core machine it
-takes CPU from the server: the figures are a floor for what a separate client would see.
+takes CPU from the server: the figures are a floor for what a separate client would see. The
+server's CPU time per evaluation (all its processes, from /proc) is printed beside the rates:
+on a machine shared with other work it says what an evaluation costs whatever else ran.
 """
 
 from __future__ import annotations
@@ -96,7 +98,33 @@ async def level(port: int, path: str, concurrency: int, requests: int) -> dict:
             "failures": sorted(set(failures))[:3]}
 
 
-def in_process(only, count: int) -> float:
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by a process and all its descendants (Linux /proc).
+
+    On a machine shared with other work, wall-clock rates say how much CPU we were given; CPU
+    time per evaluation says what an evaluation costs, whatever else was running."""
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = int(fields[11]) + int(fields[12])
+    total = 0
+    for pid, ticks in times.items():
+        walk = pid
+        while walk and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def in_process(only, count: int) -> tuple[float, float]:
     """Evaluations per second in this process: what one request costs without HTTP."""
     from engine import Engine
     from engine.cli.eval_cmd import eval_document
@@ -104,10 +132,10 @@ def in_process(only, count: int) -> float:
     data = json.loads(CASE)
     for _ in range(20):
         engine.evaluate(data, names=only)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         json.dumps(eval_document(engine.evaluate(data, names=only)), ensure_ascii=False)
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), 1000 * (time.process_time() - cpu) / count
 
 
 def main() -> None:
@@ -144,20 +172,24 @@ def main() -> None:
               f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}; "
               f"{'contract results only' if only else 'every result'}; "
               f"{args.requests} requests per level")
-        print("| clients | evaluations/s | p50 ms | p99 ms | failed |")
-        print("|---|---|---|---|---|")
+        print("| clients | evaluations/s | p50 ms | p99 ms | server CPU ms/evaluation | failed |")
+        print("|---|---|---|---|---|---|")
         for concurrency in (int(c) for c in args.concurrency.split(",")):
+            cpu = tree_cpu_seconds(server.pid)
             r = asyncio.run(level(port, path, concurrency, args.requests))
+            cpu_ms = 1000 * (tree_cpu_seconds(server.pid) - cpu) / max(r["ok"], 1)
             print(f"| {r['concurrency']} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | "
-                  f"{r['p99_ms']:.1f} | {r['failed']} {' '.join(r['failures'])} |", flush=True)
+                  f"{r['p99_ms']:.1f} | {cpu_ms:.1f} | {r['failed']} {' '.join(r['failures'])} |",
+                  flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    print(f"in-process, one thread: {in_process(only, min(args.requests, 1000)):.0f} "
-          "evaluations/s (evaluate + the JSON the endpoint writes)")
+    rate, cpu_ms = in_process(only, min(args.requests, 1000))
+    print(f"in-process, one thread: {rate:.0f} evaluations/s, {cpu_ms:.1f} CPU ms/evaluation "
+          "(evaluate + the JSON the endpoint writes)")
 
 
 if __name__ == "__main__":

@@ -98,8 +98,12 @@ def _json(data, rulebooks, status: int = 200) -> Response:
 async def evaluate(service, rulebooks, request, args) -> Response:
     body = await read_body(request, service.config.max_body_bytes, service.config.body_timeout)
     data = _parse(body, request)
-    payload = await service.admission.run(_evaluate, rulebooks, data, args["as_of"],
-                                          args["only"], args["explain"], args["citations"])
+    try:
+        payload = await service.admission.run(_evaluate, rulebooks, data, args["as_of"],
+                                              args["only"], args["explain"], args["citations"])
+    except problems.ServiceError:
+        service.metrics.evaluated("error")
+        raise
     service.metrics.evaluated("ok")
     return Response(payload, media_type="application/json",
                     headers={"X-Rulebook-Fingerprint": rulebooks.fingerprint})

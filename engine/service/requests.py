@@ -21,7 +21,7 @@ from ..errors import InputError
 from . import problems
 
 #: Most bytes of an oversized body read and dropped before answering 413 and closing.
-DRAIN_BYTES = 64_000_000
+DRAIN_BYTES = 256_000_000
 
 JSON_TYPES = ("application/json", "application/problem+json", "text/json")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
