@@ -34,7 +34,7 @@ def json_lines(ctx, value) -> bytes:
 
 
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, derandomize=True,
+@settings(max_examples=6, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_answers_match_the_document(case):
     # A case can satisfy the schema and still not be evaluable (a person with neither an age
