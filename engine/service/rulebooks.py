@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..api import Engine
+from ..api import Engine, rulebook_files
 from ..check import check
 from ..errors import PolicyError, Problem
 from ..paths import default_policy_dir
@@ -94,7 +94,10 @@ def load(paths, run_check: bool = True) -> RulebookSet:
     """
     paths = resolve_paths(paths)
     try:
+        rulebook_files(paths)               # E107 for a path that is not there
         before, files = fingerprint(paths)
+    except PolicyError as exc:
+        raise RulebooksRefused(problems=exc.problems) from None
     except OSError as exc:
         raise RulebooksRefused(f"The rulebooks cannot be read: {exc}.", code="E107") from None
     if run_check:

@@ -161,3 +161,19 @@ def test_several_workers_refuse_a_broken_set_on_sighup_and_stop_cleanly(tmp_path
             process.kill()
             process.wait()
         log.close()
+
+
+def test_serve_that_cannot_start_exits_2_with_a_sentence(tmp_path):
+    missing = subprocess.run([sys.executable, "-m", "engine", "serve", "--policy",
+                              str(tmp_path / "nowhere")], capture_output=True, text=True,
+                             cwd=ROOT, timeout=120)
+    assert missing.returncode == 2
+    assert "E107" in missing.stderr and "Traceback" not in missing.stderr
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        busy = subprocess.run([sys.executable, "-m", "engine", "serve", "--no-check", "--port",
+                               str(taken.getsockname()[1])], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+    assert busy.returncode == 2
+    assert "could not start" in busy.stderr and "Traceback" not in busy.stderr
