@@ -115,6 +115,10 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
     if length is not None and length.isdigit() and int(length) > config.max_batch_bytes:
         await read_body(request, config.max_batch_bytes, config.body_timeout)   # answers 413
 
+    unknown = sorted(set(args["only"] or ()) - set(rulebooks.engine.program.rules))
+    if unknown:     # refused before the answer starts, not once per line
+        raise problems.ServiceError("E401", f"There is no rule named {', '.join(unknown)}.",
+                                    status=400, parameter="only")
     chunks = await first_chunk(request, config.body_timeout)
     if chunks is None:
         raise InputError("The batch is empty: send one case (a JSON object) per line.",

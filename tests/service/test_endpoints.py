@@ -152,3 +152,9 @@ def test_health_readiness_and_metrics(client):
 def test_an_empty_batch_is_refused(client):
     response = client.post("/v1/evaluate/batch", content=b"")
     assert response.status_code == 400 and response.json()["code"] == "E100"
+
+
+def test_a_batch_asking_for_an_unknown_result_is_refused_before_it_starts(client):
+    response = client.post("/v1/evaluate/batch?only=no.such.rule", content=jones_json() + "\n")
+    assert response.status_code == 400
+    assert response.json()["code"] == "E401" and response.json()["parameter"] == "only"
