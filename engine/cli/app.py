@@ -18,6 +18,7 @@ from .change_cmd import change_command
 from .build_cmd import build_command
 from .sweep_cmd import sweep_command
 from .fmt_cmd import fmt_command
+from .serve_cmd import serve_command
 
 app = typer.Typer(
     name="policy",
@@ -40,6 +41,7 @@ app.command("change")(change_command)
 app.command("build")(build_command)
 app.command("sweep")(sweep_command)
 app.command("fmt")(fmt_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

@@ -33,9 +33,17 @@ def eval_command(
         else:
             evaluation = engine.evaluate(case, as_of=as_of)
         if format == Format.json:
-            print_json(evaluation.as_dict(explain=explain))
+            print_json(eval_document(evaluation, explain))
         else:
             typer.echo(render_text(evaluation, explain))
+
+
+def eval_document(evaluation, explain: bool = False) -> dict:
+    """What ``policy eval --format json`` prints, as data.
+
+    ``policy serve`` answers ``POST /v1/evaluate`` with this same function, so that the HTTP
+    response and the command's output cannot drift apart."""
+    return evaluation.as_dict(explain=explain)
 
 
 def render_text(evaluation, explain: bool) -> str:

@@ -28,10 +28,16 @@ def notice_command(
         source = loads(sys.stdin.read(), "<stdin>") if case == "-" else case
         loaded, on, notices = render_notices(engine, source, as_of, names=name)
         if format == Format.json:
-            print_json({"case_id": loaded.case_id, "as_of": on.isoformat(),
-                        "notices": [n.as_dict() for n in notices]})
+            print_json(notice_document(loaded, on, notices))
             return
         typer.echo(render_text(loaded.case_id, on, notices))
+
+
+def notice_document(case, on, notices) -> dict:
+    """What ``policy notice --format json`` prints for ``render_notices``' answer; ``policy
+    serve`` answers ``POST /v1/notices`` with this same function."""
+    return {"case_id": case.case_id, "as_of": on.isoformat(),
+            "notices": [n.as_dict() for n in notices]}
 
 
 def render_text(case_id, on, notices) -> str:

@@ -21,9 +21,7 @@ def param_command(
     with exits():
         engine = load_engine(policy)
         value = engine.parameter(name, as_of)
-        data = {"name": value.name, "value": _value(value), **value.as_dict(),
-                "unit": value.parameter.unit,
-                "citations": [c.as_dict() for c in value.citations]}
+        data = param_document(value)
         if format == Format.json:
             print_json(data)
             return
@@ -32,6 +30,15 @@ def param_command(
         typer.echo(f"  in force {data['effective_from']} to {until}")
         for c in value.citations:
             typer.echo(f"  cites {c.short()}")
+
+
+def param_document(value) -> dict:
+    """What ``policy param --format json`` prints for a parameter value in force on a date
+    (``engine.parameter(name, as_of)``); ``policy serve`` answers ``GET /v1/parameters/{name}``
+    with this same function."""
+    return {"name": value.name, "value": _value(value), **value.as_dict(),
+            "unit": value.parameter.unit,
+            "citations": [c.as_dict() for c in value.citations]}
 
 
 def _value(value):

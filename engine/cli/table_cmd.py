@@ -30,10 +30,10 @@ def table_command(
     with exits():
         engine = load_engine(policy)
         chart = engine.table(name, as_of)
-        rows = [{**{k: json_value(v) for k, v in row.values.items()},
-                 "citations": [c.as_dict() for c in row.citations]} for row in chart.rows]
+        document = table_document(chart)
+        rows = document["rows"]
         if format == TableFormat.json:
-            print_json({"table": chart.name, "as_of": chart.as_of.isoformat(), "rows": rows})
+            print_json(document)
         elif format == TableFormat.csv:
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
@@ -44,6 +44,15 @@ def table_command(
             typer.echo(out.getvalue(), nl=False)
         else:
             typer.echo(render_text(chart, rows))
+
+
+def table_document(chart) -> dict:
+    """What ``policy table --format json`` prints for a chart as of a date
+    (``engine.table(name, as_of)``); ``policy serve`` answers ``GET /v1/tables/{name}`` with this
+    same function."""
+    rows = [{**{k: json_value(v) for k, v in row.values.items()},
+             "citations": [c.as_dict() for c in row.citations]} for row in chart.rows]
+    return {"table": chart.name, "as_of": chart.as_of.isoformat(), "rows": rows}
 
 
 def _cell(value) -> str:

@@ -17,7 +17,7 @@ import re
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .expressions import MAX_POWER, MAX_POWER_BITS, MAX_SEQUENCE
+from .operators import MAX_POWER, MAX_POWER_BITS, MAX_SEQUENCE
 
 _SEQUENCES = (str, list, tuple)
 #: Widths and precisions in a %-format (``%10s``, ``%.5d``, ``%*s``).

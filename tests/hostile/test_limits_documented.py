@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import builtins, deadlines, entities, evaluation, expressions, holidays, notices
-from engine import numbers, schemas, yaml_loader
+from engine.actions import deadlines, notices
+from engine.io import schemas, yaml_loader
+from engine.language import builtins, expressions, numbers, operators
+from engine.model import calendars as holidays, entities
+from engine.runtime import state as evaluation
 from engine.tools.batch import WINDOW_PER_WORKER
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text(encoding="utf-8")
@@ -23,9 +26,9 @@ LIMITS = {
     "MAX_EXPRESSION_LENGTH": expressions.MAX_EXPRESSION_LENGTH,
     "MAX_NODES": expressions.MAX_NODES,
     "expressions.MAX_DEPTH": expressions.MAX_DEPTH,
-    "MAX_POWER": expressions.MAX_POWER,
-    "MAX_POWER_BITS": expressions.MAX_POWER_BITS,
-    "MAX_SEQUENCE": expressions.MAX_SEQUENCE,
+    "MAX_POWER": operators.MAX_POWER,
+    "MAX_POWER_BITS": operators.MAX_POWER_BITS,
+    "MAX_SEQUENCE": operators.MAX_SEQUENCE,
     "MAX_TEXT": builtins.MAX_TEXT,
     "MAX_RANGE": builtins.MAX_RANGE,
     "MAX_STEPS": evaluation.MAX_STEPS,

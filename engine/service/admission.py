@@ -1,0 +1,84 @@
+"""Admission: how many evaluations run, how many wait, and how long one may take.
+
+Evaluating a case is CPU-bound Python, so each worker runs evaluations on a small pool of
+threads (one by default: more only contend for the interpreter lock) and keeps its event loop
+free to accept connections, answer ``/healthz`` and time requests out. At most
+``max_in_flight`` evaluations run and ``max_queue`` wait; the next one is refused at once with 429 (a worker that queued without bound would answer everything late
+instead of some things now). Each request has ``request_timeout`` seconds from admission to
+answer, waiting included; past it the client gets 503. Python cannot stop a thread, so an
+evaluation that timed out finishes in the background (the engine's step bound keeps it finite)
+and its thread slot is freed only then: a timed-out request never lets more work run than the
+pool allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import problems
+
+
+class Admission:
+    """The thread pool, the bounded queue in front of it, and the per-request deadline."""
+
+    def __init__(self, max_in_flight: int, max_queue: int, timeout: float):
+        self.max_in_flight = max_in_flight
+        self.max_queue = max_queue
+        self.timeout = timeout
+        self._executor: ThreadPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self.waiting = 0
+        self.running = 0
+
+    @property
+    def saturated(self) -> bool:
+        """No thread free and the queue full: the next evaluation would get 429."""
+        return self._slots.locked() and self.waiting >= self.max_queue
+
+    async def run(self, function, *args, wait: bool = False):
+        """``function(*args)`` on an evaluation thread, within the deadline.
+
+        ``wait=True`` (batch lines) waits for a slot however long the queue is, since the batch
+        is already being answered; its time limit still applies to each line.
+        """
+        if not wait and self._slots.locked() and self.waiting >= self.max_queue:
+            raise problems.ServiceError(problems.SATURATED, f"{self.waiting} evaluations are "
+                                        "already waiting in this worker; retry in a moment.",
+                                        headers={"Retry-After": "1"})
+        deadline = time.monotonic() + self.timeout
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.timeout)
+        except TimeoutError:
+            raise self._timed_out() from None
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        if self._executor is None:          # made on first use, again after close()
+            self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="policy-eval")
+        future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        future.add_done_callback(self._release)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future),
+                                          max(deadline - time.monotonic(), 0.001))
+        except TimeoutError:
+            raise self._timed_out() from None
+
+    def _release(self, future) -> None:
+        self.running -= 1
+        self._slots.release()
+        if not future.cancelled():
+            future.exception()      # retrieved here, so a late failure is not logged as lost
+
+    def _timed_out(self) -> problems.ServiceError:
+        return problems.ServiceError(problems.EVALUATION_TIMEOUT, f"The evaluation did not "
+                                     f"finish within {self.timeout:g} seconds.",
+                                     headers={"Retry-After": "1"})
+
+    def close(self) -> None:
+        """Stop the threads (at shutdown); evaluations still running finish first."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
