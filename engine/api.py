@@ -149,7 +149,6 @@ class Engine:
                 for rule in self.program.outputs_for(entity.kind) if wanted is None else \
                         [r for r in self.program.rules.values()
                          if r.name in wanted and r.entity_kind is entity.kind]:
-                    state.scope = state.scope.__class__()
                     if wanted is None and not state.shows(rule, entity):
                         continue
                     node = state.rule(rule, entity)

@@ -175,7 +175,7 @@ def _whole(value, what: str) -> int:
     return int(value)
 
 
-def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
+def period_length(state, expression: Expression, start: dt.date, what: str) -> int:
     """A period's length, read under the policy in force on ``start``.
 
     The period may be a parameter that changes over time (90 days, then 90 + 5 mailing days from
@@ -185,11 +185,9 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     if expression.is_constant:
         return _whole(expression.constant, what)
     sub = State(state.program, state.shared, start, state.evaluator.reference)
-    sub.scope = Scope(None, {"start": start})
-    sub.frame = state.frame
-    sub.current, sub.current_entity, sub.current_args = (state.current, state.current_entity,
-                                                         state.current_args)
-    return _whole(sub.evaluator.run(expression, sub.describe), what)
+    with sub.entering(Scope(None, {"start": start}), state.frame, state.current,
+                      state.current_entity, state.current_args):
+        return _whole(sub.evaluator.run(expression, sub.describe), what)
 
 
 def compute(deadline: Deadline, start, state, extended: bool = False,
@@ -205,7 +203,8 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
         raise EvaluationError(f"Deadline {deadline.name} cannot move its last day to a business "
                               f"day: its counting rule {counting.name} names no calendar.",
                               code="E461", file=deadline.file, line=deadline.line)
-    amount = _amount(state, deadline.amount, start, f"The period of deadline {deadline.name}")
+    amount = period_length(state, deadline.amount, start,
+                           f"The period of deadline {deadline.name}")
     unit = deadline.unit
     steps, cites = [], [deadline.citations, counting.citations]
     counted = "business days" if counting.days == "business" and unit == "days" else unit
@@ -217,7 +216,8 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
         if extension is None:
             raise EvaluationError(f"Deadline {deadline.name} has no extension.", code="E462",
                                   file=deadline.file, line=deadline.line)
-        more = _amount(state, extension.amount, start, f"The extension of deadline {deadline.name}")
+        more = period_length(state, extension.amount, start,
+                             f"The extension of deadline {deadline.name}")
         cites.append(extension.citations)
         if extension.mode == "to":
             unit, amount = extension.unit, more
@@ -293,15 +293,14 @@ def explain(engine, name: str, start, roll: str | None = None, extended: bool = 
     deadline = find(engine.program, name)
     start = dates.parse_date(start)
     state = State(engine.program, engine.cache, start, engine.reference)
-    state.frame = []
-    with decimal_context():
+    with decimal_context(), state.entering(frame=[]) as reads:
         try:
             result = compute(deadline, start, state, extended, roll)
         except ValueError as exc:
             raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
                                   f"{start.isoformat()}: {exc}.", code="E464",
                                   file=deadline.file, line=deadline.line) from None
-    result.citations = merge(result.citations, *(collect_citations(r) for r in state.frame))
+    result.citations = merge(result.citations, *(collect_citations(r) for r in reads))
     return result
 
 

@@ -176,14 +176,14 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
                 continue
             args = {"before": result.value, "after": later.value, "before_date": before_date,
                     "after_date": after_date, "notice_date": notice}
-            state.scope = Scope(None, args)
-            state.frame = deps = []
+            deps: list = []
             columns = {}
-            for column, expression in change.columns:
-                def where(c=column):
-                    return f"Change {change.name}, column {c}, for {result.entity.label()},"
-                value = state.evaluator.run(expression, where)
-                columns[column] = args[column] = value
+            with state.entering(Scope(None, args), deps):
+                for column, expression in change.columns:
+                    def where(c=column):
+                        return f"Change {change.name}, column {c}, for {result.entity.label()},"
+                    value = state.evaluator.run(expression, where)
+                    columns[column] = args[column] = value
             own = merge(change.citations, *(collect_citations(d) for d in deps))
             citations = merge(own, result.citations, later.citations)
             rows.append(ChangeRow(result.entity.label(), result.person, result.value, later.value,

@@ -243,22 +243,23 @@ def _render_one(state, notice: Notice, entity, case, on, collect_citations):
     def where():
         return f"Notice {notice.name} for {entity.label()}"
     run = state.evaluator.run
-    state.scope = Scope(entity)
-    state.frame = deps = []
-    called = run(notice.when, where)
-    if not isinstance(called, bool):
-        raise EvaluationError(f"{where()}: `when: {notice.when.text}` gave {called!r}, not true or "
-                              "false.", code="E421", file=notice.file, line=notice.when.line)
-    if not called:
-        return None
-    to = run(notice.to, where)
-    state.frame = due_deps = []
-    due = run(notice.due, where) if notice.due is not None else None
-    state.frame = deps
-    if due is not None and not isinstance(due, dt.date):
-        raise EvaluationError(f"{where()}: `due: {notice.due.text}` gave {due!r}, not a date.",
-                              code="E428", file=notice.file, line=notice.due.line)
-    variables = {name: run(expression, where) for name, expression in notice.variables}
+    deps: list = []
+    due_deps: list = []
+    with state.entering(Scope(entity), deps):
+        called = run(notice.when, where)
+        if not isinstance(called, bool):
+            raise EvaluationError(f"{where()}: `when: {notice.when.text}` gave {called!r}, not "
+                                  "true or false.", code="E421", file=notice.file,
+                                  line=notice.when.line)
+        if not called:
+            return None
+        to = run(notice.to, where)
+        with state.entering(frame=due_deps):
+            due = run(notice.due, where) if notice.due is not None else None
+        if due is not None and not isinstance(due, dt.date):
+            raise EvaluationError(f"{where()}: `due: {notice.due.text}` gave {due!r}, not a date.",
+                                  code="E428", file=notice.file, line=notice.due.line)
+        variables = {name: run(expression, where) for name, expression in notice.variables}
     person = entity.person_id()
     context = dict(variables, person=person, entity=entity.label(), as_of=on,
                    case_id=case.case_id, to=to, due=due, form=notice.form, title=notice.title)

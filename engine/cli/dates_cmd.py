@@ -102,9 +102,9 @@ def _period_on(engine, deadline, on):
     try:
         on = parse_date(on)
         state = State(engine.program, engine.cache, on, engine.reference)
-        state.frame = []
         with decimal_context():
-            return deadline_lib._amount(state, deadline.amount, on, f"The period of {deadline.name}")
+            return deadline_lib.period_length(state, deadline.amount, on,
+                                              f"The period of {deadline.name}")
     except (PolicyError, ValueError):
         return deadline.amount.text
 

@@ -258,11 +258,10 @@ class AggregateBody:
         values = []
         kept = []
         first_only = self.function == "first"
-        try:
-            for member in members:
-                if first_only and values:
-                    break
-                state.scope = Scope(member, None, outer)
+        for member in members:
+            if first_only and values:
+                break
+            with state.entering(Scope(member, None, outer)):
                 if self.where is not None:
                     keep = run(self.where, where)
                     if not isinstance(keep, bool):
@@ -275,8 +274,6 @@ class AggregateBody:
                 kept.append(member)
                 if self.of is not None:
                     values.append(run(self.of, where))
-        finally:
-            state.scope = outer
         fn = self.function
         if fn == "first":
             if values:

@@ -640,12 +640,8 @@ def _as_of(state):
 
 def _outer(inner: Callable) -> Callable:
     def ref(state):
-        scope = state.scope
-        state.scope = scope.outer
-        try:
+        with state.entering(state.scope.outer):
             return inner(state)
-        finally:
-            state.scope = scope
     return ref
 
 

@@ -61,6 +61,44 @@ class DateCache:
         return table
 
 
+_SAME = object()      # State.entering: leave this part of the state as it is
+
+
+class Entered:
+    """What :meth:`State.entering` returns: swaps the state's scope, frame and current
+    definition in on ``__enter__`` (returning the frame) and the saved ones back on ``__exit__``.
+
+    A small class rather than a generator-based context manager: ``State._compute`` enters one
+    for every rule and function computed, so it is on the hot path.
+    """
+
+    __slots__ = ("state", "new", "saved")
+
+    def __init__(self, state: State, scope, frame, definition, entity, args):
+        self.state = state
+        self.new = (scope, frame, definition, entity, args)
+
+    def __enter__(self) -> list:
+        state = self.state
+        self.saved = saved = (state.scope, state.frame, state.current, state.current_entity,
+                              state.current_args)
+        scope, frame, definition, entity, args = self.new
+        state.scope = saved[0] if scope is None else scope
+        state.frame = saved[1] if frame is None else frame
+        if definition is not _SAME:
+            state.current = definition
+        if entity is not _SAME:
+            state.current_entity = entity
+        if args is not _SAME:
+            state.current_args = args
+        return state.frame
+
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        (state.scope, state.frame, state.current, state.current_entity,
+         state.current_args) = self.saved
+
+
 class State:
     """Working memory for one evaluation."""
 
@@ -111,13 +149,8 @@ class State:
         condition = rule.output_when
         if condition is None:
             return True
-        saved = (self.scope, self.frame, self.current, self.current_entity, self.current_args)
-        self.scope, self.frame = entity.scope, []
-        self.current, self.current_entity, self.current_args = rule, entity, None
-        try:
+        with self.entering(entity.scope, [], rule, entity, None):
             shown = self.evaluator.run(condition, self.describe)
-        finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = saved
         if not isinstance(shown, bool):
             raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
                                   "or false.", code="E421", file=rule.file, line=rule.line)
@@ -148,6 +181,18 @@ class State:
         self.frame.append(node)
         return node
 
+    # -- entering a scope ----------------------------------------------------------------------
+    def entering(self, scope: Scope | None = None, frame: list | None = None, definition=_SAME,
+                 entity=_SAME, args=_SAME) -> Entered:
+        """A context manager that computes inside ``scope``, recording every value read into
+        ``frame``, on behalf of ``definition`` (with its ``entity`` or ``args``, as error messages
+        name them), and puts all of them back as they were on the way out, error or not.
+
+        What is not given stays as it is: ``state.entering(scope.outer)`` changes only the scope,
+        ``state.entering(frame=reads)`` only where reads are recorded.
+        """
+        return Entered(self, scope, frame, definition, entity, args)
+
     # -- computing -----------------------------------------------------------------------------
     def _compute(self, definition, entity, key, args=None) -> Node:
         """Compute a rule for an entity (``key`` set) or a function for arguments.
@@ -160,14 +205,10 @@ class State:
         if self.steps > MAX_STEPS:
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
                                   "rulebooks may loop through aggregates.", code="E440")
-        saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
-            self.scope, self.frame, self.current, self.current_entity, self.current_args)
         deps: list = []
-        self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
-        self.frame = deps
-        self.current, self.current_entity, self.current_args = definition, entity, args
+        scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
         where = self._where
-        try:
+        with self.entering(scope, deps, definition, entity, args):
             body = definition.body
             if body.kind == "formula":      # the common case, without the tuple round trip
                 value = self.evaluator.run(body.expression, where)
@@ -176,9 +217,6 @@ class State:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
                 value = definition.finish(value, where)
-        finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = (
-                saved_scope, saved_frame, saved_current, saved_entity, saved_args)
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
