@@ -99,7 +99,7 @@ class Deadline:
         return self.roll or self.counting.roll
 
     def describe_period(self, amount) -> str:
-        return _plural(amount, self.unit)
+        return plural(amount, self.unit)
 
 
 @dataclass
@@ -146,7 +146,8 @@ class DueDate:
 # Counting
 # --------------------------------------------------------------------------------------------
 
-def _plural(amount, unit: str) -> str:
+def plural(amount, unit: str) -> str:
+    """``1 month``, ``30 days``: how a period is written in steps and in ``policy dates``."""
     return f"{amount} {unit[:-1] if amount == 1 else unit}"
 
 
@@ -209,7 +210,7 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
     steps, cites = [], [deadline.citations, counting.citations]
     counted = "business days" if counting.days == "business" and unit == "days" else unit
     period_end = _add(start, amount, unit, counting.days, calendar)
-    steps.append(f"{_plural(amount, counted)} from {start.isoformat()} (the day it counts from is "
+    steps.append(f"{plural(amount, counted)} from {start.isoformat()} (the day it counts from is "
                  f"not counted): {period_end.isoformat()}")
     extension = deadline.extension
     if extended:
@@ -222,11 +223,11 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
         if extension.mode == "to":
             unit, amount = extension.unit, more
             period_end = _add(start, more, extension.unit, counting.days, calendar)
-            steps.append(f"extended to {_plural(more, extension.unit)} from {start.isoformat()}: "
+            steps.append(f"extended to {plural(more, extension.unit)} from {start.isoformat()}: "
                          f"{period_end.isoformat()}")
         else:
             period_end = _add(period_end, more, extension.unit, counting.days, calendar)
-            steps.append(f"extended by {_plural(more, extension.unit)}: {period_end.isoformat()}")
+            steps.append(f"extended by {plural(more, extension.unit)}: {period_end.isoformat()}")
     if deadline.end == "end_of_month":
         period_end = dates.end_of_month(period_end)
         steps.append(f"the period ends on the last day of that month: {period_end.isoformat()}")

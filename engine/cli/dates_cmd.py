@@ -70,7 +70,7 @@ def render_text(result) -> str:
     lines = [f"{d.title} ({d.name}{', extended' if result.extended else ''})",
              f"  due: {result.due.isoformat()} ({WEEKDAYS[result.due.weekday()].capitalize()})",
              f"  counts from: {d.counts_from}: {result.start.isoformat()}",
-             f"  period: {deadline_lib._plural(result.amount, result.unit)} ({counted}; the day it "
+             f"  period: {deadline_lib.plural(result.amount, result.unit)} ({counted}; the day it "
              f"counts from is not counted; last day: {_roll_words(result.roll)})"]
     if result.extended and d.extension is not None and d.extension.when:
         lines.append(f"  extension: when {d.extension.when}")
@@ -132,7 +132,7 @@ def _list(engine, format: Format, on=None) -> None:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         amount = r["period"]["amount"]
-        period = (deadline_lib._plural(amount, r["period"]["unit"]) if isinstance(amount, int)
+        period = (deadline_lib.plural(amount, r["period"]["unit"]) if isinstance(amount, int)
                   else f"({amount}) {r['period']['unit']}")
         extra = " (extendable)" if r["extension"] else ""
         typer.echo(f"{r['name'].ljust(width)}  {period}{extra}: {r['title']}")
