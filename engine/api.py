@@ -23,7 +23,7 @@ from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
 from .model.entities import Entity, build_case
-from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
+from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
 from .runtime.state import DateCache, State, decimal_context
 from .model.parameters import ParameterValue
 from .io.paths import default_policy_dir
@@ -46,7 +46,8 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise InputError(f"There is no rulebook file or directory at {path}.", code="E107",
+            raise InputError(f"There is no rulebook file or directory at {path}.",
+                             code=codes.UNREADABLE_FILE,
                              file=str(path))
     return found
 
@@ -92,7 +93,7 @@ class Engine:
         files = rulebook_files(paths)
         if not files:
             raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
-                             code="E107")
+                             code=codes.UNREADABLE_FILE)
         books, problems = [], []
         for file in files:
             try:
@@ -117,13 +118,14 @@ class Engine:
             file = str(case)
             case = load_file(case)
         if not isinstance(case, dict):
-            raise CaseError("A case must be a mapping with `case_id` and `people`.", code="E411",
+            raise CaseError("A case must be a mapping with `case_id` and `people`.",
+                            code=codes.CASE_NOT_MAPPING,
                             file=file)
         data = _normalise(case)
         validate("case", data, file)
         if self.program.root_kind is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
-                               code="E313")
+                               code=codes.ENTITIES)
         root = build_case(data, self.program.root_kind, file)
         return Case(data, root, file)
 
@@ -141,7 +143,7 @@ class Engine:
             unknown = wanted - set(self.program.rules)
             if unknown:
                 raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
-                                      code="E401")
+                                      code=codes.UNKNOWN_RULE)
         state = State(self.program, self.cache, on, self.reference)
         results: list[Result] = []
         with decimal_context():
@@ -162,7 +164,8 @@ class Engine:
         if parameter is None:
             close = difflib.get_close_matches(name, list(self.program.parameters), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
-            raise EvaluationError(f"There is no parameter named {name}.{hint}", code="E402")
+            raise EvaluationError(f"There is no parameter named {name}.{hint}",
+                                  code=codes.UNKNOWN_PARAMETER)
         return parameter.at(as_of_date(as_of) or dt.date.today())
 
     def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
@@ -170,7 +173,8 @@ class Engine:
         chart = self.program.chart(name)
         if chart is None:
             known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
-            raise EvaluationError(f"There is no table named {name}. Tables: {known}.", code="E403")
+            raise EvaluationError(f"There is no table named {name}. Tables: {known}.",
+                                  code=codes.UNKNOWN_CHART)
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return evaluate_chart(state, chart)
@@ -182,10 +186,12 @@ class Engine:
         ``engine.runtime.trace.collect_citations(node)`` its citations."""
         function = self.program.functions.get(name)
         if function is None:
-            raise EvaluationError(f"There is no function named {name}.", code="E404")
+            raise EvaluationError(f"There is no function named {name}.",
+                                  code=codes.UNKNOWN_FUNCTION)
         if len(args) != len(function.args):
             raise EvaluationError(f"The function {name} takes {len(function.args)} argument(s) "
-                                  f"({', '.join(function.args)}), not {len(args)}.", code="E408")
+                                  f"({', '.join(function.args)}), not {len(args)}.",
+                                  code=codes.WRONG_ARGUMENT_COUNT)
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))

@@ -33,7 +33,7 @@ from decimal import Decimal
 from ..language import dates
 from ..model.citations import merge
 from ..model.definitions import Function, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
@@ -169,10 +169,11 @@ def _add(start: dt.date, amount: int, unit: str, days: str, calendar) -> dt.date
 
 def _whole(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise EvaluationError(f"{what} must be a whole number, not {value!r}.", code="E460")
+        raise EvaluationError(f"{what} must be a whole number, not {value!r}.",
+                              code=codes.BAD_PERIOD)
     if value != int(value) or not 0 <= int(value) <= MAX_DAYS:
         raise EvaluationError(f"{what} must be a whole number from 0 to {MAX_DAYS}, not {value}.",
-                              code="E460")
+                              code=codes.BAD_PERIOD)
     return int(value)
 
 
@@ -198,12 +199,13 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
     counting = deadline.counting
     roll = roll or deadline.effective_roll
     if roll not in ROLLS:
-        raise EvaluationError(f"The roll '{roll}' is not one of {', '.join(ROLLS)}.", code="E461")
+        raise EvaluationError(f"The roll '{roll}' is not one of {', '.join(ROLLS)}.",
+                              code=codes.BAD_ROLL)
     calendar = counting.calendar
     if calendar is None and (roll != "none" or counting.days == "business"):
         raise EvaluationError(f"Deadline {deadline.name} cannot move its last day to a business "
                               f"day: its counting rule {counting.name} names no calendar.",
-                              code="E461", file=deadline.file, line=deadline.line)
+                              code=codes.BAD_ROLL, file=deadline.file, line=deadline.line)
     amount = period_length(state, deadline.amount, start,
                            f"The period of deadline {deadline.name}")
     unit = deadline.unit
@@ -215,7 +217,8 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
     extension = deadline.extension
     if extended:
         if extension is None:
-            raise EvaluationError(f"Deadline {deadline.name} has no extension.", code="E462",
+            raise EvaluationError(f"Deadline {deadline.name} has no extension.",
+                                  code=codes.NO_EXTENSION,
                                   file=deadline.file, line=deadline.line)
         more = period_length(state, extension.amount, start,
                              f"The extension of deadline {deadline.name}")
@@ -244,7 +247,8 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
             moved += 1
             if moved > MAX_ROLL:
                 raise EvaluationError(f"Deadline {deadline.name}: no business day within "
-                                      f"{MAX_ROLL} days of {period_end.isoformat()}.", code="E463")
+                                      f"{MAX_ROLL} days of {period_end.isoformat()}.",
+                                      code=codes.NO_BUSINESS_DAY)
             for holiday in calendar.holidays:
                 if reason.startswith(holiday.name):
                     cites.append(holiday.citations)
@@ -283,7 +287,8 @@ class DeadlineBody:
         try:
             result = compute(self.deadline, start, state, self.extended)
         except ValueError as exc:
-            raise EvaluationError(f"{where()} cannot count from {start!r}: {exc}.", code="E464",
+            raise EvaluationError(f"{where()} cannot count from {start!r}: {exc}.",
+                                  code=codes.CANNOT_COUNT,
                                   file=self.deadline.file, line=self.deadline.line) from None
         own = tuple(c for c in result.citations if c not in self.deadline.citations)
         return result.due, own, None
@@ -299,7 +304,7 @@ def explain(engine, name: str, start, roll: str | None = None, extended: bool = 
             result = compute(deadline, start, state, extended, roll)
         except ValueError as exc:
             raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
-                                  f"{start.isoformat()}: {exc}.", code="E464",
+                                  f"{start.isoformat()}: {exc}.", code=codes.CANNOT_COUNT,
                                   file=deadline.file, line=deadline.line) from None
     result.citations = merge(result.citations, *(collect_citations(r) for r in reads))
     return result
@@ -315,7 +320,8 @@ def find(program, name: str) -> Deadline:
     close = difflib.get_close_matches(name, sorted(deadlines) + sorted(d.short for d in deadlines.values()), n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     known = "none are declared" if not deadlines else "`policy dates --list` lists them"
-    raise EvaluationError(f"There is no deadline named {name} ({known}).{hint}", code="E405")
+    raise EvaluationError(f"There is no deadline named {name} ({known}).{hint}",
+                          code=codes.UNKNOWN_DEADLINE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +381,8 @@ def link(compiler) -> None:
             for item in table.values():
                 if item.name in found:
                     compiler.error(f"The name {item.name} is defined twice: in {found[item.name].file} "
-                                   f"and in {item.file}.", item.file, item.line, item.name, code="E311")
+                                   f"and in {item.file}.", item.file, item.line, item.name,
+                                   code=codes.DEFINED_TWICE)
                 found[item.name] = item
     for book in compiler.files:
         for rule in getattr(book, "counting", {}).values():
@@ -396,12 +403,12 @@ def _resolve(compiler, book, name: str, table: dict, what: str, owner, field_nam
     if namespace != book.namespace and namespace not in book.uses:
         compiler.error(f"{owner.name} refers to the {what} {qualified}, but its rulebook does not "
                        f"list '{namespace}' in `uses`.", owner.file, owner.line,
-                       f"{owner.name}.{field_name}", code="E321")
+                       f"{owner.name}.{field_name}", code=codes.NAMESPACE_NOT_USED)
         return None
     found = table.get(qualified)
     if found is None:
         known = ", ".join(sorted(table)) or "none are declared"
         compiler.error(f"{owner.name} names the {what} {qualified}, which is not declared "
                        f"({known}).", owner.file, owner.line, f"{owner.name}.{field_name}",
-                       code="E320")
+                       code=codes.UNKNOWN_NAME)
     return found

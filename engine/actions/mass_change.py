@@ -26,7 +26,7 @@ from ..language.dates import as_of_date
 from ..model.citations import merge
 from ..model.definitions import Scope
 from ..model.names import NameContext
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import Node, collect_citations, inputs_of
@@ -117,14 +117,15 @@ def compile_changes(compiler) -> dict:
             if namespace != book.namespace and namespace not in book.uses:
                 compiler.error(f"Change {change.name} compares {qualified}, but its rulebook does "
                                f"not list '{namespace}' in `uses`.", change.file, change.line,
-                               f"{change.name}.compare", code="E321")
+                               f"{change.name}.compare", code=codes.NAMESPACE_NOT_USED)
             elif rule is None:
                 compiler.error(f"Change {change.name} compares {qualified}, which is not a rule.",
-                               change.file, change.line, f"{change.name}.compare", code="E320")
+                               change.file, change.line, f"{change.name}.compare",
+                               code=codes.UNKNOWN_NAME)
             elif kind is not None and rule.entity_name != kind.name:
                 compiler.error(f"Change {change.name} is for each {kind.name}, but {qualified} is "
                                f"computed for each {rule.entity_name}.", change.file, change.line,
-                               f"{change.name}.compare", code="E325")
+                               f"{change.name}.compare", code=codes.WRONG_ENTITY)
             change.compare, change.rule = qualified, rule
             names = list(ARGUMENTS)
             for column, expression in change.columns:
@@ -141,7 +142,8 @@ def find(program, name: str | None) -> Change:
         if len(changes) == 1:
             return next(iter(changes.values()))
         known = ", ".join(sorted(changes)) or "none are declared"
-        raise EvaluationError(f"Name the change comparison to run (changes: {known}).", code="E407")
+        raise EvaluationError(f"Name the change comparison to run (changes: {known}).",
+                              code=codes.UNKNOWN_CHANGE)
     if name in changes:
         return changes[name]
     matches = [c for c in changes.values() if c.short == name]
@@ -149,7 +151,7 @@ def find(program, name: str | None) -> Change:
         return matches[0]
     known = ", ".join(sorted(changes)) or "none are declared"
     raise EvaluationError(f"There is no change comparison named {name} (changes: {known}).",
-                          code="E407")
+                          code=codes.UNKNOWN_CHANGE)
 
 
 def compare(engine, case, before, after, name: str | None = None, after_case=None,
@@ -159,7 +161,8 @@ def compare(engine, case, before, after, name: str | None = None, after_case=Non
     change = find(engine.program, name)
     before_date, after_date = as_of_date(before), as_of_date(after)
     if before_date is None or after_date is None:
-        raise EvaluationError("A change needs both a before date and an after date.", code="E407")
+        raise EvaluationError("A change needs both a before date and an after date.",
+                              code=codes.UNKNOWN_CHANGE)
     notice = as_of_date(notice_date)
     first = engine.read_case(case)
     second = engine.read_case(after_case) if after_case is not None else first

@@ -25,6 +25,7 @@ from typing import Iterable
 from ..api import Engine, rulebook_files
 from ..rulebook.compiler import compile_files
 from ..errors import InputError, PolicyError
+from ..errors.codes import BAD_DATE
 from ..rulebook.reader import read as read_rulebook
 from . import (bands, citations, decision_tables, histories, published, schema_comment,
                staleness, types, usage)
@@ -102,7 +103,7 @@ def _date(value) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise InputError(f"The date {value!r} is not a date written YYYY-MM-DD.",
-                         code="E109", field="--as-of") from None
+                         code=BAD_DATE, field="--as-of") from None
 
 
 __all__ = ["check", "CheckReport", "CheckContext", "reconcile_published", "key_columns"]

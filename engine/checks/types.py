@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
+from ..errors import codes
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
 from .context import CheckContext, cited, problem
 
@@ -199,7 +200,8 @@ class _Checker:
             return of(BOOL)
         known = _values(operand)
         if known is not None and NUMBER not in known:
-            self.report("E501", self.expression, f"negates {words(known)}; only numbers have a sign.")
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"negates {words(known)}; only numbers have a sign.")
         return of(NUMBER)
 
     def _BinOp(self, node, scope):
@@ -207,25 +209,28 @@ class _Checker:
         lk, rk = _values(left), _values(right)
         only_none = (left is not ANY and left == {NONE}) or (right is not ANY and right == {NONE})
         if only_none:
-            self.report("E501", self.expression, "does arithmetic with None, which always fails.")
+            self.report(codes.TYPE_ERROR,
+                        self.expression, "does arithmetic with None, which always fails.")
             return ANY
         if isinstance(node.op, ast.Add):
             pairs = {NUMBER, TEXT, LIST}
             if lk is not None and rk is not None:
                 shared = lk & rk & pairs
                 if not shared:
-                    self.report("E501", self.expression, f"adds {words(rk)} to {words(lk)}; `+` "
+                    self.report(codes.TYPE_ERROR,
+                                self.expression, f"adds {words(rk)} to {words(lk)}; `+` "
                                 "adds two numbers or joins two texts or two lists.")
                     return ANY
                 return frozenset(shared)
             one = lk if lk is not None else rk
             if one is not None and not (one & pairs):
-                self.report("E501", self.expression, f"adds {words(one)}, which cannot be added.")
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"adds {words(one)}, which cannot be added.")
                 return ANY
             return ANY if one is None else frozenset(one & pairs)
         for side in (lk, rk):
             if side is not None and NUMBER not in side:
-                self.report("E501", self.expression, f"does arithmetic on {words(side)}; "
+                self.report(codes.TYPE_ERROR, self.expression, f"does arithmetic on {words(side)}; "
                             f"`{_op(node.op)}` needs numbers.")
                 return ANY
         return of(NUMBER)
@@ -235,7 +240,8 @@ class _Checker:
         for value, t in zip(node.values, types):
             known = _values(t)
             if known is not None and BOOL not in known:
-                self.report("E503", self.expression, f"uses {words(known)} with "
+                self.report(codes.CONDITION_NOT_BOOLEAN,
+                            self.expression, f"uses {words(known)} with "
                             f"`{'and' if isinstance(node.op, ast.And) else 'or'}`, which joins "
                             "true/false values.")
         return union(*types)
@@ -254,22 +260,25 @@ class _Checker:
             return
         if isinstance(op, (ast.In, ast.NotIn)):
             if rk is not None and not (rk & {LIST, TEXT}):
-                self.report("E501", self.expression, f"tests membership `in` {words(rk)}; `in` "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"tests membership `in` {words(rk)}; `in` "
                             "needs a list or a text on its right.")
             elif rk is not None and rk == {TEXT} and lk is not None and TEXT not in lk:
-                self.report("E501", self.expression, f"looks for {words(lk)} in a text.")
+                self.report(codes.TYPE_ERROR, self.expression, f"looks for {words(lk)} in a text.")
             return
         if lk is None or rk is None:
             return
         if isinstance(op, (ast.Eq, ast.NotEq)):
             if not (lk & rk):
                 always = "false" if isinstance(op, ast.Eq) else "true"
-                self.report("E501", self.expression, f"compares {words(lk)} with {words(rk)}, "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"compares {words(lk)} with {words(rk)}, "
                             f"which is always {always}.")
             return
         orderable = lk & rk & {NUMBER, TEXT, DATE}
         if not orderable:
-            self.report("E501", self.expression, f"orders {words(lk)} against {words(rk)} with "
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"orders {words(lk)} against {words(rk)} with "
                         f"`{_op(op)}`; only two numbers, two texts or two dates can be ordered.")
 
     def _IfExp(self, node, scope):
@@ -279,7 +288,8 @@ class _Checker:
     def condition(self, t, what, expression=None):
         known = _values(t)
         if known is not None and BOOL not in known:
-            self.report("E503", expression or self.expression, f"is used as {what} but gives "
+            self.report(codes.CONDITION_NOT_BOOLEAN,
+                        expression or self.expression, f"is used as {what} but gives "
                         f"{words(known)}, not true/false.")
 
     def _Call(self, node, scope):
@@ -308,19 +318,22 @@ class _Checker:
         if name in _NUMBER_ARGS or name in _STEP_ARGS:
             first = _values(args[0]) if args else None
             if first is not None and NUMBER not in first:
-                self.report("E501", self.expression, f"passes {words(first)} to `{name}`, which "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"passes {words(first)} to `{name}`, which "
                             "needs a number.")
         if name in _DATE_ARGS:
             for index in _DATE_ARGS[name]:
                 if index < len(args):
                     t = _values(args[index])
                     if t is not None and not (t & {DATE, TEXT}):
-                        self.report("E501", self.expression, f"passes {words(t)} to `{name}`, "
+                        self.report(codes.TYPE_ERROR,
+                                    self.expression, f"passes {words(t)} to `{name}`, "
                                     "which needs a date.")
         if name in ("sum", "any", "all"):
             t = _values(args[0]) if args else None
             if t is not None and LIST not in t:
-                self.report("E501", self.expression, f"passes {words(t)} to `{name}`, which "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"passes {words(t)} to `{name}`, which "
                             "needs a list.")
 
     def key(self, parameter, t):
@@ -328,13 +341,14 @@ class _Checker:
         if known is None:
             return
         if parameter.kind == "bands" and NUMBER not in known:
-            self.report("E501", self.expression, f"looks up {words(known)} in the bands of "
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"looks up {words(known)} in the bands of "
                         f"{parameter.name}, which are ranges of numbers.")
         elif parameter.kind == "table" and parameter.key in ("integer", "text"):
             want = NUMBER if parameter.key == "integer" else TEXT
             if want not in known:
                 keys = "whole numbers" if want == NUMBER else "texts"
-                self.report("E501", self.expression, f"looks up {words(known)} in "
+                self.report(codes.TYPE_ERROR, self.expression, f"looks up {words(known)} in "
                             f"{parameter.name}, whose keys are {keys}.")
 
     def function_type(self, function):
@@ -426,7 +440,8 @@ class _Checker:
         if fn == "sum":
             known = _values(of_type)
             if known is not None and NUMBER not in known:
-                self.report("E501", body.of, f"is summed but gives {words(known)}, not a number.")
+                self.report(codes.TYPE_ERROR,
+                            body.of, f"is summed but gives {words(known)}, not a number.")
             return of(NUMBER)
         return of_type
 
@@ -451,7 +466,8 @@ class _Checker:
         for expression, bt in branches:
             known = _values(bt)
             if known is not None and not (known & declared):
-                self.report("E502", expression, f"gives {words(known)}, but {definition.name} "
+                self.report(codes.DECLARED_TYPE,
+                            expression, f"gives {words(known)}, but {definition.name} "
                             f"declares {what} {shown}.")
 
     def check_chart(self, chart):
@@ -467,7 +483,8 @@ class _Checker:
                 t = self.infer(expression, scope)
                 known = _values(t)
                 if known is not None and LIST not in known:
-                    self.report("E501", expression, f"gives {words(known)}, but `for_each` needs "
+                    self.report(codes.TYPE_ERROR,
+                                expression, f"gives {words(known)}, but `for_each` needs "
                                 "a list.")
             if group.when is not None:
                 self.condition(self.infer(group.when, scope), "a `when`", group.when)

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..tools.batch import input_size, read_cases, run_batch
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
@@ -35,7 +35,7 @@ def batch_command(
             unknown = sorted(set(only) - set(engine.program.rules))
             if unknown:
                 raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
-                                 "rule.", code="E112", field="--only")
+                                 "rule.", code=codes.UNKNOWN_ONLY, field="--only")
         tasks = read_cases(cases, engine.program)
         total = input_size(cases)
         bar = _Progress(total) if sys.stderr.isatty() else None

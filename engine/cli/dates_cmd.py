@@ -17,7 +17,7 @@ import typer
 
 from ..actions import deadlines as deadline_lib
 from ..language.dates import parse_date
-from ..errors import InputError, PolicyError
+from ..errors import InputError, PolicyError, codes
 from ..model.calendars import WEEKDAYS
 from .common import CANNOT_RUN, Format, PolicyOption, error, exits, load_engine, print_json
 from ..runtime.state import State, decimal_context
@@ -55,7 +55,8 @@ def dates_command(
         try:
             start_date = parse_date(start)
         except ValueError as exc:
-            raise InputError(f"The start date {start!r} is not valid: {exc}.", code="E109") from None
+            raise InputError(f"The start date {start!r} is not valid: {exc}.",
+                             code=codes.BAD_DATE) from None
         result = deadline_lib.explain(engine, deadline, start_date,
                                       roll=roll.value if roll else None, extended=extended)
         if format == Format.json:
@@ -144,7 +145,7 @@ def _holidays(program, year: int, format: Format) -> None:
         try:
             days = calendar.holidays_in(year)
         except ValueError as exc:
-            raise InputError(f"Cannot list holidays: {exc}.", code="E109") from None
+            raise InputError(f"Cannot list holidays: {exc}.", code=codes.BAD_DATE) from None
         out[calendar.name] = [{"date": d.isoformat(), "weekday": WEEKDAYS[d.weekday()], "name": n}
                               for d, n in days.items()]
     if format == Format.json:

@@ -11,7 +11,7 @@ import typer
 from ..api import Engine
 from ..tools.batch import read_cases
 from ..tools.diff import compare_cases, diff_programs, load_revisions, temporary_directory
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
 from .common import AsOfOption, Format, OK, PROBLEMS, exits
@@ -38,14 +38,14 @@ def diff_command(
             if git:
                 if old or new:
                     raise InputError("Give either two directories or --git REV1 REV2, not both.",
-                                     code="E111")
+                                     code=codes.DIFF_VERSIONS)
                 (old_engine, new_engine), (old_root, new_root) = load_revisions(
                     tuple(git), policy or default_policy_dir(), workdir)
                 labels = (git[0], git[1])
             else:
                 if old is None or new is None:
                     raise InputError("Give two rulebook directories (OLD NEW) or --git REV1 REV2.",
-                                     code="E111")
+                                     code=codes.DIFF_VERSIONS)
                 old_engine, new_engine = Engine.load(old), Engine.load(new)
                 old_root, new_root = str(old), str(new)
                 labels = (str(old), str(new))

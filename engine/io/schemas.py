@@ -15,7 +15,7 @@ import jsonschema
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from ..errors import Problem, SchemaError
+from ..errors import Problem, SchemaError, codes
 from .paths import schemas_dir
 from .yaml_loader import line_at_path
 
@@ -81,7 +81,7 @@ def problems(kind: str, data, file: str | None) -> list[Problem]:
             extra = _extra_keys(error)
             if extra:              # point at the unknown key itself, not at its mapping
                 path = path + [extra[0]]
-        found.append(Problem("E201", _message(error), file, line_at_path(data, path),
+        found.append(Problem(codes.SCHEMA, _message(error), file, line_at_path(data, path),
                              _field(path) or None))
     return found
 

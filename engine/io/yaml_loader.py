@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import InputError
+from ..errors import InputError, codes
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 5_000_000
@@ -99,7 +99,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         def measure(n: Node, depth: int) -> tuple[int, int]:
             if depth > MAX_DEPTH:
                 raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
-                                 code="E103", file=self.name, line=n.start_mark.line + 1)
+                                 code=codes.TOO_DEEP, file=self.name, line=n.start_mark.line + 1)
             known = measured.get(id(n))
             if known is None:
                 if isinstance(n, ScalarNode):
@@ -116,12 +116,13 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                             raise InputError(
                                 f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
                                 "(anchors and aliases count each time they are used); it is refused.",
-                                code="E104", file=self.name, line=n.start_mark.line + 1)
+                                code=codes.TOO_LARGE, file=self.name, line=n.start_mark.line + 1)
                     known = (size, height)
                 measured[id(n)] = known
             if depth + known[1] > MAX_DEPTH:
                 raise InputError(f"The document nests deeper than {MAX_DEPTH} levels (counting "
-                                 "what its aliases expand to).", code="E103", file=self.name,
+                                 "what its aliases expand to).",
+                                 code=codes.TOO_DEEP, file=self.name,
                                  line=n.start_mark.line + 1)
             return known
 
@@ -140,7 +141,8 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 raise InputError("A mapping key must be a plain value, not a list or a mapping.",
-                                 code="E102", file=self.name, line=key_node.start_mark.line + 1)
+                                 code=codes.YAML_FEATURE,
+                                 file=self.name, line=key_node.start_mark.line + 1)
             line = key_node.start_mark.line + 1
             if key in merged_keys and id(key_node) in explicit:
                 merged_keys.discard(key)          # an explicit key overrides a `<<:` merge
@@ -148,7 +150,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                 raise InputError(
                     f"The key '{key}' appears twice in the same mapping (lines "
                     f"{mapping.key_lines[key]} and {line}); remove one of them.",
-                    code="E101", file=self.name, line=line, field=str(key))
+                    code=codes.DUPLICATE_KEY, file=self.name, line=line, field=str(key))
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = line
             if id(key_node) not in explicit:
@@ -165,19 +167,20 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         text = self.construct_scalar(node).replace("_", "")
         lowered = text.lower()
         if lowered in (".nan", ".inf", "-.inf", "+.inf"):
-            raise InputError(f"The number '{text}' is not a finite decimal.", code="E105",
+            raise InputError(f"The number '{text}' is not a finite decimal.",
+                             code=codes.NOT_A_NUMBER,
                              file=self.name, line=node.start_mark.line + 1)
         try:
             return Decimal(text)
         except InvalidOperation:
-            raise InputError(f"'{text}' is not a number.", code="E105", file=self.name,
+            raise InputError(f"'{text}' is not a number.", code=codes.NOT_A_NUMBER, file=self.name,
                              line=node.start_mark.line + 1) from None
 
     def construct_iso_date(self, node):
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError as exc:
-            raise InputError(f"'{node.value}' is not a real date: {exc}.", code="E109",
+            raise InputError(f"'{node.value}' is not a real date: {exc}.", code=codes.BAD_DATE,
                              file=self.name, line=node.start_mark.line + 1) from None
         if isinstance(value, _dt.datetime):
             return value.isoformat()
@@ -190,7 +193,7 @@ _LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.con
 _LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
 def _refuse(self, node):
     raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
-                     "plain mapping or list.", code="E102", file=self.name,
+                     "plain mapping or list.", code=codes.YAML_FEATURE, file=self.name,
                      line=node.start_mark.line + 1)
 
 
@@ -229,7 +232,7 @@ def loads(text: str, name: str = "<string>") -> Any:
     """Parse one YAML or JSON document from text. Raises :class:`InputError` on any problem."""
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
-                         code="E106", file=name)
+                         code=codes.FILE_TOO_LARGE, file=name)
     loader = _SafeLineLoader(text, name)
     try:
         node = loader.get_single_node()
@@ -245,15 +248,16 @@ def loads(text: str, name: str = "<string>") -> Any:
         what = exc.problem or "unreadable YAML"
         context = f" ({exc.context})" if exc.context else ""
         raise InputError(f"The file is not valid YAML or JSON: {what}{context}.",
-                         code="E100", file=name, line=line) from None
+                         code=codes.UNREADABLE_YAML, file=name, line=line) from None
     except yaml.constructor.ConstructorError as exc:  # pragma: no cover - MarkedYAMLError above
         raise InputError(f"The file uses a YAML feature that is not allowed: {exc}.",
-                         code="E102", file=name) from None
+                         code=codes.YAML_FEATURE, file=name) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code="E100",
+        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code=codes.UNREADABLE_YAML,
                          file=name) from None
     except RecursionError:
-        raise InputError("The document nests too deeply to read.", code="E103", file=name) from None
+        raise InputError("The document nests too deeply to read.",
+                         code=codes.TOO_DEEP, file=name) from None
     finally:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
@@ -267,19 +271,21 @@ def load_file(path: str | Path) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.",
+                         code=codes.UNREADABLE_FILE,
                          file=name) from None
     if size > MAX_FILE_BYTES:
         raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
-                         code="E106", file=name)
+                         code=codes.FILE_TOO_LARGE, file=name)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.",
+                         code=codes.UNREADABLE_FILE,
                          file=name) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
-                         code="E108", file=name) from None
+                         code=codes.NOT_UTF8, file=name) from None
     return loads(text, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from ..errors import InputError
+from ..errors import InputError, codes
 
 
 def parse_date(value) -> dt.date:
@@ -37,7 +37,7 @@ def as_of_date(value) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise InputError(f"The date {value!r} is not valid: {exc}.", code="E109") from None
+        raise InputError(f"The date {value!r} is not valid: {exc}.", code=codes.BAD_DATE) from None
 
 
 def add_days(d, n) -> dt.date:

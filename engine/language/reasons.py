@@ -13,7 +13,7 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..errors import CompileError
+from ..errors import CompileError, codes
 from .numbers import format_decimal
 
 #: Names every template may use besides the names its rule read.
@@ -54,7 +54,8 @@ class Reason:
             # to the first render, so loading hundreds of reasons stays fast.
             self.names = meta.find_undeclared_variables(ENVIRONMENT.parse(text))
         except jinja2.TemplateSyntaxError as exc:
-            raise CompileError(f"The `because` text cannot be read: {exc.message}.", code="E304",
+            raise CompileError(f"The `because` text cannot be read: {exc.message}.",
+                               code=codes.BECAUSE_UNREADABLE,
                                file=file, line=line, field="because") from None
 
     @property

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from .citations import Citation
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
 from ..language.numbers import Rounding
 
@@ -88,12 +88,14 @@ class ConditionsBody:
                 if not isinstance(test, bool):
                     raise EvaluationError(
                         f"{where()}: the condition `{condition.when.text}` gave {test!r}, not true "
-                        "or false.", code="E421", file=self.file, line=condition.line)
+                        "or false.",
+                        code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
                 if not test:
                     continue
             return run(condition.then, where), condition.citations, condition.because
         raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
-                              "`otherwise`.", code="E422", file=self.file, line=self.line)
+                              "`otherwise`.",
+                              code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
 
 
 _INTERVAL = re.compile(r"^\s*([\[(])(.+?)\.\.(.+?)([\])])\s*$")
@@ -146,7 +148,7 @@ class Cell:
             return low_ok and high_ok
         except TypeError:
             raise EvaluationError(f"{where()}: the test `{self.text}` cannot compare {value!r}.",
-                                  code="E423") from None
+                                  code=codes.TABLE_CANNOT_COMPARE) from None
 
 
 def parse_cell(raw, parse_expr) -> Cell:
@@ -217,7 +219,8 @@ class DecisionTableBody:
             lines = ", ".join(str(r.line) for r in matches if r.line)
             raise EvaluationError(
                 f"{where()}: its decision table has hit policy 'unique' but {len(matches)} rows "
-                f"match (lines {lines}).", code="E424", file=self.file, line=matches[1].line)
+                f"match (lines {lines}).",
+                code=codes.TABLE_SEVERAL_ROWS, file=self.file, line=matches[1].line)
         if matches:
             row = matches[0]
             return run(row.then, where), row.citations, row.because
@@ -225,7 +228,8 @@ class DecisionTableBody:
             return run(self.default, where), (), None
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
-                              "has no default.", code="E425", file=self.file, line=self.line)
+                              "has no default.",
+                              code=codes.TABLE_NO_ROW, file=self.file, line=self.line)
 
 
 class AggregateBody:
@@ -267,7 +271,7 @@ class AggregateBody:
                     if not isinstance(keep, bool):
                         raise EvaluationError(
                             f"{where()}: its filter `{self.where.text}` gave {keep!r} for "
-                            f"{member.label()}, not true or false.", code="E421",
+                            f"{member.label()}, not true or false.", code=codes.NOT_TRUE_OR_FALSE,
                             file=self.file, line=self.line)
                     if not keep:
                         continue
@@ -294,7 +298,8 @@ class AggregateBody:
             for v in values:
                 if not isinstance(v, bool):
                     raise EvaluationError(f"{where()}: `{self.of.text}` must be true or false for "
-                                          f"'{fn}', not {v!r}.", code="E421", file=self.file,
+                                          f"'{fn}', not {v!r}.",
+                                          code=codes.NOT_TRUE_OR_FALSE, file=self.file,
                                           line=self.line)
             return (any(values) if fn == "any" else all(values)), (), None
         present = [v for v in values if v is not None]
@@ -302,7 +307,8 @@ class AggregateBody:
             if self.default is not None:
                 return run(self.default, where), (), None
             raise EvaluationError(f"{where()}: '{fn}' of no values; give the aggregate a "
-                                  "default.", code="E426", file=self.file, line=self.line)
+                                  "default.",
+                                  code=codes.EMPTY_MIN_MAX, file=self.file, line=self.line)
         return (min(present) if fn == "min" else max(present)), (), None
 
 
@@ -340,7 +346,8 @@ class Definition:
         if self.rounding is not None and value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
                 raise EvaluationError(f"{where()} must round its value, but {value!r} is not a "
-                                      "number.", code="E427", file=self.file, line=self.line)
+                                      "number.",
+                                      code=codes.ROUND_NOT_A_NUMBER, file=self.file, line=self.line)
             value = self.rounding.apply(value)
         if value is None or self.type == "any":
             return value
@@ -365,7 +372,7 @@ def check_type(value, type_name, where, file, line):
         ok = isinstance(value, list)
     if not ok:
         raise EvaluationError(f"{where()} is declared as {type_name} but gave {value!r}.",
-                              code="E428", file=file, line=line)
+                              code=codes.WRONG_TYPE, file=file, line=line)
     return value
 
 

@@ -16,7 +16,7 @@ from ..model import calendars as holidays, citations as citation_lib
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
 from ..model.entities import EntityKind, FactSpec
-from ..errors import CompileError
+from ..errors import CompileError, codes
 from ..language.expressions import parse as parse_expression
 from ..language.numbers import NotANumber, Rounding, to_decimal
 from ..model.parameters import Band, Entry, Parameter
@@ -55,7 +55,7 @@ def read(path: str | Path) -> RulebookFile:
     file = str(path)
     data = load_file(path)
     if data is None:
-        raise CompileError("The rulebook file is empty.", code="E305", file=file)
+        raise CompileError("The rulebook file is empty.", code=codes.EMPTY_RULEBOOK, file=file)
     validate("rulebook", data, file)
     book = _Builder(file, data).build()
     book.data = data
@@ -85,7 +85,8 @@ class _Builder:
                 known = ", ".join(sorted(self.sources)) or "none"
                 raise CompileError(f"The citation refers to the source {exc} but this file's "
                                    f"`sources` has no such entry (it has: {known}).",
-                                   code="E306", file=self.file, line=line_of(container, key),
+                                   code=codes.UNKNOWN_SOURCE,
+                                   file=self.file, line=line_of(container, key),
                                    field="citation.ref") from None
         return tuple(out)
 
@@ -95,7 +96,8 @@ class _Builder:
         try:
             return Rounding(raw["mode"], raw["to"])
         except (NotANumber, KeyError) as exc:
-            raise CompileError(f"The rounding {dict(raw)} is not valid: {exc}.", code="E307",
+            raise CompileError(f"The rounding {dict(raw)} is not valid: {exc}.",
+                               code=codes.BAD_ROUNDING,
                                file=self.file, line=line_of(container, "round"), field="round") from None
 
     def reason(self, raw, container, key="because"):
@@ -135,7 +137,7 @@ class _Builder:
                 if function.short in book.functions:
                     raise CompileError(f"The deadline {name} makes a function {function.name}, but "
                                        "this file already defines a function of that name.",
-                                       code="E311", file=self.file, line=function.line,
+                                       code=codes.DEFINED_TWICE, file=self.file, line=function.line,
                                        field=function.name)
                 book.functions[function.short] = function
         for name, raw in (d.get("notices") or {}).items():
@@ -161,7 +163,7 @@ class _Builder:
                     each_additional = to_decimal(entry_raw["each_additional"])
             except (NotANumber, ValueError, TypeError) as exc:
                 raise CompileError(f"Parameter {qualified}: the value for {start} is not valid "
-                                   f"for unit {unit}: {exc}.", code="E308", file=self.file,
+                                   f"for unit {unit}: {exc}.", code=codes.BAD_VALUE, file=self.file,
                                    line=line, field=f"{qualified}.values.{start}") from None
             until = dt.date.fromisoformat(entry_raw["until"]) if long_form and entry_raw.get("until") else None
             entries.append(Entry(dt.date.fromisoformat(start), until, converted,
@@ -252,7 +254,8 @@ class _Builder:
                     if input_name not in inputs_raw:
                         raise CompileError(f"Row {i + 1} of the decision table of {qualified} tests "
                                            f"'{input_name}', which is not one of its inputs "
-                                           f"({', '.join(inputs_raw)}).", code="E309", file=self.file,
+                                           f"({', '.join(inputs_raw)}).",
+                                           code=codes.UNKNOWN_TABLE_INPUT, file=self.file,
                                            line=line_of(when, input_name), field=f"{where}.when.{input_name}")
                     cell = parse_cell(cell_raw, lambda text, w=when, k=input_name:
                                       self.expr(text, w, k, f"{where}.when.{k}"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..model.citations import merge
 from ..model.definitions import Chart, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from .state import State, product
 from .trace import collect_citations
 
@@ -44,7 +44,8 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
                 values = run(expression, where)
                 if not isinstance(values, list):
                     raise EvaluationError(f"{where()} `for_each: {var}` must give a list, not "
-                                          f"{values!r}.", code="E450", file=chart.file,
+                                          f"{values!r}.",
+                                          code=codes.FOR_EACH_NOT_A_LIST, file=chart.file,
                                           line=group.line)
                 lists.append((var, values))
         for combo in product(lists):

@@ -20,7 +20,7 @@ import threading
 
 from ..model.citations import merge
 from ..model.definitions import Function, Rule, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Evaluator
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
@@ -153,7 +153,8 @@ class State:
             shown = self.evaluator.run(condition, self.describe)
         if not isinstance(shown, bool):
             raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
-                                  "or false.", code="E421", file=rule.file, line=rule.line)
+                                  "or false.",
+                                  code=codes.NOT_TRUE_OR_FALSE, file=rule.file, line=rule.line)
         return shown
 
     def rule(self, rule: Rule, entity) -> Node:
@@ -204,7 +205,8 @@ class State:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
-                                  "rulebooks may loop through aggregates.", code="E440")
+                                  "rulebooks may loop through aggregates.",
+                                  code=codes.TOO_MANY_STEPS)
         deps: list = []
         scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
         where = self._where
