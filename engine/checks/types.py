@@ -22,10 +22,16 @@ import ast
 from decimal import Decimal
 
 from ..errors import codes
+from ..language import builtins
+from ..language.builtins import BUILTINS, Builtin
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
 from .context import CheckContext, cited, problem
 
-NUMBER, BOOL, TEXT, DATE, LIST, NONE = "number", "boolean", "text", "date", "list", "none"
+# The type names are the ones the built-ins' records use (engine.language.builtins), so that what
+# each built-in needs and gives is read from the same record the compiler checks calls against.
+NUMBER, BOOL, TEXT, DATE, LIST = (builtins.NUMBER, builtins.BOOLEAN, builtins.TEXT, builtins.DATE,
+                                  builtins.LIST)
+NONE = "none"
 ANY = None
 
 _WORDS = {NUMBER: "a number", BOOL: "true/false", TEXT: "text", DATE: "a date", LIST: "a list",
@@ -34,24 +40,6 @@ _WORDS = {NUMBER: "a number", BOOL: "true/false", TEXT: "text", DATE: "a date", 
 NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years", "count"}
 _DECLARED = {"money": NUMBER, "decimal": NUMBER, "percent": NUMBER, "integer": NUMBER,
              "boolean": BOOL, "text": TEXT, "date": DATE, "list": LIST}
-
-#: Built-ins: name -> result type (a base type, "arg" for the type of the arguments, or ANY).
-_BUILTIN_RESULTS = {
-    "min": "arg", "max": "arg", "abs": NUMBER, "ceil": NUMBER, "floor": NUMBER,
-    "round_up": NUMBER, "round_down": NUMBER, "round_half_up": NUMBER, "sum": NUMBER,
-    "len": NUMBER, "any": BOOL, "all": BOOL, "range": LIST, "coalesce": "arg",
-    "intersects": BOOL, "error": ANY, "is_given": BOOL, "in_force": BOOL, "date": DATE,
-    "year": NUMBER, "month": NUMBER, "day": NUMBER, "weekday": NUMBER, "add_days": DATE,
-    "add_months": DATE, "add_years": DATE, "end_of_month": DATE, "days_between": NUMBER,
-    "months_between": NUMBER, "years_between": NUMBER, "decimal": NUMBER, "integer": NUMBER,
-    "text": TEXT,
-}
-#: Built-ins whose every argument must be a number (or, for the date ones, a date).
-_NUMBER_ARGS = {"abs", "ceil", "floor", "decimal"}
-_STEP_ARGS = {"round_up", "round_down", "round_half_up"}
-_DATE_ARGS = {"year": (0,), "month": (0,), "day": (0,), "weekday": (0,), "end_of_month": (0,),
-              "add_days": (0,), "add_months": (0,), "add_years": (0,),
-              "days_between": (0, 1), "months_between": (0, 1), "years_between": (0, 1)}
 
 
 def of(*types) -> frozenset:
@@ -297,15 +285,17 @@ class _Checker:
         if name == "in_force":
             return of(BOOL)
         args = [self.node(a, scope) for a in node.args]
-        definition = scope.definition(name) if (name not in _BUILTIN_RESULTS or "." in name) else None
+        builtin = BUILTINS.get(name)
+        definition = scope.definition(name) if (builtin is None or "." in name) else None
         if definition is not None:
             if hasattr(definition, "entries"):           # a table or bands parameter
                 self.key(definition, args[0] if args else ANY)
                 return unit_type(definition.unit)
             return self.function_type(definition)
-        result = _BUILTIN_RESULTS.get(name, ANY)
-        self.builtin_args(name, args)
-        if result == "arg":
+        result = builtin.result if builtin is not None else ANY
+        if builtin is not None:
+            self.builtin_args(builtin, args)
+        if result == builtins.ARG:
             known = [t for t in args if t is not ANY]
             if name == "coalesce":
                 return union(*args) - {NONE} if known and len(known) == len(args) else ANY
@@ -314,22 +304,23 @@ class _Checker:
             return union(*args)
         return of(result) if isinstance(result, str) else ANY
 
-    def builtin_args(self, name, args):
-        if name in _NUMBER_ARGS or name in _STEP_ARGS:
+    def builtin_args(self, builtin: Builtin, args):
+        name = builtin.name
+        if builtin.number_first:
             first = _values(args[0]) if args else None
             if first is not None and NUMBER not in first:
                 self.report(codes.TYPE_ERROR,
                             self.expression, f"passes {words(first)} to `{name}`, which "
                             "needs a number.")
-        if name in _DATE_ARGS:
-            for index in _DATE_ARGS[name]:
+        if builtin.date_args:
+            for index in builtin.date_args:
                 if index < len(args):
                     t = _values(args[index])
                     if t is not None and not (t & {DATE, TEXT}):
                         self.report(codes.TYPE_ERROR,
                                     self.expression, f"passes {words(t)} to `{name}`, "
                                     "which needs a date.")
-        if name in ("sum", "any", "all"):
+        if builtin.list_first:
             t = _values(args[0]) if args else None
             if t is not None and LIST not in t:
                 self.report(codes.TYPE_ERROR,

@@ -580,13 +580,13 @@ class _Compiler:
         if builtin is None:
             self.unknown(name, ctx, expression, what="function")
             return None
-        function, fewest, most = builtin
+        fewest, most = builtin.fewest, builtin.most
         if argc < fewest or (most is not None and argc > most):
             expected = str(fewest) if fewest == most else (f"{fewest} or more" if most is None else f"{fewest} to {most}")
             self.error(f"`{name}` takes {expected} argument(s) but `{expression.text}` gives {argc}.",
                        expression.file, expression.line, expression.field, code=codes.BAD_CALL)
             return None
-        return _builtin(function)
+        return _builtin(builtin.function)
 
     # -- cycles -------------------------------------------------------------------------------
     def find_cycles(self):
