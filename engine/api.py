@@ -17,7 +17,7 @@ import datetime as dt
 import difflib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
@@ -28,6 +28,7 @@ from .runtime.state import DateCache, State, decimal_context
 from .model.parameters import ParameterValue
 from .io.paths import default_policy_dir
 from .runtime.results import Evaluation, Result
+from .runtime.trace import Node
 from .rulebook.reader import read as read_rulebook
 from .io.schemas import validate
 from .io.yaml_loader import LineDict, LineList, load_file
@@ -55,13 +56,13 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
 class Case:
     """A case read from a file or given as data, validated, with its entity tree."""
 
-    def __init__(self, data: dict, root: Entity, file: str | None):
+    def __init__(self, data: dict[str, Any], root: Entity, file: str | None) -> None:
         self.data = data
         self.root = root
         self.file = file
 
     @property
-    def case_id(self):
+    def case_id(self) -> Any:
         return self.data.get("case_id")
 
     @property
@@ -179,7 +180,7 @@ class Engine:
         with decimal_context():
             return evaluate_chart(state, chart)
 
-    def call(self, name: str, *args, as_of: str | dt.date | None = None):
+    def call(self, name: str, *args: Any, as_of: str | dt.date | None = None) -> Node:
         """Call a rulebook function: ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``.
 
         Returns the trace node: ``.value`` is the result (20780 here), and
@@ -197,14 +198,14 @@ class Engine:
             return state.call(function, list(args))
 
 
-def _walk(entity: Entity):
+def _walk(entity: Entity) -> Iterator[Entity]:
     yield entity
     for children in entity.children.values():
         for child in children:
             yield from _walk(child)
 
 
-def _normalise(value):
+def _normalise(value: Any) -> Any:
     """Case data as the schema expects it: ISO date strings, and JSON floats read as decimals.
 
     A float here can only come from an embedding program's own JSON parsing; its shortest repr
@@ -217,9 +218,9 @@ def _normalise(value):
     if isinstance(value, dict):
         return {k: _normalise(v) for k, v in value.items()}
     if isinstance(value, LineList):
-        out = LineList(_normalise(v) for v in value)
-        out.line, out.item_lines = value.line, value.item_lines
-        return out
+        items = LineList(_normalise(v) for v in value)
+        items.line, items.item_lines = value.line, value.item_lines
+        return items
     if isinstance(value, (list, tuple)):
         return [_normalise(v) for v in value]
     if isinstance(value, float):

@@ -38,6 +38,7 @@ from ..language.expressions import Expression
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
+from ..types import EngineLike, StateLike, Where
 
 ROLLS = ("next_business_day", "previous_business_day", "none")
 UNITS = ("days", "months", "years")
@@ -280,7 +281,7 @@ class DeadlineBody:
         if self.extended and self.deadline.extension is not None:
             yield self.deadline.extension.amount
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         start = state.scope.args["start"]
         if start is None:
             return None, (), None
@@ -294,7 +295,8 @@ class DeadlineBody:
         return result.due, own, None
 
 
-def explain(engine, name: str, start, roll: str | None = None, extended: bool = False) -> DueDate:
+def explain(engine: EngineLike, name: str, start, roll: str | None = None,
+            extended: bool = False) -> DueDate:
     """The due date of the deadline ``name`` counted from ``start``, with every step."""
     deadline = find(engine.program, name)
     start = dates.parse_date(start)

@@ -31,6 +31,7 @@ from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import Node, collect_citations, inputs_of
 from ..runtime.results import json_value
+from ..types import EngineLike
 
 #: Names every column expression may use.
 ARGUMENTS = ("before", "after", "before_date", "after_date", "notice_date")
@@ -154,7 +155,7 @@ def find(program, name: str | None) -> Change:
                           code=codes.UNKNOWN_CHANGE)
 
 
-def compare(engine, case, before, after, name: str | None = None, after_case=None,
+def compare(engine: EngineLike, case, before, after, name: str | None = None, after_case=None,
             notice_date=None) -> ChangeResult:
     """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and the
     comparison's columns for each entity found in both."""

@@ -36,6 +36,7 @@ from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
 from ..runtime.results import json_value
+from ..types import EngineLike
 
 #: Largest template file read.
 MAX_TEMPLATE_BYTES = 100_000
@@ -213,7 +214,7 @@ def _walk(entity):
             yield from _walk(child)
 
 
-def render_notices(engine, case, as_of=None, names=None) -> tuple:
+def render_notices(engine: EngineLike, case, as_of=None, names=None) -> tuple:
     """Every notice the case calls for as of a date: ``(case, date, [RenderedNotice, ...])``.
 
     ``names`` limits the notices considered (qualified or short names).

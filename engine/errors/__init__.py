@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from . import codes
 
@@ -33,7 +33,7 @@ class Problem:
     line: int | None = None
     field: str | None = None
     severity: str = "error"
-    citations: tuple = dataclasses.field(default_factory=tuple)
+    citations: tuple[Any, ...] = dataclasses.field(default_factory=tuple)
 
     def location(self) -> str:
         """``file:line`` (or as much of it as is known), for messages."""
@@ -48,8 +48,8 @@ class Problem:
         fld = f" (field: {self.field})" if self.field else ""
         return f"{prefix}{self.severity} {self.code}: {self.message}{fld}"
 
-    def as_dict(self) -> dict:
-        out = {
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,

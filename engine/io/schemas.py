@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -26,9 +27,10 @@ KINDS = {"rulebook": "rulebook.schema.json", "case": "case.schema.json", "test":
 
 
 @lru_cache(maxsize=None)
-def _registry_and_schemas():
+def _registry_and_schemas() -> tuple[Registry[Any], dict[str, Any]]:
     directory = schemas_dir()
-    schemas, resources = {}, []
+    schemas: dict[str, Any] = {}
+    resources: list[tuple[str, Resource[Any]]] = []
     for kind, filename in KINDS.items():
         with open(directory / filename, encoding="utf-8") as handle:
             schema = json.load(handle)
@@ -40,7 +42,7 @@ def _registry_and_schemas():
 
 
 @lru_cache(maxsize=None)
-def validator(kind: str):
+def validator(kind: str) -> Any:
     registry, schemas = _registry_and_schemas()
     cls = jsonschema.validators.validator_for(schemas[kind])
     schema = schemas[kind]
@@ -51,7 +53,7 @@ def validator(kind: str):
     return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
 
-def _inline_local_refs(node, defs, depth=0):
+def _inline_local_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     """A copy of a schema with ``{"$ref": "#/$defs/x"}`` replaced by the definition itself."""
     if depth > 20:
         return node
@@ -69,7 +71,7 @@ def _inline_local_refs(node, defs, depth=0):
     return node
 
 
-def problems(kind: str, data, file: str | None) -> list[Problem]:
+def problems(kind: str, data: Any, file: str | None) -> list[Problem]:
     """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
     found = []
     errors = sorted(validator(kind).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
@@ -86,20 +88,20 @@ def problems(kind: str, data, file: str | None) -> list[Problem]:
     return found
 
 
-def validate(kind: str, data, file: str | None) -> None:
+def validate(kind: str, data: Any, file: str | None) -> None:
     found = problems(kind, data, file)
     if found:
         raise SchemaError(problems=found)
 
 
-def _field(path) -> str:
+def _field(path: list[Any]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _message(error) -> str:
+def _message(error: Any) -> str:
     validator_name = error.validator
     where = _field(list(error.absolute_path))
     subject = f"'{where}'" if where else "The file"
@@ -128,7 +130,7 @@ def _message(error) -> str:
     return f"{subject}: {error.message}."
 
 
-def _extra_keys(error) -> list:
+def _extra_keys(error: Any) -> list[Any]:
     props = set(error.schema.get("properties", {}))
     patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
     if isinstance(error.instance, dict):
@@ -136,7 +138,7 @@ def _extra_keys(error) -> list:
     return []
 
 
-def _kind(value) -> str:
+def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, dict):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -36,23 +36,23 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 64
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A dict that remembers the line (1-based) of itself and of each key."""
 
     __slots__ = ("line", "key_lines")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line: int | None = None
         self.key_lines: dict[Any, int] = {}
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A list that remembers the line of itself and of each item."""
 
     __slots__ = ("line", "item_lines")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line: int | None = None
         self.item_lines: list[int] = []
@@ -69,7 +69,7 @@ def line_of(container: Any, key: Any = None) -> int | None:
     return getattr(container, "line", None)
 
 
-def line_at_path(root: Any, path: list | tuple) -> int | None:
+def line_at_path(root: Any, path: list[Any] | tuple[Any, ...]) -> int | None:
     """The line of the deepest element of ``path`` (a JSON-pointer-like list) that exists."""
     node, best = root, line_of(root)
     for part in path:
@@ -85,6 +85,8 @@ def line_at_path(root: Any, path: list | tuple) -> int | None:
 
 class _LineConstructor(yaml.constructor.SafeConstructor):
     """Safe constructors plus duplicate-key rejection, decimal floats, ISO dates and lines."""
+
+    name: str                      # the file being read, for messages (set by the loader)
 
     # -- structure checks -------------------------------------------------------------------
     def check_limits(self, node: Node) -> None:
@@ -129,14 +131,14 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         measure(node, 0)
 
     # -- constructors -----------------------------------------------------------------------
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: Node, deep: bool = False) -> Any:
         if not isinstance(node, MappingNode):
-            return super().construct_mapping(node, deep)
+            return super().construct_mapping(node, deep)  # type: ignore[arg-type]  # it refuses it
         explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.flatten_mapping(node)
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
-        merged_keys: set = set()
+        merged_keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
@@ -157,13 +159,13 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                 merged_keys.add(key)
         return mapping
 
-    def construct_sequence(self, node, deep=False):
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
         seq = LineList(self.construct_object(child, deep=True) for child in node.value)
         seq.line = node.start_mark.line + 1
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
         return seq
 
-    def construct_decimal(self, node):
+    def construct_decimal(self, node: ScalarNode) -> Decimal:
         text = self.construct_scalar(node).replace("_", "")
         lowered = text.lower()
         if lowered in (".nan", ".inf", "-.inf", "+.inf"):
@@ -176,7 +178,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
             raise InputError(f"'{text}' is not a number.", code=codes.NOT_A_NUMBER, file=self.name,
                              line=node.start_mark.line + 1) from None
 
-    def construct_iso_date(self, node):
+    def construct_iso_date(self, node: ScalarNode) -> str:
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError as exc:
@@ -187,11 +189,13 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         return value.isoformat()
 
 
-_LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_mapping)
-_LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
-_LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
-_LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
-def _refuse(self, node):
+# (The stubs expect add_constructor on a loader class; this constructor is mixed into one below.)
+for _tag, _construct in (("map", _LineConstructor.construct_mapping),
+                         ("seq", _LineConstructor.construct_sequence),
+                         ("float", _LineConstructor.construct_decimal),
+                         ("timestamp", _LineConstructor.construct_iso_date)):
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)  # type: ignore[type-var]
+def _refuse(self: _LineConstructor, node: Node) -> NoReturn:
     raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
                      "plain mapping or list.", code=codes.YAML_FEATURE, file=self.name,
                      line=node.start_mark.line + 1)
@@ -199,26 +203,27 @@ def _refuse(self, node):
 
 # Refuse the YAML 1.1 types that build Python sets and ordered pairs: nothing uses them.
 for _tag in ("set", "omap", "pairs", "binary"):
-    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)  # type: ignore[type-var]
 
 # libyaml's C parser composes the node tree several times faster than the pure-Python one;
 # construction (where every check above happens) is ours either way.
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _CParser = None
+    _CParser = None  # type: ignore[misc, assignment]
 
 if _CParser is not None:
     class _SafeLineLoader(_CParser, _LineConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream, name: str):
+        def __init__(self, stream: str | bytes, name: str) -> None:
             _CParser.__init__(self, stream)
             _LineConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self.name = name
 else:  # pragma: no cover - PyYAML built without libyaml
-    class _SafeLineLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-                          yaml.composer.Composer, _LineConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream, name: str):
+    class _SafeLineLoader(yaml.reader.Reader, yaml.scanner.Scanner,  # type: ignore[no-redef]
+                          yaml.parser.Parser, yaml.composer.Composer, _LineConstructor,
+                          yaml.resolver.Resolver):
+        def __init__(self, stream: str | bytes, name: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)

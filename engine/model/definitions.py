@@ -25,6 +25,7 @@ from .citations import Citation
 from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
 from ..language.numbers import Rounding
+from ..types import StateLike, Where
 
 RESULT_TYPES = ("money", "decimal", "percent", "integer", "boolean", "text", "date", "list", "any")
 
@@ -53,7 +54,7 @@ class FormulaBody:
     def expressions(self):
         yield self.expression
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         return state.evaluator.run(self.expression, where), (), None
 
 
@@ -80,7 +81,7 @@ class ConditionsBody:
                 yield c.when
             yield c.then
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
         for condition in self.conditions:
             if condition.when is not None:
@@ -203,7 +204,7 @@ class DecisionTableBody:
         if self.default is not None:
             yield self.default
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
         values = {name: run(expr, where) for name, expr in self.inputs}
         matches = []
@@ -252,7 +253,7 @@ class AggregateBody:
             if e is not None:
                 yield e
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         outer = state.scope
         owner = outer.entity
         for _ in range(self.levels_up):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from contextlib import AbstractContextManager
 from decimal import Decimal
 import itertools
 import threading
@@ -36,7 +37,7 @@ MAX_CACHED_CALLS = 200_000
 class DateCache:
     """Parameter values and function results by date, shared by every evaluation (thread-safe)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._parameters: dict[tuple, ParameterValue] = {}
         self._calls: dict[dt.date, dict] = {}
@@ -242,7 +243,7 @@ class State:
         return getattr(self.current, "file", None)
 
 
-def decimal_context():
+def decimal_context() -> AbstractContextManager[decimal.Context]:
     """The decimal context every evaluation runs in (thread-local, so thread-safe)."""
     return decimal.localcontext(CONTEXT)
 
