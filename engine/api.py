@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -51,6 +52,35 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
                              code=codes.UNREADABLE_FILE,
                              file=str(path))
     return found
+
+
+#: Notice templates are part of the policy too (notices name them from their rulebooks).
+TEMPLATE_SUFFIXES = (".j2",)
+
+
+def rulebook_fingerprint(*paths: str | Path) -> tuple[str, int]:
+    """A content hash of the rulebooks under ``paths`` (default: ``policy/``) and how many files
+    it covers: SHA-256 over each rulebook file and notice template, in a stable order, as its
+    path relative to the directory given and its bytes.
+
+    Two rulebook directories with the same fingerprint give the same results; a changed number,
+    citation or template changes it. It is what ``policy --version`` prints, so that a result
+    can be traced to the exact policy that produced it.
+    """
+    digest = hashlib.sha256()
+    count = 0
+    for root in paths or (default_policy_dir(),):
+        root = Path(root)
+        files = rulebook_files([root]) + (sorted(p for p in root.rglob("*")
+                                                 if p.suffix in TEMPLATE_SUFFIXES and p.is_file())
+                                          if root.is_dir() else [])
+        for file in sorted(files):
+            name = file.relative_to(root).as_posix() if root.is_dir() else file.name
+            content = file.read_bytes()
+            digest.update(f"{name}\0{len(content)}\0".encode())
+            digest.update(content)
+            count += 1
+    return digest.hexdigest(), count
 
 
 class Case:

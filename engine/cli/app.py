@@ -15,6 +15,7 @@ from .test_cmd import test_command
 from .dates_cmd import dates_command
 from .notice_cmd import notice_command
 from .change_cmd import change_command
+from .version_cmd import VersionOption
 
 app = typer.Typer(
     name="policy",
@@ -23,6 +24,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(version: bool = VersionOption) -> None:
+    """Missouri Income Maintenance policy as data: evaluate cases, check and test rulebooks."""
+
+
 app.command("eval")(eval_command)
 app.command("check")(check_command)
 app.command("test")(test_command)
