@@ -199,16 +199,20 @@ class Engine:
                                   code=codes.UNKNOWN_PARAMETER)
         return parameter.at(as_of_date(as_of) or dt.date.today())
 
-    def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
+    def chart(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
         """A chart (such as ``income-limits``) derived from the rulebooks as of a date."""
         chart = self.program.chart(name)
         if chart is None:
             known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
-            raise EvaluationError(f"There is no table named {name}. Tables: {known}.",
+            raise EvaluationError(f"There is no chart named {name}. Charts: {known}.",
                                   code=codes.UNKNOWN_CHART)
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return evaluate_chart(state, chart)
+
+    def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
+        """The same as :meth:`chart`, under the name ``policy table`` has in the contract."""
+        return self.chart(name, as_of)
 
     def call(self, name: str, *args: Any, as_of: str | dt.date | None = None) -> Node:
         """Call a rulebook function: ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``.

@@ -71,7 +71,7 @@ def _citation_sites(data):
     yield from walk(data, "")
 
 
-_SECTIONS = {"parameters", "functions", "rules", "tables", "entities"}
+_SECTIONS = {"parameters", "functions", "rules", "charts", "tables", "entities"}
 
 
 def _join(path: str, key, namespace) -> str:

@@ -40,7 +40,7 @@ def reconcile_published(engine, context: CheckContext | None = None) -> list:
     for chart in program.charts.values():
         keys = key_columns(chart)
         for block in chart.published:
-            found.extend(_Block(engine, context, chart, block, f"Table {chart.short}",
+            found.extend(_Block(engine, context, chart, block, f"Chart {chart.short}",
                                 keys, "table").compare())
     for function in program.functions.values():
         for block in function.published:

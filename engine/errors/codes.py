@@ -104,12 +104,14 @@ UNKNOWN_ENTITY = register("E314", "unknown-entity",
                           "A rule is computed for an undeclared entity kind.")
 AGGREGATE = register("E315", "aggregate", "An aggregate is not valid.")
 TABLE_COLUMNS = register("E316", "table-columns",
-                         "A table group does not give the table's columns.")
+                         "A chart group does not give the chart's columns.")
 BECAUSE_UNKNOWN_NAME = register("E317", "because-unknown-name",
                                 "A `because` text uses a name the rule does not read.")
 NOTICE_TEMPLATE_NAME = register("E318", "notice-template-name",
                                 "A notice's template or variables use a name the notice does not "
                                 "give.")
+CHARTS_AND_TABLES = register("E319", "charts-and-tables",
+                             "A rulebook gives both `charts:` and its older name `tables:`.")
 UNKNOWN_NAME = register("E320", "unknown-name", "An expression uses a name that nothing defines.")
 NAMESPACE_NOT_USED = register("E321", "namespace-not-used",
                               "An expression refers to a namespace its file does not list in "

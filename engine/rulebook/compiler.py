@@ -314,7 +314,7 @@ class _Compiler:
                 missing = [c for c in chart.columns if c not in columns]
                 extra = [c for c in columns if c not in chart.columns]
                 if missing or extra:
-                    self.error(f"A group of table {chart.name} does not give the table's columns "
+                    self.error(f"A group of chart {chart.name} does not give the chart's columns "
                                f"(missing: {', '.join(missing) or 'none'}; not in `columns`: "
                                f"{', '.join(extra) or 'none'}).", chart.file, group.line,
                                f"{chart.name}.groups", code=codes.TABLE_COLUMNS)

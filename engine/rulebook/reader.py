@@ -116,8 +116,14 @@ class _Builder:
             book.functions[name] = self.definition(Function, name, raw, d["functions"])
         for name, raw in (d.get("rules") or {}).items():
             book.rules[name] = self.definition(Rule, name, raw, d["rules"])
-        for name, raw in (d.get("tables") or {}).items():
-            book.charts[name] = self.chart(name, raw, d["tables"])
+        if "charts" in d and "tables" in d:
+            raise CompileError("The rulebook gives both `charts:` and `tables:`, the older name of "
+                               "`charts:`; move every chart under `charts:`.",
+                               code=codes.CHARTS_AND_TABLES, file=self.file,
+                               line=line_of(d, "tables"), field="tables")
+        section = "charts" if "charts" in d else "tables"      # `tables:` is the older name
+        for name, raw in (d.get(section) or {}).items():
+            book.charts[name] = self.chart(name, raw, d[section])
         for name, raw in (d.get("entities") or {}).items():
             book.entities[name] = self.entity(name, raw, d["entities"])
         self.case_actions(book)

@@ -37,7 +37,7 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
     run = state.evaluator.run
     for index, group in enumerate(chart.groups):
         def where(i=index):
-            return f"Table {chart.short}, group {i + 1},"
+            return f"Chart {chart.short}, group {i + 1},"
         lists = []
         with state.entering(Scope(None, {})):
             for var, expression in group.for_each:
