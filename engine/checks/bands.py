@@ -23,9 +23,9 @@ from decimal import Decimal
 
 from ..errors import codes
 from ..io.yaml_loader import line_of
+from ..model.units import MONEY_UNITS
 from .context import CheckContext, cited, parameters_of, problem, raw_citations
 
-MONEY_UNITS = ("USD", "USD/month", "USD/year")
 CENT = Decimal("0.01")
 
 

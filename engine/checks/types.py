@@ -25,6 +25,7 @@ from ..errors import codes
 from ..language import builtins
 from ..language.builtins import BUILTINS, Builtin
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
+from ..model.units import NUMERIC_UNITS
 from .context import CheckContext, cited, problem
 
 # The type names are the ones the built-ins' records use (engine.language.builtins), so that what
@@ -37,7 +38,6 @@ ANY = None
 _WORDS = {NUMBER: "a number", BOOL: "true/false", TEXT: "text", DATE: "a date", LIST: "a list",
           NONE: "None"}
 
-NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years", "count"}
 _DECLARED = {"money": NUMBER, "decimal": NUMBER, "percent": NUMBER, "integer": NUMBER,
              "boolean": BOOL, "text": TEXT, "date": DATE, "list": LIST}
 

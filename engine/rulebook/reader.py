@@ -20,14 +20,11 @@ from ..errors import CompileError, codes
 from ..language.expressions import parse as parse_expression
 from ..language.numbers import NotANumber, Rounding, to_decimal
 from ..model.parameters import Band, Entry, Parameter
+from ..model.units import NUMERIC_UNITS
 from ..language.reasons import Reason
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
 from ..actions import deadlines, mass_change, notices
-
-NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years",
-                 "count"}
-
 
 @dataclass
 class RulebookFile:
