@@ -11,7 +11,9 @@ cannot mean what the analyst meant:
   rule whose formula is a sum);
 * E503: a condition, filter or ``when`` that is not true/false.
 
-A type is a set of base types (a rule that may give ``None`` is ``{number, none}``), or unknown
+What a name means is not looked up again here: the compiler records on every name and call node
+what it resolved it to (``node.resolved``, an ``engine.model.names.Resolved``), and the types are
+read from that. A type is a set of base types (a rule that may give ``None`` is ``{number, none}``), or unknown
 (a function's argument). A problem is reported only when it is certain: when no member of the
 set could work. ``None`` is left to evaluation, where a missing value has its own clear error.
 """
@@ -23,8 +25,9 @@ from decimal import Decimal
 
 from ..errors import codes
 from ..language import builtins
-from ..language.builtins import BUILTINS, Builtin
+from ..language.builtins import Builtin
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
+from ..model.names import Resolved
 from ..model.units import NUMERIC_UNITS
 from .context import CheckContext, cited, problem
 
@@ -89,53 +92,6 @@ def _values(t) -> frozenset | None:
 
 
 # ---------------------------------------------------------------------------------------------
-class _Scope:
-    """What names mean where an expression stands (mirrors the compiler's lookup)."""
-
-    def __init__(self, checker, namespace, uses, entity_kind=None, args=(), outer=None):
-        self.checker = checker
-        self.namespace = namespace
-        self.uses = uses
-        self.entity_kind = entity_kind
-        self.args = set(args)
-        self.outer = outer
-
-    def member(self, kind) -> "_Scope":
-        return _Scope(self.checker, self.namespace, self.uses, kind, (), self)
-
-    def definition(self, name):
-        program = self.checker.program
-        namespace, short = name.split(".", 1) if "." in name else (self.namespace, name)
-        qualified = f"{namespace}.{short}"
-        for table in (program.parameters, program.functions, program.rules):
-            if qualified in table:
-                return table[qualified]
-        return None
-
-    def name(self, name: str):
-        if name.startswith("outer."):
-            return self.outer.name(name[6:]) if self.outer is not None else ANY
-        if name in self.args:
-            return ANY
-        if name == "as_of":
-            return of(DATE)
-        definition = self.definition(name)
-        if definition is not None:
-            kind = getattr(definition, "kind_label", None)
-            if kind == "rule":
-                t = declared_type(definition.type)
-                return t | {NONE} if t is not ANY else ANY
-            if hasattr(definition, "entries"):        # a parameter
-                return unit_type(definition.unit) if definition.kind == "scalar" else ANY
-            return ANY
-        if "." not in name and self.entity_kind is not None:
-            for kind in self.entity_kind.ancestors():
-                spec = kind.facts.get(name)
-                if spec is not None:
-                    return fact_type(spec)
-        return ANY
-
-
 class _Checker:
     def __init__(self, context: CheckContext):
         self.program = context.program
@@ -152,15 +108,15 @@ class _Checker:
                                   expression.file, expression.line, expression.field, cites))
 
     # -- inference ----------------------------------------------------------------------------
-    def infer(self, expression, scope: _Scope):
+    def infer(self, expression):
         self.expression = expression
-        return self.node(expression.tree, scope)
+        return self.node(expression.tree)
 
-    def node(self, node, scope):
+    def node(self, node):
         method = getattr(self, "_" + type(node).__name__, None)
-        return method(node, scope) if method else ANY
+        return method(node) if method else ANY
 
-    def _Constant(self, node, scope):
+    def _Constant(self, node):
         value = node.value
         if value is None:
             return of(NONE)
@@ -172,18 +128,36 @@ class _Checker:
             return of(TEXT)
         return ANY
 
-    def _Name(self, node, scope):
-        return scope.name(node.id)
+    def _Name(self, node):
+        return self.resolved_type(getattr(node, "resolved", None))
 
-    def _List(self, node, scope):
+    def resolved_type(self, resolved: Resolved | None):
+        """The type of a name, from what the compiler resolved it to (``node.resolved``)."""
+        if resolved is None:
+            return ANY
+        kind, what = resolved
+        if kind == "outer":
+            return self.resolved_type(what)
+        if kind == "as_of":
+            return of(DATE)
+        if kind == "rule":
+            t = declared_type(what.type)
+            return t | {NONE} if t is not ANY else ANY
+        if kind == "param":
+            return unit_type(what.unit) if what.kind == "scalar" else ANY
+        if kind == "fact":
+            return fact_type(what)
+        return ANY                                       # an argument: any type
+
+    def _List(self, node):
         for element in node.elts:
-            self.node(element, scope)
+            self.node(element)
         return of(LIST)
 
     _Tuple = _List
 
-    def _UnaryOp(self, node, scope):
-        operand = self.node(node.operand, scope)
+    def _UnaryOp(self, node):
+        operand = self.node(node.operand)
         if isinstance(node.op, ast.Not):
             return of(BOOL)
         known = _values(operand)
@@ -192,8 +166,8 @@ class _Checker:
                         self.expression, f"negates {words(known)}; only numbers have a sign.")
         return of(NUMBER)
 
-    def _BinOp(self, node, scope):
-        left, right = self.node(node.left, scope), self.node(node.right, scope)
+    def _BinOp(self, node):
+        left, right = self.node(node.left), self.node(node.right)
         lk, rk = _values(left), _values(right)
         only_none = (left is not ANY and left == {NONE}) or (right is not ANY and right == {NONE})
         if only_none:
@@ -223,8 +197,8 @@ class _Checker:
                 return ANY
         return of(NUMBER)
 
-    def _BoolOp(self, node, scope):
-        types = [self.node(v, scope) for v in node.values]
+    def _BoolOp(self, node):
+        types = [self.node(v) for v in node.values]
         for value, t in zip(node.values, types):
             known = _values(t)
             if known is not None and BOOL not in known:
@@ -234,10 +208,10 @@ class _Checker:
                             "true/false values.")
         return union(*types)
 
-    def _Compare(self, node, scope):
-        left = self.node(node.left, scope)
+    def _Compare(self, node):
+        left = self.node(node.left)
         for op, comparator in zip(node.ops, node.comparators):
-            right = self.node(comparator, scope)
+            right = self.node(comparator)
             self.compare(op, left, right)
             left = right
         return of(BOOL)
@@ -269,9 +243,9 @@ class _Checker:
                         self.expression, f"orders {words(lk)} against {words(rk)} with "
                         f"`{_op(op)}`; only two numbers, two texts or two dates can be ordered.")
 
-    def _IfExp(self, node, scope):
-        self.condition(self.node(node.test, scope), "the test of `if ... else`")
-        return union(self.node(node.body, scope), self.node(node.orelse, scope))
+    def _IfExp(self, node):
+        self.condition(self.node(node.test), "the test of `if ... else`")
+        return union(self.node(node.body), self.node(node.orelse))
 
     def condition(self, t, what, expression=None):
         known = _values(t)
@@ -280,13 +254,14 @@ class _Checker:
                         expression or self.expression, f"is used as {what} but gives "
                         f"{words(known)}, not true/false.")
 
-    def _Call(self, node, scope):
+    def _Call(self, node):
         name = node.func.id
         if name == "in_force":
             return of(BOOL)
-        args = [self.node(a, scope) for a in node.args]
-        builtin = BUILTINS.get(name)
-        definition = scope.definition(name) if (builtin is None or "." in name) else None
+        args = [self.node(a) for a in node.args]
+        kind, what = getattr(node, "resolved", None) or (None, None)
+        builtin = what if kind == "builtin" else None
+        definition = what if kind in ("function", "param") else None
         if definition is not None:
             if hasattr(definition, "entries"):           # a table or bands parameter
                 self.key(definition, args[0] if args else ANY)
@@ -353,73 +328,62 @@ class _Checker:
             return self.function_types[function.name]
         self.function_types[function.name] = ANY       # guard against recursion
         saved = (self.owner, getattr(self, "expression", None), len(self.found))
-        scope = self.scope_for(function)
-        t = self.body_type(function, scope, report=False)
+        t = self.body_type(function, report=False)
         del self.found[saved[2]:]                       # reported when the function itself is checked
         self.owner, self.expression = saved[0], saved[1]
         self.function_types[function.name] = t
         return t
 
     # -- definitions ----------------------------------------------------------------------------
-    def scope_for(self, definition):
-        uses = set()
-        for book in self.program.namespaces.get(definition.namespace, []):
-            if book.path == definition.file:
-                uses = set(book.uses)
-        kind = getattr(definition, "entity_kind", None)
-        return _Scope(self, definition.namespace, uses, kind, getattr(definition, "args", ()) or ())
-
-    def body_type(self, definition, scope, report=True):
+    def body_type(self, definition, report=True):
         self.owner = definition
         body = definition.body
         if isinstance(body, FormulaBody):
-            return self.infer(body.expression, scope)
+            return self.infer(body.expression)
         if isinstance(body, ConditionsBody):
             results = []
             for condition in body.conditions:
                 if condition.when is not None:
-                    self.condition(self.infer(condition.when, scope), "a condition", condition.when)
-                results.append((condition.then, self.infer(condition.then, scope)))
+                    self.condition(self.infer(condition.when), "a condition", condition.when)
+                results.append((condition.then, self.infer(condition.then)))
             self.branches = results
             return union(*(t for _, t in results)) if results else ANY
         if isinstance(body, DecisionTableBody):
-            inputs = {name: self.infer(e, scope) for name, e in body.inputs}
+            inputs = {name: self.infer(e) for name, e in body.inputs}
             results = []
             for row in body.rows:
                 for name, cell in row.tests:
-                    self.cell(inputs.get(name, ANY), cell, scope)
-                results.append((row.then, self.infer(row.then, scope)))
+                    self.cell(inputs.get(name, ANY), cell)
+                results.append((row.then, self.infer(row.then)))
             if body.default is not None:
-                results.append((body.default, self.infer(body.default, scope)))
+                results.append((body.default, self.infer(body.default)))
             self.branches = results
             t = union(*(t for _, t in results)) if results else ANY
             return of(LIST) if body.hit_policy == "collect" else t
         if isinstance(body, AggregateBody):
-            return self.aggregate(body, scope)
+            return self.aggregate(body)
         return ANY
 
-    def cell(self, input_type, cell, scope):
+    def cell(self, input_type, cell):
         op = cell.op
         if op == "any":
             return
-        a = self.infer(cell.a, scope)
+        a = self.infer(cell.a)
         ops = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(),
                ">=": ast.GtE(), "in": ast.In(), "not in": ast.NotIn()}
         if op in ops:
             self.compare(ops[op], input_type, a)
             return
-        b = self.infer(cell.b, scope)
+        b = self.infer(cell.b)
         self.compare(ast.LtE(), a, input_type)
         self.compare(ast.LtE(), input_type, b)
 
-    def aggregate(self, body: AggregateBody, scope):
-        kind = body.member_kind
-        member = scope.member(kind) if kind is not None else scope
+    def aggregate(self, body: AggregateBody):
         if body.where is not None:
-            self.condition(self.infer(body.where, member), "a filter (`where`)", body.where)
-        of_type = self.infer(body.of, member) if body.of is not None else ANY
+            self.condition(self.infer(body.where), "a filter (`where`)", body.where)
+        of_type = self.infer(body.of) if body.of is not None else ANY
         if body.default is not None:
-            self.infer(body.default, scope)
+            self.infer(body.default)
         fn = body.function
         if fn == "count":
             return of(NUMBER)
@@ -438,8 +402,7 @@ class _Checker:
 
     def check_definition(self, definition):
         self.branches = None
-        scope = self.scope_for(definition)
-        t = self.body_type(definition, scope)
+        t = self.body_type(definition)
         declared, what, shown = declared_type(definition.type), "type", definition.type
         if declared is ANY and getattr(definition, "unit", None):
             declared, what, shown = unit_type(definition.unit), "unit", definition.unit
@@ -463,24 +426,18 @@ class _Checker:
 
     def check_chart(self, chart):
         self.owner = chart
-        uses = set()
-        for book in self.program.namespaces.get(chart.namespace, []):
-            if book.path == chart.file:
-                uses = set(book.uses)
         for group in chart.groups:
-            names = [v for v, _ in group.for_each]
-            scope = _Scope(self, chart.namespace, uses, None, names)
             for _, expression in group.for_each:
-                t = self.infer(expression, scope)
+                t = self.infer(expression)
                 known = _values(t)
                 if known is not None and LIST not in known:
                     self.report(codes.TYPE_ERROR,
                                 expression, f"gives {words(known)}, but `for_each` needs "
                                 "a list.")
             if group.when is not None:
-                self.condition(self.infer(group.when, scope), "a `when`", group.when)
+                self.condition(self.infer(group.when), "a `when`", group.when)
             for _, expression in group.row:
-                self.infer(expression, scope)
+                self.infer(expression)
 
 
 class _Located:

@@ -24,7 +24,7 @@ from typing import Callable
 from ..language.builtins import BUILTINS
 from ..model.definitions import AggregateBody, Chart, Function, Rule
 from ..model.entities import EntityKind
-from ..model.names import NameContext
+from ..model.names import NameContext, Resolved
 from ..errors import CompileError, Problem, codes
 from ..language.closures import compile_tree
 from ..language.expressions import Expression
@@ -88,6 +88,7 @@ class _Compiler:
         self.fact_reads: dict[str, set[str]] = {}    # definition -> facts its expressions read
         self.pending_reasons: list = []              # checked once every definition is compiled
         self.edge_lines: dict[tuple[str, str], tuple] = {}
+        self.resolved: Resolved | None = None        # what the last name or call resolved to
 
     def error(self, message, file=None, line=None, field=None, code=codes.COMPILE):
         self.problems.append(Problem(code, message, file, line, field))
@@ -377,13 +378,13 @@ class _Compiler:
                 continue
             ref = self.resolve_name(node.id, ctx, expression)
             if ref is not None:
-                node.ref = ref
+                node.ref, node.resolved = ref, self.resolved
         for call in expression.calls:
             if call.func.id in ("in_force", "value_on"):
                 continue
             ref = self.resolve_call(call.func.id, len(call.args), ctx, expression)
             if ref is not None:
-                call.ref = ref
+                call.ref, call.resolved = ref, self.resolved
 
     def parameter_argument(self, call, ctx: NameContext, expression: Expression, counts, usage):
         """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
@@ -487,10 +488,13 @@ class _Compiler:
                            expression.field, code=codes.OUTER_OUTSIDE_AGGREGATE)
                 return None
             inner = self.resolve_name(name[6:], ctx.outer, expression)
+            self.resolved = Resolved("outer", self.resolved)
             return _outer(inner) if inner is not None else None
         if name in ctx.args:
+            self.resolved = Resolved("arg", name)
             return _arg(name)
         if name == "as_of":
+            self.resolved = Resolved("as_of", None)
             return _as_of
         kind, definition = self.lookup(name, ctx, expression)
         if kind == "reported":
@@ -503,6 +507,7 @@ class _Compiler:
                            code=codes.WRONG_KIND_OF_NAME)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("param", definition)
             return _param(definition)
         if kind == "function":
             self.error(f"`{name}` in `{expression.text}` is a function; call it with its arguments "
@@ -510,6 +515,7 @@ class _Compiler:
                        expression.field, code=codes.WRONG_KIND_OF_NAME)
             return None
         if kind == "rule":
+            self.resolved = Resolved("rule", definition)
             return self.rule_ref(definition, ctx, expression)
         if "." not in name and ctx.entity_kind is not None and not ctx.pure:
             for depth, entity_kind in enumerate(ctx.entity_kind.ancestors()):
@@ -517,6 +523,7 @@ class _Compiler:
                     owner = getattr(ctx.owner, "name", None)
                     if owner is not None:
                         self.fact_reads.setdefault(owner, set()).add(name)
+                    self.resolved = Resolved("fact", entity_kind.facts[name])
                     return _fact(name, depth)
         if ctx.pure and "." not in name and ctx.owner is not None:
             all_facts = {f for k in self.kinds.values() for f in k.facts}
@@ -559,6 +566,7 @@ class _Compiler:
                            expression.file, expression.line, expression.field, code=codes.BAD_CALL)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("function", definition)
             return _call_function(definition)
         if kind == "param":
             if definition.kind == "scalar":
@@ -571,6 +579,7 @@ class _Compiler:
                            expression.field, code=codes.BAD_CALL)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("param", definition)
             return _lookup(definition)
         if kind == "rule":
             self.error(f"`{name}` is a rule; use it without parentheses.", expression.file,
@@ -586,6 +595,7 @@ class _Compiler:
             self.error(f"`{name}` takes {expected} argument(s) but `{expression.text}` gives {argc}.",
                        expression.file, expression.line, expression.field, code=codes.BAD_CALL)
             return None
+        self.resolved = Resolved("builtin", builtin)
         return _builtin(builtin.function)
 
     # -- cycles -------------------------------------------------------------------------------
