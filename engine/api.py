@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
 from .model.entities import Entity, build_case, check_on
-from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError
+from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
 from .runtime.state import DateCache, State, decimal_context
 from .model.parameters import ParameterValue
+from .io.cache import cache_enabled, content_hash
 from .io.paths import default_policy_dir
 from .runtime.results import Evaluation, Result
+from .runtime.trace import Node
 from .rulebook.reader import read as read_rulebook
 from .io.schemas import validate
 from .io.yaml_loader import LineDict, LineList, load_file
@@ -47,12 +50,13 @@ def rulebook_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise InputError(f"There is no rulebook file or directory at {path}.", code="E107",
+            raise InputError(f"There is no rulebook file or directory at {path}.",
+                             code=codes.UNREADABLE_FILE,
                              file=str(path))
     return found
 
 
-def read_rulebooks(files: list[Path]) -> list:
+def read_rulebooks(files: list[Path]) -> list[Any]:
     """Read, validate and build every file; every file's problems are reported together."""
     books, problems = [], []
     for file in files:
@@ -63,18 +67,45 @@ def read_rulebooks(files: list[Path]) -> list:
     if problems:
         raise CompileError(problems=problems)
     return books
+#: Notice templates are part of the policy too (notices name them from their rulebooks).
+TEMPLATE_SUFFIXES = (".j2",)
+
+
+def rulebook_fingerprint(*paths: str | Path) -> tuple[str, int]:
+    """A content hash of the rulebooks under ``paths`` (default: ``policy/``) and how many files
+    it covers: SHA-256 over each rulebook file and notice template, in a stable order, as its
+    path relative to the directory given and its bytes.
+
+    Two rulebook directories with the same fingerprint give the same results; a changed number,
+    citation or template changes it. It is what ``policy --version`` prints, so that a result
+    can be traced to the exact policy that produced it.
+    """
+    digest = hashlib.sha256()
+    count = 0
+    for root in paths or (default_policy_dir(),):
+        root = Path(root)
+        files = rulebook_files([root]) + (sorted(p for p in root.rglob("*")
+                                                 if p.suffix in TEMPLATE_SUFFIXES and p.is_file())
+                                          if root.is_dir() else [])
+        for file in sorted(files):
+            name = file.relative_to(root).as_posix() if root.is_dir() else file.name
+            content = file.read_bytes()
+            digest.update(f"{name}\0{len(content)}\0".encode())
+            digest.update(content)
+            count += 1
+    return digest.hexdigest(), count
 
 
 class Case:
     """A case read from a file or given as data, validated, with its entity tree."""
 
-    def __init__(self, data: dict, root: Entity, file: str | None):
+    def __init__(self, data: dict[str, Any], root: Entity, file: str | None) -> None:
         self.data = data
         self.root = root
         self.file = file
 
     @property
-    def case_id(self):
+    def case_id(self) -> Any:
         return self.data.get("case_id")
 
     @property
@@ -109,9 +140,9 @@ class Engine:
         files = rulebook_files(paths)
         if not files:
             raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
-                             code="E107")
+                             code=codes.UNREADABLE_FILE)
         from .rulebook import bundle
-        rulebooks_hash = bundle.content_hash(paths) if bundle.cache_enabled() else None
+        rulebooks_hash = content_hash(paths) if cache_enabled() else None
         books = bundle.load_cached(rulebooks_hash) if rulebooks_hash else None
         if books is None:
             books = read_rulebooks(files)
@@ -143,13 +174,13 @@ class Engine:
             file = str(case)
             case = load_file(case)
         if not isinstance(case, dict):
-            raise CaseError("A case must be a mapping with `case_id` and `people`.", code="E411",
+            raise CaseError("A case must be a mapping with `case_id` and `people`.", code=codes.CASE_NOT_MAPPING,
                             file=file, line=getattr(case, "line", None) or 1)
         data = _normalise(case)
         validate("case", data, file)
         if self.program.root_kind is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
-                               code="E313")
+                               code=codes.ENTITIES)
         root = build_case(data, self.program.root_kind, file)
         return Case(data, root, file)
 
@@ -168,7 +199,7 @@ class Engine:
             unknown = wanted - set(self.program.rules)
             if unknown:
                 raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
-                                      code="E401")
+                                      code=codes.UNKNOWN_RULE)
         state = State(self.program, self.cache, on, self.reference)
         results: list[Result] = []
         with decimal_context():
@@ -176,41 +207,11 @@ class Engine:
                 for rule in self.program.outputs_for(entity.kind) if wanted is None else \
                         [r for r in self.program.rules.values()
                          if r.name in wanted and r.entity_kind is entity.kind]:
-                    state.scope = state.scope.__class__()
                     if wanted is None and not state.shows(rule, entity):
                         continue
                     node = state.rule(rule, entity)
                     results.append(Result(node, on))
         return Evaluation(case.case_id, on, results)
-
-    # -- batches -----------------------------------------------------------------------------------
-    def evaluate_batch(self, cases, as_of: str | dt.date | None = None,
-                       names: Iterable[str] | None = None, citations: str = "deciding",
-                       because: bool = False, chunk_rows: int = 1024):
-        """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (schema
-        in :mod:`engine.tools.arrow_batch`). ``cases`` is a list (or any iterable) of case mappings, or
-        an Arrow table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case
-        that cannot be evaluated gives one row with ``error``. For results that do not fit in
-        memory, iterate :meth:`evaluate_batches` instead."""
-        import pyarrow as pa
-        from .tools.arrow_batch import results_schema
-        batches = list(self.evaluate_batches(cases, as_of, names, citations, because, chunk_rows))
-        return pa.Table.from_batches(batches, schema=results_schema(citations, because))
-
-    def evaluate_batches(self, cases, as_of: str | dt.date | None = None,
-                         names: Iterable[str] | None = None, citations: str = "deciding",
-                         because: bool = False, chunk_rows: int = 1024):
-        """Like :meth:`evaluate_batch`, streamed: one ``pyarrow.RecordBatch`` per chunk of cases."""
-        from .tools.arrow_batch import evaluate_batches
-        names = list(names) if names is not None else None
-        return evaluate_batches(self, cases, as_of, names, citations, because, chunk_rows)
-
-    def citation_table(self, used: Iterable[str] | None = None):
-        """The citations behind the ids of :meth:`evaluate_batch` (default: every citation
-        known), as a ``pyarrow.Table`` with ``id``, ``source``, ``section``, ``memo``, ``url``
-        and ``note``."""
-        from .tools.arrow_batch import citation_table
-        return citation_table(None, used)
 
     # -- parameters and charts -------------------------------------------------------------------
     def parameter(self, name: str, as_of: str | dt.date | None = None) -> ParameterValue:
@@ -219,43 +220,51 @@ class Engine:
         if parameter is None:
             close = difflib.get_close_matches(name, list(self.program.parameters), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
-            raise EvaluationError(f"There is no parameter named {name}.{hint}", code="E402")
+            raise EvaluationError(f"There is no parameter named {name}.{hint}",
+                                  code=codes.UNKNOWN_PARAMETER)
         return parameter.at(as_of_date(as_of) or dt.date.today())
 
-    def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
+    def chart(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
         """A chart (such as ``income-limits``) derived from the rulebooks as of a date."""
         chart = self.program.chart(name)
         if chart is None:
             known = ", ".join(sorted(c.short for c in self.program.charts.values())) or "none"
-            raise EvaluationError(f"There is no table named {name}. Tables: {known}.", code="E403")
+            raise EvaluationError(f"There is no chart named {name}. Charts: {known}.",
+                                  code=codes.UNKNOWN_CHART)
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return evaluate_chart(state, chart)
 
-    def call(self, name: str, *args, as_of: str | dt.date | None = None):
+    def table(self, name: str, as_of: str | dt.date | None = None) -> ChartResult:
+        """The same as :meth:`chart`, under the name ``policy table`` has in the contract."""
+        return self.chart(name, as_of)
+
+    def call(self, name: str, *args: Any, as_of: str | dt.date | None = None) -> Node:
         """Call a rulebook function: ``engine.call("fpl.guideline", 3, as_of="2018-06-01")``.
 
         Returns the trace node: ``.value`` is the result (20780 here), and
         ``engine.runtime.trace.collect_citations(node)`` its citations."""
         function = self.program.functions.get(name)
         if function is None:
-            raise EvaluationError(f"There is no function named {name}.", code="E404")
+            raise EvaluationError(f"There is no function named {name}.",
+                                  code=codes.UNKNOWN_FUNCTION)
         if len(args) != len(function.args):
             raise EvaluationError(f"The function {name} takes {len(function.args)} argument(s) "
-                                  f"({', '.join(function.args)}), not {len(args)}.", code="E408")
+                                  f"({', '.join(function.args)}), not {len(args)}.",
+                                  code=codes.WRONG_ARGUMENT_COUNT)
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))
 
 
-def _walk(entity: Entity):
+def _walk(entity: Entity) -> Iterator[Entity]:
     yield entity
     for children in entity.children.values():
         for child in children:
             yield from _walk(child)
 
 
-def _normalise(value):
+def _normalise(value: Any) -> Any:
     """Case data as the schema expects it: ISO date strings, and JSON floats read as decimals.
 
     A float here can only come from an embedding program's own JSON parsing; its shortest repr
@@ -268,9 +277,9 @@ def _normalise(value):
     if isinstance(value, dict):
         return {k: _normalise(v) for k, v in value.items()}
     if isinstance(value, LineList):
-        out = LineList(_normalise(v) for v in value)
-        out.line, out.item_lines = value.line, value.item_lines
-        return out
+        items = LineList(_normalise(v) for v in value)
+        items.line, items.item_lines = value.line, value.item_lines
+        return items
     if isinstance(value, (list, tuple)):
         return [_normalise(v) for v in value]
     if isinstance(value, float):

@@ -33,11 +33,12 @@ from decimal import Decimal
 from ..language import dates
 from ..model.citations import merge
 from ..model.definitions import Function, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
+from ..types import EngineLike, StateLike, Where
 
 ROLLS = ("next_business_day", "previous_business_day", "none")
 UNITS = ("days", "months", "years")
@@ -99,7 +100,7 @@ class Deadline:
         return self.roll or self.counting.roll
 
     def describe_period(self, amount) -> str:
-        return _plural(amount, self.unit)
+        return plural(amount, self.unit)
 
 
 @dataclass
@@ -146,7 +147,8 @@ class DueDate:
 # Counting
 # --------------------------------------------------------------------------------------------
 
-def _plural(amount, unit: str) -> str:
+def plural(amount, unit: str) -> str:
+    """``1 month``, ``30 days``: how a period is written in steps and in ``policy dates``."""
     return f"{amount} {unit[:-1] if amount == 1 else unit}"
 
 
@@ -168,14 +170,15 @@ def _add(start: dt.date, amount: int, unit: str, days: str, calendar) -> dt.date
 
 def _whole(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise EvaluationError(f"{what} must be a whole number, not {value!r}.", code="E460")
+        raise EvaluationError(f"{what} must be a whole number, not {value!r}.",
+                              code=codes.BAD_PERIOD)
     if value != int(value) or not 0 <= int(value) <= MAX_DAYS:
         raise EvaluationError(f"{what} must be a whole number from 0 to {MAX_DAYS}, not {value}.",
-                              code="E460")
+                              code=codes.BAD_PERIOD)
     return int(value)
 
 
-def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
+def period_length(state, expression: Expression, start: dt.date, what: str) -> int:
     """A period's length, read under the policy in force on ``start``.
 
     The period may be a parameter that changes over time (90 days, then 90 + 5 mailing days from
@@ -185,11 +188,9 @@ def _amount(state, expression: Expression, start: dt.date, what: str) -> int:
     if expression.is_constant:
         return _whole(expression.constant, what)
     sub = State(state.program, state.shared, start, state.evaluator.reference)
-    sub.scope = Scope(None, {"start": start})
-    sub.frame = state.frame
-    sub.current, sub.current_entity, sub.current_args = (state.current, state.current_entity,
-                                                         state.current_args)
-    return _whole(sub.evaluator.run(expression, sub.describe), what)
+    with sub.entering(Scope(None, {"start": start}), state.frame, state.current,
+                      state.current_entity, state.current_args):
+        return _whole(sub.evaluator.run(expression, sub.describe), what)
 
 
 def compute(deadline: Deadline, start, state, extended: bool = False,
@@ -199,34 +200,38 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
     counting = deadline.counting
     roll = roll or deadline.effective_roll
     if roll not in ROLLS:
-        raise EvaluationError(f"The roll '{roll}' is not one of {', '.join(ROLLS)}.", code="E461")
+        raise EvaluationError(f"The roll '{roll}' is not one of {', '.join(ROLLS)}.",
+                              code=codes.BAD_ROLL)
     calendar = counting.calendar
     if calendar is None and (roll != "none" or counting.days == "business"):
         raise EvaluationError(f"Deadline {deadline.name} cannot move its last day to a business "
                               f"day: its counting rule {counting.name} names no calendar.",
-                              code="E461", file=deadline.file, line=deadline.line)
-    amount = _amount(state, deadline.amount, start, f"The period of deadline {deadline.name}")
+                              code=codes.BAD_ROLL, file=deadline.file, line=deadline.line)
+    amount = period_length(state, deadline.amount, start,
+                           f"The period of deadline {deadline.name}")
     unit = deadline.unit
     steps, cites = [], [deadline.citations, counting.citations]
     counted = "business days" if counting.days == "business" and unit == "days" else unit
     period_end = _add(start, amount, unit, counting.days, calendar)
-    steps.append(f"{_plural(amount, counted)} from {start.isoformat()} (the day it counts from is "
+    steps.append(f"{plural(amount, counted)} from {start.isoformat()} (the day it counts from is "
                  f"not counted): {period_end.isoformat()}")
     extension = deadline.extension
     if extended:
         if extension is None:
-            raise EvaluationError(f"Deadline {deadline.name} has no extension.", code="E462",
+            raise EvaluationError(f"Deadline {deadline.name} has no extension.",
+                                  code=codes.NO_EXTENSION,
                                   file=deadline.file, line=deadline.line)
-        more = _amount(state, extension.amount, start, f"The extension of deadline {deadline.name}")
+        more = period_length(state, extension.amount, start,
+                             f"The extension of deadline {deadline.name}")
         cites.append(extension.citations)
         if extension.mode == "to":
             unit, amount = extension.unit, more
             period_end = _add(start, more, extension.unit, counting.days, calendar)
-            steps.append(f"extended to {_plural(more, extension.unit)} from {start.isoformat()}: "
+            steps.append(f"extended to {plural(more, extension.unit)} from {start.isoformat()}: "
                          f"{period_end.isoformat()}")
         else:
             period_end = _add(period_end, more, extension.unit, counting.days, calendar)
-            steps.append(f"extended by {_plural(more, extension.unit)}: {period_end.isoformat()}")
+            steps.append(f"extended by {plural(more, extension.unit)}: {period_end.isoformat()}")
     if deadline.end == "end_of_month":
         period_end = dates.end_of_month(period_end)
         steps.append(f"the period ends on the last day of that month: {period_end.isoformat()}")
@@ -243,7 +248,8 @@ def compute(deadline: Deadline, start, state, extended: bool = False,
             moved += 1
             if moved > MAX_ROLL:
                 raise EvaluationError(f"Deadline {deadline.name}: no business day within "
-                                      f"{MAX_ROLL} days of {period_end.isoformat()}.", code="E463")
+                                      f"{MAX_ROLL} days of {period_end.isoformat()}.",
+                                      code=codes.NO_BUSINESS_DAY)
             for holiday in calendar.holidays:
                 if reason.startswith(holiday.name):
                     cites.append(holiday.citations)
@@ -275,7 +281,7 @@ class DeadlineBody:
         if self.extended and self.deadline.extension is not None:
             yield self.deadline.extension.amount
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         start = state.scope.args["start"]
         if start is None:
             return None, (), None
@@ -283,7 +289,7 @@ class DeadlineBody:
             result = compute(self.deadline, start, state, self.extended)
         except (ValueError, OverflowError) as exc:
             raise EvaluationError(f"{where()} cannot count from {start!r}: {_reason(exc)}.",
-                                  code="E464", file=self.deadline.file,
+                                  code=codes.CANNOT_COUNT, file=self.deadline.file,
                                   line=self.deadline.line) from None
         own = tuple(c for c in result.citations if c not in self.deadline.citations)
         return result.due, own, None
@@ -295,20 +301,20 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def explain(engine, name: str, start, roll: str | None = None, extended: bool = False) -> DueDate:
+def explain(engine: EngineLike, name: str, start, roll: str | None = None,
+            extended: bool = False) -> DueDate:
     """The due date of the deadline ``name`` counted from ``start``, with every step."""
     deadline = find(engine.program, name)
     start = dates.parse_date(start)
     state = State(engine.program, engine.cache, start, engine.reference)
-    state.frame = []
-    with decimal_context():
+    with decimal_context(), state.entering(frame=[]) as reads:
         try:
             result = compute(deadline, start, state, extended, roll)
         except (ValueError, OverflowError) as exc:
             raise EvaluationError(f"Deadline {deadline.name} cannot be counted from "
-                                  f"{start.isoformat()}: {_reason(exc)}.", code="E464",
+                                  f"{start.isoformat()}: {_reason(exc)}.", code=codes.CANNOT_COUNT,
                                   file=deadline.file, line=deadline.line) from None
-    result.citations = merge(result.citations, *(collect_citations(r) for r in state.frame))
+    result.citations = merge(result.citations, *(collect_citations(r) for r in reads))
     return result
 
 
@@ -322,7 +328,8 @@ def find(program, name: str) -> Deadline:
     close = difflib.get_close_matches(name, sorted(deadlines) + sorted(d.short for d in deadlines.values()), n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     known = "none are declared" if not deadlines else "`policy dates --list` lists them"
-    raise EvaluationError(f"There is no deadline named {name} ({known}).{hint}", code="E405")
+    raise EvaluationError(f"There is no deadline named {name} ({known}).{hint}",
+                          code=codes.UNKNOWN_DEADLINE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,7 +389,8 @@ def link(compiler) -> None:
             for item in table.values():
                 if item.name in found:
                     compiler.error(f"The name {item.name} is defined twice: in {found[item.name].file} "
-                                   f"and in {item.file}.", item.file, item.line, item.name, code="E311")
+                                   f"and in {item.file}.", item.file, item.line, item.name,
+                                   code=codes.DEFINED_TWICE)
                 found[item.name] = item
     for book in compiler.files:
         for rule in getattr(book, "counting", {}).values():
@@ -403,12 +411,12 @@ def _resolve(compiler, book, name: str, table: dict, what: str, owner, field_nam
     if namespace != book.namespace and namespace not in book.uses:
         compiler.error(f"{owner.name} refers to the {what} {qualified}, but its rulebook does not "
                        f"list '{namespace}' in `uses`.", owner.file, owner.line,
-                       f"{owner.name}.{field_name}", code="E321")
+                       f"{owner.name}.{field_name}", code=codes.NAMESPACE_NOT_USED)
         return None
     found = table.get(qualified)
     if found is None:
         known = ", ".join(sorted(table)) or "none are declared"
         compiler.error(f"{owner.name} names the {what} {qualified}, which is not declared "
                        f"({known}).", owner.file, owner.line, f"{owner.name}.{field_name}",
-                       code="E320")
+                       code=codes.UNKNOWN_NAME)
     return found

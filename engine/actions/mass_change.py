@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..errors import EvaluationError, PolicyError
+from ..errors import EvaluationError, PolicyError, codes
 from ..io.yaml_loader import line_of
 from ..language.dates import as_of_date
 from ..model.citations import merge
@@ -40,6 +40,7 @@ from ..model.names import NameContext
 from ..runtime.results import json_value
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import Node, collect_citations, inputs_of
+from ..types import EngineLike
 
 #: Names every column expression may use.
 ARGUMENTS = ("before", "after", "before_date", "after_date", "notice_date")
@@ -185,14 +186,14 @@ def _resolve_rule(compiler, book, change, kind, name: str, field_name: str):
     if namespace != book.namespace and namespace not in book.uses:
         compiler.error(f"Change {change.name} reads {qualified}, but its rulebook does "
                        f"not list '{namespace}' in `uses`.", change.file, change.line, where,
-                       code="E321")
+                       code=codes.NAMESPACE_NOT_USED)
     elif rule is None:
         compiler.error(f"Change {change.name} reads {qualified}, which is not a rule.",
-                       change.file, change.line, where, code="E320")
+                       change.file, change.line, where, code=codes.UNKNOWN_NAME)
     elif kind is not None and rule.entity_name != kind.name:
         compiler.error(f"Change {change.name} is for each {kind.name}, but {qualified} is "
                        f"computed for each {rule.entity_name}.", change.file, change.line,
-                       where, code="E325")
+                       where, code=codes.WRONG_ENTITY)
     return qualified, rule
 
 
@@ -202,7 +203,8 @@ def find(program, name: str | None) -> Change:
         if len(changes) == 1:
             return next(iter(changes.values()))
         known = ", ".join(sorted(changes)) or "none are declared"
-        raise EvaluationError(f"Name the change comparison to run (changes: {known}).", code="E407")
+        raise EvaluationError(f"Name the change comparison to run (changes: {known}).",
+                              code=codes.UNKNOWN_CHANGE)
     if name in changes:
         return changes[name]
     matches = [c for c in changes.values() if c.short == name]
@@ -210,7 +212,7 @@ def find(program, name: str | None) -> Change:
         return matches[0]
     known = ", ".join(sorted(changes)) or "none are declared"
     raise EvaluationError(f"There is no change comparison named {name} (changes: {known}).",
-                          code="E407")
+                          code=codes.UNKNOWN_CHANGE)
 
 
 def select(program, names=None) -> list[Change]:
@@ -219,7 +221,7 @@ def select(program, names=None) -> list[Change]:
     changes = list(program.changes.values())
     if not names:
         if not changes:
-            raise EvaluationError("The rulebooks declare no change comparison.", code="E407")
+            raise EvaluationError("The rulebooks declare no change comparison.", code=codes.UNKNOWN_CHANGE)
         return changes
     chosen = []
     for name in names:
@@ -230,7 +232,7 @@ def select(program, names=None) -> list[Change]:
     return chosen
 
 
-def compare(engine, case, before, after, name: str | None = None, after_case=None,
+def compare(engine: EngineLike, case, before, after, name: str | None = None, after_case=None,
             notice_date=None) -> ChangeResult:
     """Evaluate ``case`` on ``before`` and (``after_case`` or ``case``) on ``after``, and one
     comparison's columns for each entity found in both. ``name`` is the comparison's name or
@@ -273,7 +275,7 @@ def parse_dates(before, after, notice_date=None) -> tuple:
     before or an after date, E109 for a date that does not exist."""
     before_date, after_date = as_of_date(before), as_of_date(after)
     if before_date is None or after_date is None:
-        raise EvaluationError("A change needs both a before date and an after date.", code="E407")
+        raise EvaluationError("A change needs both a before date and an after date.", code=codes.UNKNOWN_CHANGE)
     return before_date, after_date, as_of_date(notice_date)
 
 
@@ -323,14 +325,14 @@ def _classify(engine, change, old: dict, new: dict, case_id, before_date, after_
                 a, b = old.get(rule, {}).get(key), new.get(rule, {}).get(key)
                 args[f"before_{local}"] = a.value if a is not None else None
                 args[f"after_{local}"] = b.value if b is not None else None
-            state.scope = Scope(None, args)
-            state.frame = deps = []
+            deps: list = []
             columns = {}
-            for column, expression in change.columns:
-                def where(c=column):
-                    return f"Change {change.name}, column {c}, for {result.entity.label()},"
-                value = state.evaluator.run(expression, where)
-                columns[column] = args[column] = value
+            with state.entering(Scope(None, args), deps):
+                for column, expression in change.columns:
+                    def where(c=column):
+                        return f"Change {change.name}, column {c}, for {result.entity.label()},"
+                    value = state.evaluator.run(expression, where)
+                    columns[column] = args[column] = value
             own = merge(change.citations, *(collect_citations(d) for d in deps))
             citations = merge(own, result.citations, later.citations)
             rows.append(ChangeRow(result.entity.label(), result.person, result.value, later.value,

@@ -29,13 +29,14 @@ from ..language.dates import as_of_date
 from ..model.citations import merge
 from ..model.definitions import Scope
 from ..model.names import NameContext
-from ..errors import CompileError, EvaluationError
+from ..errors import CompileError, EvaluationError, codes
 from ..language.reasons import ENVIRONMENT as _REASONS
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
 from ..runtime.results import json_value
 from ..language.sandbox import BoundedSandbox
+from ..types import EngineLike
 
 #: Largest template file read.
 MAX_TEMPLATE_BYTES = 100_000
@@ -151,18 +152,20 @@ def _template_text(builder, qualified: str, raw: dict) -> tuple[str, str | None,
     path = (base / raw["template"]).resolve()
     if base not in path.parents:
         raise CompileError(f"Notice {qualified}: the template {raw['template']} is not under the "
-                           f"rulebook's directory {base}.", code="E306", file=builder.file,
+                           f"rulebook's directory {base}.",
+                           code=codes.UNKNOWN_SOURCE, file=builder.file,
                            line=line, field=f"{qualified}.template")
     try:
         size = path.stat().st_size
         if size > MAX_TEMPLATE_BYTES:
             raise CompileError(f"Notice {qualified}: the template {raw['template']} is {size} bytes "
-                               f"long; the limit is {MAX_TEMPLATE_BYTES}.", code="E306",
+                               f"long; the limit is {MAX_TEMPLATE_BYTES}.",
+                               code=codes.UNKNOWN_SOURCE,
                                file=builder.file, line=line, field=f"{qualified}.template")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CompileError(f"Notice {qualified}: the template {raw['template']} cannot be read: "
-                           f"{getattr(exc, 'strerror', None) or exc}.", code="E306",
+                           f"{getattr(exc, 'strerror', None) or exc}.", code=codes.UNKNOWN_SOURCE,
                            file=builder.file, line=line, field=f"{qualified}.template") from None
     return text, str(path), line
 
@@ -178,14 +181,15 @@ def build_notice(builder, name: str, raw: dict, parent) -> Notice:
         if refused is not None:
             raise CompileError(f"Notice {qualified}: its template uses "
                                f"`{type(refused).__name__.lower()}`; a notice template may use only "
-                               "its own variables.", code="E304", file=where,
+                               "its own variables.", code=codes.BECAUSE_UNREADABLE, file=where,
                                line=refused.lineno if template_file else line,
                                field=f"{qualified}.template")
         names = frozenset(meta.find_undeclared_variables(tree))
         template = ENVIRONMENT.from_string(text)
     except jinja2.TemplateSyntaxError as exc:
         raise CompileError(f"Notice {qualified}: the template cannot be read: {exc.message}.",
-                           code="E304", file=where, line=exc.lineno if template_file else line,
+                           code=codes.BECAUSE_UNREADABLE,
+                           file=where, line=exc.lineno if template_file else line,
                            field=f"{qualified}.template") from None
     variables_raw = raw.get("variables") or {}
     variables = [(v, builder.expr(e, variables_raw, v, f"{qualified}.variables.{v}"))
@@ -219,7 +223,7 @@ def compile_notices(compiler) -> dict:
                 compiler.error(f"The template of notice {notice.name} uses {', '.join(unknown)}, "
                                "which the notice does not give. Add them to its `variables`, or use "
                                f"{', '.join(sorted(BUILTIN_NAMES))}.", notice.file, notice.line,
-                               f"{notice.name}.variables", code="E318")
+                               f"{notice.name}.variables", code=codes.NOTICE_TEMPLATE_NAME)
     return found
 
 
@@ -234,7 +238,7 @@ def _walk(entity):
             yield from _walk(child)
 
 
-def render_notices(engine, case, as_of=None, names=None) -> tuple:
+def render_notices(engine: EngineLike, case, as_of=None, names=None) -> tuple:
     """Every notice the case calls for as of a date: ``(case, date, [RenderedNotice, ...])``.
 
     ``names`` limits the notices considered (qualified or short names).
@@ -248,7 +252,7 @@ def render_notices(engine, case, as_of=None, names=None) -> tuple:
         if unknown:
             known = ", ".join(n.name for n in notices) or "none are declared"
             raise EvaluationError(f"There is no notice named {', '.join(sorted(unknown))} (notices: "
-                                  f"{known}).", code="E406")
+                                  f"{known}).", code=codes.UNKNOWN_NOTICE)
         notices = [n for n in notices if n.name in wanted or n.short in wanted]
     state = State(engine.program, engine.cache, on, engine.reference)
     rendered: list[RenderedNotice] = []
@@ -267,22 +271,23 @@ def _render_one(state, notice: Notice, entity, case, on, collect_citations):
     def where():
         return f"Notice {notice.name} for {entity.label()}"
     run = state.evaluator.run
-    state.scope = Scope(entity)
-    state.frame = deps = []
-    called = run(notice.when, where)
-    if not isinstance(called, bool):
-        raise EvaluationError(f"{where()}: `when: {notice.when.text}` gave {called!r}, not true or "
-                              "false.", code="E421", file=notice.file, line=notice.when.line)
-    if not called:
-        return None
-    to = run(notice.to, where)
-    state.frame = due_deps = []
-    due = run(notice.due, where) if notice.due is not None else None
-    state.frame = deps
-    if due is not None and not isinstance(due, dt.date):
-        raise EvaluationError(f"{where()}: `due: {notice.due.text}` gave {due!r}, not a date.",
-                              code="E428", file=notice.file, line=notice.due.line)
-    variables = {name: run(expression, where) for name, expression in notice.variables}
+    deps: list = []
+    due_deps: list = []
+    with state.entering(Scope(entity), deps):
+        called = run(notice.when, where)
+        if not isinstance(called, bool):
+            raise EvaluationError(f"{where()}: `when: {notice.when.text}` gave {called!r}, not "
+                                  "true or false.", code=codes.NOT_TRUE_OR_FALSE, file=notice.file,
+                                  line=notice.when.line)
+        if not called:
+            return None
+        to = run(notice.to, where)
+        with state.entering(frame=due_deps):
+            due = run(notice.due, where) if notice.due is not None else None
+        if due is not None and not isinstance(due, dt.date):
+            raise EvaluationError(f"{where()}: `due: {notice.due.text}` gave {due!r}, not a date.",
+                                  code=codes.WRONG_TYPE, file=notice.file, line=notice.due.line)
+        variables = {name: run(expression, where) for name, expression in notice.variables}
     person = entity.person_id()
     context = dict(variables, person=person, entity=entity.label(), as_of=on,
                    case_id=case.case_id, to=to, due=due, form=notice.form, title=notice.title)
@@ -290,10 +295,12 @@ def _render_one(state, notice: Notice, entity, case, on, collect_citations):
         body = notice.template.render(**context)
     except jinja2.UndefinedError as exc:
         raise EvaluationError(f"{where()}: its template cannot be rendered: {exc.message}.",
-                              code="E470", file=notice.template_file or notice.file,
+                              code=codes.NOTICE_UNRENDERABLE,
+                              file=notice.template_file or notice.file,
                               line=notice.line) from None
     except jinja2.TemplateError as exc:
-        raise EvaluationError(f"{where()}: its template cannot be rendered: {exc}.", code="E470",
+        raise EvaluationError(f"{where()}: its template cannot be rendered: {exc}.",
+                              code=codes.NOTICE_UNRENDERABLE,
                               file=notice.template_file or notice.file, line=notice.line) from None
     due_citations = merge(*(collect_citations(d) for d in due_deps))
     citations = merge(notice.citations, due_citations, *(collect_citations(d) for d in deps))

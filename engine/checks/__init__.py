@@ -28,6 +28,8 @@ from typing import Iterable
 from ..api import Engine, rulebook_files
 from ..rulebook.compiler import compile_files
 from ..errors import InputError, PolicyError
+from ..errors.codes import BAD_DATE
+from ..io.values import why_not_a_date
 from ..rulebook.reader import read as read_rulebook
 from . import (arithmetic, bands, citations, decision_tables, histories, literate, published,
                schema_comment, staleness, types, usage)
@@ -104,9 +106,8 @@ def _date(value) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        from ..language.dates import why_not_a_date
         raise InputError(f"The date {value!r} is not {why_not_a_date(str(value))}.",
-                         code="E109", field="--as-of") from None
+                         code=BAD_DATE, field="--as-of") from None
 
 
 __all__ = ["check", "CheckReport", "CheckContext", "reconcile_published", "key_columns"]

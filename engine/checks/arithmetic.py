@@ -21,6 +21,7 @@ import re
 from decimal import Decimal
 
 from .context import CheckContext, cited, problem
+from ..errors import codes
 
 #: A number as written: digits with a fraction, an exponent, or both (not a section number such
 #: as 1805.030.20, a date, or part of a name).
@@ -42,7 +43,7 @@ def run_text(context: CheckContext) -> list:
                 written = match.group(0)
                 advice = _advice(written)
                 if advice:
-                    found.append(problem("E504", advice, source.path, number))
+                    found.append(problem(codes.FLOAT_ARTEFACT, advice, source.path, number))
     return found
 
 
@@ -128,7 +129,7 @@ def _check_tree(expression, owner: str, found: list, seen: set) -> None:
                 if key not in seen:
                     seen.add(key)
                     found.append(problem(
-                        "E505", f"{owner}: `{expression.text}` divides by {reason}; every "
+                        codes.DIVISION_BY_ZERO, f"{owner}: `{expression.text}` divides by {reason}; every "
                         f"evaluation that reaches it{'' if 'literal' in reason else ' on such a date'} "
                         "stops with an error. Guard the division or correct the divisor.",
                         expression.file, expression.line,

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..errors import codes
 from ..io.yaml_loader import line_of
+from ..model.units import MONEY_UNITS
 from .context import CheckContext, cited, parameters_of, problem, raw_citations
 
-MONEY_UNITS = ("USD", "USD/month", "USD/year")
 CENT = Decimal("0.01")
 
 
@@ -71,7 +72,8 @@ def check_bands(file: str, label: str, raw_bands: list, money: bool, cite: str, 
     bands = [_Band(b, line_of(raw_bands, i)) for i, b in enumerate(raw_bands) if isinstance(b, dict)]
     for band in bands:
         if _holds_nothing(band):
-            found.append(problem("E522", f"Parameter {label}: the band {band.describe()} holds no "
+            found.append(problem(codes.BAND_EMPTY,
+                                 f"Parameter {label}: the band {band.describe()} holds no "
                                  f"number.{cite}", file, band.line, where))
     bands = [b for b in bands if not _holds_nothing(b)]
     ordered = sorted(bands, key=lambda b: (b.lower is not None, b.lower or 0, not b.lower_inclusive))
@@ -79,14 +81,15 @@ def check_bands(file: str, label: str, raw_bands: list, money: bool, cite: str, 
         verdict = _join(a, b, money)
         if verdict == "gap":
             found.append(problem(
-                "E520", f"Parameter {label}: the bands {a.describe()} (line {a.line}) and "
+                codes.BAND_GAP, f"Parameter {label}: the bands {a.describe()} (line {a.line}) and "
                 f"{b.describe()} leave a gap: {_between(a, b)} is in no band, and the engine stops "
                 f"with an error on it. Make the next band start where this one ends"
                 f"{' (money bands may step by one cent: 1305.00 then 1305.01)' if money or _cents(a, b) else ''}."
                 f"{cite}", file, b.line, where))
         elif verdict == "overlap":
             found.append(problem(
-                "E521", f"Parameter {label}: the bands {a.describe()} (line {a.line}) and "
+                codes.BAND_OVERLAP,
+                f"Parameter {label}: the bands {a.describe()} (line {a.line}) and "
                 f"{b.describe()} overlap: {_shared(a, b)} is in both, and the engine takes the "
                 f"first. Make one end exactly where the other starts, with one bound inclusive and "
                 f"the other exclusive.{cite}", file, b.line, where))

@@ -9,6 +9,7 @@ a typo in a ``ref`` elsewhere, or left over (W551).
 
 from __future__ import annotations
 
+from ..errors import codes
 from ..io.yaml_loader import line_of
 from .context import CheckContext, problem, raw_citations
 
@@ -32,13 +33,15 @@ def run(context: CheckContext) -> list:
                 if built and not (built[0].section or built[0].url):
                     line = line_of(raw, index) if isinstance(raw, list) else line_of(container, "citation")
                     found.append(problem(
-                        "E550", f"The citation of {where} ({built[0].source}) says neither where "
+                        codes.CITATION_INCOMPLETE,
+                        f"The citation of {where} ({built[0].source}) says neither where "
                         "in the document (`section`) nor where to read it (`url`). Add one, here "
                         "or in the named source.", source.path, line, f"{where}.citation"))
         for name in data.get("sources") or {}:
             if name not in used:
                 found.append(problem(
-                    "W551", f"The named source `{name}` is cited by nothing in this file. Remove "
+                    codes.SOURCE_UNUSED,
+                    f"The named source `{name}` is cited by nothing in this file. Remove "
                     "it, or check the `ref` that was meant to name it.", source.path,
                     line_of(data["sources"], name), f"sources.{name}"))
     return found
@@ -68,7 +71,7 @@ def _citation_sites(data):
     yield from walk(data, "")
 
 
-_SECTIONS = {"parameters", "functions", "rules", "tables", "entities"}
+_SECTIONS = {"parameters", "functions", "rules", "charts", "tables", "entities"}
 
 
 def _join(path: str, key, namespace) -> str:

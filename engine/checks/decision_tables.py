@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
+from ..errors import codes
 from ..model.definitions import DecisionTableBody
 from ..language.expressions import LITERAL_NAMES
 from .context import CheckContext, cited, problem
@@ -167,7 +168,8 @@ def check_table(definition) -> list:
             covering = [(n, b) for n, _, b in boxes[:index] if b is not None]
             if covering and _covered(box, [b for _, b in covering], full):
                 found.append(problem(
-                    "E530", f"{label}: row {number} can never be used: the rows above it "
+                    codes.TABLE_UNREACHABLE_ROW,
+                    f"{label}: row {number} can never be used: the rows above it "
                     f"(hit policy first) match every input it matches. Remove it, or move it "
                     f"above the rows that cover it.{cite}", definition.file, row.line,
                     f"{field}.rows[{number - 1}]", definition.citations))
@@ -179,7 +181,8 @@ def check_table(definition) -> list:
                 both = box_intersect(b1, b2)
                 if not box_empty(both):
                     found.append(problem(
-                        "E531", f"{label}: rows {n1} and {n2} both match when "
+                        codes.TABLE_OVERLAPPING_ROWS,
+                        f"{label}: rows {n1} and {n2} both match when "
                         f"{_describe(both)}, but the hit policy is unique, so evaluation would "
                         f"stop with an error. Narrow one of them.{cite}", definition.file,
                         r2.line, f"{field}.rows[{n2 - 1}]", definition.citations))
@@ -188,7 +191,8 @@ def check_table(definition) -> list:
         gap = _gap(inputs, full, [b for _, _, b in boxes])
         if gap is not None:
             found.append(problem(
-                "E532", f"{label}: no row matches when {_describe(gap)}, and the table has no "
+                codes.TABLE_MISSING_ROWS,
+                f"{label}: no row matches when {_describe(gap)}, and the table has no "
                 f"default, so evaluation would stop with an error. Add a row or a default."
                 f"{cite}", definition.file, body.line, field, definition.citations))
     return found

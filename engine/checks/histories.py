@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..errors import codes
 from ..io.yaml_loader import line_of
 from .context import CheckContext, cited, parameters_of, problem, raw_citations
 
@@ -45,7 +46,8 @@ def check_parameter(source, name: str, raw) -> list:
         line = line_of(values, key)
         if previous is not None and start < previous[0]:
             found.append(problem(
-                "E510", f"Parameter {name}: the value dated {start} is written after the value "
+                codes.DATES_OUT_OF_ORDER,
+                f"Parameter {name}: the value dated {start} is written after the value "
                 f"dated {previous[0]} (line {previous[1]}). Write effective dates oldest first, and "
                 f"check {start} for a typo.{cite}", source.path, line, f"{name}.values.{key}"))
         previous = (start, line)
@@ -64,7 +66,8 @@ def check_parameter(source, name: str, raw) -> list:
         where = f"{name}.values.{start}.until"
         if until < start:
             found.append(problem(
-                "E513", f"Parameter {name}: the value from {start} ends on {until}, before it "
+                codes.UNTIL_BEFORE_START,
+                f"Parameter {name}: the value from {start} ends on {until}, before it "
                 f"starts. Correct `until` or the effective date.{cite}", source.path, until_line, where))
             continue
         if index + 1 >= len(entries):
@@ -72,13 +75,15 @@ def check_parameter(source, name: str, raw) -> list:
         following = entries[index + 1][0]
         if until >= following:
             found.append(problem(
-                "E511", f"Parameter {name}: the value from {start} is in force until {until}, but "
+                codes.DATES_OVERLAP,
+                f"Parameter {name}: the value from {start} is in force until {until}, but "
                 f"the next value takes effect on {following}, so both claim {following} to "
                 f"{min(until, _end(entries, index + 1))}. Set `until` to {following - ONE_DAY} or "
                 f"earlier, or remove it.{cite}", source.path, until_line, where))
         elif until + ONE_DAY < following and not entry.get("gap"):
             found.append(problem(
-                "W512", f"Parameter {name}: no value is in force from {until + ONE_DAY} to "
+                codes.DATES_GAP,
+                f"Parameter {name}: no value is in force from {until + ONE_DAY} to "
                 f"{following - ONE_DAY} (the value from {start} ends on {until}; the next takes "
                 f"effect on {following}), so every rule that reads it fails on those days. If "
                 f"that is the policy, say why with `gap: <reason>` on the entry.{cite}",

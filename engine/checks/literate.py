@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..io.yaml_loader import line_of
 from .context import CheckContext, cited, problem, raw_citations
+from ..errors import codes
 
 
 def run(context: CheckContext) -> list:
@@ -33,7 +34,7 @@ def run(context: CheckContext) -> list:
 def _description(source, data) -> list:
     if str(data.get("description") or "").strip():
         return []
-    return [problem("E590", "The rulebook has no `description`. Add a top-level `description:` "
+    return [problem(codes.DESCRIPTION_MISSING, "The rulebook has no `description`. Add a top-level `description:` "
                     "saying in a few sentences what it covers and from which sources, so that "
                     "the docs site and a reviewer can tell what the file is for.",
                     source.path, line_of(data, "description") or line_of(data, "rulebook") or 1,
@@ -48,7 +49,7 @@ def _says(source, data) -> list:
             continue
         qualified = f"{source.namespace}.{name}"
         found.append(problem(
-            "W591", f"The rule {qualified} reports a result but does not quote what the manual "
+            codes.SAYS_MISSING, f"The rule {qualified} reports a result but does not quote what the manual "
             "says: add `says:` with the sentence it implements, on the rule or on its conditions "
             "or rows."
             + cited(raw_citations(source, raw.get("citation"))),

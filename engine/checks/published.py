@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..errors import PolicyError
+from ..errors import PolicyError, codes
 from ..runtime.results import json_value
 from ..tools.testing import same
 from ..io.yaml_loader import line_of
@@ -40,7 +40,7 @@ def reconcile_published(engine, context: CheckContext | None = None) -> list:
     for chart in program.charts.values():
         keys = key_columns(chart)
         for block in chart.published:
-            found.extend(_Block(engine, context, chart, block, f"Table {chart.short}",
+            found.extend(_Block(engine, context, chart, block, f"Chart {chart.short}",
                                 keys, "table").compare())
     for function in program.functions.values():
         for block in function.published:
@@ -90,7 +90,8 @@ class _Block:
             try:
                 derived_rows = self.engine.table(self.owner.name, self.as_of).rows
             except PolicyError as exc:
-                return [self.error("E541", f"{self.label} cannot be derived as of {self.as_of} to "
+                return [self.error(codes.PUBLISHED_MISSING,
+                                   f"{self.label} cannot be derived as of {self.as_of} to "
                                    f"compare with the published chart{self.by}: "
                                    f"{exc.problem.message}", line_of(self.block), self.owner.name)]
         rows = self.block["rows"]
@@ -100,13 +101,15 @@ class _Block:
             try:
                 actual = self.derive(key, published, derived_rows)
             except PolicyError as exc:
-                found.append(self.error("E541", f"{self.label} as of {self.as_of}, {_show(key)}: "
+                found.append(self.error(codes.PUBLISHED_MISSING,
+                                        f"{self.label} as of {self.as_of}, {_show(key)}: "
                                         f"the rules cannot derive the value that the published "
                                         f"chart{self.by} lists: {exc.problem.message}", line,
                                         self.owner.name))
                 continue
             if actual is None:
-                found.append(self.error("E541", f"{self.label} as of {self.as_of} has no row for "
+                found.append(self.error(codes.PUBLISHED_MISSING,
+                                        f"{self.label} as of {self.as_of} has no row for "
                                         f"{_show(key)}, which the published chart{self.by} "
                                         "lists.", line, self.owner.name))
                 continue
@@ -124,7 +127,8 @@ class _Block:
                         self.excused[i] = True
                     continue
                 found.append(self.error(
-                    "E540", f"{self.label} as of {self.as_of}{', ' + _show(key) if key else ''}: "
+                    codes.PUBLISHED_DIFFERS,
+                    f"{self.label} as of {self.as_of}{', ' + _show(key) if key else ''}: "
                     f"the rules derive {_cell(column, value)}, but the published chart"
                     f"{self.by} says {json_value(expected)}. Fix the rule or parameter, or record "
                     "the cell as a published exception with its citation.", line,
@@ -136,12 +140,14 @@ class _Block:
             if self.excused[i]:
                 continue
             if self.agreed[i]:
-                found.append(problem("W543", f"{self.label} as of {self.as_of}: the exception for "
+                found.append(problem(codes.EXCEPTION_STALE,
+                                     f"{self.label} as of {self.as_of}: the exception for "
                                      f"{_show(_key_of(exception))}, {exception.get('column')} "
                                      "excuses a cell that the rules now derive as published. "
                                      "Remove the exception.", self.file, line, where))
             else:
-                found.append(problem("W542", f"{self.label} as of {self.as_of}: the exception for "
+                found.append(problem(codes.EXCEPTION_UNUSED,
+                                     f"{self.label} as of {self.as_of}: the exception for "
                                      f"{_show(_key_of(exception))}, {exception.get('column')} "
                                      "matches no cell of the published chart. Check its key "
                                      "fields and column.", self.file, line, where))
@@ -169,14 +175,14 @@ class _Block:
             missing = [a for a in self.owner.args if a not in key]
             if missing:
                 raise PolicyError(f"the row does not give the argument(s) {', '.join(missing)}.",
-                                  code="E541")
+                                  code=codes.PUBLISHED_MISSING)
             args = [_number(a) for a in args]
             return {"value": self.engine.call(self.owner.name, *args, as_of=self.as_of).value}
         value = self.engine.parameter(self.owner.name, self.as_of)
         if self.owner.kind == "scalar":
             return {"value": value.read()}
         if "key" not in key:
-            raise PolicyError("the row does not give its `key`.", code="E541")
+            raise PolicyError("the row does not give its `key`.", code=codes.PUBLISHED_MISSING)
         return {"value": value.lookup(_number(key["key"]))}
 
 

@@ -20,6 +20,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import codes
 from ..io.paths import schemas_dir
 from .context import RulebookSource, problem
 
@@ -55,12 +56,14 @@ def check_file(source: RulebookSource) -> list:
             break
     want = expected_line(source.path)
     if declared is None:
-        return [problem("W580", "The rulebook does not declare its schema for editors. Add this "
+        return [problem(codes.SCHEMA_COMMENT_MISSING,
+                        "The rulebook does not declare its schema for editors. Add this "
                         f"line at the top of the file: `{want}` (docs/ci.md shows the editor "
                         "set-up).", source.path, 1, "$schema")]
     if _points_at_schema(source.path, declared):
         return []
-    return [problem("W581", f"The schema comment points at `{declared}`, which is not the "
+    return [problem(codes.SCHEMA_COMMENT_WRONG,
+                    f"The schema comment points at `{declared}`, which is not the "
                     f"rulebook schema from this file's directory. Write `{want}`.",
                     source.path, line, "$schema")]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from ..errors import codes
 from .context import CheckContext, cited, problem
 
 
@@ -40,7 +41,8 @@ def run(context: CheckContext) -> list:
         ended = (f" and ended on {newest.until}, so no value is in force"
                  if newest.until is not None and newest.until < on else "")
         found.append(problem(
-            "W570", f"Parameter {name} expects a new value every {month} {int(cycle['day'])}, but "
+            codes.STALE_PARAMETER,
+            f"Parameter {name} expects a new value every {month} {int(cycle['day'])}, but "
             f"as of {on} its newest value is from {newest.start}{ended}: no value for {start} is "
             f"recorded. Add the value in force from {start} with its citation, or check the "
             f"update cycle.{cited(parameter.citations)}", parameter.file, newest.line or parameter.line,

@@ -11,7 +11,9 @@ cannot mean what the analyst meant:
   rule whose formula is a sum);
 * E503: a condition, filter or ``when`` that is not true/false.
 
-A type is a set of base types (a rule that may give ``None`` is ``{number, none}``), or unknown
+What a name means is not looked up again here: the compiler records on every name and call node
+what it resolved it to (``node.resolved``, an ``engine.model.names.Resolved``), and the types are
+read from that. A type is a set of base types (a rule that may give ``None`` is ``{number, none}``), or unknown
 (a function's argument). A problem is reported only when it is certain: when no member of the
 set could work. ``None`` is left to evaluation, where a missing value has its own clear error.
 """
@@ -21,36 +23,26 @@ from __future__ import annotations
 import ast
 from decimal import Decimal
 
+from ..errors import codes
+from ..language import builtins
+from ..language.builtins import Builtin
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
+from ..model.names import Resolved
+from ..model.units import NUMERIC_UNITS
 from .context import CheckContext, cited, problem
 
-NUMBER, BOOL, TEXT, DATE, LIST, NONE = "number", "boolean", "text", "date", "list", "none"
+# The type names are the ones the built-ins' records use (engine.language.builtins), so that what
+# each built-in needs and gives is read from the same record the compiler checks calls against.
+NUMBER, BOOL, TEXT, DATE, LIST = (builtins.NUMBER, builtins.BOOLEAN, builtins.TEXT, builtins.DATE,
+                                  builtins.LIST)
+NONE = "none"
 ANY = None
 
 _WORDS = {NUMBER: "a number", BOOL: "true/false", TEXT: "text", DATE: "a date", LIST: "a list",
           NONE: "None"}
 
-NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years", "count"}
 _DECLARED = {"money": NUMBER, "decimal": NUMBER, "percent": NUMBER, "integer": NUMBER,
              "boolean": BOOL, "text": TEXT, "date": DATE, "list": LIST}
-
-#: Built-ins: name -> result type (a base type, "arg" for the type of the arguments, or ANY).
-_BUILTIN_RESULTS = {
-    "min": "arg", "max": "arg", "abs": NUMBER, "ceil": NUMBER, "floor": NUMBER,
-    "round_up": NUMBER, "round_down": NUMBER, "round_half_up": NUMBER, "sum": NUMBER,
-    "len": NUMBER, "any": BOOL, "all": BOOL, "range": LIST, "coalesce": "arg",
-    "intersects": BOOL, "error": ANY, "is_given": BOOL, "in_force": BOOL, "date": DATE,
-    "year": NUMBER, "month": NUMBER, "day": NUMBER, "weekday": NUMBER, "add_days": DATE,
-    "add_months": DATE, "add_years": DATE, "end_of_month": DATE, "days_between": NUMBER,
-    "months_between": NUMBER, "years_between": NUMBER, "decimal": NUMBER, "integer": NUMBER,
-    "text": TEXT,
-}
-#: Built-ins whose every argument must be a number (or, for the date ones, a date).
-_NUMBER_ARGS = {"abs", "ceil", "floor", "decimal"}
-_STEP_ARGS = {"round_up", "round_down", "round_half_up"}
-_DATE_ARGS = {"year": (0,), "month": (0,), "day": (0,), "weekday": (0,), "end_of_month": (0,),
-              "add_days": (0,), "add_months": (0,), "add_years": (0,),
-              "days_between": (0, 1), "months_between": (0, 1), "years_between": (0, 1)}
 
 
 def of(*types) -> frozenset:
@@ -100,53 +92,6 @@ def _values(t) -> frozenset | None:
 
 
 # ---------------------------------------------------------------------------------------------
-class _Scope:
-    """What names mean where an expression stands (mirrors the compiler's lookup)."""
-
-    def __init__(self, checker, namespace, uses, entity_kind=None, args=(), outer=None):
-        self.checker = checker
-        self.namespace = namespace
-        self.uses = uses
-        self.entity_kind = entity_kind
-        self.args = set(args)
-        self.outer = outer
-
-    def member(self, kind) -> "_Scope":
-        return _Scope(self.checker, self.namespace, self.uses, kind, (), self)
-
-    def definition(self, name):
-        program = self.checker.program
-        namespace, short = name.split(".", 1) if "." in name else (self.namespace, name)
-        qualified = f"{namespace}.{short}"
-        for table in (program.parameters, program.functions, program.rules):
-            if qualified in table:
-                return table[qualified]
-        return None
-
-    def name(self, name: str):
-        if name.startswith("outer."):
-            return self.outer.name(name[6:]) if self.outer is not None else ANY
-        if name in self.args:
-            return ANY
-        if name == "as_of":
-            return of(DATE)
-        definition = self.definition(name)
-        if definition is not None:
-            kind = getattr(definition, "kind_label", None)
-            if kind == "rule":
-                t = declared_type(definition.type)
-                return t | {NONE} if t is not ANY else ANY
-            if hasattr(definition, "entries"):        # a parameter
-                return unit_type(definition.unit) if definition.kind == "scalar" else ANY
-            return ANY
-        if "." not in name and self.entity_kind is not None:
-            for kind in self.entity_kind.ancestors():
-                spec = kind.facts.get(name)
-                if spec is not None:
-                    return fact_type(spec)
-        return ANY
-
-
 class _Checker:
     def __init__(self, context: CheckContext):
         self.program = context.program
@@ -163,15 +108,15 @@ class _Checker:
                                   expression.file, expression.line, expression.field, cites))
 
     # -- inference ----------------------------------------------------------------------------
-    def infer(self, expression, scope: _Scope):
+    def infer(self, expression):
         self.expression = expression
-        return self.node(expression.tree, scope)
+        return self.node(expression.tree)
 
-    def node(self, node, scope):
+    def node(self, node):
         method = getattr(self, "_" + type(node).__name__, None)
-        return method(node, scope) if method else ANY
+        return method(node) if method else ANY
 
-    def _Constant(self, node, scope):
+    def _Constant(self, node):
         value = node.value
         if value is None:
             return of(NONE)
@@ -183,67 +128,90 @@ class _Checker:
             return of(TEXT)
         return ANY
 
-    def _Name(self, node, scope):
-        return scope.name(node.id)
+    def _Name(self, node):
+        return self.resolved_type(getattr(node, "resolved", None))
 
-    def _List(self, node, scope):
+    def resolved_type(self, resolved: Resolved | None):
+        """The type of a name, from what the compiler resolved it to (``node.resolved``)."""
+        if resolved is None:
+            return ANY
+        kind, what = resolved
+        if kind == "outer":
+            return self.resolved_type(what)
+        if kind == "as_of":
+            return of(DATE)
+        if kind == "rule":
+            t = declared_type(what.type)
+            return t | {NONE} if t is not ANY else ANY
+        if kind == "param":
+            return unit_type(what.unit) if what.kind == "scalar" else ANY
+        if kind == "fact":
+            return fact_type(what)
+        return ANY                                       # an argument: any type
+
+    def _List(self, node):
         for element in node.elts:
-            self.node(element, scope)
+            self.node(element)
         return of(LIST)
 
     _Tuple = _List
 
-    def _UnaryOp(self, node, scope):
-        operand = self.node(node.operand, scope)
+    def _UnaryOp(self, node):
+        operand = self.node(node.operand)
         if isinstance(node.op, ast.Not):
             return of(BOOL)
         known = _values(operand)
         if known is not None and NUMBER not in known:
-            self.report("E501", self.expression, f"negates {words(known)}; only numbers have a sign.")
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"negates {words(known)}; only numbers have a sign.")
         return of(NUMBER)
 
-    def _BinOp(self, node, scope):
-        left, right = self.node(node.left, scope), self.node(node.right, scope)
+    def _BinOp(self, node):
+        left, right = self.node(node.left), self.node(node.right)
         lk, rk = _values(left), _values(right)
         only_none = (left is not ANY and left == {NONE}) or (right is not ANY and right == {NONE})
         if only_none:
-            self.report("E501", self.expression, "does arithmetic with None, which always fails.")
+            self.report(codes.TYPE_ERROR,
+                        self.expression, "does arithmetic with None, which always fails.")
             return ANY
         if isinstance(node.op, ast.Add):
             pairs = {NUMBER, TEXT, LIST}
             if lk is not None and rk is not None:
                 shared = lk & rk & pairs
                 if not shared:
-                    self.report("E501", self.expression, f"adds {words(rk)} to {words(lk)}; `+` "
+                    self.report(codes.TYPE_ERROR,
+                                self.expression, f"adds {words(rk)} to {words(lk)}; `+` "
                                 "adds two numbers or joins two texts or two lists.")
                     return ANY
                 return frozenset(shared)
             one = lk if lk is not None else rk
             if one is not None and not (one & pairs):
-                self.report("E501", self.expression, f"adds {words(one)}, which cannot be added.")
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"adds {words(one)}, which cannot be added.")
                 return ANY
             return ANY if one is None else frozenset(one & pairs)
         for side in (lk, rk):
             if side is not None and NUMBER not in side:
-                self.report("E501", self.expression, f"does arithmetic on {words(side)}; "
+                self.report(codes.TYPE_ERROR, self.expression, f"does arithmetic on {words(side)}; "
                             f"`{_op(node.op)}` needs numbers.")
                 return ANY
         return of(NUMBER)
 
-    def _BoolOp(self, node, scope):
-        types = [self.node(v, scope) for v in node.values]
+    def _BoolOp(self, node):
+        types = [self.node(v) for v in node.values]
         for value, t in zip(node.values, types):
             known = _values(t)
             if known is not None and BOOL not in known:
-                self.report("E503", self.expression, f"uses {words(known)} with "
+                self.report(codes.CONDITION_NOT_BOOLEAN,
+                            self.expression, f"uses {words(known)} with "
                             f"`{'and' if isinstance(node.op, ast.And) else 'or'}`, which joins "
                             "true/false values.")
         return union(*types)
 
-    def _Compare(self, node, scope):
-        left = self.node(node.left, scope)
+    def _Compare(self, node):
+        left = self.node(node.left)
         for op, comparator in zip(node.ops, node.comparators):
-            right = self.node(comparator, scope)
+            right = self.node(comparator)
             self.compare(op, left, right)
             left = right
         return of(BOOL)
@@ -254,48 +222,55 @@ class _Checker:
             return
         if isinstance(op, (ast.In, ast.NotIn)):
             if rk is not None and not (rk & {LIST, TEXT}):
-                self.report("E501", self.expression, f"tests membership `in` {words(rk)}; `in` "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"tests membership `in` {words(rk)}; `in` "
                             "needs a list or a text on its right.")
             elif rk is not None and rk == {TEXT} and lk is not None and TEXT not in lk:
-                self.report("E501", self.expression, f"looks for {words(lk)} in a text.")
+                self.report(codes.TYPE_ERROR, self.expression, f"looks for {words(lk)} in a text.")
             return
         if lk is None or rk is None:
             return
         if isinstance(op, (ast.Eq, ast.NotEq)):
             if not (lk & rk):
                 always = "false" if isinstance(op, ast.Eq) else "true"
-                self.report("E501", self.expression, f"compares {words(lk)} with {words(rk)}, "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"compares {words(lk)} with {words(rk)}, "
                             f"which is always {always}.")
             return
         orderable = lk & rk & {NUMBER, TEXT, DATE}
         if not orderable:
-            self.report("E501", self.expression, f"orders {words(lk)} against {words(rk)} with "
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"orders {words(lk)} against {words(rk)} with "
                         f"`{_op(op)}`; only two numbers, two texts or two dates can be ordered.")
 
-    def _IfExp(self, node, scope):
-        self.condition(self.node(node.test, scope), "the test of `if ... else`")
-        return union(self.node(node.body, scope), self.node(node.orelse, scope))
+    def _IfExp(self, node):
+        self.condition(self.node(node.test), "the test of `if ... else`")
+        return union(self.node(node.body), self.node(node.orelse))
 
     def condition(self, t, what, expression=None):
         known = _values(t)
         if known is not None and BOOL not in known:
-            self.report("E503", expression or self.expression, f"is used as {what} but gives "
+            self.report(codes.CONDITION_NOT_BOOLEAN,
+                        expression or self.expression, f"is used as {what} but gives "
                         f"{words(known)}, not true/false.")
 
-    def _Call(self, node, scope):
+    def _Call(self, node):
         name = node.func.id
         if name == "in_force":
             return of(BOOL)
-        args = [self.node(a, scope) for a in node.args]
-        definition = scope.definition(name) if (name not in _BUILTIN_RESULTS or "." in name) else None
+        args = [self.node(a) for a in node.args]
+        kind, what = getattr(node, "resolved", None) or (None, None)
+        builtin = what if kind == "builtin" else None
+        definition = what if kind in ("function", "param") else None
         if definition is not None:
             if hasattr(definition, "entries"):           # a table or bands parameter
                 self.key(definition, args[0] if args else ANY)
                 return unit_type(definition.unit)
             return self.function_type(definition)
-        result = _BUILTIN_RESULTS.get(name, ANY)
-        self.builtin_args(name, args)
-        if result == "arg":
+        result = builtin.result if builtin is not None else ANY
+        if builtin is not None:
+            self.builtin_args(builtin, args)
+        if result == builtins.ARG:
             known = [t for t in args if t is not ANY]
             if name == "coalesce":
                 return union(*args) - {NONE} if known and len(known) == len(args) else ANY
@@ -304,23 +279,27 @@ class _Checker:
             return union(*args)
         return of(result) if isinstance(result, str) else ANY
 
-    def builtin_args(self, name, args):
-        if name in _NUMBER_ARGS or name in _STEP_ARGS:
+    def builtin_args(self, builtin: Builtin, args):
+        name = builtin.name
+        if builtin.number_first:
             first = _values(args[0]) if args else None
             if first is not None and NUMBER not in first:
-                self.report("E501", self.expression, f"passes {words(first)} to `{name}`, which "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"passes {words(first)} to `{name}`, which "
                             "needs a number.")
-        if name in _DATE_ARGS:
-            for index in _DATE_ARGS[name]:
+        if builtin.date_args:
+            for index in builtin.date_args:
                 if index < len(args):
                     t = _values(args[index])
                     if t is not None and not (t & {DATE, TEXT}):
-                        self.report("E501", self.expression, f"passes {words(t)} to `{name}`, "
+                        self.report(codes.TYPE_ERROR,
+                                    self.expression, f"passes {words(t)} to `{name}`, "
                                     "which needs a date.")
-        if name in ("sum", "any", "all"):
+        if builtin.list_first:
             t = _values(args[0]) if args else None
             if t is not None and LIST not in t:
-                self.report("E501", self.expression, f"passes {words(t)} to `{name}`, which "
+                self.report(codes.TYPE_ERROR,
+                            self.expression, f"passes {words(t)} to `{name}`, which "
                             "needs a list.")
 
     def key(self, parameter, t):
@@ -328,13 +307,14 @@ class _Checker:
         if known is None:
             return
         if parameter.kind == "bands" and NUMBER not in known:
-            self.report("E501", self.expression, f"looks up {words(known)} in the bands of "
+            self.report(codes.TYPE_ERROR,
+                        self.expression, f"looks up {words(known)} in the bands of "
                         f"{parameter.name}, which are ranges of numbers.")
         elif parameter.kind == "table" and parameter.key in ("integer", "text"):
             want = NUMBER if parameter.key == "integer" else TEXT
             if want not in known:
                 keys = "whole numbers" if want == NUMBER else "texts"
-                self.report("E501", self.expression, f"looks up {words(known)} in "
+                self.report(codes.TYPE_ERROR, self.expression, f"looks up {words(known)} in "
                             f"{parameter.name}, whose keys are {keys}.")
 
     def function_type(self, function):
@@ -348,73 +328,62 @@ class _Checker:
             return self.function_types[function.name]
         self.function_types[function.name] = ANY       # guard against recursion
         saved = (self.owner, getattr(self, "expression", None), len(self.found))
-        scope = self.scope_for(function)
-        t = self.body_type(function, scope, report=False)
+        t = self.body_type(function, report=False)
         del self.found[saved[2]:]                       # reported when the function itself is checked
         self.owner, self.expression = saved[0], saved[1]
         self.function_types[function.name] = t
         return t
 
     # -- definitions ----------------------------------------------------------------------------
-    def scope_for(self, definition):
-        uses = set()
-        for book in self.program.namespaces.get(definition.namespace, []):
-            if book.path == definition.file:
-                uses = set(book.uses)
-        kind = getattr(definition, "entity_kind", None)
-        return _Scope(self, definition.namespace, uses, kind, getattr(definition, "args", ()) or ())
-
-    def body_type(self, definition, scope, report=True):
+    def body_type(self, definition, report=True):
         self.owner = definition
         body = definition.body
         if isinstance(body, FormulaBody):
-            return self.infer(body.expression, scope)
+            return self.infer(body.expression)
         if isinstance(body, ConditionsBody):
             results = []
             for condition in body.conditions:
                 if condition.when is not None:
-                    self.condition(self.infer(condition.when, scope), "a condition", condition.when)
-                results.append((condition.then, self.infer(condition.then, scope)))
+                    self.condition(self.infer(condition.when), "a condition", condition.when)
+                results.append((condition.then, self.infer(condition.then)))
             self.branches = results
             return union(*(t for _, t in results)) if results else ANY
         if isinstance(body, DecisionTableBody):
-            inputs = {name: self.infer(e, scope) for name, e in body.inputs}
+            inputs = {name: self.infer(e) for name, e in body.inputs}
             results = []
             for row in body.rows:
                 for name, cell in row.tests:
-                    self.cell(inputs.get(name, ANY), cell, scope)
-                results.append((row.then, self.infer(row.then, scope)))
+                    self.cell(inputs.get(name, ANY), cell)
+                results.append((row.then, self.infer(row.then)))
             if body.default is not None:
-                results.append((body.default, self.infer(body.default, scope)))
+                results.append((body.default, self.infer(body.default)))
             self.branches = results
             t = union(*(t for _, t in results)) if results else ANY
             return of(LIST) if body.hit_policy == "collect" else t
         if isinstance(body, AggregateBody):
-            return self.aggregate(body, scope)
+            return self.aggregate(body)
         return ANY
 
-    def cell(self, input_type, cell, scope):
+    def cell(self, input_type, cell):
         op = cell.op
         if op == "any":
             return
-        a = self.infer(cell.a, scope)
+        a = self.infer(cell.a)
         ops = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(),
                ">=": ast.GtE(), "in": ast.In(), "not in": ast.NotIn()}
         if op in ops:
             self.compare(ops[op], input_type, a)
             return
-        b = self.infer(cell.b, scope)
+        b = self.infer(cell.b)
         self.compare(ast.LtE(), a, input_type)
         self.compare(ast.LtE(), input_type, b)
 
-    def aggregate(self, body: AggregateBody, scope):
-        kind = body.member_kind
-        member = scope.member(kind) if kind is not None else scope
+    def aggregate(self, body: AggregateBody):
         if body.where is not None:
-            self.condition(self.infer(body.where, member), "a filter (`where`)", body.where)
-        of_type = self.infer(body.of, member) if body.of is not None else ANY
+            self.condition(self.infer(body.where), "a filter (`where`)", body.where)
+        of_type = self.infer(body.of) if body.of is not None else ANY
         if body.default is not None:
-            self.infer(body.default, scope)
+            self.infer(body.default)
         fn = body.function
         if fn == "count":
             return of(NUMBER)
@@ -426,14 +395,14 @@ class _Checker:
         if fn == "sum":
             known = _values(of_type)
             if known is not None and NUMBER not in known:
-                self.report("E501", body.of, f"is summed but gives {words(known)}, not a number.")
+                self.report(codes.TYPE_ERROR,
+                            body.of, f"is summed but gives {words(known)}, not a number.")
             return of(NUMBER)
         return of_type
 
     def check_definition(self, definition):
         self.branches = None
-        scope = self.scope_for(definition)
-        t = self.body_type(definition, scope)
+        t = self.body_type(definition)
         declared, what, shown = declared_type(definition.type), "type", definition.type
         if declared is ANY and getattr(definition, "unit", None):
             declared, what, shown = unit_type(definition.unit), "unit", definition.unit
@@ -451,28 +420,24 @@ class _Checker:
         for expression, bt in branches:
             known = _values(bt)
             if known is not None and not (known & declared):
-                self.report("E502", expression, f"gives {words(known)}, but {definition.name} "
+                self.report(codes.DECLARED_TYPE,
+                            expression, f"gives {words(known)}, but {definition.name} "
                             f"declares {what} {shown}.")
 
     def check_chart(self, chart):
         self.owner = chart
-        uses = set()
-        for book in self.program.namespaces.get(chart.namespace, []):
-            if book.path == chart.file:
-                uses = set(book.uses)
         for group in chart.groups:
-            names = [v for v, _ in group.for_each]
-            scope = _Scope(self, chart.namespace, uses, None, names)
             for _, expression in group.for_each:
-                t = self.infer(expression, scope)
+                t = self.infer(expression)
                 known = _values(t)
                 if known is not None and LIST not in known:
-                    self.report("E501", expression, f"gives {words(known)}, but `for_each` needs "
+                    self.report(codes.TYPE_ERROR,
+                                expression, f"gives {words(known)}, but `for_each` needs "
                                 "a list.")
             if group.when is not None:
-                self.condition(self.infer(group.when, scope), "a `when`", group.when)
+                self.condition(self.infer(group.when), "a `when`", group.when)
             for _, expression in group.row:
-                self.infer(expression, scope)
+                self.infer(expression)
 
 
 class _Located:

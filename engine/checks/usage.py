@@ -7,6 +7,7 @@ neither is wrong in itself, so this is a warning. ``in_force(param)`` counts as 
 
 from __future__ import annotations
 
+from ..errors import codes
 from .context import CheckContext, cited, problem
 
 
@@ -20,7 +21,8 @@ def run(context: CheckContext) -> list:
         if name in read:
             continue
         found.append(problem(
-            "W560", f"Parameter {name} is read by no rule, function or table. Remove it, or use "
+            codes.UNUSED_PARAMETER,
+            f"Parameter {name} is read by no rule, function or table. Remove it, or use "
             f"it where it was meant to be used.{cited(parameter.citations)}", parameter.file,
             parameter.line, name, parameter.citations))
     return found

@@ -19,6 +19,7 @@ from .build_cmd import build_command
 from .sweep_cmd import sweep_command
 from .fmt_cmd import fmt_command
 from .serve_cmd import serve_command
+from .version_cmd import VersionOption
 
 app = typer.Typer(
     name="policy",
@@ -27,11 +28,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(version: bool = VersionOption) -> None:
+    """Missouri Income Maintenance policy as data: evaluate cases, check and test rulebooks."""
+
+
 app.command("eval")(eval_command)
 app.command("check")(check_command)
 app.command("test")(test_command)
 app.command("param")(param_command)
-app.command("table")(table_command)
+app.command("chart")(table_command)
+app.command("table", help="The same as `policy chart` (the name the contract gives it).")(table_command)
 app.command("diff")(diff_command)
 app.command("batch")(batch_command)
 app.command("docs")(docs_command)

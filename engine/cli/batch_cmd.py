@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
 from ..tools.batch import input_size, read_cases, run_batch
@@ -53,16 +53,16 @@ def batch_command(
         if mode == "deciding" and out == "-":
             raise InputError("--citations deciding writes a citation table beside the results, so "
                              "it needs --out FILE; on standard output use --citations full or none.",
-                             code="E112", field="--citations")
+                             code=codes.UNKNOWN_ONLY, field="--citations")
         if format == OutputFormat.parquet and out == "-":
-            raise InputError("--format parquet writes files, so it needs --out FILE.", code="E112",
+            raise InputError("--format parquet writes files, so it needs --out FILE.", code=codes.UNKNOWN_ONLY,
                              field="--out")
         engine = load_engine(policy)
         if only:
             unknown = sorted(set(only) - set(engine.program.rules))
             if unknown:
                 raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
-                                 "rule.", code="E112", field="--only")
+                                 "rule.", code=codes.UNKNOWN_ONLY, field="--only")
         tasks = read_cases(cases, engine.program)
         bar = progress_bar(input_size(cases)) if sys.stderr.isatty() else None
         if format == OutputFormat.parquet:

@@ -19,7 +19,7 @@ import typer
 
 from ..tools.batch import read_cases
 from ..tools.caseload_change import CitationTable, Options, pair, run_caseload
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..actions.mass_change import compare_all, parse_dates, select
 from ..io.paths import default_policy_dir
 from ..runtime.results import json_value
@@ -50,9 +50,9 @@ def change_command(
     with exits():
         if case is None:
             raise InputError("Give a case file (CASE), or a caseload with --cases FILE --out FILE.",
-                             code="E407")
+                             code=codes.UNKNOWN_CHANGE)
         if out is not None or after_cases is not None:
-            raise InputError("--out and --after-cases go with --cases FILE.", code="E407")
+            raise InputError("--out and --after-cases go with --cases FILE.", code=codes.UNKNOWN_CHANGE)
         engine = load_engine(policy)
         source = loads(sys.stdin.read(), "<stdin>") if case == "-" else case
         result = compare_all(engine, source, before, after, name, after_case=after_case,
@@ -71,9 +71,9 @@ def _caseload(case, cases, after_cases, out, before, after, notice_date, names, 
               policy):
     with exits():
         if case is not None:
-            raise InputError("Give either a case file or --cases FILE, not both.", code="E407")
+            raise InputError("Give either a case file or --cases FILE, not both.", code=codes.UNKNOWN_CHANGE)
         if out is None:
-            raise InputError("A caseload run needs --out FILE for its JSON lines.", code="E407")
+            raise InputError("A caseload run needs --out FILE for its JSON lines.", code=codes.UNKNOWN_CHANGE)
         before_date, after_date, notice = parse_dates(before, after, notice_date)
         engine = load_engine(policy)
         chosen = [c.name for c in select(engine.program, names)]

@@ -17,7 +17,7 @@ import typer
 
 from ..actions import deadlines as deadline_lib
 from ..language.dates import parse_date
-from ..errors import InputError, PolicyError
+from ..errors import InputError, PolicyError, codes
 from ..model.calendars import WEEKDAYS
 from .common import CANNOT_RUN, Format, PolicyOption, error, exits, load_engine, print_json
 from ..runtime.state import State, decimal_context
@@ -55,7 +55,7 @@ def dates_command(
         try:
             start_date = parse_date(start)
         except ValueError as exc:
-            raise InputError(f"The start date {exc}.", code="E109", field="START") from None
+            raise InputError(f"The start date {exc}.", code=codes.BAD_DATE, field="START") from None
         result = deadline_lib.explain(engine, deadline, start_date,
                                       roll=roll.value if roll else None, extended=extended)
         if format == Format.json:
@@ -70,7 +70,7 @@ def render_text(result) -> str:
     lines = [f"{d.title} ({d.name}{', extended' if result.extended else ''})",
              f"  due: {result.due.isoformat()} ({WEEKDAYS[result.due.weekday()].capitalize()})",
              f"  counts from: {d.counts_from}: {result.start.isoformat()}",
-             f"  period: {deadline_lib._plural(result.amount, result.unit)} ({counted}; the day it "
+             f"  period: {deadline_lib.plural(result.amount, result.unit)} ({counted}; the day it "
              f"counts from is not counted; last day: {_roll_words(result.roll)})"]
     if result.extended and d.extension is not None and d.extension.when:
         lines.append(f"  extension: when {d.extension.when}")
@@ -102,9 +102,9 @@ def _period_on(engine, deadline, on):
     try:
         on = parse_date(on)
         state = State(engine.program, engine.cache, on, engine.reference)
-        state.frame = []
         with decimal_context():
-            return deadline_lib._amount(state, deadline.amount, on, f"The period of {deadline.name}")
+            return deadline_lib.period_length(state, deadline.amount, on,
+                                              f"The period of {deadline.name}")
     except (PolicyError, ValueError):
         return deadline.amount.text
 
@@ -132,7 +132,7 @@ def _list(engine, format: Format, on=None) -> None:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         amount = r["period"]["amount"]
-        period = (deadline_lib._plural(amount, r["period"]["unit"]) if isinstance(amount, int)
+        period = (deadline_lib.plural(amount, r["period"]["unit"]) if isinstance(amount, int)
                   else f"({amount}) {r['period']['unit']}")
         extra = " (extendable)" if r["extension"] else ""
         typer.echo(f"{r['name'].ljust(width)}  {period}{extra}: {r['title']}")
@@ -144,7 +144,7 @@ def _holidays(program, year: int, format: Format) -> None:
         try:
             days = calendar.holidays_in(year)
         except ValueError as exc:
-            raise InputError(f"Cannot list holidays: {exc}.", code="E109") from None
+            raise InputError(f"Cannot list holidays: {exc}.", code=codes.BAD_DATE) from None
         out[calendar.name] = [{"date": d.isoformat(), "weekday": WEEKDAYS[d.weekday()], "name": n}
                               for d, n in days.items()]
     if format == Format.json:

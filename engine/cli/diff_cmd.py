@@ -11,7 +11,7 @@ import typer
 from ..api import Engine
 from ..tools.batch import read_cases
 from ..tools.diff import compare_cases, diff_programs, load_revisions, temporary_directory
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
 from .common import AsOfOption, Format, OK, PROBLEMS, exits
@@ -39,14 +39,14 @@ def diff_command(
             if git:
                 if old or new:
                     raise InputError("Give either two directories or --git REV1 REV2, not both.",
-                                     code="E111")
+                                     code=codes.DIFF_VERSIONS)
                 (old_engine, new_engine), (old_root, new_root) = load_revisions(
                     tuple(git), policy or default_policy_dir(), workdir)
                 labels = (git[0], git[1])
             else:
                 if old is None or new is None:
                     raise InputError("Give two rulebook directories (OLD NEW) or --git REV1 REV2.",
-                                     code="E111")
+                                     code=codes.DIFF_VERSIONS)
                 old_engine, new_engine = Engine.load(old), Engine.load(new)
                 old_root, new_root = str(old), str(new)
                 labels = (str(old), str(new))
@@ -60,7 +60,7 @@ def diff_command(
                     classified = classify_cases(old_engine, new_engine,
                                                 read_cases(cases, new_engine.program), as_of)
             elif classify:
-                raise InputError("--classify needs --cases FILE|DIR.", code="E111")
+                raise InputError("--classify needs --cases FILE|DIR.", code=codes.DIFF_VERSIONS)
     changed = bool(changes) or bool(case_diff and case_diff.changed)
     if format == Format.json:
         data = {"old": labels[0], "new": labels[1], "changes": [c.as_dict() for c in changes]}

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from ..language.dates import as_of_date
-from ..errors import InputError
+from ..errors import InputError, codes
 from .common import AsOfOption, OK, PolicyOption, exits, load_engine
 from ..io.paths import default_policy_dir
 from ..tools.docsite import build_site
@@ -20,16 +20,16 @@ def _check_out(out: Path) -> None:
     """The output must be a directory that exists or can be created, and can be written."""
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} is a file, not a directory; give a directory for the site (it "
-                         "is created if needed). Nothing was written.", code="E107",
+                         "is created if needed). Nothing was written.", code=codes.UNREADABLE_FILE,
                          file=str(out), field="OUT")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"The directory {out} cannot be created: {exc.strerror or exc}.",
-                         code="E107", file=str(out), field="OUT") from None
+                         code=codes.UNREADABLE_FILE, file=str(out), field="OUT") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise InputError(f"The directory {out} cannot be written to (permission denied).",
-                         code="E107", file=str(out), field="OUT")
+                         code=codes.UNREADABLE_FILE, file=str(out), field="OUT")
 
 
 def docs_command(
@@ -52,6 +52,6 @@ def docs_command(
                                build_date=dt.date.today() if build_date else None)
         except OSError as exc:
             raise InputError(f"The site cannot be written to {out}: {exc.strerror or exc}.",
-                             code="E107", file=str(exc.filename or out), field="OUT") from None
+                             code=codes.UNREADABLE_FILE, file=str(exc.filename or out), field="OUT") from None
     typer.echo(f"Wrote {len(pages)} page(s) to {out}; open {out / 'index.html'} in a browser.")
     raise typer.Exit(OK)

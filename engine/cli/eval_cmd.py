@@ -10,7 +10,8 @@ import typer
 
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
-from ..errors import CaseError
+from ..errors import CaseError, codes
+from ..tools.documents import eval_document
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 
@@ -28,7 +29,7 @@ def eval_command(
             data = loads(sys.stdin.read(), "<stdin>")
             if not isinstance(data, dict):     # a bare string would be taken for a path
                 raise CaseError("A case must be a mapping with `case_id` and `people`.",
-                                code="E411", file="<stdin>", line=1)
+                                code=codes.CASE_NOT_MAPPING, file="<stdin>", line=1)
             evaluation = engine.evaluate(data, as_of=as_of, source="<stdin>")
         else:
             evaluation = engine.evaluate(case, as_of=as_of)
@@ -37,13 +38,6 @@ def eval_command(
         else:
             typer.echo(render_text(evaluation, explain))
 
-
-def eval_document(evaluation, explain: bool = False) -> dict:
-    """What ``policy eval --format json`` prints, as data.
-
-    ``policy serve`` answers ``POST /v1/evaluate`` with this same function, so that the HTTP
-    response and the command's output cannot drift apart."""
-    return evaluation.as_dict(explain=explain)
 
 
 def render_text(evaluation, explain: bool) -> str:

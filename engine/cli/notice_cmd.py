@@ -12,6 +12,7 @@ import typer
 from ..actions.notices import render_notices
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
+from ..tools.documents import notice_document
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 
@@ -32,12 +33,6 @@ def notice_command(
             return
         typer.echo(render_text(loaded.case_id, on, notices))
 
-
-def notice_document(case, on, notices) -> dict:
-    """What ``policy notice --format json`` prints for ``render_notices``' answer; ``policy
-    serve`` answers ``POST /v1/notices`` with this same function."""
-    return {"case_id": case.case_id, "as_of": on.isoformat(),
-            "notices": [n.as_dict() for n in notices]}
 
 
 def render_text(case_id, on, notices) -> str:

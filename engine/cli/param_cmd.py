@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from ..runtime.results import json_value
+from ..tools.documents import param_document, parameter_value
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
 
 
@@ -32,27 +33,6 @@ def param_command(
             typer.echo(f"  cites {c.short()}")
 
 
-def param_document(value) -> dict:
-    """What ``policy param --format json`` prints for a parameter value in force on a date
-    (``engine.parameter(name, as_of)``); ``policy serve`` answers ``GET /v1/parameters/{name}``
-    with this same function."""
-    return {"name": value.name, "value": _value(value), **value.as_dict(),
-            "unit": value.parameter.unit,
-            "citations": [c.as_dict() for c in value.citations]}
-
-
-def _value(value):
-    kind = value.parameter.kind
-    if kind == "bands":
-        return [{"from": json_value(b.lower), "from_inclusive": b.lower_inclusive,
-                 "to": json_value(b.upper), "to_inclusive": b.upper_inclusive,
-                 "value": json_value(b.value)} for b in value.value]
-    if kind == "table":
-        out = {str(k): json_value(v) for k, v in value.value.items()}
-        if value.entry.each_additional is not None:
-            out["each_additional"] = json_value(value.entry.each_additional)
-        return out
-    return json_value(value.read())
 
 
 def _text(value) -> str:

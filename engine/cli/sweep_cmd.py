@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from ..runtime.display import usd
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
 from .common import AsOfOption, PolicyOption, exits, load_engine, print_json
@@ -48,7 +48,7 @@ def sweep_command(
         from ..tools.sweep import money, sweep
         from ..tools.sweep.core import default_names
         if out is not None and out.suffix.lower() not in PICTURES:
-            raise InputError(f"The picture {out} must end in .svg, .png or .html.", code="E119",
+            raise InputError(f"The picture {out} must end in .svg, .png or .html.", code=codes.BAD_SWEEP,
                              field="--out")
         grid = money(start, "--from"), money(stop, "--to"), money(step, "--step")
         engine = load_engine(policy)
@@ -57,7 +57,7 @@ def sweep_command(
         unknown = [n for n in [*followed, *(amount or [])] if n not in engine.program.rules]
         if unknown:
             raise InputError(f"There is no rule named {', '.join(unknown)} to follow.",
-                             code="E119", field="--only")
+                             code=codes.BAD_SWEEP, field="--only")
         amounts = amount if amount is not None else default_amounts
         if case == "-":
             source, name = loads(sys.stdin.read(), "<stdin>"), "<stdin>"

@@ -1,4 +1,5 @@
-"""``policy table NAME``: a chart (such as the income-limit chart) derived as of a date."""
+"""``policy chart NAME`` (also ``policy table NAME``, the contract's name): a chart derived from the
+rulebooks, such as the income-limit chart, as of a date."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Optional
 import typer
 
 from ..runtime.results import json_value
+from ..tools.documents import table_document
 from .common import AsOfOption, PolicyOption, exits, load_engine, print_json
 
 
@@ -21,7 +23,7 @@ class TableFormat(str, Enum):
 
 
 def table_command(
-    name: str = typer.Argument(..., help="Table name, e.g. income-limits."),
+    name: str = typer.Argument(..., help="Chart name, e.g. income-limits."),
     as_of: Optional[str] = AsOfOption,
     format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
     policy: Optional[Path] = PolicyOption,
@@ -29,7 +31,7 @@ def table_command(
     """Print a chart derived from the rulebooks as of a date; every row cites its sources."""
     with exits():
         engine = load_engine(policy)
-        chart = engine.table(name, as_of)
+        chart = engine.chart(name, as_of)
         document = table_document(chart)
         rows = document["rows"]
         if format == TableFormat.json:
@@ -45,14 +47,6 @@ def table_command(
         else:
             typer.echo(render_text(chart, rows))
 
-
-def table_document(chart) -> dict:
-    """What ``policy table --format json`` prints for a chart as of a date
-    (``engine.table(name, as_of)``); ``policy serve`` answers ``GET /v1/tables/{name}`` with this
-    same function."""
-    rows = [{**{k: json_value(v) for k, v in row.values.items()},
-             "citations": [c.as_dict() for c in row.citations]} for row in chart.rows]
-    return {"table": chart.name, "as_of": chart.as_of.isoformat(), "rows": rows}
 
 
 def _cell(value) -> str:

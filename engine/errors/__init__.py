@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
+
+from . import codes
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Problem:
     line: int | None = None
     field: str | None = None
     severity: str = "error"
-    citations: tuple = dataclasses.field(default_factory=tuple)
+    citations: tuple[Any, ...] = dataclasses.field(default_factory=tuple)
 
     def location(self) -> str:
         """``file:line`` (or as much of it as is known), for messages."""
@@ -46,8 +48,8 @@ class Problem:
         fld = f" (field: {self.field})" if self.field else ""
         return f"{prefix}{self.severity} {self.code}: {self.message}{fld}"
 
-    def as_dict(self) -> dict:
-        out = {
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
@@ -67,7 +69,7 @@ class PolicyError(Exception):
     line, so that a caller who only logs the exception still gets each file and line.
     """
 
-    default_code = "E000"
+    default_code = codes.POLICY_ERROR
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  file: str | None = None, line: int | None = None, field: str | None = None,
@@ -88,29 +90,29 @@ class PolicyError(Exception):
 class InputError(PolicyError):
     """A file could not be read or parsed: syntax, duplicate keys, size limits."""
 
-    default_code = "E100"
+    default_code = codes.UNREADABLE_YAML
 
 
 class SchemaError(PolicyError):
     """A rulebook, case or test file does not have the shape its schema requires."""
 
-    default_code = "E200"
+    default_code = codes.SCHEMA_ERROR
 
 
 class CompileError(PolicyError):
     """Rulebooks are well-formed but do not fit together: unknown names, cycles, bad expressions."""
 
-    default_code = "E300"
+    default_code = codes.COMPILE_ERROR
 
 
 class EvaluationError(PolicyError):
     """A case could not be evaluated: a missing fact, no value on the date, a division by zero."""
 
-    default_code = "E400"
+    default_code = codes.EVALUATION_ERROR
 
 
 class CaseError(EvaluationError):
     """The case itself is malformed: a fact of the wrong type, a duplicate id, an id that names
     nobody in the case."""
 
-    default_code = "E411"
+    default_code = codes.CASE_NOT_MAPPING

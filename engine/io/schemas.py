@@ -17,10 +17,15 @@ import datetime as dt
 import json
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import Problem, SchemaError
+from ..errors import Problem, SchemaError, codes
+from .cache import cached_code
 from .paths import schemas_dir
 from .yaml_loader import line_at_path
+
+if TYPE_CHECKING:                 # imported when needed at run time (start-up time)
+    from referencing import Registry
 
 #: Most schema problems reported for one file.
 MAX_PROBLEMS = 20
@@ -33,16 +38,16 @@ COMPILED_KINDS = ("case",)
 
 
 @lru_cache(maxsize=None)
-def _schema_documents() -> dict:
+def _schema_documents() -> dict[str, Any]:
     directory = schemas_dir()
-    out = {}
+    out: dict[str, Any] = {}
     for kind, filename in KINDS.items():
         with open(directory / filename, encoding="utf-8") as handle:
             out[kind] = json.load(handle)
     return out
 
 
-def _is_date(value) -> bool:
+def _is_date(value: object) -> bool:
     """The "date" format as jsonschema's format checker reads it."""
     if not isinstance(value, str):
         return True
@@ -54,28 +59,27 @@ def _is_date(value) -> bool:
 
 
 @lru_cache(maxsize=None)
-def compiled_validator(kind: str):
+def compiled_validator(kind: str) -> Callable[[Any], Any] | None:
     """A validator for ``kind`` compiled to Python by fastjsonschema (the generated code is kept
-    in the engine's cache, see :func:`engine.rulebook.bundle.cached_code`), or None without
+    in the engine's cache, see :func:`engine.io.cache.cached_code`), or None without
     fastjsonschema."""
     try:
         import fastjsonschema
     except ImportError:          # pragma: no cover - it is a dependency; jsonschema still works
         return None
-    from ..rulebook.bundle import cached_code
 
     def source() -> str:
         schema = {k: v for k, v in _schema_documents()[kind].items() if k not in ("$schema", "$id")}
         return fastjsonschema.compile_to_code(schema, use_default=False, formats={"date": _is_date})
 
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(cached_code(f"{kind}-validator", source, f"<{kind} schema validator>"), namespace)
     check = namespace["validate"]
     formats = {"date": _is_date}
     return lambda data: check(data, custom_formats=formats)
 
 
-def is_valid_fast(kind: str, data) -> bool:
+def is_valid_fast(kind: str, data: Any) -> bool:
     """True when the compiled validator accepts ``data`` (False: ask jsonschema why)."""
     check = compiled_validator(kind)
     if check is None:
@@ -89,10 +93,11 @@ def is_valid_fast(kind: str, data) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _registry_and_schemas():
+def _registry_and_schemas() -> tuple[Registry[Any], dict[str, Any]]:
     from referencing import Registry, Resource
     directory = schemas_dir()
-    schemas, resources = {}, []
+    schemas: dict[str, Any] = {}
+    resources: list[tuple[str, Resource[Any]]] = []
     for kind, filename in KINDS.items():
         with open(directory / filename, encoding="utf-8") as handle:
             schema = json.load(handle)
@@ -104,7 +109,7 @@ def _registry_and_schemas():
 
 
 @lru_cache(maxsize=None)
-def validator(kind: str):
+def validator(kind: str) -> Any:
     import jsonschema
     registry, schemas = _registry_and_schemas()
     cls = jsonschema.validators.validator_for(schemas[kind])
@@ -116,7 +121,7 @@ def validator(kind: str):
     return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
 
-def _inline_local_refs(node, defs, depth=0):
+def _inline_local_refs(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     """A copy of a schema with ``{"$ref": "#/$defs/x"}`` replaced by the definition itself."""
     if depth > 20:
         return node
@@ -134,7 +139,7 @@ def _inline_local_refs(node, defs, depth=0):
     return node
 
 
-def problems(kind: str, data, file: str | None) -> list[Problem]:
+def problems(kind: str, data: Any, file: str | None) -> list[Problem]:
     """Every way ``data`` breaks the ``kind`` schema, most specific first, at most MAX_PROBLEMS."""
     from jsonschema.exceptions import best_match
     found = []
@@ -147,12 +152,12 @@ def problems(kind: str, data, file: str | None) -> list[Problem]:
             extra = _extra_keys(error)
             if extra:              # point at the unknown key itself, not at its mapping
                 path = path + [extra[0]]
-        found.append(Problem("E201", _message(error), file, line_at_path(data, path),
+        found.append(Problem(codes.SCHEMA, _message(error), file, line_at_path(data, path),
                              _field(path) or None))
     return found
 
 
-def validate(kind: str, data, file: str | None) -> None:
+def validate(kind: str, data: Any, file: str | None) -> None:
     if kind in COMPILED_KINDS and is_valid_fast(kind, data):
         return
     found = problems(kind, data, file)
@@ -160,14 +165,14 @@ def validate(kind: str, data, file: str | None) -> None:
         raise SchemaError(problems=found)
 
 
-def _field(path) -> str:
+def _field(path: list[Any]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _message(error) -> str:
+def _message(error: Any) -> str:
     validator_name = error.validator
     where = _field(list(error.absolute_path))
     subject = f"'{where}'" if where else "The file"
@@ -196,7 +201,7 @@ def _message(error) -> str:
     return f"{subject}: {error.message}."
 
 
-def _extra_keys(error) -> list:
+def _extra_keys(error: Any) -> list[Any]:
     props = set(error.schema.get("properties", {}))
     patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
     if isinstance(error.instance, dict):
@@ -204,7 +209,7 @@ def _extra_keys(error) -> list:
     return []
 
 
-def _kind(value) -> str:
+def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, dict):

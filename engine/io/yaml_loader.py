@@ -21,13 +21,13 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import InputError
-from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude
+from ..errors import InputError, codes
+from .values import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, why_not_a_date
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 5_000_000
@@ -44,23 +44,23 @@ def _shorten(text: str, keep: int = 40) -> str:
     return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A dict that remembers the line (1-based) of itself and of each key."""
 
     __slots__ = ("line", "key_lines")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line: int | None = None
         self.key_lines: dict[Any, int] = {}
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A list that remembers the line of itself and of each item."""
 
     __slots__ = ("line", "item_lines")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line: int | None = None
         self.item_lines: list[int] = []
@@ -77,7 +77,7 @@ def line_of(container: Any, key: Any = None) -> int | None:
     return getattr(container, "line", None)
 
 
-def line_at_path(root: Any, path: list | tuple) -> int | None:
+def line_at_path(root: Any, path: list[Any] | tuple[Any, ...]) -> int | None:
     """The line of the deepest element of ``path`` (a JSON-pointer-like list) that exists."""
     node, best = root, line_of(root)
     for part in path:
@@ -94,6 +94,8 @@ def line_at_path(root: Any, path: list | tuple) -> int | None:
 class _LineConstructor(yaml.constructor.SafeConstructor):
     """Safe constructors plus duplicate-key rejection, decimal floats, ISO dates and lines."""
 
+    name: str                      # the file being read, for messages (set by the loader)
+
     # -- structure checks -------------------------------------------------------------------
     def check_limits(self, node: Node) -> None:
         """Refuse documents that would expand beyond the limits (aliases count every use).
@@ -107,7 +109,7 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
         def measure(n: Node, depth: int) -> tuple[int, int]:
             if depth > MAX_DEPTH:
                 raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
-                                 code="E103", file=self.name, line=n.start_mark.line + 1)
+                                 code=codes.TOO_DEEP, file=self.name, line=n.start_mark.line + 1)
             known = measured.get(id(n))
             if known is None:
                 if isinstance(n, ScalarNode):
@@ -124,31 +126,33 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                             raise InputError(
                                 f"The document expands to more than {MAX_EXPANDED_NODES:,} values "
                                 "(anchors and aliases count each time they are used); it is refused.",
-                                code="E104", file=self.name, line=n.start_mark.line + 1)
+                                code=codes.TOO_LARGE, file=self.name, line=n.start_mark.line + 1)
                     known = (size, height)
                 measured[id(n)] = known
             if depth + known[1] > MAX_DEPTH:
                 raise InputError(f"The document nests deeper than {MAX_DEPTH} levels (counting "
-                                 "what its aliases expand to).", code="E103", file=self.name,
+                                 "what its aliases expand to).",
+                                 code=codes.TOO_DEEP, file=self.name,
                                  line=n.start_mark.line + 1)
             return known
 
         measure(node, 0)
 
     # -- constructors -----------------------------------------------------------------------
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: Node, deep: bool = False) -> Any:
         if not isinstance(node, MappingNode):
-            return super().construct_mapping(node, deep)
+            return super().construct_mapping(node, deep)  # type: ignore[arg-type]  # it refuses it
         explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         self.flatten_mapping(node)
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
-        merged_keys: set = set()
+        merged_keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 raise InputError("A mapping key must be a plain value, not a list or a mapping.",
-                                 code="E102", file=self.name, line=key_node.start_mark.line + 1)
+                                 code=codes.YAML_FEATURE,
+                                 file=self.name, line=key_node.start_mark.line + 1)
             line = key_node.start_mark.line + 1
             if key in merged_keys and id(key_node) in explicit:
                 merged_keys.discard(key)          # an explicit key overrides a `<<:` merge
@@ -156,108 +160,110 @@ class _LineConstructor(yaml.constructor.SafeConstructor):
                 raise InputError(
                     f"The key '{key}' appears twice in the same mapping (lines "
                     f"{mapping.key_lines[key]} and {line}); remove one of them.",
-                    code="E101", file=self.name, line=line, field=str(key))
+                    code=codes.DUPLICATE_KEY, file=self.name, line=line, field=str(key))
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = line
             if id(key_node) not in explicit:
                 merged_keys.add(key)
         return mapping
 
-    def construct_sequence(self, node, deep=False):
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
         seq = LineList(self.construct_object(child, deep=True) for child in node.value)
         seq.line = node.start_mark.line + 1
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
         return seq
 
-    def construct_decimal(self, node):
+    def construct_decimal(self, node: ScalarNode) -> Decimal:
         text = self.construct_scalar(node).replace("_", "")
         lowered = text.lower()
         if lowered in (".nan", ".inf", "-.inf", "+.inf"):
-            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.", code="E105",
+            raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.", code=codes.NOT_A_NUMBER,
                              file=self.name, line=node.start_mark.line + 1)
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
+            raise InputError(f"'{_shorten(text)}' is not a number.", code=codes.NOT_A_NUMBER, file=self.name,
                              line=node.start_mark.line + 1) from None
         if not value.is_finite():          # !!float 'NaN', !!float Infinity
             raise InputError(f"The number '{_shorten(text)}' is not a finite decimal.",
-                             code="E105", file=self.name, line=node.start_mark.line + 1)
+                             code=codes.NOT_A_NUMBER, file=self.name, line=node.start_mark.line + 1)
         self.check_number(value, text, node)
         return value
 
-    def construct_int(self, node):
+    def construct_int(self, node: ScalarNode) -> int:
         text = str(node.value)
         # Python refuses to read integers of more than 4,300 digits, and a YAML 1.1 base-60
         # integer (1:30:00) is computed digit by digit: refuse long ones before reading them.
         if len(text.replace("_", "").lstrip("+-")) > MAX_NUMBER_TEXT:
             raise InputError(f"The number '{_shorten(text)}' cannot be read: the number is too "
                              f"large: at most {MAX_WHOLE_DIGITS} digits before the decimal point "
-                             "are allowed.", code="E105",
+                             "are allowed.", code=codes.NOT_A_NUMBER,
                              file=self.name, line=node.start_mark.line + 1)
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_int(self, node)
         except ValueError:
-            raise InputError(f"'{_shorten(text)}' is not a number.", code="E105", file=self.name,
+            raise InputError(f"'{_shorten(text)}' is not a number.", code=codes.NOT_A_NUMBER, file=self.name,
                              line=node.start_mark.line + 1) from None
         self.check_number(value, text, node)
         return value
 
-    def check_number(self, value, text: str, node) -> None:
+    def check_number(self, value: object, text: str, node: Node) -> None:
         try:
             check_magnitude(value)
         except NotANumber as exc:
-            raise InputError(f"The number '{_shorten(text)}' cannot be read: {exc}.", code="E105",
+            raise InputError(f"The number '{_shorten(text)}' cannot be read: {exc}.", code=codes.NOT_A_NUMBER,
                              file=self.name, line=node.start_mark.line + 1) from None
 
-    def construct_iso_date(self, node):
+    def construct_iso_date(self, node: ScalarNode) -> str:
         try:
             value = yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except ValueError as exc:
-            from ..language.dates import why_not_a_date
             reason = why_not_a_date(str(node.value))
             if not reason.startswith("a real date"):
                 reason = f"a real date: {exc}"
-            raise InputError(f"'{_shorten(str(node.value))}' is not {reason}.", code="E109",
+            raise InputError(f"'{_shorten(str(node.value))}' is not {reason}.", code=codes.BAD_DATE,
                              file=self.name, line=node.start_mark.line + 1) from None
         if isinstance(value, _dt.datetime):
             return value.isoformat()
         return value.isoformat()
 
 
-_LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_mapping)
-_LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_sequence)
-_LineConstructor.add_constructor("tag:yaml.org,2002:float", _LineConstructor.construct_decimal)
-_LineConstructor.add_constructor("tag:yaml.org,2002:int", _LineConstructor.construct_int)
-_LineConstructor.add_constructor("tag:yaml.org,2002:timestamp", _LineConstructor.construct_iso_date)
-def _refuse(self, node):
+# (The stubs expect add_constructor on a loader class; this constructor is mixed into one below.)
+for _tag, _construct in (("map", _LineConstructor.construct_mapping),
+                         ("seq", _LineConstructor.construct_sequence),
+                         ("float", _LineConstructor.construct_decimal),
+                         ("int", _LineConstructor.construct_int),
+                         ("timestamp", _LineConstructor.construct_iso_date)):
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)  # type: ignore[type-var]
+def _refuse(self: _LineConstructor, node: Node) -> NoReturn:
     raise InputError(f"The YAML type {node.tag} is not allowed in rulebooks or cases; use a "
-                     "plain mapping or list.", code="E102", file=self.name,
+                     "plain mapping or list.", code=codes.YAML_FEATURE, file=self.name,
                      line=node.start_mark.line + 1)
 
 
 # Refuse the YAML 1.1 types that build Python sets and ordered pairs: nothing uses them.
 for _tag in ("set", "omap", "pairs", "binary"):
-    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+    _LineConstructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)  # type: ignore[type-var]
 
 # libyaml's C parser composes the node tree several times faster than the pure-Python one;
 # construction (where every check above happens) is ours either way.
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _CParser = None
+    _CParser = None  # type: ignore[misc, assignment]
 
 if _CParser is not None:
     class _SafeLineLoader(_CParser, _LineConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream, name: str):
+        def __init__(self, stream: str | bytes, name: str) -> None:
             _CParser.__init__(self, stream)
             _LineConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self.name = name
 else:  # pragma: no cover - PyYAML built without libyaml
-    class _SafeLineLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-                          yaml.composer.Composer, _LineConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream, name: str):
+    class _SafeLineLoader(yaml.reader.Reader, yaml.scanner.Scanner,  # type: ignore[no-redef]
+                          yaml.parser.Parser, yaml.composer.Composer, _LineConstructor,
+                          yaml.resolver.Resolver):
+        def __init__(self, stream: str | bytes, name: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
@@ -271,7 +277,7 @@ def loads(text: str, name: str = "<string>") -> Any:
     """Parse one YAML or JSON document from text. Raises :class:`InputError` on any problem."""
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
-                         code="E106", file=name)
+                         code=codes.FILE_TOO_LARGE, file=name)
     loader = _SafeLineLoader(text, name)
     try:
         node = loader.get_single_node()
@@ -292,15 +298,16 @@ def loads(text: str, name: str = "<string>") -> Any:
         what = exc.problem or "unreadable YAML"
         context = f" ({exc.context})" if exc.context else ""
         raise InputError(f"The file is not valid YAML or JSON: {what}{context}.",
-                         code="E100", file=name, line=line) from None
+                         code=codes.UNREADABLE_YAML, file=name, line=line) from None
     except yaml.constructor.ConstructorError as exc:  # pragma: no cover - MarkedYAMLError above
         raise InputError(f"The file uses a YAML feature that is not allowed: {exc}.",
-                         code="E102", file=name) from None
+                         code=codes.YAML_FEATURE, file=name) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code="E100",
+        raise InputError(f"The file is not valid YAML or JSON: {exc}.", code=codes.UNREADABLE_YAML,
                          file=name) from None
     except RecursionError:
-        raise InputError("The document nests too deeply to read.", code="E103", file=name) from None
+        raise InputError("The document nests too deeply to read.",
+                         code=codes.TOO_DEEP, file=name) from None
     finally:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
@@ -316,14 +323,15 @@ def _check_event_depth(text: str, name: str) -> None:
     depth = 0
     try:
         while True:
-            event = parser.get_event()
+            event = parser.get_event()  # type: ignore[no-untyped-call]
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH + 1:
                     raise InputError(f"The document nests deeper than {MAX_DEPTH} levels.",
-                                     code="E103", file=name, line=event.start_mark.line + 1)
+                                     code=codes.TOO_DEEP, file=name,
+                                     line=event.start_mark.line + 1 if event.start_mark else None)
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
@@ -339,19 +347,21 @@ def load_file(path: str | Path) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.",
+                         code=codes.UNREADABLE_FILE,
                          file=name) from None
     if size > MAX_FILE_BYTES:
         raise InputError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; it is refused.",
-                         code="E106", file=name)
+                         code=codes.FILE_TOO_LARGE, file=name)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.",
+                         code=codes.UNREADABLE_FILE,
                          file=name) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
-                         code="E108", file=name) from None
+                         code=codes.NOT_UTF8, file=name) from None
     return loads(text, name)

@@ -1,15 +1,18 @@
 """The built-in functions rulebook expressions may call, and only these.
 
-Each entry gives the function and how many arguments it takes, so that the compiler can reject
-a wrong call before any case is evaluated. Every function here is pure, bounded and works on
-exact decimals; none gives access to Python objects.
+Each built-in is one :class:`Builtin` record: the function, how many arguments it takes (so that
+the compiler can reject a wrong call before any case is evaluated) and the types it needs and
+gives (for the type checker of ``policy check``). Every function here is pure, bounded and works
+on exact decimals; none gives access to Python objects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from . import dates
 from .numbers import round_to, to_decimal
@@ -112,38 +115,65 @@ def _date(y, m=None, d=None):
     return dt.date(int(y), int(m), int(d))
 
 
-#: name -> (function, fewest arguments, most arguments or None for any number)
-BUILTINS = {
-    "min": (_min, 1, None),
-    "max": (_max, 1, None),
-    "abs": (lambda x: abs(_number(x)), 1, 1),
-    "ceil": (_ceil, 1, 1),
-    "floor": (_floor, 1, 1),
-    "round_up": (lambda x, step: round_to(x, step, "up"), 2, 2),
-    "round_down": (lambda x, step: round_to(x, step, "down"), 2, 2),
-    "round_half_up": (lambda x, step: round_to(x, step, "half_up"), 2, 2),
-    "sum": (_sum, 1, 1),
-    "len": (len, 1, 1),
-    "any": (lambda xs: any(bool(x) for x in xs), 1, 1),
-    "all": (lambda xs: all(bool(x) for x in xs), 1, 1),
-    "range": (_range, 2, 2),
-    "coalesce": (_coalesce, 1, None),
-    "intersects": (_intersects, 2, 2),
-    "error": (_error, 1, 1),
-    "is_given": (lambda x: x is not None, 1, 1),
-    "date": (_date, 1, 3),
-    "year": (lambda d: dates.parse_date(d).year, 1, 1),
-    "month": (lambda d: dates.parse_date(d).month, 1, 1),
-    "day": (lambda d: dates.parse_date(d).day, 1, 1),
-    "weekday": (lambda d: dates.parse_date(d).weekday(), 1, 1),
-    "add_days": (dates.add_days, 2, 2),
-    "add_months": (dates.add_months, 2, 2),
-    "add_years": (dates.add_years, 2, 2),
-    "end_of_month": (dates.end_of_month, 1, 1),
-    "days_between": (dates.days_between, 2, 2),
-    "months_between": (dates.months_between, 2, 2),
-    "years_between": (dates.years_between, 2, 2),
-    "decimal": (to_decimal, 1, 1),
-    "integer": (_integer, 1, 1),
-    "text": (_text, 1, 1),
-}
+#: The types a built-in gives, as the type checker (``engine.checks.types``) names them; ``ARG``
+#: is "the type of its arguments" (``min``, ``max``, ``coalesce``) and None any type.
+NUMBER, BOOLEAN, TEXT, DATE, LIST, ARG = "number", "boolean", "text", "date", "list", "arg"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """One built-in function: what it computes, how it may be called, and what it gives.
+
+    The compiler reads ``fewest``/``most`` to refuse a wrong call before any case is evaluated
+    (E326); the type checker reads ``result`` and the argument needs (E501). Keeping both here, in
+    one record per built-in, is what stops them from disagreeing about a function.
+    """
+
+    name: str
+    function: Callable
+    fewest: int                        # fewest arguments
+    most: int | None                   # most arguments, None for any number
+    result: str | None                 # NUMBER, BOOLEAN, ..., ARG, or None for any type
+    number_first: bool = False         # the first argument must be a number
+    date_args: tuple[int, ...] = ()    # the arguments (by position) that must be dates
+    list_first: bool = False           # the first argument must be a list
+
+
+#: name -> its record, for every function an expression may call (``in_force`` and ``value_on``,
+#: which take a parameter's name, are compiled specially and are not here).
+BUILTINS: dict[str, Builtin] = {b.name: b for b in (
+    Builtin("min", _min, 1, None, ARG),
+    Builtin("max", _max, 1, None, ARG),
+    Builtin("abs", lambda x: abs(_number(x)), 1, 1, NUMBER, number_first=True),
+    Builtin("ceil", _ceil, 1, 1, NUMBER, number_first=True),
+    Builtin("floor", _floor, 1, 1, NUMBER, number_first=True),
+    Builtin("round_up", lambda x, step: round_to(x, step, "up"), 2, 2, NUMBER, number_first=True),
+    Builtin("round_down", lambda x, step: round_to(x, step, "down"), 2, 2,
+            NUMBER, number_first=True),
+    Builtin("round_half_up", lambda x, step: round_to(x, step, "half_up"), 2, 2,
+            NUMBER, number_first=True),
+    Builtin("sum", _sum, 1, 1, NUMBER, list_first=True),
+    Builtin("len", len, 1, 1, NUMBER),
+    Builtin("any", lambda xs: any(bool(x) for x in xs), 1, 1, BOOLEAN, list_first=True),
+    Builtin("all", lambda xs: all(bool(x) for x in xs), 1, 1, BOOLEAN, list_first=True),
+    Builtin("range", _range, 2, 2, LIST),
+    Builtin("coalesce", _coalesce, 1, None, ARG),
+    Builtin("intersects", _intersects, 2, 2, BOOLEAN),
+    Builtin("error", _error, 1, 1, None),
+    Builtin("is_given", lambda x: x is not None, 1, 1, BOOLEAN),
+    Builtin("date", _date, 1, 3, DATE),
+    Builtin("year", lambda d: dates.parse_date(d).year, 1, 1, NUMBER, date_args=(0,)),
+    Builtin("month", lambda d: dates.parse_date(d).month, 1, 1, NUMBER, date_args=(0,)),
+    Builtin("day", lambda d: dates.parse_date(d).day, 1, 1, NUMBER, date_args=(0,)),
+    Builtin("weekday", lambda d: dates.parse_date(d).weekday(), 1, 1, NUMBER, date_args=(0,)),
+    Builtin("add_days", dates.add_days, 2, 2, DATE, date_args=(0,)),
+    Builtin("add_months", dates.add_months, 2, 2, DATE, date_args=(0,)),
+    Builtin("add_years", dates.add_years, 2, 2, DATE, date_args=(0,)),
+    Builtin("end_of_month", dates.end_of_month, 1, 1, DATE, date_args=(0,)),
+    Builtin("days_between", dates.days_between, 2, 2, NUMBER, date_args=(0, 1)),
+    Builtin("months_between", dates.months_between, 2, 2, NUMBER, date_args=(0, 1)),
+    Builtin("years_between", dates.years_between, 2, 2, NUMBER, date_args=(0, 1)),
+    Builtin("decimal", to_decimal, 1, 1, NUMBER, number_first=True),
+    Builtin("integer", _integer, 1, 1, NUMBER),
+    Builtin("text", _text, 1, 1, TEXT),
+)}

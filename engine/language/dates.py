@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 
-from ..errors import InputError
+from ..errors import InputError, codes
+from ..io.values import why_not_a_date
 
 
 def parse_date(value) -> dt.date:
@@ -39,29 +39,7 @@ def as_of_date(value) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise InputError(f"The date {exc}.", code="E109", field="as_of") from None
-
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
-
-
-def why_not_a_date(text: str) -> str:
-    """Why ``text`` is not a date, in words: ``a real date: February has 28 days in 2025`` for
-    2025-02-30, rather than a complaint about the form of a date that has the right form."""
-    match = _ISO.match(text) if isinstance(text, str) else None
-    if not match:
-        return "a date of the form YYYY-MM-DD"
-    year, month, day = (int(g) for g in match.groups())
-    if year == 0:
-        return "a real date: there is no year 0000 (the first is 0001)"
-    if not 1 <= month <= 12:
-        return f"a real date: there is no month {month:02d} (months are 01 to 12)"
-    last = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= last:
-        return f"a real date: {_MONTHS[month - 1]} has {last} days in {year}"
-    return "a date of the form YYYY-MM-DD"
+        raise InputError(f"The date {exc}.", code=codes.BAD_DATE, field="as_of") from None
 
 
 def add_days(d, n) -> dt.date:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import simpleeval
 
-from ..errors import CompileError, EvaluationError
+from ..errors import CompileError, EvaluationError, codes
 from .builtins import RuleFailure
 from .closures import compile_tree
 from .numbers import NotANumber, check_magnitude, to_decimal
@@ -116,14 +116,15 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
         return Expression(str(source), ast.Constant(source), [], [], file, line, field)
     if not isinstance(source, str):
         raise CompileError(f"An expression must be text, a number or true/false, not {type(source).__name__}.",
-                           code="E301", file=file, line=line, field=field)
+                           code=codes.EXPRESSION_SYNTAX, file=file, line=line, field=field)
     text = source.strip()
     if not text:
-        raise CompileError("The expression is empty.", code="E301", file=file, line=line, field=field)
+        raise CompileError("The expression is empty.",
+                           code=codes.EXPRESSION_SYNTAX, file=file, line=line, field=field)
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise CompileError(f"The expression is {len(text)} characters long; the limit is "
                            f"{MAX_EXPRESSION_LENGTH}. Split it into smaller rules.",
-                           code="E302", file=file, line=line, field=field)
+                           code=codes.EXPRESSION_LIMIT, file=file, line=line, field=field)
     # Parsed inside parentheses, so that a formula may run over several indented YAML lines
     # (`formula: >-` blocks) exactly as Python allows inside brackets.
     wrapped = f"({text}\n)"
@@ -133,23 +134,23 @@ def parse(source: Any, *, file: str | None = None, line: int | None = None,
         detail = exc.msg or "invalid syntax"
         where = f" at character {exc.offset - 1}" if exc.offset and exc.offset > 1 else ""
         raise CompileError(f"The expression `{text}` cannot be read: {detail}{where}.",
-                           code="E301", file=file, line=line, field=field) from None
+                           code=codes.EXPRESSION_SYNTAX, file=file, line=line, field=field) from None
     except (RecursionError, MemoryError):
         raise CompileError(f"The expression `{text}` nests too deeply to read; the limit is "
                            f"{MAX_DEPTH} levels. Split it into smaller rules.",
-                           code="E302", file=file, line=line, field=field) from None
+                           code=codes.EXPRESSION_LIMIT, file=file, line=line, field=field) from None
     depth = _depth(module.body)
     if depth > MAX_DEPTH:
         raise CompileError(f"The expression `{text}` nests {depth} levels deep (a sum of many "
                            f"terms or a chain of operators nests one level a term); the limit is "
                            f"{MAX_DEPTH}. Split it into smaller rules.",
-                           code="E302", file=file, line=line, field=field)
+                           code=codes.EXPRESSION_LIMIT, file=file, line=line, field=field)
     checker = _Checker(text, wrapped, file, line, field)
     tree = checker.visit(module.body)
     if checker.count > MAX_NODES:
         raise CompileError(f"The expression `{text}` has {checker.count} parts; the limit is "
                            f"{MAX_NODES}. Split it into smaller rules.",
-                           code="E302", file=file, line=line, field=field)
+                           code=codes.EXPRESSION_LIMIT, file=file, line=line, field=field)
     return Expression(text, tree, checker.names, checker.calls, file, line, field)
 
 
@@ -180,7 +181,8 @@ class _Checker(ast.NodeTransformer):
         self.count = 0
 
     def fail(self, message: str):
-        raise CompileError(f"The expression `{self.text}` {message}", code="E303",
+        raise CompileError(f"The expression `{self.text}` {message}",
+                           code=codes.EXPRESSION_FORBIDDEN,
                            file=self.file, line=self.line, field=self.field)
 
     def generic_visit(self, node):
@@ -336,7 +338,7 @@ class Evaluator(simpleeval.SimpleEval):
         except EvaluationError:
             raise
         except RuleFailure as exc:
-            raise EvaluationError(f"{where()} cannot be decided: {exc}", code="E429",
+            raise EvaluationError(f"{where()} cannot be decided: {exc}", code=codes.RULE_FAILURE,
                                   file=expression.file, line=expression.line,
                                   field=expression.field) from None
         except ZeroDivisionError:
@@ -351,7 +353,8 @@ class Evaluator(simpleeval.SimpleEval):
             message = f"cannot compute `{expression.text}`: {exc}"
         except RecursionError:
             message = f"nests too deeply while computing `{expression.text}`"
-        raise EvaluationError(f"{where()} {message}.", code="E420", file=expression.file,
+        raise EvaluationError(f"{where()} {message}.",
+                              code=codes.CANNOT_COMPUTE, file=expression.file,
                               line=expression.line, field=expression.field)
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
-#: Most digits before the decimal point of a number read from a rulebook, a case or an
-#: expression literal: every amount, count and percentage of policy is below a quadrillion.
-MAX_WHOLE_DIGITS = 15
-#: Most digits after the decimal point of such a number.
-MAX_FRACTION_DIGITS = 28
+from ..io.values import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, NotANumber, check_magnitude
+
 #: Largest decimal exponent of a computed result (results of 10**100 and beyond overflow, E420);
 #: the smallest is its negative. Bounds what ``text()``, ``ceil()`` or ``add_days()`` can be given.
 MAX_EXPONENT = 99
@@ -42,35 +39,6 @@ MODES = {
     "half_up": decimal.ROUND_HALF_UP,
     "half_even": decimal.ROUND_HALF_EVEN,
 }
-
-
-class NotANumber(ValueError):
-    """Raised when a value that must be a number is not one."""
-
-
-_INTEGER_LIMIT = 10 ** MAX_WHOLE_DIGITS
-
-
-def check_magnitude(value) -> None:
-    """Refuse a number read from outside (a rulebook, a case, a literal) that is too large or too
-    finely divided to be policy: at most :data:`MAX_WHOLE_DIGITS` digits before the point and
-    :data:`MAX_FRACTION_DIGITS` after it. Only the exponent is looked at, so a number written
-    with a billion-digit exponent (``1e999999999``) is refused at once, without being expanded.
-    Raises :class:`NotANumber`."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if abs(value) >= _INTEGER_LIMIT:
-            raise NotANumber(f"the number is too large: at most {MAX_WHOLE_DIGITS} digits before "
-                             "the decimal point are allowed")
-        return
-    if isinstance(value, Decimal) and value.is_finite() and value:
-        if value.adjusted() >= MAX_WHOLE_DIGITS:
-            raise NotANumber(f"the number is too large: at most {MAX_WHOLE_DIGITS} digits before "
-                             "the decimal point are allowed")
-        if value.as_tuple().exponent < -MAX_FRACTION_DIGITS:
-            raise NotANumber(f"the number has too many decimal places: at most "
-                             f"{MAX_FRACTION_DIGITS} are allowed")
 
 
 def to_decimal(value) -> Decimal:

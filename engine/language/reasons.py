@@ -12,7 +12,7 @@ from decimal import Decimal
 import jinja2
 from jinja2 import meta, nodes
 
-from ..errors import CompileError
+from ..errors import CompileError, codes
 from .sandbox import BoundedSandbox
 from .numbers import format_decimal
 
@@ -54,7 +54,8 @@ class Reason:
             # to the first render, so loading hundreds of reasons stays fast.
             tree = ENVIRONMENT.parse(text)
         except jinja2.TemplateSyntaxError as exc:
-            raise CompileError(f"The `because` text cannot be read: {exc.message}.", code="E304",
+            raise CompileError(f"The `because` text cannot be read: {exc.message}.",
+                               code=codes.BECAUSE_UNREADABLE,
                                file=file, line=line, field="because") from None
         self.names = meta.find_undeclared_variables(tree)
         # A name read from another namespace is written as it is in expressions,

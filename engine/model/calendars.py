@@ -15,7 +15,7 @@ import calendar as _stdlib_calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..errors import CompileError
+from ..errors import CompileError, codes
 from ..io.yaml_loader import line_of
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -141,7 +141,8 @@ def build_calendar(builder, name: str, raw: dict, parent) -> Calendar:
         if item.get("day") is not None and item["day"] > _stdlib_calendar.monthrange(2024, item["month"])[1]:
             raise CompileError(f"Calendar {qualified}: the holiday '{item['name']}' is on day "
                                f"{item['day']} of month {item['month']}, which never exists.",
-                               code="E309", file=builder.file, line=line_of(raw["holidays"], index),
+                               code=codes.UNKNOWN_TABLE_INPUT,
+                               file=builder.file, line=line_of(raw["holidays"], index),
                                field=f"{qualified}.holidays[{index}]")
     observances = tuple(Observance(WEEKDAYS.index(o["falls_on"]), int(o["shift"]),
                                    builder.cites(o.get("citation"), o, "citation"))

@@ -22,9 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 from .citations import Citation
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
 from ..language.numbers import Rounding
+from ..types import StateLike, Where
 
 RESULT_TYPES = ("money", "decimal", "percent", "integer", "boolean", "text", "date", "list", "any")
 
@@ -53,7 +54,7 @@ class FormulaBody:
     def expressions(self):
         yield self.expression
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         return state.evaluator.run(self.expression, where), (), None
 
 
@@ -81,7 +82,7 @@ class ConditionsBody:
                 yield c.when
             yield c.then
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
         for condition in self.conditions:
             if condition.when is not None:
@@ -89,12 +90,14 @@ class ConditionsBody:
                 if not isinstance(test, bool):
                     raise EvaluationError(
                         f"{where()}: the condition `{condition.when.text}` gave {test!r}, not true "
-                        "or false.", code="E421", file=self.file, line=condition.line)
+                        "or false.",
+                        code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
                 if not test:
                     continue
             return run(condition.then, where), condition.citations, condition.because
         raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
-                              "`otherwise`.", code="E422", file=self.file, line=self.line)
+                              "`otherwise`.",
+                              code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
 
 
 _INTERVAL = re.compile(r"^\s*([\[(])(.+?)\.\.(.+?)([\])])\s*$")
@@ -147,7 +150,7 @@ class Cell:
             return low_ok and high_ok
         except TypeError:
             raise EvaluationError(f"{where()}: the test `{self.text}` cannot compare {value!r}.",
-                                  code="E423") from None
+                                  code=codes.TABLE_CANNOT_COMPARE) from None
 
 
 def parse_cell(raw, parse_expr) -> Cell:
@@ -203,7 +206,7 @@ class DecisionTableBody:
         if self.default is not None:
             yield self.default
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
         values = {name: run(expr, where) for name, expr in self.inputs}
         matches = []
@@ -219,7 +222,8 @@ class DecisionTableBody:
             lines = ", ".join(str(r.line) for r in matches if r.line)
             raise EvaluationError(
                 f"{where()}: its decision table has hit policy 'unique' but {len(matches)} rows "
-                f"match (lines {lines}).", code="E424", file=self.file, line=matches[1].line)
+                f"match (lines {lines}).",
+                code=codes.TABLE_SEVERAL_ROWS, file=self.file, line=matches[1].line)
         if matches:
             row = matches[0]
             return run(row.then, where), row.citations, row.because
@@ -227,7 +231,8 @@ class DecisionTableBody:
             return run(self.default, where), (), None
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
-                              "has no default.", code="E425", file=self.file, line=self.line)
+                              "has no default.",
+                              code=codes.TABLE_NO_ROW, file=self.file, line=self.line)
 
 
 class AggregateBody:
@@ -250,7 +255,7 @@ class AggregateBody:
             if e is not None:
                 yield e
 
-    def evaluate(self, state, where):
+    def evaluate(self, state: StateLike, where: Where):
         outer = state.scope
         owner = outer.entity
         for _ in range(self.levels_up):
@@ -260,25 +265,22 @@ class AggregateBody:
         values = []
         kept = []
         first_only = self.function == "first"
-        try:
-            for member in members:
-                if first_only and values:
-                    break
-                state.scope = Scope(member, None, outer)
+        for member in members:
+            if first_only and values:
+                break
+            with state.entering(Scope(member, None, outer)):
                 if self.where is not None:
                     keep = run(self.where, where)
                     if not isinstance(keep, bool):
                         raise EvaluationError(
                             f"{where()}: its filter `{self.where.text}` gave {keep!r} for "
-                            f"{member.label()}, not true or false.", code="E421",
+                            f"{member.label()}, not true or false.", code=codes.NOT_TRUE_OR_FALSE,
                             file=self.file, line=self.line)
                     if not keep:
                         continue
                 kept.append(member)
                 if self.of is not None:
                     values.append(run(self.of, where))
-        finally:
-            state.scope = outer
         fn = self.function
         if fn == "first":
             if values:
@@ -299,7 +301,8 @@ class AggregateBody:
             for v in values:
                 if not isinstance(v, bool):
                     raise EvaluationError(f"{where()}: `{self.of.text}` must be true or false for "
-                                          f"'{fn}', not {v!r}.", code="E421", file=self.file,
+                                          f"'{fn}', not {v!r}.",
+                                          code=codes.NOT_TRUE_OR_FALSE, file=self.file,
                                           line=self.line)
             return (any(values) if fn == "any" else all(values)), (), None
         present = [v for v in values if v is not None]
@@ -307,7 +310,8 @@ class AggregateBody:
             if self.default is not None:
                 return run(self.default, where), (), None
             raise EvaluationError(f"{where()}: '{fn}' of no values; give the aggregate a "
-                                  "default.", code="E426", file=self.file, line=self.line)
+                                  "default.",
+                                  code=codes.EMPTY_MIN_MAX, file=self.file, line=self.line)
         return (min(present) if fn == "min" else max(present)), (), None
 
 
@@ -347,13 +351,14 @@ class Definition:
         if self.rounding is not None and value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
                 raise EvaluationError(f"{where()} must round its value, but {value!r} is not a "
-                                      "number.", code="E427", file=self.file, line=self.line)
+                                      "number.",
+                                      code=codes.ROUND_NOT_A_NUMBER, file=self.file, line=self.line)
             value = self.rounding.apply(value)
         if value is None:
             return value
         if self.enum is not None and value not in self.enum:
             raise EvaluationError(f"{where()} gave {value!r}, which is not one of the values it "
-                                  f"declares ({', '.join(self.enum)}).", code="E428",
+                                  f"declares ({', '.join(self.enum)}).", code=codes.WRONG_TYPE,
                                   file=self.file, line=self.line)
         if self.type == "any":
             return value
@@ -378,7 +383,7 @@ def check_type(value, type_name, where, file, line):
         ok = isinstance(value, list)
     if not ok:
         raise EvaluationError(f"{where()} is declared as {type_name} but gave {value!r}.",
-                              code="E428", file=file, line=line)
+                              code=codes.WRONG_TYPE, file=file, line=line)
     return value
 
 

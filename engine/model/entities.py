@@ -17,7 +17,7 @@ from typing import Any
 
 from ..language.dates import parse_date
 from .definitions import Scope
-from ..errors import CaseError, EvaluationError
+from ..errors import CaseError, EvaluationError, codes
 from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from ..io.yaml_loader import line_of
 
@@ -238,14 +238,15 @@ class Entity:
         raise EvaluationError(
             f"{needed_by()} needs the fact '{name}' of {self.label()}, which the case does not "
             f"give. Add '{name}' to {self.label()} in the case file.",
-            code="E410", file=self.file, line=self.line if self.file else None,
+            code=codes.MISSING_FACT, file=self.file, line=self.line if self.file else None,
             field=f"{self.path}.{name}")
 
 
 def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
     """Build the entity tree of a case from parsed (and schema-checked) case data."""
     if not isinstance(data, dict):
-        raise CaseError("A case must be a mapping with case_id and people.", code="E411", file=file)
+        raise CaseError("A case must be a mapping with case_id and people.",
+                        code=codes.CASE_NOT_MAPPING, file=file)
     case = _build(data, root, None, None, file, "")
     _check_references(case, data)
     return case
@@ -276,7 +277,7 @@ def _check_references(case: Entity, data) -> None:
             if spec.references is None or name not in entity.facts:
                 continue
             known = ids.get(spec.references, set())
-            where = dict(code="E418", file=entity.file, line=line_of(raw, name),
+            where = dict(code=codes.IMPOSSIBLE_RELATION, file=entity.file, line=line_of(raw, name),
                          field=f"{entity.path}.{name}")
             for item in _ids(entity.facts[name]):
                 if item == entity.id and spec.references == entity.kind.name:
@@ -290,7 +291,7 @@ def _check_references(case: Entity, data) -> None:
                     raise CaseError(
                         f"The fact '{name}' of {entity.label()} names '{item}', but no "
                         f"{spec.references} in the case has that id (the ids are: {listing}).",
-                        **{**where, "code": "E417"})
+                        **{**where, "code": codes.UNKNOWN_REFERENCE})
                 if spec.mutual:
                     other, _ = by_id[(spec.references, item)]
                     if entity.id not in _ids(other.facts.get(name)):
@@ -344,7 +345,7 @@ def check_on(case: Entity, data, on) -> None:
             value = entity.facts.get(name)
             if value is None:
                 continue
-            where = dict(code="E419", file=entity.file, line=line_of(raw, name),
+            where = dict(code=codes.IMPOSSIBLE_ON_DATE, file=entity.file, line=line_of(raw, name),
                          field=f"{entity.path}.{name}")
             if spec.not_after == "as_of" and value > on:
                 raise CaseError(f"The fact '{name}' of {entity.label()} is {value.isoformat()}, "
@@ -376,23 +377,26 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
             if raw is None:
                 raw = []
             if not isinstance(raw, list):
-                raise CaseError(f"'{key}' must be a list.", code="E412", file=file,
+                raise CaseError(f"'{key}' must be a list.", code=codes.BAD_COLLECTION, file=file,
                                 line=line_of(data, key), field=where)
             if len(raw) > MAX_COLLECTION:
                 raise CaseError(f"'{key}' has {len(raw)} entries; at most {MAX_COLLECTION} are "
-                                "allowed.", code="E412", file=file, line=line_of(data, key), field=where)
+                                "allowed.", code=codes.BAD_COLLECTION, file=file,
+                                line=line_of(data, key), field=where)
             collections[key] = raw
             continue
         spec = kind.facts.get(key)
         if spec is None:
             known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
             raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",
-                            code="E413", file=file, line=line_of(data, key), field=where)
+                            code=codes.UNKNOWN_CASE_KEY,
+                            file=file, line=line_of(data, key), field=where)
         try:
             facts[key] = spec.coerce(raw)
         except ValueError as exc:
             raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
-                            f"valid: {exc}.", code="E414", file=file, line=line_of(data, key),
+                            f"valid: {exc}.",
+                            code=codes.BAD_FACT, file=file, line=line_of(data, key),
                             field=where) from None
     # Facts the case leaves out take their defaults here, once (None when optional), so that
     # reading them is a plain lookup; a required fact stays absent and errors when read.
@@ -401,7 +405,8 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
             facts[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
     entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
     if kind.id_fact and entity.id is None:
-        raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.", code="E415", file=file,
+        raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.",
+                        code=codes.MISSING_ID, file=file,
                         line=getattr(data, "line", None), field=f"{path}.{kind.id_fact}")
     for name, child_kind in kind.children.items():
         items = collections.get(name, [])
@@ -410,13 +415,15 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
         for i, item in enumerate(items):
             item_path = f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
             if not isinstance(item, dict):
-                raise CaseError(f"Each entry of '{name}' must be a mapping.", code="E412",
+                raise CaseError(f"Each entry of '{name}' must be a mapping.",
+                                code=codes.BAD_COLLECTION,
                                 file=file, line=line_of(items, i), field=item_path)
             child = _build(item, child_kind, entity, i, file, item_path)
             if child.id is not None:
                 if child.id in seen_ids:
                     raise CaseError(f"Two entries of '{name}' have the id '{child.id}'; ids must "
-                                    "be unique.", code="E416", file=file, line=child.line,
+                                    "be unique.",
+                                    code=codes.DUPLICATE_ID, file=file, line=child.line,
                                     field=item_path)
                 seen_ids[child.id] = i
             built.append(child)

@@ -10,6 +10,7 @@ build contexts for their own expressions, which is why this record lives in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .entities import EntityKind
 
@@ -25,3 +26,18 @@ class NameContext:
     args: frozenset = frozenset()
     outer: "NameContext | None" = None
     pure: bool = False                 # functions and charts: no facts, no rules
+
+
+class Resolved(NamedTuple):
+    """What the compiler resolved a name or a call to, kept on the expression's node
+    (``node.resolved``) for the tools that read expressions after compiling, such as the type
+    checker of ``policy check``, so that they need not resolve names a second way.
+
+    ``kind`` is ``"arg"`` (``what``: the argument's name), ``"as_of"``, ``"param"``, ``"rule"``
+    or ``"function"`` (the definition), ``"fact"`` (its ``FactSpec``), ``"builtin"`` (its
+    ``Builtin`` record) or ``"outer"`` (``what``: the ``Resolved`` of the name in the enclosing
+    context).
+    """
+
+    kind: str
+    what: Any

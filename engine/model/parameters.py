@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from .citations import Citation, mask_of, merge
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.numbers import Rounding, to_decimal
 
 
@@ -113,9 +113,11 @@ class ParameterValue:
             raise EvaluationError(
                 f"No band of parameter {param.name} (in force from {self.effective_from}) holds "
                 f"{key}; the bands are {', '.join(b.describe() for b in self.entry.value)}.",
-                code="E432", file=param.file, line=self.entry.line or param.line, field=param.name)
+                code=codes.NO_BAND,
+                file=param.file, line=self.entry.line or param.line, field=param.name)
         raise EvaluationError(f"Parameter {param.name} is a single value, not a table; use it "
-                              "without parentheses.", code="E433", file=param.file, line=param.line)
+                              "without parentheses.",
+                              code=codes.NOT_A_TABLE, file=param.file, line=param.line)
 
     def _table_lookup(self, key):
         param, rows = self.parameter, self.entry.value
@@ -131,7 +133,7 @@ class ParameterValue:
         known = ", ".join(str(k) for k in rows)
         raise EvaluationError(
             f"Parameter {param.name} (in force from {self.effective_from}) has no row for "
-            f"{key!r}; its rows are {known}.", code="E431", file=param.file,
+            f"{key!r}; its rows are {known}.", code=codes.NO_TABLE_ROW, file=param.file,
             line=self.entry.line or param.line, field=param.name)
 
     def _round(self, value):
@@ -181,7 +183,8 @@ class Parameter:
             first = self.starts[0].isoformat() if self.starts else "never"
             raise EvaluationError(
                 f"Parameter {self.name} has no value on {on.isoformat()}: its first value takes "
-                f"effect on {first}.", code="E430", file=self.file, line=self.line, field=self.name)
+                f"effect on {first}.",
+                code=codes.NO_VALUE_IN_FORCE, file=self.file, line=self.line, field=self.name)
         entry = self.entries[index]
         next_start = self.starts[index + 1] if index + 1 < len(self.starts) else None
         if entry.until is not None and on > entry.until:
@@ -189,7 +192,8 @@ class Parameter:
             raise EvaluationError(
                 f"Parameter {self.name} has no value on {on.isoformat()}: the value from "
                 f"{entry.start.isoformat()} ended on {entry.until.isoformat()}{after}.",
-                code="E430", file=self.file, line=entry.line or self.line, field=self.name)
+                code=codes.NO_VALUE_IN_FORCE,
+                file=self.file, line=entry.line or self.line, field=self.name)
         effective_to = entry.until
         if effective_to is None and next_start is not None:
             effective_to = next_start - dt.timedelta(days=1)

@@ -34,100 +34,16 @@ import hmac
 import io
 import os
 import pickle
-import secrets
-import stat
 from pathlib import Path
 
 from ..model import citations as citation_lib
-from ..errors import InputError
+from ..errors import InputError, codes
+from ..io.cache import (cache_dir, cache_enabled, content_hash, engine_fingerprint, private_to_user,
+                       user_key)
 
 MAGIC = b"MO-POLICY-BUNDLE 1\n"
 #: Bundles kept in the cache directory (the oldest are removed).
 MAX_CACHED = 16
-_ENGINE_DIR = Path(__file__).resolve().parent
-
-
-# ----------------------------------------------------------------------------------------------
-# Fingerprints and hashes
-# ----------------------------------------------------------------------------------------------
-
-_FINGERPRINT: str | None = None
-
-
-def engine_fingerprint() -> str:
-    """The engine's version and a hash of its source files and schemas."""
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
-        from .. import __version__
-        from ..io.paths import schemas_dir
-        digest = hashlib.sha256(__version__.encode())
-        for base in (_ENGINE_DIR, schemas_dir()):
-            for path in sorted(base.rglob("*")):
-                if path.suffix in (".py", ".json") and path.is_file() and "_bundled" not in path.parts:
-                    digest.update(str(path.relative_to(base)).encode() + b"\0")
-                    digest.update(path.read_bytes())
-        _FINGERPRINT = digest.hexdigest()
-    return _FINGERPRINT
-
-
-def content_hash(paths) -> str:
-    """A hash of every file under the rulebook paths (rulebooks, templates, anything else)."""
-    digest = hashlib.sha256()
-    for path in map(Path, paths):
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        # as given too: the built files name themselves by the path they were read from
-        digest.update(f"{path}\0{path.resolve()}\0".encode())
-        for file in files:
-            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
-            digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-# ----------------------------------------------------------------------------------------------
-# The per-user directory and key
-# ----------------------------------------------------------------------------------------------
-
-def cache_dir() -> Path:
-    if os.environ.get("POLICY_CACHE_DIR"):
-        return Path(os.environ["POLICY_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mo-policy-engine"
-
-
-def _private(path: Path, directory: bool = False) -> bool:
-    """True when ``path`` belongs to this user and no one else may write it."""
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return False
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return False
-    return stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
-
-
-def _key(create: bool) -> bytes | None:
-    """This user's secret key for signing bundles (made on first use when ``create``)."""
-    directory = cache_dir()
-    key_path = directory / "key"
-    if not key_path.exists():
-        if not create:
-            return None
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _private(directory, directory=True):
-            return None
-        try:
-            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-    if not (_private(directory, directory=True) and _private(key_path)):
-        return None
-    key = key_path.read_bytes()
-    return key if len(key) == 32 else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -250,10 +166,6 @@ def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> 
 # The cache and explicit bundle files
 # ----------------------------------------------------------------------------------------------
 
-def cache_enabled() -> bool:
-    return os.environ.get("POLICY_NO_CACHE", "") in ("", "0")
-
-
 def _cache_file(rulebooks_hash: str) -> Path:
     return cache_dir() / f"{rulebooks_hash[:32]}.bundle"
 
@@ -263,10 +175,10 @@ def load_cached(rulebooks_hash: str) -> list | None:
     if not cache_enabled():
         return None
     path = _cache_file(rulebooks_hash)
-    if not path.is_file() or not _private(path):
+    if not path.is_file() or not private_to_user(path):
         return None
     try:
-        return loads(path.read_bytes(), _key(create=False), rulebooks_hash)
+        return loads(path.read_bytes(), user_key(create=False), rulebooks_hash)
     except (BundleRefused, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError,
             ValueError, OSError):
         return None
@@ -277,7 +189,7 @@ def store_cached(rulebooks_hash: str, books: list) -> Path | None:
     if not cache_enabled():
         return None
     try:
-        key = _key(create=True)
+        key = user_key(create=True)
         if key is None:
             return None
         blob = dumps(books, rulebooks_hash, key)
@@ -304,11 +216,11 @@ def _prune(directory: Path) -> None:
 
 def write_bundle(path: str | Path, books: list, rulebooks_hash: str) -> Path:
     """``policy build --out FILE``: one signed bundle file."""
-    key = _key(create=True)
+    key = user_key(create=True)
     if key is None:
         raise InputError(f"The cache directory {cache_dir()} (which holds the key bundles are "
                          "signed with) must belong to you and not be writable by others.",
-                         code="E113", file=str(cache_dir()))
+                         code=codes.BUNDLE_REFUSED, file=str(cache_dir()))
     path = Path(path)
     path.write_bytes(dumps(books, rulebooks_hash, key))
     return path
@@ -320,58 +232,13 @@ def read_bundle(path: str | Path) -> list:
     try:
         blob = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"The bundle {path} cannot be read: {exc.strerror}.", code="E107",
+        raise InputError(f"The bundle {path} cannot be read: {exc.strerror}.", code=codes.UNREADABLE_FILE,
                          file=str(path)) from None
     try:
-        return loads(blob, _key(create=False))
+        return loads(blob, user_key(create=False))
     except BundleRefused as exc:
         raise InputError(f"The bundle {path} cannot be used: {exc}. Build it again with "
-                         "`policy build --out FILE`.", code="E113", file=str(path)) from None
+                         "`policy build --out FILE`.", code=codes.BUNDLE_REFUSED, file=str(path)) from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
         raise InputError(f"The bundle {path} cannot be used: {exc}. Build it again with "
-                         "`policy build --out FILE`.", code="E113", file=str(path)) from None
-
-
-# ----------------------------------------------------------------------------------------------
-# Compiled code (the case validator)
-# ----------------------------------------------------------------------------------------------
-
-CODE_MAGIC = b"MO-POLICY-CODE 1\n"
-
-
-def cached_code(name: str, make_source, filename: str):
-    """The code object of Python source the engine generates (such as the case validator that
-    fastjsonschema writes), compiled once and kept in the cache as signed marshal data.
-
-    ``make_source()`` is called only on a miss. The cache key covers the engine's fingerprint and
-    the Python version (marshal data is specific to it)."""
-    import marshal
-    import sys
-    tag = hashlib.sha256(f"{engine_fingerprint()} {sys.version} {name}".encode()).hexdigest()[:32]
-    path = cache_dir() / f"{name}-{tag}.code"
-    key = _key(create=False) if cache_enabled() else None
-    if key is not None and path.is_file() and _private(path):
-        blob = path.read_bytes()
-        if blob.startswith(CODE_MAGIC):
-            signature, _, payload = blob[len(CODE_MAGIC):].partition(b"\n")
-            expected = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
-            if hmac.compare_digest(expected, signature):
-                try:
-                    return marshal.loads(payload)
-                except (EOFError, ValueError, TypeError):
-                    pass
-    code = compile(make_source(), filename, "exec")
-    if cache_enabled():
-        key = key or _key(create=True)
-        if key is not None:
-            payload = marshal.dumps(code)
-            signature = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
-            try:
-                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(CODE_MAGIC + signature + b"\n" + payload)
-                os.replace(temporary, path)
-            except OSError:
-                pass
-    return code
+                         "`policy build --out FILE`.", code=codes.BUNDLE_REFUSED, file=str(path)) from None

@@ -24,8 +24,8 @@ from typing import Callable
 from ..language.builtins import BUILTINS
 from ..model.definitions import AggregateBody, Chart, Function, Rule
 from ..model.entities import EntityKind
-from ..model.names import NameContext
-from ..errors import CompileError, Problem
+from ..model.names import NameContext, Resolved
+from ..errors import CompileError, Problem, codes
 from ..language.closures import compile_tree
 from ..language.expressions import Expression
 from ..model.parameters import Parameter
@@ -88,8 +88,9 @@ class _Compiler:
         self.fact_reads: dict[str, set[str]] = {}    # definition -> facts its expressions read
         self.pending_reasons: list = []              # checked once every definition is compiled
         self.edge_lines: dict[tuple[str, str], tuple] = {}
+        self.resolved: Resolved | None = None        # what the last name or call resolved to
 
-    def error(self, message, file=None, line=None, field=None, code="E310"):
+    def error(self, message, file=None, line=None, field=None, code=codes.COMPILE):
         self.problems.append(Problem(code, message, file, line, field))
 
     # -----------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ class _Compiler:
                     if qualified in seen:
                         self.error(f"The name {qualified} is defined twice: in {seen[qualified]} and "
                                    f"in {book.path}. Each name may be defined once per namespace.",
-                                   book.path, definition.line, qualified, code="E311")
+                                   book.path, definition.line, qualified, code=codes.DEFINED_TWICE)
                         continue
                     seen[qualified] = book.path
                     {"parameter": self.parameters, "function": self.functions, "rule": self.rules,
@@ -161,7 +162,8 @@ class _Compiler:
             for name, kind in book.entities.items():
                 if name in self.kinds:
                     self.error(f"The entity kind '{name}' is declared twice (also in "
-                               f"{self.kinds[name].file}).", book.path, kind.line, name, code="E311")
+                               f"{self.kinds[name].file}).", book.path, kind.line, name,
+                               code=codes.DEFINED_TWICE)
                     continue
                 self.kinds[name] = kind
         for book in self.files:
@@ -169,7 +171,7 @@ class _Compiler:
                 if used not in self.namespaces and used not in ("outer",):
                     self.error(f"The rulebook uses the namespace '{used}', but no rulebook defines "
                                f"it. Known namespaces: {', '.join(sorted(self.namespaces))}.",
-                               book.path, None, "uses", code="E312")
+                               book.path, None, "uses", code=codes.UNKNOWN_NAMESPACE)
 
     def link_entities(self):
         roots = []
@@ -180,19 +182,20 @@ class _Compiler:
             parent = self.kinds.get(kind.parent_name)
             if parent is None:
                 self.error(f"The entity kind '{kind.name}' has parent '{kind.parent_name}', which is "
-                           "not declared.", kind.file, kind.line, f"{kind.name}.parent", code="E313")
+                           "not declared.", kind.file, kind.line, f"{kind.name}.parent",
+                           code=codes.ENTITIES)
                 continue
             if not kind.collection:
                 self.error(f"The entity kind '{kind.name}' needs `collection`: the name of the list "
                            f"in its {parent.name} that holds it.", kind.file, kind.line,
-                           f"{kind.name}.collection", code="E313")
+                           f"{kind.name}.collection", code=codes.ENTITIES)
                 continue
             kind.parent = parent
             parent.children[kind.collection] = kind
         if self.kinds and len(roots) != 1:
             names = ", ".join(k.name for k in roots) or "none"
             self.error(f"Exactly one entity kind must have no parent (the case); found: {names}.",
-                       code="E313")
+                       code=codes.ENTITIES)
         for kind in self.kinds.values():
             for fact in kind.facts.values():
                 target = self.kinds.get(fact.references) if fact.references else None
@@ -200,17 +203,18 @@ class _Compiler:
                     self.error(f"The fact '{fact.name}' of '{kind.name}' references "
                                f"'{fact.references}', which is not an entity kind with an id.",
                                fact.file, fact.line, f"{kind.name}.{fact.name}.references",
-                               code="E313")
+                               code=codes.ENTITIES)
             if kind.id_fact and kind.id_fact not in kind.facts:
                 self.error(f"The entity kind '{kind.name}' names '{kind.id_fact}' as its id, but has "
-                           "no such fact.", kind.file, kind.line, f"{kind.name}.id", code="E313")
+                           "no such fact.", kind.file, kind.line, f"{kind.name}.id",
+                           code=codes.ENTITIES)
         for kind in self.kinds.values():  # a cycle in parents would loop forever later
             seen = set()
             k = kind
             while k is not None:
                 if id(k) in seen:
                     self.error(f"The entity kinds' parents form a loop at '{kind.name}'.", kind.file,
-                               kind.line, code="E313")
+                               kind.line, code=codes.ENTITIES)
                     k.parent = None
                     break
                 seen.add(id(k))
@@ -234,7 +238,7 @@ class _Compiler:
         if kind is None:
             self.error(f"{what} {item.name} is for '{item.entity_name}', which is not a declared "
                        f"entity kind ({', '.join(sorted(self.kinds))}).", item.file, item.line,
-                       f"{item.name}.entity", code="E314")
+                       f"{item.name}.entity", code=codes.UNKNOWN_ENTITY)
         return kind
 
     def compile_rule(self, rule: Rule):
@@ -243,7 +247,7 @@ class _Compiler:
             known = ", ".join(sorted(self.kinds)) or "none are declared"
             self.error(f"Rule {rule.name} is computed for '{rule.entity_name}', which is not a "
                        f"declared entity kind ({known}).", rule.file, rule.line,
-                       f"{rule.name}.entity", code="E314")
+                       f"{rule.name}.entity", code=codes.UNKNOWN_ENTITY)
             return
         rule.entity_kind = kind
         ctx = self.context(rule, kind)
@@ -263,7 +267,7 @@ class _Compiler:
             if ctx.entity_kind is None:
                 self.error(f"{definition.name} aggregates over '{body.over}', but only rules "
                            "(computed for an entity) can aggregate.", definition.file,
-                           definition.line, code="E315")
+                           definition.line, code=codes.AGGREGATE)
                 return
             found = ctx.entity_kind.find_collection(body.over)
             if found is None:
@@ -271,17 +275,17 @@ class _Compiler:
                 self.error(f"Rule {definition.name} aggregates over '{body.over}', which is not a "
                            f"collection of a {ctx.entity_kind.name} or of an entity above it "
                            f"(available: {', '.join(reachable) or 'none'}).", definition.file,
-                           body.line, f"{definition.name}.aggregate.over", code="E315")
+                           body.line, f"{definition.name}.aggregate.over", code=codes.AGGREGATE)
                 return
             body.levels_up, body.member_kind = found
             if body.function not in ("count", "list", "first") and body.of is None:
                 self.error(f"Rule {definition.name} uses '{body.function}', which needs `of`: the "
                            "value to take from each member.", definition.file, body.line,
-                           f"{definition.name}.aggregate.of", code="E315")
+                           f"{definition.name}.aggregate.of", code=codes.AGGREGATE)
             if body.function == "list" and body.member_kind.id_fact is None:
                 self.error(f"Rule {definition.name} lists members of '{body.over}', but a "
                            f"{body.member_kind.name} has no id.", definition.file, body.line,
-                           code="E315")
+                           code=codes.AGGREGATE)
             member_ctx = NameContext(ctx.namespace, ctx.uses, ctx.owner, body.member_kind,
                                   frozenset(), ctx, False)
             for expression in (body.where, body.of):
@@ -311,10 +315,10 @@ class _Compiler:
                 missing = [c for c in chart.columns if c not in columns]
                 extra = [c for c in columns if c not in chart.columns]
                 if missing or extra:
-                    self.error(f"A group of table {chart.name} does not give the table's columns "
+                    self.error(f"A group of chart {chart.name} does not give the chart's columns "
                                f"(missing: {', '.join(missing) or 'none'}; not in `columns`: "
                                f"{', '.join(extra) or 'none'}).", chart.file, group.line,
-                               f"{chart.name}.groups", code="E316")
+                               f"{chart.name}.groups", code=codes.TABLE_COLUMNS)
 
     def check_reason(self, definition):
         """A `because` text may use what the rule read, directly or through the rules and
@@ -362,7 +366,7 @@ class _Compiler:
                            "which the rule does not read. A reason may use `value`, `person`, `as_of` "
                            "and the names the rule reads, directly or through the rules it reads, "
                            "written as in expressions (`magi.household_income`).", reason.file,
-                           reason.line, f"{definition.name}.because", code="E317")
+                           reason.line, f"{definition.name}.because", code=codes.BECAUSE_UNKNOWN_NAME)
 
     # -- names --------------------------------------------------------------------------------
     def compile_expression(self, expression: Expression, ctx: NameContext):
@@ -380,13 +384,13 @@ class _Compiler:
                 continue
             ref = self.resolve_name(node.id, ctx, expression)
             if ref is not None:
-                node.ref = ref
+                node.ref, node.resolved = ref, self.resolved
         for call in expression.calls:
             if call.func.id in ("in_force", "value_on"):
                 continue
             ref = self.resolve_call(call.func.id, len(call.args), ctx, expression)
             if ref is not None:
-                call.ref = ref
+                call.ref, call.resolved = ref, self.resolved
 
     def parameter_argument(self, call, ctx: NameContext, expression: Expression, counts, usage):
         """The parameter named by the first argument of ``in_force``/``value_on`` (which take a
@@ -395,13 +399,13 @@ class _Compiler:
         name = call.func.id
         if len(args) not in counts or not isinstance(args[0], ast.Name):
             self.error(f"`{name}` takes {usage}; `{expression.text}` gives something else.",
-                       expression.file, expression.line, expression.field, code="E326")
+                       expression.file, expression.line, expression.field, code=codes.BAD_CALL)
             return None
         kind, definition = self.lookup(args[0].id, ctx, expression)
         if kind != "param":
             if kind != "reported":
                 self.error(f"`{name}({args[0].id}, ...)`: `{args[0].id}` is not a parameter.",
-                           expression.file, expression.line, expression.field, code="E326")
+                           expression.file, expression.line, expression.field, code=codes.BAD_CALL)
             return None
         return definition
 
@@ -429,7 +433,7 @@ class _Compiler:
             needs = "no key" if definition.kind == "scalar" else "a key as its third argument"
             self.error(f"`value_on({definition.name}, ...)`: {definition.name} is a "
                        f"{definition.kind} parameter and takes {needs}.", expression.file,
-                       expression.line, expression.field, code="E326")
+                       expression.line, expression.field, code=codes.BAD_CALL)
             return
         self.add_edge(ctx, definition.name, expression)
         call.lazy = True
@@ -440,7 +444,7 @@ class _Compiler:
         owner = getattr(ctx.owner, "name", "?")
         self.error(f"{owner} uses the {what} `{name}` in `{expression.text}`, but no fact, "
                    f"parameter, function or rule has that name{hint}.", expression.file,
-                   expression.line, expression.field, code="E320")
+                   expression.line, expression.field, code=codes.UNKNOWN_NAME)
 
     def suggest(self, name: str, ctx: NameContext) -> str:
         candidates = set(ctx.args) | set(BUILTINS) | {"as_of"}
@@ -462,7 +466,7 @@ class _Compiler:
             if namespace != ctx.namespace and namespace not in ctx.uses and namespace in self.namespaces:
                 self.error(f"{getattr(ctx.owner, 'name', '?')} refers to `{name}` but its rulebook "
                            f"does not list '{namespace}' in `uses`.", expression.file,
-                           expression.line, expression.field, code="E321")
+                           expression.line, expression.field, code=codes.NAMESPACE_NOT_USED)
                 return "reported", None
         else:
             namespace, short = ctx.namespace, name
@@ -487,13 +491,16 @@ class _Compiler:
             if ctx.outer is None:
                 self.error(f"`{name}` in `{expression.text}`: `outer.` can only be used inside an "
                            "aggregate's `where` or `of`.", expression.file, expression.line,
-                           expression.field, code="E322")
+                           expression.field, code=codes.OUTER_OUTSIDE_AGGREGATE)
                 return None
             inner = self.resolve_name(name[6:], ctx.outer, expression)
+            self.resolved = Resolved("outer", self.resolved)
             return _outer(inner) if inner is not None else None
         if name in ctx.args:
+            self.resolved = Resolved("arg", name)
             return _arg(name)
         if name == "as_of":
+            self.resolved = Resolved("as_of", None)
             return _as_of
         kind, definition = self.lookup(name, ctx, expression)
         if kind == "reported":
@@ -502,16 +509,19 @@ class _Compiler:
             if definition.kind != "scalar":
                 self.error(f"`{name}` in `{expression.text}` is a {definition.kind} parameter; "
                            f"call it with a key, such as `{name}(household_size)`.",
-                           expression.file, expression.line, expression.field, code="E323")
+                           expression.file, expression.line, expression.field,
+                           code=codes.WRONG_KIND_OF_NAME)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("param", definition)
             return _param(definition)
         if kind == "function":
             self.error(f"`{name}` in `{expression.text}` is a function; call it with its arguments "
                        f"({', '.join(definition.args)}).", expression.file, expression.line,
-                       expression.field, code="E323")
+                       expression.field, code=codes.WRONG_KIND_OF_NAME)
             return None
         if kind == "rule":
+            self.resolved = Resolved("rule", definition)
             return self.rule_ref(definition, ctx, expression)
         if "." not in name and ctx.entity_kind is not None and not ctx.pure:
             for depth, entity_kind in enumerate(ctx.entity_kind.ancestors()):
@@ -519,13 +529,14 @@ class _Compiler:
                     owner = getattr(ctx.owner, "name", None)
                     if owner is not None:
                         self.fact_reads.setdefault(owner, set()).add(name)
+                    self.resolved = Resolved("fact", entity_kind.facts[name])
                     return _fact(name, depth)
         if ctx.pure and "." not in name and ctx.owner is not None:
             all_facts = {f for k in self.kinds.values() for f in k.facts}
             if name in all_facts:
                 self.error(f"{ctx.owner.name} reads the fact `{name}`, but functions and tables may "
                            "not read case facts; pass it as an argument.", expression.file,
-                           expression.line, expression.field, code="E324")
+                           expression.line, expression.field, code=codes.IMPURE_FUNCTION)
                 return None
         self.unknown(name, ctx, expression)
         return None
@@ -534,7 +545,7 @@ class _Compiler:
         if ctx.pure:
             self.error(f"{ctx.owner.name} reads the rule {rule.name}, but functions and tables may not "
                        "read rules, which depend on a case.", expression.file, expression.line,
-                       expression.field, code="E324")
+                       expression.field, code=codes.IMPURE_FUNCTION)
             return None
         target_kind = self.kinds.get(rule.entity_name)
         if target_kind is None or ctx.entity_kind is None:
@@ -543,7 +554,7 @@ class _Compiler:
         if depth is None:
             self.error(f"{ctx.owner.name} (for each {ctx.entity_kind.name}) reads {rule.name}, which "
                        f"is computed for each {target_kind.name}; use an aggregate over them.",
-                       expression.file, expression.line, expression.field, code="E325")
+                       expression.file, expression.line, expression.field, code=codes.WRONG_ENTITY)
             return None
         self.add_edge(ctx, rule.name, expression)
         return _rule(rule, depth)
@@ -558,37 +569,40 @@ class _Compiler:
             if argc != len(definition.args):
                 self.error(f"`{name}` takes {len(definition.args)} argument(s) "
                            f"({', '.join(definition.args)}) but `{expression.text}` gives {argc}.",
-                           expression.file, expression.line, expression.field, code="E326")
+                           expression.file, expression.line, expression.field, code=codes.BAD_CALL)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("function", definition)
             return _call_function(definition)
         if kind == "param":
             if definition.kind == "scalar":
                 self.error(f"`{name}` is a single-value parameter; use it without parentheses.",
-                           expression.file, expression.line, expression.field, code="E326")
+                           expression.file, expression.line, expression.field, code=codes.BAD_CALL)
                 return None
             if argc != 1:
                 self.error(f"The {definition.kind} parameter `{name}` takes one key, but "
                            f"`{expression.text}` gives {argc}.", expression.file, expression.line,
-                           expression.field, code="E326")
+                           expression.field, code=codes.BAD_CALL)
                 return None
             self.add_edge(ctx, definition.name, expression)
+            self.resolved = Resolved("param", definition)
             return _lookup(definition)
         if kind == "rule":
             self.error(f"`{name}` is a rule; use it without parentheses.", expression.file,
-                       expression.line, expression.field, code="E326")
+                       expression.line, expression.field, code=codes.BAD_CALL)
             return None
         builtin = BUILTINS.get(name)
         if builtin is None:
             self.unknown(name, ctx, expression, what="function")
             return None
-        function, fewest, most = builtin
+        fewest, most = builtin.fewest, builtin.most
         if argc < fewest or (most is not None and argc > most):
             expected = str(fewest) if fewest == most else (f"{fewest} or more" if most is None else f"{fewest} to {most}")
             self.error(f"`{name}` takes {expected} argument(s) but `{expression.text}` gives {argc}.",
-                       expression.file, expression.line, expression.field, code="E326")
+                       expression.file, expression.line, expression.field, code=codes.BAD_CALL)
             return None
-        return _builtin(function)
+        self.resolved = Resolved("builtin", builtin)
+        return _builtin(builtin.function)
 
     # -- cycles -------------------------------------------------------------------------------
     def find_cycles(self):
@@ -608,7 +622,7 @@ class _Compiler:
                         file, line = self.edge_lines.get((name, target), (None, None))
                         self.error(f"These definitions depend on each other in a cycle: "
                                    f"{' -> '.join(cycle)}. A value cannot be computed from itself.",
-                                   file, line, name, code="E330")
+                                   file, line, name, code=codes.CYCLE)
                 elif state.get(target) is None:
                     visit(target)
             stack.pop()
@@ -646,12 +660,8 @@ def _as_of(state):
 
 def _outer(inner: Callable) -> Callable:
     def ref(state):
-        scope = state.scope
-        state.scope = scope.outer
-        try:
+        with state.entering(state.scope.outer):
             return inner(state)
-        finally:
-            state.scope = scope
     return ref
 
 

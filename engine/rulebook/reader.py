@@ -18,18 +18,15 @@ from ..model import literate
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
 from ..model.entities import EntityKind, FactSpec
-from ..errors import CompileError
+from ..errors import CompileError, codes
 from ..language.expressions import parse as parse_expression
 from ..language.numbers import NotANumber, Rounding, to_decimal
 from ..model.parameters import Band, Entry, Parameter
+from ..model.units import NUMERIC_UNITS
 from ..language.reasons import Reason
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
 from ..actions import deadlines, mass_change, notices
-
-NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years",
-                 "count"}
-
 
 @dataclass
 class RulebookFile:
@@ -61,7 +58,7 @@ def read(path: str | Path) -> RulebookFile:
     file = str(path)
     data = load_file(path)
     if data is None:
-        raise CompileError("The rulebook file is empty.", code="E305", file=file)
+        raise CompileError("The rulebook file is empty.", code=codes.EMPTY_RULEBOOK, file=file)
     validate("rulebook", data, file)
     book = _Builder(file, data).build()
     book.data = data
@@ -91,7 +88,8 @@ class _Builder:
                 known = ", ".join(sorted(self.sources)) or "none"
                 raise CompileError(f"The citation refers to the source {exc} but this file's "
                                    f"`sources` has no such entry (it has: {known}).",
-                                   code="E306", file=self.file, line=line_of(container, key),
+                                   code=codes.UNKNOWN_SOURCE,
+                                   file=self.file, line=line_of(container, key),
                                    field="citation.ref") from None
         return tuple(out)
 
@@ -101,7 +99,8 @@ class _Builder:
         try:
             return Rounding(raw["mode"], raw["to"])
         except (NotANumber, KeyError) as exc:
-            raise CompileError(f"The rounding {dict(raw)} is not valid: {exc}.", code="E307",
+            raise CompileError(f"The rounding {dict(raw)} is not valid: {exc}.",
+                               code=codes.BAD_ROUNDING,
                                file=self.file, line=line_of(container, "round"), field="round") from None
 
     def reason(self, raw, container, key="because"):
@@ -120,8 +119,14 @@ class _Builder:
             book.functions[name] = self.definition(Function, name, raw, d["functions"])
         for name, raw in (d.get("rules") or {}).items():
             book.rules[name] = self.definition(Rule, name, raw, d["rules"])
-        for name, raw in (d.get("tables") or {}).items():
-            book.charts[name] = self.chart(name, raw, d["tables"])
+        if "charts" in d and "tables" in d:
+            raise CompileError("The rulebook gives both `charts:` and `tables:`, the older name of "
+                               "`charts:`; move every chart under `charts:`.",
+                               code=codes.CHARTS_AND_TABLES, file=self.file,
+                               line=line_of(d, "tables"), field="tables")
+        section = "charts" if "charts" in d else "tables"      # `tables:` is the older name
+        for name, raw in (d.get(section) or {}).items():
+            book.charts[name] = self.chart(name, raw, d[section])
         for name, raw in (d.get("entities") or {}).items():
             book.entities[name] = self.entity(name, raw, d["entities"])
         self.case_actions(book)
@@ -144,7 +149,7 @@ class _Builder:
                 if function.short in book.functions:
                     raise CompileError(f"The deadline {name} makes a function {function.name}, but "
                                        "this file already defines a function of that name.",
-                                       code="E311", file=self.file, line=function.line,
+                                       code=codes.DEFINED_TWICE, file=self.file, line=function.line,
                                        field=function.name)
                 book.functions[function.short] = function
         for name, raw in (d.get("notices") or {}).items():
@@ -170,7 +175,7 @@ class _Builder:
                     each_additional = to_decimal(entry_raw["each_additional"])
             except (NotANumber, ValueError, TypeError) as exc:
                 raise CompileError(f"Parameter {qualified}: the value for {start} is not valid "
-                                   f"for unit {unit}: {exc}.", code="E308", file=self.file,
+                                   f"for unit {unit}: {exc}.", code=codes.BAD_VALUE, file=self.file,
                                    line=line, field=f"{qualified}.values.{start}") from None
             until = dt.date.fromisoformat(entry_raw["until"]) if long_form and entry_raw.get("until") else None
             entries.append(Entry(dt.date.fromisoformat(start), until, converted,
@@ -235,14 +240,14 @@ class _Builder:
     def outcome(self, value, container, key, where: str, enum):
         """A value a rule gives (`then`, `otherwise`, `default`). Where the rule declares its
         `enum`, a value written as one of those words (`then: CHIP_75`) is that text; a text
-        literal outside the enum is an error (E319)."""
+        literal outside the enum is an error (E327)."""
         if enum and isinstance(value, str) and value.strip() in enum:
             value = json.dumps(value.strip())
         expression = self.expr(value, container, key, where)
         if enum and isinstance(expression.constant, str) and expression.constant not in enum:
             raise CompileError(f"{where} gives {expression.constant!r}, which is not one of the "
                                f"values the rule declares in `enum` ({', '.join(enum)}).",
-                               code="E319", file=self.file, line=line_of(container, key),
+                               code=codes.ENUM_LITERAL, file=self.file, line=line_of(container, key),
                                field=where)
         return expression
 
@@ -279,7 +284,8 @@ class _Builder:
                     if input_name not in inputs_raw:
                         raise CompileError(f"Row {i + 1} of the decision table of {qualified} tests "
                                            f"'{input_name}', which is not one of its inputs "
-                                           f"({', '.join(inputs_raw)}).", code="E309", file=self.file,
+                                           f"({', '.join(inputs_raw)}).",
+                                           code=codes.UNKNOWN_TABLE_INPUT, file=self.file,
                                            line=line_of(when, input_name), field=f"{where}.when.{input_name}")
                     cell = parse_cell(cell_raw, lambda text, w=when, k=input_name:
                                       self.expr(text, w, k, f"{where}.when.{k}"))
@@ -329,7 +335,7 @@ class _Builder:
                 problem = (f"uses whole_years_since: {spec.whole_years_since}, which needs "
                            "`type: integer` and a date fact of the same entity with that name")
         if problem:
-            raise CompileError(f"The fact '{name}' of '{kind}' {problem}.", code="E313",
+            raise CompileError(f"The fact '{name}' of '{kind}' {problem}.", code=codes.ENTITIES,
                                file=self.file, line=line_of(facts_raw, name),
                                field=f"{kind}.{name}")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..model.citations import merge
 from ..model.definitions import Chart, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from .state import State, product
 from .trace import collect_citations
 
@@ -37,26 +37,27 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
     run = state.evaluator.run
     for index, group in enumerate(chart.groups):
         def where(i=index):
-            return f"Table {chart.short}, group {i + 1},"
-        state.scope = Scope(None, {})
+            return f"Chart {chart.short}, group {i + 1},"
         lists = []
-        for var, expression in group.for_each:
-            values = run(expression, where)
-            if not isinstance(values, list):
-                raise EvaluationError(f"{where()} `for_each: {var}` must give a list, not {values!r}.",
-                                      code="E450", file=chart.file, line=group.line)
-            lists.append((var, values))
+        with state.entering(Scope(None, {})):
+            for var, expression in group.for_each:
+                values = run(expression, where)
+                if not isinstance(values, list):
+                    raise EvaluationError(f"{where()} `for_each: {var}` must give a list, not "
+                                          f"{values!r}.",
+                                          code=codes.FOR_EACH_NOT_A_LIST, file=chart.file,
+                                          line=group.line)
+                lists.append((var, values))
         for combo in product(lists):
-            state.scope = Scope(None, combo)
-            state.frame = []
-            if group.when is not None:
-                keep = run(group.when, where)
-                if not keep:
-                    continue
-            values = {}
-            for column, expression in group.row:
-                values[column] = run(expression, where)
-            cites = merge(chart.citations, group.citations, *(collect_citations(d) for d in state.frame))
+            with state.entering(Scope(None, combo), []) as reads:
+                if group.when is not None:
+                    keep = run(group.when, where)
+                    if not keep:
+                        continue
+                values = {}
+                for column, expression in group.row:
+                    values[column] = run(expression, where)
+            cites = merge(chart.citations, group.citations, *(collect_citations(d) for d in reads))
             rows.append(ChartRow(values, cites))
     return ChartResult(chart.short, chart.title, state.as_of,
                        chart.columns or (list(rows[0].values) if rows else []), rows)

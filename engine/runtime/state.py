@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from contextlib import AbstractContextManager
 from decimal import Decimal
 import itertools
 import threading
 
 from ..model.citations import merge
 from ..model.definitions import Function, Rule, Scope
-from ..errors import EvaluationError
+from ..errors import EvaluationError, codes
 from ..language.expressions import Evaluator
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
@@ -36,7 +37,7 @@ MAX_CACHED_CALLS = 200_000
 class DateCache:
     """Parameter values and function results by date, shared by every evaluation (thread-safe)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._parameters: dict[tuple, ParameterValue] = {}
         self._calls: dict[dt.date, dict] = {}
@@ -59,6 +60,44 @@ class DateCache:
             with self._lock:
                 table.clear()
         return table
+
+
+_SAME = object()      # State.entering: leave this part of the state as it is
+
+
+class Entered:
+    """What :meth:`State.entering` returns: swaps the state's scope, frame and current
+    definition in on ``__enter__`` (returning the frame) and the saved ones back on ``__exit__``.
+
+    A small class rather than a generator-based context manager: ``State._compute`` enters one
+    for every rule and function computed, so it is on the hot path.
+    """
+
+    __slots__ = ("state", "new", "saved")
+
+    def __init__(self, state: State, scope, frame, definition, entity, args):
+        self.state = state
+        self.new = (scope, frame, definition, entity, args)
+
+    def __enter__(self) -> list:
+        state = self.state
+        self.saved = saved = (state.scope, state.frame, state.current, state.current_entity,
+                              state.current_args)
+        scope, frame, definition, entity, args = self.new
+        state.scope = saved[0] if scope is None else scope
+        state.frame = saved[1] if frame is None else frame
+        if definition is not _SAME:
+            state.current = definition
+        if entity is not _SAME:
+            state.current_entity = entity
+        if args is not _SAME:
+            state.current_args = args
+        return state.frame
+
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        (state.scope, state.frame, state.current, state.current_entity,
+         state.current_args) = self.saved
 
 
 class State:
@@ -111,16 +150,12 @@ class State:
         condition = rule.output_when
         if condition is None:
             return True
-        saved = (self.scope, self.frame, self.current, self.current_entity, self.current_args)
-        self.scope, self.frame = entity.scope, []
-        self.current, self.current_entity, self.current_args = rule, entity, None
-        try:
+        with self.entering(entity.scope, [], rule, entity, None):
             shown = self.evaluator.run(condition, self.describe)
-        finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = saved
         if not isinstance(shown, bool):
             raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
-                                  "or false.", code="E421", file=rule.file, line=rule.line)
+                                  "or false.",
+                                  code=codes.NOT_TRUE_OR_FALSE, file=rule.file, line=rule.line)
         return shown
 
     def rule(self, rule: Rule, entity) -> Node:
@@ -148,6 +183,18 @@ class State:
         self.frame.append(node)
         return node
 
+    # -- entering a scope ----------------------------------------------------------------------
+    def entering(self, scope: Scope | None = None, frame: list | None = None, definition=_SAME,
+                 entity=_SAME, args=_SAME) -> Entered:
+        """A context manager that computes inside ``scope``, recording every value read into
+        ``frame``, on behalf of ``definition`` (with its ``entity`` or ``args``, as error messages
+        name them), and puts all of them back as they were on the way out, error or not.
+
+        What is not given stays as it is: ``state.entering(scope.outer)`` changes only the scope,
+        ``state.entering(frame=reads)`` only where reads are recorded.
+        """
+        return Entered(self, scope, frame, definition, entity, args)
+
     # -- computing -----------------------------------------------------------------------------
     def _compute(self, definition, entity, key, args=None) -> Node:
         """Compute a rule for an entity (``key`` set) or a function for arguments.
@@ -162,16 +209,12 @@ class State:
                     (f" for {entity.label()}" if entity is not None else ""))
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
                                   f"budget ran out while computing {what}. The rulebooks may loop "
-                                  "through aggregates or functions.", code="E440",
+                                  "through aggregates or functions.", code=codes.TOO_MANY_STEPS,
                                   file=definition.file, line=definition.line, field=definition.name)
-        saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
-            self.scope, self.frame, self.current, self.current_entity, self.current_args)
         deps: list = []
-        self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
-        self.frame = deps
-        self.current, self.current_entity, self.current_args = definition, entity, args
+        scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
         where = self._where
-        try:
+        with self.entering(scope, deps, definition, entity, args):
             body = definition.body
             if body.kind == "formula":      # the common case, without the tuple round trip
                 value = self.evaluator.run(body.expression, where)
@@ -180,9 +223,6 @@ class State:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
                 value = definition.finish(value, where)
-        finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = (
-                saved_scope, saved_frame, saved_current, saved_entity, saved_args)
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
@@ -206,7 +246,7 @@ class State:
         return getattr(self.current, "file", None)
 
 
-def decimal_context():
+def decimal_context() -> AbstractContextManager[decimal.Context]:
     """The decimal context every evaluation runs in (thread-local, so thread-safe)."""
     return decimal.localcontext(CONTEXT)
 

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..language.dates import parse_date
-from ..errors import PolicyError
+from ..errors import PolicyError, codes
 from . import openapi, problems
 from .admission import Admission
 from .config import ServiceConfig
@@ -200,7 +200,7 @@ def _arguments(op, request) -> dict:
                 args[p.name] = parse_date(raw)
             except ValueError as exc:
                 raise _bad(p.name, f"The query parameter {p.name!r} is {raw!r}, which is not a "
-                                   f"date written YYYY-MM-DD: {exc}.", code="E109")
+                                   f"date written YYYY-MM-DD: {exc}.", code=codes.BAD_DATE)
         else:
             args[p.name] = raw
     return args

@@ -17,12 +17,9 @@ import jsonschema
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from ..cli.eval_cmd import eval_document
-from ..cli.notice_cmd import notice_document
-from ..cli.param_cmd import param_document
-from ..cli.table_cmd import table_document
+from ..tools.documents import eval_document, notice_document, param_document, table_document
 from ..actions.deadlines import explain as explain_deadline
-from ..errors import InputError, PolicyError
+from ..errors import InputError, PolicyError, codes
 from ..actions.mass_change import compare_all
 from ..actions.notices import render_notices
 from . import problems
@@ -80,7 +77,7 @@ def _evaluate(rulebooks, data, as_of, only, explain, citations) -> bytes:
     try:
         evaluation = rulebooks.engine.evaluate(data, as_of=as_of, names=only, source=SOURCE)
     except PolicyError as exc:
-        parameter = "only" if exc.problem.code == "E401" else None
+        parameter = "only" if exc.problem.code == codes.UNKNOWN_RULE else None
         raise problems.from_policy_error(exc, data, SOURCE, parameter=parameter) from None
     document = eval_document(evaluation, explain)
     if not citations:
@@ -117,12 +114,12 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
 
     unknown = sorted(set(args["only"] or ()) - set(rulebooks.engine.program.rules))
     if unknown:     # refused before the answer starts, not once per line
-        raise problems.ServiceError("E401", f"There is no rule named {', '.join(unknown)}.",
+        raise problems.ServiceError(codes.UNKNOWN_RULE, f"There is no rule named {', '.join(unknown)}.",
                                     status=400, parameter="only")
     chunks = await first_chunk(request, config.body_timeout)
     if chunks is None:
         raise InputError("The batch is empty: send one case (a JSON object) per line.",
-                         code="E100", file=SOURCE)
+                         code=codes.UNREADABLE_YAML, file=SOURCE)
 
     async def stream():
         async for number, item in lines(chunks, config.max_body_bytes, config.max_batch_bytes,

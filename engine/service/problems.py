@@ -20,23 +20,23 @@ import re
 
 from starlette.responses import Response
 
-from ..errors import PolicyError, Problem
+from ..errors import PolicyError, Problem, codes
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://mo-policy-engine.local/problems/"
 
 #: Codes of the HTTP service (family E6xx), with their titles.
-UNSUPPORTED_MEDIA_TYPE = "E601"
-BODY_TIMEOUT = "E602"
-SATURATED = "E603"
-EVALUATION_TIMEOUT = "E604"
-NOT_FOUND = "E605"
-METHOD_NOT_ALLOWED = "E606"
-BAD_QUERY = "E607"
-BAD_REQUEST_FIELD = "E608"
-RELOAD_REFUSED = "E609"
-RELOAD_DISABLED = "E610"
-INTERNAL = "E611"
+UNSUPPORTED_MEDIA_TYPE = codes.UNSUPPORTED_MEDIA_TYPE
+BODY_TIMEOUT = codes.BODY_TIMEOUT
+SATURATED = codes.SATURATED
+EVALUATION_TIMEOUT = codes.EVALUATION_TIMEOUT
+NOT_FOUND = codes.NOT_FOUND
+METHOD_NOT_ALLOWED = codes.METHOD_NOT_ALLOWED
+BAD_QUERY = codes.BAD_QUERY
+BAD_REQUEST_FIELD = codes.BAD_REQUEST_FIELD
+RELOAD_REFUSED = codes.RELOAD_REFUSED
+RELOAD_DISABLED = codes.RELOAD_DISABLED
+INTERNAL = codes.INTERNAL
 
 CODES = {
     UNSUPPORTED_MEDIA_TYPE: "The request body has a media type the endpoint does not read.",
@@ -55,18 +55,18 @@ CODES = {
 #: HTTP status of each engine code family or code (the most specific entry wins).
 STATUS_BY_CODE = {
     "E1": 400,          # the input could not be read: JSON syntax, duplicate keys, depth
-    "E106": 413,        # too large
-    "E109": 400,        # a date that is not a date
+    codes.FILE_TOO_LARGE: 413,        # too large
+    codes.BAD_DATE: 400,        # a date that is not a date
     "E2": 422,          # the case does not have the shape the schema requires
     "E3": 500,          # rulebooks that do not compile: never the caller's fault
     "E4": 422,          # the case cannot be evaluated: facts that do not fit together
-    "E401": 400,        # ?only= names no rule
-    "E402": 404,        # no such parameter
-    "E403": 404,        # no such table
-    "E404": 404,        # no such function
-    "E405": 404,        # no such deadline
-    "E406": 404,        # no such notice
-    "E407": 422,
+    codes.UNKNOWN_RULE: 400,        # ?only= names no rule
+    codes.UNKNOWN_PARAMETER: 404,        # no such parameter
+    codes.UNKNOWN_CHART: 404,        # no such table
+    codes.UNKNOWN_FUNCTION: 404,        # no such function
+    codes.UNKNOWN_DEADLINE: 404,        # no such deadline
+    codes.UNKNOWN_NOTICE: 404,        # no such notice
+    codes.UNKNOWN_CHANGE: 422,
     UNSUPPORTED_MEDIA_TYPE: 415,
     BODY_TIMEOUT: 408,
     SATURATED: 429,

@@ -17,7 +17,7 @@ import asyncio
 import json
 from decimal import Decimal
 
-from ..errors import InputError
+from ..errors import InputError, codes
 from . import problems
 
 #: Most bytes of an oversized body read and dropped before answering 413 and closing.
@@ -33,7 +33,7 @@ SOURCE = "<request>"
 
 
 def too_large(limit: int) -> problems.ServiceError:
-    return problems.ServiceError("E106", f"The request body is larger than the limit of "
+    return problems.ServiceError(codes.FILE_TOO_LARGE, f"The request body is larger than the limit of "
                                  f"{limit:,} bytes; it is refused.", status=413)
 
 
@@ -147,7 +147,7 @@ async def lines(chunks, line_limit: int, total_limit: int, timeout: float):
 
 
 def _line_too_large(limit: int) -> problems.ServiceError:
-    return problems.ServiceError("E106", f"This line is longer than the limit of {limit:,} "
+    return problems.ServiceError(codes.FILE_TOO_LARGE, f"This line is longer than the limit of {limit:,} "
                                  "bytes; it is skipped.", status=413)
 
 
@@ -168,7 +168,7 @@ def parse_case(body: bytes, media_type: str | None):
         try:
             return loads(text, SOURCE)
         except (ValueError, RecursionError) as exc:    # e.g. an integer of 5,000 digits
-            raise InputError(f"The body has a value that cannot be read: {exc}.", code="E105",
+            raise InputError(f"The body has a value that cannot be read: {exc}.", code=codes.NOT_A_NUMBER,
                              file=SOURCE) from None
     raise problems.ServiceError(problems.UNSUPPORTED_MEDIA_TYPE, f"The body is {media_type}; "
                                 "send application/json or application/yaml.")
@@ -183,12 +183,12 @@ def parse_json(body: bytes):
         raise
     except json.JSONDecodeError as exc:
         raise InputError(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                         f"{exc.colno}).", code="E100", file=SOURCE, line=exc.lineno) from None
+                         f"{exc.colno}).", code=codes.UNREADABLE_YAML, file=SOURCE, line=exc.lineno) from None
     except RecursionError:
-        raise InputError("The body nests too deeply to be a case.", code="E103",
+        raise InputError("The body nests too deeply to be a case.", code=codes.TOO_DEEP,
                          file=SOURCE) from None
     except ValueError as exc:       # an integer with more digits than Python converts
-        raise InputError(f"The body has a number that cannot be read: {exc}.", code="E105",
+        raise InputError(f"The body has a number that cannot be read: {exc}.", code=codes.NOT_A_NUMBER,
                          file=SOURCE) from None
 
 
@@ -196,7 +196,7 @@ def _no_duplicates(pairs):
     out = {}
     for key, value in pairs:
         if key in out:
-            raise InputError(f"The key {key!r} appears twice in the same object.", code="E101",
+            raise InputError(f"The key {key!r} appears twice in the same object.", code=codes.DUPLICATE_KEY,
                              file=SOURCE)
         out[key] = value
     return out
@@ -206,5 +206,5 @@ def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"The body is not UTF-8 text (byte {exc.start}).", code="E108",
+        raise InputError(f"The body is not UTF-8 text (byte {exc.start}).", code=codes.NOT_UTF8,
                          file=SOURCE) from None

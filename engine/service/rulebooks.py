@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import __version__
 from ..api import Engine, rulebook_files
 from ..checks import check
-from ..errors import PolicyError, Problem
+from ..errors import PolicyError, Problem, codes
 from ..io.paths import default_policy_dir
 
 #: Directory and file names left out of the fingerprint (editor and tool droppings).
@@ -31,7 +31,7 @@ IGNORED = ("__pycache__", ".git", ".DS_Store")
 class RulebooksRefused(PolicyError):
     """A rulebook set that does not load or fails ``policy check``; the old set keeps serving."""
 
-    default_code = "E609"
+    default_code = codes.RELOAD_REFUSED
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,11 @@ def load(paths, run_check: bool = True) -> RulebookSet:
     except PolicyError as exc:
         raise RulebooksRefused(problems=exc.problems) from None
     except OSError as exc:
-        raise RulebooksRefused(f"The rulebooks cannot be read: {exc}.", code="E107") from None
+        raise RulebooksRefused(f"The rulebooks cannot be read: {exc}.", code=codes.UNREADABLE_FILE) from None
     if run_check:
         report = check(paths)
         if report.errors:
-            raise RulebooksRefused(problems=[Problem("E609", "The rulebooks fail `policy check` "
+            raise RulebooksRefused(problems=[Problem(codes.RELOAD_REFUSED, "The rulebooks fail `policy check` "
                                                      f"with {len(report.errors)} error(s); they "
                                                      "are not served.")] + list(report.errors))
     try:

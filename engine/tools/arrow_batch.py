@@ -163,6 +163,17 @@ def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str 
     return evaluate_tasks(engine, tasks_of(cases), as_of, names, citations, because, ids)
 
 
+def evaluate_batch(engine, cases, as_of=None, names=None, citations: str = "deciding",
+                   because: bool = False, chunk_rows: int = 1024) -> pa.Table:
+    """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (the schema
+    of :func:`results_schema`). ``cases`` is a list (or any iterable) of case mappings, or an Arrow
+    table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case that cannot be
+    evaluated gives one row with ``error``. For results that do not fit in memory, iterate
+    :func:`evaluate_batches` instead."""
+    batches = list(evaluate_batches(engine, cases, as_of, names, citations, because, chunk_rows))
+    return pa.Table.from_batches(batches, schema=results_schema(citations, because))
+
+
 def evaluate_batches(engine, cases, as_of=None, names=None, citations: str = "deciding",
                      because: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
     """Results of any number of cases, streamed as one RecordBatch per ``chunk_rows`` cases."""

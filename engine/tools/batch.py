@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
-from ..errors import InputError, PolicyError, Problem
+from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
 
@@ -99,7 +99,8 @@ def read_csv(stream, name: str, program) -> Iterator[Task]:
         case_id = (row.get("case_id") or "").strip()
         if "case_id" not in (reader.fieldnames or ()):
             yield Task(f"{name}:{line}", "error", Problem(
-                "E110", "The CSV file has no `case_id` column; each row must say which case it "
+                codes.UNREADABLE_CASES,
+                "The CSV file has no `case_id` column; each row must say which case it "
                 "belongs to.", name, 1, "case_id"), None, lines.offset)
             return
         if builder is not None and case_id != builder.case_id:
@@ -133,7 +134,8 @@ class _CsvCase:
         try:
             self._add(row)
         except ValueError as exc:
-            self.error = Problem("E110", f"Row {line} of the CSV file: {exc}", self.label.rsplit(":", 1)[0],
+            self.error = Problem(codes.UNREADABLE_CASES,
+                                 f"Row {line} of the CSV file: {exc}", self.label.rsplit(":", 1)[0],
                                  line)
 
     def _add(self, row: dict):
@@ -247,10 +249,12 @@ def read_cases(source: str | Path, program=None, stdin=None) -> Iterator[Task]:
         yield from read_directory(path)
         return
     if not path.is_file():
-        raise InputError(f"There is no case file or directory at {path}.", code="E107", file=str(path))
+        raise InputError(f"There is no case file or directory at {path}.",
+                         code=codes.UNREADABLE_FILE, file=str(path))
     if path.suffix == ".csv":
         if program is None:
-            raise InputError("Reading CSV cases needs the rulebooks' entity declarations.", code="E110")
+            raise InputError("Reading CSV cases needs the rulebooks' entity declarations.",
+                             code=codes.UNREADABLE_CASES)
         with open(path, "rb") as stream:
             yield from read_csv(stream, str(path), program)
     elif path.suffix in CASE_SUFFIXES:
@@ -272,9 +276,11 @@ def case_data(task: Task):
         except json.JSONDecodeError as exc:
             file, _, line = task.label.rpartition(":")
             raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
-                             code="E100", file=file, line=int(line) if line.isdigit() else None) from None
+                             code=codes.UNREADABLE_YAML,
+                             file=file, line=int(line) if line.isdigit() else None) from None
         if not isinstance(data, dict):
-            raise InputError("The line is not a JSON object (a case).", code="E411", file=task.label)
+            raise InputError("The line is not a JSON object (a case).",
+                             code=codes.CASE_NOT_MAPPING, file=task.label)
         return data
     if task.kind == "error":
         raise PolicyError(problems=[task.payload])

@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator
 from ..api import Engine
 from .batch import Task, case_data
 from ..actions.mass_change import compare_all
-from ..errors import InputError, PolicyError, Problem
+from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
@@ -139,14 +139,14 @@ def pair(cases: Iterable[Task], after: Iterable[Task] | None) -> Iterator[tuple]
         later = next(after_iter, None)
         if later is None:
             yield task, Task(task.label, "error", Problem(
-                "E110", "The file of cases after the change has fewer cases than the case file; "
+                codes.UNREADABLE_CASES, "The file of cases after the change has fewer cases than the case file; "
                 "there is none for this one.", task.label.rsplit(":", 1)[0], None, "--after-cases"))
             continue
         yield task, later
     extra = next(after_iter, None)
     if extra is not None:
         yield Task(extra.label, "error", Problem(
-            "E110", "The file of cases after the change has more cases than the case file; this "
+            codes.UNREADABLE_CASES, "The file of cases after the change has more cases than the case file; this "
             "one and any after it have no case to be compared with.",
             extra.label.rsplit(":", 1)[0], None, "--after-cases")), None
 
@@ -167,7 +167,7 @@ def classify_task(engine: Engine, task: Task, later: Task | None, options: Optio
                 raise InputError(f"The case after the change ({later.label}) is "
                                  f"{after_data.get('case_id')!r}, not {data.get('case_id')!r}: "
                                  "the two files must list the same cases in the same order.",
-                                 code="E110", field="case_id")
+                                 code=codes.UNREADABLE_CASES, field="case_id")
         result = compare_all(engine, data, options.before, options.after, options.names,
                              after_case=after_data, notice_date=options.notice_date)
     except PolicyError as exc:

@@ -30,7 +30,7 @@ from typing import Iterable
 from ..api import Engine
 from .batch import Task, case_data
 from ..model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
-from ..errors import InputError, PolicyError
+from ..errors import InputError, PolicyError, codes
 from ..runtime.results import json_value
 
 
@@ -364,26 +364,28 @@ def checkout_revision(revision: str, policy_dir: Path, into: Path) -> Path:
     if not revision or revision.startswith("-"):
         # git would read it as an option (`--output=...`), not as a revision.
         raise InputError(f"{revision!r} is not a git revision (a revision cannot start with '-').",
-                         code="E111")
+                         code=codes.DIFF_VERSIONS)
     policy_dir = policy_dir.resolve()
     try:
         top = subprocess.run(["git", "-C", str(policy_dir), "rev-parse", "--show-toplevel"],
                              capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         raise InputError(f"{policy_dir} is not inside a git repository, so --git cannot read "
-                         "its revisions.", code="E111") from None
+                         "its revisions.", code=codes.DIFF_VERSIONS) from None
     relative = Path(os.path.relpath(policy_dir, Path(top).resolve())).as_posix()
     done = subprocess.run(["git", "-C", top, "archive", "--format=tar", revision, "--", relative],
                           capture_output=True)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputError(f"git cannot read {relative} at revision {revision!r}: "
-                         f"{message[-1] if message else 'unknown error'}.", code="E111")
+                         f"{message[-1] if message else 'unknown error'}.",
+                         code=codes.DIFF_VERSIONS)
     with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
         archive.extractall(into, filter="data")
     target = into / relative
     if not target.is_dir():
-        raise InputError(f"Revision {revision} has no {relative} directory.", code="E111")
+        raise InputError(f"Revision {revision} has no {relative} directory.",
+                         code=codes.DIFF_VERSIONS)
     return target
 
 

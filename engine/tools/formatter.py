@@ -51,7 +51,7 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
-from ..errors import InputError
+from ..errors import InputError, codes
 from ..io.yaml_loader import loads
 
 #: The column a wrapped expression stays within (indentation included), where it can.
@@ -122,7 +122,7 @@ def format_text(text: str, name: str = "<string>") -> Formatted:
     except YAMLError as exc:            # pragma: no cover - the strict loader refuses first
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"The file is not valid YAML: {getattr(exc, 'problem', exc)}.",
-                         code="E100", file=name, line=mark.line + 1 if mark else None) from None
+                         code=codes.UNREADABLE_YAML, file=name, line=mark.line + 1 if mark else None) from None
     _normalise(tree, indent=0)
     out = io.StringIO()
     yaml.dump(tree, out)
@@ -133,7 +133,7 @@ def format_text(text: str, name: str = "<string>") -> Formatted:
     if after != before:
         raise InputError("Formatting would change what the file means; it is left as it is. "
                          "Please report this file: it shows a defect in the formatter.",
-                         code="E110", file=name)
+                         code=codes.FORMAT_UNSAFE, file=name)
     return Formatted(text, result)
 
 
@@ -387,11 +387,11 @@ def format_file(path: Path) -> Formatted:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code="E107",
+        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code=codes.UNREADABLE_FILE,
                          file=name) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
-                         code="E108", file=name) from None
+                         code=codes.NOT_UTF8, file=name) from None
     return format_text(text, name)

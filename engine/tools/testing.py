@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..api import Engine
-from ..errors import InputError, PolicyError
+from ..errors import InputError, PolicyError, codes
 from ..runtime.results import json_value
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
@@ -44,7 +44,8 @@ def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise InputError(f"There is no test file or directory at {path}.", code="E107", file=str(path))
+            raise InputError(f"There is no test file or directory at {path}.",
+                             code=codes.UNREADABLE_FILE, file=str(path))
     return found
 
 

@@ -97,7 +97,7 @@ def test_a_text_literal_outside_the_enum_is_refused_at_load(tmp_path: Path):
     with pytest.raises(PolicyError) as caught:
         load(tmp_path, rules)
     problem = caught.value.problem
-    assert problem.code == "E319" and problem.file.endswith("demo.yaml") and problem.line == 14
+    assert problem.code == "E327" and problem.file.endswith("demo.yaml") and problem.line == 14
     assert "CHLD" in problem.message and "CHILD, ADULT" in problem.message
 
 

@@ -1,4 +1,4 @@
-"""Batches as Arrow tables: ``Engine.evaluate_batch``, the per-batch function a Spark runner
+"""Batches as Arrow tables: ``evaluate_batch``, the per-batch function a Spark runner
 calls, and ``policy batch --format parquet``; every row as ``Engine.evaluate`` gives it."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import Engine
-from engine.tools.arrow_batch import evaluate_record_batch, results_schema
+from engine.tools.arrow_batch import (citation_table, evaluate_batch, evaluate_record_batch,
+                                      results_schema)
 from engine.tools.batch_output import CitationIds
 from engine.runtime.results import json_value
 
@@ -50,14 +51,14 @@ def rows_of(table):
 
 
 def test_evaluate_batch_rows_equal_evaluate_case_by_case(engine, cases):
-    table = engine.evaluate_batch(cases, as_of="2025-08-01", chunk_rows=7)
+    table = evaluate_batch(engine, cases, as_of="2025-08-01", chunk_rows=7)
     assert table.schema == results_schema("deciding")
     assert rows_of(table) == expected_rows(engine, cases)
     # a value is JSON text: exact decimals stay strings, codes are strings
     jones_like = [r for r in table.to_pylist() if r["name"] == "magi.household_income"]
     assert all(json.loads(r["value"]) == r["value"].strip('"') for r in jones_like)
     cited = {c for r in table.column("citations").to_pylist() for c in r}
-    assert cited <= set(engine.citation_table().column("id").to_pylist())
+    assert cited <= set(citation_table().column("id").to_pylist())
 
 
 def test_arrow_input_as_json_text_or_as_nested_columns_gives_the_same_rows(engine, cases):

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import Engine, api
+from engine.io import cache as engine_cache
 from engine.rulebook import bundle
 from engine.errors import InputError
 
@@ -80,7 +81,7 @@ def test_a_planted_bundle_signed_with_another_key_is_refused(cache):
     books = api.read_rulebooks(api.rulebook_files([POLICY]))
     path.write_bytes(bundle.dumps(books, rulebooks, os.urandom(32)))
     with pytest.raises(bundle.BundleRefused, match="signature"):
-        bundle.loads(path.read_bytes(), bundle._key(create=False), rulebooks)
+        bundle.loads(path.read_bytes(), bundle.user_key(create=False), rulebooks)
 
 
 def test_even_a_correctly_signed_bundle_may_name_only_the_engines_own_classes(cache):
@@ -97,9 +98,9 @@ def test_even_a_correctly_signed_bundle_may_name_only_the_engines_own_classes(ca
 def test_a_bundle_from_another_engine_version_is_refused(cache, monkeypatch):
     Engine.load(POLICY)
     [path] = cache.glob("*.bundle")
-    monkeypatch.setattr(bundle, "_FINGERPRINT", "0" * 64)
+    monkeypatch.setattr(engine_cache, "_FINGERPRINT", "0" * 64)
     with pytest.raises(bundle.BundleRefused, match="another version"):
-        bundle.loads(path.read_bytes(), bundle._key(create=False))
+        bundle.loads(path.read_bytes(), bundle.user_key(create=False))
 
 
 def test_a_cache_directory_others_may_write_is_not_used(cache):
@@ -137,7 +138,7 @@ def test_a_signed_bundle_may_not_call_the_engines_own_functions(cache):
     payload = len(head).to_bytes(8, "big") + head + pickle.dumps(bundle.cache_dir)   # a function
     header = bundle._header(bundle.engine_fingerprint(), "x", hashlib.sha256(payload).hexdigest())
     signature = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode() + b"\n"
-    with pytest.raises(pickle.UnpicklingError, match="may not name engine.rulebook.bundle.cache_dir"):
+    with pytest.raises(pickle.UnpicklingError, match="may not name engine.io.cache.cache_dir"):
         bundle.loads(bundle.MAGIC + header + signature + payload, key, "x")
 
 

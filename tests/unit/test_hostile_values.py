@@ -21,7 +21,7 @@ from engine.io.yaml_loader import loads
 
 from .helpers import REPOSITORY
 
-text = BUILTINS["text"][0]
+text = BUILTINS["text"].function
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ...errors import InputError
+from ...errors import InputError, codes
 from ..plotting import inline
 from ..sweep import money, sweep
 from ..sweep.core import default_names, dollars
@@ -38,19 +38,19 @@ def read_specs(path: str | Path) -> list[dict]:
     data = load_file(path)
     items = data.get("sweeps") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise InputError(f"{path} must have a list `sweeps:` of sweeps to draw.", code="E119",
+        raise InputError(f"{path} must have a list `sweeps:` of sweeps to draw.", code=codes.BAD_SWEEP,
                          file=str(path), line=line_of(data) if data is not None else None)
     specs = []
     for index, item in enumerate(items):
         where = f"sweeps[{index}]"
         if not isinstance(item, dict):
-            raise InputError(f"{where} must be a mapping.", code="E119", file=str(path), field=where)
+            raise InputError(f"{where} must be a mapping.", code=codes.BAD_SWEEP, file=str(path), field=where)
         unknown = set(item) - _KEYS
         missing = {"case", "income", "from", "to", "step"} - set(item)
         if unknown or missing:
             problem = (f"has unknown key(s) {', '.join(sorted(unknown))}" if unknown else
                        f"lacks {', '.join(sorted(missing))}")
-            raise InputError(f"{where} {problem}.", code="E119", file=str(path),
+            raise InputError(f"{where} {problem}.", code=codes.BAD_SWEEP, file=str(path),
                              line=line_of(item), field=where)
         spec = dict(item)
         spec["case"] = (path.parent / str(item["case"])).resolve()

@@ -26,7 +26,7 @@ from typing import Iterable
 
 from ...model.citations import Citation
 from ...runtime.display import usd
-from ...errors import InputError, PolicyError
+from ...errors import InputError, PolicyError, codes
 from ...language.numbers import format_decimal
 from ...runtime.results import json_value
 from .limits import Limit, crossed_limit
@@ -61,13 +61,13 @@ def money(text, what: str) -> int:
         amount = Decimal(str(text).strip().replace(",", "").lstrip("$"))
     except InvalidOperation:
         raise InputError(f"The amount given for {what} ({text!r}) is not a number of dollars.",
-                         code="E119", field=what) from None
+                         code=codes.BAD_SWEEP, field=what) from None
     if not amount.is_finite() or amount < 0:
         raise InputError(f"The amount given for {what} ({text!r}) must be a dollar amount of 0 or "
-                         "more.", code="E119", field=what)
+                         "more.", code=codes.BAD_SWEEP, field=what)
     if amount != amount.quantize(_CENT):
         raise InputError(f"The amount given for {what} ({text!r}) has digits below the cent; "
-                         "incomes are swept in whole cents.", code="E119", field=what)
+                         "incomes are swept in whole cents.", code=codes.BAD_SWEEP, field=what)
     return int(amount * 100)
 
 
@@ -79,15 +79,15 @@ def dollars(cents: int) -> Decimal:
 def grid(start: int, stop: int, step: int) -> list[int]:
     """The incomes (in cents) from ``start`` to ``stop`` by ``step``; ``stop`` is always included."""
     if step <= 0:
-        raise InputError("The step of a sweep must be more than $0.", code="E119", field="--step")
+        raise InputError("The step of a sweep must be more than $0.", code=codes.BAD_SWEEP, field="--step")
     if stop < start:
         raise InputError(f"The sweep ends (--to {dollars(stop)}) below where it starts "
-                         f"(--from {dollars(start)}).", code="E119", field="--to")
+                         f"(--from {dollars(start)}).", code=codes.BAD_SWEEP, field="--to")
     count = (stop - start) // step + 1 + (1 if (stop - start) % step else 0)
     if count > MAX_POINTS:
         raise InputError(f"The sweep would evaluate {count} points, more than {MAX_POINTS}; use a "
                          "larger step or a shorter range (every change is still located to the "
-                         "cent).", code="E119", field="--step")
+                         "cent).", code=codes.BAD_SWEEP, field="--step")
     points = list(range(start, stop + 1, step))
     if points[-1] != stop:
         points.append(stop)
@@ -195,7 +195,7 @@ def sweep(engine, case, person: str, start: int, stop: int, step: int, *,
     amounts = [a for a in dict.fromkeys(amounts) if a not in names]
     if not names:
         raise InputError("A sweep needs at least one result to follow (--only NAME).",
-                         code="E119", field="--only")
+                         code=codes.BAD_SWEEP, field="--only")
     read = engine.read_case(case, source)
     data, file = read.data, read.file
     index = person_index(data, person, file)
@@ -220,7 +220,7 @@ def sweep(engine, case, person: str, start: int, stop: int, step: int, *,
                 raise InputError(f"The results change more than {MAX_CHANGES} times in this "
                                  "sweep: a result that moves with every dollar of income (an "
                                  "amount rather than a level) cannot be swept for changes; leave "
-                                 "it out of --only.", code="E119", field="--only")
+                                 "it out of --only.", code=codes.BAD_SWEEP, field="--only")
     return result
 
 

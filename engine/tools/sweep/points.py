@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from ...errors import InputError
+from ...errors import InputError, codes
 
 #: The frequency of the income a sweep gives the person: the amount on the x axis is per month.
 FREQUENCY = "monthly"
@@ -24,7 +24,7 @@ def person_index(data: dict, person: str, file: str | None) -> int:
             return index
     known = ", ".join(str(p.get("id")) for p in people if isinstance(p, dict)) or "none"
     raise InputError(f"The case has no person with the id {person!r} whose income could be swept "
-                     f"(its people: {known}).", code="E119", file=file, field="--income")
+                     f"(its people: {known}).", code=codes.BAD_SWEEP, file=file, field="--income")
 
 
 def with_income(data: dict, index: int, amount: Decimal, income_type: str) -> dict:

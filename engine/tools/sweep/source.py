@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import InputError
+from ...errors import InputError, codes
 from ...io.yaml_loader import load_file
 
 
@@ -26,10 +26,10 @@ def case_from_tests(path: str | Path, name: str | None = None) -> tuple[dict, st
         if not chosen:
             known = "; ".join(t.name for t in tests) or "none"
             raise InputError(f"The test file {path} has no test named {name!r} with a case "
-                             f"(its tests: {known}).", code="E119", file=str(path), field="--test")
+                             f"(its tests: {known}).", code=codes.BAD_SWEEP, file=str(path), field="--test")
         tests = chosen
     if not tests:
-        raise InputError(f"The test file {path} has no test with a case to sweep.", code="E119",
+        raise InputError(f"The test file {path} has no test with a case to sweep.", code=codes.BAD_SWEEP,
                          file=str(path))
     test = tests[0]
     case = test.spec.get("case")
@@ -45,5 +45,5 @@ def read_source(path: str | Path, test: str | None = None) -> tuple[object, str 
         return case_from_tests(path, test)
     if test is not None:
         raise InputError(f"--test {test!r} was given, but {path} is a case file, not a test file.",
-                         code="E119", file=str(path), field="--test")
+                         code=codes.BAD_SWEEP, file=str(path), field="--test")
     return data, None

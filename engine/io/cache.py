@@ -1,0 +1,162 @@
+"""The engine's per-user cache: where it lives, who may write it, the key that signs what it holds.
+
+Compiled rulebook bundles (:mod:`engine.rulebook.bundle`) and generated code such as the compiled
+case validator (:mod:`engine.io.schemas`) are kept here. Anything read back is trusted only when
+the directory and file belong to this user, no one else may write them, and an HMAC made with the
+user's own key verifies; a cache entry is never used by another version of the engine (its
+fingerprint covers the engine's source and schemas).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import marshal
+import os
+import secrets
+import stat
+import sys
+from importlib import metadata
+from pathlib import Path
+from types import CodeType
+from typing import Callable, Iterable
+
+from .paths import schemas_dir
+
+#: The engine's own source tree (its fingerprint covers every module in it).
+_ENGINE_DIR = Path(__file__).resolve().parents[1]
+
+# ----------------------------------------------------------------------------------------------
+# Fingerprints and hashes
+# ----------------------------------------------------------------------------------------------
+
+_FINGERPRINT: str | None = None
+
+
+def engine_fingerprint() -> str:
+    """The engine's version and a hash of its source files and schemas."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        try:
+            version = metadata.version("mo-policy-engine")
+        except metadata.PackageNotFoundError:       # running from a source tree
+            version = "source"
+        digest = hashlib.sha256(version.encode())
+        for base in (_ENGINE_DIR, schemas_dir()):
+            for path in sorted(base.rglob("*")):
+                if path.suffix in (".py", ".json") and path.is_file() and "_bundled" not in path.parts:
+                    digest.update(str(path.relative_to(base)).encode() + b"\0")
+                    digest.update(path.read_bytes())
+        _FINGERPRINT = digest.hexdigest()
+    return _FINGERPRINT
+
+
+def content_hash(paths: Iterable[str | Path]) -> str:
+    """A hash of every file under the rulebook paths (rulebooks, templates, anything else)."""
+    digest = hashlib.sha256()
+    for path in map(Path, paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        # as given too: the built files name themselves by the path they were read from
+        digest.update(f"{path}\0{path.resolve()}\0".encode())
+        for file in files:
+            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# The per-user directory and key
+# ----------------------------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    if os.environ.get("POLICY_CACHE_DIR"):
+        return Path(os.environ["POLICY_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mo-policy-engine"
+
+
+def private_to_user(path: Path, directory: bool = False) -> bool:
+    """True when ``path`` belongs to this user and no one else may write it."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    return stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+
+
+def user_key(create: bool) -> bytes | None:
+    """This user's secret key for signing bundles (made on first use when ``create``)."""
+    directory = cache_dir()
+    key_path = directory / "key"
+    if not key_path.exists():
+        if not create:
+            return None
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not private_to_user(directory, directory=True):
+            return None
+        try:
+            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+    if not (private_to_user(directory, directory=True) and private_to_user(key_path)):
+        return None
+    key = key_path.read_bytes()
+    return key if len(key) == 32 else None
+
+
+
+def cache_enabled() -> bool:
+    return os.environ.get("POLICY_NO_CACHE", "") in ("", "0")
+
+
+
+# ----------------------------------------------------------------------------------------------
+# Compiled code (the case validator)
+# ----------------------------------------------------------------------------------------------
+
+CODE_MAGIC = b"MO-POLICY-CODE 1\n"
+
+
+def cached_code(name: str, make_source: Callable[[], str], filename: str) -> CodeType:
+    """The code object of Python source the engine generates (such as the case validator that
+    fastjsonschema writes), compiled once and kept in the cache as signed marshal data.
+
+    ``make_source()`` is called only on a miss. The cache key covers the engine's fingerprint and
+    the Python version (marshal data is specific to it)."""
+    tag = hashlib.sha256(f"{engine_fingerprint()} {sys.version} {name}".encode()).hexdigest()[:32]
+    path = cache_dir() / f"{name}-{tag}.code"
+    key = user_key(create=False) if cache_enabled() else None
+    if key is not None and path.is_file() and private_to_user(path):
+        blob = path.read_bytes()
+        if blob.startswith(CODE_MAGIC):
+            signature, _, payload = blob[len(CODE_MAGIC):].partition(b"\n")
+            expected = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+            if hmac.compare_digest(expected, signature):
+                try:
+                    loaded = marshal.loads(payload)
+                except (EOFError, ValueError, TypeError):
+                    loaded = None
+                if isinstance(loaded, CodeType):
+                    return loaded
+    code = compile(make_source(), filename, "exec")
+    if cache_enabled():
+        key = key or user_key(create=True)
+        if key is not None:
+            payload = marshal.dumps(code)
+            signature = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+            try:
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(CODE_MAGIC + signature + b"\n" + payload)
+                os.replace(temporary, path)
+            except OSError:
+                pass
+    return code
