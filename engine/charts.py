@@ -48,7 +48,7 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
             lists.append((var, values))
         for combo in product(lists):
             state.scope = Scope(None, combo)
-            state.frame = []
+            state.frame, state.marks = [], None
             if group.when is not None:
                 keep = run(group.when, where)
                 if not keep:

@@ -641,14 +641,21 @@ def _expressions_in(values):
 # References: what the evaluator calls for each name and call node.
 # --------------------------------------------------------------------------------------------
 
+# A reference whose `cites` is False never appends a record with citations to the frame, so the
+# closure compiler needs no deciding-citation marks around it (engine.deciding.may_cite).
+
 def _arg(name: str) -> Callable:
     def ref(state):
         return state.scope.args[name]
+    ref.cites = False
     return ref
 
 
 def _as_of(state):
     return state.as_of
+
+
+_as_of.cites = False
 
 
 def _outer(inner: Callable) -> Callable:
@@ -659,6 +666,7 @@ def _outer(inner: Callable) -> Callable:
             return inner(state)
         finally:
             state.scope = scope
+    ref.cites = getattr(inner, "cites", True)
     return ref
 
 
@@ -675,13 +683,15 @@ def _fact(name: str, depth: int) -> Callable:
         return record.value
 
     if depth == 0:
-        return lambda state: read(state, state.scope.entity)
-
-    def ref(state):
-        entity = state.scope.entity
-        for _ in range(depth):
-            entity = entity.parent
-        return read(state, entity)
+        def ref(state):
+            return read(state, state.scope.entity)
+    else:
+        def ref(state):
+            entity = state.scope.entity
+            for _ in range(depth):
+                entity = entity.parent
+            return read(state, entity)
+    ref.cites = False          # a fact carries no citation
     return ref
 
 
@@ -737,6 +747,7 @@ def _value_on(parameter: Parameter) -> Callable:
 def _in_force(parameter: Parameter) -> Callable:
     def ref(state, _nodes):
         return parameter.has_value(state.as_of)
+    ref.cites = False          # answers without reading the value: nothing is cited
     return ref
 
 

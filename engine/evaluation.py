@@ -70,6 +70,7 @@ class State:
         self.evaluator = Evaluator(self, reference)
         self.scope = Scope()
         self.frame: list = []
+        self.marks: list | None = None     # which parts of the frame decided (engine.deciding)
         self.rules: dict[tuple[int, int], Node] = {}
         self.current = None
         self.current_entity = None
@@ -111,13 +112,15 @@ class State:
         condition = rule.output_when
         if condition is None:
             return True
-        saved = (self.scope, self.frame, self.current, self.current_entity, self.current_args)
-        self.scope, self.frame = entity.scope, []
+        saved = (self.scope, self.frame, self.marks, self.current, self.current_entity,
+                 self.current_args)
+        self.scope, self.frame, self.marks = entity.scope, [], None
         self.current, self.current_entity, self.current_args = rule, entity, None
         try:
             shown = self.evaluator.run(condition, self.describe)
         finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = saved
+            (self.scope, self.frame, self.marks, self.current, self.current_entity,
+             self.current_args) = saved
         if not isinstance(shown, bool):
             raise EvaluationError(f"{self.describe()}: its `output_when` gave {shown!r}, not true "
                                   "or false.", code="E421", file=rule.file, line=rule.line)
@@ -160,11 +163,13 @@ class State:
         if self.steps > MAX_STEPS:
             raise EvaluationError(f"Evaluating this case took more than {MAX_STEPS:,} steps; the "
                                   "rulebooks may loop through aggregates.", code="E440")
-        saved_scope, saved_frame, saved_current, saved_entity, saved_args = (
-            self.scope, self.frame, self.current, self.current_entity, self.current_args)
+        saved_scope, saved_frame, saved_marks, saved_current, saved_entity, saved_args = (
+            self.scope, self.frame, self.marks, self.current, self.current_entity,
+            self.current_args)
         deps: list = []
         self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
         self.frame = deps
+        self.marks = None
         self.current, self.current_entity, self.current_args = definition, entity, args
         where = self._where
         try:
@@ -176,14 +181,19 @@ class State:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
                 value = definition.finish(value, where)
+            marks = self.marks
         finally:
-            self.scope, self.frame, self.current, self.current_entity, self.current_args = (
-                saved_scope, saved_frame, saved_current, saved_entity, saved_args)
+            (self.scope, self.frame, self.marks, self.current, self.current_entity,
+             self.current_args) = (saved_scope, saved_frame, saved_marks, saved_current,
+                                   saved_entity, saved_args)
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
+        # When only part of what was read decided the value, the frame as read and the marks are
+        # kept for engine.deciding.
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
                     deps if len(deps) < 2 else list(dict.fromkeys(deps)), own,
-                    reason if reason is not None else definition.because)
+                    reason if reason is not None else definition.because,
+                    citations or None, (deps, marks) if marks else None)
         if key is not None:
             self.rules[key] = node
         return node

@@ -18,6 +18,7 @@ def eval_command(
     as_of: Optional[str] = AsOfOption,
     format: Format = typer.Option(Format.text, "--format", help="Output format."),
     explain: bool = typer.Option(False, "--explain", help="Show the trace: every rule, fact and parameter value used."),
+    provenance: bool = typer.Option(False, "--provenance", help="Add to each result every citation behind everything its evaluation read (always with --explain)."),
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate a case as of a date: every result with its value, citations and reason."""
@@ -29,7 +30,7 @@ def eval_command(
         else:
             evaluation = engine.evaluate(case, as_of=as_of)
         if format == Format.json:
-            print_json(evaluation.as_dict(explain=explain))
+            print_json(evaluation.as_dict(explain=explain, provenance=provenance))
         else:
             typer.echo(render_text(evaluation, explain))
 
