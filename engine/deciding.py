@@ -20,7 +20,9 @@ marks, and ``tests/engine/test_closures.py`` holds them to the same deciding cit
   and ``max``, only the argument or member that gave the value (``any`` that is false and ``all``
   that is true are decided by every member);
 * for each value so used, its own deciding citations (a rule's or function's, recursively; a
-  parameter's dated entry, then the parameter's);
+  parameter's dated entry, then the parameter's), except that a value which is a result of its
+  own (an output rule, such as ``magi.household_income``) brings only its deciding section: its
+  own result lists the rest;
 * last, the rule's general citation. Each reference is listed once.
 
 Nothing comes from operands that were not evaluated (short circuit) or did not decide, nor from
@@ -193,7 +195,12 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     for dep in deps:
         cls = dep.__class__
         if cls is Node:
-            found = dep._core or _core(dep)
+            # A result of its own (an output rule) brings its deciding section: its own result
+            # lists what decided it. Anything else brings everything that decided it.
+            if getattr(dep.definition, "output", False):
+                found = _front(dep)
+            else:
+                found = dep._core or _core(dep)
         elif cls is FactRead:
             continue
         else:

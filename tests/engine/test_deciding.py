@@ -90,11 +90,16 @@ def test_a_decision_table_row_cites_the_inputs_it_tested(engine):
         "NONE", ["rule table_level", "rule young", "rule under_b"])
 
 
-def test_a_value_read_by_another_rule_brings_what_decided_it_not_why_other_branches_failed(engine):
-    # level is B for this child because under_a failed; uses_level reads level, and cites what
-    # made level B, not under_a.
-    assert cited(engine, [child(150)], "uses_level") == (
-        True, ["rule uses_level", "branch B", "rule under_b", "parameter limit_b", "rule level"])
+def test_a_result_read_by_another_rule_brings_its_deciding_section(engine):
+    # level is an output of its own: uses_level cites the section that decided level (branch B),
+    # not what decided level in turn, nor why level's first branch failed (under_a).
+    assert cited(engine, [child(150)], "uses_level") == (True, ["rule uses_level", "branch B"])
+
+
+def test_a_value_that_is_not_a_result_brings_everything_that_decided_it(engine):
+    # under_b is no output: what decided it (its parameter) is folded into `either`.
+    assert cited(engine, [child(150)], "either")[1] == ["rule either", "rule under_b",
+                                                        "parameter limit_b"]
 
 
 def test_provenance_keeps_everything_read(engine):
@@ -118,3 +123,26 @@ def test_citation_ids_resolve_to_the_citations(engine):
     assert [citation_id(c) for c in result.citations] == ids
     with pytest.raises(IndexError):
         citation_by_id(-1)
+
+
+def test_test_cases_assert_the_first_and_the_excluded_citations(engine):
+    from engine.testing import YamlTest, run_test
+
+    def outcome(**assertions):
+        spec = {"name": "t", "as_of": "2025-01-01",
+                "case": {"case_id": "t", "people": [child(150)]},
+                "expect": [{"name": "d.level", "person": "p", "value": "B", **assertions}]}
+        return run_test(engine, YamlTest("t", "t.yaml", 1, spec))
+
+    assert outcome(citations_first="branch B").passed
+    assert outcome(citations_first=["branch B", "limit_b", "rule level"],
+                   citations_exclude=["rule young", "limit_a"]).passed
+    failed = outcome(citations_first="rule level")
+    assert failed.failures == ["d.level for p: the first citation should name 'rule level', but "
+                               "it is Deciding test, branch B."]
+    failed = outcome(citations_first=["branch B", "rule level", "limit_b"])
+    assert "no citation naming 'limit_b' follows the one naming 'rule level' (it comes before it)." \
+        in failed.failures[0]
+    failed = outcome(citations_exclude=["under_a"])
+    assert failed.failures == ["d.level for p: cites Deciding test, rule under_a, which names "
+                               "'under_a'; it should not decide this result."]
