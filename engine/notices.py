@@ -29,7 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .citations import merge
 from .definitions import Scope
 from .errors import CompileError, EvaluationError
-from .reasons import ENVIRONMENT as _REASONS
+from .reasons import ENVIRONMENT as _REASONS, shown
 from .yaml_loader import line_of
 
 #: Largest template file read.
@@ -53,7 +53,7 @@ def _long_date(value) -> str:
 
 ENVIRONMENT = ImmutableSandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined,
                                             trim_blocks=True, lstrip_blocks=True,
-                                            keep_trailing_newline=False)
+                                            keep_trailing_newline=False, finalize=shown)
 ENVIRONMENT.filters["money"] = _REASONS.filters["money"]
 ENVIRONMENT.filters["percent"] = _REASONS.filters["percent"]
 ENVIRONMENT.filters["long_date"] = _long_date
