@@ -260,6 +260,16 @@ class _Compiler:
         self.compile_body(rule, ctx)
         if rule.output_when is not None:
             self.compile_expression(rule.output_when, ctx)
+        if rule.value_names is not None:
+            if rule.value_names not in self.parameters and "." not in rule.value_names:
+                rule.value_names = f"{rule.namespace}.{rule.value_names}"
+            names = self.parameters.get(rule.value_names)
+            if names is None or names.kind != "table":
+                self.error(f"Rule {rule.name} takes the plain names of its values from "
+                           f"`{rule.value_names}`, which is not a table parameter.", rule.file,
+                           rule.line, f"{rule.name}.value_names", code="E320")
+            else:       # the names are read when the result is shown (W560 counts that)
+                self.edges.setdefault(rule.name, set()).add(rule.value_names)
         self.pending_reasons.append(rule)
 
     def compile_function(self, function: Function):

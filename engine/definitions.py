@@ -506,6 +506,8 @@ class Rule(Definition):
     entity_kind: Any = None         # set by the compiler
     output: bool = False
     output_when: Any = None         # an Expression: list the output only for entities where true
+    summary: bool = False           # shown in the summary of `policy eval`'s text output
+    value_names: str | None = None  # a table parameter naming each value for people
 
 
 @dataclass(eq=False)
