@@ -102,3 +102,9 @@ def test_explain_is_an_indented_tree_without_truncated_lists():
     assert re.search(r"\n          rule magi\.household_income for person 'kid1' = \$5,199\.60", out)
     assert "(in force 2014-01-01 until changed)" in out
     assert re.search(r"parameter fpl\.first_person = 12140 \(in force 2018-04-01 to 2019-03-31\)", out)
+
+
+def test_table_help_lists_the_tables():
+    out = CliRunner().invoke(app, ["table", "--help"], env={"COLUMNS": "200"}).stdout
+    for name in ("income-limits", "twha-premiums", "cola", "nonmagi-standards"):
+        assert name in out
