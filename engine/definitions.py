@@ -226,6 +226,8 @@ class DecisionTableBody:
             cells_cite = self.cells_cite = any(
                 may_cite(e.tree) for row in self.rows for _, cell in row.tests
                 for e in cell.expressions())
+        if not cells_cite:
+            return self._evaluate_plain(state, where, values, spans)
         matches = []
         used: set = set()          # inputs tested by a matching row
         failing: set = set()       # inputs whose test made a row fail
@@ -276,6 +278,55 @@ class DecisionTableBody:
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
                               "has no default.", code="E425", file=self.file, line=self.line)
+
+    def _evaluate_plain(self, state, where, values, spans):
+        """The common case: no cell reads a cited value, so only the inputs can be marked, and
+        nothing is marked when every input was tested by a matching row."""
+        run = state.evaluator.run
+        used: set = set()
+        failing: set = set()
+        matches = []
+        for row in self.rows:
+            tested = []
+            for name, cell in row.tests:
+                if cell.op == "any":
+                    continue
+                if not cell.test(values[name], run, where):
+                    failing.add(name)
+                    break
+                tested.append(name)
+            else:
+                used.update(tested)
+                if self.hit_policy == "first":
+                    matches = [row]
+                    break
+                matches.append(row)
+        start = len(state.frame)
+        if self.hit_policy == "collect":
+            result = ([run(row.then, where) for row in matches],
+                      tuple(c for row in matches for c in row.citations), None)
+        elif len(matches) > 1:
+            lines = ", ".join(str(r.line) for r in matches if r.line)
+            raise EvaluationError(
+                f"{where()}: its decision table has hit policy 'unique' but {len(matches)} rows "
+                f"match (lines {lines}).", code="E424", file=self.file, line=matches[1].line)
+        elif matches:
+            row = matches[0]
+            result = (run(row.then, where), row.citations, row.because)
+        elif self.default is not None:
+            result = (run(self.default, where), (), None)
+        else:
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and "
+                                  "it has no default.", code="E425", file=self.file, line=self.line)
+        if len(used) < len(spans):
+            take(state, start)                       # the value of the matching row(s)
+            for name, (begin, end) in spans.items():
+                if name in used:
+                    take(state, begin, end)
+                elif name not in failing:
+                    skip(state, begin, end)
+        return result
 
     @staticmethod
     def _value(state, expression, where, marks):

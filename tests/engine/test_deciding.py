@@ -146,3 +146,15 @@ def test_test_cases_assert_the_first_and_the_excluded_citations(engine):
     failed = outcome(citations_exclude=["under_a"])
     assert failed.failures == ["d.level for p: cites Deciding test, rule under_a, which names "
                                "'under_a'; it should not decide this result."]
+
+
+def test_table_cells_that_read_cited_values(engine):
+    assert cited(engine, [child(50)], "table_cells") == (
+        "YA", ["row YA", "rule young", "limit_a from 2020", "parameter limit_a", "rule table_cells"])
+    # The first row failed on `young`; the second matched on its limit.
+    assert cited(engine, [adult(150)], "table_cells") == (
+        "B", ["row B2", "parameter limit_b", "rule young", "rule table_cells"])
+    # The first row failed on its limit (young held, and decides nothing here).
+    assert cited(engine, [child(150)], "table_cells") == (
+        "B", ["row B2", "parameter limit_b", "limit_a from 2020", "parameter limit_a",
+              "rule table_cells"])
