@@ -185,12 +185,35 @@ def _header(citations: tuple) -> tuple:
     return header
 
 
+def _own(node: Node) -> tuple:
+    """(deciding section, its mask, deciding section and general citation, their mask) of a
+    node's branch and rule: computed once per branch and rule, by the identity of their tuples."""
+    general = node.definition.citations
+    branch = node.branch_citations
+    key = (id(branch), id(general))
+    entry = _OWN.get(key)
+    if entry is not None and entry[0] is branch and entry[1] is general:
+        return entry[2]
+    first, mask, _ = _header(branch or general)
+    out = list(first)
+    combined = mask
+    for citation in _header(general)[0]:
+        if not combined & citation.bit:
+            combined |= citation.bit
+            out.append(citation)
+    own = (first, mask, tuple(out), combined)
+    _OWN[key] = (branch, general, own)
+    return own
+
+
+_OWN: dict = {}
+
+
 def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
     canonical references, each once, and their bit mask."""
-    general = node.definition.citations
-    first, mask, _ = _header(node.branch_citations or general)
+    first, mask, both, both_mask = _own(node)
     out = None                        # a list only once something is added to `first`
     for dep in deps:
         cls = dep.__class__
@@ -204,7 +227,7 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
         elif cls is FactRead:
             continue
         else:
-            found = _core(dep)
+            found = getattr(dep, "_deciding", None) or _core(dep)
         citations, bits = found
         if bits & ~mask:
             if out is None:
@@ -222,15 +245,14 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
                 if not mask & citation.bit:
                     mask |= citation.bit
                     out.append(citation)
-    citations, bits, _ = _header(general)
-    if bits & ~mask:
-        if out is None:
-            out = list(first)
-        for citation in citations:
+    if out is None:                   # nothing but the branch's and the rule's own
+        return both, both_mask
+    if both_mask & ~mask:
+        for citation in both:
             if not mask & citation.bit:
                 mask |= citation.bit
                 out.append(citation)
-    return (first if out is None else tuple(out)), mask
+    return tuple(out), mask
 
 
 def _core(record) -> tuple[tuple, int]:
