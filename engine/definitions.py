@@ -193,6 +193,7 @@ class DecisionTableBody:
                  default: Expression | None, file: str | None, line: int | None):
         self.hit_policy = hit_policy
         self.cells_cite = None    # whether a cell's test may read a cited value (on first use)
+        self._collections: dict = {}   # citations of each set of rows a `collect` matched
         self.inputs = inputs
         self.rows = rows
         self.default = default
@@ -257,7 +258,7 @@ class DecisionTableBody:
                 return value, row.citations, row.because
             matches.append(row)
         if self.hit_policy == "collect":
-            citations = tuple(c for row in matches for c in row.citations)
+            citations = self._collected(matches)
             value = [self._value(state, row.then, where, marks) for row in matches]
             self._mark(state, base, spans, used, failing, marks)
             return value, citations, None
@@ -278,6 +279,16 @@ class DecisionTableBody:
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
                               "has no default.", code="E425", file=self.file, line=self.line)
+
+    def _collected(self, matches) -> tuple:
+        """The citations of the rows a `collect` table matched: one shared tuple per set of rows,
+        so that what is computed once per tuple of citations (engine.deciding) stays bounded."""
+        key = tuple(id(row) for row in matches)
+        found = self._collections.get(key)
+        if found is None:
+            found = self._collections.setdefault(
+                key, tuple(c for row in matches for c in row.citations))
+        return found
 
     def _evaluate_plain(self, state, where, values, spans):
         """The common case: no cell reads a cited value, so only the inputs can be marked, and
@@ -304,7 +315,7 @@ class DecisionTableBody:
         start = len(state.frame)
         if self.hit_policy == "collect":
             result = ([run(row.then, where) for row in matches],
-                      tuple(c for row in matches for c in row.citations), None)
+                      self._collected(matches), None)
         elif len(matches) > 1:
             lines = ", ".join(str(r.line) for r in matches if r.line)
             raise EvaluationError(

@@ -128,7 +128,15 @@ class Result:
         return self.node.definition.title
 
     def trace(self) -> list[dict]:
-        return [describe_step(step, json_value) for step in flatten(self.node)]
+        steps = []
+        for record in flatten(self.node):
+            step = describe_step(record, json_value)
+            # A money, percent or decimal value is a decimal string in JSON, even when whole.
+            if step["value"].__class__ is int and record.__class__ is Node \
+                    and record.definition.type in _DECIMAL_TYPES:
+                step["value"] = str(step["value"])
+            steps.append(step)
+        return steps
 
     def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
         """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set."""
