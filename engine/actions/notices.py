@@ -30,7 +30,7 @@ from ..model.citations import merge
 from ..model.definitions import Scope
 from ..model.names import NameContext
 from ..errors import CompileError, EvaluationError, codes
-from ..language.reasons import ENVIRONMENT as _REASONS
+from ..language.reasons import ENVIRONMENT as _REASONS, shown
 from ..io.yaml_loader import line_of
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import collect_citations
@@ -59,7 +59,7 @@ def _long_date(value) -> str:
 
 ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
                                             trim_blocks=True, lstrip_blocks=True,
-                                            keep_trailing_newline=False)
+                                            keep_trailing_newline=False, finalize=shown)
 ENVIRONMENT.filters["money"] = _REASONS.filters["money"]
 ENVIRONMENT.filters["percent"] = _REASONS.filters["percent"]
 ENVIRONMENT.filters["long_date"] = _long_date

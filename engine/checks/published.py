@@ -77,6 +77,7 @@ class _Block:
         self.cites = raw_citations(source, block.get("citation")) if source is not None else ()
         self.by = f" ({self.cites[0].short()})" if self.cites else ""
         self.exceptions = list(block.get("exceptions") or [])
+        self.reads: tuple = ()                            # what the last derived row read
         self.excused = [False] * len(self.exceptions)     # excused a differing cell
         self.agreed = [False] * len(self.exceptions)      # matched a cell that agrees
 
@@ -130,8 +131,9 @@ class _Block:
                     codes.PUBLISHED_DIFFERS,
                     f"{self.label} as of {self.as_of}{', ' + _show(key) if key else ''}: "
                     f"the rules derive {_cell(column, value)}, but the published chart"
-                    f"{self.by} says {json_value(expected)}. Fix the rule or parameter, or record "
-                    "the cell as a published exception with its citation.", line,
+                    f"{self.by} says {json_value(expected)}.{_derived_from(self.reads)} Fix the "
+                    "rule or parameter, or record the cell as a published exception with its "
+                    "citation.", line,
                     f"{self.owner.name}.{column}"))
         exceptions = self.block.get("exceptions")
         for i, exception in enumerate(self.exceptions):
@@ -164,10 +166,13 @@ class _Block:
         return out
 
     def derive(self, key: dict, published: dict, derived_rows):
-        """The derived cells for a published row: a dict by column, or None when no row."""
+        """The derived cells for a published row: a dict by column, or None when no row. What
+        the cells were derived from is kept in ``self.reads`` for the message of E540."""
+        self.reads = ()
         if self.kind == "table":
             for row in derived_rows:
                 if all(same(v, row.values.get(k)) for k, v in key.items()):
+                    self.reads = row.reads
                     return row.values
             return None
         if self.kind == "function":
@@ -177,13 +182,47 @@ class _Block:
                 raise PolicyError(f"the row does not give the argument(s) {', '.join(missing)}.",
                                   code=codes.PUBLISHED_MISSING)
             args = [_number(a) for a in args]
-            return {"value": self.engine.call(self.owner.name, *args, as_of=self.as_of).value}
+            node = self.engine.call(self.owner.name, *args, as_of=self.as_of)
+            self.reads = (node,)
+            return {"value": node.value}
         value = self.engine.parameter(self.owner.name, self.as_of)
+        self.reads = (value,)
         if self.owner.kind == "scalar":
             return {"value": value.read()}
         if "key" not in key:
             raise PolicyError("the row does not give its `key`.", code=codes.PUBLISHED_MISSING)
         return {"value": value.lookup(_number(key["key"]))}
+
+
+def _derived_from(reads) -> str:
+    """" It was derived from fpl.first_person = 12140 (policy/fpl.yaml:53), ...": the parameter
+    values behind a derived cell, each where its value is written, so that a mistyped figure is
+    found where it was typed, not only in the published chart."""
+    from ..model.parameters import ParameterValue
+    from ..runtime.trace import flatten
+    found: dict = {}
+    for record in reads:
+        for step in flatten(record):
+            if isinstance(step, ParameterValue):
+                found.setdefault(id(step), step)
+    if not found:
+        return ""
+    parts = []
+    for value in found.values():
+        parameter = value.parameter
+        line = value.entry.line or parameter.line
+        where = f"{parameter.file}:{line}" if parameter.file and line else (parameter.file or "")
+        shown = _parameter_value(value)
+        parts.append(f"{value.name}{' = ' + shown if shown else ''}" + (f" ({where})" if where else ""))
+    return " It was derived from " + ", ".join(parts) + "."
+
+
+def _parameter_value(value) -> str:
+    """A scalar value as written; a table or bands parameter by name only."""
+    raw = value.entry.value
+    if isinstance(raw, (dict, list)):
+        return ""
+    return str(json_value(raw))
 
 
 def _number(value):

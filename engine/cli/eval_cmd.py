@@ -8,11 +8,11 @@ from typing import Optional
 
 import typer
 
-from ..runtime.results import json_value
-from ..io.yaml_loader import loads
 from ..errors import CaseError, codes
+from ..io.yaml_loader import loads
 from ..tools.documents import eval_document
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
+from .eval_text import render_text
 
 
 def eval_command(
@@ -20,72 +20,23 @@ def eval_command(
     as_of: Optional[str] = AsOfOption,
     format: Format = typer.Option(Format.text, "--format", help="Output format."),
     explain: bool = typer.Option(False, "--explain", help="Show the trace: every rule, fact and parameter value used."),
+    provenance: bool = typer.Option(False, "--provenance", help="Add to each result every citation behind everything its evaluation read (always with --explain)."),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="Compute only this result (repeatable), e.g. --only eligibility.level_of_care.", metavar="NAME"),
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate a case as of a date: every result with its value, citations and reason."""
     with exits():
         engine = load_engine(policy)
+        names = list(only) if only else None
         if case == "-":
             data = loads(sys.stdin.read(), "<stdin>")
             if not isinstance(data, dict):     # a bare string would be taken for a path
                 raise CaseError("A case must be a mapping with `case_id` and `people`.",
                                 code=codes.CASE_NOT_MAPPING, file="<stdin>", line=1)
-            evaluation = engine.evaluate(data, as_of=as_of, source="<stdin>")
+            evaluation = engine.evaluate(data, as_of=as_of, names=names, source="<stdin>")
         else:
-            evaluation = engine.evaluate(case, as_of=as_of)
+            evaluation = engine.evaluate(case, as_of=as_of, names=names)
         if format == Format.json:
-            print_json(eval_document(evaluation, explain))
+            print_json(eval_document(evaluation, explain, provenance))
         else:
-            typer.echo(render_text(evaluation, explain))
-
-
-
-def render_text(evaluation, explain: bool) -> str:
-    lines = [f"Case {evaluation.case_id} as of {evaluation.as_of.isoformat()}"]
-    current = object()
-    for result in evaluation.results:
-        if result.person != current:
-            current = result.person
-            lines.append("")
-            lines.append(f"Person {current}" if current is not None else "Case")
-        label = result.title or result.name
-        lines.append(f"  {label} ({result.name}): {_value(result.shown_value)}")
-        because = result.because
-        if because:
-            lines.append(f"      because {because}")
-        lines.append(f"      cites {_citations(result)}")
-        if explain:
-            for step in result.trace():
-                lines.append("        - " + _step(step))
-    return "\n".join(lines)
-
-
-#: Citations shown per result in text output; JSON and --explain show them all.
-TEXT_CITATIONS = 4
-
-
-def _citations(result) -> str:
-    shorts = list(dict.fromkeys(c.short() for c in result.citations))
-    shown = "; ".join(shorts[:TEXT_CITATIONS])
-    more = len(shorts) - TEXT_CITATIONS
-    return shown + (f" (and {more} more; --format json or --explain lists them all)" if more > 0 else "")
-
-
-def _value(value) -> str:
-    shown = json_value(value)
-    if isinstance(shown, list):
-        return ", ".join(map(str, shown)) if shown else "none"
-    return "none" if shown is None else str(shown)
-
-
-def _step(step: dict) -> str:
-    kind, name = step["kind"], step["name"]
-    value = step.get("value")
-    if kind == "parameter":
-        until = step.get("effective_to") or "until changed"
-        return f"parameter {name} = {value} (in force {step['effective_from']} to {until})"
-    if kind == "fact":
-        return f"fact {name} of {step['entity']} = {value}"
-    args = f"({', '.join(map(str, step['args']))})" if step.get("args") is not None else ""
-    who = f" for {step['entity']}" if step.get("entity") else ""
-    return f"{kind} {name}{args}{who} = {value}"
+            typer.echo(render_text(evaluation, engine, explain, provenance))

@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..actions.notices import render_notices
+from ..language.reasons import shown
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
 from ..tools.documents import notice_document
@@ -45,7 +46,7 @@ def render_text(case_id, on, notices) -> str:
         if item.due is not None:
             lines.append(f"   due: {item.due.isoformat()} ({n.due.text})")
         for name, value in item.variables.items():
-            lines.append(f"   {name}: {_text(json_value(value))}")
+            lines.append(f"   {name}: {_text(value)}")
         shown = list(dict.fromkeys(c.short() for c in (*n.citations, *item.due_citations)))
         lines.append("   cites:")
         lines.extend(f"     - {c}" for c in shown)
@@ -59,6 +60,5 @@ def render_text(case_id, on, notices) -> str:
 
 
 def _text(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    """A value as a person reads it: yes/no, no value, a list's items, never Python's spelling."""
+    return str(shown(json_value(value) if not isinstance(value, (bool, list)) else value))

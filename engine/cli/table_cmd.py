@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -22,13 +23,59 @@ class TableFormat(str, Enum):
     text = "text"
 
 
+def known_tables(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(name, title) of every table the rulebooks declare, read from their text without loading
+    them, so that ``policy table --help`` can list them at no cost."""
+    from ..io.paths import default_policy_dir
+    found: list[tuple[str, str]] = []
+    try:
+        root = Path(directory or default_policy_dir())
+        files = sorted(root.rglob("*.yaml"))
+    except Exception:       # no rulebook directory: the help text just says so
+        return found
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        inside, name = False, None
+        for line in lines:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not line.startswith(" "):
+                inside = line.rstrip() in ("charts:", "tables:")
+                continue
+            if not inside:
+                continue
+            match = _TABLE_NAME.match(line)
+            if match:
+                name = match.group(1)
+                found.append((name, ""))
+            elif name and line.startswith("    title:"):
+                found[-1] = (name, line.split(":", 1)[1].strip().strip("'\""))
+                name = None
+    return sorted(found)
+
+
+_TABLE_NAME = re.compile(r"^  ([a-z][a-z0-9_-]*):\s*$")
+
+
+def _tables_help() -> str:
+    tables = known_tables()
+    if not tables:
+        return "Table name, e.g. income-limits."
+    return "Table name: " + "; ".join(f"{n} ({t})" if t else n for n, t in tables) + "."
+
+
 def table_command(
-    name: str = typer.Argument(..., help="Chart name, e.g. income-limits."),
+    name: str = typer.Argument(..., help=_tables_help()),
     as_of: Optional[str] = AsOfOption,
     format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
     policy: Optional[Path] = PolicyOption,
 ):
-    """Print a chart derived from the rulebooks as of a date; every row cites its sources."""
+    """Print a chart derived from the rulebooks as of a date; every row cites its sources.
+
+    The tables of the default rulebooks are listed under NAME below."""
     with exits():
         engine = load_engine(policy)
         chart = engine.chart(name, as_of)

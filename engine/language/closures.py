@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
+from .marks import SELECTORS, keep_chosen, may_cite, skip
 from .operators import MAX_SEQUENCE, OPERATORS
 
 Closure = Callable[[Any], Any]
@@ -56,7 +57,10 @@ def _binary(node: ast.BinOp) -> Closure:
 def _boolean(node: ast.BoolOp) -> Closure:
     # Same value semantics as Python (and simpleeval): the deciding operand is returned.
     values = [compile_tree(v) for v in node.values]
-    if isinstance(node.op, ast.And):
+    is_and = isinstance(node.op, ast.And)
+    if any(may_cite(v) for v in node.values[:-1]):
+        return _boolean_marked(values, is_and)
+    if is_and:
         if len(values) == 2:
             a, b = values
             return lambda state: a(state) and b(state)
@@ -81,6 +85,53 @@ def _boolean(node: ast.BoolOp) -> Closure:
                 return result
         return result
     return any_of
+
+
+def _boolean_marked(values: list[Closure], is_and: bool) -> Closure:
+    """``and``/``or`` whose earlier operands may read cited values: when the operator stops at an
+    operand (the first false one of an ``and``, the first true one of an ``or``), only that
+    operand decided, and what the operands before it read is marked as not deciding."""
+    if len(values) == 2:
+        a, b = values
+        if is_and:
+            def both(state):
+                frame = state.frame
+                start = len(frame)
+                result = a(state)
+                if not result:
+                    return result
+                middle = len(frame)
+                result = b(state)
+                if not result and middle > start:
+                    skip(state, start, middle)
+                return result
+            return both
+
+        def either(state):
+            frame = state.frame
+            start = len(frame)
+            result = a(state)
+            if result:
+                return result
+            middle = len(frame)
+            result = b(state)
+            if result and middle > start:
+                skip(state, start, middle)
+            return result
+        return either
+
+    def marked(state):
+        frame = state.frame
+        start = len(frame)
+        result = is_and
+        for value in values:
+            before = len(frame)
+            result = value(state)
+            if (not result) if is_and else result:
+                skip(state, start, before)
+                return result
+        return result
+    return marked
 
 
 def _compare(node: ast.Compare) -> Closure:
@@ -115,6 +166,8 @@ def _call(node: ast.Call) -> Closure:
     args = [compile_tree(a) for a in node.args]
     builtin = getattr(ref, "builtin", None)
     if builtin is not None:
+        if builtin in SELECTORS and len(args) > 1 and any(may_cite(a) for a in node.args):
+            return _selector(builtin, args)
         if len(args) == 1:
             (a,) = args
             return lambda state: builtin(a(state))
@@ -129,6 +182,22 @@ def _call(node: ast.Call) -> Closure:
         a, b = args
         return lambda state: ref(state, [a(state), b(state)])
     return lambda state: ref(state, [arg(state) for arg in args])
+
+
+def _selector(builtin, args: list[Closure]) -> Closure:
+    """``min``/``max`` of several arguments that may read cited values: only the argument that
+    gave the value decides."""
+    def chosen(state):
+        frame = state.frame
+        bounds, values = [], []
+        for arg in args:
+            bounds.append(len(frame))
+            values.append(arg(state))
+        bounds.append(len(frame))
+        result = builtin(*values)
+        keep_chosen(state, bounds, values, result)
+        return result
+    return chosen
 
 
 def _sequence(node) -> Closure:

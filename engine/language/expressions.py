@@ -26,6 +26,7 @@ import simpleeval
 from ..errors import CompileError, EvaluationError, codes
 from .builtins import RuleFailure
 from .closures import compile_tree
+from .marks import SELECTORS, keep_chosen, skip
 from .numbers import NotANumber, check_magnitude, to_decimal
 from .operators import MAX_SEQUENCE, OPERATORS
 
@@ -310,7 +311,35 @@ class Evaluator(simpleeval.SimpleEval):
     def _eval_call(self, node):
         if node.lazy:
             return node.ref(self.state, node.args)
+        builtin = getattr(node.ref, "builtin", None)
+        if builtin in SELECTORS and len(node.args) > 1:
+            # min/max: only the argument that gave the value decides (engine.runtime.deciding).
+            frame = self.state.frame
+            bounds, values = [], []
+            for arg in node.args:
+                bounds.append(len(frame))
+                values.append(self._eval(arg))
+            bounds.append(len(frame))
+            result = builtin(*values)
+            keep_chosen(self.state, bounds, values, result)
+            return result
         return node.ref(self.state, [self._eval(a) for a in node.args])
+
+    def _eval_boolop(self, node):
+        # Python's (and simpleeval's) semantics: the operand that stops the operator is returned.
+        # That operand alone decided the value: what the operands before it read is marked
+        # (engine.runtime.deciding).
+        is_and = isinstance(node.op, ast.And)
+        frame = self.state.frame
+        start = len(frame)
+        result = is_and
+        for value in node.values:
+            before = len(frame)
+            result = self._eval(value)
+            if (not result) if is_and else result:
+                skip(self.state, start, before)
+                return result
+        return result
 
     def evaluate_node(self, node):
         """One sub-expression, by the compiled closure when there is one (lazy built-ins)."""

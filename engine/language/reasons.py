@@ -33,8 +33,25 @@ def _percent(value) -> str:
     return "none" if value is None else f"{format_decimal(value)}%"
 
 
+def shown(value):
+    """How a value reads in a sentence: yes/no, "no value" for a missing one, a list as its
+    items (or "none"), a decimal with thousands separators (5,199.60), never Python's spelling
+    (True, None, ['a'], Decimal)."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "no value"
+    if isinstance(value, Decimal):
+        return format(value, ",f")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(shown(v)) for v in value) if value else "none"
+    return value
+
+
 ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
-                                            trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=shown)
 ENVIRONMENT.filters["money"] = _money
 ENVIRONMENT.filters["percent"] = _percent
 

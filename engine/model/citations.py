@@ -6,6 +6,7 @@ everything that produced a result into a set without duplicates, keeping a stabl
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 #: Fields a citation may have, in the order they are printed.
@@ -29,6 +30,7 @@ class Citation:
         object.__setattr__(self, "key", (self.source, self.section, self.memo, self.url))
         object.__setattr__(self, "canonical", self)   # intern() points it at the note-less copy
         object.__setattr__(self, "bit", 0)            # intern() gives canonical ones their bit
+        object.__setattr__(self, "id", None)          # intern() numbers every interned citation
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
@@ -50,8 +52,11 @@ class Citation:
 
 
 _INTERNED: dict[tuple, Citation] = {}
+_LOCK = threading.RLock()
 #: Canonical (note-less) citations by bit position: the order the rulebooks declare them.
 _BY_BIT: list[Citation] = []
+#: Every interned citation (notes included) by its id: what :func:`citation_by_id` resolves.
+_BY_ID: list[Citation] = []
 
 
 def intern(citation: Citation) -> Citation:
@@ -60,19 +65,48 @@ def intern(citation: Citation) -> Citation:
     key = (citation.source, citation.section, citation.memo, citation.url, citation.note)
     existing = _INTERNED.get(key)
     if existing is None:
-        existing = Citation(citation.source, citation.section, citation.memo, citation.url,
-                            citation.note)
-        existing = _INTERNED.setdefault(key, existing)
-        # The citations behind a result are a bit mask over canonical (note-less) citations:
-        # merging a rule's dependencies is then one integer OR. A rule's own citations keep
-        # their notes when the result is printed.
-        canonical = existing if citation.note is None else intern(
-            Citation(citation.source, citation.section, citation.memo, citation.url))
-        object.__setattr__(existing, "canonical", canonical)
-        if canonical is existing and not existing.bit:
-            object.__setattr__(existing, "bit", 1 << len(_BY_BIT))
-            _BY_BIT.append(existing)
+        with _LOCK:          # rulebooks may be loaded in several threads: one id and bit each
+            return _intern_new(citation, key)
     return existing
+
+
+def _intern_new(citation: Citation, key: tuple) -> Citation:
+    """Create and register an interned citation (under the lock), fully set up before another
+    thread can find it."""
+    existing = _INTERNED.get(key)
+    if existing is not None:
+        return existing
+    created = Citation(citation.source, citation.section, citation.memo, citation.url,
+                       citation.note)
+    # The citations behind a result are a bit mask over canonical (note-less) citations:
+    # merging a rule's dependencies is then one integer OR. A rule's own citations keep
+    # their notes when the result is printed.
+    canonical = created if citation.note is None else intern(
+        Citation(citation.source, citation.section, citation.memo, citation.url))
+    object.__setattr__(created, "canonical", canonical)
+    if canonical is created:
+        object.__setattr__(created, "bit", 1 << len(_BY_BIT))
+        _BY_BIT.append(created)
+    object.__setattr__(created, "id", len(_BY_ID))
+    _BY_ID.append(created)
+    _INTERNED[key] = created
+    return created
+
+
+def citation_id(citation: Citation) -> int:
+    """A small integer that stands for this citation (its note included) in this process: ids
+    are given in the order the rulebooks are loaded, so that a table written beside a batch
+    output (id -> citation) can be shared by every result."""
+    if citation.id is None:
+        citation = intern(citation)
+    return citation.id
+
+
+def citation_by_id(number: int) -> Citation:
+    """The citation a :func:`citation_id` stands for (IndexError for an id never given)."""
+    if number < 0:
+        raise IndexError(number)
+    return _BY_ID[number]
 
 
 def mask_of(citations) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 from .citations import Citation
 from ..errors import EvaluationError, codes
 from ..language.expressions import Expression
+from ..language.marks import SKIP, TAKEN, may_cite, skip, take
 from ..language.numbers import Rounding
 from ..types import StateLike, Where
 
@@ -84,7 +85,9 @@ class ConditionsBody:
 
     def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
+        frame = state.frame
         for condition in self.conditions:
+            start = len(frame)
             if condition.when is not None:
                 test = run(condition.when, where)
                 if not isinstance(test, bool):
@@ -94,6 +97,10 @@ class ConditionsBody:
                         code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
                 if not test:
                     continue
+            if start:
+                # What this condition and its value read decided; what came before made the
+                # earlier conditions fail (engine.runtime.deciding).
+                take(state, start)
             return run(condition.then, where), condition.citations, condition.because
         raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
                               "`otherwise`.",
@@ -190,6 +197,8 @@ class DecisionTableBody:
     def __init__(self, hit_policy: str, inputs: list[tuple[str, Expression]], rows: list[Row],
                  default: Expression | None, file: str | None, line: int | None):
         self.hit_policy = hit_policy
+        self.cells_cite = None    # whether a cell's test may read a cited value (on first use)
+        self._collections: dict = {}   # citations of each set of rows a `collect` matched
         self.inputs = inputs
         self.rows = rows
         self.default = default
@@ -208,16 +217,56 @@ class DecisionTableBody:
 
     def evaluate(self, state: StateLike, where: Where):
         run = state.evaluator.run
-        values = {name: run(expr, where) for name, expr in self.inputs}
+        frame = state.frame
+        # Frame positions of what each input and each cell read, so that only the tests that
+        # decided are cited (engine.runtime.deciding): all tests of a matching row, the failing test of
+        # any other row tried.
+        base = len(frame)
+        values, spans = {}, {}
+        for name, expr in self.inputs:
+            start = len(frame)
+            values[name] = run(expr, where)
+            spans[name] = (start, len(frame))
+        cells_cite = self.cells_cite
+        if cells_cite is None:
+            cells_cite = self.cells_cite = any(
+                may_cite(e.tree) for row in self.rows for _, cell in row.tests
+                for e in cell.expressions())
+        if not cells_cite:
+            return self._evaluate_plain(state, where, values, spans)
         matches = []
+        used: set = set()          # inputs tested by a matching row
+        failing: set = set()       # inputs whose test made a row fail
+        marks: list = []           # (kind, start, end) of cell tests and values
         for row in self.rows:
-            if all(cell.test(values[name], run, where) for name, cell in row.tests):
-                if self.hit_policy == "first":
-                    return run(row.then, where), row.citations, row.because
-                matches.append(row)
+            passed = []
+            matched = True
+            for name, cell in row.tests:
+                start = len(frame) if cells_cite else 0
+                ok = cell.test(values[name], run, where)
+                if cell.op == "any":
+                    continue
+                if not ok:
+                    for _, s0, e0 in passed:          # tests that held did not make it fail
+                        marks.append((SKIP, s0, e0))
+                    failing.add(name)
+                    matched = False
+                    break
+                passed.append((name, start, len(frame) if cells_cite else 0))
+            if not matched:
+                continue
+            used.update(name for name, _, _ in passed)
+            marks.extend((TAKEN, s0, e0) for _, s0, e0 in passed)
+            if self.hit_policy == "first":
+                value = self._value(state, row.then, where, marks)
+                self._mark(state, base, spans, used, failing, marks)
+                return value, row.citations, row.because
+            matches.append(row)
         if self.hit_policy == "collect":
-            citations = tuple(c for row in matches for c in row.citations)
-            return [run(row.then, where) for row in matches], citations, None
+            citations = self._collected(matches)
+            value = [self._value(state, row.then, where, marks) for row in matches]
+            self._mark(state, base, spans, used, failing, marks)
+            return value, citations, None
         if len(matches) > 1:
             lines = ", ".join(str(r.line) for r in matches if r.line)
             raise EvaluationError(
@@ -226,13 +275,113 @@ class DecisionTableBody:
                 code=codes.TABLE_SEVERAL_ROWS, file=self.file, line=matches[1].line)
         if matches:
             row = matches[0]
-            return run(row.then, where), row.citations, row.because
+            value = self._value(state, row.then, where, marks)
+            self._mark(state, base, spans, used, failing, marks)
+            return value, row.citations, row.because
         if self.default is not None:
-            return run(self.default, where), (), None
+            value = self._value(state, self.default, where, marks)
+            self._mark(state, base, spans, used, failing, marks)
+            return value, (), None
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
         raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and it "
                               "has no default.",
                               code=codes.TABLE_NO_ROW, file=self.file, line=self.line)
+
+    def _collected(self, matches) -> tuple:
+        """The citations of the rows a `collect` table matched: one shared tuple per set of rows,
+        so that what is computed once per tuple of citations (engine.runtime.deciding) stays bounded."""
+        key = tuple(id(row) for row in matches)
+        found = self._collections.get(key)
+        if found is None:
+            found = self._collections.setdefault(
+                key, tuple(c for row in matches for c in row.citations))
+        return found
+
+    def _evaluate_plain(self, state, where, values, spans):
+        """The common case: no cell reads a cited value, so only the inputs can be marked, and
+        nothing is marked when every input was tested by a matching row."""
+        run = state.evaluator.run
+        used: set = set()
+        failing: set = set()
+        matches = []
+        for row in self.rows:
+            tested = []
+            for name, cell in row.tests:
+                if cell.op == "any":
+                    continue
+                if not cell.test(values[name], run, where):
+                    failing.add(name)
+                    break
+                tested.append(name)
+            else:
+                used.update(tested)
+                if self.hit_policy == "first":
+                    matches = [row]
+                    break
+                matches.append(row)
+        start = len(state.frame)
+        if self.hit_policy == "collect":
+            result = ([run(row.then, where) for row in matches],
+                      self._collected(matches), None)
+        elif len(matches) > 1:
+            lines = ", ".join(str(r.line) for r in matches if r.line)
+            raise EvaluationError(
+                f"{where()}: its decision table has hit policy 'unique' but {len(matches)} rows "
+                f"match (lines {lines}).", code=codes.TABLE_SEVERAL_ROWS, file=self.file, line=matches[1].line)
+        elif matches:
+            row = matches[0]
+            result = (run(row.then, where), row.citations, row.because)
+        elif self.default is not None:
+            result = (run(self.default, where), (), None)
+        else:
+            shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            raise EvaluationError(f"{where()}: no row of its decision table matches ({shown}) and "
+                                  "it has no default.", code=codes.TABLE_NO_ROW, file=self.file, line=self.line)
+        if len(used) < len(spans):
+            take(state, start)                       # the value of the matching row(s)
+            for name, (begin, end) in spans.items():
+                if name in used:
+                    take(state, begin, end)
+                elif name not in failing:
+                    skip(state, begin, end)
+        return result
+
+    @staticmethod
+    def _value(state, expression, where, marks):
+        start = len(state.frame)
+        value = state.evaluator.run(expression, where)
+        marks.append((TAKEN, start, len(state.frame)))
+        return value
+
+    @staticmethod
+    def _mark(state, base, spans, used, failing, marks):
+        """Record the marks: inputs tested by a matching row were taken, inputs only a failing
+        test used made rows fail, inputs no deciding test used did not decide. When everything
+        the table read was taken, no mark is needed."""
+        for name, (start, end) in spans.items():
+            if name in used:
+                marks.append((TAKEN, start, end))
+            elif name not in failing:
+                marks.append((SKIP, start, end))
+        marks = [m for m in marks if m[1] < m[2]]
+        if all(kind == TAKEN for kind, _, _ in marks):
+            covered = base
+            for _, start, end in sorted(marks, key=lambda m: m[1]):
+                if start > covered:
+                    break
+                covered = max(covered, end)
+            if covered >= len(state.frame):
+                return
+        take(state, len(state.frame), len(state.frame))   # a branch was marked, even if empty
+        for kind, start, end in marks:
+            if kind == SKIP:
+                skip(state, start, end)
+            else:
+                take(state, start, end)
+
+
+#: Aggregates whose value one member may decide alone.
+_SELECTING = frozenset({"any", "all", "min", "max"})
 
 
 class AggregateBody:
@@ -249,6 +398,7 @@ class AggregateBody:
         self.line = line
         self.levels_up = 0        # set by the compiler: where the collection hangs
         self.member_kind = None   # set by the compiler
+        self.marked = None        # whether one member may decide alone (set on first use)
 
     def expressions(self):
         for e in (self.where, self.of, self.default):
@@ -265,9 +415,19 @@ class AggregateBody:
         values = []
         kept = []
         first_only = self.function == "first"
+        # For any, all, min and max, one member may decide alone: remember where each value's
+        # reads end in the frame (engine.runtime.deciding).
+        frame = state.frame
+        marked = self.marked
+        if marked is None:
+            marked = self.marked = self.function in _SELECTING and any(
+                may_cite(e.tree) for e in (self.where, self.of) if e is not None)
+        spans = [] if marked else None
+        begin = len(frame)
         for member in members:
             if first_only and values:
                 break
+            start = len(frame)
             with state.entering(Scope(member, None, outer)):
                 if self.where is not None:
                     keep = run(self.where, where)
@@ -281,6 +441,13 @@ class AggregateBody:
                 kept.append(member)
                 if self.of is not None:
                     values.append(run(self.of, where))
+                    if spans is not None:
+                        spans.append((start, len(frame)))
+        if spans:
+            try:
+                self._mark(state, values, spans, begin, len(frame))
+            except TypeError:       # values min/max cannot compare: reported below
+                pass
         fn = self.function
         if fn == "first":
             if values:
@@ -313,6 +480,28 @@ class AggregateBody:
                                   "default.",
                                   code=codes.EMPTY_MIN_MAX, file=self.file, line=self.line)
         return (min(present) if fn == "min" else max(present)), (), None
+
+    def _mark(self, state, values, spans, begin, end):
+        """When one member decides (the first true one of a true ``any``, the first false one of
+        a false ``all``, the one whose value ``min`` or ``max`` gives), what the others read did
+        not decide."""
+        fn = self.function
+        chosen = None
+        if fn in ("any", "all"):
+            wanted = fn == "any"
+            for index, value in enumerate(values):
+                if value is wanted:
+                    chosen = index
+                    break
+        else:
+            present = [v for v in values if v is not None]
+            if present:
+                result = min(present) if fn == "min" else max(present)
+                chosen = next(i for i, v in enumerate(values) if v is not None and v == result)
+        if chosen is not None:
+            start, stop = spans[chosen]
+            skip(state, begin, start)
+            skip(state, stop, end)
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,6 +583,8 @@ class Rule(Definition):
     entity_kind: Any = None         # set by the compiler
     output: bool = False
     output_when: Any = None         # an Expression: list the output only for entities where true
+    summary: bool = False           # shown in the summary of `policy eval`'s text output
+    value_names: str | None = None  # a table parameter naming each value for people
 
 
 @dataclass(eq=False)

@@ -66,7 +66,7 @@ class ParameterValue:
     """The value of a parameter in force on a date: also the trace record for reading it."""
 
     __slots__ = ("parameter", "entry", "effective_from", "effective_to", "_citations",
-                 "citation_mask")
+                 "citation_mask", "_deciding")
 
     kind_label = "parameter"
     deps: tuple = ()
@@ -77,6 +77,7 @@ class ParameterValue:
         self.effective_from = entry.start
         self.effective_to = effective_to
         self._citations = None
+        self._deciding = None          # memo of engine.runtime.deciding
         self.citation_mask = mask_of(self.citations)
 
     @property

@@ -254,6 +254,16 @@ class _Compiler:
         self.compile_body(rule, ctx)
         if rule.output_when is not None:
             self.compile_expression(rule.output_when, ctx)
+        if rule.value_names is not None:
+            if rule.value_names not in self.parameters and "." not in rule.value_names:
+                rule.value_names = f"{rule.namespace}.{rule.value_names}"
+            names = self.parameters.get(rule.value_names)
+            if names is None or names.kind != "table":
+                self.error(f"Rule {rule.name} takes the plain names of its values from "
+                           f"`{rule.value_names}`, which is not a table parameter.", rule.file,
+                           rule.line, f"{rule.name}.value_names", code=codes.UNKNOWN_NAME)
+            else:       # the names are read when the result is shown (W560 counts that)
+                self.edges.setdefault(rule.name, set()).add(rule.value_names)
         self.pending_reasons.append(rule)
 
     def compile_function(self, function: Function):
@@ -648,9 +658,13 @@ def _expressions_in(values):
 # References: what the evaluator calls for each name and call node.
 # --------------------------------------------------------------------------------------------
 
+# A reference whose `cites` is False never appends a record with citations to the frame, so the
+# closure compiler needs no deciding-citation marks around it (engine.language.marks.may_cite).
+
 def _arg(name: str) -> Callable:
     def ref(state):
         return state.scope.args[name]
+    ref.cites = False
     return ref
 
 
@@ -658,10 +672,14 @@ def _as_of(state):
     return state.as_of
 
 
+_as_of.cites = False
+
+
 def _outer(inner: Callable) -> Callable:
     def ref(state):
         with state.entering(state.scope.outer):
             return inner(state)
+    ref.cites = getattr(inner, "cites", True)
     return ref
 
 
@@ -678,13 +696,15 @@ def _fact(name: str, depth: int) -> Callable:
         return record.value
 
     if depth == 0:
-        return lambda state: read(state, state.scope.entity)
-
-    def ref(state):
-        entity = state.scope.entity
-        for _ in range(depth):
-            entity = entity.parent
-        return read(state, entity)
+        def ref(state):
+            return read(state, state.scope.entity)
+    else:
+        def ref(state):
+            entity = state.scope.entity
+            for _ in range(depth):
+                entity = entity.parent
+            return read(state, entity)
+    ref.cites = False          # a fact carries no citation
     return ref
 
 
@@ -742,6 +762,7 @@ def _value_on(parameter: Parameter) -> Callable:
 def _in_force(parameter: Parameter) -> Callable:
     def ref(state, _nodes):
         return parameter.has_value(state.as_of)
+    ref.cites = False          # answers without reading the value: nothing is cited
     return ref
 
 

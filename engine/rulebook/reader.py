@@ -234,7 +234,8 @@ class _Builder:
             output_when = self.expr(raw["output_when"], raw, "output_when", f"{qualified}.output_when") \
                 if "output_when" in raw else None
             return Rule(**kwargs, entity_name=raw["entity"], output=bool(raw.get("output", False)),
-                        output_when=output_when)
+                        output_when=output_when, summary=bool(raw.get("summary", False)),
+                        value_names=raw.get("value_names"))
         return Function(**kwargs, args=list(raw.get("args") or []))
 
     def outcome(self, value, container, key, where: str, enum):

@@ -21,6 +21,7 @@ from .trace import collect_citations
 class ChartRow:
     values: dict
     citations: tuple
+    reads: tuple = ()          # the trace records the row's cells read (parameters, functions)
 
 
 @dataclass
@@ -58,6 +59,6 @@ def evaluate_chart(state: State, chart: Chart) -> ChartResult:
                 for column, expression in group.row:
                     values[column] = run(expression, where)
             cites = merge(chart.citations, group.citations, *(collect_citations(d) for d in reads))
-            rows.append(ChartRow(values, cites))
+            rows.append(ChartRow(values, cites, tuple(reads)))
     return ChartResult(chart.short, chart.title, state.as_of,
                        chart.columns or (list(rows[0].values) if rows else []), rows)

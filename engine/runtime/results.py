@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ..language.numbers import format_decimal
 from ..model.parameters import Band
+from .deciding import deciding_citations, deciding_ids
 from .trace import Node, collect_citations, describe_step, flatten, inputs_of
 
 
@@ -37,6 +38,8 @@ def json_value(value):
 
 
 _CENT = Decimal("0.01")
+#: Result types whose JSON value is always a decimal string.
+_DECIMAL_TYPES = frozenset({"money", "percent", "decimal"})
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -76,6 +79,14 @@ class Result:
             return cents(value)
         return value
 
+    def json_value(self):
+        """The value as JSON: a money, percent or decimal result is always a decimal string
+        (``"0"``, ``"5199.60"``), even when the rule computed a whole number."""
+        value = json_value(self.shown_value)
+        if value.__class__ is int and self.node.definition.type in _DECIMAL_TYPES:
+            return str(value)
+        return value
+
     @property
     def entity(self):
         return self.node.entity
@@ -88,6 +99,18 @@ class Result:
 
     @property
     def citations(self):
+        """The sections that decided the value, the deciding section first (engine.runtime.deciding)."""
+        return deciding_citations(self.node)
+
+    @property
+    def citation_ids(self) -> list[int]:
+        """:attr:`citations` as citation ids (``engine.citations.citation_by_id`` resolves them)."""
+        return deciding_ids(self.node)
+
+    @property
+    def provenance(self):
+        """Every citation behind everything the evaluation read for this value (the read-set):
+        the rule's own citations first, then the rest in the order the rulebooks declare them."""
         return collect_citations(self.node)
 
     @property
@@ -105,19 +128,30 @@ class Result:
         return self.node.definition.title
 
     def trace(self) -> list[dict]:
-        return [describe_step(step, json_value) for step in flatten(self.node)]
+        steps = []
+        for record in flatten(self.node):
+            step = describe_step(record, json_value)
+            # A money, percent or decimal value is a decimal string in JSON, even when whole.
+            if step["value"].__class__ is int and record.__class__ is Node \
+                    and record.definition.type in _DECIMAL_TYPES:
+                step["value"] = str(step["value"])
+            steps.append(step)
+        return steps
 
-    def as_dict(self, explain: bool = False) -> dict:
+    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
+        """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set."""
         out = {
             "name": self.name,
             "person": self.person,
-            "value": json_value(self.shown_value),
+            "value": self.json_value(),
             "citations": [c.as_dict() for c in self.citations],
             "because": self.because,
         }
         if self.node.entity is not None and self.node.entity.kind.id_fact is None \
                 and self.node.entity.parent is not None:
             out["entity"] = self.node.entity.label()
+        if provenance or explain:
+            out["provenance"] = [c.as_dict() for c in self.provenance]
         if explain:
             out["trace"] = self.trace()
         return out
@@ -146,6 +180,6 @@ class Evaluation:
             raise KeyError(f"no result {name} for {person!r}")
         return result.value
 
-    def as_dict(self, explain: bool = False) -> dict:
+    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
         return {"case_id": self.case_id, "as_of": self.as_of.isoformat(),
-                "results": [r.as_dict(explain) for r in self.results]}
+                "results": [r.as_dict(explain, provenance) for r in self.results]}

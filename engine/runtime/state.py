@@ -68,6 +68,8 @@ _SAME = object()      # State.entering: leave this part of the state as it is
 class Entered:
     """What :meth:`State.entering` returns: swaps the state's scope, frame and current
     definition in on ``__enter__`` (returning the frame) and the saved ones back on ``__exit__``.
+    A new frame starts with no marks (:mod:`engine.runtime.deciding`); the marks of the frame
+    left behind come back with it.
 
     A small class rather than a generator-based context manager: ``State._compute`` enters one
     for every rule and function computed, so it is on the hot path.
@@ -81,11 +83,12 @@ class Entered:
 
     def __enter__(self) -> list:
         state = self.state
-        self.saved = saved = (state.scope, state.frame, state.current, state.current_entity,
-                              state.current_args)
+        self.saved = saved = (state.scope, state.frame, state.marks, state.current,
+                              state.current_entity, state.current_args)
         scope, frame, definition, entity, args = self.new
         state.scope = saved[0] if scope is None else scope
-        state.frame = saved[1] if frame is None else frame
+        if frame is not None:
+            state.frame, state.marks = frame, None
         if definition is not _SAME:
             state.current = definition
         if entity is not _SAME:
@@ -96,7 +99,7 @@ class Entered:
 
     def __exit__(self, *exc) -> None:
         state = self.state
-        (state.scope, state.frame, state.current, state.current_entity,
+        (state.scope, state.frame, state.marks, state.current, state.current_entity,
          state.current_args) = self.saved
 
 
@@ -110,6 +113,7 @@ class State:
         self.evaluator = Evaluator(self, reference)
         self.scope = Scope()
         self.frame: list = []
+        self.marks: list | None = None     # which parts of the frame decided (engine.runtime.deciding)
         self.rules: dict[tuple[int, int], Node] = {}
         self.current = None
         self.current_entity = None
@@ -223,11 +227,15 @@ class State:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
                 value = definition.finish(value, where)
+            marks = self.marks
         own = merge(definition.citations, citations) if citations else definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
+        # When only part of what was read decided the value, the frame as read and the marks are
+        # kept for engine.runtime.deciding.
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
                     deps if len(deps) < 2 else list(dict.fromkeys(deps)), own,
-                    reason if reason is not None else definition.because)
+                    reason if reason is not None else definition.because,
+                    citations or None, (deps, marks) if marks else None)
         if key is not None:
             self.rules[key] = node
         return node

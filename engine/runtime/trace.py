@@ -39,10 +39,10 @@ class Node:
     """A rule computed for one entity, or a function called with arguments."""
 
     __slots__ = ("definition", "entity", "args", "value", "deps", "own_citations", "reason",
-                 "_all_citations", "_ordered")
+                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding")
 
     def __init__(self, definition, entity, args, value, deps: list, own_citations,
-                 reason=None):
+                 reason=None, branch_citations=None, marks=None):
         self.definition = definition
         self.entity = entity
         self.args = args
@@ -50,8 +50,14 @@ class Node:
         self.deps = deps
         self.own_citations = own_citations
         self.reason = reason          # the `because` template that applies, if any
+        # The citations of the condition or table row that gave the value (None: the rule's),
+        # and (frame as read, marks) when only part of what was read decided it (engine.runtime.deciding).
+        self.branch_citations = branch_citations
+        self.marks = marks
         self._all_citations = None
         self._ordered = None
+        self._core = None
+        self._deciding = None
 
     @property
     def name(self) -> str:

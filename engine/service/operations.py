@@ -3,7 +3,7 @@
 The declarations serve both the router (:mod:`.app`) and the OpenAPI document (:mod:`.openapi`),
 so the document cannot describe a parameter the code does not read. Every answer is produced by
 the same function as the matching ``policy`` command's ``--format json`` output: evaluating a
-case answers with :func:`engine.cli.eval_cmd.eval_document`, a parameter with
+case answers with :func:`engine.tools.documents.eval_document`, a parameter with
 :func:`engine.cli.param_cmd.param_document`, and so on.
 """
 

@@ -136,7 +136,7 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
         for result in evaluation.results:
             entity = result.entity
             row = {"case_id": ident, "as_of": on, "person": result.person, "name": result.name,
-                   "value": orjson.dumps(json_value(result.shown_value)).decode()}
+                   "value": orjson.dumps(result.json_value()).decode()}
             if entity is not None and entity.kind.id_fact is None and entity.parent is not None:
                 row["entity"] = entity.label()
             if citations == "deciding":

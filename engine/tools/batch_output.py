@@ -112,7 +112,7 @@ class RecordEncoder:
     def result_item(self, result) -> dict:
         """One result as the line lists it: name, person, value, citations (and because)."""
         item = {"name": result.name, "person": result.person,
-                "value": json_value(result.shown_value)}
+                "value": result.json_value()}
         entity = result.entity
         if entity is not None and entity.kind.id_fact is None and entity.parent is not None:
             item["entity"] = entity.label()

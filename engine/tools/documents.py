@@ -10,9 +10,10 @@ from __future__ import annotations
 from ..runtime.results import json_value
 
 
-def eval_document(evaluation, explain: bool = False) -> dict:
-    """What ``policy eval --format json`` prints (``POST /v1/evaluate``)."""
-    return evaluation.as_dict(explain=explain)
+def eval_document(evaluation, explain: bool = False, provenance: bool = False) -> dict:
+    """What ``policy eval --format json`` prints (``POST /v1/evaluate``): every result with its
+    deciding citations; with ``provenance`` (always with ``explain``) also the full read-set."""
+    return evaluation.as_dict(explain=explain, provenance=provenance)
 
 
 def notice_document(case, on, notices) -> dict:

@@ -72,6 +72,51 @@ def same(expected, actual) -> bool:
         return str(expected) == str(actual)
 
 
+def _matches(citation, text: str) -> bool:
+    """Whether a citation names ``text`` in its source, section, memo or URL (case ignored)."""
+    wanted = text.lower()
+    return any(wanted in (getattr(citation, field) or "").lower()
+               for field in ("source", "section", "memo", "url"))
+
+
+def check_citations(item: dict, result) -> list[str]:
+    """The failures of an expectation's ``citations_first`` and ``citations_exclude`` against the
+    result's deciding citations."""
+    failures: list[str] = []
+    first = item.get("citations_first")
+    exclude = item.get("citations_exclude") or []
+    if first is None and not exclude:
+        return failures
+    citations = list(result.citations)
+    who = f" for {result.person}" if result.person else ""
+    label = f"{result.name}{who}"
+    if first is not None:
+        texts = [first] if isinstance(first, str) else list(first)
+        if not citations or not _matches(citations[0], texts[0]):
+            shown = citations[0].short() if citations else "nothing"
+            failures.append(f"{label}: the first citation should name {texts[0]!r}, but it is "
+                            f"{shown}.")
+        else:
+            position = 0
+            for text in texts[1:]:
+                later = next((i for i in range(position + 1, len(citations))
+                              if _matches(citations[i], text)), None)
+                if later is None:
+                    earlier = any(_matches(c, text) for c in citations[:position + 1])
+                    failures.append(f"{label}: no citation naming {text!r} follows the one naming "
+                                    f"{texts[texts.index(text) - 1]!r}"
+                                    + (" (it comes before it)." if earlier else "."))
+                    break
+                position = later
+    for text in exclude:
+        for citation in citations:
+            if _matches(citation, text):
+                failures.append(f"{label}: cites {citation.short()}, which names {text!r}; it "
+                                "should not decide this result.")
+                break
+    return failures
+
+
 def run_test(engine: Engine, test: YamlTest) -> Outcome:
     spec = test.spec
     failures: list[str] = []
@@ -108,6 +153,8 @@ def run_test(engine: Engine, test: YamlTest) -> Outcome:
                     who = f" for {person}" if person else ""
                     failures.append(f"{name}{who}: expected {item['value']!r}, got "
                                     f"{json_value(result.value)!r}")
+                else:
+                    failures.extend(check_citations(item, result))
     for item in spec.get("params") or []:
         when = item.get("as_of", as_of)
         try:

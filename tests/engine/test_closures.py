@@ -2,8 +2,9 @@
 
 The engine evaluates expressions through closures compiled once (engine/language/closures.py); simpleeval
 walking the same checked tree is the reference semantics. Both use the same operators and name
-references, and this test holds them to identical results, values and citations, on every YAML
-test case in the repository and on synthetic households across several dates.
+references, and this test holds them to identical results, values and citations (the deciding
+citations in order, their ids, and the full read-set), on every YAML test case in the repository
+and on synthetic households across several dates.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _snapshot(engine, case, as_of):
         evaluation = engine.evaluate(case, as_of=as_of)
     except PolicyError as exc:
         return ("error", exc.problem.code, exc.problem.message)
-    return [(r.name, r.person, json_value(r.value), [c.as_dict() for c in r.citations], r.because)
+    return [(r.name, r.person, json_value(r.value), [c.as_dict() for c in r.citations],
+             r.citation_ids, [c.as_dict() for c in r.provenance], r.because)
             for r in evaluation.results]
 
 

@@ -15,7 +15,6 @@ from engine import Engine
 from engine.tools.arrow_batch import (citation_table, evaluate_batch, evaluate_record_batch,
                                       results_schema)
 from engine.tools.batch_output import CitationIds
-from engine.runtime.results import json_value
 
 from .conftest import POLICY
 from .households import households
@@ -40,7 +39,7 @@ def expected_rows(engine, cases, as_of="2025-08-01"):
         evaluation = engine.evaluate(case, as_of=as_of)
         for r in evaluation.results:
             rows.append((case["case_id"], r.person, r.name,
-                         orjson.dumps(json_value(r.shown_value)).decode(),
+                         orjson.dumps(r.json_value()).decode(),
                          [ids.id_of(c) for c in r.citations]))
     return rows
 

@@ -310,14 +310,15 @@ def cited(result) -> set[tuple]:
     return {(c.source, c.section) for c in result.citations}
 
 
-def test_result_carries_citations_of_everything_it_read():
+def test_result_provenance_carries_citations_of_everything_it_read():
     result = evaluate(family(), "income_with_bonus").find("hh.income_with_bonus", "mom")
     assert {("Unit Test Manual", "R.4"),          # the rule itself
             ("Unit Test Manual", "R.2"),          # monthly_income
             ("Unit Test Manual", "R.1"),          # monthly_amount of each income
             ("Unit Test Manual", "P.5"),          # the weekly factor
-            ("Unit Test Manual", "P.3")} <= cited(result)
-    assert result.citations[0].section == "R.4"   # own citation first
+            ("Unit Test Manual", "P.3")} <= {(c.source, c.section) for c in result.provenance}
+    assert result.provenance[0].section == "R.4"  # own citation first
+    assert result.citations[0].section == "R.4"   # and first of the deciding citations
 
 
 def test_citations_follow_the_parameter_value_in_force():

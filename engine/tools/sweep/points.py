@@ -2,7 +2,7 @@
 
 Everything the sweep evaluates goes through :func:`evaluate_points`, so that a faster evaluator
 (one that evaluates many variants of a case at once) can replace it in one place: it takes the
-case variants and returns one :class:`~engine.results.Evaluation` per variant, in order.
+case variants and returns one :class:`~engine.runtime.results.Evaluation` per variant, in order.
 """
 
 from __future__ import annotations

@@ -1,0 +1,274 @@
+"""Deciding citations: the sections that decided a value, not everything its evaluation read.
+
+Evaluating a rule reads many values: a first-match rule tests its conditions in order, an ``and``
+stops at its first false operand, ``max`` compares several limits. The *read-set* (every citation
+behind every value read, :func:`engine.runtime.trace.collect_citations`) answers "what did the engine
+look at"; a person asking "why" wants the sections that decided the value. This module defines
+those, once, for both evaluators (the compiled closures and simpleeval's tree walk record the same
+marks, and ``tests/engine/test_closures.py`` holds them to the same deciding citations).
+
+**What decides a value** (``docs/language.md`` gives worked examples):
+
+* the citation of the condition, decision-table row or rule that gave the value: the *deciding
+  section*, listed first (a branch without a citation of its own has the rule's);
+* what the branch that gave the value used: the operands of its condition that made it true (all
+  of an ``and``; the first true one of an ``or``) and every input of its value expression;
+* only for the result itself, not for the values it read: what made each earlier condition or
+  row fail (the first false operand of an ``and``; every operand of a false ``or``), by the
+  deciding section of each value that operand read (not the values behind those);
+* of ``min`` and ``max`` over several arguments, and of the aggregates ``any``, ``all``, ``min``
+  and ``max``, only the argument or member that gave the value (``any`` that is false and ``all``
+  that is true are decided by every member);
+* for each value so used, its own deciding citations (a rule's or function's, recursively; a
+  parameter's dated entry, then the parameter's), except that a value which is a result of its
+  own (an output rule, such as ``magi.household_income``) brings only its deciding section: its
+  own result lists the rest;
+* last, the rule's general citation. Each reference is listed once.
+
+Nothing comes from operands that were not evaluated (short circuit) or did not decide, nor from
+rules read only by branches never tried.
+
+**How it is recorded.** Evaluation appends every record it reads to the frame of the value being
+computed (``State.frame``), as before. Where only part of a frame decides, the code that knows it
+(a boolean operator, ``min``/``max``, a body) adds a *mark* to ``State.marks``: a range of frame
+positions to leave out (``SKIP``) or the range that the branch giving the value read
+(``TAKEN``; the rest, not skipped, is what made earlier branches fail). The closure compiler
+leaves out the marks that cannot change a citation (operands that read no parameter, rule or
+function), so most expressions run exactly as fast as before. Everything else is computed from
+the marks only when a result's citations are asked for, and memoised per node.
+"""
+
+from __future__ import annotations
+
+from ..language.marks import SKIP, TAKEN
+from ..model.citations import Citation, citation_by_id, citation_id, intern
+from .trace import FactRead, Node
+
+_EMPTY: tuple = ((), 0)
+
+__all__ = ["deciding_citations", "deciding_ids", "citation_by_id", "citation_id"]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading (when a result's citations are asked for)
+# --------------------------------------------------------------------------------------------
+
+def _parts(node: Node) -> tuple:
+    """The records that decided ``node``: (read by the branch that gave the value, read only by
+    the earlier branches that failed), in the order read. A record may appear more than once
+    (and in both): :func:`_compose` lists each citation once, and a value's deciding section is
+    always part of its deciding citations, so a record in both adds nothing for having failed."""
+    marks = node.marks
+    if marks is None:
+        return node.deps, ()
+    frame, ranges = marks
+    if len(ranges) == 1:
+        kind, start, end = ranges[0]
+        if kind == TAKEN and end is None:     # a first-match rule whose first branches failed
+            return frame[start:], frame[:start]
+        if kind == SKIP:
+            return frame[:start] + frame[end:], ()
+    size = len(frame)
+    taken, skipped, cuts = [], [], {0, size}
+    for kind, start, end in ranges:
+        if end is None:
+            end = size
+        (taken if kind == TAKEN else skipped).append((start, end))
+        cuts.add(start)
+        cuts.add(end)
+    # Cut the frame where a mark starts or ends; each piece is wholly skipped (a skip wins), taken
+    # (or everything is, when no branch was marked), or read by a branch that failed.
+    cuts = sorted(cuts)
+    core, failed = [], []
+    start = 0
+    for end in cuts[1:]:
+        for a, b in skipped:
+            if a <= start and end <= b:
+                break
+        else:
+            if taken:
+                for a, b in taken:
+                    if a <= start and end <= b:
+                        core.extend(frame[start:end])
+                        break
+                else:
+                    failed.extend(frame[start:end])
+            else:
+                core.extend(frame[start:end])
+        start = end
+    return core, failed
+
+
+#: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
+#: entry, so its id cannot be reused): (canonical citations in order, their bit mask, canonical
+#: -> the citation as written). Rulebooks hold a bounded number of such tuples, so this is
+#: computed once per branch and rule, not per value.
+_HEADERS: dict = {}
+
+
+def _header(citations: tuple) -> tuple:
+    entry = _HEADERS.get(id(citations))
+    if entry is not None and entry[0] is citations:
+        return entry[1]
+    out, mask, written = [], 0, {}
+    for citation in citations:
+        canonical = citation.canonical
+        if not canonical.bit:                 # made without intern(): register it
+            canonical = intern(citation).canonical
+        written.setdefault(canonical, citation)
+        if not mask & canonical.bit:
+            mask |= canonical.bit
+            out.append(canonical)
+    header = (tuple(out), mask, written)
+    _HEADERS[id(citations)] = (citations, header)
+    return header
+
+
+def _own(node: Node) -> tuple:
+    """(deciding section, its mask, deciding section and general citation, their mask) of a
+    node's branch and rule: computed once per branch and rule, by the identity of their tuples."""
+    general = node.definition.citations
+    branch = node.branch_citations
+    key = (id(branch), id(general))
+    entry = _OWN.get(key)
+    if entry is not None and entry[0] is branch and entry[1] is general:
+        return entry[2]
+    first, mask, _ = _header(branch or general)
+    out = list(first)
+    combined = mask
+    for citation in _header(general)[0]:
+        if not combined & citation.bit:
+            combined |= citation.bit
+            out.append(citation)
+    own = (first, mask, tuple(out), combined)
+    _OWN[key] = (branch, general, own)
+    return own
+
+
+_OWN: dict = {}
+
+
+def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
+    """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
+    sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
+    canonical references, each once, and their bit mask."""
+    first, mask, both, both_mask = _own(node)
+    out = None                        # a list only once something is added to `first`
+    for dep in deps:
+        cls = dep.__class__
+        if cls is Node:
+            # A result of its own (an output rule) brings its deciding section: its own result
+            # lists what decided it. Anything else brings everything that decided it.
+            if getattr(dep.definition, "output", False):
+                found = _front(dep)
+            else:
+                found = dep._core or _core(dep)
+        elif cls is FactRead:
+            continue
+        else:
+            found = getattr(dep, "_deciding", None) or _core(dep)
+        citations, bits = found
+        if bits & ~mask:
+            if out is None:
+                out = list(first)
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    for dep in failed:
+        citations, bits = _front(dep)
+        if bits & ~mask:
+            if out is None:
+                out = list(first)
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    if out is None:                   # nothing but the branch's and the rule's own
+        return both, both_mask
+    if both_mask & ~mask:
+        for citation in both:
+            if not mask & citation.bit:
+                mask |= citation.bit
+                out.append(citation)
+    return tuple(out), mask
+
+
+def _core(record) -> tuple[tuple, int]:
+    """What decided a value read by another one: its deciding citations without the reasons its
+    earlier branches failed (those explain only the value itself). Memoised on the record."""
+    cls = record.__class__
+    if cls is Node:
+        cached = record._core
+        if cached is None:
+            marks = record.marks
+            cached = record._core = _compose(record, record.deps if marks is None else
+                                             _parts(record)[0])
+        return cached
+    if cls is FactRead:
+        return _EMPTY
+    cached = getattr(record, "_deciding", None)
+    if cached is None:
+        # A parameter value: its dated entry's citations (the figure in force), then the
+        # parameter's own.
+        entry = getattr(getattr(record, "entry", None), "citations", ())
+        order, mask, _ = _header(tuple(dict.fromkeys((*entry, *record.citations))))
+        cached = (order, mask)
+        try:
+            record._deciding = cached
+        except AttributeError:      # a record kind without the slot: computed each time
+            pass
+    return cached
+
+
+def _front(record) -> tuple[tuple, int]:
+    """The deciding section of a value that made an earlier branch fail: the section of the
+    test (its branch's citation, else its rule's), not everything behind it, so that "not MHK:
+    income above the MHK limit" names the limit's section without the whole MAGI budget again."""
+    if record.__class__ is not Node:
+        return _core(record)
+    return _header(record.branch_citations or record.definition.citations)[:2]
+
+
+#: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with
+#: its note), or None when no own citation has a note.
+_WRITTEN: dict = {}
+
+
+def _written(branch, general):
+    key = (id(branch), id(general))
+    entry = _WRITTEN.get(key)
+    if entry is not None and entry[0] is branch and entry[1] is general:
+        return entry[2]
+    written = dict(_header(general)[2])
+    if branch:
+        written.update(_header(branch)[2])
+    found = written if any(k is not v for k, v in written.items()) else None
+    _WRITTEN[key] = (branch, general, found)
+    return found
+
+
+def deciding_citations(record) -> tuple[Citation, ...]:
+    """The citations that decided a computed value, deciding section first (see the module
+    docstring). The node's own citations keep their notes; memoised on the node."""
+    if record.__class__ is not Node:
+        return _core(record)[0]
+    cached = record._deciding
+    if cached is None:
+        if record.marks is None:
+            core, failed = record.deps, ()
+        else:
+            core, failed = _parts(record)
+        if record._core is None:
+            record._core = _compose(record, core)
+        order = record._core[0] if not failed else _compose(record, core, failed)[0]
+        written = _written(record.branch_citations, record.definition.citations)
+        cached = record._deciding = order if written is None else tuple(
+            map(written.get, order, order))
+    return cached
+
+
+def deciding_ids(record) -> list[int]:
+    """:func:`deciding_citations` as citation ids, in order (resolve with
+    :func:`~engine.citations.citation_by_id`): what a columnar or batch writer stores."""
+    return [citation_id(c) for c in deciding_citations(record)]
