@@ -631,11 +631,15 @@ def _expressions_in(values):
 def _arg(name: str) -> Callable:
     def ref(state):
         return state.scope.args[name]
+    ref.target = ("arg", name)
     return ref
 
 
 def _as_of(state):
     return state.as_of
+
+
+_as_of.target = ("as_of",)
 
 
 def _outer(inner: Callable) -> Callable:
@@ -646,6 +650,7 @@ def _outer(inner: Callable) -> Callable:
             return inner(state)
         finally:
             state.scope = scope
+    ref.target = ("outer", inner.target)
     return ref
 
 
@@ -662,19 +667,23 @@ def _fact(name: str, depth: int) -> Callable:
         return record.value
 
     if depth == 0:
-        return lambda state: read(state, state.scope.entity)
+        ref = lambda state: read(state, state.scope.entity)  # noqa: E731
+        ref.target = ("fact", name, 0)
+        return ref
 
     def ref(state):
         entity = state.scope.entity
         for _ in range(depth):
             entity = entity.parent
         return read(state, entity)
+    ref.target = ("fact", name, depth)
     return ref
 
 
 def _param(parameter: Parameter) -> Callable:
     def ref(state):
         return state.parameter(parameter).read()
+    ref.target = ("param", parameter)
     return ref
 
 
@@ -688,6 +697,7 @@ def _rule(rule: Rule, depth: int) -> Callable:
                 node = state._compute(rule, entity, (rule.uid, entity.uid))
             state.frame.append(node)
             return node.value
+        ref.target = ("rule", rule, 0)
         return ref
 
     def ref(state):
@@ -695,18 +705,21 @@ def _rule(rule: Rule, depth: int) -> Callable:
         for _ in range(depth):
             entity = entity.parent
         return state.rule(rule, entity).value
+    ref.target = ("rule", rule, depth)
     return ref
 
 
 def _call_function(function: Function) -> Callable:
     def ref(state, args):
         return state.call(function, args).value
+    ref.target = ("function", function)
     return ref
 
 
 def _lookup(parameter: Parameter) -> Callable:
     def ref(state, args):
         return state.parameter(parameter).lookup(args[0])
+    ref.target = ("lookup", parameter)
     return ref
 
 
@@ -718,17 +731,20 @@ def _value_on(parameter: Parameter) -> Callable:
             return None
         value = state.parameter_on(parameter, on)
         return value.read() if len(nodes) == 2 else value.lookup(evaluate(nodes[2]))
+    ref.target = ("value_on", parameter)
     return ref
 
 
 def _in_force(parameter: Parameter) -> Callable:
     def ref(state, _nodes):
         return parameter.has_value(state.as_of)
+    ref.target = ("in_force", parameter)
     return ref
 
 
 def _builtin(function: Callable) -> Callable:
     def ref(state, args):
         return function(*args)
+    ref.target = ("builtin", function)
     ref.builtin = function     # lets the closure compiler call the built-in directly
     return ref
