@@ -48,7 +48,7 @@ from .state import State, decimal_context
 from .trace import citation_mask
 
 #: Rule bodies computed as columns; any other body kind is computed per entity inside the plan.
-VECTORISED_BODIES = ("formula", "conditions", "aggregate")
+VECTORISED_BODIES = ("formula", "conditions", "aggregate", "table")
 
 
 def result_citations(own, mask: int):
@@ -156,6 +156,30 @@ class _Frame:
         self.index = index
         self.outer = outer
         self.outer_rows = outer_rows
+
+
+def _cell_passes(cell, value, a, b) -> bool:
+    """One decision-table cell against an input value, as :meth:`Cell.test` decides it."""
+    op = cell.op
+    if op == "==":
+        return value == a
+    if op == "!=":
+        return value != a
+    if op == "<":
+        return value < a
+    if op == "<=":
+        return value <= a
+    if op == ">":
+        return value > a
+    if op == ">=":
+        return value >= a
+    if op == "in":
+        return value in a
+    if op == "not in":
+        return value not in a
+    low_ok = value > a or (cell.low_inclusive and value == a)
+    high_ok = value < b or (cell.high_inclusive and value == b)
+    return low_ok and high_ok
 
 
 def _or(a, b):
@@ -280,6 +304,8 @@ class _Batch:
             own = [rule.citations] * n
         elif body.kind == "conditions":
             col, own = self.conditions(rule, body, frame, rows)
+        elif body.kind == "table":
+            col, own = self.table(rule, body, frame, rows)
         else:
             col = self.aggregate(body, frame, rows)
             own = [rule.citations] * n
@@ -340,6 +366,98 @@ class _Batch:
                     own[p] = branch_own
         for p in remaining:                   # no condition true and no `otherwise`
             bad[p] = True
+        return Column(values, bad, masks), own
+
+    def table(self, rule, body, frame, rows):
+        """A decision table: every input read first, then the rows' cells in order, each cell
+        only on the table rows still possible (a cell's own expressions are read lazily)."""
+        n = len(rows)
+        bad = [False] * n
+        masks = [0] * n
+        inputs = {}
+        for name, expression in body.inputs:
+            col = self.eval(expression.tree, frame, rows)
+            inputs[name] = col.values
+            masks = _or(masks, col.masks)
+            bad = [x or y for x, y in zip(bad, col.bad)]
+        active = [p for p in range(n) if not bad[p]]
+        matches = [[] for _ in range(n)]
+        for row in body.rows:
+            candidates = active
+            for name, cell in row.tests:
+                if not candidates or cell.op == "any":
+                    continue
+                values = inputs[name]
+                sub = [rows[p] for p in candidates]
+                a = self.eval(cell.a.tree, frame, sub)
+                b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
+                passing = []
+                for j, p in enumerate(candidates):
+                    masks[p] |= a.masks[j] | (b.masks[j] if b is not None else 0)
+                    if a.bad[j] or (b is not None and b.bad[j]):
+                        bad[p] = True
+                        continue
+                    try:
+                        ok = _cell_passes(cell, values[p], a.values[j],
+                                          b.values[j] if b is not None else None)
+                    except TypeError:
+                        bad[p] = True
+                        continue
+                    if ok:
+                        passing.append(p)
+                candidates = passing
+            for p in candidates:
+                if not bad[p]:
+                    matches[p].append(row)
+            if body.hit_policy == "first":
+                taken = set(candidates)
+                active = [p for p in active if p not in taken and not bad[p]]
+            else:
+                active = [p for p in active if not bad[p]]
+        values = [None] * n
+        own = [rule.citations] * n
+        by_row: dict = {}
+        defaults = []
+        for p in range(n):
+            if bad[p]:
+                continue
+            found = matches[p]
+            if body.hit_policy == "collect":
+                values[p] = []
+                cited = tuple(c for r in found for c in r.citations)
+                own[p] = merge(rule.citations, cited) if cited else rule.citations
+                for r in found:
+                    by_row.setdefault(id(r), (r, []))[1].append(p)
+                continue
+            if len(found) > 1:
+                bad[p] = True
+            elif found:
+                r = found[0]
+                own[p] = merge(rule.citations, r.citations) if r.citations else rule.citations
+                by_row.setdefault(id(r), (r, []))[1].append(p)
+            elif body.default is not None:
+                defaults.append(p)
+            else:
+                bad[p] = True
+        # The `then` of each matched table row (for collect, in table order: values append in
+        # the order the rows matched, which is table order).
+        for r in body.rows:
+            if id(r) not in by_row:
+                continue
+            chosen = by_row[id(r)][1]
+            col = self.eval(r.then.tree, frame, [rows[p] for p in chosen])
+            for p, v, b, m in zip(chosen, col.values, col.bad, col.masks):
+                masks[p] |= m
+                bad[p] = bad[p] or b
+                if body.hit_policy == "collect":
+                    values[p].append(v)
+                else:
+                    values[p] = v
+        if defaults:
+            col = self.eval(body.default.tree, frame, [rows[p] for p in defaults])
+            for p, v, b, m in zip(defaults, col.values, col.bad, col.masks):
+                values[p], masks[p] = v, masks[p] | m
+                bad[p] = bad[p] or b
         return Column(values, bad, masks), own
 
     def member_pairs(self, body, frame, rows):

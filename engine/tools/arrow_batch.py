@@ -111,22 +111,22 @@ class _Columns:
 
 def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
                    citations: str = "deciding", because: bool = False,
-                   ids: CitationIds | None = None) -> pa.RecordBatch:
+                   ids: CitationIds | None = None, evaluator: str = "columnar") -> pa.RecordBatch:
     """One results batch for the tasks (see :func:`evaluate_record_batch`)."""
+    from .columnar_batch import evaluate_chunk, evaluator_for
     if citations not in CITATION_MODES:
         raise ValueError(f"citations must be one of {', '.join(CITATION_MODES)}, not {citations!r}")
     if citations == "deciding" and ids is None:
         ids = CitationIds.of_process()
     as_of = as_of.isoformat() if hasattr(as_of, "isoformat") else as_of
     out = _Columns(results_schema(citations, because))
-    for task in tasks:
-        case_id = None
-        try:
-            data = case_data(task)
-            if isinstance(data, dict):
-                case_id = data.get("case_id")
-            evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
-        except PolicyError as exc:
+    tasks = list(tasks)
+    if evaluator_for(evaluator, because) == "columnar":
+        evaluated = evaluate_chunk(engine, tasks, as_of, names)
+    else:
+        evaluated = [_per_case(engine, task, as_of, names) for task in tasks]
+    for task, (evaluation, exc, case_id) in zip(tasks, evaluated):
+        if exc is not None:
             problem = located(exc.problem, task.label)
             out.add(case_id=None if case_id is None else str(case_id),
                     error=orjson.dumps(problem).decode())
@@ -150,8 +150,21 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
     return out.batch()
 
 
+def _per_case(engine, task: Task, as_of, names) -> tuple:
+    """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` by the per-case evaluator."""
+    case_id = None
+    try:
+        data = case_data(task)
+        if isinstance(data, dict):
+            case_id = data.get("case_id")
+        return engine.evaluate(data, as_of=as_of or task.as_of, names=names), None, case_id
+    except PolicyError as exc:
+        return None, exc, case_id
+
+
 def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str = "deciding",
-                          because: bool = False, ids: CitationIds | None = None) -> pa.RecordBatch:
+                          because: bool = False, ids: CitationIds | None = None,
+                          evaluator: str = "columnar") -> pa.RecordBatch:
     """Evaluate one batch of cases (an Arrow RecordBatch or Table, or a list of case mappings)
     into one Arrow RecordBatch of results, one row per result (module docstring).
 
@@ -159,8 +172,11 @@ def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str 
     ``names`` limits the results to those rules; ``citations`` is ``deciding`` (ids),
     ``full`` or ``none``. A case that cannot be evaluated gives one row with ``error``; the
     others are evaluated as usual. Pure: the same cases give the same rows in any process.
+    ``evaluator`` is ``columnar`` (the batch at once, :mod:`engine.runtime.columnar`) or
+    ``per-case`` (the reference; used whenever ``because`` is asked for).
     """
-    return evaluate_tasks(engine, tasks_of(cases), as_of, names, citations, because, ids)
+    return evaluate_tasks(engine, tasks_of(cases), as_of, names, citations, because, ids,
+                          evaluator)
 
 
 def evaluate_batches(engine, cases, as_of=None, names=None, citations: str = "deciding",

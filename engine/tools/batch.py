@@ -313,6 +313,22 @@ def encode_task(engine: Engine, task: Task, as_of: str | None, names, encoder: R
     return encoder.evaluation(evaluation), True
 
 
+def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
+                 encoder: RecordEncoder, evaluator: str = "per-case") -> list[tuple[bytes, bool]]:
+    """The lines of a chunk of tasks, in order (see :func:`encode_task`); with the ``columnar``
+    evaluator the chunk is evaluated by the columnar plan (:mod:`engine.tools.columnar_batch`)."""
+    if evaluator != "columnar":
+        return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
+    from .columnar_batch import evaluate_chunk
+    out = []
+    for task, (evaluation, error, case_id) in zip(tasks, evaluate_chunk(engine, tasks, as_of, names)):
+        if error is not None:
+            out.append((encoder.error(error, task.label, case_id), False))
+        else:
+            out.append((encoder.evaluation(evaluation), True))
+    return out
+
+
 def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_value)
 
@@ -327,6 +343,7 @@ class BatchOptions:
     citations: str = "deciding"
     because: bool = False
     citation_keys: list[tuple] | None = None    # the parent's citation table, for the same ids
+    evaluator: str = "per-case"                  # or "columnar" (engine.tools.columnar_batch)
 
 
 @dataclass
@@ -357,8 +374,8 @@ def _init_worker(options: BatchOptions) -> None:
 def _work_chunk(tasks: list[Task]) -> ChunkResult:
     out, errors = [], 0
     known = len(_ENCODER.used)
-    for task in tasks:
-        line, ok = encode_task(_ENGINE, task, _OPTIONS.as_of, _OPTIONS.names, _ENCODER)
+    for line, ok in encode_chunk(_ENGINE, tasks, _OPTIONS.as_of, _OPTIONS.names, _ENCODER,
+                                 _OPTIONS.evaluator):
         out.append(line)
         errors += 0 if ok else 1
     out.append(b"")
@@ -390,14 +407,19 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
               as_of: str | None = None, workers: int = 1, engine: Engine | None = None,
               progress: Callable[[BatchSummary, Task], None] | None = None,
               names: list[str] | None = None, citations: str = "deciding",
-              because: bool = False, ids: CitationIds | None = None) -> BatchSummary:
+              because: bool = False, ids: CitationIds | None = None,
+              evaluator: str = "per-case") -> BatchSummary:
     """Evaluate every task and write its line (bytes ending in a newline), in input order.
 
     With ``names``, only those results are computed (and whatever they read). ``citations`` is
     ``deciding`` (ids from ``ids``, by default the process's :class:`CitationIds`), ``full`` or
     ``none``; ``because`` adds each result's reason. The ids the lines use are returned in the
-    summary's ``used``, for the citation table.
+    summary's ``used``, for the citation table. ``evaluator`` is ``per-case`` or ``columnar``
+    (which evaluates chunks of cases at once; reasons need ``per-case``, chosen by itself).
     """
+    from .columnar_batch import COLUMNAR_CHUNK, evaluator_for
+    evaluator = evaluator_for(evaluator, because)
+    size = COLUMNAR_CHUNK if evaluator == "columnar" else CHUNK
     summary = BatchSummary()
     started = time.monotonic()
     engine = engine or Engine.load(*policy)
@@ -406,24 +428,25 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
 
     if workers <= 1:
         encoder = RecordEncoder(citations, because, ids)
-        for task in tasks:
-            line, ok = encode_task(engine, task, as_of, names, encoder)
-            write(line + b"\n")
-            summary.cases += 1
-            summary.errors += 0 if ok else 1
-            if progress is not None:
-                progress(summary, task)
+        for chunk in chunks(tasks, size if evaluator == "columnar" else 1):
+            for task, (line, ok) in zip(chunk, encode_chunk(engine, chunk, as_of, names, encoder,
+                                                            evaluator)):
+                write(line + b"\n")
+                summary.cases += 1
+                summary.errors += 0 if ok else 1
+                if progress is not None:
+                    progress(summary, task)
         summary.used = encoder.used
     else:
         options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
-                               because, ids.keys if ids is not None else None)
-        in_flight = max(1, WINDOW_PER_WORKER // CHUNK)
+                               because, ids.keys if ids is not None else None, evaluator)
+        in_flight = max(1, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
         pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
         lock = threading.Lock()
 
         def feed():
-            for chunk in chunks(tasks, CHUNK):
+            for chunk in chunks(tasks, size):
                 window.acquire()
                 with lock:
                     pending.append(chunk)
