@@ -64,6 +64,12 @@ class _Bad(Exception):
     will report why)."""
 
 
+#: Any failure of one element marks its row bad: the per-case evaluator then evaluates the case
+#: and reports (or raises) exactly what ``policy eval`` would. Never a wrong value, at worst a
+#: fallback.
+_FAILURES = (Exception,)
+
+
 @dataclass
 class ColumnarStats:
     """What one batch did: for the report of ``policy batch`` and the differential test."""
@@ -252,7 +258,7 @@ class _Batch:
                     try:
                         values.append(entity.fact(name, describe))
                         bad.append(False)
-                    except EvaluationError:
+                    except _FAILURES:
                         values.append(None)
                         bad.append(True)
             cached = self.facts[key] = (values, bad)
@@ -289,7 +295,7 @@ class _Batch:
             try:
                 state.frame = []
                 node = state.rule(rule, entities[r])
-            except PolicyError:
+            except _FAILURES:
                 values.append(None), bad.append(True), masks.append(0), own.append(())
                 continue
             values.append(node.value), bad.append(False)
@@ -319,7 +325,7 @@ class _Batch:
                 if not bad[i]:
                     try:
                         values[i] = finish(values[i], where)
-                    except (EvaluationError, ArithmeticError, TypeError, ValueError):
+                    except _FAILURES:
                         bad[i] = True
         own_masks = {}
         masks = []
@@ -400,7 +406,7 @@ class _Batch:
                     try:
                         ok = _cell_passes(cell, values[p], a.values[j],
                                           b.values[j] if b is not None else None)
-                    except TypeError:
+                    except _FAILURES:
                         bad[p] = True
                         continue
                     if ok:
@@ -524,7 +530,7 @@ class _Batch:
                     for v in g:
                         if v is not None:
                             total = total + v
-                except (TypeError, ArithmeticError):
+                except _FAILURES:
                     bad[p] = True
                 values[p] = total
         elif fn in ("any", "all"):
@@ -542,7 +548,7 @@ class _Batch:
                     continue
                 try:
                     values[p] = min(present) if fn == "min" else max(present)
-                except TypeError:
+                except _FAILURES:
                     bad[p] = True
             if empty:
                 if body.default is None:
@@ -649,7 +655,7 @@ class _Batch:
             try:
                 value = self.engine.cache.parameter(target[1], self.as_of)
                 v = value.read()
-            except (PolicyError, ArithmeticError):
+            except _FAILURES:
                 return Column([None] * n, [True] * n, [0] * n)
             return Column([v] * n, [False] * n, [value.citation_mask] * n)
         entity_rows = [frame.index[r] for r in rows]
@@ -679,7 +685,7 @@ class _Batch:
                 continue
             try:
                 values[i] = fn(*[c[i] for c in columns])
-            except (PolicyError, ArithmeticError, TypeError, ValueError):
+            except _FAILURES:
                 bad[i] = True
         masks = parts[0].masks
         for p in parts[1:]:
@@ -727,7 +733,7 @@ class _Batch:
                     continue
                 try:
                     result = fn(current[p], v)
-                except (PolicyError, ArithmeticError, TypeError, ValueError):
+                except _FAILURES:
                     bad[p] = True
                     continue
                 if len(node.ops) == 1:
@@ -773,13 +779,13 @@ class _Batch:
                 if not bad[i]:
                     try:
                         values[i] = fn(*[a.values[i] for a in args])
-                    except (PolicyError, ArithmeticError, TypeError, ValueError):
+                    except _FAILURES:
                         bad[i] = True
             return Column(values, bad, masks)
         if what == "lookup":
             try:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
-            except PolicyError:
+            except _FAILURES:
                 return Column(values, [True] * n, masks)
             own = parameter.citation_mask
             for i in range(n):
@@ -787,7 +793,7 @@ class _Batch:
                     try:
                         values[i] = parameter.lookup(args[0].values[i])
                         masks[i] |= own
-                    except (PolicyError, ArithmeticError, TypeError, ValueError):
+                    except _FAILURES:
                         bad[i] = True
             return Column(values, bad, masks)
         if what == "function":
@@ -798,7 +804,7 @@ class _Batch:
                     try:
                         state.frame = []
                         result = state.call(function, [a.values[i] for a in args])
-                    except (PolicyError, ArithmeticError, TypeError, ValueError):
+                    except _FAILURES:
                         bad[i] = True
                         continue
                     values[i] = result.value
@@ -826,7 +832,7 @@ class _Batch:
                         raise _Bad()
                     values[p] = value.lookup(key.values[j])
                 masks[p] |= value.citation_mask
-            except (_Bad, PolicyError, ArithmeticError, TypeError, ValueError):
+            except _FAILURES:
                 bad[p] = True
         return Column(values, bad, masks)
 
