@@ -188,6 +188,61 @@ def _cell_passes(cell, value, a, b) -> bool:
     return low_ok and high_ok
 
 
+def _any_bad(bads, n):
+    """Per row: whether any of the columns is bad there."""
+    if len(bads) == 1:
+        return list(bads[0])
+    return [True in row for row in zip(*bads)] if bads else [False] * n
+
+
+def _apply(fn, columns, bads, n):
+    """``fn`` element by element over the rows no operand is bad in; a row where it raises is
+    bad. The common case (no bad row, no failure) is one comprehension."""
+    bad = _any_bad(bads, n)
+    if True not in bad:
+        try:
+            if not columns:
+                return [fn() for _ in range(n)], bad
+            if len(columns) == 1:
+                return [fn(a) for a in columns[0]], bad
+            if len(columns) == 2:
+                return [fn(a, b) for a, b in zip(columns[0], columns[1])], bad
+            return [fn(*args) for args in zip(*columns)], bad
+        except _FAILURES:
+            pass
+    values = [None] * n
+    for i, args in enumerate(zip(*columns)) if columns else enumerate([()] * n):
+        if bad[i]:
+            continue
+        try:
+            values[i] = fn(*args)
+        except _FAILURES:
+            bad[i] = True
+    return values, bad
+
+
+#: Per declared type, the Python types a value may already have to pass ``Definition.finish``
+#: unchanged (None passes every type).
+_PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int, Decimal},
+            "integer": {int}, "boolean": {bool}, "text": {str}, "date": {dt.date},
+            "list": {list}, "any": None}
+
+
+def _already_finished(rule, values, bad) -> bool:
+    """Whether ``finish`` would leave every good value as it is: no rounding, and every value
+    already of a type its declared type accepts as is (checked by type, in bulk)."""
+    if rule.rounding is not None:
+        return False
+    passing = _PASSING.get(rule.type)
+    if passing is None:
+        return rule.type == "any"
+    types = set(map(type, values))
+    types.discard(type(None))
+    if types <= passing:
+        return True
+    return False
+
+
 def _or(a, b):
     return [x | y for x, y in zip(a, b)]
 
@@ -316,7 +371,7 @@ class _Batch:
             col = self.aggregate(body, frame, rows)
             own = [rule.citations] * n
         values, bad = col.values, col.bad
-        if rule.needs_finish:
+        if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
             values = list(values)
@@ -674,19 +729,7 @@ class _Batch:
 
     def elementwise(self, fn, operands, frame, rows) -> Column:
         parts = [self.eval(o, frame, rows) for o in operands]
-        n = len(rows)
-        values = [None] * n
-        bad = [False] * n
-        columns = [p.values for p in parts]
-        bads = [p.bad for p in parts]
-        for i in range(n):
-            if any(b[i] for b in bads):
-                bad[i] = True
-                continue
-            try:
-                values[i] = fn(*[c[i] for c in columns])
-            except _FAILURES:
-                bad[i] = True
+        values, bad = _apply(fn, [p.values for p in parts], [p.bad for p in parts], len(rows))
         masks = parts[0].masks
         for p in parts[1:]:
             masks = _or(masks, p.masks)
@@ -716,6 +759,12 @@ class _Batch:
 
     def compare(self, node, frame, rows) -> Column:
         n = len(rows)
+        if len(node.ops) == 1:
+            left = self.eval(node.left, frame, rows)
+            right = self.eval(node.comparators[0], frame, rows)
+            values, bad = _apply(OPERATORS[type(node.ops[0])], [left.values, right.values],
+                                 [left.bad, right.bad], n)
+            return Column(values, bad, _or(left.masks, right.masks))
         left = self.eval(node.left, frame, rows)
         current, bad, masks = list(left.values), list(left.bad), list(left.masks)
         values = [True] * n
@@ -772,16 +821,10 @@ class _Batch:
         masks = [0] * n
         for a in args:
             masks = _or(masks, a.masks)
-        values, bad = [None] * n, [any(a.bad[i] for a in args) for i in range(n)]
         if what == "builtin":
-            fn = target[1]
-            for i in range(n):
-                if not bad[i]:
-                    try:
-                        values[i] = fn(*[a.values[i] for a in args])
-                    except _FAILURES:
-                        bad[i] = True
+            values, bad = _apply(target[1], [a.values for a in args], [a.bad for a in args], n)
             return Column(values, bad, masks)
+        values, bad = [None] * n, _any_bad([a.bad for a in args], n)
         if what == "lookup":
             try:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
