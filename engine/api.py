@@ -185,24 +185,28 @@ class Engine:
     # -- batches -----------------------------------------------------------------------------------
     def evaluate_batch(self, cases, as_of: str | dt.date | None = None,
                        names: Iterable[str] | None = None, citations: str = "deciding",
-                       because: bool = False, chunk_rows: int = 1024):
+                       because: bool = False, chunk_rows: int = 1024, evaluator: str = "columnar"):
         """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (schema
         in :mod:`engine.tools.arrow_batch`). ``cases`` is a list (or any iterable) of case mappings, or
         an Arrow table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case
         that cannot be evaluated gives one row with ``error``. For results that do not fit in
-        memory, iterate :meth:`evaluate_batches` instead."""
+        memory, iterate :meth:`evaluate_batches` instead. ``evaluator``: ``columnar`` (each rule
+        once per chunk, :mod:`engine.runtime.columnar`) or ``per-case``."""
         import pyarrow as pa
         from .tools.arrow_batch import results_schema
-        batches = list(self.evaluate_batches(cases, as_of, names, citations, because, chunk_rows))
+        batches = list(self.evaluate_batches(cases, as_of, names, citations, because, chunk_rows,
+                                             evaluator))
         return pa.Table.from_batches(batches, schema=results_schema(citations, because))
 
     def evaluate_batches(self, cases, as_of: str | dt.date | None = None,
                          names: Iterable[str] | None = None, citations: str = "deciding",
-                         because: bool = False, chunk_rows: int = 1024):
+                         because: bool = False, chunk_rows: int = 1024,
+                         evaluator: str = "columnar"):
         """Like :meth:`evaluate_batch`, streamed: one ``pyarrow.RecordBatch`` per chunk of cases."""
         from .tools.arrow_batch import evaluate_batches
         names = list(names) if names is not None else None
-        return evaluate_batches(self, cases, as_of, names, citations, because, chunk_rows)
+        return evaluate_batches(self, cases, as_of, names, citations, because, chunk_rows,
+                                evaluator)
 
     def citation_table(self, used: Iterable[str] | None = None):
         """The citations behind the ids of :meth:`evaluate_batch` (default: every citation

@@ -180,17 +180,18 @@ def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str 
 
 
 def evaluate_batches(engine, cases, as_of=None, names=None, citations: str = "deciding",
-                     because: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+                     because: bool = False, chunk_rows: int = CHUNK_ROWS,
+                     evaluator: str = "columnar") -> Iterator[pa.RecordBatch]:
     """Results of any number of cases, streamed as one RecordBatch per ``chunk_rows`` cases."""
     ids = CitationIds.of_process() if citations == "deciding" else None
     chunk: list[Task] = []
     for task in tasks_of(cases):
         chunk.append(task)
         if len(chunk) >= chunk_rows:
-            yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids)
+            yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids, evaluator)
             chunk = []
     if chunk:
-        yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids)
+        yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids, evaluator)
 
 
 def citation_table(ids: CitationIds | None = None, used: Iterable[str] | None = None) -> pa.Table:
