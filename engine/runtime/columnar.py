@@ -44,6 +44,7 @@ from decimal import Decimal
 from ..errors import EvaluationError, PolicyError
 from ..language.operators import OPERATORS
 from ..model.citations import mask_of, merge, ordered
+from .results import cents
 from .state import State, decimal_context
 from .trace import citation_mask
 
@@ -104,14 +105,15 @@ class ColumnarResult:
     """One output for one entity, shaped like :class:`engine.runtime.results.Result` for the
     batch writers (``name``, ``person``, ``entity``, ``shown_value``, ``citations``)."""
 
-    __slots__ = ("rule", "entity", "value", "own", "mask")
+    __slots__ = ("rule", "entity", "value", "own", "mask", "_cited")
 
-    def __init__(self, rule, entity, value, own, mask):
+    def __init__(self, rule, entity, value, own, mask, cited: dict):
         self.rule = rule
         self.entity = entity
         self.value = value
         self.own = own
         self.mask = mask
+        self._cited = cited      # (own, mask) -> citations, shared by the batch's results
 
     @property
     def name(self) -> str:
@@ -123,14 +125,17 @@ class ColumnarResult:
 
     @property
     def shown_value(self):
-        from .results import cents
         if self.rule.type == "money" and isinstance(self.value, Decimal):
             return cents(self.value)
         return self.value
 
     @property
     def citations(self):
-        return result_citations(self.own, self.mask)
+        key = (self.own, self.mask)
+        cited = self._cited.get(key)
+        if cited is None:
+            cited = self._cited[key] = result_citations(self.own, self.mask)
+        return cited
 
 
 class ColumnarEvaluation:
@@ -258,8 +263,11 @@ class _Batch:
         self.entities: dict = {}          # kind name -> [Entity]
         self.row_of: dict = {}            # entity uid -> row in its kind
         self.case_row: dict = {}          # kind name -> [case number] per row
+        self.walks = []                   # per case: its entities in the per-case order
         for number, case in enumerate(cases):
-            for entity in _walk(case.root):
+            walk = list(_walk(case.root))
+            self.walks.append(walk)
+            for entity in walk:
                 rows = self.entities.setdefault(entity.kind.name, [])
                 self.row_of[entity.uid] = len(rows)
                 rows.append(entity)
@@ -270,6 +278,7 @@ class _Batch:
         self.states: dict = {}            # case number -> State (per-entity fallback, functions)
         self.function_state = State(self.program, engine.cache, as_of, engine.reference)
         self.stats = ColumnarStats()
+        self.cited: dict = {}             # (own citations, mask) -> a result's citations
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
@@ -901,28 +910,42 @@ class _Batch:
                     rows = list(range(len(entities)))
                     shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
             plans[kind_name] = (rules, shown)
-        for number, case in enumerate(self.cases):
-            out = per_case[number]
-            for entity in _walk(case.root):
-                kind_name = entity.kind.name
-                row = self.row_of[entity.uid]
-                rules, shown = plans[kind_name]
-                for rule in rules:
-                    show = shown.get(rule.uid)
+        # Per kind, per row: its results in rule order, or None if a shown value is bad.
+        by_row = {}
+        cited = self.cited
+        for kind_name, (rules, shown) in plans.items():
+            entities = self.entities[kind_name]
+            results = [[] for _ in entities]
+            for rule in rules:
+                col = self.rule_column(rule)
+                show = shown.get(rule.uid)
+                values, bad, own, masks = col.values, col.bad, col.own, col.masks
+                for row, entity in enumerate(entities):
+                    out = results[row]
+                    if out is None:
+                        continue
                     if show is not None:
-                        if show.bad[row] or not isinstance(show.values[row], bool):
-                            failed[number] = True
-                            break
-                        if not show.values[row]:
+                        shows = show.values[row]
+                        if show.bad[row] or shows.__class__ is not bool:
+                            results[row] = None
                             continue
-                    col = self.rule_column(rule)
-                    if col.bad[row]:
-                        failed[number] = True
-                        break
-                    out.append(ColumnarResult(rule, entity, col.values[row], col.own[row],
-                                              col.masks[row]))
-                if failed[number]:
+                        if not shows:
+                            continue
+                    if bad[row]:
+                        results[row] = None
+                        continue
+                    out.append(ColumnarResult(rule, entity, values[row], own[row], masks[row],
+                                              cited))
+            by_row[kind_name] = results
+        row_of = self.row_of
+        for number, entities in enumerate(self.walks):
+            out = per_case[number]
+            for entity in entities:
+                found = by_row[entity.kind.name][row_of[entity.uid]]
+                if found is None:
+                    failed[number] = True
                     break
+                out.extend(found)
         return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
 
 
