@@ -41,7 +41,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..errors import EvaluationError, PolicyError
 from ..language.operators import OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .results import cents

@@ -75,7 +75,8 @@ def test_only_names_and_a_date_override_agree(engine):
     on = dt.date(2024, 3, 1)
     got = evaluate_cases(engine, [engine.read_case(h) for h in data], on, names=names)
     for h, evaluation in zip(data, got):
-        assert _columnar_rows(evaluation) == _per_case_rows(engine.evaluate(h, as_of=on, names=names))
+        expected = engine.evaluate(h, as_of=on, names=names)
+        assert _columnar_rows(evaluation) == _per_case_rows(expected)
 
 
 def test_a_case_the_plan_cannot_finish_goes_to_the_per_case_evaluator(engine):
@@ -131,12 +132,14 @@ def test_policy_batch_values_equal_policy_eval(tmp_path):
     for case, line in zip(rng_cases[:8], lines):
         single = tmp_path / f"{case['case_id']}.json"
         single.write_text(json.dumps(case))
-        shown = runner.invoke(app, ["eval", str(single), "--format", "json", "--policy", str(POLICY)])
+        shown = runner.invoke(app, ["eval", str(single), "--format", "json",
+                                    "--policy", str(POLICY)])
         assert shown.exit_code == 0, shown.output
         evaluated = json.loads(shown.stdout)
         assert [(r["name"], r["person"], r["value"]) for r in evaluated["results"]] == \
             [(r["name"], r["person"], r["value"]) for r in line["results"]]
-        assert [r["citations"] for r in evaluated["results"]] == [r["citations"] for r in line["results"]]
+        assert [r["citations"] for r in evaluated["results"]] == \
+            [r["citations"] for r in line["results"]]
 
 
 def test_one_generated_household_of_each_shape_is_deterministic(engine):
