@@ -111,6 +111,10 @@ def _report(summary, out: str, table: str):
     where = "standard output" if out == "-" else out
     typer.echo(f"{summary.cases} case(s) evaluated, {summary.errors} error(s), "
                f"{rate:.0f} cases/s; results in {where}{table}.", err=True)
+    if getattr(summary, "evaluator", None) == "columnar":
+        typer.echo(f"Columnar evaluator: {summary.cases - summary.fallbacks} case(s) by the plan, "
+                   f"{summary.fallbacks} by the per-case evaluator (errors and cases the plan "
+                   "could not finish).", err=True)
     if summary.errors:
         typer.echo(f"{summary.errors} case(s) could not be evaluated; their lines in the output "
                    "have an \"error\" with the file, line and reason.", err=True)

@@ -314,14 +314,17 @@ def encode_task(engine: Engine, task: Task, as_of: str | None, names, encoder: R
 
 
 def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
-                 encoder: RecordEncoder, evaluator: str = "per-case") -> list[tuple[bytes, bool]]:
+                 encoder: RecordEncoder, evaluator: str = "per-case",
+                 stats=None) -> list[tuple[bytes, bool]]:
     """The lines of a chunk of tasks, in order (see :func:`encode_task`); with the ``columnar``
-    evaluator the chunk is evaluated by the columnar plan (:mod:`engine.tools.columnar_batch`)."""
+    evaluator the chunk is evaluated by the columnar plan (:mod:`engine.tools.columnar_batch`),
+    counting in ``stats`` (a ``ColumnarStats``) the cases it gave to the per-case evaluator."""
     if evaluator != "columnar":
         return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
     from .columnar_batch import evaluate_chunk
     out = []
-    for task, (evaluation, error, case_id) in zip(tasks, evaluate_chunk(engine, tasks, as_of, names)):
+    for task, (evaluation, error, case_id) in zip(tasks, evaluate_chunk(engine, tasks, as_of, names,
+                                                                            stats)):
         if error is not None:
             out.append((encoder.error(error, task.label, case_id), False))
         else:
@@ -354,6 +357,7 @@ class ChunkResult:
     cases: int
     errors: int
     used: set
+    fallbacks: int = 0      # cases the columnar plan gave to the per-case evaluator
 
 
 _ENGINE: Engine | None = None
@@ -372,16 +376,18 @@ def _init_worker(options: BatchOptions) -> None:
 
 
 def _work_chunk(tasks: list[Task]) -> ChunkResult:
+    from ..runtime.columnar import ColumnarStats
     out, errors = [], 0
     known = len(_ENCODER.used)
+    stats = ColumnarStats()
     for line, ok in encode_chunk(_ENGINE, tasks, _OPTIONS.as_of, _OPTIONS.names, _ENCODER,
-                                 _OPTIONS.evaluator):
+                                 _OPTIONS.evaluator, stats):
         out.append(line)
         errors += 0 if ok else 1
     out.append(b"")
     # the ids used so far, sent again only when the chunk added some
     used = set(_ENCODER.used) if len(_ENCODER.used) != known else set()
-    return ChunkResult(b"\n".join(out), len(tasks), errors, used)
+    return ChunkResult(b"\n".join(out), len(tasks), errors, used, stats.fallback_cases)
 
 
 @dataclass
@@ -390,6 +396,8 @@ class BatchSummary:
     errors: int = 0
     seconds: float = 0.0
     used: set = field(default_factory=set)     # citation ids the lines name
+    evaluator: str = "per-case"
+    fallbacks: int = 0      # columnar: cases given to the per-case evaluator (errors included)
 
 
 def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -418,9 +426,10 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
     (which evaluates chunks of cases at once; reasons need ``per-case``, chosen by itself).
     """
     from .columnar_batch import COLUMNAR_CHUNK, evaluator_for
+    from ..runtime.columnar import ColumnarStats
     evaluator = evaluator_for(evaluator, because)
     size = COLUMNAR_CHUNK if evaluator == "columnar" else CHUNK
-    summary = BatchSummary()
+    summary = BatchSummary(evaluator=evaluator)
     started = time.monotonic()
     engine = engine or Engine.load(*policy)
     if citations == "deciding" and ids is None:
@@ -428,15 +437,17 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
 
     if workers <= 1:
         encoder = RecordEncoder(citations, because, ids)
+        stats = ColumnarStats()
         for chunk in chunks(tasks, size if evaluator == "columnar" else 1):
             for task, (line, ok) in zip(chunk, encode_chunk(engine, chunk, as_of, names, encoder,
-                                                            evaluator)):
+                                                            evaluator, stats)):
                 write(line + b"\n")
                 summary.cases += 1
                 summary.errors += 0 if ok else 1
                 if progress is not None:
                     progress(summary, task)
         summary.used = encoder.used
+        summary.fallbacks = stats.fallback_cases
     else:
         options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
                                because, ids.keys if ids is not None else None, evaluator)
@@ -466,6 +477,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
                     summary.cases += result.cases
                     summary.errors += result.errors
                     summary.used |= result.used
+                    summary.fallbacks += result.fallbacks
                     if progress is not None:
                         progress(summary, chunk[-1])
         finally:

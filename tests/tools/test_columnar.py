@@ -149,3 +149,20 @@ def test_one_generated_household_of_each_shape_is_deterministic(engine):
     first = evaluate_cases(engine, [engine.read_case(h) for h in data], ON)
     again = evaluate_cases(engine, [engine.read_case(h) for h in reversed(data)], ON)
     assert [_columnar_rows(e) for e in first] == [_columnar_rows(e) for e in reversed(again)]
+
+
+def test_policy_batch_counts_the_cases_given_to_the_per_case_evaluator(tmp_path):
+    from engine.cli.app import app
+    data = households(3, seed=8)
+    broken = copy.deepcopy(data[0])
+    broken["case_id"] = "no-age"
+    del broken["people"][0]["age"]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(c) + "\n" for c in data + [broken]))
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["batch", str(cases), "--out", str(out), "--policy",
+                                      str(POLICY)])
+    assert result.exit_code == 1
+    assert "3 case(s) by the plan, 1 by the per-case evaluator" in result.output
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["case_id"] == "no-age" and last["error"]["code"] == "E429"
