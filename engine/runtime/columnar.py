@@ -348,8 +348,8 @@ class _Batch:
     def per_entity(self, rule, kind_name, rows) -> Column:
         """A rule the plan does not vectorise, computed per entity by a per-case State."""
         values, bad, masks, own = [], [], [], []
-        entities = self.entities[kind_name]
-        case_rows = self.case_row[kind_name]
+        entities = self.entities.get(kind_name, ())
+        case_rows = self.case_row.get(kind_name, ())
         for r in rows:
             state = self.states.get(case_rows[r])
             if state is None:
@@ -537,7 +537,7 @@ class _Batch:
         owner_kind = frame.kind
         for _ in range(body.levels_up):
             owner_kind = owner_kind.parent
-        owner_entities = self.entities[owner_kind.name]
+        owner_entities = self.entities.get(owner_kind.name, ())
         positions, members = [], []
         row_of = self.row_of
         for p, o in enumerate(owners):
@@ -582,7 +582,7 @@ class _Batch:
         if fn == "count":
             values = [len(g) for g in grouped]
         elif fn == "list":
-            entities = self.entities[body.member_kind.name]
+            entities = self.entities.get(body.member_kind.name, ())
             for p, g in enumerate(grouped):
                 chosen = [entities[members[q]] for q in g]
                 values[p] = [m.id if m.id is not None else m.index for m in chosen]

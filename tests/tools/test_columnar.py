@@ -166,3 +166,15 @@ def test_policy_batch_counts_the_cases_given_to_the_per_case_evaluator(tmp_path)
     assert "3 case(s) by the plan, 1 by the per-case evaluator" in result.output
     last = json.loads(out.read_text().splitlines()[-1])
     assert last["case_id"] == "no-age" and last["error"]["code"] == "E429"
+
+
+def test_a_chunk_without_incomes_or_with_one_person(engine):
+    data = households(60, seed=3)
+    for case in data:
+        for person in case["people"]:
+            person["incomes"] = []
+    alone = {"case_id": "alone", "people": [{"id": "a", "age": 70, "medicare": True}]}
+    for chunk in (data, [alone]):
+        got = evaluate_cases(engine, [engine.read_case(c) for c in chunk], ON)
+        for case, evaluation in zip(chunk, got):
+            assert _columnar_rows(evaluation) == _per_case_rows(engine.evaluate(case, as_of=ON))
