@@ -284,7 +284,7 @@ class _Batch:
         """For rows of a kind, the rows (in its ancestor's table) of the ancestor ``depth`` up."""
         if depth == 0:
             return rows, kind_name
-        entities = self.entities[kind_name]
+        entities = self.entities.get(kind_name, ())
         row_of = self.row_of
         out = []
         target = None
