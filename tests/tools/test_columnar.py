@@ -178,3 +178,16 @@ def test_a_chunk_without_incomes_or_with_one_person(engine):
         got = evaluate_cases(engine, [engine.read_case(c) for c in chunk], ON)
         for case, evaluation in zip(chunk, got):
             assert _columnar_rows(evaluation) == _per_case_rows(engine.evaluate(case, as_of=ON))
+
+
+def test_a_rule_the_plan_does_not_vectorise_is_computed_per_entity_inside_it(engine, monkeypatch):
+    import engine.runtime.columnar as columnar
+    monkeypatch.setattr(columnar, "VECTORISED_BODIES", ("formula", "aggregate"))
+    data = households(80, seed=12)
+    stats = ColumnarStats()
+    got = evaluate_cases(engine, [engine.read_case(h) for h in data], ON, stats=stats)
+    assert "eligibility.why_not" in stats.rules_per_entity          # a decision table
+    assert "eligibility.level_of_care" in stats.rules_per_entity    # conditions
+    assert stats.fallback_cases == 0
+    for h, evaluation in zip(data, got):
+        assert _columnar_rows(evaluation) == _per_case_rows(engine.evaluate(h, as_of=ON))
