@@ -568,6 +568,9 @@ class _Batch:
                 elif v:
                     kept.append(q)
         grouped = [[] for _ in range(n)]
+        members_kept = [[] for _ in range(n)]      # per row: its kept members (pair indices)
+        for q in kept:
+            members_kept[positions[q]].append(q)
         if body.of is not None:
             of = self.eval(body.of.tree, member_frame, kept)
             for q, v, b, m in zip(kept, of.values, of.bad, of.masks):
@@ -575,15 +578,12 @@ class _Batch:
                 masks[p] |= m
                 bad[p] = bad[p] or b
                 grouped[p].append(v)
-        else:
-            for q in kept:
-                grouped[positions[q]].append(q)
         values = [None] * n
         if fn == "count":
-            values = [len(g) for g in grouped]
+            values = [len(g) for g in members_kept]
         elif fn == "list":
             entities = self.entities.get(body.member_kind.name, ())
-            for p, g in enumerate(grouped):
+            for p, g in enumerate(members_kept):
                 chosen = [entities[members[q]] for q in g]
                 values[p] = [m.id if m.id is not None else m.index for m in chosen]
         elif fn == "sum":
