@@ -191,3 +191,20 @@ def test_a_rule_the_plan_does_not_vectorise_is_computed_per_entity_inside_it(eng
     assert stats.fallback_cases == 0
     for h, evaluation in zip(data, got):
         assert _columnar_rows(evaluation) == _per_case_rows(engine.evaluate(h, as_of=ON))
+
+
+def test_every_rule_alone_agrees_with_the_per_case_evaluator(engine):
+    """Not only the outputs: each of the rulebooks' rules alone (``names=[rule]``), so that the
+    rules only other rules read (actions, deadlines, notices' inputs) are compared too."""
+    data = households(40, seed=99)
+    cases = [engine.read_case(h) for h in data]
+    for name in sorted(engine.program.rules):
+        got = evaluate_cases(engine, cases, ON, names=[name])
+        for h, evaluation in zip(data, got):
+            try:
+                expected = engine.evaluate(h, as_of=ON, names=[name])
+            except PolicyError:
+                assert evaluation is None, name
+                continue
+            assert evaluation is not None, name
+            assert _columnar_rows(evaluation) == _per_case_rows(expected), name
