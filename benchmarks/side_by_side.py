@@ -48,6 +48,11 @@ def main() -> None:
     parser.add_argument("--as-of", default="2025-08-01")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--in-process", type=int, default=3000, help="households for the one-core figure")
+    parser.add_argument("--evaluator", default="columnar", choices=["columnar", "per-case"],
+                        help="the evaluator of the policy batch run")
+    parser.add_argument("--in-process-evaluators", default="columnar,per-case",
+                        help="evaluators measured in-process on one core (comma-separated)")
+    parser.add_argument("--skip-batch", action="store_true", help="only the in-process figures")
     args = parser.parse_args()
     cases = args.bench / "h.cases.jsonl"
     households = sum(1 for _ in open(cases, "rb"))
@@ -62,10 +67,16 @@ def main() -> None:
         report["pe_process_seconds"] = round(wall, 2)
 
     out = args.bench / "ours.jsonl"
+    if args.skip_batch:
+        in_process(args, cases, report)
+        print(json.dumps(report, indent=2))
+        return
     for old in args.bench.glob("ours.jsonl*"):
         old.unlink()
     command = [sys.executable, "-m", "engine", "batch", str(cases), "--as-of", args.as_of,
-               "--out", str(out), "--workers", str(args.workers), "--policy", str(ROOT / "policy")]
+               "--out", str(out), "--workers", str(args.workers), "--policy", str(ROOT / "policy"),
+               "--evaluator", args.evaluator]
+    report["evaluator"] = args.evaluator
     wall, cpu = run(["/usr/bin/time", "-f", "%M", "-o", str(args.bench / "rss.txt"), *command],
                     stderr=subprocess.DEVNULL)
     written = sum(p.stat().st_size for p in args.bench.glob("ours.jsonl*"))
@@ -75,21 +86,34 @@ def main() -> None:
     if report.get("pe_calc_seconds"):
         report["speed_vs_pe_calc"] = round(report["pe_calc_seconds"] / wall, 2)
 
+    in_process(args, cases, report)
+    print(json.dumps(report, indent=2))
+
+
+def in_process(args, cases: Path, report: dict) -> None:
+    """Households per second on one core: read, validate, evaluate and encode each line with
+    citation ids, as a worker does, by each evaluator (chunks of cases for the columnar one)."""
     sys.path.insert(0, str(ROOT))
     from engine import Engine
-    from engine.tools.batch import Task, encode_task
+    from engine.tools.batch import Task, chunks, encode_chunk
     from engine.tools.batch_output import RecordEncoder
+    from engine.tools.columnar_batch import COLUMNAR_CHUNK
     engine = Engine.load(ROOT / "policy")
-    encoder = RecordEncoder("deciding")
     lines = open(cases, encoding="utf-8").read().splitlines()[:args.in_process]
     tasks = [Task(f"h:{i}", "json", line) for i, line in enumerate(lines)]
-    encode_task(engine, tasks[0], args.as_of, None, encoder)       # warm the caches
-    started, cpu_started = time.perf_counter(), time.process_time()
-    for task in tasks:
-        encode_task(engine, task, args.as_of, None, encoder)
-    report["in_process_households_per_second"] = round(len(tasks) / (time.perf_counter() - started))
-    report["in_process_households_per_cpu_second"] = round(len(tasks) / (time.process_time() - cpu_started))
-    print(json.dumps(report, indent=2))
+    report["in_process_households"] = len(tasks)
+    for evaluator in args.in_process_evaluators.split(","):
+        encoder = RecordEncoder("deciding")
+        size = COLUMNAR_CHUNK if evaluator == "columnar" else 1
+        encode_chunk(engine, tasks[:size], args.as_of, None, encoder, evaluator)  # warm the caches
+        started, cpu_started = time.perf_counter(), time.process_time()
+        written = 0
+        for chunk in chunks(tasks, size):
+            for line, _ in encode_chunk(engine, chunk, args.as_of, None, encoder, evaluator):
+                written += len(line)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        report[f"in_process_{evaluator}_households_per_second"] = round(len(tasks) / wall)
+        report[f"in_process_{evaluator}_households_per_cpu_second"] = round(len(tasks) / cpu)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
+class Evaluator(str, Enum):
+    columnar = "columnar"
+    per_case = "per-case"
+
+
 class CitationMode(str, Enum):
     none = "none"
     deciding = "deciding"
@@ -42,6 +47,10 @@ def batch_command(
         "output); none: no citations."),
     because: bool = typer.Option(False, "--because", help="Add each result's reason in words (slower, larger)."),
     format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", help="jsonl: one JSON line per case; parquet: one row per result in FILE, citations in FILE.citations.parquet."),
+    evaluator: Evaluator = typer.Option(
+        Evaluator.columnar, "--evaluator", help="columnar: each rule computed once per chunk of "
+        "cases (the default; a case it cannot finish goes to the per-case evaluator); per-case: "
+        "one case at a time (the reference; always used with --because)."),
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate many cases, streaming: one JSON line of results per case, in input order. A case
@@ -83,7 +92,8 @@ def batch_command(
                                 policy=[str(policy or default_policy_dir())], as_of=as_of,
                                 workers=workers, engine=engine,
                                 progress=bar.update if bar else None, names=only or None,
-                                citations=mode, because=because, ids=ids)
+                                citations=mode, because=because, ids=ids,
+                                evaluator=evaluator.value)
         finally:
             if handle is not sys.stdout.buffer:
                 handle.close()
@@ -101,6 +111,10 @@ def _report(summary, out: str, table: str):
     where = "standard output" if out == "-" else out
     typer.echo(f"{summary.cases} case(s) evaluated, {summary.errors} error(s), "
                f"{rate:.0f} cases/s; results in {where}{table}.", err=True)
+    if getattr(summary, "evaluator", None) == "columnar":
+        typer.echo(f"Columnar evaluator: {summary.cases - summary.fallbacks} case(s) by the plan, "
+                   f"{summary.fallbacks} by the per-case evaluator (errors and cases the plan "
+                   "could not finish).", err=True)
     if summary.errors:
         typer.echo(f"{summary.errors} case(s) could not be evaluated; their lines in the output "
                    "have an \"error\" with the file, line and reason.", err=True)

@@ -665,6 +665,7 @@ def _arg(name: str) -> Callable:
     def ref(state):
         return state.scope.args[name]
     ref.cites = False
+    ref.target = ("arg", name)
     return ref
 
 
@@ -673,6 +674,7 @@ def _as_of(state):
 
 
 _as_of.cites = False
+_as_of.target = ("as_of",)
 
 
 def _outer(inner: Callable) -> Callable:
@@ -680,6 +682,7 @@ def _outer(inner: Callable) -> Callable:
         with state.entering(state.scope.outer):
             return inner(state)
     ref.cites = getattr(inner, "cites", True)
+    ref.target = ("outer", inner.target)
     return ref
 
 
@@ -705,6 +708,7 @@ def _fact(name: str, depth: int) -> Callable:
                 entity = entity.parent
             return read(state, entity)
     ref.cites = False          # a fact carries no citation
+    ref.target = ("fact", name, depth)
     return ref
 
 
@@ -712,6 +716,7 @@ def _param(parameter: Parameter) -> Callable:
     def ref(state):
         return state.parameter(parameter).read()
     ref.parameter = parameter  # lets checks see which parameter a name reads (E505)
+    ref.target = ("param", parameter)
     return ref
 
 
@@ -725,6 +730,7 @@ def _rule(rule: Rule, depth: int) -> Callable:
                 node = state._compute(rule, entity, (rule.uid, entity.uid))
             state.frame.append(node)
             return node.value
+        ref.target = ("rule", rule, 0)
         return ref
 
     def ref(state):
@@ -732,12 +738,14 @@ def _rule(rule: Rule, depth: int) -> Callable:
         for _ in range(depth):
             entity = entity.parent
         return state.rule(rule, entity).value
+    ref.target = ("rule", rule, depth)
     return ref
 
 
 def _call_function(function: Function) -> Callable:
     def ref(state, args):
         return state.call(function, args).value
+    ref.target = ("function", function)
     return ref
 
 
@@ -745,6 +753,7 @@ def _lookup(parameter: Parameter) -> Callable:
     def ref(state, args):
         return state.parameter(parameter).lookup(args[0])
     ref.parameter = parameter
+    ref.target = ("lookup", parameter)
     return ref
 
 
@@ -756,6 +765,7 @@ def _value_on(parameter: Parameter) -> Callable:
             return None
         value = state.parameter_on(parameter, on)
         return value.read() if len(nodes) == 2 else value.lookup(evaluate(nodes[2]))
+    ref.target = ("value_on", parameter)
     return ref
 
 
@@ -763,11 +773,13 @@ def _in_force(parameter: Parameter) -> Callable:
     def ref(state, _nodes):
         return parameter.has_value(state.as_of)
     ref.cites = False          # answers without reading the value: nothing is cited
+    ref.target = ("in_force", parameter)
     return ref
 
 
 def _builtin(function: Callable) -> Callable:
     def ref(state, args):
         return function(*args)
+    ref.target = ("builtin", function)
     ref.builtin = function     # lets the closure compiler call the built-in directly
     return ref

@@ -42,6 +42,16 @@ _CENT = Decimal("0.01")
 _DECIMAL_TYPES = frozenset({"money", "percent", "decimal"})
 
 
+def typed_json_value(value, type_name: str | None):
+    """A result's value as JSON: a money, percent or decimal value is always a decimal string
+    (``"0"``, ``"5199.60"``), even when the rule computed a whole number. Both evaluators' results
+    go through here, so their output cannot differ."""
+    shown = json_value(value)
+    if shown.__class__ is int and type_name in _DECIMAL_TYPES:
+        return str(shown)
+    return shown
+
+
 def cents(amount: Decimal) -> Decimal:
     """A money amount exact to the cent written with two decimals ("405.0" and "1305.000" as
     "405.00" and "1305.00"); whole dollars stay whole ("242"), and an amount with digits below
@@ -82,10 +92,7 @@ class Result:
     def json_value(self):
         """The value as JSON: a money, percent or decimal result is always a decimal string
         (``"0"``, ``"5199.60"``), even when the rule computed a whole number."""
-        value = json_value(self.shown_value)
-        if value.__class__ is int and self.node.definition.type in _DECIMAL_TYPES:
-            return str(value)
-        return value
+        return typed_json_value(self.shown_value, self.node.definition.type)
 
     @property
     def entity(self):

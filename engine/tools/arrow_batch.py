@@ -1,7 +1,7 @@
 """Batches as Arrow tables: cases in, one row per result out, citations as ids.
 
 This is the interchange for anything that evaluates cases by the chunk outside ``policy batch``'s
-JSONL: a notebook (``Engine.evaluate_batch``), ``policy batch --format parquet``, and a Spark
+JSONL: a notebook (``evaluate_batch``), ``policy batch --format parquet``, and a Spark
 runner, which calls :func:`evaluate_record_batch` once per Arrow batch in each executor:
 
     from engine import Engine
@@ -44,7 +44,8 @@ from typing import Iterable, Iterator
 import orjson
 import pyarrow as pa
 
-from .batch import Task, case_data
+from .columnar_batch import evaluate_chunk, evaluator_for
+from .tasks import Task, case_data
 from .batch_output import CITATION_MODES, CitationIds, located
 from ..model.citations import FIELDS
 from ..errors import PolicyError
@@ -111,7 +112,7 @@ class _Columns:
 
 def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
                    citations: str = "deciding", because: bool = False,
-                   ids: CitationIds | None = None) -> pa.RecordBatch:
+                   ids: CitationIds | None = None, evaluator: str = "columnar") -> pa.RecordBatch:
     """One results batch for the tasks (see :func:`evaluate_record_batch`)."""
     if citations not in CITATION_MODES:
         raise ValueError(f"citations must be one of {', '.join(CITATION_MODES)}, not {citations!r}")
@@ -119,14 +120,13 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
         ids = CitationIds.of_process()
     as_of = as_of.isoformat() if hasattr(as_of, "isoformat") else as_of
     out = _Columns(results_schema(citations, because))
-    for task in tasks:
-        case_id = None
-        try:
-            data = case_data(task)
-            if isinstance(data, dict):
-                case_id = data.get("case_id")
-            evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
-        except PolicyError as exc:
+    tasks = list(tasks)
+    if evaluator_for(evaluator, because, citations) == "columnar":
+        evaluated = evaluate_chunk(engine, tasks, as_of, names)
+    else:
+        evaluated = [_per_case(engine, task, as_of, names) for task in tasks]
+    for task, (evaluation, exc, case_id) in zip(tasks, evaluated):
+        if exc is not None:
             problem = located(exc.problem, task.label)
             out.add(case_id=None if case_id is None else str(case_id),
                     error=orjson.dumps(problem).decode())
@@ -150,8 +150,21 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
     return out.batch()
 
 
+def _per_case(engine, task: Task, as_of, names) -> tuple:
+    """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` by the per-case evaluator."""
+    case_id = None
+    try:
+        data = case_data(task)
+        if isinstance(data, dict):
+            case_id = data.get("case_id")
+        return engine.evaluate(data, as_of=as_of or task.as_of, names=names), None, case_id
+    except PolicyError as exc:
+        return None, exc, case_id
+
+
 def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str = "deciding",
-                          because: bool = False, ids: CitationIds | None = None) -> pa.RecordBatch:
+                          because: bool = False, ids: CitationIds | None = None,
+                          evaluator: str = "columnar") -> pa.RecordBatch:
     """Evaluate one batch of cases (an Arrow RecordBatch or Table, or a list of case mappings)
     into one Arrow RecordBatch of results, one row per result (module docstring).
 
@@ -159,33 +172,39 @@ def evaluate_record_batch(engine, cases, as_of=None, names=None, citations: str 
     ``names`` limits the results to those rules; ``citations`` is ``deciding`` (ids),
     ``full`` or ``none``. A case that cannot be evaluated gives one row with ``error``; the
     others are evaluated as usual. Pure: the same cases give the same rows in any process.
+    ``evaluator`` is ``columnar`` (the batch at once, :mod:`engine.runtime.columnar`) or
+    ``per-case`` (the reference; used whenever ``because`` is asked for).
     """
-    return evaluate_tasks(engine, tasks_of(cases), as_of, names, citations, because, ids)
+    return evaluate_tasks(engine, tasks_of(cases), as_of, names, citations, because, ids,
+                          evaluator)
 
 
 def evaluate_batch(engine, cases, as_of=None, names=None, citations: str = "deciding",
-                   because: bool = False, chunk_rows: int = 1024) -> pa.Table:
+                   because: bool = False, chunk_rows: int = 1024,
+                   evaluator: str = "columnar") -> pa.Table:
     """Evaluate many cases into one ``pyarrow.Table`` of results, one row per result (the schema
     of :func:`results_schema`). ``cases`` is a list (or any iterable) of case mappings, or an Arrow
     table or batch of cases; it is evaluated ``chunk_rows`` cases at a time. A case that cannot be
     evaluated gives one row with ``error``. For results that do not fit in memory, iterate
     :func:`evaluate_batches` instead."""
-    batches = list(evaluate_batches(engine, cases, as_of, names, citations, because, chunk_rows))
+    batches = list(evaluate_batches(engine, cases, as_of, names, citations, because, chunk_rows,
+                                    evaluator))
     return pa.Table.from_batches(batches, schema=results_schema(citations, because))
 
 
 def evaluate_batches(engine, cases, as_of=None, names=None, citations: str = "deciding",
-                     because: bool = False, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+                     because: bool = False, chunk_rows: int = CHUNK_ROWS,
+                     evaluator: str = "columnar") -> Iterator[pa.RecordBatch]:
     """Results of any number of cases, streamed as one RecordBatch per ``chunk_rows`` cases."""
     ids = CitationIds.of_process() if citations == "deciding" else None
     chunk: list[Task] = []
     for task in tasks_of(cases):
         chunk.append(task)
         if len(chunk) >= chunk_rows:
-            yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids)
+            yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids, evaluator)
             chunk = []
     if chunk:
-        yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids)
+        yield evaluate_tasks(engine, chunk, as_of, names, citations, because, ids, evaluator)
 
 
 def citation_table(ids: CitationIds | None = None, used: Iterable[str] | None = None) -> pa.Table:

@@ -40,6 +40,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
+from .columnar_batch import COLUMNAR_CHUNK, evaluate_chunk, evaluator_for
+from .tasks import Task, case_data
+from ..runtime.columnar import ColumnarStats
 from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
@@ -50,17 +53,6 @@ WINDOW_PER_WORKER = 64
 CHUNK = 32
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-@dataclass
-class Task:
-    """One case to evaluate: where it came from and its data in one of several forms."""
-
-    label: str                 # "file:line", for messages and the output's "input"
-    kind: str                  # "json" (text of one JSON object), "data" (a mapping), "path", "error"
-    payload: Any
-    as_of: str | None = None   # a date the source gives (a test's as_of); --as-of wins
-    offset: int = 0            # bytes of input read so far, for the progress bar
 
 
 # ----------------------------------------------------------------------------------------------
@@ -268,25 +260,6 @@ def read_cases(source: str | Path, program=None, stdin=None) -> Iterator[Task]:
 # Evaluating
 # ----------------------------------------------------------------------------------------------
 
-def case_data(task: Task):
-    """The case mapping (or path) of a task; raises PolicyError for unreadable input."""
-    if task.kind == "json":
-        try:
-            data = json.loads(task.payload, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            file, _, line = task.label.rpartition(":")
-            raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
-                             code=codes.UNREADABLE_YAML,
-                             file=file, line=int(line) if line.isdigit() else None) from None
-        if not isinstance(data, dict):
-            raise InputError("The line is not a JSON object (a case).",
-                             code=codes.CASE_NOT_MAPPING, file=task.label)
-        return data
-    if task.kind == "error":
-        raise PolicyError(problems=[task.payload])
-    return task.payload
-
-
 def evaluate_task(engine: Engine, task: Task, as_of: str | None, names=None) -> dict:
     """One output record as plain data, citations and reasons in full (``policy diff`` and other
     tools that compare records; ``policy batch`` writes :func:`encode_task`'s compact lines)."""
@@ -319,6 +292,24 @@ def encode_task(engine: Engine, task: Task, as_of: str | None, names, encoder: R
     return encoder.evaluation(evaluation), True
 
 
+def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
+                 encoder: RecordEncoder, evaluator: str = "per-case",
+                 stats=None) -> list[tuple[bytes, bool]]:
+    """The lines of a chunk of tasks, in order (see :func:`encode_task`); with the ``columnar``
+    evaluator the chunk is evaluated by the columnar plan (:mod:`engine.tools.columnar_batch`),
+    counting in ``stats`` (a ``ColumnarStats``) the cases it gave to the per-case evaluator."""
+    if evaluator != "columnar":
+        return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
+    out = []
+    for task, (evaluation, error, case_id) in zip(tasks, evaluate_chunk(engine, tasks, as_of, names,
+                                                                            stats)):
+        if error is not None:
+            out.append((encoder.error(error, task.label, case_id), False))
+        else:
+            out.append((encoder.evaluation(evaluation), True))
+    return out
+
+
 def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_value)
 
@@ -333,6 +324,7 @@ class BatchOptions:
     citations: str = "deciding"
     because: bool = False
     citation_keys: list[tuple] | None = None    # the parent's citation table, for the same ids
+    evaluator: str = "per-case"                  # or "columnar" (engine.tools.columnar_batch)
 
 
 @dataclass
@@ -343,6 +335,7 @@ class ChunkResult:
     cases: int
     errors: int
     used: set
+    fallbacks: int = 0      # cases the columnar plan gave to the per-case evaluator
 
 
 _ENGINE: Engine | None = None
@@ -363,14 +356,15 @@ def _init_worker(options: BatchOptions) -> None:
 def _work_chunk(tasks: list[Task]) -> ChunkResult:
     out, errors = [], 0
     known = len(_ENCODER.used)
-    for task in tasks:
-        line, ok = encode_task(_ENGINE, task, _OPTIONS.as_of, _OPTIONS.names, _ENCODER)
+    stats = ColumnarStats()
+    for line, ok in encode_chunk(_ENGINE, tasks, _OPTIONS.as_of, _OPTIONS.names, _ENCODER,
+                                 _OPTIONS.evaluator, stats):
         out.append(line)
         errors += 0 if ok else 1
     out.append(b"")
     # the ids used so far, sent again only when the chunk added some
     used = set(_ENCODER.used) if len(_ENCODER.used) != known else set()
-    return ChunkResult(b"\n".join(out), len(tasks), errors, used)
+    return ChunkResult(b"\n".join(out), len(tasks), errors, used, stats.fallback_cases)
 
 
 @dataclass
@@ -379,6 +373,8 @@ class BatchSummary:
     errors: int = 0
     seconds: float = 0.0
     used: set = field(default_factory=set)     # citation ids the lines name
+    evaluator: str = "per-case"
+    fallbacks: int = 0      # columnar: cases given to the per-case evaluator (errors included)
 
 
 def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -396,15 +392,19 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
               as_of: str | None = None, workers: int = 1, engine: Engine | None = None,
               progress: Callable[[BatchSummary, Task], None] | None = None,
               names: list[str] | None = None, citations: str = "deciding",
-              because: bool = False, ids: CitationIds | None = None) -> BatchSummary:
+              because: bool = False, ids: CitationIds | None = None,
+              evaluator: str = "per-case") -> BatchSummary:
     """Evaluate every task and write its line (bytes ending in a newline), in input order.
 
     With ``names``, only those results are computed (and whatever they read). ``citations`` is
     ``deciding`` (ids from ``ids``, by default the process's :class:`CitationIds`), ``full`` or
     ``none``; ``because`` adds each result's reason. The ids the lines use are returned in the
-    summary's ``used``, for the citation table.
+    summary's ``used``, for the citation table. ``evaluator`` is ``per-case`` or ``columnar``
+    (which evaluates chunks of cases at once; reasons need ``per-case``, chosen by itself).
     """
-    summary = BatchSummary()
+    evaluator = evaluator_for(evaluator, because, citations)
+    size = COLUMNAR_CHUNK if evaluator == "columnar" else CHUNK
+    summary = BatchSummary(evaluator=evaluator)
     started = time.monotonic()
     engine = engine or Engine.load(*policy)
     if citations == "deciding" and ids is None:
@@ -412,24 +412,27 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
 
     if workers <= 1:
         encoder = RecordEncoder(citations, because, ids)
-        for task in tasks:
-            line, ok = encode_task(engine, task, as_of, names, encoder)
-            write(line + b"\n")
-            summary.cases += 1
-            summary.errors += 0 if ok else 1
-            if progress is not None:
-                progress(summary, task)
+        stats = ColumnarStats()
+        for chunk in chunks(tasks, size if evaluator == "columnar" else 1):
+            for task, (line, ok) in zip(chunk, encode_chunk(engine, chunk, as_of, names, encoder,
+                                                            evaluator, stats)):
+                write(line + b"\n")
+                summary.cases += 1
+                summary.errors += 0 if ok else 1
+                if progress is not None:
+                    progress(summary, task)
         summary.used = encoder.used
+        summary.fallbacks = stats.fallback_cases
     else:
         options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
-                               because, ids.keys if ids is not None else None)
-        in_flight = max(1, WINDOW_PER_WORKER // CHUNK)
+                               because, ids.keys if ids is not None else None, evaluator)
+        in_flight = max(1, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
         pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
         lock = threading.Lock()
 
         def feed():
-            for chunk in chunks(tasks, CHUNK):
+            for chunk in chunks(tasks, size):
                 window.acquire()
                 with lock:
                     pending.append(chunk)
@@ -449,6 +452,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
                     summary.cases += result.cases
                     summary.errors += result.errors
                     summary.used |= result.used
+                    summary.fallbacks += result.fallbacks
                     if progress is not None:
                         progress(summary, chunk[-1])
         finally:

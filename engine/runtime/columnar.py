@@ -1,0 +1,984 @@
+"""The columnar evaluator: each rule computed once over every entity of a batch of cases.
+
+The per-case evaluator (:mod:`engine.runtime.state`) walks one case at a time, one closure call
+per expression node and one trace record per value read. For a batch, that cost is paid again for
+every household. This module evaluates a *batch*: it lays the entities of all cases out by kind
+(every case, every person, every income: one row each, with the row of its parent), and computes
+each rule once per kind as a column, one expression node at a time over all the rows that need it.
+
+Semantics are the per-case evaluator's, row by row, and are kept by construction:
+
+* **Laziness.** An expression node is evaluated only on the rows that would evaluate it per case:
+  the second operand of ``and``/``or`` only where the first did not decide, the branch of an
+  ``if`` only where it is taken, a condition only on the rows no earlier condition took, a chained
+  comparison stops where a link fails. A row that would fail per case (a missing fact, a type
+  error, no matching condition) is marked *bad*; badness flows to every value that reads it, and a
+  case with a bad output (or a bad ``output_when``) is given to the per-case evaluator whole, which
+  reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
+* **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
+  and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
+  values are identical, exponents included; no binary floats anywhere.
+* **Citations.** Every column carries, per row, the bit mask (over canonical citations, see
+  :mod:`engine.model.citations`) of everything the value read, and every rule column the own
+  citations of the branch taken; a result's citations are then :func:`result_citations` of
+  the two, the same function the per-case results use (``trace.collect_citations``). When the
+  deciding semantics of issue 11 replace "everything read", the per-row mask becomes the mask of
+  the branch taken plus the deciding inputs, computed by the same selection.
+* **What is not columnar.** Functions (pure: they depend only on their arguments and the date)
+  are called per distinct argument through the engine's shared :class:`DateCache`, as per case.
+  A rule whose body is a decision table or another kind the plan does not vectorise is computed
+  per entity in Python inside the plan, by a per-case :class:`State` for that entity's case
+  (still once per rule and entity per batch). :func:`plan_coverage` lists which rules are which.
+
+The element-wise work is still Python (exact Decimal arithmetic per element); what the plan
+removes is the per-case machinery around it: closures, frames, trace nodes and memo lookups.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..language.operators import OPERATORS
+from ..model.citations import mask_of, merge, ordered
+from .results import cents, typed_json_value
+from .state import State, decimal_context
+from .trace import citation_mask
+
+#: Rule bodies computed as columns; any other body kind is computed per entity inside the plan.
+VECTORISED_BODIES = ("formula", "conditions", "aggregate", "table")
+
+
+def result_citations(own, mask: int):
+    """The citations of a result: its own (branch) citations first, then every other reference
+    in its mask. The one function both evaluators' citations go through (the per-case results
+    via :func:`engine.runtime.trace.collect_citations`), so that the differential test compares
+    like with like."""
+    return ordered(own, mask)
+
+
+class _Bad(Exception):
+    """Raised inside element loops: this row cannot be computed here (the per-case evaluator
+    will report why)."""
+
+
+#: Any failure of one element marks its row bad: the per-case evaluator then evaluates the case
+#: and reports (or raises) exactly what ``policy eval`` would. Never a wrong value, at worst a
+#: fallback.
+_FAILURES = (Exception,)
+
+
+@dataclass
+class ColumnarStats:
+    """What one batch did: for the report of ``policy batch`` and the differential test."""
+
+    cases: int = 0
+    columnar_cases: int = 0
+    fallback_cases: int = 0
+    rules_vectorised: set = field(default_factory=set)
+    rules_per_entity: set = field(default_factory=set)
+
+    def add(self, other: "ColumnarStats") -> None:
+        self.cases += other.cases
+        self.columnar_cases += other.columnar_cases
+        self.fallback_cases += other.fallback_cases
+        self.rules_vectorised |= other.rules_vectorised
+        self.rules_per_entity |= other.rules_per_entity
+
+
+class Column:
+    """One value per row: values, whether each row is bad, and each row's citation mask."""
+
+    __slots__ = ("values", "bad", "masks", "own")
+
+    def __init__(self, values, bad, masks, own=None):
+        self.values = values
+        self.bad = bad
+        self.masks = masks
+        self.own = own          # rule columns: the own citations of each row's branch
+
+
+class ColumnarResult:
+    """One output for one entity, shaped like :class:`engine.runtime.results.Result` for the
+    batch writers (``name``, ``person``, ``entity``, ``shown_value``, ``citations``)."""
+
+    __slots__ = ("rule", "entity", "value", "own", "mask", "_cited")
+
+    def __init__(self, rule, entity, value, own, mask, cited: dict):
+        self.rule = rule
+        self.entity = entity
+        self.value = value
+        self.own = own
+        self.mask = mask
+        self._cited = cited      # (own, mask) -> citations, shared by the batch's results
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    @property
+    def person(self):
+        return self.entity.person_id() if self.entity is not None else None
+
+    @property
+    def shown_value(self):
+        if self.rule.type == "money" and isinstance(self.value, Decimal):
+            return cents(self.value)
+        return self.value
+
+    def json_value(self):
+        return typed_json_value(self.shown_value, self.rule.type)
+
+    @property
+    def citations(self):
+        key = (self.own, self.mask)
+        cited = self._cited.get(key)
+        if cited is None:
+            cited = self._cited[key] = result_citations(self.own, self.mask)
+        return cited
+
+
+class ColumnarEvaluation:
+    """The results of one case evaluated by the plan (like :class:`Evaluation`)."""
+
+    __slots__ = ("case_id", "as_of", "results")
+
+    def __init__(self, case_id, as_of, results):
+        self.case_id = case_id
+        self.as_of = as_of
+        self.results = results
+
+
+def _walk(entity):
+    yield entity
+    for children in entity.children.values():
+        for child in children:
+            yield from _walk(child)
+
+
+class _Frame:
+    """Where a name is looked up for each row: an entity kind and, per row, the entity's index
+    in that kind's table; inside an aggregate also the outer frame and each row's outer row."""
+
+    __slots__ = ("kind", "index", "outer", "outer_rows")
+
+    def __init__(self, kind, index, outer=None, outer_rows=None):
+        self.kind = kind
+        self.index = index
+        self.outer = outer
+        self.outer_rows = outer_rows
+
+
+def _cell_passes(cell, value, a, b) -> bool:
+    """One decision-table cell against an input value, as :meth:`Cell.test` decides it."""
+    op = cell.op
+    if op == "==":
+        return value == a
+    if op == "!=":
+        return value != a
+    if op == "<":
+        return value < a
+    if op == "<=":
+        return value <= a
+    if op == ">":
+        return value > a
+    if op == ">=":
+        return value >= a
+    if op == "in":
+        return value in a
+    if op == "not in":
+        return value not in a
+    low_ok = value > a or (cell.low_inclusive and value == a)
+    high_ok = value < b or (cell.high_inclusive and value == b)
+    return low_ok and high_ok
+
+
+def _any_bad(bads, n):
+    """Per row: whether any of the columns is bad there."""
+    if len(bads) == 1:
+        return list(bads[0])
+    return [True in row for row in zip(*bads)] if bads else [False] * n
+
+
+def _apply(fn, columns, bads, n):
+    """``fn`` element by element over the rows no operand is bad in; a row where it raises is
+    bad. The common case (no bad row, no failure) is one comprehension."""
+    bad = _any_bad(bads, n)
+    if True not in bad:
+        try:
+            if not columns:
+                return [fn() for _ in range(n)], bad
+            if len(columns) == 1:
+                return [fn(a) for a in columns[0]], bad
+            if len(columns) == 2:
+                return [fn(a, b) for a, b in zip(columns[0], columns[1])], bad
+            return [fn(*args) for args in zip(*columns)], bad
+        except _FAILURES:
+            pass
+    values = [None] * n
+    for i, args in enumerate(zip(*columns)) if columns else enumerate([()] * n):
+        if bad[i]:
+            continue
+        try:
+            values[i] = fn(*args)
+        except _FAILURES:
+            bad[i] = True
+    return values, bad
+
+
+#: Per declared type, the Python types a value may already have to pass ``Definition.finish``
+#: unchanged (None passes every type).
+_PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int, Decimal},
+            "integer": {int}, "boolean": {bool}, "text": {str}, "date": {dt.date},
+            "list": {list}, "any": None}
+
+
+def _already_finished(rule, values, bad) -> bool:
+    """Whether ``finish`` would leave every good value as it is: no rounding, and every value
+    already of a type its declared type accepts as is (checked by type, in bulk)."""
+    if rule.rounding is not None:
+        return False
+    passing = _PASSING.get(rule.type)
+    if passing is None:
+        return rule.type == "any"
+    types = set(map(type, values))
+    types.discard(type(None))
+    if types <= passing:
+        return True
+    return False
+
+
+def _or(a, b):
+    return [x | y for x, y in zip(a, b)]
+
+
+class _Batch:
+    """The entity tables of a batch and the columns computed so far, for one date."""
+
+    def __init__(self, engine, cases, as_of: dt.date):
+        self.engine = engine
+        self.program = engine.program
+        self.as_of = as_of
+        self.cases = cases
+        self.entities: dict = {}          # kind name -> [Entity]
+        self.row_of: dict = {}            # entity uid -> row in its kind
+        self.case_row: dict = {}          # kind name -> [case number] per row
+        self.walks = []                   # per case: its entities in the per-case order
+        for number, case in enumerate(cases):
+            walk = list(_walk(case.root))
+            self.walks.append(walk)
+            for entity in walk:
+                rows = self.entities.setdefault(entity.kind.name, [])
+                self.row_of[entity.uid] = len(rows)
+                rows.append(entity)
+                self.case_row.setdefault(entity.kind.name, []).append(number)
+        self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
+        self.facts: dict = {}             # (kind name, fact) -> (values, bad)
+        self.members: dict = {}           # (owner kind, levels, over, kind) -> pairs
+        self.states: dict = {}            # case number -> State (per-entity fallback, functions)
+        self.function_state = State(self.program, engine.cache, as_of, engine.reference)
+        self.stats = ColumnarStats()
+        self.cited: dict = {}             # (own citations, mask) -> a result's citations
+
+    # -- tables --------------------------------------------------------------------------------
+    def ancestor_rows(self, kind_name: str, rows, depth: int):
+        """For rows of a kind, the rows (in its ancestor's table) of the ancestor ``depth`` up."""
+        if depth == 0:
+            return rows, kind_name
+        entities = self.entities.get(kind_name, ())
+        row_of = self.row_of
+        out = []
+        target = None
+        for r in rows:
+            e = entities[r]
+            for _ in range(depth):
+                e = e.parent
+            target = e.kind.name
+            out.append(row_of[e.uid])
+        if target is None:
+            kind = self.kind_named(kind_name)
+            for _ in range(depth):
+                kind = kind.parent
+            target = kind.name
+        return out, target
+
+    def kind_named(self, name):
+        for kind in self.program.entity_kinds.values():
+            if kind.name == name:
+                return kind
+        raise KeyError(name)
+
+    def fact_column(self, kind_name: str, name: str):
+        key = (kind_name, name)
+        cached = self.facts.get(key)
+        if cached is None:
+            values, bad = [], []
+            describe = lambda: "A rule"  # noqa: E731 - only worded when the case falls back
+            for entity in self.entities.get(kind_name, ()):
+                try:
+                    values.append(entity.facts[name])
+                    bad.append(False)
+                except KeyError:
+                    try:
+                        values.append(entity.fact(name, describe))
+                        bad.append(False)
+                    except _FAILURES:
+                        values.append(None)
+                        bad.append(True)
+            cached = self.facts[key] = (values, bad)
+        return cached
+
+    # -- rules ---------------------------------------------------------------------------------
+    def rule_column(self, rule) -> Column:
+        kind_name = rule.entity_kind.name
+        key = (rule.uid, kind_name)
+        column = self.rules.get(key)
+        if column is None:
+            n = len(self.entities.get(kind_name, ()))
+            rows = list(range(n))
+            frame = _Frame(rule.entity_kind, rows)
+            if rule.body.kind in VECTORISED_BODIES:
+                self.stats.rules_vectorised.add(rule.name)
+                column = self.compute(rule, frame, rows)
+            else:
+                self.stats.rules_per_entity.add(rule.name)
+                column = self.per_entity(rule, kind_name, rows)
+            self.rules[key] = column
+        return column
+
+    def per_entity(self, rule, kind_name, rows) -> Column:
+        """A rule the plan does not vectorise, computed per entity by a per-case State."""
+        values, bad, masks, own = [], [], [], []
+        entities = self.entities.get(kind_name, ())
+        case_rows = self.case_row.get(kind_name, ())
+        for r in rows:
+            state = self.states.get(case_rows[r])
+            if state is None:
+                state = self.states[case_rows[r]] = State(self.program, self.engine.cache,
+                                                          self.as_of, self.engine.reference)
+            try:
+                state.frame = []
+                node = state.rule(rule, entities[r])
+            except _FAILURES:
+                values.append(None), bad.append(True), masks.append(0), own.append(())
+                continue
+            values.append(node.value), bad.append(False)
+            masks.append(citation_mask(node)), own.append(node.own_citations)
+        return Column(values, bad, masks, own)
+
+    def compute(self, rule, frame, rows) -> Column:
+        body = rule.body
+        n = len(rows)
+        if body.kind == "formula":
+            col = self.eval(body.expression.tree, frame, rows)
+            own = [rule.citations] * n
+        elif body.kind == "conditions":
+            col, own = self.conditions(rule, body, frame, rows)
+        elif body.kind == "table":
+            col, own = self.table(rule, body, frame, rows)
+        else:
+            col = self.aggregate(body, frame, rows)
+            own = [rule.citations] * n
+        values, bad = col.values, col.bad
+        if rule.needs_finish and not _already_finished(rule, values, bad):
+            finish = rule.finish
+            where = lambda: rule.name  # noqa: E731
+            values = list(values)
+            bad = list(bad)
+            for i in range(n):
+                if not bad[i]:
+                    try:
+                        values[i] = finish(values[i], where)
+                    except _FAILURES:
+                        bad[i] = True
+        own_masks = {}
+        masks = []
+        for m, o in zip(col.masks, own):
+            om = own_masks.get(id(o))
+            if om is None:
+                om = own_masks[id(o)] = mask_of(o)
+            masks.append(m | om)
+        return Column(values, bad, masks, own)
+
+    def conditions(self, rule, body, frame, rows):
+        n = len(rows)
+        values = [None] * n
+        bad = [False] * n
+        masks = [0] * n
+        own = [rule.citations] * n
+        remaining = list(range(n))            # positions in rows
+        for condition in body.conditions:
+            if not remaining:
+                break
+            branch_own = merge(rule.citations, condition.citations) if condition.citations \
+                else rule.citations
+            if condition.when is None:
+                taken = remaining
+                remaining = []
+            else:
+                test = self.eval(condition.when.tree, frame, [rows[p] for p in remaining])
+                taken, following = [], []
+                for p, v, b, m in zip(remaining, test.values, test.bad, test.masks):
+                    masks[p] |= m
+                    if b or not isinstance(v, bool):
+                        bad[p] = True
+                    elif v:
+                        taken.append(p)
+                    else:
+                        following.append(p)
+                remaining = following
+            if taken:
+                then = self.eval(condition.then.tree, frame, [rows[p] for p in taken])
+                for p, v, b, m in zip(taken, then.values, then.bad, then.masks):
+                    values[p] = v
+                    bad[p] = bad[p] or b
+                    masks[p] |= m
+                    own[p] = branch_own
+        for p in remaining:                   # no condition true and no `otherwise`
+            bad[p] = True
+        return Column(values, bad, masks), own
+
+    def table(self, rule, body, frame, rows):
+        """A decision table: every input read first, then the rows' cells in order, each cell
+        only on the table rows still possible (a cell's own expressions are read lazily)."""
+        n = len(rows)
+        bad = [False] * n
+        masks = [0] * n
+        inputs = {}
+        for name, expression in body.inputs:
+            col = self.eval(expression.tree, frame, rows)
+            inputs[name] = col.values
+            masks = _or(masks, col.masks)
+            bad = [x or y for x, y in zip(bad, col.bad)]
+        active = [p for p in range(n) if not bad[p]]
+        matches = [[] for _ in range(n)]
+        for row in body.rows:
+            candidates = active
+            for name, cell in row.tests:
+                if not candidates or cell.op == "any":
+                    continue
+                values = inputs[name]
+                sub = [rows[p] for p in candidates]
+                a = self.eval(cell.a.tree, frame, sub)
+                b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
+                passing = []
+                for j, p in enumerate(candidates):
+                    masks[p] |= a.masks[j] | (b.masks[j] if b is not None else 0)
+                    if a.bad[j] or (b is not None and b.bad[j]):
+                        bad[p] = True
+                        continue
+                    try:
+                        ok = _cell_passes(cell, values[p], a.values[j],
+                                          b.values[j] if b is not None else None)
+                    except _FAILURES:
+                        bad[p] = True
+                        continue
+                    if ok:
+                        passing.append(p)
+                candidates = passing
+            for p in candidates:
+                if not bad[p]:
+                    matches[p].append(row)
+            if body.hit_policy == "first":
+                taken = set(candidates)
+                active = [p for p in active if p not in taken and not bad[p]]
+            else:
+                active = [p for p in active if not bad[p]]
+        values = [None] * n
+        own = [rule.citations] * n
+        by_row: dict = {}
+        defaults = []
+        for p in range(n):
+            if bad[p]:
+                continue
+            found = matches[p]
+            if body.hit_policy == "collect":
+                values[p] = []
+                cited = tuple(c for r in found for c in r.citations)
+                own[p] = merge(rule.citations, cited) if cited else rule.citations
+                for r in found:
+                    by_row.setdefault(id(r), (r, []))[1].append(p)
+                continue
+            if len(found) > 1:
+                bad[p] = True
+            elif found:
+                r = found[0]
+                own[p] = merge(rule.citations, r.citations) if r.citations else rule.citations
+                by_row.setdefault(id(r), (r, []))[1].append(p)
+            elif body.default is not None:
+                defaults.append(p)
+            else:
+                bad[p] = True
+        # The `then` of each matched table row (for collect, in table order: values append in
+        # the order the rows matched, which is table order).
+        for r in body.rows:
+            if id(r) not in by_row:
+                continue
+            chosen = by_row[id(r)][1]
+            col = self.eval(r.then.tree, frame, [rows[p] for p in chosen])
+            for p, v, b, m in zip(chosen, col.values, col.bad, col.masks):
+                masks[p] |= m
+                bad[p] = bad[p] or b
+                if body.hit_policy == "collect":
+                    values[p].append(v)
+                else:
+                    values[p] = v
+        if defaults:
+            col = self.eval(body.default.tree, frame, [rows[p] for p in defaults])
+            for p, v, b, m in zip(defaults, col.values, col.bad, col.masks):
+                values[p], masks[p] = v, masks[p] | m
+                bad[p] = bad[p] or b
+        return Column(values, bad, masks), own
+
+    def member_pairs(self, body, frame, rows):
+        """For each row, the members of the collection the aggregate runs over, in case order:
+        (row position, member row) pairs."""
+        owners, _ = self.ancestor_rows(frame.kind.name, [frame.index[r] for r in rows],
+                                       body.levels_up) if frame.index is not None else (rows, None)
+        owner_kind = frame.kind
+        for _ in range(body.levels_up):
+            owner_kind = owner_kind.parent
+        owner_entities = self.entities.get(owner_kind.name, ())
+        positions, members = [], []
+        row_of = self.row_of
+        for p, o in enumerate(owners):
+            for member in owner_entities[o].children.get(body.over, ()):
+                positions.append(p)
+                members.append(row_of[member.uid])
+        return positions, members
+
+    def aggregate(self, body, frame, rows) -> Column:
+        n = len(rows)
+        positions, members = self.member_pairs(body, frame, rows)
+        member_frame = _Frame(body.member_kind, members, frame, [rows[p] for p in positions])
+        pair_rows = list(range(len(members)))
+        masks = [0] * n
+        bad = [False] * n
+        fn = body.function
+        if fn == "first":
+            return self.first(body, frame, rows, positions, member_frame)
+        kept = pair_rows
+        if body.where is not None:
+            test = self.eval(body.where.tree, member_frame, pair_rows)
+            kept = []
+            for q, v, b, m in zip(pair_rows, test.values, test.bad, test.masks):
+                p = positions[q]
+                masks[p] |= m
+                if b or not isinstance(v, bool):
+                    bad[p] = True
+                elif v:
+                    kept.append(q)
+        grouped = [[] for _ in range(n)]
+        members_kept = [[] for _ in range(n)]      # per row: its kept members (pair indices)
+        for q in kept:
+            members_kept[positions[q]].append(q)
+        if body.of is not None:
+            of = self.eval(body.of.tree, member_frame, kept)
+            for q, v, b, m in zip(kept, of.values, of.bad, of.masks):
+                p = positions[q]
+                masks[p] |= m
+                bad[p] = bad[p] or b
+                grouped[p].append(v)
+        values = [None] * n
+        if fn == "count":
+            values = [len(g) for g in members_kept]
+        elif fn == "list":
+            entities = self.entities.get(body.member_kind.name, ())
+            for p, g in enumerate(members_kept):
+                chosen = [entities[members[q]] for q in g]
+                values[p] = [m.id if m.id is not None else m.index for m in chosen]
+        elif fn == "sum":
+            for p, g in enumerate(grouped):
+                total = 0
+                try:
+                    for v in g:
+                        if v is not None:
+                            total = total + v
+                except _FAILURES:
+                    bad[p] = True
+                values[p] = total
+        elif fn in ("any", "all"):
+            for p, g in enumerate(grouped):
+                if any(not isinstance(v, bool) for v in g):
+                    bad[p] = True
+                else:
+                    values[p] = any(g) if fn == "any" else all(g)
+        else:                                  # min, max
+            empty = []
+            for p, g in enumerate(grouped):
+                present = [v for v in g if v is not None]
+                if not present:
+                    empty.append(p)
+                    continue
+                try:
+                    values[p] = min(present) if fn == "min" else max(present)
+                except _FAILURES:
+                    bad[p] = True
+            if empty:
+                if body.default is None:
+                    for p in empty:
+                        bad[p] = True
+                else:
+                    d = self.eval(body.default.tree, frame, [rows[p] for p in empty])
+                    for p, v, b, m in zip(empty, d.values, d.bad, d.masks):
+                        values[p], masks[p] = v, masks[p] | m
+                        bad[p] = bad[p] or b
+        return Column(values, bad, masks)
+
+    def first(self, body, frame, rows, positions, member_frame) -> Column:
+        """``first``: members in order until one passes the filter (with ``of``, per case the
+        loop stops after the first value)."""
+        n = len(rows)
+        values = [None] * n
+        bad = [False] * n
+        masks = [0] * n
+        by_row = [[] for _ in range(n)]
+        for q, p in enumerate(positions):
+            by_row[p].append(q)
+        found = [False] * n
+        depth = 0
+        longest = max((len(g) for g in by_row), default=0)
+        while depth < longest:
+            active = [p for p in range(n) if not found[p] and not bad[p] and len(by_row[p]) > depth]
+            if not active:
+                break
+            pairs = [by_row[p][depth] for p in active]
+            passing = active
+            passing_pairs = pairs
+            if body.where is not None:
+                test = self.eval(body.where.tree, member_frame, pairs)
+                passing, passing_pairs = [], []
+                for p, q, v, b, m in zip(active, pairs, test.values, test.bad, test.masks):
+                    masks[p] |= m
+                    if b or not isinstance(v, bool):
+                        bad[p] = True
+                    elif v:
+                        passing.append(p)
+                        passing_pairs.append(q)
+            if body.of is not None and passing:
+                of = self.eval(body.of.tree, member_frame, passing_pairs)
+                for p, v, b, m in zip(passing, of.values, of.bad, of.masks):
+                    values[p] = v
+                    masks[p] |= m
+                    bad[p] = bad[p] or b
+                    found[p] = True
+            depth += 1
+        missing = [p for p in range(n) if not found[p] and not bad[p]]
+        if missing and body.default is not None:
+            d = self.eval(body.default.tree, frame, [rows[p] for p in missing])
+            for p, v, b, m in zip(missing, d.values, d.bad, d.masks):
+                values[p], masks[p] = v, masks[p] | m
+                bad[p] = bad[p] or b
+        return Column(values, bad, masks)
+
+    # -- expressions ---------------------------------------------------------------------------
+    def eval(self, node, frame: _Frame, rows) -> Column:
+        """The value of an expression node for each of ``rows`` (rows of ``frame``)."""
+        n = len(rows)
+        if n == 0:
+            return Column([], [], [])
+        kind = type(node)
+        if kind is ast.Constant:
+            return Column([node.value] * n, [False] * n, [0] * n)
+        if kind is ast.Name:
+            return self.name(node.ref.target, frame, rows)
+        if kind is ast.BinOp:
+            return self.elementwise(OPERATORS[type(node.op)], [node.left, node.right], frame, rows)
+        if kind is ast.UnaryOp:
+            if isinstance(node.op, ast.Not):
+                col = self.eval(node.operand, frame, rows)
+                return Column([not v for v in col.values], col.bad, col.masks)
+            return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
+        if kind is ast.BoolOp:
+            return self.boolean(node, frame, rows)
+        if kind is ast.Compare:
+            return self.compare(node, frame, rows)
+        if kind is ast.IfExp:
+            return self.if_else(node, frame, rows)
+        if kind is ast.Call:
+            return self.call(node, frame, rows)
+        if kind in (ast.List, ast.Tuple):
+            parts = [self.eval(e, frame, rows) for e in node.elts]
+            values = [[p.values[i] for p in parts] for i in range(n)]
+            bad = [any(p.bad[i] for p in parts) for i in range(n)]
+            masks = [0] * n
+            for p in parts:
+                masks = _or(masks, p.masks)
+            return Column(values, bad, masks)
+        raise TypeError(f"cannot evaluate {kind.__name__}")  # pragma: no cover - checked syntax
+
+    def name(self, target, frame: _Frame, rows) -> Column:
+        what = target[0]
+        n = len(rows)
+        if what == "outer":
+            outer_rows = [frame.outer_rows[r] for r in rows]
+            return self.name(target[1], frame.outer, outer_rows)
+        if what == "as_of":
+            return Column([self.as_of] * n, [False] * n, [0] * n)
+        if what == "param":
+            try:
+                value = self.engine.cache.parameter(target[1], self.as_of)
+                v = value.read()
+            except _FAILURES:
+                return Column([None] * n, [True] * n, [0] * n)
+            return Column([v] * n, [False] * n, [value.citation_mask] * n)
+        entity_rows = [frame.index[r] for r in rows]
+        if what == "fact":
+            _, fact, depth = target
+            at, kind_name = self.ancestor_rows(frame.kind.name, entity_rows, depth)
+            values, bad = self.fact_column(kind_name, fact)
+            return Column([values[r] for r in at], [bad[r] for r in at], [0] * n)
+        if what == "rule":
+            _, rule, depth = target
+            at, _ = self.ancestor_rows(frame.kind.name, entity_rows, depth)
+            col = self.rule_column(rule)
+            return Column([col.values[r] for r in at], [col.bad[r] for r in at],
+                          [col.masks[r] for r in at])
+        raise TypeError(f"cannot read {what} here")  # pragma: no cover - args only in functions
+
+    def elementwise(self, fn, operands, frame, rows) -> Column:
+        parts = [self.eval(o, frame, rows) for o in operands]
+        values, bad = _apply(fn, [p.values for p in parts], [p.bad for p in parts], len(rows))
+        masks = parts[0].masks
+        for p in parts[1:]:
+            masks = _or(masks, p.masks)
+        return Column(values, bad, masks)
+
+    def boolean(self, node, frame, rows) -> Column:
+        """``and``/``or`` with Python's value semantics; later operands only where undecided."""
+        is_and = isinstance(node.op, ast.And)
+        n = len(rows)
+        first = self.eval(node.values[0], frame, rows)
+        values, bad, masks = list(first.values), list(first.bad), list(first.masks)
+        pending = [p for p in range(n) if not bad[p] and bool(values[p]) == is_and]
+        for operand in node.values[1:]:
+            if not pending:
+                break
+            col = self.eval(operand, frame, [rows[p] for p in pending])
+            following = []
+            for p, v, b, m in zip(pending, col.values, col.bad, col.masks):
+                values[p] = v
+                masks[p] |= m
+                if b:
+                    bad[p] = True
+                elif bool(v) == is_and:
+                    following.append(p)
+            pending = following
+        return Column(values, bad, masks)
+
+    def compare(self, node, frame, rows) -> Column:
+        n = len(rows)
+        if len(node.ops) == 1:
+            left = self.eval(node.left, frame, rows)
+            right = self.eval(node.comparators[0], frame, rows)
+            values, bad = _apply(OPERATORS[type(node.ops[0])], [left.values, right.values],
+                                 [left.bad, right.bad], n)
+            return Column(values, bad, _or(left.masks, right.masks))
+        left = self.eval(node.left, frame, rows)
+        current, bad, masks = list(left.values), list(left.bad), list(left.masks)
+        values = [True] * n
+        pending = [p for p in range(n) if not bad[p]]
+        for op, comparator in zip(node.ops, node.comparators):
+            if not pending:
+                break
+            fn = OPERATORS[type(op)]
+            col = self.eval(comparator, frame, [rows[p] for p in pending])
+            following = []
+            for p, v, b, m in zip(pending, col.values, col.bad, col.masks):
+                masks[p] |= m
+                if b:
+                    bad[p] = True
+                    continue
+                try:
+                    result = fn(current[p], v)
+                except _FAILURES:
+                    bad[p] = True
+                    continue
+                if len(node.ops) == 1:
+                    values[p] = result
+                elif not result:
+                    values[p] = False
+                else:
+                    current[p] = v
+                    following.append(p)
+            pending = following
+        return Column(values, bad, masks)
+
+    def if_else(self, node, frame, rows) -> Column:
+        n = len(rows)
+        test = self.eval(node.test, frame, rows)
+        values, bad, masks = [None] * n, list(test.bad), list(test.masks)
+        yes = [p for p in range(n) if not bad[p] and test.values[p]]
+        no = [p for p in range(n) if not bad[p] and not test.values[p]]
+        for chosen, branch in ((yes, node.body), (no, node.orelse)):
+            if chosen:
+                col = self.eval(branch, frame, [rows[p] for p in chosen])
+                for p, v, b, m in zip(chosen, col.values, col.bad, col.masks):
+                    values[p], bad[p], masks[p] = v, b, masks[p] | m
+        return Column(values, bad, masks)
+
+    def call(self, node, frame, rows) -> Column:
+        target = node.ref.target
+        what = target[0]
+        n = len(rows)
+        if what == "in_force":
+            value = target[1].has_value(self.as_of)
+            return Column([value] * n, [False] * n, [0] * n)
+        if what == "value_on":
+            return self.value_on(node, target[1], frame, rows)
+        args = [self.eval(a, frame, rows) for a in node.args]
+        masks = [0] * n
+        for a in args:
+            masks = _or(masks, a.masks)
+        if what == "builtin":
+            values, bad = _apply(target[1], [a.values for a in args], [a.bad for a in args], n)
+            return Column(values, bad, masks)
+        values, bad = [None] * n, _any_bad([a.bad for a in args], n)
+        if what == "lookup":
+            try:
+                parameter = self.engine.cache.parameter(target[1], self.as_of)
+            except _FAILURES:
+                return Column(values, [True] * n, masks)
+            own = parameter.citation_mask
+            for i in range(n):
+                if not bad[i]:
+                    try:
+                        values[i] = parameter.lookup(args[0].values[i])
+                        masks[i] |= own
+                    except _FAILURES:
+                        bad[i] = True
+            return Column(values, bad, masks)
+        if what == "function":
+            state = self.function_state
+            function = target[1]
+            for i in range(n):
+                if not bad[i]:
+                    try:
+                        state.frame = []
+                        result = state.call(function, [a.values[i] for a in args])
+                    except _FAILURES:
+                        bad[i] = True
+                        continue
+                    values[i] = result.value
+                    masks[i] |= citation_mask(result)
+            return Column(values, bad, masks)
+        raise TypeError(f"cannot call {what}")  # pragma: no cover
+
+    def value_on(self, node, parameter, frame, rows) -> Column:
+        n = len(rows)
+        on = self.eval(node.args[1], frame, rows)
+        values, bad, masks = [None] * n, list(on.bad), list(on.masks)
+        live = [p for p in range(n) if not bad[p] and on.values[p] is not None]
+        key = self.eval(node.args[2], frame, [rows[p] for p in live]) if len(node.args) == 3 \
+            else None
+        state = self.function_state
+        for j, p in enumerate(live):
+            try:
+                state.frame = []
+                value = state.parameter_on(parameter, on.values[p])
+                if key is None:
+                    values[p] = value.read()
+                else:
+                    masks[p] |= key.masks[j]
+                    if key.bad[j]:
+                        raise _Bad()
+                    values[p] = value.lookup(key.values[j])
+                masks[p] |= value.citation_mask
+            except _FAILURES:
+                bad[p] = True
+        return Column(values, bad, masks)
+
+    # -- outputs -------------------------------------------------------------------------------
+    def outputs(self, names=None):
+        """Per case: the list of results, or None when the case must go to the per-case
+        evaluator (a row that is bad where the per-case evaluator would have read it)."""
+        program = self.program
+        wanted = set(names) if names is not None else None
+        per_case: list = [[] for _ in self.cases]
+        failed = [False] * len(self.cases)
+        plans = {}
+        for kind_name, entities in self.entities.items():
+            kind = entities[0].kind
+            if wanted is None:
+                rules = program.outputs_for(kind)
+            else:
+                rules = [r for r in program.rules.values() if r.name in wanted and
+                         r.entity_kind is kind]
+            shown = {}
+            for rule in rules:
+                if wanted is None and rule.output_when is not None:
+                    rows = list(range(len(entities)))
+                    shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
+            plans[kind_name] = (rules, shown)
+        # Per kind, per row: its results in rule order, or None if a shown value is bad.
+        by_row = {}
+        cited = self.cited
+        for kind_name, (rules, shown) in plans.items():
+            entities = self.entities[kind_name]
+            results = [[] for _ in entities]
+            for rule in rules:
+                col = self.rule_column(rule)
+                show = shown.get(rule.uid)
+                values, bad, own, masks = col.values, col.bad, col.own, col.masks
+                for row, entity in enumerate(entities):
+                    out = results[row]
+                    if out is None:
+                        continue
+                    if show is not None:
+                        shows = show.values[row]
+                        if show.bad[row] or shows.__class__ is not bool:
+                            results[row] = None
+                            continue
+                        if not shows:
+                            continue
+                    if bad[row]:
+                        results[row] = None
+                        continue
+                    out.append(ColumnarResult(rule, entity, values[row], own[row], masks[row],
+                                              cited))
+            by_row[kind_name] = results
+        row_of = self.row_of
+        for number, entities in enumerate(self.walks):
+            out = per_case[number]
+            for entity in entities:
+                found = by_row[entity.kind.name][row_of[entity.uid]]
+                if found is None:
+                    failed[number] = True
+                    break
+                out.extend(found)
+        return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
+
+
+def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None):
+    """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
+
+    Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or, for a case
+    the plan could not finish, the per-case evaluator's :class:`Evaluation` (which raises the
+    case's error as ``Engine.evaluate`` does, caught by the caller per case). ``stats``, if
+    given, is updated with the counts.
+    """
+    with decimal_context():
+        batch = _Batch(engine, cases, as_of)
+        outputs = batch.outputs(names)
+    results = []
+    for case, out in zip(cases, outputs):
+        if out is None:
+            batch.stats.fallback_cases += 1
+            results.append(None)
+        else:
+            batch.stats.columnar_cases += 1
+            results.append(ColumnarEvaluation(case.case_id, as_of, out))
+    batch.stats.cases += len(cases)
+    if stats is not None:
+        stats.add(batch.stats)
+    return results
+
+
+def plan_coverage(program) -> dict[str, list[str]]:
+    """Which rules the plan computes as columns and which per entity inside the plan."""
+    vectorised, per_entity = [], []
+    for rule in program.rules.values():
+        (vectorised if rule.body.kind in VECTORISED_BODIES else per_entity).append(rule.name)
+    return {"vectorised": sorted(vectorised), "per_entity": sorted(per_entity)}

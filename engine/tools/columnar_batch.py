@@ -1,0 +1,90 @@
+"""Chunks of batch tasks evaluated by the columnar plan, with the per-case evaluator behind it.
+
+``policy batch``, :func:`engine.tools.arrow_batch.evaluate_record_batch` and
+``evaluate_batch`` read their cases as tasks; this module turns a chunk of tasks into one
+evaluation (or one error) per task, in order:
+
+1. each task's case is read and validated as ``policy eval`` reads it (an unreadable case is its
+   error, as before);
+2. the cases are grouped by the date they are evaluated on and each group goes through
+   :func:`engine.runtime.columnar.evaluate_cases` (every rule once per group);
+3. a case the plan could not finish (a missing fact, a failing rule: anything the per-case
+   evaluator would report) is evaluated again by ``Engine.evaluate``, which gives the same error
+   ``policy eval`` gives, or its values.
+
+``because`` reasons are rendered from the per-case trace, so a run that asks for them uses the
+per-case evaluator throughout (:func:`evaluator_for`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..errors import PolicyError
+from ..language.dates import as_of_date
+from ..runtime.columnar import ColumnarStats, evaluate_cases
+from .tasks import Task, case_data
+
+#: The evaluators ``policy batch --evaluator`` accepts, the default first.
+EVALUATORS = ("columnar", "per-case")
+
+#: Cases per chunk handed to the columnar plan: large enough that the work per rule dominates.
+COLUMNAR_CHUNK = 512
+
+
+def evaluator_for(requested: str, because: bool, citations: str = "none") -> str:
+    """The evaluator a run uses. Reasons (``--because``) need the per-case trace, and so, for now,
+    do citations: the columnar plan computes every value exactly as the per-case evaluator does,
+    but it carries only the full read-set of citations, not yet the deciding citations that
+    results cite (``docs/language.md`` section 2). A run that writes citations is therefore
+    evaluated per case; ``--citations none`` runs on the plan."""
+    if requested not in EVALUATORS:
+        raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}, not {requested!r}")
+    return "per-case" if because or citations != "none" else requested
+
+
+def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
+                   stats: ColumnarStats | None = None) -> list[tuple]:
+    """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order."""
+    out: list = [None] * len(tasks)
+    groups: dict[dt.date, list[int]] = {}
+    cases: dict[int, object] = {}
+    ids: dict[int, object] = {}
+    dates: dict[int, dt.date] = {}
+    unknown = names is not None and bool(set(names) - set(engine.program.rules))
+    for position, task in enumerate(tasks):
+        case_id = None
+        try:
+            data = case_data(task)
+            if isinstance(data, dict):
+                case_id = data.get("case_id")
+            ids[position] = case_id
+            case = engine.read_case(data)
+            on = as_of_date(as_of or task.as_of) or case.as_of or dt.date.today()
+        except PolicyError as exc:
+            out[position] = (None, exc, case_id)
+            continue
+        cases[position] = case
+        dates[position] = on
+        groups.setdefault(on, []).append(position)
+    if unknown:      # Engine.evaluate words the error for each case
+        for positions in groups.values():
+            for position in positions:
+                out[position] = _per_case(engine, cases[position], dates[position], names,
+                                          ids[position])
+        return out
+    for on, positions in groups.items():
+        evaluations = evaluate_cases(engine, [cases[p] for p in positions], on, names, stats)
+        for position, evaluation in zip(positions, evaluations):
+            if evaluation is None:
+                out[position] = _per_case(engine, cases[position], on, names, ids[position])
+            else:
+                out[position] = (evaluation, None, ids[position])
+    return out
+
+
+def _per_case(engine, case, on, names, case_id) -> tuple:
+    try:
+        return (engine.evaluate(case, as_of=on, names=names), None, case_id)
+    except PolicyError as exc:
+        return (None, exc, case_id)

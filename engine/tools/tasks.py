@@ -1,0 +1,44 @@
+"""A case to evaluate, as the batch readers hand it on: where it came from and its data.
+
+Kept apart from :mod:`engine.tools.batch` so that the evaluators of a chunk of tasks (per case,
+columnar, on Spark executors) can read tasks without importing the batch runner itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..errors import InputError, PolicyError, codes
+
+
+@dataclass
+class Task:
+    """One case to evaluate: where it came from and its data in one of several forms."""
+
+    label: str                 # "file:line", for messages and the output's "input"
+    kind: str                  # "json" (text of one JSON object), "data" (a mapping), "path", "error"
+    payload: Any
+    as_of: str | None = None   # a date the source gives (a test's as_of); --as-of wins
+    offset: int = 0            # bytes of input read so far, for the progress bar
+
+
+def case_data(task: Task):
+    """The case mapping (or path) of a task; raises PolicyError for unreadable input."""
+    if task.kind == "json":
+        try:
+            data = json.loads(task.payload, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            file, _, line = task.label.rpartition(":")
+            raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
+                             code=codes.UNREADABLE_YAML,
+                             file=file, line=int(line) if line.isdigit() else None) from None
+        if not isinstance(data, dict):
+            raise InputError("The line is not a JSON object (a case).",
+                             code=codes.CASE_NOT_MAPPING, file=task.label)
+        return data
+    if task.kind == "error":
+        raise PolicyError(problems=[task.payload])
+    return task.payload
