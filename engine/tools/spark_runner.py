@@ -90,6 +90,7 @@ def session(master: str | None = None, app_name: str = "mo-policy-engine") -> Sp
                              "one (on Debian: apt-get install default-jre-headless) or set "
                              "JAVA_HOME.", code=E_SPARK, field="--runner")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1") \
             .config("spark.driver.bindAddress", "127.0.0.1") \
             .config("spark.ui.enabled", "false")
