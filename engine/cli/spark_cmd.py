@@ -7,9 +7,11 @@ asks for Spark; without it the command says how to install it and exits 2.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, PolicyError
 from ..io.paths import default_policy_dir
 
 E_SPARK = "E114"
@@ -25,11 +27,13 @@ def _runner():
     return spark_runner
 
 
-def _run(call):
-    """Run a Spark job; a failure of Spark itself becomes one paragraph, not a Java stack."""
+@contextmanager
+def _spark_errors():
+    """A failure of Spark itself (a JVM that does not start, a job that fails) becomes one
+    paragraph, not a Java stack trace."""
     try:
-        return call()
-    except InputError:
+        yield
+    except (PolicyError, KeyboardInterrupt):
         raise
     except Exception as exc:
         text = str(exc).strip().splitlines()
@@ -41,20 +45,27 @@ def _run(call):
                          field="--runner") from exc
 
 
+def _bundle(runner, policy: Path | None) -> bytes:
+    """The rulebooks the driver's engine was loaded from: ``--policy``, else ``POLICY_BUNDLE``
+    (as :meth:`Engine.load` chooses), else the default directory."""
+    if policy is None and os.environ.get("POLICY_BUNDLE"):
+        return runner.bundle_bytes(bundle=os.environ["POLICY_BUNDLE"])
+    return runner.bundle_bytes([policy or default_policy_dir()])
+
+
 def spark_batch(tasks, write, *, engine, policy: Path | None, master: str | None, as_of, names,
                 citations: str, because: bool, ids):
     runner = _runner()
-    spark = _run(lambda: runner.session(master))
-    blob = runner.bundle_bytes([policy or default_policy_dir()])
-    return _run(lambda: runner.run_batch(tasks, write, engine=engine, blob=blob, spark=spark,
-                                         as_of=as_of, names=names, citations=citations,
-                                         because=because, ids=ids))
+    blob = _bundle(runner, policy)
+    with _spark_errors(), runner.owned_session(master) as spark:
+        return runner.run_batch(tasks, write, engine=engine, blob=blob, spark=spark, as_of=as_of,
+                                names=names, citations=citations, because=because, ids=ids)
 
 
 def spark_caseload(pairs, write, options, *, engine, policy: Path | None, master: str | None,
                    citations):
     runner = _runner()
-    spark = _run(lambda: runner.session(master))
-    blob = runner.bundle_bytes([policy or default_policy_dir()])
-    return _run(lambda: runner.run_caseload(pairs, write, options, engine=engine, blob=blob,
-                                            spark=spark, citations=citations))
+    blob = _bundle(runner, policy)
+    with _spark_errors(), runner.owned_session(master) as spark:
+        return runner.run_caseload(pairs, write, options, engine=engine, blob=blob, spark=spark,
+                                   citations=citations)

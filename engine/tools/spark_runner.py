@@ -38,6 +38,7 @@ import secrets
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -97,6 +98,18 @@ def session(master: str | None = None, app_name: str = "mo-policy-engine") -> Sp
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextmanager
+def owned_session(master: str | None = None) -> Iterator[SparkSession]:
+    """:func:`session`, stopped at the end if this call started it (a command's own Spark)."""
+    started = SparkSession.getActiveSession() is None
+    spark = session(master)
+    try:
+        yield spark
+    finally:
+        if started:
+            spark.stop()
 
 
 # ----------------------------------------------------------------------------------------------
