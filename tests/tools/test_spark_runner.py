@@ -25,7 +25,7 @@ from engine.rulebook import bundle as bundle_lib
 from engine.tools.batch import read_jsonl, run_batch
 from engine.tools.batch_output import CitationIds
 
-from .conftest import POLICY, ROOT
+from .conftest import FIXTURES, POLICY, ROOT
 from .households import households
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed: pip install '.[spark]' "
@@ -136,6 +136,24 @@ def test_cli_batch_runner_spark_equals_local(spark, caseload, tmp_path):
     assert remote.read_bytes() == local.read_bytes()
     assert Path(f"{remote}.citations.json").read_bytes() == Path(f"{local}.citations.json").read_bytes()
     assert "400 case(s) evaluated, 1 error(s)" in second.output
+
+
+def test_csv_cases_and_a_bad_row_on_spark(spark, tmp_path):
+    """CSV rows become cases on the driver and travel as mappings; a case file given as CASES
+    and a CSV problem are written by the driver, in their places."""
+    csv = tmp_path / "cases.csv"
+    text = (FIXTURES / "jones.csv").read_text()
+    csv.write_text(text + "broken,notanumber\n" if text.endswith("\n") else text)
+    for source in (csv, ROOT / "examples" / "jones.yaml"):
+        outputs = []
+        for runner in ("local", "spark"):
+            out = tmp_path / f"{source.suffix[1:]}-{runner}.jsonl"
+            result = cli.invoke(app(), ["batch", str(source), "--out", str(out), "--policy",
+                                        str(POLICY), "--runner", runner])
+            outputs.append((result.exit_code, out.read_bytes(),
+                            Path(f"{out}.citations.json").read_bytes()))
+        assert outputs[0] == outputs[1]
+        assert b'"results"' in outputs[1][1]
 
 
 def test_cli_change_cases_runner_spark_equals_local(spark, caseload, tmp_path):
