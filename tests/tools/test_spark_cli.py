@@ -18,7 +18,9 @@ def app():
 
 
 def test_runner_spark_without_pyspark_says_how_to_install_it(monkeypatch, tmp_path):
+    import engine.tools
     monkeypatch.setitem(sys.modules, "engine.tools.spark_runner", None)   # import fails
+    monkeypatch.delattr(engine.tools, "spark_runner", raising=False)
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"case_id": "a", "people": [{"id": "p", "age": 30}]}\n')
     out = tmp_path / "out.jsonl"
