@@ -5,11 +5,13 @@
 # Versions come from requirements.lock (pip constraints written by scripts/lock.sh), so every
 # machine tests the same dependency set. The engine is installed again whenever pyproject.toml,
 # requirements.lock or the extras asked for change (a fingerprint is kept in .venv/.installed).
-# POLICY_EXTRAS chooses the extras (default: test).
+# POLICY_EXTRAS chooses the extras (default: test,spark).
+# The spark extra is installed too (pyspark is large, about 450 MB), so that the Spark runner's
+# tests run; POLICY_EXTRAS=test leaves it out (those tests then skip and say why).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${POLICY_EXTRAS:-test}"
+EXTRAS="${POLICY_EXTRAS:-test,spark}"
 if [ ! -x "$ROOT/.venv/bin/python" ]; then
   "$PYTHON" -m venv "$ROOT/.venv"
 fi

@@ -15,6 +15,7 @@ from ..io.paths import default_policy_dir
 from ..language.dates import as_of_date
 from ..tools.batch import input_size, read_cases, run_batch
 from ..tools.batch_output import CitationIds, write_citation_table
+from .spark_cmd import spark_batch
 from .common import AsOfOption, OK, PROBLEMS, PolicyOption, exits, load_engine
 
 
@@ -26,6 +27,17 @@ class OutputFormat(str, Enum):
 class Evaluator(str, Enum):
     columnar = "columnar"
     per_case = "per-case"
+
+
+class Runner(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
+RunnerOption = typer.Option(Runner.local, "--runner", help="local: this machine (--workers "
+                            "processes); spark: Apache Spark (needs the spark extra), the same output.")
+SparkMasterOption = typer.Option(None, "--spark-master", metavar="URL", help="With --runner spark: "
+                                 "the Spark master (default local[*], or the active session's).")
 
 
 class CitationMode(str, Enum):
@@ -51,6 +63,8 @@ def batch_command(
         Evaluator.columnar, "--evaluator", help="columnar: each rule computed once per chunk of "
         "cases (the default; a case it cannot finish goes to the per-case evaluator); per-case: "
         "one case at a time (the reference; always used with --because)."),
+    runner: Runner = RunnerOption,
+    spark_master: Optional[str] = SparkMasterOption,
     policy: Optional[Path] = PolicyOption,
 ):
     """Evaluate many cases, streaming: one JSON line of results per case, in input order. A case
@@ -63,6 +77,11 @@ def batch_command(
             raise InputError("--citations deciding writes a citation table beside the results, so "
                              "it needs --out FILE; on standard output use --citations full or none.",
                              code=codes.UNKNOWN_ONLY, field="--citations")
+        if runner == Runner.spark and format == OutputFormat.parquet:
+            raise InputError("--format parquet is written by the local runner only; with --runner "
+                             "spark write JSONL, or use engine.tools.spark_runner.evaluate from "
+                             "Python and write the DataFrame.", code=codes.UNKNOWN_ONLY,
+                             field="--format")
         if format == OutputFormat.parquet and out == "-":
             raise InputError("--format parquet writes files, so it needs --out FILE.", code=codes.UNKNOWN_ONLY,
                              field="--out")
@@ -73,7 +92,7 @@ def batch_command(
                 raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                                  "rule.", code=codes.UNKNOWN_ONLY, field="--only")
         tasks = read_cases(cases, engine.program)
-        bar = progress_bar(input_size(cases)) if sys.stderr.isatty() else None
+        bar = progress_bar(input_size(cases)) if sys.stderr.isatty() and runner == Runner.local else None
         if format == OutputFormat.parquet:
             from ..tools.parquet_output import write_parquet
             try:
@@ -88,12 +107,17 @@ def batch_command(
         handle = sys.stdout.buffer if out == "-" else open(out, "wb")
         ids = CitationIds.of_process() if mode == "deciding" else None
         try:
-            summary = run_batch(tasks, handle.write,
-                                policy=[str(policy or default_policy_dir())], as_of=as_of,
-                                workers=workers, engine=engine,
-                                progress=bar.update if bar else None, names=only or None,
-                                citations=mode, because=because, ids=ids,
-                                evaluator=evaluator.value)
+            if runner == Runner.spark:
+                summary = spark_batch(tasks, handle.write, engine=engine, policy=policy,
+                                      master=spark_master, as_of=as_of, names=only or None,
+                                      citations=mode, because=because, ids=ids)
+            else:
+                summary = run_batch(tasks, handle.write,
+                                    policy=[str(policy or default_policy_dir())], as_of=as_of,
+                                    workers=workers, engine=engine,
+                                    progress=bar.update if bar else None, names=only or None,
+                                    citations=mode, because=because, ids=ids,
+                                    evaluator=evaluator.value)
         finally:
             if handle is not sys.stdout.buffer:
                 handle.close()

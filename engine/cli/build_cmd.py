@@ -39,4 +39,5 @@ def build_command(
             written.unlink(missing_ok=True)
             raise
     typer.echo(f"{len(files)} rulebook file(s) compiled into {written} "
-               f"({written.stat().st_size:,} bytes).", err=True)
+               f"({written.stat().st_size:,} bytes, SHA-256 "
+               f"{bundle.sha256(written.read_bytes())}).", err=True)

@@ -24,6 +24,8 @@ from ..actions.mass_change import compare_all, parse_dates, select
 from ..io.paths import default_policy_dir
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
+from .batch_cmd import Runner, RunnerOption, SparkMasterOption
+from .spark_cmd import spark_caseload
 from .common import Format, OK, PROBLEMS, PolicyOption, exits, load_engine, print_json
 
 
@@ -39,13 +41,15 @@ def change_command(
     notice_date: Optional[str] = typer.Option(None, "--notice-date", metavar="DATE", help="The date the notices are sent, to compute due and effective dates."),
     name: Optional[List[str]] = typer.Option(None, "--name", help="Only this comparison (repeatable): its name (actions.msp_change) or the result it compares (msp.level). Default: all."),
     format: Format = typer.Option(Format.text, "--format", help="Output format (of the summary, with --cases)."),
+    runner: Runner = RunnerOption,
+    spark_master: Optional[str] = SparkMasterOption,
     policy: Optional[Path] = PolicyOption,
 ):
     """Compare a case (or a caseload) before and after a mass change: for every program, each
     person's outcome (no_change, increase, reduction, loss, gain, ...), notices and dates."""
     if cases is not None:
         _caseload(case, cases, after_cases, out, before, after, notice_date, name, workers,
-                  format, policy)
+                  format, policy, runner, spark_master)
         return
     with exits():
         if case is None:
@@ -68,7 +72,7 @@ def change_command(
 
 
 def _caseload(case, cases, after_cases, out, before, after, notice_date, names, workers, format,
-              policy):
+              policy, runner=None, spark_master=None):
     with exits():
         if case is not None:
             raise InputError("Give either a case file or --cases FILE, not both.", code=codes.UNKNOWN_CHANGE)
@@ -86,9 +90,14 @@ def _caseload(case, cases, after_cases, out, before, after, notice_date, names, 
         table = CitationTable()
         handle = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
         try:
-            summary = run_caseload(pair(tasks, later), lambda line: handle.write(line + "\n"),
-                                   options, policy=[str(policy or default_policy_dir())],
-                                   engine=engine, workers=workers, citations=table)
+            if runner == Runner.spark:
+                summary = spark_caseload(pair(tasks, later), lambda line: handle.write(line + "\n"),
+                                         options, engine=engine, policy=policy,
+                                         master=spark_master, citations=table)
+            else:
+                summary = run_caseload(pair(tasks, later), lambda line: handle.write(line + "\n"),
+                                       options, policy=[str(policy or default_policy_dir())],
+                                       engine=engine, workers=workers, citations=table)
         finally:
             if handle is not sys.stdout:
                 handle.close()

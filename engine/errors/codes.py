@@ -83,6 +83,9 @@ BUNDLE_REFUSED = register("E113", "bundle-refused",
 FORMAT_UNSAFE = register("E114", "format-unsafe",
                          "`policy fmt` would change what the file means, so it leaves the file "
                          "alone.")
+SPARK_UNAVAILABLE = register("E115", "spark-unavailable",
+                             "`--runner spark` cannot run: pyspark (the `spark` extra) or Java is "
+                             "missing, or the Spark job failed.")
 BAD_SWEEP = register("E119", "bad-sweep",
                      "`policy sweep` cannot run with the arguments given (a person not in the "
                      "case, an amount not in whole cents, a step of 0, too many points).")

@@ -23,6 +23,10 @@ A bundle is a pickle, and unpickling runs code, so nothing is unpickled unless a
 4. the cache directory and the file belong to the current user and are not writable by others;
 5. the unpickler resolves only the engine's own classes and a short list of standard types.
 
+A bundle sent to workers on other machines (Spark executors) is loaded with
+:func:`loads_pinned` instead of checks 2-4: the worker has no key of this user, so it checks the
+bundle's SHA-256 against the digest the driver put into the task's own code (see that function).
+
 Interned citations are re-interned in the order they were first built, so citations print in
 the same order as after reading the YAML.
 """
@@ -130,8 +134,9 @@ class BundleRefused(Exception):
     """Why a bundle was not loaded (the caller reads the YAML instead, or reports it)."""
 
 
-def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> list:
-    """The built rulebook files of a bundle, after every check in the module docstring."""
+def _parts(blob: bytes) -> tuple[str, str, str, bytes, bytes, bytes]:
+    """A bundle's fingerprint, rulebooks hash and payload digest, its signed header, signature
+    and payload; BundleRefused for anything that is not a whole bundle of this engine."""
     if not blob.startswith(MAGIC):
         raise BundleRefused("it is not a rulebook bundle")
     rest = blob[len(MAGIC):]
@@ -146,13 +151,10 @@ def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> 
         raise BundleRefused("its header is damaged") from None
     if fingerprint != engine_fingerprint():
         raise BundleRefused("it was built by another version of the engine")
-    if rulebooks_hash is not None and rulebooks != rulebooks_hash:
-        raise BundleRefused("the rulebooks have changed since it was built")
-    if key is None:
-        raise BundleRefused("there is no signing key for this user")
-    expected = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode()
-    if not hmac.compare_digest(expected, signature):
-        raise BundleRefused("its signature does not verify (it was not built by this user here)")
+    return fingerprint, rulebooks, digest, header, signature, payload
+
+
+def _unpickle(payload: bytes, digest: str) -> list:
     if hashlib.sha256(payload).hexdigest() != digest:
         raise BundleRefused("it is damaged")
     size = int.from_bytes(payload[:8], "big")
@@ -160,6 +162,43 @@ def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> 
     for fields in _Unpickler(io.BytesIO(payload[8:8 + size])).load():
         restore_citation(*fields)
     return _Unpickler(io.BytesIO(payload[8 + size:])).load()
+
+
+def loads(blob: bytes, key: bytes | None, rulebooks_hash: str | None = None) -> list:
+    """The built rulebook files of a bundle, after every check in the module docstring."""
+    _, rulebooks, digest, header, signature, payload = _parts(blob)
+    if rulebooks_hash is not None and rulebooks != rulebooks_hash:
+        raise BundleRefused("the rulebooks have changed since it was built")
+    if key is None:
+        raise BundleRefused("there is no signing key for this user")
+    expected = hmac.new(key, header + payload, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, signature):
+        raise BundleRefused("its signature does not verify (it was not built by this user here)")
+    return _unpickle(payload, digest)
+
+
+def sha256(blob: bytes) -> str:
+    """The SHA-256 of a whole bundle, as :func:`loads_pinned` checks it."""
+    return hashlib.sha256(blob).hexdigest()
+
+
+def loads_pinned(blob: bytes, expected_sha256: str) -> list:
+    """The built rulebook files of a bundle handed over by a process that already trusts it.
+
+    A Spark executor (or any worker on another machine) runs as another user, or on a machine
+    without this user's key, so it cannot check the HMAC. It is given instead, through a channel
+    it already trusts (the task's own code, which Spark ships from the driver), the SHA-256 of
+    the bundle the driver checked; the bytes that arrive by another way (a broadcast, a shared
+    file) are unpickled only if they have exactly that digest. Every other check still applies:
+    the engine fingerprint, the payload digest and the restricted unpickler. Trust therefore
+    rests on the driver, which verified the bundle's signature (or built it) before pinning it.
+    """
+    if not isinstance(expected_sha256, str) or len(expected_sha256) != 64:
+        raise BundleRefused("no SHA-256 was given to check it by")
+    if not hmac.compare_digest(sha256(blob), expected_sha256.lower()):
+        raise BundleRefused("its SHA-256 is not the one it was pinned to")
+    _, _, digest, _, _, payload = _parts(blob)
+    return _unpickle(payload, digest)
 
 
 # ----------------------------------------------------------------------------------------------
