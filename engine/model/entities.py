@@ -17,6 +17,7 @@ from typing import Any
 
 from ..language.dates import parse_date
 from .definitions import Scope
+from .case_constraints import check_constraints
 from ..errors import CaseError, EvaluationError
 from ..language.numbers import NotANumber, to_decimal
 from ..io.yaml_loader import line_of
@@ -41,6 +42,7 @@ class FactSpec:
     file: str | None = None
     line: int | None = None
     references: str | None = None     # the entity kind whose ids the fact holds
+    constraints: dict | None = None   # contradictions refused (engine.model.case_constraints)
 
     def coerce(self, raw):
         """Convert a value from a case file to this fact's type, or raise ValueError."""
@@ -226,6 +228,7 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
         raise CaseError("A case must be a mapping with case_id and people.", code="E411", file=file)
     case = _build(data, root, None, None, file, "")
     _check_references(case, data)
+    check_constraints(case, data)
     return case
 
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model import archives
+from ..model.case_constraints import PROPERTIES
 from ..model import calendars as holidays, citations as citation_lib
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
                           DecisionTableBody, FormulaBody, Function, Row, Rule, parse_cell)
@@ -23,7 +25,7 @@ from ..model.parameters import Band, Entry, Parameter
 from ..language.reasons import Reason
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
-from ..actions import deadlines, mass_change, notices
+from ..actions import deadlines, mass_change, notices, recipients
 
 NUMERIC_UNITS = {"USD", "USD/month", "USD/year", "percent", "ratio", "days", "months", "years",
                  "count"}
@@ -48,6 +50,7 @@ class RulebookFile:
     deadlines: dict = field(default_factory=dict)
     notices: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
+    recipients: dict = field(default_factory=dict)
 
 
 def read(path: str | Path) -> RulebookFile:
@@ -80,13 +83,20 @@ class _Builder:
         out = []
         for item in items:
             try:
-                out.append(citation_lib.build(item, self.sources))
+                citation = citation_lib.build(item, self.sources)
+                if isinstance(item, dict) and item.get("ref") in self.sources:
+                    citation = archives.declare(citation, self.sources[item["ref"]])
+                out.append(citation)
             except KeyError as exc:
                 known = ", ".join(sorted(self.sources)) or "none"
                 raise CompileError(f"The citation refers to the source {exc} but this file's "
                                    f"`sources` has no such entry (it has: {known}).",
                                    code="E306", file=self.file, line=line_of(container, key),
                                    field="citation.ref") from None
+            except ValueError as exc:
+                raise CompileError(f"The source {item.get('ref')} declares an archive date that "
+                                   f"is not a date: {exc}.", code="E306", file=self.file,
+                                   line=line_of(container, key), field="sources.archived") from None
         return tuple(out)
 
     def rounding(self, raw, container) -> Rounding | None:
@@ -142,6 +152,8 @@ class _Builder:
             book.notices[name] = notices.build_notice(self, name, raw, d["notices"])
         for name, raw in (d.get("changes") or {}).items():
             book.changes[name] = mass_change.build_change(self, name, raw, d["changes"])
+        for name, raw in (d.get("recipients") or {}).items():
+            book.recipients[name] = recipients.build_recipients(self, name, raw, d["recipients"])
 
     def parameter(self, name: str, raw: dict, parent) -> Parameter:
         qualified = f"{self.namespace}.{name}"
@@ -298,6 +310,7 @@ class _Builder:
                 fact_name, spec["type"], bool(spec.get("required", True)), default,
                 "default" in spec, tuple(enum) if enum is not None else None,
                 spec.get("minimum"), spec.get("maximum"), spec.get("description"),
-                self.file, line_of(facts_raw, fact_name), spec.get("references"))
+                self.file, line_of(facts_raw, fact_name), spec.get("references"),
+                {k: spec[k] for k in PROPERTIES if k in spec} or None)
         return EntityKind(name, facts, None, raw.get("parent"), raw.get("collection"),
                           raw.get("id"), {}, self.file, line_of(parent, name))
