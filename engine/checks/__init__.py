@@ -26,7 +26,7 @@ from ..api import Engine, rulebook_files
 from ..rulebook.compiler import compile_files
 from ..errors import InputError, PolicyError
 from ..rulebook.reader import read as read_rulebook
-from . import (bands, citations, decision_tables, histories, published, schema_comment,
+from . import (archived, bands, citations, decision_tables, histories, published, schema_comment,
                staleness, types, usage)
 from .context import CheckContext, RulebookSource
 from .published import key_columns, reconcile_published  # noqa: F401  (public helpers)
@@ -36,7 +36,7 @@ from .report import CheckReport
 FILE_CHECKS = (histories.run, bands.run)
 #: Checks that read the compiled program.
 PROGRAM_CHECKS = (types.run, decision_tables.run, citations.run, usage.run, staleness.run,
-                  published.run)
+                  published.run, archived.run)
 
 
 def check(paths: Iterable[str | Path], as_of: str | dt.date | None = None) -> CheckReport:

@@ -69,6 +69,7 @@ CODES: dict[str, tuple[str, str]] = {
     "W543": ("exception-stale", "A published exception excuses a cell that now agrees."),
     "E550": ("citation-incomplete", "A citation has neither a section nor a URL."),
     "W551": ("source-unused", "A named source in `sources` is cited by nothing."),
+    "W552": ("archived-only-citation", "A value taking effect on or after its sources' archive date cites only archived sources (IM-23: the Combined IM Policy Manual replaced them)."),
     "W560": ("unused-parameter", "A parameter is read by no rule, function or table."),
     "W570": ("stale-parameter", "A parameter with an update cycle has no value for the latest cycle."),
     "W580": ("schema-comment-missing", "A rulebook does not declare its schema for yaml-language-server."),
