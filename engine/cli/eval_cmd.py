@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ..model.archives import dated
 from ..runtime.results import json_value
 from ..io.yaml_loader import loads
 from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
@@ -59,7 +60,7 @@ TEXT_CITATIONS = 4
 
 
 def _citations(result) -> str:
-    shorts = list(dict.fromkeys(c.short() for c in result.citations))
+    shorts = list(dict.fromkeys(c.short() for c in dated(result.citations, result.as_of)))
     shown = "; ".join(shorts[:TEXT_CITATIONS])
     more = len(shorts) - TEXT_CITATIONS
     return shown + (f" (and {more} more; --format json or --explain lists them all)" if more > 0 else "")
