@@ -195,3 +195,49 @@ def test_batch_sidecar_gives_the_successor_its_own_id(engine):
     assert table[ids[0]]["source"] == "Combined IM Policy Manual"
     assert table[ids[1]]["source"].startswith("Family MO HealthNet (MAGI) Manual")
     assert ids[0] != ids[1]
+
+
+def test_archives_survive_a_bundle(tmp_path):
+    """A compiled bundle (the cache every command uses) keeps each citation's archive."""
+    import subprocess
+    import sys
+    out = tmp_path / "rulebooks.bundle"
+    subprocess.run([sys.executable, "-m", "engine", "build", "--out", str(out), "--policy", "policy"],
+                   check=True, capture_output=True)
+    code = ("import json,sys; from engine.api import Engine; "
+            "e = Engine.load_bundle(sys.argv[1]); "
+            "r = e.evaluate('examples/jones.yaml', '2026-01-05').find('chip.family_premium'); "
+            "print(json.dumps(r.as_dict()['citations'][:2]))")
+    shown = subprocess.run([sys.executable, "-c", code, str(out)], check=True,
+                           capture_output=True, text=True).stdout
+    import json
+    first, second = json.loads(shown)
+    assert first["source"] == "Combined IM Policy Manual"
+    assert second["source"].startswith("Family MO HealthNet (MAGI) Manual")
+
+
+def test_policy_change_json_gives_each_row_its_recipients(tmp_path):
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "engine", "change",
+                          "examples/mhabd-authorized-representative.yaml", "--before", "2026-03-31",
+                          "--after", "2026-04-01", "--name", "msp.level", "--format", "json"],
+                         capture_output=True, text=True)
+    data = json.loads(out.stdout)
+    rows = {row["person"]: row for row in data["results"]}
+    assert [r["id"] for r in rows["ruth"]["recipients"]["to"]] == ["ruth", "ar-dana"]
+    assert [r["id"] for r in rows["walter"]["recipients"]["not_sent"]] == ["ar-lee"]
+
+
+def test_case_error_is_located_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+    bad = tmp_path / "two-primaries.yaml"
+    bad.write_text("case_id: x\npeople:\n  - id: a\n    age: 70\n    authorized_representatives:\n"
+                   "      - {id: p, role: primary}\n      - {id: q, role: primary}\n")
+    out = subprocess.run([sys.executable, "-m", "engine", "eval", str(bad), "--as-of", ON],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "E434" in out.stderr and "line 7" in out.stderr.replace(":7:", " line 7 ")
+    assert "Traceback" not in out.stderr
