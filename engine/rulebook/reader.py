@@ -86,6 +86,12 @@ class _Builder:
                 citation = citation_lib.build(item, self.sources)
                 if isinstance(item, dict) and item.get("ref") in self.sources:
                     citation = archives.declare(citation, self.sources[item["ref"]])
+                elif isinstance(item, dict):
+                    # an inline citation of a document this file's sources declare archived
+                    named = next((s for s in self.sources.values() if s.get("archived")
+                                  and s.get("source") == item.get("source")), None)
+                    if named is not None:
+                        citation = archives.declare(citation, named)
                 out.append(citation)
             except KeyError as exc:
                 known = ", ".join(sorted(self.sources)) or "none"
