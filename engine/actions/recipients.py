@@ -94,6 +94,17 @@ def compile_recipients(compiler) -> dict:
                     compiler.error(f"Recipients {item.name} name {rule} as `{field_name}`, which is "
                                    "not a rule.", item.file, item.line, f"{item.name}.{field_name}",
                                    code="E320")
+                    continue
+                expected = item.entity_name if field_name != "representative" else \
+                    next((k.name for k in compiler.kinds.values() if k.collection == item.over
+                          and getattr(k.parent, "name", k.parent) == item.entity_name), None)
+                if definition.entity_name != expected:
+                    where = (f"each member of `{item.over}` ({expected})" if field_name ==
+                             "representative" else f"each {item.entity_name}")
+                    compiler.error(f"Recipients {item.name}: `{field_name}` must be a rule computed "
+                                   f"for {where}, but {rule} is computed for each "
+                                   f"{definition.entity_name}.", item.file, item.line,
+                                   f"{item.name}.{field_name}", code="E325")
     return found
 
 

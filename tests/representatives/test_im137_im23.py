@@ -241,3 +241,17 @@ def test_case_error_is_located_and_exits_2(tmp_path):
     assert out.returncode == 2
     assert "E434" in out.stderr and "line 7" in out.stderr.replace(":7:", " line 7 ")
     assert "Traceback" not in out.stderr
+
+
+def test_recipients_naming_a_rule_of_the_wrong_entity_is_refused(tmp_path):
+    import shutil
+    from engine.errors import CompileError
+    copy_dir = tmp_path / "policy"
+    shutil.copytree("policy", copy_dir)
+    book = copy_dir / "representatives.yaml"
+    book.write_text(book.read_text().replace("representative: receives_notices",
+                                             "representative: has_primary"))
+    with pytest.raises(CompileError) as info:
+        Engine.load(str(copy_dir))
+    problem = info.value.problem
+    assert problem.code == "E325" and problem.field == "representatives.mhabd_notices.representative"
