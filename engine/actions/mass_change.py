@@ -41,6 +41,7 @@ from ..runtime.results import json_value
 from ..runtime.state import State, decimal_context
 from ..runtime.trace import Node, collect_citations, inputs_of
 from ..types import EngineLike
+from .recipients import recipients_for
 
 #: Names every column expression may use.
 ARGUMENTS = ("before", "after", "before_date", "after_date", "notice_date")
@@ -122,6 +123,7 @@ class MassChange:
     after_date: dt.date
     notice_date: dt.date | None
     comparisons: list            # ChangeResult, in declaration order
+    recipients: dict = field(default_factory=dict)   # entity label -> Recipients (after date)
 
     def rows(self):
         """(comparison, row) for every compared entity of every comparison."""
@@ -139,7 +141,13 @@ class MassChange:
                                  "compared": len(r.rows), "unmatched": list(r.unmatched),
                                  **({"error": r.failure.problem.as_dict()} if r.failure else {})}
                                 for r in self.comparisons],
-                "results": [row.named_dict(change) for change, row in self.rows()]}
+                "results": [self._with_recipients(row.named_dict(change), row)
+                            for change, row in self.rows()]}
+
+    def _with_recipients(self, item: dict, row) -> dict:
+        found = self.recipients.get(row.entity)
+        item["recipients"] = found.as_dict() if found is not None else None
+        return item
 
 
 def build_change(builder, name: str, raw: dict, parent) -> Change:
@@ -259,7 +267,8 @@ def compare_all(engine, case, before, after, names=None, after_case=None,
     new = _by_rule(engine.evaluate(second, after_date, names=wanted))
     results = [_guarded(engine, change, old, new, first.case_id, before_date, after_date, notice)
                for change in changes]
-    return MassChange(first.case_id, before_date, after_date, notice, results)
+    return MassChange(first.case_id, before_date, after_date, notice, results,
+                      recipients_for(engine, second, after_date))
 
 
 def _guarded(engine, change, old, new, case_id, before_date, after_date, notice) -> ChangeResult:

@@ -37,6 +37,7 @@ from ..runtime.trace import collect_citations
 from ..runtime.results import json_value
 from ..language.sandbox import BoundedSandbox
 from ..types import EngineLike
+from .recipients import recipients_for
 
 #: Largest template file read.
 MAX_TEMPLATE_BYTES = 100_000
@@ -122,6 +123,7 @@ class RenderedNotice:
     variables: dict = field(default_factory=dict)
     citations: tuple = ()               # the notice's own, and of everything it read
     due_citations: tuple = ()           # of what its due date read (the deadline, the calendar)
+    recipients: object = None           # engine.actions.recipients.Recipients, when declared for it
 
     def as_dict(self) -> dict:
         n = self.notice
@@ -133,7 +135,8 @@ class RenderedNotice:
                 "body": self.body,
                 "variables": {k: json_value(v) for k, v in self.variables.items()},
                 "citations": [c.as_dict() for c in self.citations],
-                "due_citations": [c.as_dict() for c in self.due_citations]}
+                "due_citations": [c.as_dict() for c in self.due_citations],
+                "recipients": self.recipients.as_dict() if self.recipients is not None else None}
 
 
 def _due_from(notice: Notice) -> str | None:
@@ -264,6 +267,10 @@ def render_notices(engine: EngineLike, case, as_of=None, names=None) -> tuple:
                 item = _render_one(state, notice, entity, case, on, collect_citations)
                 if item is not None:
                     rendered.append(item)
+    if any(item.person is not None for item in rendered):
+        found = recipients_for(engine, case, on)
+        for item in rendered:
+            item.recipients = found.get(item.entity.label())
     return case, on, rendered
 
 

@@ -31,8 +31,8 @@ from ..errors import InputError, PolicyError
 from ..errors.codes import BAD_DATE
 from ..io.values import why_not_a_date
 from ..rulebook.reader import read as read_rulebook
-from . import (arithmetic, bands, citations, decision_tables, histories, literate, published,
-               schema_comment, staleness, types, usage)
+from . import (archived, arithmetic, bands, citations, decision_tables, histories, literate,
+               published, schema_comment, staleness, types, usage)
 from .context import CheckContext, RulebookSource
 from .published import key_columns, reconcile_published  # noqa: F401  (public helpers)
 from .report import CheckReport
@@ -41,7 +41,7 @@ from .report import CheckReport
 FILE_CHECKS = (histories.run, bands.run, arithmetic.run_text, literate.run)
 #: Checks that read the compiled program.
 PROGRAM_CHECKS = (types.run, decision_tables.run, citations.run, usage.run, staleness.run,
-                  published.run, arithmetic.run)
+                  published.run, arithmetic.run, archived.run)
 
 
 def check(paths: Iterable[str | Path], as_of: str | dt.date | None = None) -> CheckReport:

@@ -142,6 +142,9 @@ def render_text(result) -> str:
                     lines.append(f"    {column}: {_show(value)}")
             for reason in row.because:
                 lines.append(f"    because {reason}")
+            found = result.recipients.get(row.entity)
+            if found is not None:
+                lines.append(f"    notice recipients: {found.text()}")
             shown = list(dict.fromkeys(cite.short() for cite in row.column_citations))
             lines.append("    cites: " + "; ".join(shown))
         if compared.unmatched:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..language.reasons import shown
+from ..model.archives import dated
 from ..runtime.results import cents
 from ..runtime.trace import FactRead, Node
 
@@ -34,7 +35,7 @@ def render_text(evaluation, engine, explain: bool = False, provenance: bool = Fa
         because = result.because
         if because:
             lines.append(f"      because {because}")
-        lines.append(f"      cites {_citations(result.citations, explain)}")
+        lines.append(f"      cites {_citations(dated(result.citations, result.as_of), explain)}")
         if provenance or explain:
             read = result.provenance
             lines.append(f"      read {len(read)} section(s): "

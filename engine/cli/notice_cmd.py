@@ -43,6 +43,10 @@ def render_text(case_id, on, notices) -> str:
         form = f" [{n.form}]" if n.form else ""
         lines += ["", f"{index}. {n.title}{form} ({n.name})",
                   f"   for: {item.entity.label()}", f"   to: {_text(item.to)}"]
+        if item.recipients is not None:
+            lines.append(f"   recipients: {item.recipients.text()}")
+            lines.extend(f"     - {r.name or r.id} ({r.role}): {'receives' if r.receives else 'not sent'}"
+                         f"; {r.because}" for r in item.recipients.considered)
         if item.due is not None:
             lines.append(f"   due: {item.due.isoformat()} ({n.due.text})")
         for name, value in item.variables.items():

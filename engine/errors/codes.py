@@ -196,6 +196,10 @@ NO_VALUE_IN_FORCE = register("E430", "no-value-in-force",
 NO_TABLE_ROW = register("E431", "no-table-row", "A table parameter has no row for the key.")
 NO_BAND = register("E432", "no-band", "No band of a bands parameter holds the number.")
 NOT_A_TABLE = register("E433", "not-a-table", "A single-value parameter was looked up with a key.")
+CONTRADICTORY_FACTS = register("E434", "contradictory-facts",
+                               "Facts of a case contradict each other (two primary authorized "
+                               "representatives, an application-only representative without an "
+                               "application, a shared representative the spouse does not name).")
 TOO_MANY_STEPS = register("E440", "too-many-steps",
                           "One evaluation took too many rule and function computations.")
 FOR_EACH_NOT_A_LIST = register("E450", "for-each-not-a-list",
@@ -260,6 +264,10 @@ CITATION_INCOMPLETE = register("E550", "citation-incomplete",
                                "A citation has neither a section nor a URL.")
 SOURCE_UNUSED = register("W551", "source-unused",
                          "A named source in `sources` is cited by nothing.")
+ARCHIVED_ONLY_CITATION = register("W552", "archived-only-citation",
+                                  "A value taking effect on or after its sources' archive date "
+                                  "cites only archived sources (IM-23: the Combined IM Policy "
+                                  "Manual replaced them).")
 UNUSED_PARAMETER = register("W560", "unused-parameter",
                             "A parameter is read by no rule, function or table.")
 STALE_PARAMETER = register("W570", "stale-parameter",

@@ -31,6 +31,7 @@ class Citation:
         object.__setattr__(self, "canonical", self)   # intern() points it at the note-less copy
         object.__setattr__(self, "bit", 0)            # intern() gives canonical ones their bit
         object.__setattr__(self, "id", None)          # intern() numbers every interned citation
+        object.__setattr__(self, "archive", None)     # engine.model.archives: archived when, for what
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}

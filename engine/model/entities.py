@@ -17,6 +17,7 @@ from typing import Any
 
 from ..language.dates import parse_date
 from .definitions import Scope
+from .case_constraints import check_constraints
 from ..errors import CaseError, EvaluationError, codes
 from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from ..io.yaml_loader import line_of
@@ -48,6 +49,7 @@ class FactSpec:
     # Facts that must agree with the evaluation date (checked by `check_on`):
     not_after: str | None = None      # "as_of": a date that cannot be after the evaluation date
     whole_years_since: str | None = None   # an age: the whole years from that date fact to as_of
+    constraints: dict | None = None   # contradictions refused (engine.model.case_constraints)
 
     def coerce(self, raw):
         """Convert a value from a case file to this fact's type, or raise ValueError."""
@@ -249,6 +251,7 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
                         code=codes.CASE_NOT_MAPPING, file=file)
     case = _build(data, root, None, None, file, "")
     _check_references(case, data)
+    check_constraints(case, data)
     return case
 
 

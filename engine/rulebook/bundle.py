@@ -54,9 +54,14 @@ MAX_CACHED = 16
 # Writing and reading
 # ----------------------------------------------------------------------------------------------
 
-def restore_citation(source, section, memo, url, note):
-    """Unpickling a citation gives the process's interned one (with its bit)."""
-    return citation_lib.intern(citation_lib.Citation(source, section, memo, url, note))
+def restore_citation(source, section, memo, url, note, archive=None):
+    """Unpickling a citation gives the process's interned one (with its bit, and the archive its
+    source declared: engine.model.archives)."""
+    citation = citation_lib.intern(citation_lib.Citation(source, section, memo, url, note))
+    if archive is not None:
+        for target in {citation, citation.canonical}:
+            object.__setattr__(target, "archive", archive)
+    return citation
 
 
 class _Pickler(pickle.Pickler):
@@ -70,7 +75,12 @@ class _Pickler(pickle.Pickler):
         if type(obj) is citation_lib.Citation:
             self.citations.add(obj)
             self.citations.add(obj.canonical)
-            return restore_citation, (obj.source, obj.section, obj.memo, obj.url, obj.note)
+            fields = (obj.source, obj.section, obj.memo, obj.url, obj.note)
+            if obj.archive is not None:
+                self.citations.add(obj.archive.successor)
+                self.citations.add(obj.archive.successor.canonical)
+                return restore_citation, fields + (obj.archive,)
+            return restore_citation, fields
         return NotImplemented
 
 

@@ -32,7 +32,7 @@ from ..model.parameters import Parameter
 from ..language.reasons import BUILTIN_NAMES
 from .reader import RulebookFile
 from ..runtime.trace import FactRead, REASON_DEPTH
-from ..actions import deadlines, mass_change, notices
+from ..actions import deadlines, mass_change, notices, recipients
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Program:
     deadlines: dict = field(default_factory=dict)
     notices: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
+    recipients: dict = field(default_factory=dict)   # engine.actions.recipients
 
     def outputs_for(self, kind: EntityKind) -> list[Rule]:
         cache = self.__dict__.setdefault("_outputs", {})
@@ -117,7 +118,8 @@ class _Compiler:
             definition.uid = uid
         return Program(self.files, self.namespaces, self.parameters, self.functions, self.rules,
                        self.charts, self.kinds, root, self.edges,
-                       self.calendars, self.countings, self.deadlines, self.notices, self.changes)
+                       self.calendars, self.countings, self.deadlines, self.notices, self.changes,
+                       self.recipients)
 
     def compile_case_actions(self):
         """Section 11: link deadlines to their counting rules and calendars, and resolve the
@@ -126,6 +128,7 @@ class _Compiler:
         deadlines.link(self)
         self.notices = notices.compile_notices(self)
         self.changes = mass_change.compile_changes(self)
+        self.recipients = recipients.compile_recipients(self)
 
     def all_expressions(self):
         """Every expression of every rule, function and chart (for the closure compiler)."""

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model import archives
+from ..model.case_constraints import PROPERTIES
 from ..model import calendars as holidays, citations as citation_lib
 from ..model import literate
 from ..model.definitions import (AggregateBody, Chart, ChartGroup, Condition, ConditionsBody,
@@ -26,7 +28,7 @@ from ..model.units import NUMERIC_UNITS
 from ..language.reasons import Reason
 from ..io.schemas import validate
 from ..io.yaml_loader import line_of, load_file
-from ..actions import deadlines, mass_change, notices
+from ..actions import deadlines, mass_change, notices, recipients
 
 @dataclass
 class RulebookFile:
@@ -51,6 +53,7 @@ class RulebookFile:
     description: str | None = None
     not_modelled: list = field(default_factory=list)
     assumptions: list = field(default_factory=list)
+    recipients: dict = field(default_factory=dict)
 
 
 def read(path: str | Path) -> RulebookFile:
@@ -83,7 +86,16 @@ class _Builder:
         out = []
         for item in items:
             try:
-                out.append(citation_lib.build(item, self.sources))
+                citation = citation_lib.build(item, self.sources)
+                if isinstance(item, dict) and item.get("ref") in self.sources:
+                    citation = archives.declare(citation, self.sources[item["ref"]])
+                elif isinstance(item, dict):
+                    # an inline citation of a document this file's sources declare archived
+                    named = next((s for s in self.sources.values() if s.get("archived")
+                                  and s.get("source") == item.get("source")), None)
+                    if named is not None:
+                        citation = archives.declare(citation, named)
+                out.append(citation)
             except KeyError as exc:
                 known = ", ".join(sorted(self.sources)) or "none"
                 raise CompileError(f"The citation refers to the source {exc} but this file's "
@@ -91,6 +103,10 @@ class _Builder:
                                    code=codes.UNKNOWN_SOURCE,
                                    file=self.file, line=line_of(container, key),
                                    field="citation.ref") from None
+            except ValueError as exc:
+                raise CompileError(f"The source {item.get('ref')} declares an archive date that "
+                                   f"is not a date: {exc}.", code=codes.UNKNOWN_SOURCE, file=self.file,
+                                   line=line_of(container, key), field="sources.archived") from None
         return tuple(out)
 
     def rounding(self, raw, container) -> Rounding | None:
@@ -156,6 +172,8 @@ class _Builder:
             book.notices[name] = notices.build_notice(self, name, raw, d["notices"])
         for name, raw in (d.get("changes") or {}).items():
             book.changes[name] = mass_change.build_change(self, name, raw, d["changes"])
+        for name, raw in (d.get("recipients") or {}).items():
+            book.recipients[name] = recipients.build_recipients(self, name, raw, d["recipients"])
 
     def parameter(self, name: str, raw: dict, parent) -> Parameter:
         qualified = f"{self.namespace}.{name}"
@@ -352,7 +370,8 @@ class _Builder:
                 spec.get("minimum"), spec.get("maximum"), spec.get("description"),
                 self.file, line_of(facts_raw, fact_name), spec.get("references"),
                 bool(spec.get("outside_case")), bool(spec.get("acyclic")),
-                bool(spec.get("mutual")), spec.get("not_after"), spec.get("whole_years_since"))
+                bool(spec.get("mutual")), spec.get("not_after"), spec.get("whole_years_since"),
+                {k: spec[k] for k in PROPERTIES if k in spec} or None)
             self.check_fact(name, fact_name, facts[fact_name], facts_raw)
         return EntityKind(name, facts, None, raw.get("parent"), raw.get("collection"),
                           raw.get("id"), {}, self.file, line_of(parent, name))

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ..language.numbers import format_decimal
+from ..model.archives import dated
 from ..model.parameters import Band
 from .deciding import deciding_citations, deciding_ids
 from .trace import Node, collect_citations, describe_step, flatten, inputs_of
@@ -151,7 +152,7 @@ class Result:
             "name": self.name,
             "person": self.person,
             "value": self.json_value(),
-            "citations": [c.as_dict() for c in self.citations],
+            "citations": [c.as_dict() for c in dated(self.citations, self.as_of)],
             "because": self.because,
         }
         if self.node.entity is not None and self.node.entity.kind.id_fact is None \

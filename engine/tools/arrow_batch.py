@@ -47,6 +47,7 @@ import pyarrow as pa
 from .columnar_batch import evaluate_chunk, evaluator_for
 from .tasks import Task, case_data
 from .batch_output import CITATION_MODES, CitationIds, located
+from ..model.archives import dated
 from ..model.citations import FIELDS
 from ..errors import PolicyError
 from ..runtime.results import json_value
@@ -141,9 +142,10 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
                 row["entity"] = entity.label()
             if citations == "deciding":
                 row["citations"] = [ids.id_of(c) or orjson.dumps(c.as_dict()).decode()
-                                    for c in result.citations]
+                                    for c in dated(result.citations, result.as_of)]
             elif citations == "full":
-                row["citations"] = [{f: getattr(c, f) for f in FIELDS} for c in result.citations]
+                row["citations"] = [{f: getattr(c, f) for f in FIELDS}
+                                    for c in dated(result.citations, result.as_of)]
             if because:
                 row["because"] = result.because
             out.add(**row)

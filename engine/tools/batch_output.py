@@ -23,6 +23,7 @@ from typing import Iterable
 
 import orjson
 
+from ..model.archives import dated
 from ..model.citations import FIELDS, Citation, interned
 from ..errors import PolicyError, Problem
 from ..runtime.results import json_value
@@ -118,7 +119,7 @@ class RecordEncoder:
             item["entity"] = entity.label()
         mode = self.mode
         if mode == "deciding":
-            cited_all = result.citations
+            cited_all = dated(result.citations, result.as_of)
             cited = self._known.get(cited_all)
             if cited is None:
                 if len(self._known) >= MAX_KNOWN_SETS:
@@ -126,7 +127,7 @@ class RecordEncoder:
                 cited = self._known[cited_all] = self._ids(cited_all)
             item["citations"] = cited
         elif mode == "full":
-            item["citations"] = [c.as_dict() for c in result.citations]
+            item["citations"] = [c.as_dict() for c in dated(result.citations, result.as_of)]
         if self.because:
             item["because"] = result.because
         return item

@@ -183,6 +183,8 @@ def classify_task(engine: Engine, task: Task, later: Task | None, options: Optio
         item = row.named_dict(change)
         item.pop("entity", None)
         item["citations"] = [c.as_dict() for c in row.column_citations]
+        found = result.recipients.get(row.entity)     # ids only: a caseload line stays small
+        item["recipients"] = [r.id for r in found.receiving] if found is not None else None
         rows.append(item)
     record.update(case_id=out["case_id"], before_date=out["before_date"],
                   after_date=out["after_date"], notice_date=out["notice_date"], results=rows)

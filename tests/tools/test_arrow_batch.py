@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from engine.model.archives import dated
 from engine import Engine
 from engine.tools.arrow_batch import (citation_table, evaluate_batch, evaluate_record_batch,
                                       results_schema)
@@ -40,7 +41,7 @@ def expected_rows(engine, cases, as_of="2025-08-01"):
         for r in evaluation.results:
             rows.append((case["case_id"], r.person, r.name,
                          orjson.dumps(r.json_value()).decode(),
-                         [ids.id_of(c) for c in r.citations]))
+                         [ids.id_of(c) for c in dated(r.citations, r.as_of)]))
     return rows
 
 
@@ -85,7 +86,7 @@ def test_full_citations_are_structs_like_policy_eval(engine, cases):
     first = batch.to_pylist()[0]
     result = engine.evaluate(cases[0], as_of="2025-08-01").results[0]
     assert [{k: v for k, v in c.items() if v is not None} for c in first["citations"]] == \
-           [c.as_dict() for c in result.citations]
+           result.as_dict()["citations"]
     assert first["because"] == result.because
 
 

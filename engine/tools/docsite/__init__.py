@@ -36,6 +36,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from ...model.archives import archive_of
 from ...model.definitions import AggregateBody, ConditionsBody, DecisionTableBody, FormulaBody
 from ...errors import PolicyError
 from ...runtime.display import usd
@@ -126,7 +127,15 @@ def _namespace_of_file(program, file) -> str:
 
 # ----------------------------------------------------------------------------------------------
 def citation(c) -> dict:
-    return {"source": c.source, "section": c.section, "memo": c.memo, "url": c.url, "note": c.note}
+    """A citation for the templates; an archived one also names its successor (both are shown)."""
+    out = {"source": c.source, "section": c.section, "memo": c.memo, "url": c.url, "note": c.note}
+    archive = archive_of(c)
+    if archive is not None:
+        out["archived"] = archive.date.isoformat()
+        out["successor"] = {"source": archive.successor.source, "section": archive.successor.section,
+                            "memo": archive.successor.memo, "url": archive.successor.url,
+                            "note": None}
+    return out
 
 
 def _note(note) -> dict:
