@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up, then run every stage of the test suite: pytest (unit tests, YAML cases, the hostile
-# corpus and the fuzzing properties), `policy check` and `policy test`.
+# corpus and the fuzzing properties), `policy check`, `policy test` and `policy fmt --check`.
 #
 # Every stage runs even when an earlier one fails. The end of the output is one summary line per
 # stage and then a closing line `N passed, N failed` that adds up the stages' own counts (pytest's
@@ -21,6 +21,7 @@ STAGES=(
   "pytest|python -m pytest -p no:cacheprovider $PYTEST_ARGS"
   "policy check|policy check policy"
   "policy test|policy test tests/cases"
+  "policy fmt|policy fmt --check policy"
 )
 
 LOG="$(mktemp -d)"
