@@ -18,12 +18,21 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
   values are identical, exponents included; no binary floats anywhere.
-* **Citations.** Every column carries, per row, the bit mask (over canonical citations, see
-  :mod:`engine.model.citations`) of everything the value read, and every rule column the own
-  citations of the branch taken; a result's citations are then :func:`result_citations` of
-  the two, the same function the per-case results use (``trace.collect_citations``). When the
-  deciding semantics of issue 11 replace "everything read", the per-row mask becomes the mask of
-  the branch taken plus the deciding inputs, computed by the same selection.
+* **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
+  exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
+  row, what decided it (``Column.deps``: the values read that decide, in the order read),
+  selected where the per-case evaluator marks its frame: an ``and``/``or`` keeps only the operand
+  it stopped at, ``min``/``max`` the argument they gave, an ``any``/``all``/``min``/``max``
+  aggregate the member that gave the value, a first-match rule the taken condition and its value
+  (the conditions that failed are kept apart, by their deciding sections), a decision table the
+  inputs a matching row tested. Each rule column then composes, per row, with the same functions
+  the per-case results use (``compose_citations``), what reading it brings to another value
+  (``Column.reads``: an output rule brings only its deciding section) and the result's own list
+  (``Column.cites``). Where the plan cannot tell (a decision-table cell that reads a cited value)
+  the row's citations are None, and a run that wants citations gives that case to the per-case
+  evaluator (``ColumnarStats.citation_fallbacks``). The read-set (everything read, as a bit mask
+  over canonical citations, :mod:`engine.model.citations`) is kept beside it, as
+  ``ColumnarResult.provenance`` (``Result.provenance`` per case).
 * **What is not columnar.** Functions (pure: they depend only on their arguments and the date)
   are called per distinct argument through the engine's shared :class:`DateCache`, as per case.
   A rule whose body is a decision table or another kind the plan does not vectorise is computed
@@ -111,6 +120,18 @@ class Column:
         self.deps = deps if deps is not None else [()] * len(values)
         self.reads = None       # rule columns: per row, what reading the value brings
         self.cites = None       # rule columns: per row, the result's deciding citations
+
+
+class _Read:
+    """What reading one value brings to the deciding citations of the value that read it
+    (``core``) and, when it made an earlier branch fail, its deciding section (``front``): each
+    a (canonical citations, mask) pair. Compared and hashed by identity: one per value read."""
+
+    __slots__ = ("core", "front")
+
+    def __init__(self, core, front):
+        self.core = core
+        self.front = front
 
 
 def _cat(a, b):
@@ -314,8 +335,9 @@ def _or(a, b):
 class _Batch:
     """The entity tables of a batch and the columns computed so far, for one date."""
 
-    def __init__(self, engine, cases, as_of: dt.date):
+    def __init__(self, engine, cases, as_of: dt.date, citing: bool = True):
         self.engine = engine
+        self.citing = citing              # whether results need their deciding citations
         self.program = engine.program
         self.as_of = as_of
         self.cases = cases
@@ -339,6 +361,14 @@ class _Batch:
         self.stats = ColumnarStats()
         self.cited: dict = {}             # (own citations, mask) -> a result's citations
         self.citation_failed: set = set()  # cases given per case for their citations alone
+        self.read_records: dict = {}      # id(record) -> (record, its _Read)
+
+    def read_of(self, record) -> _Read:
+        """The :class:`_Read` of a parameter value or a function's result, once per record."""
+        entry = self.read_records.get(id(record))
+        if entry is None or entry[0] is not record:
+            entry = self.read_records[id(record)] = (record, _Read(*read_citations(record)))
+        return entry[1]
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
@@ -426,7 +456,7 @@ class _Batch:
                 continue
             values.append(node.value), bad.append(False)
             masks.append(citation_mask(node)), own.append(node.own_citations)
-            reads.append((read_citations(node),)), cites.append(deciding_citations(node))
+            reads.append((self.read_of(node),)), cites.append(deciding_citations(node))
         column = Column(values, bad, masks, own)
         column.reads, column.cites = reads, cites
         return column
@@ -465,7 +495,10 @@ class _Batch:
                 om = own_masks[id(o)] = mask_of(o)
             masks.append(m | om)
         column = Column(values, bad, masks, own)
-        column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
+        if self.citing:
+            column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
+        else:                             # values only: what decided is not followed
+            column.reads = column.cites = [None] * n
         return column
 
     @staticmethod
@@ -486,11 +519,11 @@ class _Batch:
             key = (id(b), d, f)
             found = memo.get(key)
             if found is None:
-                core = compose_citations(b, general, [x[0] for x in d])
+                cores = [x.core for x in d]
+                core = compose_citations(b, general, cores)
                 front = branch_section(b, general)
-                full = compose_citations(b, general, [x[0] for x in d],
-                                         [x[1] for x in f]) if f else core
-                found = memo[key] = (((front, front) if output else (core, front),),
+                full = compose_citations(b, general, cores, [x.front for x in f]) if f else core
+                found = memo[key] = ((_Read(front if output else core, front),),
                                      as_written(b, general, full[0]))
             reads.append(found[0]), cites.append(found[1])
         return reads, cites
@@ -890,7 +923,7 @@ class _Batch:
             except _FAILURES:
                 return Column([None] * n, [True] * n, [0] * n)
             return Column([v] * n, [False] * n, [value.citation_mask] * n,
-                          deps=[(read_citations(value),)] * n)
+                          deps=[(self.read_of(value),)] * n)
         entity_rows = [frame.index[r] for r in rows]
         if what == "fact":
             _, fact, depth = target
@@ -1031,7 +1064,7 @@ class _Batch:
             except _FAILURES:
                 return Column(values, [True] * n, masks)
             own = parameter.citation_mask
-            read = (read_citations(parameter),)
+            read = (self.read_of(parameter),)
             for i in range(n):
                 if not bad[i]:
                     try:
@@ -1054,7 +1087,7 @@ class _Batch:
                         continue
                     values[i] = result.value
                     masks[i] |= citation_mask(result)
-                    deps[i] = _cat(deps[i], (read_citations(result),))
+                    deps[i] = _cat(deps[i], (self.read_of(result),))
             return Column(values, bad, masks, deps=deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
 
@@ -1072,7 +1105,7 @@ class _Batch:
                 state.frame = []
                 value = state.parameter_on(parameter, on.values[p])
                 # Read in this order per case: the date, the parameter, then the key.
-                deps[p] = _cat(deps[p], (read_citations(value),))
+                deps[p] = _cat(deps[p], (self.read_of(value),))
                 if key is None:
                     values[p] = value.read()
                 else:
@@ -1154,18 +1187,19 @@ class _Batch:
 
 
 def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,
-                   citations: bool = False):
+                   citations: bool = True):
     """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
 
     Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or, for a case
     the plan could not finish, the per-case evaluator's :class:`Evaluation` (which raises the
     case's error as ``Engine.evaluate`` does, caught by the caller per case). ``stats``, if
-    given, is updated with the counts. With ``citations``, every result carries its deciding
-    citations (``Result.citations``), and a case with a result the plan cannot cite exactly is
-    given to the per-case evaluator too.
+    given, is updated with the counts. Every result carries its deciding citations
+    (``Result.citations``), and a case with a result the plan cannot cite exactly is given to the
+    per-case evaluator too; with ``citations=False`` (values only) they are not computed and
+    each result's ``citations`` is None.
     """
     with decimal_context():
-        batch = _Batch(engine, cases, as_of)
+        batch = _Batch(engine, cases, as_of, citations)
         outputs = batch.outputs(names, citations)
     results = []
     for case, out in zip(cases, outputs):

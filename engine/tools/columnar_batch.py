@@ -47,9 +47,10 @@ def evaluator_for(requested: str, because: bool, citations: str = "none") -> str
 
 
 def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
-                   stats: ColumnarStats | None = None, citations: bool = False) -> list[tuple]:
+                   stats: ColumnarStats | None = None, citations: bool = True) -> list[tuple]:
     """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order.
-    With ``citations``, every evaluation's results carry their deciding citations."""
+    Every evaluation's results carry their deciding citations unless ``citations`` is False
+    (a run that writes none)."""
     out: list = [None] * len(tasks)
     groups: dict[dt.date, list[int]] = {}
     cases: dict[int, object] = {}
