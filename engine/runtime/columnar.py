@@ -18,12 +18,21 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
   values are identical, exponents included; no binary floats anywhere.
-* **Citations.** Every column carries, per row, the bit mask (over canonical citations, see
-  :mod:`engine.model.citations`) of everything the value read, and every rule column the own
-  citations of the branch taken; a result's citations are then :func:`result_citations` of
-  the two, the same function the per-case results use (``trace.collect_citations``). When the
-  deciding semantics of issue 11 replace "everything read", the per-row mask becomes the mask of
-  the branch taken plus the deciding inputs, computed by the same selection.
+* **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
+  exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
+  row, what decided it (``Column.deps``: the values read that decide, in the order read),
+  selected where the per-case evaluator marks its frame: an ``and``/``or`` keeps only the operand
+  it stopped at, ``min``/``max`` the argument they gave, an ``any``/``all``/``min``/``max``
+  aggregate the member that gave the value, a first-match rule the taken condition and its value
+  (the conditions that failed are kept apart, by their deciding sections), a decision table the
+  inputs a matching row tested. Each rule column then composes, per row, with the same functions
+  the per-case results use (``compose_citations``), what reading it brings to another value
+  (``Column.reads``: an output rule brings only its deciding section) and the result's own list
+  (``Column.cites``). Where the plan cannot tell (a decision-table cell that reads a cited value)
+  the row's citations are None, and a run that wants citations gives that case to the per-case
+  evaluator (``ColumnarStats.citation_fallbacks``). The read-set (everything read, as a bit mask
+  over canonical citations, :mod:`engine.model.citations`) is kept beside it, as
+  ``ColumnarResult.provenance`` (``Result.provenance`` per case).
 * **What is not columnar.** Functions (pure: they depend only on their arguments and the date)
   are called per distinct argument through the engine's shared :class:`DateCache`, as per case.
   A rule whose body is a decision table or another kind the plan does not vectorise is computed
@@ -41,8 +50,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..language.marks import SELECTORS, may_cite
 from ..language.operators import OPERATORS
 from ..model.citations import mask_of, merge, ordered
+from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
+                       read_citations)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -77,6 +89,9 @@ class ColumnarStats:
     cases: int = 0
     columnar_cases: int = 0
     fallback_cases: int = 0
+    #: Of the fallback cases: those that fell back only because a result's deciding citations
+    #: could not be told by the plan (a decision-table cell reading a cited value).
+    citation_fallbacks: int = 0
     rules_vectorised: set = field(default_factory=set)
     rules_per_entity: set = field(default_factory=set)
 
@@ -84,35 +99,72 @@ class ColumnarStats:
         self.cases += other.cases
         self.columnar_cases += other.columnar_cases
         self.fallback_cases += other.fallback_cases
+        self.citation_fallbacks += other.citation_fallbacks
         self.rules_vectorised |= other.rules_vectorised
         self.rules_per_entity |= other.rules_per_entity
 
 
 class Column:
-    """One value per row: values, whether each row is bad, and each row's citation mask."""
+    """One value per row: values, whether each row is bad, each row's citation mask and what
+    decided each row (``deps``: the values read that decide it, in the order read, each as the
+    pair :func:`engine.runtime.deciding.read_citations` gives; None where the plan cannot
+    tell, and that row's case is then evaluated per case when citations are wanted)."""
 
-    __slots__ = ("values", "bad", "masks", "own")
+    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites")
 
-    def __init__(self, values, bad, masks, own=None):
+    def __init__(self, values, bad, masks, own=None, deps=None):
         self.values = values
         self.bad = bad
         self.masks = masks
         self.own = own          # rule columns: the own citations of each row's branch
+        self.deps = deps if deps is not None else [()] * len(values)
+        self.reads = None       # rule columns: per row, what reading the value brings
+        self.cites = None       # rule columns: per row, the result's deciding citations
+
+
+class _Read:
+    """What reading one value brings to the deciding citations of the value that read it
+    (``core``) and, when it made an earlier branch fail, its deciding section (``front``): each
+    a (canonical citations, mask) pair. Compared and hashed by identity: one per value read."""
+
+    __slots__ = ("core", "front")
+
+    def __init__(self, core, front):
+        self.core = core
+        self.front = front
+
+
+def _cat(a, b):
+    """Two rows' deciding reads one after the other (None: unknown)."""
+    if a is None or b is None:
+        return None
+    return a + b if b else a
+
+
+def _cat_columns(parts, n):
+    deps = list(parts[0].deps) if parts else [()] * n
+    for part in parts[1:]:
+        deps = [_cat(a, b) for a, b in zip(deps, part.deps)]
+    return deps
 
 
 class ColumnarResult:
     """One output for one entity, shaped like :class:`engine.runtime.results.Result` for the
     batch writers (``name``, ``person``, ``entity``, ``shown_value``, ``citations``)."""
 
-    __slots__ = ("rule", "entity", "value", "own", "mask", "_cited")
+    __slots__ = ("rule", "entity", "value", "own", "mask", "_cited", "citations", "as_of")
 
-    def __init__(self, rule, entity, value, own, mask, cited: dict):
+    def __init__(self, rule, entity, value, own, mask, cited: dict, citations=None, as_of=None):
         self.rule = rule
+        self.as_of = as_of       # the date applied: archived sources are cited as of it
         self.entity = entity
         self.value = value
         self.own = own
         self.mask = mask
         self._cited = cited      # (own, mask) -> citations, shared by the batch's results
+        #: The deciding citations (as ``Result.citations``); None only in a run that asked for
+        #: no citations and reached a row whose deciding citations the plan cannot tell.
+        self.citations = citations
 
     @property
     def name(self) -> str:
@@ -132,7 +184,8 @@ class ColumnarResult:
         return typed_json_value(self.shown_value, self.rule.type)
 
     @property
-    def citations(self):
+    def provenance(self):
+        """Everything the value read, own citations first (as ``Result.provenance``)."""
         key = (self.own, self.mask)
         cited = self._cited.get(key)
         if cited is None:
@@ -193,6 +246,32 @@ def _cell_passes(cell, value, a, b) -> bool:
     low_ok = value > a or (cell.low_inclusive and value == a)
     high_ok = value < b or (cell.high_inclusive and value == b)
     return low_ok and high_ok
+
+
+#: Per decision table and set of matching rows, the citations of a ``collect`` that matched them:
+#: one shared tuple each, so that what engine.runtime.deciding computes per tuple stays bounded.
+_COLLECTED: dict = {}
+
+
+def _collected(body, found) -> tuple:
+    key = (id(body), *map(id, found))
+    entry = _COLLECTED.get(key)
+    if entry is None:
+        entry = _COLLECTED[key] = (body, found, tuple(c for r in found for c in r.citations))
+    return entry[2]
+
+
+#: Per decision table: whether a cell's test may read a cited value.
+_CELLS_CITE: dict = {}
+
+
+def _cells_cite(body) -> bool:
+    entry = _CELLS_CITE.get(id(body))
+    if entry is None or entry[0] is not body:
+        entry = _CELLS_CITE[id(body)] = (body, any(
+            may_cite(e.tree) for row in body.rows for _, cell in row.tests
+            for e in cell.expressions()))
+    return entry[1]
 
 
 def _any_bad(bads, n):
@@ -257,8 +336,9 @@ def _or(a, b):
 class _Batch:
     """The entity tables of a batch and the columns computed so far, for one date."""
 
-    def __init__(self, engine, cases, as_of: dt.date):
+    def __init__(self, engine, cases, as_of: dt.date, citing: bool = True):
         self.engine = engine
+        self.citing = citing              # whether results need their deciding citations
         self.program = engine.program
         self.as_of = as_of
         self.cases = cases
@@ -281,6 +361,15 @@ class _Batch:
         self.function_state = State(self.program, engine.cache, as_of, engine.reference)
         self.stats = ColumnarStats()
         self.cited: dict = {}             # (own citations, mask) -> a result's citations
+        self.citation_failed: set = set()  # cases given per case for their citations alone
+        self.read_records: dict = {}      # id(record) -> (record, its _Read)
+
+    def read_of(self, record) -> _Read:
+        """The :class:`_Read` of a parameter value or a function's result, once per record."""
+        entry = self.read_records.get(id(record))
+        if entry is None or entry[0] is not record:
+            entry = self.read_records[id(record)] = (record, _Read(*read_citations(record)))
+        return entry[1]
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
@@ -351,6 +440,7 @@ class _Batch:
     def per_entity(self, rule, kind_name, rows) -> Column:
         """A rule the plan does not vectorise, computed per entity by a per-case State."""
         values, bad, masks, own = [], [], [], []
+        reads, cites = [], []
         entities = self.entities.get(kind_name, ())
         case_rows = self.case_row.get(kind_name, ())
         for r in rows:
@@ -363,21 +453,26 @@ class _Batch:
                 node = state.rule(rule, entities[r])
             except _FAILURES:
                 values.append(None), bad.append(True), masks.append(0), own.append(())
+                reads.append(None), cites.append(None)
                 continue
             values.append(node.value), bad.append(False)
             masks.append(citation_mask(node)), own.append(node.own_citations)
-        return Column(values, bad, masks, own)
+            reads.append((self.read_of(node),)), cites.append(deciding_citations(node))
+        column = Column(values, bad, masks, own)
+        column.reads, column.cites = reads, cites
+        return column
 
     def compute(self, rule, frame, rows) -> Column:
         body = rule.body
         n = len(rows)
+        branch = failed = None
         if body.kind == "formula":
             col = self.eval(body.expression.tree, frame, rows)
             own = [rule.citations] * n
         elif body.kind == "conditions":
-            col, own = self.conditions(rule, body, frame, rows)
+            col, own, branch, failed = self.conditions(rule, body, frame, rows)
         elif body.kind == "table":
-            col, own = self.table(rule, body, frame, rows)
+            col, own, branch, failed = self.table(rule, body, frame, rows)
         else:
             col = self.aggregate(body, frame, rows)
             own = [rule.citations] * n
@@ -400,7 +495,39 @@ class _Batch:
             if om is None:
                 om = own_masks[id(o)] = mask_of(o)
             masks.append(m | om)
-        return Column(values, bad, masks, own)
+        column = Column(values, bad, masks, own)
+        if self.citing:
+            column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
+        else:                             # values only: what decided is not followed
+            column.reads = column.cites = [None] * n
+        return column
+
+    @staticmethod
+    def deciding(rule, bad, deps, branch, failed):
+        """Per row: what reading the rule's value brings to another value, and the result's
+        deciding citations (engine.runtime.deciding), from what decided the row (``deps``),
+        the branch taken (its own citations) and what made earlier branches fail."""
+        general = rule.citations
+        output = rule.output
+        reads, cites = [], []
+        memo: dict = {}
+        for i, d in enumerate(deps):
+            f = failed[i] if failed is not None else ()
+            if bad[i] or d is None or f is None:
+                reads.append(None), cites.append(None)
+                continue
+            b = branch[i] if branch is not None else ()
+            key = (id(b), d, f)
+            found = memo.get(key)
+            if found is None:
+                cores = [x.core for x in d]
+                core = compose_citations(b, general, cores)
+                front = branch_section(b, general)
+                full = compose_citations(b, general, cores, [x.front for x in f]) if f else core
+                found = memo[key] = ((_Read(front if output else core, front),),
+                                     as_written(b, general, full[0]))
+            reads.append(found[0]), cites.append(found[1])
+        return reads, cites
 
     def conditions(self, rule, body, frame, rows):
         n = len(rows)
@@ -408,6 +535,9 @@ class _Batch:
         bad = [False] * n
         masks = [0] * n
         own = [rule.citations] * n
+        deps = [()] * n                       # what the taken condition and its value read
+        failed = [()] * n                     # what the conditions that failed read
+        branch = [()] * n
         remaining = list(range(n))            # positions in rows
         for condition in body.conditions:
             if not remaining:
@@ -420,25 +550,30 @@ class _Batch:
             else:
                 test = self.eval(condition.when.tree, frame, [rows[p] for p in remaining])
                 taken, following = [], []
-                for p, v, b, m in zip(remaining, test.values, test.bad, test.masks):
+                for p, v, b, m, d in zip(remaining, test.values, test.bad, test.masks,
+                                         test.deps):
                     masks[p] |= m
                     if b or not isinstance(v, bool):
                         bad[p] = True
                     elif v:
                         taken.append(p)
+                        deps[p] = d
                     else:
                         following.append(p)
+                        failed[p] = _cat(failed[p], d)
                 remaining = following
             if taken:
                 then = self.eval(condition.then.tree, frame, [rows[p] for p in taken])
-                for p, v, b, m in zip(taken, then.values, then.bad, then.masks):
+                for p, v, b, m, d in zip(taken, then.values, then.bad, then.masks, then.deps):
                     values[p] = v
                     bad[p] = bad[p] or b
                     masks[p] |= m
                     own[p] = branch_own
+                    branch[p] = condition.citations
+                    deps[p] = _cat(deps[p], d)
         for p in remaining:                   # no condition true and no `otherwise`
             bad[p] = True
-        return Column(values, bad, masks), own
+        return Column(values, bad, masks, deps=deps), own, branch, failed
 
     def table(self, rule, body, frame, rows):
         """A decision table: every input read first, then the rows' cells in order, each cell
@@ -447,13 +582,17 @@ class _Batch:
         bad = [False] * n
         masks = [0] * n
         inputs = {}
+        input_deps = []                   # (name, per row deps) in input order
         for name, expression in body.inputs:
             col = self.eval(expression.tree, frame, rows)
             inputs[name] = col.values
+            input_deps.append((name, col.deps))
             masks = _or(masks, col.masks)
             bad = [x or y for x, y in zip(bad, col.bad)]
         active = [p for p in range(n) if not bad[p]]
         matches = [[] for _ in range(n)]
+        used = [set() for _ in range(n)]        # inputs tested by a matching row
+        failing = [set() for _ in range(n)]     # inputs whose test made a row fail
         for row in body.rows:
             candidates = active
             for name, cell in row.tests:
@@ -477,10 +616,14 @@ class _Batch:
                         continue
                     if ok:
                         passing.append(p)
+                    else:
+                        failing[p].add(name)
                 candidates = passing
+            tested = [name for name, cell in row.tests if cell.op != "any"]
             for p in candidates:
                 if not bad[p]:
                     matches[p].append(row)
+                    used[p].update(tested)
             if body.hit_policy == "first":
                 taken = set(candidates)
                 active = [p for p in active if p not in taken and not bad[p]]
@@ -488,6 +631,7 @@ class _Batch:
                 active = [p for p in active if not bad[p]]
         values = [None] * n
         own = [rule.citations] * n
+        branch = [()] * n
         by_row: dict = {}
         defaults = []
         for p in range(n):
@@ -498,6 +642,7 @@ class _Batch:
                 values[p] = []
                 cited = tuple(c for r in found for c in r.citations)
                 own[p] = merge(rule.citations, cited) if cited else rule.citations
+                branch[p] = _collected(body, found)
                 for r in found:
                     by_row.setdefault(id(r), (r, []))[1].append(p)
                 continue
@@ -506,11 +651,26 @@ class _Batch:
             elif found:
                 r = found[0]
                 own[p] = merge(rule.citations, r.citations) if r.citations else rule.citations
+                branch[p] = r.citations
                 by_row.setdefault(id(r), (r, []))[1].append(p)
             elif body.default is not None:
                 defaults.append(p)
             else:
                 bad[p] = True
+        # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
+        # tested, then the value; the inputs only a failing test used made rows fail. When a
+        # cell reads a cited value the plan cannot tell (the case goes per case for citations).
+        cells_cite = _cells_cite(body)
+        deps, failed = [None] * n, [None] * n
+        if not cells_cite:
+            for p in range(n):
+                deps[p] = ()
+                failed[p] = ()
+                for name, column in input_deps:
+                    if name in used[p]:
+                        deps[p] = _cat(deps[p], column[p])
+                    elif name in failing[p]:
+                        failed[p] = _cat(failed[p], column[p])
         # The `then` of each matched table row (for collect, in table order: values append in
         # the order the rows matched, which is table order).
         for r in body.rows:
@@ -518,19 +678,21 @@ class _Batch:
                 continue
             chosen = by_row[id(r)][1]
             col = self.eval(r.then.tree, frame, [rows[p] for p in chosen])
-            for p, v, b, m in zip(chosen, col.values, col.bad, col.masks):
+            for p, v, b, m, d in zip(chosen, col.values, col.bad, col.masks, col.deps):
                 masks[p] |= m
                 bad[p] = bad[p] or b
+                deps[p] = _cat(deps[p], d)
                 if body.hit_policy == "collect":
                     values[p].append(v)
                 else:
                     values[p] = v
         if defaults:
             col = self.eval(body.default.tree, frame, [rows[p] for p in defaults])
-            for p, v, b, m in zip(defaults, col.values, col.bad, col.masks):
+            for p, v, b, m, d in zip(defaults, col.values, col.bad, col.masks, col.deps):
                 values[p], masks[p] = v, masks[p] | m
                 bad[p] = bad[p] or b
-        return Column(values, bad, masks), own
+                deps[p] = _cat(deps[p], d)
+        return Column(values, bad, masks, deps=deps), own, branch, failed
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
@@ -560,8 +722,10 @@ class _Batch:
         if fn == "first":
             return self.first(body, frame, rows, positions, member_frame)
         kept = pair_rows
+        spans = [()] * len(members)                # per member: what its filter and value read
         if body.where is not None:
             test = self.eval(body.where.tree, member_frame, pair_rows)
+            spans = list(test.deps)
             kept = []
             for q, v, b, m in zip(pair_rows, test.values, test.bad, test.masks):
                 p = positions[q]
@@ -571,16 +735,18 @@ class _Batch:
                 elif v:
                     kept.append(q)
         grouped = [[] for _ in range(n)]
+        defaults: dict = {}                        # per row given the default: what it read
         members_kept = [[] for _ in range(n)]      # per row: its kept members (pair indices)
         for q in kept:
             members_kept[positions[q]].append(q)
         if body.of is not None:
             of = self.eval(body.of.tree, member_frame, kept)
-            for q, v, b, m in zip(kept, of.values, of.bad, of.masks):
+            for q, v, b, m, d in zip(kept, of.values, of.bad, of.masks, of.deps):
                 p = positions[q]
                 masks[p] |= m
                 bad[p] = bad[p] or b
                 grouped[p].append(v)
+                spans[q] = _cat(spans[q], d)
         values = [None] * n
         if fn == "count":
             values = [len(g) for g in members_kept]
@@ -625,7 +791,36 @@ class _Batch:
                     for p, v, b, m in zip(empty, d.values, d.bad, d.masks):
                         values[p], masks[p] = v, masks[p] | m
                         bad[p] = bad[p] or b
-        return Column(values, bad, masks)
+                    defaults = dict(zip(empty, d.deps))
+        return Column(values, bad, masks,
+                      deps=self.aggregate_deps(fn, n, positions, spans, members_kept, grouped,
+                                               values, bad, defaults))
+
+    @staticmethod
+    def aggregate_deps(fn, n, positions, spans, members_kept, grouped, values, bad, defaults):
+        """Per row, what decided an aggregate: every member's filter and value in order (and
+        the default), except that for ``any``, ``all``, ``min`` and ``max`` the one member that
+        gave the value decides alone (AggregateBody._mark per case)."""
+        deps = [()] * n
+        for q, p in enumerate(positions):
+            deps[p] = _cat(deps[p], spans[q])
+        if fn in ("any", "all", "min", "max"):
+            for p in range(n):
+                if bad[p]:
+                    continue
+                g = grouped[p]
+                chosen = None
+                if fn in ("any", "all"):
+                    wanted = fn == "any"
+                    chosen = next((i for i, v in enumerate(g) if v is wanted), None)
+                elif p not in defaults:
+                    chosen = next((i for i, v in enumerate(g)
+                                   if v is not None and v == values[p]), None)
+                if chosen is not None:
+                    deps[p] = spans[members_kept[p][chosen]]
+        for p, d in defaults.items():
+            deps[p] = _cat(deps[p], d)
+        return deps
 
     def first(self, body, frame, rows, positions, member_frame) -> Column:
         """``first``: members in order until one passes the filter (with ``of``, per case the
@@ -638,6 +833,7 @@ class _Batch:
         for q, p in enumerate(positions):
             by_row[p].append(q)
         found = [False] * n
+        deps = [()] * n
         depth = 0
         longest = max((len(g) for g in by_row), default=0)
         while depth < longest:
@@ -650,8 +846,10 @@ class _Batch:
             if body.where is not None:
                 test = self.eval(body.where.tree, member_frame, pairs)
                 passing, passing_pairs = [], []
-                for p, q, v, b, m in zip(active, pairs, test.values, test.bad, test.masks):
+                for p, q, v, b, m, d in zip(active, pairs, test.values, test.bad, test.masks,
+                                            test.deps):
                     masks[p] |= m
+                    deps[p] = _cat(deps[p], d)
                     if b or not isinstance(v, bool):
                         bad[p] = True
                     elif v:
@@ -659,19 +857,21 @@ class _Batch:
                         passing_pairs.append(q)
             if body.of is not None and passing:
                 of = self.eval(body.of.tree, member_frame, passing_pairs)
-                for p, v, b, m in zip(passing, of.values, of.bad, of.masks):
+                for p, v, b, m, d in zip(passing, of.values, of.bad, of.masks, of.deps):
                     values[p] = v
                     masks[p] |= m
                     bad[p] = bad[p] or b
                     found[p] = True
+                    deps[p] = _cat(deps[p], d)
             depth += 1
         missing = [p for p in range(n) if not found[p] and not bad[p]]
         if missing and body.default is not None:
             d = self.eval(body.default.tree, frame, [rows[p] for p in missing])
-            for p, v, b, m in zip(missing, d.values, d.bad, d.masks):
+            for p, v, b, m, e in zip(missing, d.values, d.bad, d.masks, d.deps):
                 values[p], masks[p] = v, masks[p] | m
                 bad[p] = bad[p] or b
-        return Column(values, bad, masks)
+                deps[p] = _cat(deps[p], e)
+        return Column(values, bad, masks, deps=deps)
 
     # -- expressions ---------------------------------------------------------------------------
     def eval(self, node, frame: _Frame, rows) -> Column:
@@ -689,7 +889,7 @@ class _Batch:
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column([not v for v in col.values], col.bad, col.masks)
+                return Column([not v for v in col.values], col.bad, col.masks, deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
             return self.boolean(node, frame, rows)
@@ -706,7 +906,7 @@ class _Batch:
             masks = [0] * n
             for p in parts:
                 masks = _or(masks, p.masks)
-            return Column(values, bad, masks)
+            return Column(values, bad, masks, deps=_cat_columns(parts, n))
         raise TypeError(f"cannot evaluate {kind.__name__}")  # pragma: no cover - checked syntax
 
     def name(self, target, frame: _Frame, rows) -> Column:
@@ -723,7 +923,8 @@ class _Batch:
                 v = value.read()
             except _FAILURES:
                 return Column([None] * n, [True] * n, [0] * n)
-            return Column([v] * n, [False] * n, [value.citation_mask] * n)
+            return Column([v] * n, [False] * n, [value.citation_mask] * n,
+                          deps=[(self.read_of(value),)] * n)
         entity_rows = [frame.index[r] for r in rows]
         if what == "fact":
             _, fact, depth = target
@@ -734,8 +935,9 @@ class _Batch:
             _, rule, depth = target
             at, _ = self.ancestor_rows(frame.kind.name, entity_rows, depth)
             col = self.rule_column(rule)
+            reads = col.reads
             return Column([col.values[r] for r in at], [col.bad[r] for r in at],
-                          [col.masks[r] for r in at])
+                          [col.masks[r] for r in at], deps=[reads[r] for r in at])
         raise TypeError(f"cannot read {what} here")  # pragma: no cover - args only in functions
 
     def elementwise(self, fn, operands, frame, rows) -> Column:
@@ -744,7 +946,7 @@ class _Batch:
         masks = parts[0].masks
         for p in parts[1:]:
             masks = _or(masks, p.masks)
-        return Column(values, bad, masks)
+        return Column(values, bad, masks, deps=_cat_columns(parts, len(rows)))
 
     def boolean(self, node, frame, rows) -> Column:
         """``and``/``or`` with Python's value semantics; later operands only where undecided."""
@@ -752,21 +954,26 @@ class _Batch:
         n = len(rows)
         first = self.eval(node.values[0], frame, rows)
         values, bad, masks = list(first.values), list(first.bad), list(first.masks)
+        deps = list(first.deps)
         pending = [p for p in range(n) if not bad[p] and bool(values[p]) == is_and]
         for operand in node.values[1:]:
             if not pending:
                 break
             col = self.eval(operand, frame, [rows[p] for p in pending])
             following = []
-            for p, v, b, m in zip(pending, col.values, col.bad, col.masks):
+            for p, v, b, m, d in zip(pending, col.values, col.bad, col.masks, col.deps):
                 values[p] = v
                 masks[p] |= m
                 if b:
                     bad[p] = True
                 elif bool(v) == is_and:
                     following.append(p)
+                    deps[p] = _cat(deps[p], d)
+                else:
+                    # The operand the operator stopped at decided alone (language/marks).
+                    deps[p] = d
             pending = following
-        return Column(values, bad, masks)
+        return Column(values, bad, masks, deps=deps)
 
     def compare(self, node, frame, rows) -> Column:
         n = len(rows)
@@ -775,9 +982,11 @@ class _Batch:
             right = self.eval(node.comparators[0], frame, rows)
             values, bad = _apply(OPERATORS[type(node.ops[0])], [left.values, right.values],
                                  [left.bad, right.bad], n)
-            return Column(values, bad, _or(left.masks, right.masks))
+            return Column(values, bad, _or(left.masks, right.masks),
+                          deps=_cat_columns([left, right], n))
         left = self.eval(node.left, frame, rows)
         current, bad, masks = list(left.values), list(left.bad), list(left.masks)
+        deps = list(left.deps)
         values = [True] * n
         pending = [p for p in range(n) if not bad[p]]
         for op, comparator in zip(node.ops, node.comparators):
@@ -786,8 +995,9 @@ class _Batch:
             fn = OPERATORS[type(op)]
             col = self.eval(comparator, frame, [rows[p] for p in pending])
             following = []
-            for p, v, b, m in zip(pending, col.values, col.bad, col.masks):
+            for p, v, b, m, d in zip(pending, col.values, col.bad, col.masks, col.deps):
                 masks[p] |= m
+                deps[p] = _cat(deps[p], d)
                 if b:
                     bad[p] = True
                     continue
@@ -804,20 +1014,22 @@ class _Batch:
                     current[p] = v
                     following.append(p)
             pending = following
-        return Column(values, bad, masks)
+        return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
         n = len(rows)
         test = self.eval(node.test, frame, rows)
         values, bad, masks = [None] * n, list(test.bad), list(test.masks)
+        deps = list(test.deps)
         yes = [p for p in range(n) if not bad[p] and test.values[p]]
         no = [p for p in range(n) if not bad[p] and not test.values[p]]
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if chosen:
                 col = self.eval(branch, frame, [rows[p] for p in chosen])
-                for p, v, b, m in zip(chosen, col.values, col.bad, col.masks):
+                for p, v, b, m, d in zip(chosen, col.values, col.bad, col.masks, col.deps):
                     values[p], bad[p], masks[p] = v, b, masks[p] | m
-        return Column(values, bad, masks)
+                    deps[p] = _cat(deps[p], d)
+        return Column(values, bad, masks, deps=deps)
 
     def call(self, node, frame, rows) -> Column:
         target = node.ref.target
@@ -833,23 +1045,36 @@ class _Batch:
         for a in args:
             masks = _or(masks, a.masks)
         if what == "builtin":
-            values, bad = _apply(target[1], [a.values for a in args], [a.bad for a in args], n)
-            return Column(values, bad, masks)
+            fn = target[1]
+            values, bad = _apply(fn, [a.values for a in args], [a.bad for a in args], n)
+            if fn in SELECTORS and len(args) > 1:
+                # min/max of several arguments: only the argument that gave the value decides
+                # (the first of equal ones), as language/marks.keep_chosen marks it.
+                deps = [None] * n
+                for i in range(n):
+                    if not bad[i]:
+                        chosen = [a.values[i] for a in args].index(values[i])
+                        deps[i] = args[chosen].deps[i]
+                return Column(values, bad, masks, deps=deps)
+            return Column(values, bad, masks, deps=_cat_columns(args, n))
         values, bad = [None] * n, _any_bad([a.bad for a in args], n)
+        deps = _cat_columns(args, n)
         if what == "lookup":
             try:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
             except _FAILURES:
                 return Column(values, [True] * n, masks)
             own = parameter.citation_mask
+            read = (self.read_of(parameter),)
             for i in range(n):
                 if not bad[i]:
                     try:
                         values[i] = parameter.lookup(args[0].values[i])
                         masks[i] |= own
+                        deps[i] = _cat(deps[i], read)
                     except _FAILURES:
                         bad[i] = True
-            return Column(values, bad, masks)
+            return Column(values, bad, masks, deps=deps)
         if what == "function":
             state = self.function_state
             function = target[1]
@@ -863,13 +1088,15 @@ class _Batch:
                         continue
                     values[i] = result.value
                     masks[i] |= citation_mask(result)
-            return Column(values, bad, masks)
+                    deps[i] = _cat(deps[i], (self.read_of(result),))
+            return Column(values, bad, masks, deps=deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
 
     def value_on(self, node, parameter, frame, rows) -> Column:
         n = len(rows)
         on = self.eval(node.args[1], frame, rows)
         values, bad, masks = [None] * n, list(on.bad), list(on.masks)
+        deps = list(on.deps)
         live = [p for p in range(n) if not bad[p] and on.values[p] is not None]
         key = self.eval(node.args[2], frame, [rows[p] for p in live]) if len(node.args) == 3 \
             else None
@@ -878,22 +1105,26 @@ class _Batch:
             try:
                 state.frame = []
                 value = state.parameter_on(parameter, on.values[p])
+                # Read in this order per case: the date, the parameter, then the key.
+                deps[p] = _cat(deps[p], (self.read_of(value),))
                 if key is None:
                     values[p] = value.read()
                 else:
                     masks[p] |= key.masks[j]
+                    deps[p] = _cat(deps[p], key.deps[j])
                     if key.bad[j]:
                         raise _Bad()
                     values[p] = value.lookup(key.values[j])
                 masks[p] |= value.citation_mask
             except _FAILURES:
                 bad[p] = True
-        return Column(values, bad, masks)
+        return Column(values, bad, masks, deps=deps)
 
     # -- outputs -------------------------------------------------------------------------------
-    def outputs(self, names=None):
+    def outputs(self, names=None, citations: bool = False):
         """Per case: the list of results, or None when the case must go to the per-case
-        evaluator (a row that is bad where the per-case evaluator would have read it)."""
+        evaluator (a row that is bad where the per-case evaluator would have read it, or, when
+        ``citations`` are wanted, a result whose deciding citations the plan cannot tell)."""
         program = self.program
         wanted = set(names) if names is not None else None
         per_case: list = [[] for _ in self.cases]
@@ -922,6 +1153,7 @@ class _Batch:
                 col = self.rule_column(rule)
                 show = shown.get(rule.uid)
                 values, bad, own, masks = col.values, col.bad, col.own, col.masks
+                cites = col.cites
                 for row, entity in enumerate(entities):
                     out = results[row]
                     if out is None:
@@ -936,8 +1168,12 @@ class _Batch:
                     if bad[row]:
                         results[row] = None
                         continue
+                    if citations and cites[row] is None:
+                        results[row] = None
+                        self.citation_failed.add(self.case_row[kind_name][row])
+                        continue
                     out.append(ColumnarResult(rule, entity, values[row], own[row], masks[row],
-                                              cited))
+                                              cited, cites[row], self.as_of))
             by_row[kind_name] = results
         row_of = self.row_of
         for number, entities in enumerate(self.walks):
@@ -951,17 +1187,21 @@ class _Batch:
         return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
 
 
-def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None):
+def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,
+                   citations: bool = True):
     """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
 
     Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or, for a case
     the plan could not finish, the per-case evaluator's :class:`Evaluation` (which raises the
     case's error as ``Engine.evaluate`` does, caught by the caller per case). ``stats``, if
-    given, is updated with the counts.
+    given, is updated with the counts. Every result carries its deciding citations
+    (``Result.citations``), and a case with a result the plan cannot cite exactly is given to the
+    per-case evaluator too; with ``citations=False`` (values only) they are not computed and
+    each result's ``citations`` is None.
     """
     with decimal_context():
-        batch = _Batch(engine, cases, as_of)
-        outputs = batch.outputs(names)
+        batch = _Batch(engine, cases, as_of, citations)
+        outputs = batch.outputs(names, citations)
     results = []
     for case, out in zip(cases, outputs):
         if out is None:
@@ -971,6 +1211,7 @@ def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarSta
             batch.stats.columnar_cases += 1
             results.append(ColumnarEvaluation(case.case_id, as_of, out))
     batch.stats.cases += len(cases)
+    batch.stats.citation_fallbacks = len(batch.citation_failed)
     if stats is not None:
         stats.add(batch.stats)
     return results

@@ -272,3 +272,57 @@ def deciding_ids(record) -> list[int]:
     """:func:`deciding_citations` as citation ids, in order (resolve with
     :func:`~engine.citations.citation_by_id`): what a columnar or batch writer stores."""
     return [citation_id(c) for c in deciding_citations(record)]
+
+
+# --------------------------------------------------------------------------------------------
+# The same composition for the columnar plan (which keeps, per row, what decided instead of
+# frames and marks: engine.runtime.columnar)
+# --------------------------------------------------------------------------------------------
+
+def read_citations(record) -> tuple[tuple, int]:
+    """What a value read by another one brings to that value's deciding citations, and its
+    deciding section (what it brings when it made an earlier branch fail): two (canonical
+    citations, mask) pairs. An output rule's value brings only its deciding section."""
+    front = _front(record)
+    if record.__class__ is Node and getattr(record.definition, "output", False):
+        return front, front
+    return _core(record), front
+
+
+def branch_section(branch: tuple, general: tuple) -> tuple[tuple, int]:
+    """The deciding section of a value given by a branch with ``branch`` citations (none: the
+    rule's ``general`` ones), as (canonical citations, mask)."""
+    return _header(branch or general)[:2]
+
+
+def compose_citations(branch: tuple, general: tuple, cores, fronts=()) -> tuple[tuple, int]:
+    """:func:`_compose` from parts: the deciding section of the branch, then each of ``cores``
+    (what the taken branch read, as (citations, mask) pairs in the order read), then each of
+    ``fronts`` (the deciding sections of what made earlier branches fail), then the general
+    citation; canonical references, each once, and their mask."""
+    first, mask, _ = _header(branch or general)
+    out = list(first)
+    for citations, bits in cores:
+        if bits & ~mask:
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    for citations, bits in fronts:
+        if bits & ~mask:
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    for citation in _header(general)[0]:
+        if not mask & citation.bit:
+            mask |= citation.bit
+            out.append(citation)
+    return tuple(out), mask
+
+
+def as_written(branch: tuple, general: tuple, order: tuple) -> tuple:
+    """``order`` (canonical citations) with the branch's and rule's own citations as written
+    (with their notes), as :func:`deciding_citations` gives them."""
+    written = _written(branch, general)
+    return order if written is None else tuple(map(written.get, order, order))

@@ -99,6 +99,14 @@ class Entered:
 
     def __exit__(self, *exc) -> None:
         state = self.state
+        if self.new[1] is None:
+            # The same frame: the marks made inside (an ``and`` in an aggregate's filter, for a
+            # member) are marks of that frame and stay with it.
+            marks = state.marks
+            (state.scope, state.frame, _, state.current, state.current_entity,
+             state.current_args) = self.saved
+            state.marks = marks
+            return
         (state.scope, state.frame, state.marks, state.current, state.current_entity,
          state.current_args) = self.saved
 

@@ -123,7 +123,7 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
     out = _Columns(results_schema(citations, because))
     tasks = list(tasks)
     if evaluator_for(evaluator, because, citations) == "columnar":
-        evaluated = evaluate_chunk(engine, tasks, as_of, names)
+        evaluated = evaluate_chunk(engine, tasks, as_of, names, citations=citations != "none")
     else:
         evaluated = [_per_case(engine, task, as_of, names) for task in tasks]
     for task, (evaluation, exc, case_id) in zip(tasks, evaluated):

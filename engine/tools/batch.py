@@ -301,8 +301,8 @@ def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
     if evaluator != "columnar":
         return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
     out = []
-    for task, (evaluation, error, case_id) in zip(tasks, evaluate_chunk(engine, tasks, as_of, names,
-                                                                            stats)):
+    evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none")
+    for task, (evaluation, error, case_id) in zip(tasks, evaluated):
         if error is not None:
             out.append((encoder.error(error, task.label, case_id), False))
         else:
@@ -400,7 +400,8 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
     ``deciding`` (ids from ``ids``, by default the process's :class:`CitationIds`), ``full`` or
     ``none``; ``because`` adds each result's reason. The ids the lines use are returned in the
     summary's ``used``, for the citation table. ``evaluator`` is ``per-case`` or ``columnar``
-    (which evaluates chunks of cases at once; reasons need ``per-case``, chosen by itself).
+    (which evaluates chunks of cases at once, citations included; reasons need ``per-case``,
+    chosen by itself).
     """
     evaluator = evaluator_for(evaluator, because, citations)
     size = COLUMNAR_CHUNK if evaluator == "columnar" else CHUNK

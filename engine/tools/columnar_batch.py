@@ -10,10 +10,13 @@ evaluation (or one error) per task, in order:
    :func:`engine.runtime.columnar.evaluate_cases` (every rule once per group);
 3. a case the plan could not finish (a missing fact, a failing rule: anything the per-case
    evaluator would report) is evaluated again by ``Engine.evaluate``, which gives the same error
-   ``policy eval`` gives, or its values.
+   ``policy eval`` gives, or its values. So is, in a run that writes citations, a case with a
+   result whose deciding citations the plan cannot tell (a decision-table cell that reads a
+   cited value; ``ColumnarStats.citation_fallbacks``).
 
-``because`` reasons are rendered from the per-case trace, so a run that asks for them uses the
-per-case evaluator throughout (:func:`evaluator_for`).
+Every result of the plan carries the deciding citations ``policy eval`` gives it
+(``docs/language.md`` section 2). ``because`` reasons are rendered from the per-case trace, so
+a run that asks for them uses the per-case evaluator throughout (:func:`evaluator_for`).
 """
 
 from __future__ import annotations
@@ -33,19 +36,21 @@ COLUMNAR_CHUNK = 512
 
 
 def evaluator_for(requested: str, because: bool, citations: str = "none") -> str:
-    """The evaluator a run uses. Reasons (``--because``) need the per-case trace, and so, for now,
-    do citations: the columnar plan computes every value exactly as the per-case evaluator does,
-    but it carries only the full read-set of citations, not yet the deciding citations that
-    results cite (``docs/language.md`` section 2). A run that writes citations is therefore
-    evaluated per case; ``--citations none`` runs on the plan."""
+    """The evaluator a run uses. Reasons (``--because``) need the per-case trace, so a run that
+    writes them is evaluated per case. Citations do not: the columnar plan gives every result
+    the deciding citations the per-case evaluator gives it (``docs/language.md`` section 2;
+    ``deciding`` and ``full`` write the same list, as ids or inline), so any ``--citations``
+    runs on the plan."""
     if requested not in EVALUATORS:
         raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}, not {requested!r}")
-    return "per-case" if because or citations != "none" else requested
+    return "per-case" if because else requested
 
 
 def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
-                   stats: ColumnarStats | None = None) -> list[tuple]:
-    """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order."""
+                   stats: ColumnarStats | None = None, citations: bool = True) -> list[tuple]:
+    """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order.
+    Every evaluation's results carry their deciding citations unless ``citations`` is False
+    (a run that writes none)."""
     out: list = [None] * len(tasks)
     groups: dict[dt.date, list[int]] = {}
     cases: dict[int, object] = {}
@@ -74,7 +79,8 @@ def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
                                           ids[position])
         return out
     for on, positions in groups.items():
-        evaluations = evaluate_cases(engine, [cases[p] for p in positions], on, names, stats)
+        evaluations = evaluate_cases(engine, [cases[p] for p in positions], on, names, stats,
+                                     citations)
         for position, evaluation in zip(positions, evaluations):
             if evaluation is None:
                 out[position] = _per_case(engine, cases[position], on, names, ids[position])

@@ -2,9 +2,10 @@
 
 The per-case evaluator is the reference. Every generated household (``households.py``: MAGI
 levels of care, CHIP premiums, Medicare Savings Programs, Ticket to Work, MHABD) is evaluated
-both ways; each result must agree on its name, person, value as printed and its citations (both
-sides through ``citations.ordered``: the per-case results by ``trace.collect_citations``, the
-columnar ones by ``columnar.result_citations``), and on the mask and own citations behind them.
+both ways; each result must agree on its name, person, value as printed, its deciding citations
+in order (``Result.citations``), and its read-set (both sides through ``citations.ordered``: the
+per-case results by ``trace.collect_citations``, the columnar ones by
+``columnar.result_citations``) with the mask and own citations behind it.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def engine():
 
 def _per_case_rows(evaluation):
     return [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
-             r.node.own_citations, citation_mask(r.node)) for r in evaluation.results]
+             r.node.own_citations, citation_mask(r.node), r.citations)
+            for r in evaluation.results]
 
 
 def _columnar_rows(evaluation):
-    return [(r.name, r.person, json_value(r.shown_value), r.citations, r.own, r.mask)
-            for r in evaluation.results]
+    return [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
+             r.citations) for r in evaluation.results]
 
 
 def test_columnar_equals_per_case_on_generated_households(engine):
@@ -107,13 +109,81 @@ def test_record_batches_are_the_same_with_either_evaluator(engine):
     assert columnar.num_rows > 120 * 10
 
 
-def test_a_run_with_deciding_citations_is_evaluated_per_case_until_the_plan_has_them():
-    """The plan carries the read-set of citations, not the deciding citations results cite, so a
-    run that writes citations (or reasons) is evaluated per case; values alone use the plan."""
+def test_a_run_with_deciding_citations_uses_the_plan_and_one_with_reasons_per_case():
+    """The plan gives every result its deciding citations, so a run that writes citations (as
+    ids or in full) uses it; reasons come from the per-case trace."""
     assert evaluator_for("columnar", False, "none") == "columnar"
-    assert evaluator_for("columnar", False, "deciding") == "per-case"
-    assert evaluator_for("columnar", False, "full") == "per-case"
+    assert evaluator_for("columnar", False, "deciding") == "columnar"
+    assert evaluator_for("columnar", False, "full") == "columnar"
+    assert evaluator_for("per-case", False, "deciding") == "per-case"
     assert evaluator_for("columnar", True, "none") == "per-case"
+    assert evaluator_for("columnar", True, "deciding") == "per-case"
+
+
+def test_deciding_citations_of_the_plan_equal_the_per_case_results(engine):
+    """Each result's deciding citations, in order (deciding section, inputs, failed earlier
+    branches, general citation; a result read by another brings only its deciding section),
+    as ``Result.citations`` gives them, on households covering every program."""
+    data = households(1600, seed=2027)
+    stats = ColumnarStats()
+    got = evaluate_cases(engine, [engine.read_case(h) for h in data], ON, stats=stats,
+                         citations=True)
+    assert stats.columnar_cases == 1600 and stats.fallback_cases == 0
+    assert stats.citation_fallbacks == 0
+    mismatches, produced, compared = [], set(), 0
+    for h, evaluation in zip(data, got):
+        expected = engine.evaluate(h, as_of=ON).results
+        pairs = [((r.name, r.person, r.citations), (c.name, c.person, c.citations))
+                 for r, c in zip(expected, evaluation.results)]
+        if len(expected) != len(evaluation.results) or any(a != b for a, b in pairs):
+            mismatches.append(h["case_id"])
+        compared += len(pairs)
+        produced.update(r.name for r in evaluation.results)
+    assert mismatches == []
+    assert compared > 1600 * 10
+    outputs = {r.name.split(".")[0] for r in engine.program.rules.values() if r.output}
+    assert {name.split(".")[0] for name in produced} == outputs
+    # the deciding lists are shorter than what was read: the plan does select
+    assert any(len(c.citations) < len(c.provenance) for e in got for c in e.results)
+
+
+def test_a_table_the_plan_cannot_cite_goes_per_case_for_its_citations(engine, monkeypatch):
+    """Where the plan cannot tell what decided (a decision-table cell that reads a cited
+    value), a run with citations gives the case to the per-case evaluator, counted apart; the
+    output is the same. Values alone still use the plan."""
+    import engine.runtime.columnar as columnar
+    monkeypatch.setattr(columnar, "_cells_cite", lambda body: True)
+    data = households(60, seed=21)
+    tasks = [Task(f"t:{i + 1}", "data", c) for i, c in enumerate(data)]
+    stats = ColumnarStats()
+    out = evaluate_chunk(engine, tasks, None, None, stats, citations=True)
+    assert stats.citation_fallbacks == stats.fallback_cases == 60 and stats.columnar_cases == 0
+    for h, (evaluation, error, _) in zip(data, out):
+        assert error is None
+        expected = engine.evaluate(h)
+        assert [(r.name, r.person, r.citations) for r in evaluation.results] == \
+            [(r.name, r.person, r.citations) for r in expected.results]
+    values_only = ColumnarStats()
+    evaluate_chunk(engine, tasks, None, None, values_only, citations=False)
+    assert values_only.fallback_cases == 0 and values_only.citation_fallbacks == 0
+
+
+def test_policy_batch_with_deciding_citations_is_the_same_with_either_evaluator(tmp_path):
+    from engine.cli.app import app
+    runner = CliRunner()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(c) + "\n" for c in households(150, seed=41)))
+    written = {}
+    for evaluator in ("columnar", "per-case"):
+        out = tmp_path / f"{evaluator}.jsonl"
+        result = runner.invoke(app, ["batch", str(cases), "--out", str(out), "--citations",
+                                     "deciding", "--evaluator", evaluator,
+                                     "--policy", str(POLICY)])
+        assert result.exit_code == 0, result.output
+        table = tmp_path / f"{evaluator}.jsonl.citations.json"
+        written[evaluator] = (out.read_bytes(), table.read_bytes() if table.exists() else None)
+    assert written["columnar"] == written["per-case"]
+    assert b'"citations":[' in written["columnar"][0]
 
 
 def test_every_rule_has_a_plan(engine):

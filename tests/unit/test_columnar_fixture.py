@@ -1,7 +1,8 @@
 """The columnar evaluator on the unit-test `household` fixture, rule by rule: every rule alone
 (``names=[rule]``, output or not) over a batch of random households, including people without
 incomes, so that rules which fail per case (``min`` of no values, E426) fail in the plan too.
-A case the plan gives back (None) must be exactly a case the per-case evaluator refuses."""
+A case the plan gives back (None) must be exactly a case the per-case evaluator refuses. Each
+result's read-set (``provenance``) and deciding citations must be the per-case ones."""
 
 from __future__ import annotations
 
@@ -51,10 +52,11 @@ def test_every_fixture_rule_alone_agrees_with_the_per_case_evaluator():
                 refused += 1
                 continue
             assert evaluation is not None, (name, h["case_id"])
-            assert [(r.name, r.person, json_value(r.shown_value), r.citations, r.own, r.mask)
-                    for r in evaluation.results] == \
+            assert [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
+                     r.citations) for r in evaluation.results] == \
                 [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
-                  r.node.own_citations, citation_mask(r.node)) for r in expected.results], name
+                  r.node.own_citations, citation_mask(r.node), r.citations)
+                 for r in expected.results], name
     assert refused > 0      # some rules do fail per case, and the plan gives those cases back
 
 
@@ -68,7 +70,7 @@ def test_every_output_of_the_fixture_agrees():
         except PolicyError:
             assert evaluation is None
             continue
-        assert [(r.name, r.person, json_value(r.shown_value), r.citations)
+        assert [(r.name, r.person, json_value(r.shown_value), r.provenance, r.citations)
                 for r in evaluation.results] == \
-            [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node))
-             for r in expected.results]
+            [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
+              r.citations) for r in expected.results]
