@@ -134,30 +134,37 @@ class Cell:
         if op == "any":
             return True
         a = run(self.a, where)
+        b = run(self.b, where) if op == "range" else None
         try:
-            if op == "==":
-                return value == a
-            if op == "!=":
-                return value != a
-            if op == "<":
-                return value < a
-            if op == "<=":
-                return value <= a
-            if op == ">":
-                return value > a
-            if op == ">=":
-                return value >= a
-            if op == "in":
-                return value in a
-            if op == "not in":
-                return value not in a
-            b = run(self.b, where)
-            low_ok = value > a or (self.low_inclusive and value == a)
-            high_ok = value < b or (self.high_inclusive and value == b)
-            return low_ok and high_ok
+            return self.passes(value, a, b)
         except TypeError:
             raise EvaluationError(f"{where()}: the test `{self.text}` cannot compare {value!r}.",
                                   code=codes.TABLE_CANNOT_COMPARE) from None
+
+    def passes(self, value, a, b=None) -> bool:
+        """Whether ``value`` passes this test once its bounds ``a`` (and ``b`` for a range) are
+        known. Both evaluators (the per-case body and the columnar plan) decide a cell here.
+        Raises TypeError for values that cannot be compared."""
+        op = self.op
+        if op == "==":
+            return value == a
+        if op == "!=":
+            return value != a
+        if op == "<":
+            return value < a
+        if op == "<=":
+            return value <= a
+        if op == ">":
+            return value > a
+        if op == ">=":
+            return value >= a
+        if op == "in":
+            return value in a
+        if op == "not in":
+            return value not in a
+        low_ok = value > a or (self.low_inclusive and value == a)
+        high_ok = value < b or (self.high_inclusive and value == b)
+        return low_ok and high_ok
 
 
 def parse_cell(raw, parse_expr) -> Cell:

@@ -224,30 +224,6 @@ class _Frame:
         self.outer_rows = outer_rows
 
 
-def _cell_passes(cell, value, a, b) -> bool:
-    """One decision-table cell against an input value, as :meth:`Cell.test` decides it."""
-    op = cell.op
-    if op == "==":
-        return value == a
-    if op == "!=":
-        return value != a
-    if op == "<":
-        return value < a
-    if op == "<=":
-        return value <= a
-    if op == ">":
-        return value > a
-    if op == ">=":
-        return value >= a
-    if op == "in":
-        return value in a
-    if op == "not in":
-        return value not in a
-    low_ok = value > a or (cell.low_inclusive and value == a)
-    high_ok = value < b or (cell.high_inclusive and value == b)
-    return low_ok and high_ok
-
-
 #: Per decision table and set of matching rows, the citations of a ``collect`` that matched them:
 #: one shared tuple each, so that what engine.runtime.deciding computes per tuple stays bounded.
 _COLLECTED: dict = {}
@@ -609,7 +585,7 @@ class _Batch:
                         bad[p] = True
                         continue
                     try:
-                        ok = _cell_passes(cell, values[p], a.values[j],
+                        ok = cell.passes(values[p], a.values[j],
                                           b.values[j] if b is not None else None)
                     except _FAILURES:
                         bad[p] = True
