@@ -25,7 +25,7 @@ from ..errors import PolicyError, Problem, codes
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://mo-policy-engine.local/problems/"
 
-#: Codes of the HTTP service (family E6xx), with their titles.
+#: Codes of the HTTP service (family E6xx); their titles are in engine.errors.codes.
 UNSUPPORTED_MEDIA_TYPE = codes.UNSUPPORTED_MEDIA_TYPE
 BODY_TIMEOUT = codes.BODY_TIMEOUT
 SATURATED = codes.SATURATED
@@ -37,20 +37,6 @@ BAD_REQUEST_FIELD = codes.BAD_REQUEST_FIELD
 RELOAD_REFUSED = codes.RELOAD_REFUSED
 RELOAD_DISABLED = codes.RELOAD_DISABLED
 INTERNAL = codes.INTERNAL
-
-CODES = {
-    UNSUPPORTED_MEDIA_TYPE: "The request body has a media type the endpoint does not read.",
-    BODY_TIMEOUT: "The request body did not arrive in time.",
-    SATURATED: "Too many requests are waiting; retry after a moment.",
-    EVALUATION_TIMEOUT: "The evaluation did not finish in time.",
-    NOT_FOUND: "There is no such endpoint.",
-    METHOD_NOT_ALLOWED: "The endpoint does not take this method.",
-    BAD_QUERY: "A query parameter is not valid.",
-    BAD_REQUEST_FIELD: "A field of the request body is missing or not valid.",
-    RELOAD_REFUSED: "The rulebooks were not reloaded; the old set keeps serving.",
-    RELOAD_DISABLED: "Reloading through the API is not enabled.",
-    INTERNAL: "The engine failed on this request: a defect, not bad input.",
-}
 
 #: HTTP status of each engine code family or code (the most specific entry wins).
 STATUS_BY_CODE = {

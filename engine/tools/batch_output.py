@@ -95,7 +95,7 @@ class RecordEncoder:
         self.because = because
         self.ids = ids
         self.used: set[str] = set()        # ids written so far (for the table written at the end)
-        self._known: dict[tuple, list] = {}  # a result's citations -> their ids (few distinct sets)
+        self._known: dict[tuple, list] = {}  # (citations, date) -> their ids (few distinct sets)
 
     def _ids(self, citations) -> list:
         out = []
@@ -119,12 +119,12 @@ class RecordEncoder:
             item["entity"] = entity.label()
         mode = self.mode
         if mode == "deciding":
-            cited_all = dated(result.citations, result.as_of)
-            cited = self._known.get(cited_all)
-            if cited is None:
+            key = (result.citations, result.as_of)
+            cited = self._known.get(key)
+            if cited is None:       # archived sources are resolved once per set and date
                 if len(self._known) >= MAX_KNOWN_SETS:
                     self._known.clear()
-                cited = self._known[cited_all] = self._ids(cited_all)
+                cited = self._known[key] = self._ids(dated(result.citations, result.as_of))
             item["citations"] = cited
         elif mode == "full":
             item["citations"] = [c.as_dict() for c in dated(result.citations, result.as_of)]
