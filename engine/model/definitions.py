@@ -431,11 +431,15 @@ class AggregateBody:
                 may_cite(e.tree) for e in (self.where, self.of) if e is not None)
         spans = [] if marked else None
         begin = len(frame)
-        for member in members:
-            if first_only and values:
-                break
-            start = len(frame)
-            with state.entering(Scope(member, None, outer)):
+        # Each member is computed in its own scope, swapped in and out by hand (no context
+        # manager: this runs once per member of every aggregate). Everything else of the state
+        # stays as it is; rules computed inside restore their own.
+        try:
+            for member in members:
+                if first_only and values:
+                    break
+                start = len(frame)
+                state.scope = Scope(member, None, outer)
                 if self.where is not None:
                     keep = run(self.where, where)
                     if not isinstance(keep, bool):
@@ -450,6 +454,8 @@ class AggregateBody:
                     values.append(run(self.of, where))
                     if spans is not None:
                         spans.append((start, len(frame)))
+        finally:
+            state.scope = outer
         if spans:
             try:
                 self._mark(state, values, spans, begin, len(frame))
@@ -597,6 +603,7 @@ class Rule(Definition):
 @dataclass(eq=False)
 class Function(Definition):
     kind_label = "function"
+    output = False                  # never a result of its own (read as Rule.output is)
     args: list[str] = field(default_factory=list)
 
 

@@ -40,6 +40,8 @@ the marks only when a result's citations are asked for, and memoised per node.
 
 from __future__ import annotations
 
+from itertools import compress
+
 from ..language.marks import SKIP, TAKEN
 from ..model.citations import Citation, citation_by_id, citation_id, intern
 from .trace import FactRead, Node
@@ -68,35 +70,38 @@ def _parts(node: Node) -> tuple:
             return frame[start:], frame[:start]
         if kind == SKIP:
             return frame[:start] + frame[end:], ()
+    # One flag per frame position (C-level slices, then itertools.compress): a position a skip
+    # covers did not decide (a skip wins); of the rest, one a TAKEN range covers is what the
+    # branch that gave the value read, and any other made an earlier branch fail. With no TAKEN
+    # mark, everything not skipped decided.
     size = len(frame)
-    taken, skipped, cuts = [], [], {0, size}
+    taken = bytearray(size)
+    any_taken = False
     for kind, start, end in ranges:
-        if end is None:
-            end = size
-        (taken if kind == TAKEN else skipped).append((start, end))
-        cuts.add(start)
-        cuts.add(end)
-    # Cut the frame where a mark starts or ends; each piece is wholly skipped (a skip wins), taken
-    # (or everything is, when no branch was marked), or read by a branch that failed.
-    cuts = sorted(cuts)
-    core, failed = [], []
-    start = 0
-    for end in cuts[1:]:
-        for a, b in skipped:
-            if a <= start and end <= b:
-                break
-        else:
-            if taken:
-                for a, b in taken:
-                    if a <= start and end <= b:
-                        core.extend(frame[start:end])
-                        break
-                else:
-                    failed.extend(frame[start:end])
-            else:
-                core.extend(frame[start:end])
-        start = end
-    return core, failed
+        if kind == TAKEN:
+            any_taken = True
+            if end is None:
+                end = size
+            if start < end:
+                taken[start:end] = b"\x01" * (end - start)
+    if not any_taken:
+        taken[:] = b"\x01" * size
+        failed = None
+    else:
+        failed = bytearray(b"\x01") * size
+        for kind, start, end in ranges:
+            if kind == TAKEN:
+                if end is None:
+                    end = size
+                if start < end:
+                    failed[start:end] = bytes(end - start)
+    for kind, start, end in ranges:
+        if kind == SKIP and start < end:
+            taken[start:end] = bytes(end - start)
+            if failed is not None:
+                failed[start:end] = bytes(end - start)
+    return (list(compress(frame, taken)),
+            list(compress(frame, failed)) if failed is not None else ())
 
 
 #: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
@@ -151,23 +156,32 @@ _OWN: dict = {}
 def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
-    canonical references, each once, and their bit mask."""
-    first, mask, both, both_mask = _own(node)
+    canonical references, each once, and their bit mask.
+
+    This runs once for every value whose citations are read (directly or through a result
+    that used it), so it is written for speed: a dependency whose citations are all listed
+    already costs a class test, a memo read and one integer AND."""
+    branch = node.branch_citations
+    general = node.definition.citations
+    entry = _OWN.get((id(branch), id(general)))
+    if entry is not None and entry[0] is branch and entry[1] is general:
+        first, mask, both, both_mask = entry[2]
+    else:
+        first, mask, both, both_mask = _own(node)
     out = None                        # a list only once something is added to `first`
     for dep in deps:
         cls = dep.__class__
         if cls is Node:
             # A result of its own (an output rule) brings its deciding section: its own result
             # lists what decided it. Anything else brings everything that decided it.
-            if getattr(dep.definition, "output", False):
-                found = _front(dep)
+            if dep.definition.output:
+                citations, bits = _front(dep)
             else:
-                found = dep._core or _core(dep)
+                citations, bits = dep._core or _core(dep)
         elif cls is FactRead:
             continue
         else:
-            found = getattr(dep, "_deciding", None) or _core(dep)
-        citations, bits = found
+            citations, bits = getattr(dep, "_deciding", None) or _core(dep)
         if bits & ~mask:
             if out is None:
                 out = list(first)
@@ -227,7 +241,17 @@ def _front(record) -> tuple[tuple, int]:
     income above the MHK limit" names the limit's section without the whole MAGI budget again."""
     if record.__class__ is not Node:
         return _core(record)
-    return _header(record.branch_citations or record.definition.citations)[:2]
+    citations = record.branch_citations or record.definition.citations
+    entry = _FRONTS.get(id(citations))
+    if entry is not None and entry[0] is citations:
+        return entry[1]
+    front = _header(citations)[:2]
+    _FRONTS[id(citations)] = (citations, front)
+    return front
+
+
+#: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
+_FRONTS: dict = {}
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with

@@ -41,6 +41,7 @@ class DateCache:
         self._lock = threading.Lock()
         self._parameters: dict[tuple, ParameterValue] = {}
         self._calls: dict[dt.date, dict] = {}
+        self._in_force: dict[tuple, bool] = {}
 
     def parameter(self, parameter: Parameter, on: dt.date) -> ParameterValue:
         key = (id(parameter), on)
@@ -50,6 +51,14 @@ class DateCache:
             with self._lock:
                 self._parameters[key] = value
         return value
+
+    def in_force(self, parameter: Parameter, on: dt.date) -> bool:
+        """Whether ``parameter`` has a value on ``on`` (``in_force(name)``), found once per date."""
+        key = (id(parameter), on)
+        known = self._in_force.get(key)
+        if known is None:
+            known = self._in_force[key] = parameter.has_value(on)
+        return known
 
     def calls(self, on: dt.date) -> dict:
         table = self._calls.get(on)
@@ -224,9 +233,16 @@ class State:
                                   "through aggregates or functions.", code=codes.TOO_MANY_STEPS,
                                   file=definition.file, line=definition.line, field=definition.name)
         deps: list = []
-        scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
+        # Save and restore by hand rather than through `entering`: this runs for every rule and
+        # function computed, so it is the hottest path of evaluation. A new frame starts with no
+        # marks (engine.runtime.deciding); the saved ones come back with the saved frame.
+        saved = (self.scope, self.frame, self.marks, self.current, self.current_entity,
+                 self.current_args)
+        self.scope = entity.scope if args is None else Scope(None, dict(zip(definition.args, args)))
+        self.frame, self.marks = deps, None
+        self.current, self.current_entity, self.current_args = definition, entity, args
         where = self._where
-        with self.entering(scope, deps, definition, entity, args):
+        try:
             body = definition.body
             if body.kind == "formula":      # the common case, without the tuple round trip
                 value = self.evaluator.run(body.expression, where)
@@ -236,7 +252,11 @@ class State:
             if definition.needs_finish:
                 value = definition.finish(value, where)
             marks = self.marks
-        own = merge(definition.citations, citations) if citations else definition.citations
+        finally:
+            (self.scope, self.frame, self.marks, self.current, self.current_entity,
+             self.current_args) = saved
+        own = _own_citations(definition.citations, citations) if citations else \
+            definition.citations
         # A rule often reads the same value several times; keep each record once (by identity).
         # When only part of what was read decided the value, the frame as read and the marks are
         # kept for engine.runtime.deciding.
@@ -260,6 +280,29 @@ class State:
 
     def current_file(self):
         return getattr(self.current, "file", None)
+
+
+#: merge(rule citations, branch citations) per pair of tuples, by their ids (both tuples are kept
+#: in the entry, so their ids cannot be reused): a rulebook has a bounded number of branches, so
+#: a node's own citations are merged once per branch, not once per value. A body may also give
+#: citations made per value (a deadline's holidays): the table is emptied when it grows past
+#: this many entries, which only costs merging again.
+_OWN_CITATIONS: dict = {}
+MAX_OWN_CITATIONS = 20_000
+
+
+def _own_citations(general: tuple, branch: tuple) -> tuple:
+    """A node's own citations: its rule's, then those of the branch (condition, table row) that
+    gave the value, each once; one shared tuple per (rule, branch)."""
+    key = (id(general), id(branch))
+    entry = _OWN_CITATIONS.get(key)
+    if entry is not None and entry[0] is general and entry[1] is branch:
+        return entry[2]
+    own = merge(general, branch)
+    if len(_OWN_CITATIONS) >= MAX_OWN_CITATIONS:
+        _OWN_CITATIONS.clear()
+    _OWN_CITATIONS[key] = (general, branch, own)
+    return own
 
 
 def decimal_context() -> AbstractContextManager[decimal.Context]:
