@@ -365,7 +365,7 @@ class Evaluator(simpleeval.SimpleEval):
             except EvaluationError:
                 raise
             except Exception as exc:
-                error = _failure(expression, where, exc)
+                error = failure(expression, where, exc)
                 if error is None:
                     raise
                 raise error from None
@@ -377,13 +377,13 @@ class Evaluator(simpleeval.SimpleEval):
         except EvaluationError:
             raise
         except Exception as exc:
-            error = _failure(expression, where, exc)
+            error = failure(expression, where, exc)
             if error is None:
                 raise
             raise error from None
 
 
-def _failure(expression: Expression, where: Callable[[], str],
+def failure(expression: Expression, where: Callable[[], str],
              exc: Exception) -> EvaluationError | None:
     """The :class:`EvaluationError` a Python error raised while evaluating ``expression``
     stands for, or None for an error that is not the expression's (left to propagate)."""

@@ -151,6 +151,8 @@ def _own(node: Node) -> tuple:
 
 
 _OWN: dict = {}
+#: :func:`_own` of values given by no branch of their own, by the id of the rule's citations.
+_OWN_PLAIN: dict = {}
 
 
 def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
@@ -158,48 +160,84 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
     canonical references, each once, and their bit mask.
 
-    This runs once for every value whose citations are read (directly or through a result
-    that used it), so it is written for speed: a dependency whose citations are all listed
-    already costs a class test, a memo read and one integer AND."""
+    This runs for every value whose citations are read (directly or through a result that used
+    it), so it is written for speed. The list depends only on the branch's and rule's own
+    citations and on the (citations, mask) each dependency brings, in order; the same rule
+    composes the same parts case after case, so the list is memoised on those parts
+    (:data:`_COMPOSED`) and only the parts are gathered per value. A part whose citations the
+    deciding section already lists adds nothing and is left out of the key."""
     branch = node.branch_citations
     general = node.definition.citations
-    entry = _OWN.get((id(branch), id(general)))
-    if entry is not None and entry[0] is branch and entry[1] is general:
-        first, mask, both, both_mask = entry[2]
+    if branch is None:                # most values: the rule's own citations alone
+        entry = _OWN_PLAIN.get(id(general))
+        if entry is not None and entry[0] is general:
+            own = entry[1]
+        else:
+            own = _own(node)
+            _OWN_PLAIN[id(general)] = (general, own)
     else:
-        first, mask, both, both_mask = _own(node)
-    out = None                        # a list only once something is added to `first`
+        entry = _OWN.get((id(branch), id(general)))
+        if entry is not None and entry[0] is branch and entry[1] is general:
+            own = entry[2]
+        else:
+            own = _own(node)
+    mask = own[1]
+    parts = None
     for dep in deps:
         cls = dep.__class__
         if cls is Node:
             # A result of its own (an output rule) brings its deciding section: its own result
             # lists what decided it. Anything else brings everything that decided it.
             if dep.definition.output:
-                citations, bits = _front(dep)
+                found = _front(dep)
             else:
-                citations, bits = dep._core or _core(dep)
+                found = dep._core or _core(dep)
         elif cls is FactRead:
             continue
         else:
-            citations, bits = getattr(dep, "_deciding", None) or _core(dep)
-        if bits & ~mask:
-            if out is None:
-                out = list(first)
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+            found = getattr(dep, "_deciding", None) or _core(dep)
+        if found[1] & ~mask:
+            if parts is None:
+                parts = [own, found]
+            else:
+                parts.append(found)
     for dep in failed:
-        citations, bits = _front(dep)
+        found = _front(dep)
+        if found[1] & ~mask:
+            if parts is None:
+                parts = [own, found]
+            else:
+                parts.append(found)
+    if parts is None:                 # nothing but the branch's and the rule's own
+        return own[2], own[3]
+    key = tuple(parts)
+    composed = _COMPOSED.get(key)
+    if composed is None:
+        composed = _composition(own, parts)
+        if len(_COMPOSED) >= MAX_COMPOSED:
+            _COMPOSED.clear()
+        _COMPOSED[key] = composed
+    return composed
+
+
+#: :func:`_compose` by its parts (own citations, then each part's (citations, mask)); the key
+#: holds the parts themselves, so an entry can never answer for other parts. Emptied when it
+#: grows past :data:`MAX_COMPOSED` entries (composing again is all that costs).
+_COMPOSED: dict = {}
+MAX_COMPOSED = 50_000
+
+
+def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
+    """The deciding list from its parts: ``own`` = (deciding section, its mask, deciding section
+    and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
+    first, mask, both, both_mask = own
+    out = list(first)
+    for citations, bits in parts[1:]:
         if bits & ~mask:
-            if out is None:
-                out = list(first)
             for citation in citations:
                 if not mask & citation.bit:
                     mask |= citation.bit
                     out.append(citation)
-    if out is None:                   # nothing but the branch's and the rule's own
-        return both, both_mask
     if both_mask & ~mask:
         for citation in both:
             if not mask & citation.bit:
@@ -283,9 +321,14 @@ def deciding_citations(record) -> tuple[Citation, ...]:
             core, failed = record.deps, ()
         else:
             core, failed = _parts(record)
-        if record._core is None:
-            record._core = _compose(record, core)
-        order = record._core[0] if not failed else _compose(record, core, failed)[0]
+        if failed:
+            # Only the result itself lists what failed; its core (for values reading it) is
+            # composed when one asks for it.
+            order = _compose(record, core, failed)[0]
+        else:
+            if record._core is None:
+                record._core = _compose(record, core)
+            order = record._core[0]
         written = _written(record.branch_citations, record.definition.citations)
         cached = record._deciding = order if written is None else tuple(
             map(written.get, order, order))
