@@ -202,11 +202,13 @@ class Engine:
                                       code=codes.UNKNOWN_RULE)
         state = State(self.program, self.cache, on, self.reference)
         results: list[Result] = []
+        # The rules asked for, in the rulebooks' order, found once (not once per entity).
+        chosen = None if wanted is None else \
+            [r for r in self.program.rules.values() if r.name in wanted]
         with decimal_context():
             for entity in _walk(case.root):
-                for rule in self.program.outputs_for(entity.kind) if wanted is None else \
-                        [r for r in self.program.rules.values()
-                         if r.name in wanted and r.entity_kind is entity.kind]:
+                for rule in self.program.outputs_for(entity.kind) if chosen is None else \
+                        [r for r in chosen if r.entity_kind is entity.kind]:
                     if wanted is None and not state.shows(rule, entity):
                         continue
                     node = state.rule(rule, entity)

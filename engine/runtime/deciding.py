@@ -70,38 +70,38 @@ def _parts(node: Node) -> tuple:
             return frame[start:], frame[:start]
         if kind == SKIP:
             return frame[:start] + frame[end:], ()
-    # One flag per frame position (C-level slices, then itertools.compress): a position a skip
-    # covers did not decide (a skip wins); of the rest, one a TAKEN range covers is what the
-    # branch that gave the value read, and any other made an earlier branch fail. With no TAKEN
-    # mark, everything not skipped decided.
     size = len(frame)
+    for kind, _, _ in ranges:
+        if kind == TAKEN:
+            break
+    else:
+        # Only skips (the operands of `and`/`or` that did not decide, the members an
+        # aggregate's value did not come from): the frame without them, in order.
+        core, at = [], 0
+        for _, start, end in sorted(ranges):
+            if start > at:
+                core.extend(frame[at:start])
+            if end > at:
+                at = end
+        core.extend(frame[at:])
+        return core, ()
+    # Taken and skipped ranges: one flag per frame position (C-level slices, then
+    # itertools.compress). A position a skip covers did not decide (a skip wins); of the rest,
+    # one a TAKEN range covers is what the branch that gave the value read, and any other made
+    # an earlier branch fail.
     taken = bytearray(size)
-    any_taken = False
+    failed = bytearray(b"\x01") * size
     for kind, start, end in ranges:
         if kind == TAKEN:
-            any_taken = True
             if end is None:
                 end = size
             if start < end:
                 taken[start:end] = b"\x01" * (end - start)
-    if not any_taken:
-        taken[:] = b"\x01" * size
-        failed = None
-    else:
-        failed = bytearray(b"\x01") * size
-        for kind, start, end in ranges:
-            if kind == TAKEN:
-                if end is None:
-                    end = size
-                if start < end:
-                    failed[start:end] = bytes(end - start)
+                failed[start:end] = bytes(end - start)
     for kind, start, end in ranges:
         if kind == SKIP and start < end:
-            taken[start:end] = bytes(end - start)
-            if failed is not None:
-                failed[start:end] = bytes(end - start)
-    return (list(compress(frame, taken)),
-            list(compress(frame, failed)) if failed is not None else ())
+            taken[start:end] = failed[start:end] = bytes(end - start)
+    return list(compress(frame, taken)), list(compress(frame, failed))
 
 
 #: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
