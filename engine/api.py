@@ -213,6 +213,7 @@ class Engine:
                         continue
                     node = state.rule(rule, entity)
                     results.append(Result(node, on))
+        state.release()
         return Evaluation(case.case_id, on, results)
 
     # -- parameters and charts -------------------------------------------------------------------

@@ -475,27 +475,43 @@ class AggregateBody:
         begin = len(frame)
         # Each member is computed in its own scope, swapped in and out by hand (no context
         # manager: this runs once per member of every aggregate). Everything else of the state
-        # stays as it is; rules computed inside restore their own.
+        # stays as it is; rules computed inside restore their own. The closures are called
+        # directly, as Evaluator.run would (`current` is the expression evaluated, for the
+        # message should it fail).
+        closures = not state.evaluator.reference
+        condition, of = self.where, self.of
+        current = None
         try:
             for member in members:
                 if first_only and values:
                     break
                 start = len(frame)
                 state.scope = Scope(member, None, outer)
-                if self.where is not None:
-                    keep = run(self.where, where)
-                    if not isinstance(keep, bool):
+                if condition is not None:
+                    current = condition
+                    fn = condition.fn
+                    keep = fn(state) if fn is not None and closures else run(condition, where)
+                    if keep is not True:
+                        if keep is False:
+                            continue
                         raise EvaluationError(
-                            f"{where()}: its filter `{self.where.text}` gave {keep!r} for "
+                            f"{where()}: its filter `{condition.text}` gave {keep!r} for "
                             f"{member.label()}, not true or false.", code=codes.NOT_TRUE_OR_FALSE,
                             file=self.file, line=self.line)
-                    if not keep:
-                        continue
                 kept.append(member)
-                if self.of is not None:
-                    values.append(run(self.of, where))
+                if of is not None:
+                    current = of
+                    fn = of.fn
+                    values.append(fn(state) if fn is not None and closures else run(of, where))
                     if spans is not None:
                         spans.append((start, len(frame)))
+        except EvaluationError:
+            raise
+        except Exception as exc:
+            error = failure(current, where, exc) if current is not None else None
+            if error is None:
+                raise
+            raise error from None
         finally:
             state.scope = outer
         if spans:

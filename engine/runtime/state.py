@@ -283,6 +283,15 @@ class State:
             self.rules[key] = node
         return node
 
+    def release(self) -> None:
+        """Break the references that tie this state into a cycle (its evaluator points back at
+        it, and ``_where`` is its own bound method), once nothing more will be computed: the
+        state and the values no result holds are then freed at once by reference counting,
+        instead of waiting for the cyclic garbage collector, whose full passes over a large
+        heap cost a fifth of the evaluation time when they pile up. Results keep their nodes."""
+        self.evaluator.state = None
+        self._where = None
+
     def describe(self) -> str:
         """How errors name what is being computed: ``Rule magi.x for person 'dad'``."""
         definition = self.current
