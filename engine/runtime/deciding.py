@@ -330,9 +330,25 @@ def deciding_citations(record) -> tuple[Citation, ...]:
                 record._core = _compose(record, core)
             order = record._core[0]
         written = _written(record.branch_citations, record.definition.citations)
-        cached = record._deciding = order if written is None else tuple(
-            map(written.get, order, order))
+        if written is None:
+            cached = record._deciding = order
+        else:
+            # The same list with the same notes, case after case: mapped once (`order` is a
+            # memoised composition, so its identity stands for its content while it lives).
+            key = (id(order), id(written))
+            entry = _NOTED.get(key)
+            if entry is None or entry[0] is not order or entry[1] is not written:
+                entry = (order, written, tuple(map(written.get, order, order)))
+                if len(_NOTED) >= MAX_COMPOSED:
+                    _NOTED.clear()
+                _NOTED[key] = entry
+            cached = record._deciding = entry[2]
     return cached
+
+
+#: :func:`deciding_citations` with the own citations' notes, per (list, notes), by their ids
+#: (both kept in the entry, so an id cannot be reused while its entry lives).
+_NOTED: dict = {}
 
 
 def deciding_ids(record) -> list[int]:
