@@ -284,6 +284,8 @@ def _front(record) -> tuple[tuple, int]:
     if entry is not None and entry[0] is citations:
         return entry[1]
     front = _header(citations)[:2]
+    if len(_FRONTS) >= MAX_COMPOSED:   # a body's citations made per value (a deadline's)
+        _FRONTS.clear()
     _FRONTS[id(citations)] = (citations, front)
     return front
 
