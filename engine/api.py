@@ -123,6 +123,7 @@ class Engine:
         self.program = program
         self.reference = reference
         self.cache = DateCache()
+        self._named: dict[frozenset[str], list[Any]] = {}   # evaluate(names=...): rules found once
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
@@ -194,24 +195,34 @@ class Engine:
         case = self.read_case(case, source)
         on = as_of_date(as_of) or case.as_of or dt.date.today()
         check_on(case.root, case.data, on)
-        wanted = set(names) if names is not None else None
-        if wanted is not None:
-            unknown = wanted - set(self.program.rules)
-            if unknown:
-                raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
-                                      code=codes.UNKNOWN_RULE)
+        chosen = None if names is None else self._rules_named(names)
         state = State(self.program, self.cache, on, self.reference)
         results: list[Result] = []
         with decimal_context():
             for entity in _walk(case.root):
-                for rule in self.program.outputs_for(entity.kind) if wanted is None else \
-                        [r for r in self.program.rules.values()
-                         if r.name in wanted and r.entity_kind is entity.kind]:
-                    if wanted is None and not state.shows(rule, entity):
+                for rule in self.program.outputs_for(entity.kind) if chosen is None else \
+                        [r for r in chosen if r.entity_kind is entity.kind]:
+                    if chosen is None and not state.shows(rule, entity):
                         continue
                     node = state.rule(rule, entity)
                     results.append(Result(node, on))
+        state.release()
         return Evaluation(case.case_id, on, results)
+
+    def _rules_named(self, names: Iterable[str]) -> list[Any]:
+        """The rules called ``names``, in the rulebooks' order; found once per set of names
+        (callers such as the service ask for the same few results case after case)."""
+        wanted = frozenset(names)
+        chosen = self._named.get(wanted)
+        if chosen is None:
+            unknown = wanted - set(self.program.rules)
+            if unknown:
+                raise EvaluationError(f"There is no rule named {', '.join(sorted(unknown))}.",
+                                      code=codes.UNKNOWN_RULE)
+            chosen = [r for r in self.program.rules.values() if r.name in wanted]
+            if len(self._named) < 256:        # a bounded memo: callers ask for few sets
+                self._named[wanted] = chosen
+        return chosen
 
     # -- parameters and charts -------------------------------------------------------------------
     def parameter(self, name: str, as_of: str | dt.date | None = None) -> ParameterValue:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..language.numbers import money_text
 from ..language.reasons import shown
 from ..model.archives import dated
-from ..runtime.results import cents
 from ..runtime.trace import FactRead, Node
 
 #: Citations shown per result in the details; --explain and JSON show them all.
@@ -75,11 +75,9 @@ def plain(value) -> str:
 
 
 def money(amount) -> str:
-    """``$5,199.60``; whole dollars without cents (``$242``); an amount below the cent kept."""
-    if isinstance(amount, int):
-        return f"${amount:,}"
-    amount = cents(amount)
-    return f"${format(amount, ',f')}"
+    """``$5,199.60``; whole dollars without cents (``$242``); an amount below the cent kept:
+    the one spelling of money in text (:func:`engine.language.numbers.money_text`)."""
+    return money_text(amount)
 
 
 def _plain_name(engine, parameter: str, value: str, as_of):
@@ -179,6 +177,8 @@ def _parameter_value(value) -> str:
         items = list(value.items())
         text = ", ".join(f"{k}: {plain(v)}" for k, v in items[:6])
         return "{" + text + (", ..." if len(items) > 6 else "") + "}"
-    if isinstance(value, list):
-        return f"{len(value)} bands" if value and hasattr(value[0], "lower") else plain(value)
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "describe"):
+        # Bands: each range and its value, as a person reads a chart (not Python's repr).
+        text = ", ".join(f"{band.describe()}: {plain(band.value)}" for band in value[:6])
+        return text + (f", ... ({len(value)} bands)" if len(value) > 6 else "")
     return plain(value)

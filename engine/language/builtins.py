@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Callable
 
 from . import dates
-from .numbers import round_to, to_decimal
+from .numbers import money_text, round_to, to_decimal
 
 #: Longest list ``range`` may build.
 MAX_RANGE = 1_000
@@ -176,4 +176,5 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("decimal", to_decimal, 1, 1, NUMBER, number_first=True),
     Builtin("integer", _integer, 1, 1, NUMBER),
     Builtin("text", _text, 1, 1, TEXT),
+    Builtin("money", money_text, 1, 1, TEXT, number_first=True),
 )}

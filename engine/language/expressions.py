@@ -358,33 +358,54 @@ class Evaluator(simpleeval.SimpleEval):
     def run(self, expression: Expression, where: Callable[[], str]):
         """Evaluate, turning Python errors into an :class:`EvaluationError` that quotes the
         expression and says where it is (``where()`` names the rule and entity)."""
-        if expression.is_constant:
-            return expression.constant
+        fn = expression.fn
+        if fn is not None and not self.reference:     # the hot path: the compiled closure
+            try:
+                return fn(self.state)
+            except EvaluationError:
+                raise
+            except Exception as exc:
+                error = failure(expression, where, exc)
+                if error is None:
+                    raise
+                raise error from None
+        constant = expression.constant
+        if constant is not _NOT_CONSTANT:
+            return constant
         try:
-            if self.reference or expression.fn is None:
-                return self._eval(expression.tree)
-            return expression.fn(self.state)
+            return self._eval(expression.tree)
         except EvaluationError:
             raise
-        except RuleFailure as exc:
-            raise EvaluationError(f"{where()} cannot be decided: {exc}", code=codes.RULE_FAILURE,
-                                  file=expression.file, line=expression.line,
-                                  field=expression.field) from None
-        except ZeroDivisionError:
-            message = f"divides by zero in `{expression.text}`"
-        except DivisionByZero:
-            message = f"divides by zero in `{expression.text}`"
-        except (TypeError, NotANumber, InvalidOperation) as exc:
-            message = f"cannot compute `{expression.text}`: {_type_message(exc)}"
-        except DecimalException as exc:      # Overflow and the rest of decimal's signals
-            message = f"cannot compute `{expression.text}`: the number is out of range ({type(exc).__name__})"
-        except (ValueError, OverflowError, simpleeval.InvalidExpression) as exc:
-            message = f"cannot compute `{expression.text}`: {exc}"
-        except RecursionError:
-            message = f"nests too deeply while computing `{expression.text}`"
-        raise EvaluationError(f"{where()} {message}.",
-                              code=codes.CANNOT_COMPUTE, file=expression.file,
-                              line=expression.line, field=expression.field)
+        except Exception as exc:
+            error = failure(expression, where, exc)
+            if error is None:
+                raise
+            raise error from None
+
+
+def failure(expression: Expression, where: Callable[[], str],
+             exc: Exception) -> EvaluationError | None:
+    """The :class:`EvaluationError` a Python error raised while evaluating ``expression``
+    stands for, or None for an error that is not the expression's (left to propagate)."""
+    if isinstance(exc, RuleFailure):
+        return EvaluationError(f"{where()} cannot be decided: {exc}", code=codes.RULE_FAILURE,
+                               file=expression.file, line=expression.line,
+                               field=expression.field)
+    if isinstance(exc, (ZeroDivisionError, DivisionByZero)):
+        message = f"divides by zero in `{expression.text}`"
+    elif isinstance(exc, (TypeError, NotANumber, InvalidOperation)):
+        message = f"cannot compute `{expression.text}`: {_type_message(exc)}"
+    elif isinstance(exc, DecimalException):      # Overflow and the rest of decimal's signals
+        message = (f"cannot compute `{expression.text}`: the number is out of range "
+                   f"({type(exc).__name__})")
+    elif isinstance(exc, (ValueError, OverflowError, simpleeval.InvalidExpression)):
+        message = f"cannot compute `{expression.text}`: {exc}"
+    elif isinstance(exc, RecursionError):
+        message = f"nests too deeply while computing `{expression.text}`"
+    else:
+        return None
+    return EvaluationError(f"{where()} {message}.", code=codes.CANNOT_COMPUTE,
+                           file=expression.file, line=expression.line, field=expression.field)
 
 
 def _type_message(exc: Exception) -> str:

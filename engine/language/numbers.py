@@ -119,3 +119,29 @@ def format_decimal(value) -> str:
     value = to_decimal(value)
     text = format(value, "f")
     return text
+
+
+def money_text(value) -> str:
+    """An amount of dollars as a person reads it: ``$5,199.60``, ``$2,650``, ``-$3.50``.
+
+    Thousands are separated and the dollar sign comes first. An amount written with cents keeps
+    them (at least two places: ``5199.6`` reads ``$5,199.60``) and is never rounded (an amount
+    below the cent keeps its digits, ``$5,281.5833``); a whole amount has none. A missing amount
+    reads "no value". The one spelling of money in text: the ``money(x)`` built-in of
+    expressions and the ``money`` filter of ``because`` texts and notices both call this.
+    """
+    if value is None:
+        return "no value"
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise TypeError(f"money() needs a number, not {value!r}")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"money() needs a finite number, not {value}")
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    exponent = amount.as_tuple().exponent
+    if exponent >= 0:
+        return f"{sign}${int(amount):,}"
+    places = max(2, -exponent)
+    return f"{sign}${amount:,.{places}f}"
+

@@ -14,19 +14,10 @@ from jinja2 import meta, nodes
 
 from ..errors import CompileError, codes
 from .sandbox import BoundedSandbox
-from .numbers import format_decimal
+from .numbers import format_decimal, money_text
 
 #: Names every template may use besides the names its rule read.
 BUILTIN_NAMES = {"value", "person", "entity", "as_of", "args"}
-
-
-def _money(value) -> str:
-    if value is None:
-        return "none"
-    amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    if amount == amount.to_integral_value() and amount.as_tuple().exponent >= 0:
-        return f"${amount:,.0f}"
-    return f"${amount:,.2f}"
 
 
 def _percent(value) -> str:
@@ -52,7 +43,7 @@ def shown(value):
 
 ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, finalize=shown)
-ENVIRONMENT.filters["money"] = _money
+ENVIRONMENT.filters["money"] = money_text   # the one spelling of money (language.numbers)
 ENVIRONMENT.filters["percent"] = _percent
 
 

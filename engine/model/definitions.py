@@ -23,7 +23,7 @@ from typing import Any
 
 from .citations import Citation
 from ..errors import EvaluationError, codes
-from ..language.expressions import Expression
+from ..language.expressions import Expression, failure
 from ..language.marks import SKIP, TAKEN, may_cite, skip, take
 from ..language.numbers import Rounding
 from ..types import StateLike, Where
@@ -84,6 +84,48 @@ class ConditionsBody:
             yield c.then
 
     def evaluate(self, state: StateLike, where: Where):
+        if state.evaluator.reference:
+            return self._evaluate_run(state, where)
+        # The closures called directly (the same as Evaluator.run does, without a call per
+        # condition): this body runs for most rules. `current` is the expression being
+        # evaluated, for the message should it fail.
+        frame = state.frame
+        current = None
+        try:
+            for condition in self.conditions:
+                start = len(frame)
+                current = condition.when
+                if current is not None:
+                    fn = current.fn
+                    test = fn(state) if fn is not None else state.evaluator.run(current, where)
+                    if test is not True:
+                        if test is False:
+                            continue
+                        raise EvaluationError(
+                            f"{where()}: the condition `{current.text}` gave {test!r}, not "
+                            "true or false.",
+                            code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
+                if start:
+                    # What this condition and its value read decided; what came before made
+                    # the earlier conditions fail (engine.runtime.deciding).
+                    take(state, start)
+                current = condition.then
+                fn = current.fn
+                return ((fn(state) if fn is not None else state.evaluator.run(current, where)),
+                        condition.citations, condition.because)
+        except EvaluationError:
+            raise
+        except Exception as exc:
+            error = failure(current, where, exc) if current is not None else None
+            if error is None:
+                raise
+            raise error from None
+        raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
+                              "`otherwise`.",
+                              code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
+
+    def _evaluate_run(self, state: StateLike, where: Where):
+        """:meth:`evaluate` through ``Evaluator.run`` (simpleeval's tree walk, the reference)."""
         run = state.evaluator.run
         frame = state.frame
         for condition in self.conditions:
@@ -431,25 +473,47 @@ class AggregateBody:
                 may_cite(e.tree) for e in (self.where, self.of) if e is not None)
         spans = [] if marked else None
         begin = len(frame)
-        for member in members:
-            if first_only and values:
-                break
-            start = len(frame)
-            with state.entering(Scope(member, None, outer)):
-                if self.where is not None:
-                    keep = run(self.where, where)
-                    if not isinstance(keep, bool):
+        # Each member is computed in its own scope, swapped in and out by hand (no context
+        # manager: this runs once per member of every aggregate). Everything else of the state
+        # stays as it is; rules computed inside restore their own. The closures are called
+        # directly, as Evaluator.run would (`current` is the expression evaluated, for the
+        # message should it fail).
+        closures = not state.evaluator.reference
+        condition, of = self.where, self.of
+        current = None
+        try:
+            for member in members:
+                if first_only and values:
+                    break
+                start = len(frame)
+                state.scope = Scope(member, None, outer)
+                if condition is not None:
+                    current = condition
+                    fn = condition.fn
+                    keep = fn(state) if fn is not None and closures else run(condition, where)
+                    if keep is not True:
+                        if keep is False:
+                            continue
                         raise EvaluationError(
-                            f"{where()}: its filter `{self.where.text}` gave {keep!r} for "
+                            f"{where()}: its filter `{condition.text}` gave {keep!r} for "
                             f"{member.label()}, not true or false.", code=codes.NOT_TRUE_OR_FALSE,
                             file=self.file, line=self.line)
-                    if not keep:
-                        continue
                 kept.append(member)
-                if self.of is not None:
-                    values.append(run(self.of, where))
+                if of is not None:
+                    current = of
+                    fn = of.fn
+                    values.append(fn(state) if fn is not None and closures else run(of, where))
                     if spans is not None:
                         spans.append((start, len(frame)))
+        except EvaluationError:
+            raise
+        except Exception as exc:
+            error = failure(current, where, exc) if current is not None else None
+            if error is None:
+                raise
+            raise error from None
+        finally:
+            state.scope = outer
         if spans:
             try:
                 self._mark(state, values, spans, begin, len(frame))
@@ -556,9 +620,20 @@ class Definition:
             raise EvaluationError(f"{where()} gave {value!r}, which is not one of the values it "
                                   f"declares ({', '.join(self.enum)}).", code=codes.WRONG_TYPE,
                                   file=self.file, line=self.line)
-        if self.type == "any":
-            return value
-        return check_type(value, self.type, where, self.file, self.line)
+        kind = self.type
+        if kind == "any" or value.__class__ in _ACCEPTED.get(kind, ()):
+            return value          # the common case, decided by the value's class alone
+        return check_type(value, kind, where, self.file, self.line)
+
+
+#: Per declared type, the classes of values :func:`check_type` passes unchanged (any other
+#: value goes through it: a subclass, an integral decimal for an integer, or an error).
+_ACCEPTED = {
+    "money": frozenset({Decimal, int}), "decimal": frozenset({Decimal, int}),
+    "percent": frozenset({Decimal, int}), "integer": frozenset({int}),
+    "boolean": frozenset({bool}), "text": frozenset({str}), "date": frozenset({dt.date}),
+    "list": frozenset({list}),
+}
 
 
 def check_type(value, type_name, where, file, line):
@@ -597,6 +672,7 @@ class Rule(Definition):
 @dataclass(eq=False)
 class Function(Definition):
     kind_label = "function"
+    output = False                  # never a result of its own (read as Rule.output is)
     args: list[str] = field(default_factory=list)
 
 

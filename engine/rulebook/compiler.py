@@ -682,8 +682,14 @@ _as_of.target = ("as_of",)
 
 def _outer(inner: Callable) -> Callable:
     def ref(state):
-        with state.entering(state.scope.outer):
+        # Only the scope changes (and comes back, error or not); by hand rather than through
+        # State.entering, since filters such as `id == outer.id` run once per member.
+        scope = state.scope
+        state.scope = scope.outer
+        try:
             return inner(state)
+        finally:
+            state.scope = scope
     ref.cites = getattr(inner, "cites", True)
     ref.target = ("outer", inner.target)
     return ref
@@ -774,7 +780,7 @@ def _value_on(parameter: Parameter) -> Callable:
 
 def _in_force(parameter: Parameter) -> Callable:
     def ref(state, _nodes):
-        return parameter.has_value(state.as_of)
+        return state.shared.in_force(parameter, state.as_of)
     ref.cites = False          # answers without reading the value: nothing is cited
     ref.target = ("in_force", parameter)
     return ref

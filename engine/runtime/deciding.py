@@ -40,6 +40,8 @@ the marks only when a result's citations are asked for, and memoised per node.
 
 from __future__ import annotations
 
+from itertools import compress
+
 from ..language.marks import SKIP, TAKEN
 from ..model.citations import Citation, citation_by_id, citation_id, intern
 from .trace import FactRead, Node
@@ -69,34 +71,37 @@ def _parts(node: Node) -> tuple:
         if kind == SKIP:
             return frame[:start] + frame[end:], ()
     size = len(frame)
-    taken, skipped, cuts = [], [], {0, size}
+    for kind, _, _ in ranges:
+        if kind == TAKEN:
+            break
+    else:
+        # Only skips (the operands of `and`/`or` that did not decide, the members an
+        # aggregate's value did not come from): the frame without them, in order.
+        core, at = [], 0
+        for _, start, end in sorted(ranges):
+            if start > at:
+                core.extend(frame[at:start])
+            if end > at:
+                at = end
+        core.extend(frame[at:])
+        return core, ()
+    # Taken and skipped ranges: one flag per frame position (C-level slices, then
+    # itertools.compress). A position a skip covers did not decide (a skip wins); of the rest,
+    # one a TAKEN range covers is what the branch that gave the value read, and any other made
+    # an earlier branch fail.
+    taken = bytearray(size)
+    failed = bytearray(b"\x01") * size
     for kind, start, end in ranges:
-        if end is None:
-            end = size
-        (taken if kind == TAKEN else skipped).append((start, end))
-        cuts.add(start)
-        cuts.add(end)
-    # Cut the frame where a mark starts or ends; each piece is wholly skipped (a skip wins), taken
-    # (or everything is, when no branch was marked), or read by a branch that failed.
-    cuts = sorted(cuts)
-    core, failed = [], []
-    start = 0
-    for end in cuts[1:]:
-        for a, b in skipped:
-            if a <= start and end <= b:
-                break
-        else:
-            if taken:
-                for a, b in taken:
-                    if a <= start and end <= b:
-                        core.extend(frame[start:end])
-                        break
-                else:
-                    failed.extend(frame[start:end])
-            else:
-                core.extend(frame[start:end])
-        start = end
-    return core, failed
+        if kind == TAKEN:
+            if end is None:
+                end = size
+            if start < end:
+                taken[start:end] = b"\x01" * (end - start)
+                failed[start:end] = bytes(end - start)
+    for kind, start, end in ranges:
+        if kind == SKIP and start < end:
+            taken[start:end] = failed[start:end] = bytes(end - start)
+    return list(compress(frame, taken)), list(compress(frame, failed))
 
 
 #: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
@@ -146,20 +151,44 @@ def _own(node: Node) -> tuple:
 
 
 _OWN: dict = {}
+#: :func:`_own` of values given by no branch of their own, by the id of the rule's citations.
+_OWN_PLAIN: dict = {}
 
 
 def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
-    canonical references, each once, and their bit mask."""
-    first, mask, both, both_mask = _own(node)
-    out = None                        # a list only once something is added to `first`
+    canonical references, each once, and their bit mask.
+
+    This runs for every value whose citations are read (directly or through a result that used
+    it), so it is written for speed. The list depends only on the branch's and rule's own
+    citations and on the (citations, mask) each dependency brings, in order; the same rule
+    composes the same parts case after case, so the list is memoised on those parts
+    (:data:`_COMPOSED`) and only the parts are gathered per value. A part whose citations the
+    deciding section already lists adds nothing and is left out of the key."""
+    branch = node.branch_citations
+    general = node.definition.citations
+    if branch is None:                # most values: the rule's own citations alone
+        entry = _OWN_PLAIN.get(id(general))
+        if entry is not None and entry[0] is general:
+            own = entry[1]
+        else:
+            own = _own(node)
+            _OWN_PLAIN[id(general)] = (general, own)
+    else:
+        entry = _OWN.get((id(branch), id(general)))
+        if entry is not None and entry[0] is branch and entry[1] is general:
+            own = entry[2]
+        else:
+            own = _own(node)
+    mask = own[1]
+    parts = None
     for dep in deps:
         cls = dep.__class__
         if cls is Node:
             # A result of its own (an output rule) brings its deciding section: its own result
             # lists what decided it. Anything else brings everything that decided it.
-            if getattr(dep.definition, "output", False):
+            if dep.definition.output:
                 found = _front(dep)
             else:
                 found = dep._core or _core(dep)
@@ -167,25 +196,48 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
             continue
         else:
             found = getattr(dep, "_deciding", None) or _core(dep)
-        citations, bits = found
-        if bits & ~mask:
-            if out is None:
-                out = list(first)
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+        if found[1] & ~mask:
+            if parts is None:
+                parts = [own, found]
+            else:
+                parts.append(found)
     for dep in failed:
-        citations, bits = _front(dep)
+        found = _front(dep)
+        if found[1] & ~mask:
+            if parts is None:
+                parts = [own, found]
+            else:
+                parts.append(found)
+    if parts is None:                 # nothing but the branch's and the rule's own
+        return own[2], own[3]
+    key = tuple(parts)
+    composed = _COMPOSED.get(key)
+    if composed is None:
+        composed = _composition(own, parts)
+        if len(_COMPOSED) >= MAX_COMPOSED:
+            _COMPOSED.clear()
+        _COMPOSED[key] = composed
+    return composed
+
+
+#: :func:`_compose` by its parts (own citations, then each part's (citations, mask)); the key
+#: holds the parts themselves, so an entry can never answer for other parts. Emptied when it
+#: grows past :data:`MAX_COMPOSED` entries (composing again is all that costs).
+_COMPOSED: dict = {}
+MAX_COMPOSED = 50_000
+
+
+def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
+    """The deciding list from its parts: ``own`` = (deciding section, its mask, deciding section
+    and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
+    first, mask, both, both_mask = own
+    out = list(first)
+    for citations, bits in parts[1:]:
         if bits & ~mask:
-            if out is None:
-                out = list(first)
             for citation in citations:
                 if not mask & citation.bit:
                     mask |= citation.bit
                     out.append(citation)
-    if out is None:                   # nothing but the branch's and the rule's own
-        return both, both_mask
     if both_mask & ~mask:
         for citation in both:
             if not mask & citation.bit:
@@ -227,7 +279,19 @@ def _front(record) -> tuple[tuple, int]:
     income above the MHK limit" names the limit's section without the whole MAGI budget again."""
     if record.__class__ is not Node:
         return _core(record)
-    return _header(record.branch_citations or record.definition.citations)[:2]
+    citations = record.branch_citations or record.definition.citations
+    entry = _FRONTS.get(id(citations))
+    if entry is not None and entry[0] is citations:
+        return entry[1]
+    front = _header(citations)[:2]
+    if len(_FRONTS) >= MAX_COMPOSED:   # a body's citations made per value (a deadline's)
+        _FRONTS.clear()
+    _FRONTS[id(citations)] = (citations, front)
+    return front
+
+
+#: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
+_FRONTS: dict = {}
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with
@@ -259,13 +323,34 @@ def deciding_citations(record) -> tuple[Citation, ...]:
             core, failed = record.deps, ()
         else:
             core, failed = _parts(record)
-        if record._core is None:
-            record._core = _compose(record, core)
-        order = record._core[0] if not failed else _compose(record, core, failed)[0]
+        if failed:
+            # Only the result itself lists what failed; its core (for values reading it) is
+            # composed when one asks for it.
+            order = _compose(record, core, failed)[0]
+        else:
+            if record._core is None:
+                record._core = _compose(record, core)
+            order = record._core[0]
         written = _written(record.branch_citations, record.definition.citations)
-        cached = record._deciding = order if written is None else tuple(
-            map(written.get, order, order))
+        if written is None:
+            cached = record._deciding = order
+        else:
+            # The same list with the same notes, case after case: mapped once (`order` is a
+            # memoised composition, so its identity stands for its content while it lives).
+            key = (id(order), id(written))
+            entry = _NOTED.get(key)
+            if entry is None or entry[0] is not order or entry[1] is not written:
+                entry = (order, written, tuple(map(written.get, order, order)))
+                if len(_NOTED) >= MAX_COMPOSED:
+                    _NOTED.clear()
+                _NOTED[key] = entry
+            cached = record._deciding = entry[2]
     return cached
+
+
+#: :func:`deciding_citations` with the own citations' notes, per (list, notes), by their ids
+#: (both kept in the entry, so an id cannot be reused while its entry lives).
+_NOTED: dict = {}
 
 
 def deciding_ids(record) -> list[int]:

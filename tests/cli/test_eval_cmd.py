@@ -113,7 +113,7 @@ def test_eval_text_format_names_chip_75_and_a_manual_section():
     assert result.exit_code == 0, result.stderr
     assert "CHIP_75" in result.stdout
     assert "1805.030.20.20.05" in result.stdout
-    assert "5199.60" in result.stdout
+    assert "$5,199.60" in result.stdout and "5199.60" not in result.stdout   # money as people read it
 
 
 def test_eval_text_explain_lists_parameters_in_force():
