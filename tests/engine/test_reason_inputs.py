@@ -1,0 +1,97 @@
+"""A `because` text gets exactly the values it would get from everything its rule read, though
+only the names the template uses are collected (engine.runtime.trace.inputs_of with ``names``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from engine import Engine
+from engine.runtime.results import citation_dict, citation_dicts
+from engine.runtime.trace import FactRead, Node, TemplateNamespace, inputs_of, template_names
+
+from tests.tools.households import households
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def node(name, value, deps=()):
+    return Node(SimpleNamespace(name=name), None, None, value, list(deps), ())
+
+
+def fact(name, value):
+    return FactRead(name, None, value)
+
+
+def comparable(values: dict) -> dict:
+    return {k: (("namespace", dict(v._values)) if isinstance(v, TemplateNamespace) else v)
+            for k, v in values.items()}
+
+
+def restricted(full: dict, names) -> dict:
+    return comparable({k: v for k, v in full.items() if k in names})
+
+
+def test_template_names_spell_a_read_name_every_way_a_template_may():
+    assert template_names("magi.household_income") == (
+        "magi__household_income", "household_income", "magi", "household_income")
+    assert template_names("chip.premium-band") == ("chip__premium_band", "premium_band", "chip",
+                                                   "premium-band")
+    assert template_names("age") == ("age", "age", None, None)
+
+
+def test_names_found_nearest_first_and_namespaces_kept_whole():
+    deep = node("inner", 1, [fact("magi.household_size", 4), fact("other.x", "deep")])
+    # `x` is read at level one (as other.x's short name comes later); `magi` is a namespace.
+    top = node("top", None, [fact("x", "near"), node("magi.household_income", None, [deep]),
+                             fact("magi.flag", None), fact("magi", "plain")])
+    full = inputs_of(top)
+    for names in ({"x"}, {"magi"}, {"magi__household_size", "household_income"},
+                  {"flag", "inner", "nothing"}, {"other", "x", "magi__flag"}, set()):
+        assert comparable(inputs_of(top, names)) == restricted(full, names), names
+    # The namespace holds every member read, down to the deepest level.
+    assert comparable(inputs_of(top, {"magi"}))["magi"] == (
+        "namespace", {"household_income": None, "flag": None, "household_size": 4})
+    # A None value is a value: the first one read wins.
+    assert inputs_of(top, {"flag"}) == {"flag": None}
+
+
+def test_a_name_that_is_a_value_before_it_is_a_namespace_stays_a_value():
+    top = node("top", None, [fact("magi", 7), fact("magi.size", 3)])
+    assert inputs_of(top, {"magi"}) == {"magi": 7} == {"magi": inputs_of(top)["magi"]}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine.load(ROOT / "policy")
+
+
+def test_every_reason_of_real_households_gets_the_values_of_the_full_mapping(engine):
+    checked = 0
+    for data in households(40, seed=9):
+        for result in engine.evaluate(data).results:
+            seen = set()
+            stack = [result.node]
+            while stack:
+                current = stack.pop()
+                if id(current) in seen or current.__class__ is not Node:
+                    continue
+                seen.add(id(current))
+                stack.extend(current.deps)
+                if current.reason is not None:
+                    names = current.reason.names
+                    assert comparable(inputs_of(current, names)) == restricted(
+                        inputs_of(current), names), current.name
+                    checked += 1
+    assert checked > 100
+
+
+def test_citation_dicts_are_copies_a_caller_may_change(engine):
+    result = engine.evaluate(households(1, seed=2)[0]).results[0]
+    citation = result.citations[0]
+    first = citation_dict(citation)
+    first["section"] = "changed"
+    assert citation_dict(citation) == citation.as_dict() != first
+    assert citation_dicts(result.citations) == [c.as_dict() for c in result.citations]
