@@ -59,7 +59,7 @@ ENVIRONMENT.filters["percent"] = _percent
 class Reason:
     """A compiled ``because`` template and the names it uses."""
 
-    __slots__ = ("text", "_template", "names", "dotted", "bare", "file", "line")
+    __slots__ = ("text", "_template", "names", "dotted", "bare", "members", "file", "line")
 
     def __init__(self, text: str, file: str | None, line: int | None):
         self.text = text
@@ -86,11 +86,25 @@ class Reason:
                 bases.add(id(node.node))
         self.bare = {n.name for n in tree.find_all(nodes.Name)
                      if n.ctx == "load" and id(n) not in bases} & self.names
+        # A name used only as `magi.household_income` (never alone, subscripted or passed on)
+        # can only show those members: what renders it needs just them (trace.inputs_of).
+        self.members: dict[str, frozenset] = {}
+        for name in self.names - self.bare:
+            attributes = frozenset(d.partition(".")[2] for d in self.dotted
+                                   if d.partition(".")[0] == name)
+            if attributes:
+                self.members[name] = attributes
 
     @property
     def template(self):
         if self._template is None:
-            self._template = ENVIRONMENT.from_string(self.text)
+            template = ENVIRONMENT.from_string(self.text)
+            # jinja2 keeps a template's globals as a ChainMap over the environment's and copies
+            # that into a new dict on every render, which costs more than the rendering itself.
+            # Nothing adds globals once the environment is made, so a plain dict of the same
+            # names reads the same.
+            template.globals = dict(template.globals)
+            self._template = template
         return self._template
 
     def render(self, variables: dict) -> str:

@@ -174,7 +174,7 @@ class Result:
         names = reason.names
         if not names.isdisjoint(_SET_BY_RESULT):
             names = names - _SET_BY_RESULT
-        variables = inputs_of(self.node, names)
+        variables = inputs_of(self.node, names, reason.members)
         variables.update(value=self.node.value, person=self.person, as_of=self.as_of,
                          entity=self.node.entity.label() if self.node.entity is not None else None)
         return reason.render(variables)

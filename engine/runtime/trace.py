@@ -134,7 +134,7 @@ class TemplateNamespace:
         return key in self._values
 
 
-def inputs_of(node, names=None) -> dict[str, Any]:
+def inputs_of(node, names=None, members=None) -> dict[str, Any]:
     """The names a rule read, with their values, as a template may use them: by the name as
     written (``magi.household_income``: ``magi`` is a :class:`TemplateNamespace`), with the dots
     as ``__`` (``magi__household_income``), or by the short name.
@@ -144,16 +144,19 @@ def inputs_of(node, names=None) -> dict[str, Any]:
     found up to :data:`REASON_DEPTH` levels below, nearest first.
 
     ``names`` (a template's undeclared variables, ``Reason.names``) limits the answer to the
-    names the template can look up: each of those gets exactly the value it would get in the
-    full mapping (the walk and its order are the same), and the walk stops as soon as every
-    name has its value. Rendering a reason then costs what its text uses, not what its rule read.
+    names the template can look up, each with exactly the value it has in the full mapping (the
+    walk and its order are the same), and the walk stops once none of them can change any more.
+    ``members`` (``Reason.members``) names the namespaces the template reads only through some
+    of their members (``magi.household_income``): such a namespace is complete once those are
+    found. Rendering a reason then costs what its text uses, not everything its rule read.
     """
     values: dict[str, Any] = {}
     if names is not None and not names:
         return values
     level, seen = [node], {id(node)}
-    for _ in range(REASON_DEPTH):
+    for depth in range(REASON_DEPTH):
         following = []
+        deeper = depth < REASON_DEPTH - 1
         for current in level:
             for dep in current.deps:
                 name, short, group_key, attr = template_names(dep.name)
@@ -171,22 +174,26 @@ def inputs_of(node, names=None) -> dict[str, Any]:
                         group = values[group_key] = TemplateNamespace()
                     if group.__class__ is TemplateNamespace:
                         group._values.setdefault(attr, dep.value)
-                if dep.__class__ is Node and id(dep) not in seen:
+                if deeper and dep.__class__ is Node and id(dep) not in seen:
                     seen.add(id(dep))
                     following.append(dep)
-        level = following
-        if names is not None and _complete(values, names):
+        if not following or (names is not None and _complete(values, names, members)):
             break
+        level = following
     return values
 
 
-def _complete(values: dict, names) -> bool:
-    """Whether every one of ``names`` has its final value: found, and not a namespace (which a
-    deeper level may still add to)."""
+def _complete(values: dict, names, members) -> bool:
+    """Whether every one of ``names`` has its final value: found, and if a namespace (which a
+    deeper level may still add to), holding every member the template reads of it."""
     for name in names:
         found = values.get(name, _NOTHING)
-        if found is _NOTHING or found.__class__ is TemplateNamespace:
+        if found is _NOTHING:
             return False
+        if found.__class__ is TemplateNamespace:
+            wanted = members.get(name) if members else None
+            if wanted is None or not found._values.keys() >= wanted:
+                return False
     return True
 
 

@@ -30,8 +30,18 @@ def comparable(values: dict) -> dict:
             for k, v in values.items()}
 
 
-def restricted(full: dict, names) -> dict:
-    return comparable({k: v for k, v in full.items() if k in names})
+def restricted(full: dict, names, members=None) -> dict:
+    """What a template with these names (and namespaces read only through these members) can
+    see of the full mapping."""
+    out = comparable({k: v for k, v in full.items() if k in names})
+    for name, wanted in (members or {}).items():
+        if isinstance(out.get(name), tuple):
+            out[name] = ("namespace", {k: v for k, v in out[name][1].items() if k in wanted})
+    return out
+
+
+def seen_by(values: dict, members=None) -> dict:
+    return restricted(values, values.keys(), members)
 
 
 def test_template_names_spell_a_read_name_every_way_a_template_may():
@@ -58,6 +68,26 @@ def test_names_found_nearest_first_and_namespaces_kept_whole():
     assert inputs_of(top, {"flag"}) == {"flag": None}
 
 
+def test_a_namespace_read_only_through_members_is_complete_once_those_are_found():
+    deeper = node("inner", 1, [fact("magi.household_size", 4), fact("magi.late", "deep")])
+    top = node("top", None, [fact("magi.household_income", 10), deeper])
+    # Only household_income is used: found at the first level, the walk stops there.
+    found = inputs_of(top, {"magi"}, {"magi": frozenset({"household_income"})})
+    assert comparable(found) == {"magi": ("namespace", {"household_income": 10})}
+    # household_size is used too: found one level down, with the value of the full mapping.
+    found = inputs_of(top, {"magi"}, {"magi": frozenset({"household_income", "household_size"})})
+    assert found["magi"]["household_size"] == 4 == inputs_of(top)["magi"]["household_size"]
+    # Without `members` the namespace is taken whole.
+    assert comparable(inputs_of(top, {"magi"}))["magi"][1]["late"] == "deep"
+
+
+def test_reason_members_are_the_namespaces_used_only_through_attributes():
+    from engine.language.reasons import Reason
+    reason = Reason("{{ magi.household_income | money }} for {{ magi.household_size }} and "
+                    "{{ chip.band }} {{ chip }} {{ person }} {{ other['x'] }}", None, None)
+    assert reason.members == {"magi": frozenset({"household_income", "household_size"})}
+
+
 def test_a_name_that_is_a_value_before_it_is_a_namespace_stays_a_value():
     top = node("top", None, [fact("magi", 7), fact("magi.size", 3)])
     assert inputs_of(top, {"magi"}) == {"magi": 7} == {"magi": inputs_of(top)["magi"]}
@@ -69,7 +99,7 @@ def engine():
 
 
 def test_every_reason_of_real_households_gets_the_values_of_the_full_mapping(engine):
-    checked = 0
+    checked = with_members = 0
     for data in households(40, seed=9):
         for result in engine.evaluate(data).results:
             seen = set()
@@ -81,11 +111,14 @@ def test_every_reason_of_real_households_gets_the_values_of_the_full_mapping(eng
                 seen.add(id(current))
                 stack.extend(current.deps)
                 if current.reason is not None:
-                    names = current.reason.names
+                    names, members = current.reason.names, current.reason.members
                     assert comparable(inputs_of(current, names)) == restricted(
                         inputs_of(current), names), current.name
+                    assert seen_by(inputs_of(current, names, members), members) == restricted(
+                        inputs_of(current), names, members), current.name
                     checked += 1
-    assert checked > 100
+                    with_members += bool(members)
+    assert checked > 100 and with_members > 10
 
 
 def test_citation_dicts_are_copies_a_caller_may_change(engine):
