@@ -76,10 +76,12 @@ PROVENANCE = Parameter("provenance", {"type": "boolean", "default": False},
 
 # -- handlers ------------------------------------------------------------------------------------
 
-def _evaluate(rulebooks, data, as_of, only, explain, citations, provenance=False) -> bytes:
+def _evaluate(rulebooks, data, as_of, only, explain, citations, provenance=False,
+              max_steps=None) -> bytes:
     """Runs on an evaluation thread: the JSON bytes of one evaluation, or a ServiceError."""
     try:
-        evaluation = rulebooks.engine.evaluate(data, as_of=as_of, names=only, source=SOURCE)
+        evaluation = rulebooks.engine.evaluate(data, as_of=as_of, names=only, source=SOURCE,
+                                               max_steps=max_steps)
     except PolicyError as exc:
         parameter = "only" if exc.problem.code == codes.UNKNOWN_RULE else None
         raise problems.from_policy_error(exc, data, SOURCE, parameter=parameter) from None
@@ -102,7 +104,7 @@ async def evaluate(service, rulebooks, request, args) -> Response:
     try:
         payload = await service.admission.run(_evaluate, rulebooks, data, args["as_of"],
                                               args["only"], args["explain"], args["citations"],
-                                              args["provenance"])
+                                              args["provenance"], service.config.max_steps)
     except problems.ServiceError:
         service.metrics.evaluated("error")
         raise
@@ -138,7 +140,7 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
                     data = parse_json(item)
                     payload = await service.admission.run(
                         _evaluate, rulebooks, data, args["as_of"], args["only"], args["explain"],
-                        args["citations"], args["provenance"], wait=True)
+                        args["citations"], args["provenance"], config.max_steps, wait=True)
                     service.metrics.evaluated("ok")
                     yield b'{"line": %d, ' % number + payload[1:] + b"\n"
                     continue
