@@ -6,7 +6,7 @@ free to accept connections, answer ``/healthz`` and time requests out. At most
 ``max_in_flight`` evaluations run and ``max_queue`` wait; the next one is refused at once with 429 (a worker that queued without bound would answer everything late
 instead of some things now). Each request has ``request_timeout`` seconds from admission to
 answer, waiting included; past it the client gets 503. Python cannot stop a thread, so an
-evaluation that timed out finishes in the background (the engine's step bound keeps it finite)
+evaluation that timed out finishes in the background (its step budget, --max-steps, keeps it short)
 and its thread slot is freed only then: a timed-out request never lets more work run than the
 pool allows.
 """
@@ -14,7 +14,6 @@ pool allows.
 from __future__ import annotations
 
 import asyncio
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import problems
@@ -47,22 +46,28 @@ class Admission:
             raise problems.ServiceError(problems.SATURATED, f"{self.waiting} evaluations are "
                                         "already waiting in this worker; retry in a moment.",
                                         headers={"Retry-After": "1"})
-        deadline = time.monotonic() + self.timeout
-        self.waiting += 1
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout)
-        except TimeoutError:
-            raise self._timed_out() from None
-        finally:
-            self.waiting -= 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        if self._slots.locked():
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.timeout)
+            except TimeoutError:
+                raise self._timed_out() from None
+            finally:
+                self.waiting -= 1
+        else:                               # a thread is free: take it without a timer
+            await self._slots.acquire()
         self.running += 1
         if self._executor is None:          # made on first use, again after close()
             self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="policy-eval")
-        future = asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        future = loop.run_in_executor(self._executor, function, *args)
         future.add_done_callback(self._release)
         try:
-            return await asyncio.wait_for(asyncio.shield(future),
-                                          max(deadline - time.monotonic(), 0.001))
+            # shield: the evaluation is not cancelled at the deadline (a thread cannot be
+            # stopped); it finishes in the background and frees its slot then (_release).
+            async with asyncio.timeout_at(deadline):
+                return await asyncio.shield(future)
         except TimeoutError:
             raise self._timed_out() from None
 
