@@ -194,15 +194,14 @@ class Result:
             steps.append(step)
         return steps
 
-    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
-        """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set."""
-        out = {
-            "name": self.name,
-            "person": self.person,
-            "value": self.json_value(),
-            "citations": shown_citations(self.citations, self.as_of),
-            "because": self.because,
-        }
+    def as_dict(self, explain: bool = False, provenance: bool = False,
+                citations: bool = True) -> dict:
+        """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set;
+        ``citations=False`` leaves the deciding citations out (and does not work them out)."""
+        out = {"name": self.name, "person": self.person, "value": self.json_value()}
+        if citations:
+            out["citations"] = shown_citations(self.citations, self.as_of)
+        out["because"] = self.because
         if self.node.entity is not None and self.node.entity.kind.id_fact is None \
                 and self.node.entity.parent is not None:
             out["entity"] = self.node.entity.label()
@@ -236,6 +235,7 @@ class Evaluation:
             raise KeyError(f"no result {name} for {person!r}")
         return result.value
 
-    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
+    def as_dict(self, explain: bool = False, provenance: bool = False,
+                citations: bool = True) -> dict:
         return {"case_id": self.case_id, "as_of": self.as_of.isoformat(),
-                "results": [r.as_dict(explain, provenance) for r in self.results]}
+                "results": [r.as_dict(explain, provenance, citations) for r in self.results]}

@@ -85,10 +85,7 @@ def _evaluate(rulebooks, data, as_of, only, explain, citations, provenance=False
     except PolicyError as exc:
         parameter = "only" if exc.problem.code == codes.UNKNOWN_RULE else None
         raise problems.from_policy_error(exc, data, SOURCE, parameter=parameter) from None
-    document = eval_document(evaluation, explain, provenance)
-    if not citations:
-        for result in document["results"]:
-            result.pop("citations", None)
+    document = eval_document(evaluation, explain, provenance, citations)
     return dumps(document)
 
 

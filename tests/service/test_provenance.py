@@ -47,3 +47,15 @@ def test_encoder_writes_what_json_reads_back_and_falls_back_for_what_orjson_refu
     assert json.loads(dumps({"case_id": "\ud800"})) == {"case_id": "\ud800"}
     dumps({"case_id": "\ud800"}).decode("utf-8")         # stays valid UTF-8
     assert dumps({"a": [1, True, None]}) == b'{"a":[1,true,null]}'
+
+
+def test_without_citations_is_the_full_answer_less_each_results_citations(client):
+    full = cli_json("eval", str(JONES), "--as-of", "2025-06-01")
+    response = client.post("/v1/evaluate?citations=false&as_of=2025-06-01",
+                           content=JONES.read_bytes(), headers={"content-type": "application/yaml"})
+    assert response.status_code == 200, response.text
+    lean = response.json()
+    for result in full["results"]:
+        del result["citations"]
+    assert lean == full
+    assert [list(r) for r in lean["results"]] == [list(r) for r in full["results"]]   # key order
