@@ -59,3 +59,13 @@ def test_without_citations_is_the_full_answer_less_each_results_citations(client
         del result["citations"]
     assert lean == full
     assert [list(r) for r in lean["results"]] == [list(r) for r in full["results"]]   # key order
+
+
+def test_a_lone_surrogate_in_the_case_id_is_answered_not_a_500(client):
+    """JSON may escape half a surrogate pair (``"\\ud800"``); it comes back in the answer, which
+    stays valid UTF-8 (it was a 500 when the body was encoded as UTF-8 text)."""
+    body = json.dumps(yaml.safe_load(JONES.read_text()), default=str).replace(
+        '"jones"', '"jo\\ud800nes"')
+    response = client.post("/v1/evaluate", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["case_id"] == "jo\ud800nes"
