@@ -96,18 +96,27 @@ def citation_dicts(citations) -> list[dict]:
     return [citation_dict(c) for c in citations]
 
 
-def shown_citations(citations, on: dt.date | None) -> list[dict]:
-    """The citations a result lists, as JSON: ``dated(citations, on)`` (successors of archived
-    sources first) with each citation's fields. Results of many cases share the same deciding
-    lists, so the dated list is worked out once per list and date; every call gets new dicts."""
-    key = (tuple(citations), on)
+def shown_citations(citations, on: dt.date | None, rule=None) -> list[dict]:
+    """The citations a result of ``rule`` lists, as JSON: ``dated(citations, on)`` (successors
+    of archived sources first) with each citation's fields. Results of many cases share the same
+    deciding lists, so the dated list is worked out once per rule, list and date; every call
+    gets new dicts.
+
+    The rule (the compiled definition, of one rulebook set) is part of the key because
+    citations are shared by every rulebook set loaded in the process, and loading a set that
+    declares a source archived marks them (engine.model.archives): a set loaded later, after a
+    reload, must not find lists dated before that. Without a rule nothing is kept."""
+    citations = tuple(citations)
+    if rule is None:
+        return [citation_dict(c) for c in dated(citations, on)]
+    key = (id(rule), citations, on)
     found = _SHOWN.get(key)
-    if found is None:
-        found = dated(key[0], on)
+    if found is None or found[0] is not rule:
+        found = (rule, dated(citations, on))
         if len(_SHOWN) >= _MAX_CACHED:
             _SHOWN.clear()
         _SHOWN[key] = found
-    return [citation_dict(c) for c in found]
+    return [citation_dict(c) for c in found[1]]
 
 
 class Result:
@@ -200,7 +209,7 @@ class Result:
         ``citations=False`` leaves the deciding citations out (and does not work them out)."""
         out = {"name": self.name, "person": self.person, "value": self.json_value()}
         if citations:
-            out["citations"] = shown_citations(self.citations, self.as_of)
+            out["citations"] = shown_citations(self.citations, self.as_of, self.node.definition)
         out["because"] = self.because
         if self.node.entity is not None and self.node.entity.kind.id_fact is None \
                 and self.node.entity.parent is not None:

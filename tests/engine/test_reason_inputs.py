@@ -128,3 +128,24 @@ def test_citation_dicts_are_copies_a_caller_may_change(engine):
     first["section"] = "changed"
     assert citation_dict(citation) == citation.as_dict() != first
     assert citation_dicts(result.citations) == [c.as_dict() for c in result.citations]
+
+
+def test_a_source_archived_by_a_set_loaded_later_is_shown_to_that_sets_rules():
+    """Citations are shared by every rulebook set in the process; a set loaded later (a reload)
+    that declares the source archived must not get the list dated before it."""
+    import datetime as dt
+
+    from engine.model.archives import declare
+    from engine.model.citations import Citation, intern
+    from engine.runtime.results import shown_citations
+
+    cited = intern(Citation("A manual only this test cites", "9.9.9"))
+    on = dt.date(2026, 1, 1)
+    old_rule, new_rule = object(), object()
+    assert shown_citations((cited,), on, old_rule) == [cited.as_dict()]
+    declare(cited, {"archived": dt.date(2025, 1, 1),
+                    "superseded_by": {"source": "Its successor"}})
+    shown = shown_citations((cited,), on, new_rule)
+    assert [c["source"] for c in shown] == ["Its successor", "A manual only this test cites"]
+    assert shown_citations((cited,), on) == shown                    # no rule: nothing kept
+    assert shown_citations((cited,), dt.date(2024, 1, 1), new_rule) == [cited.as_dict()]
