@@ -46,6 +46,9 @@ class ServiceConfig:
     #: evaluation is CPU-bound Python, so more threads only contend for the interpreter lock
     #: (measured: lower throughput and a worse p99); scale with worker processes instead.
     max_in_flight: int = 1
+    #: Whether evaluations run on a thread (the default: the event loop stays free to answer,
+    #: queue and time out) or on the event loop itself (less CPU per request; see admission.py).
+    evaluation_thread: bool = True
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).
