@@ -26,7 +26,8 @@ from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
 from .model.entities import Entity, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
-from .runtime.state import DateCache, State, decimal_context
+from .runtime.state import MAX_STEPS, DateCache, State, decimal_context
+from .runtime.budget import BudgetedState, check_budget
 from .model.parameters import ParameterValue
 from .io.cache import cache_enabled, content_hash
 from .io.paths import default_policy_dir
@@ -186,17 +187,26 @@ class Engine:
         return Case(data, root, file)
 
     def evaluate(self, case: Any, as_of: str | dt.date | None = None,
-                 names: Iterable[str] | None = None, source: str | None = None) -> Evaluation:
+                 names: Iterable[str] | None = None, source: str | None = None,
+                 max_steps: int | None = None) -> Evaluation:
         """Evaluate every output rule (or only ``names``) for a case as of a date.
 
         The date is ``as_of`` if given, else the case's own ``as_of``, else today. ``source``
         names where mapping data came from, for error messages (see :meth:`read_case`).
+        ``max_steps`` (1 to ``MAX_STEPS``, 200,000) is this evaluation's step budget: past it the
+        evaluation stops with an :class:`~engine.errors.EvaluationError` ``E441``; without it
+        the engine's own bound applies (``E440``). ValueError for a budget out of that range.
         """
+        if max_steps is not None:
+            check_budget(max_steps)
         case = self.read_case(case, source)
         on = as_of_date(as_of) or case.as_of or dt.date.today()
         check_on(case.root, case.data, on)
         chosen = None if names is None else self._rules_named(names)
-        state = State(self.program, self.cache, on, self.reference)
+        if max_steps is None or max_steps == MAX_STEPS:
+            state = State(self.program, self.cache, on, self.reference)
+        else:
+            state = BudgetedState(self.program, self.cache, on, self.reference, max_steps=max_steps)
         results: list[Result] = []
         with decimal_context():
             for entity in _walk(case.root):

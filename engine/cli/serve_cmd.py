@@ -17,8 +17,11 @@ def serve_command(
     policy: Optional[Path] = PolicyOption,
     max_body_bytes: int = typer.Option(4_000_000, "--max-body-bytes", min=1, help="Largest request body (one case); 413 beyond it."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.01, help="Seconds an evaluation may take, waiting included; 503 beyond it."),
+    max_steps: int = typer.Option(200_000, "--max-steps", min=1, max=200_000, help="Rule and function computations one evaluation may take (at most the engine's 200,000); 422 with code E441 beyond it."),
+    body_timeout: float = typer.Option(15.0, "--body-timeout", min=0.01, help="Seconds a client may take to send a request body (for a batch: between two chunks); 408 beyond it."),
     max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),
+    evaluation_thread: bool = typer.Option(True, "--evaluation-thread/--no-evaluation-thread", help="Evaluate on a thread (the worker keeps answering health checks, 429s and timeouts meanwhile), or on the event loop: less CPU per request, but the worker answers nothing else while it evaluates and --timeout cannot cut an evaluation short (keep --max-steps small)."),
     admin_reload: bool = typer.Option(False, "--admin-reload", help="Enable POST /v1/admin/reload (SIGHUP always reloads)."),
     check: bool = typer.Option(True, "--check/--no-check", help="Refuse rulebooks that fail `policy check` (at start and on reload)."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info or debug."),
@@ -35,8 +38,10 @@ def serve_command(
         error(f"--log-level {log_level!r} is not one of critical, error, warning, info, debug.")
         raise typer.Exit(CANNOT_RUN)
     config = ServiceConfig(policy=(str(policy),) if policy else (), max_body_bytes=max_body_bytes,
-                           request_timeout=timeout, max_in_flight=max_in_flight,
-                           max_queue=max_queue, admin_reload=admin_reload, check=check,
+                           request_timeout=timeout, max_steps=max_steps,
+                           body_timeout=body_timeout, max_in_flight=max_in_flight,
+                           max_queue=max_queue, evaluation_thread=evaluation_thread,
+                           admin_reload=admin_reload, check=check,
                            workers=workers)
     with exits():
         # Loaded (and checked) before the port opens, so that a set that fails is reported

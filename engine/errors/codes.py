@@ -202,6 +202,9 @@ CONTRADICTORY_FACTS = register("E434", "contradictory-facts",
                                "application, a shared representative the spouse does not name).")
 TOO_MANY_STEPS = register("E440", "too-many-steps",
                           "One evaluation took too many rule and function computations.")
+STEP_BUDGET = register("E441", "step-budget",
+                       "One evaluation needed more rule and function computations than the step "
+                       "budget its caller set (policy serve --max-steps).")
 FOR_EACH_NOT_A_LIST = register("E450", "for-each-not-a-list",
                                "A table's `for_each` did not give a list.")
 BAD_PERIOD = register("E460", "bad-period",

@@ -50,7 +50,8 @@ ENVIRONMENT.filters["percent"] = _percent
 class Reason:
     """A compiled ``because`` template and the names it uses."""
 
-    __slots__ = ("text", "_template", "names", "dotted", "bare", "file", "line")
+    __slots__ = ("text", "_template", "names", "dotted", "bare", "members", "plan", "file",
+                 "line")
 
     def __init__(self, text: str, file: str | None, line: int | None):
         self.text = text
@@ -77,17 +78,102 @@ class Reason:
                 bases.add(id(node.node))
         self.bare = {n.name for n in tree.find_all(nodes.Name)
                      if n.ctx == "load" and id(n) not in bases} & self.names
+        self.plan = _plan_of(tree)
+        # A name used only as `magi.household_income` (never alone, subscripted or passed on)
+        # can only show those members: what renders it needs just them (trace.inputs_of).
+        self.members: dict[str, frozenset] = {}
+        for name in self.names - self.bare:
+            attributes = frozenset(d.partition(".")[2] for d in self.dotted
+                                   if d.partition(".")[0] == name)
+            if attributes:
+                self.members[name] = attributes
 
     @property
     def template(self):
         if self._template is None:
-            self._template = ENVIRONMENT.from_string(self.text)
+            template = ENVIRONMENT.from_string(self.text)
+            # jinja2 keeps a template's globals as a ChainMap over the environment's and copies
+            # that into a new dict on every render, which costs more than the rendering itself.
+            # Nothing adds globals once the environment is made, so a plain dict of the same
+            # names reads the same.
+            template.globals = dict(template.globals)
+            self._template = template
         return self._template
 
     def render(self, variables: dict) -> str:
+        if self.plan is not None:
+            text = _render_plan(self.plan, variables)
+            if text is not None:
+                return text.strip()
         try:
             return self.template.render(**variables).strip()
         except jinja2.UndefinedError as exc:
             return f"(reason unavailable: {exc.message})"
         except Exception as exc:  # a sandbox refusal or a bad filter argument
             return f"(reason unavailable: {exc})"
+
+
+#: The filters a plain template may use (they are the environment's own functions).
+_PLAIN_FILTERS = ("money", "percent")
+_MISSING = object()
+
+
+def _plan_of(tree) -> tuple | None:
+    """A template that is only text and values (``{{ person }}``, ``{{ magi.household_size }}``,
+    ``{{ magi.household_income | money }}``) as a plan :func:`_render_plan` follows without
+    jinja2: texts, and ``(name, attribute, filter)`` for each value. Most reasons are such
+    templates, and rendering one through jinja2 costs more than everything else a result does
+    to become JSON. None for any other template (statements, expressions, other filters)."""
+    if not tree.body:
+        return ()
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    plan: list = []
+    for node in tree.body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            plan.append(node.data)
+            continue
+        applied = None
+        if isinstance(node, nodes.Filter):
+            if node.name not in _PLAIN_FILTERS or node.args or node.kwargs or node.dyn_args \
+                    or node.dyn_kwargs:
+                return None
+            applied, node = node.name, node.node
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            plan.append((node.name, None, applied))
+        elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+                and node.node.ctx == "load" and node.ctx == "load":
+            plan.append((node.node.name, node.attr, applied))
+        else:
+            return None
+    return tuple(plan)
+
+
+def _render_plan(plan: tuple, variables: dict) -> str | None:
+    """What jinja2 renders for a plain template, or None whenever it could differ (a name not
+    given, an attribute jinja2 would look up differently, a filter or value that fails): the
+    caller then renders with jinja2, which says what went wrong.
+
+    It does what jinja2's compiled code does for these templates: a name from the variables;
+    ``a.b`` as the sandbox's ``getattr`` finds it when ``a`` has no such attribute (``a["b"]``);
+    the environment's filter; then ``str(shown(value))`` (``shown`` is the ``finalize``)."""
+    out = []
+    try:
+        for part in plan:
+            if part.__class__ is str:
+                out.append(part)
+                continue
+            name, attribute, applied = part
+            value = variables.get(name, _MISSING)
+            if value is _MISSING:
+                return None
+            if attribute is not None:
+                if hasattr(value, attribute):
+                    return None
+                value = value[attribute]
+            if applied is not None:
+                value = ENVIRONMENT.filters[applied](value)
+            out.append(str(shown(value)))
+    except Exception:
+        return None
+    return "".join(out)

@@ -65,6 +65,60 @@ def cents(amount: Decimal) -> Decimal:
     return amount
 
 
+#: The names :attr:`Result.because` gives every template itself (whatever the rule read).
+_SET_BY_RESULT = frozenset({"value", "person", "as_of", "entity"})
+
+#: Each interned citation's JSON form, made once (a fresh copy is handed out every time).
+_CITATION_DICTS: dict = {}
+#: The JSON citations shown for a deciding list on a date (:func:`shown_citations`).
+_SHOWN: dict = {}
+#: Most entries kept in each of those caches before it starts again (they hold interned
+#: citations of loaded rulebooks, and dates: bounded in practice, bounded here anyway).
+_MAX_CACHED = 20_000
+
+
+def citation_dict(citation) -> dict:
+    """``citation.as_dict()``, computed once per interned citation; the caller gets its own copy,
+    so changing it cannot change what another result prints."""
+    found = _CITATION_DICTS.get(citation)
+    if found is None:
+        found = citation.as_dict()
+        if citation.id is None:         # not interned: not shared, not kept
+            return found
+        if len(_CITATION_DICTS) >= _MAX_CACHED:
+            _CITATION_DICTS.clear()
+        _CITATION_DICTS[citation] = found
+    return found.copy()
+
+
+def citation_dicts(citations) -> list[dict]:
+    """:func:`citation_dict` of each citation, in order."""
+    return [citation_dict(c) for c in citations]
+
+
+def shown_citations(citations, on: dt.date | None, rule=None) -> list[dict]:
+    """The citations a result of ``rule`` lists, as JSON: ``dated(citations, on)`` (successors
+    of archived sources first) with each citation's fields. Results of many cases share the same
+    deciding lists, so the dated list is worked out once per rule, list and date; every call
+    gets new dicts.
+
+    The rule (the compiled definition, of one rulebook set) is part of the key because
+    citations are shared by every rulebook set loaded in the process, and loading a set that
+    declares a source archived marks them (engine.model.archives): a set loaded later, after a
+    reload, must not find lists dated before that. Without a rule nothing is kept."""
+    citations = tuple(citations)
+    if rule is None:
+        return [citation_dict(c) for c in dated(citations, on)]
+    key = (id(rule), citations, on)
+    found = _SHOWN.get(key)
+    if found is None or found[0] is not rule:
+        found = (rule, dated(citations, on))
+        if len(_SHOWN) >= _MAX_CACHED:
+            _SHOWN.clear()
+        _SHOWN[key] = found
+    return [citation_dict(c) for c in found[1]]
+
+
 class Result:
     """One output of one rule for one entity (a person, or the case itself)."""
 
@@ -126,7 +180,10 @@ class Result:
         reason = self.node.reason
         if reason is None:
             return None
-        variables = inputs_of(self.node)
+        names = reason.names
+        if not names.isdisjoint(_SET_BY_RESULT):
+            names = names - _SET_BY_RESULT
+        variables = inputs_of(self.node, names, reason.members)
         variables.update(value=self.node.value, person=self.person, as_of=self.as_of,
                          entity=self.node.entity.label() if self.node.entity is not None else None)
         return reason.render(variables)
@@ -146,20 +203,19 @@ class Result:
             steps.append(step)
         return steps
 
-    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
-        """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set."""
-        out = {
-            "name": self.name,
-            "person": self.person,
-            "value": self.json_value(),
-            "citations": [c.as_dict() for c in dated(self.citations, self.as_of)],
-            "because": self.because,
-        }
+    def as_dict(self, explain: bool = False, provenance: bool = False,
+                citations: bool = True) -> dict:
+        """The result as JSON data; ``provenance`` (always with ``explain``) adds the read-set;
+        ``citations=False`` leaves the deciding citations out (and does not work them out)."""
+        out = {"name": self.name, "person": self.person, "value": self.json_value()}
+        if citations:
+            out["citations"] = shown_citations(self.citations, self.as_of, self.node.definition)
+        out["because"] = self.because
         if self.node.entity is not None and self.node.entity.kind.id_fact is None \
                 and self.node.entity.parent is not None:
             out["entity"] = self.node.entity.label()
         if provenance or explain:
-            out["provenance"] = [c.as_dict() for c in self.provenance]
+            out["provenance"] = citation_dicts(self.provenance)
         if explain:
             out["trace"] = self.trace()
         return out
@@ -188,6 +244,7 @@ class Evaluation:
             raise KeyError(f"no result {name} for {person!r}")
         return result.value
 
-    def as_dict(self, explain: bool = False, provenance: bool = False) -> dict:
+    def as_dict(self, explain: bool = False, provenance: bool = False,
+                citations: bool = True) -> dict:
         return {"case_id": self.case_id, "as_of": self.as_of.isoformat(),
-                "results": [r.as_dict(explain, provenance) for r in self.results]}
+                "results": [r.as_dict(explain, provenance, citations) for r in self.results]}

@@ -134,7 +134,7 @@ class TemplateNamespace:
         return key in self._values
 
 
-def inputs_of(node) -> dict[str, Any]:
+def inputs_of(node, names=None, members=None) -> dict[str, Any]:
     """The names a rule read, with their values, as a template may use them: by the name as
     written (``magi.household_income``: ``magi`` is a :class:`TemplateNamespace`), with the dots
     as ``__`` (``magi__household_income``), or by the short name.
@@ -142,27 +142,82 @@ def inputs_of(node) -> dict[str, Any]:
     The rule's own reads come first; then, for names it read only through a rule of its own
     (a branch that tested ``chip_4m_band``, which read ``magi.household_income``), the values
     found up to :data:`REASON_DEPTH` levels below, nearest first.
+
+    ``names`` (a template's undeclared variables, ``Reason.names``) limits the answer to the
+    names the template can look up, each with exactly the value it has in the full mapping (the
+    walk and its order are the same), and the walk stops once none of them can change any more.
+    ``members`` (``Reason.members``) names the namespaces the template reads only through some
+    of their members (``magi.household_income``): such a namespace is complete once those are
+    found. Rendering a reason then costs what its text uses, not everything its rule read.
     """
     values: dict[str, Any] = {}
+    if names is not None and not names:
+        return values
     level, seen = [node], {id(node)}
-    for _ in range(REASON_DEPTH):
+    for depth in range(REASON_DEPTH):
         following = []
+        deeper = depth < REASON_DEPTH - 1
         for current in level:
             for dep in current.deps:
-                name = dep.name.replace(".", "__").replace("-", "_")
-                values.setdefault(name, dep.value)
-                values.setdefault(name.rsplit("__", 1)[-1], dep.value)
-                namespace, dot, short = dep.name.rpartition(".")
-                if dot:
-                    group = values.setdefault(namespace.replace(".", "__").replace("-", "_"),
-                                              TemplateNamespace())
-                    if isinstance(group, TemplateNamespace):
-                        group._values.setdefault(short, dep.value)
-                if dep.__class__ is Node and id(dep) not in seen:
+                name, short, group_key, attr = template_names(dep.name)
+                if names is None:
+                    values.setdefault(name, dep.value)
+                    values.setdefault(short, dep.value)
+                else:
+                    if name in names and name not in values:
+                        values[name] = dep.value
+                    if short in names and short not in values:
+                        values[short] = dep.value
+                if group_key is not None and (names is None or group_key in names):
+                    group = values.get(group_key, _NOTHING)
+                    if group is _NOTHING:
+                        group = values[group_key] = TemplateNamespace()
+                    if group.__class__ is TemplateNamespace:
+                        group._values.setdefault(attr, dep.value)
+                if deeper and dep.__class__ is Node and id(dep) not in seen:
                     seen.add(id(dep))
                     following.append(dep)
+        if not following or (names is not None and _complete(values, names, members)):
+            break
         level = following
     return values
+
+
+def _complete(values: dict, names, members) -> bool:
+    """Whether every one of ``names`` has its final value: found, and if a namespace (which a
+    deeper level may still add to), holding every member the template reads of it."""
+    for name in names:
+        found = values.get(name, _NOTHING)
+        if found is _NOTHING:
+            return False
+        if found.__class__ is TemplateNamespace:
+            wanted = members.get(name) if members else None
+            if wanted is None or not found._values.keys() >= wanted:
+                return False
+    return True
+
+
+_NOTHING = object()
+
+
+#: A read name's template spellings, by name (names come from compiled rulebooks: bounded).
+_TEMPLATE_NAMES: dict[str, tuple] = {}
+
+
+def template_names(name: str) -> tuple[str, str, str | None, str | None]:
+    """How a template may spell a name it read: ``(full, short, namespace, attribute)``, e.g.
+    ``magi.household_income`` as ``magi__household_income``, ``household_income``, and
+    ``household_income`` of the namespace ``magi`` (None, None for a name without a dot)."""
+    found = _TEMPLATE_NAMES.get(name)
+    if found is None:
+        full = name.replace(".", "__").replace("-", "_")
+        namespace, dot, attr = name.rpartition(".")
+        found = (full, full.rsplit("__", 1)[-1],
+                 namespace.replace(".", "__").replace("-", "_") if dot else None,
+                 attr if dot else None)
+        if len(_TEMPLATE_NAMES) < 100_000:
+            _TEMPLATE_NAMES[name] = found
+    return found
 
 
 def describe_step(record, format_value) -> dict:

@@ -46,7 +46,8 @@ class Service:
     def __init__(self, config: ServiceConfig, rulebooks: RulebookSet | None = None):
         self.config = config
         self.rulebooks = Rulebooks(rulebooks, config.check) if rulebooks is not None else None
-        self.admission = Admission(config.max_in_flight, config.max_queue, config.request_timeout)
+        self.admission = Admission(config.max_in_flight, config.max_queue, config.request_timeout,
+                                   config.evaluation_thread)
         self.metrics = Metrics()
         self.openapi_bytes = openapi.dumps(openapi.document()).encode("utf-8")
 

@@ -16,6 +16,8 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
+from ..runtime.state import MAX_STEPS
+
 #: The environment variable that carries the configuration to worker processes.
 CONFIG_ENVIRONMENT = "POLICY_SERVE_CONFIG"
 
@@ -36,10 +38,17 @@ class ServiceConfig:
     body_timeout: float = 15.0
     #: Seconds of wall-clock time for one evaluation, waiting included: 503 beyond it.
     request_timeout: float = 10.0
+    #: Rule and function computations one evaluation may take (1 to the engine's bound,
+    #: 200,000): 422 with E441 beyond it. This bounds the CPU time a request can take, which the
+    #: timeout cannot (an evaluation thread cannot be stopped once it runs).
+    max_steps: int = MAX_STEPS
     #: Evaluations running at once in one worker (each on its own thread). One by default:
     #: evaluation is CPU-bound Python, so more threads only contend for the interpreter lock
     #: (measured: lower throughput and a worse p99); scale with worker processes instead.
     max_in_flight: int = 1
+    #: Whether evaluations run on a thread (the default: the event loop stays free to answer,
+    #: queue and time out) or on the event loop itself (less CPU per request; see admission.py).
+    evaluation_thread: bool = True
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).

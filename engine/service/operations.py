@@ -9,7 +9,6 @@ case answers with :func:`engine.tools.documents.eval_document`, a parameter with
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,6 +22,7 @@ from ..errors import InputError, PolicyError, codes
 from ..actions.mass_change import compare_all
 from ..actions.notices import render_notices
 from . import problems
+from .encoding import dumps
 from .requests import SOURCE, first_chunk, lines, parse_case, parse_json, read_body
 
 CASE = {"$ref": "#/components/schemas/Case"}
@@ -68,26 +68,29 @@ EXPLAIN = Parameter("explain", {"type": "boolean", "default": False},
 CITATIONS = Parameter("citations", {"type": "boolean", "default": True},
                       "`false` leaves out each result's `citations` (a leaner answer for callers "
                       "that do not show them).")
+PROVENANCE = Parameter("provenance", {"type": "boolean", "default": False},
+                       "Add each result's `provenance`: every citation behind everything its "
+                       "evaluation read (the read-set), as `policy eval --provenance`; always "
+                       "there with `explain`.")
 
 
 # -- handlers ------------------------------------------------------------------------------------
 
-def _evaluate(rulebooks, data, as_of, only, explain, citations) -> bytes:
+def _evaluate(rulebooks, data, as_of, only, explain, citations, provenance=False,
+              max_steps=None) -> bytes:
     """Runs on an evaluation thread: the JSON bytes of one evaluation, or a ServiceError."""
     try:
-        evaluation = rulebooks.engine.evaluate(data, as_of=as_of, names=only, source=SOURCE)
+        evaluation = rulebooks.engine.evaluate(data, as_of=as_of, names=only, source=SOURCE,
+                                               max_steps=max_steps)
     except PolicyError as exc:
         parameter = "only" if exc.problem.code == codes.UNKNOWN_RULE else None
         raise problems.from_policy_error(exc, data, SOURCE, parameter=parameter) from None
-    document = eval_document(evaluation, explain)
-    if not citations:
-        for result in document["results"]:
-            result.pop("citations", None)
-    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    document = eval_document(evaluation, explain, provenance, citations)
+    return dumps(document)
 
 
 def _json(data, rulebooks, status: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status_code=status,
+    return Response(dumps(data), status_code=status,
                     media_type="application/json",
                     headers={"X-Rulebook-Fingerprint": rulebooks.fingerprint})
 
@@ -97,7 +100,8 @@ async def evaluate(service, rulebooks, request, args) -> Response:
     data = _parse(body, request)
     try:
         payload = await service.admission.run(_evaluate, rulebooks, data, args["as_of"],
-                                              args["only"], args["explain"], args["citations"])
+                                              args["only"], args["explain"], args["citations"],
+                                              args["provenance"], service.config.max_steps)
     except problems.ServiceError:
         service.metrics.evaluated("error")
         raise
@@ -133,7 +137,7 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
                     data = parse_json(item)
                     payload = await service.admission.run(
                         _evaluate, rulebooks, data, args["as_of"], args["only"], args["explain"],
-                        args["citations"], wait=True)
+                        args["citations"], args["provenance"], config.max_steps, wait=True)
                     service.metrics.evaluated("ok")
                     yield b'{"line": %d, ' % number + payload[1:] + b"\n"
                     continue
@@ -145,7 +149,7 @@ async def evaluate_batch(service, rulebooks, request, args) -> Response:
                 if isinstance(data, dict) and data.get("case_id") is not None:
                     out["case_id"] = data["case_id"]
                 out["error"] = problems.as_line(error)
-            yield (json.dumps(out, ensure_ascii=False) + "\n").encode("utf-8")
+            yield dumps(out) + b"\n"
 
     return LinesResponse(stream(), media_type="application/x-ndjson",
                          headers={"X-Rulebook-Fingerprint": rulebooks.fingerprint})
@@ -356,6 +360,10 @@ SCHEMAS = {
                               "value": {},
                               "citations": {"type": "array", "items": CITATION},
                               "because": {"type": ["string", "null"]},
+                              "provenance": {"type": "array", "items": CITATION,
+                                             "description": "With `provenance` or `explain`: "
+                                                            "every citation behind what the "
+                                                            "evaluation read."},
                               "trace": {"type": "array", "items": ANY_OBJECT}}},
     "Evaluation": {"type": "object", "required": ["case_id", "as_of", "results"],
                    "description": "Exactly what `policy eval --format json` prints for the case.",
@@ -424,12 +432,12 @@ OPERATIONS = (
     Operation("evaluate", "POST", "/v1/evaluate", "Evaluate a case",
               "Every result for the case as of a date, each with its value, citations and reason: "
               "exactly what `policy eval --format json` prints.",
-              evaluate, "evaluation", (AS_OF, ONLY, EXPLAIN, CITATIONS), CASE_BODY,
+              evaluate, "evaluation", (AS_OF, ONLY, EXPLAIN, CITATIONS, PROVENANCE), CASE_BODY,
               {200: ("The evaluation.", JSON, _ref("Evaluation")), **BAD_INPUT}),
     Operation("evaluate_batch", "POST", "/v1/evaluate/batch", "Evaluate many cases (JSONL)",
               "One case (a JSON object) per line in, one line per case out, in order, streaming "
               "both ways. A line that cannot be evaluated gets an `error` line and the batch goes "
-              "on.", evaluate_batch, "evaluation", (AS_OF, ONLY, EXPLAIN, CITATIONS),
+              "on.", evaluate_batch, "evaluation", (AS_OF, ONLY, EXPLAIN, CITATIONS, PROVENANCE),
               {"application/x-ndjson": {"type": "array", "items": CASE,
                                         "description": "JSON Lines: each case on a line of its "
                                                        "own (not a JSON array)."}},

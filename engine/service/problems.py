@@ -15,12 +15,12 @@ input never gets a 500 or a traceback; a 500 means a defect of the engine, and s
 
 from __future__ import annotations
 
-import json
 import re
 
 from starlette.responses import Response
 
 from ..errors import PolicyError, Problem, codes
+from .encoding import dumps
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://mo-policy-engine.local/problems/"
@@ -127,7 +127,7 @@ def response(error: ServiceError, fingerprint: str | None = None,
     headers = dict(error.headers)
     if fingerprint:
         headers["X-Rulebook-Fingerprint"] = fingerprint
-    return Response(json.dumps(body, ensure_ascii=False), status_code=error.status,
+    return Response(dumps(body), status_code=error.status,
                     media_type=MEDIA_TYPE, headers=headers)
 
 

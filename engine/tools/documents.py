@@ -10,10 +10,12 @@ from __future__ import annotations
 from ..runtime.results import json_value
 
 
-def eval_document(evaluation, explain: bool = False, provenance: bool = False) -> dict:
+def eval_document(evaluation, explain: bool = False, provenance: bool = False,
+                  citations: bool = True) -> dict:
     """What ``policy eval --format json`` prints (``POST /v1/evaluate``): every result with its
-    deciding citations; with ``provenance`` (always with ``explain``) also the full read-set."""
-    return evaluation.as_dict(explain=explain, provenance=provenance)
+    deciding citations; with ``provenance`` (always with ``explain``) also the full read-set.
+    ``citations=False`` (``?citations=false``) leaves each result's ``citations`` out."""
+    return evaluation.as_dict(explain=explain, provenance=provenance, citations=citations)
 
 
 def notice_document(case, on, notices) -> dict:
