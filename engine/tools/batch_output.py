@@ -23,7 +23,7 @@ from typing import Iterable
 
 import orjson
 
-from ..model.archives import dated
+from ..model.archives import archive_of, dated, shown
 from ..model.citations import FIELDS, Citation, interned
 from ..errors import PolicyError, Problem
 from ..runtime.results import json_value
@@ -35,9 +35,27 @@ MAX_KNOWN_SETS = 50_000
 CITATION_MODES = ("none", "deciding", "full")
 
 
+#: No archived citation carried (the second half of a key).
+_NOT_FORMERLY = (None,) * len(FIELDS)
+
+
 def citation_key(citation: Citation) -> tuple:
-    """What makes two citations the same one in a table, note included."""
-    return tuple(getattr(citation, field) for field in FIELDS)
+    """What makes two citations the same one in a table, note included: its fields, then those
+    of the archived citation it carries as ``formerly`` (all None for none)."""
+    own = tuple(getattr(citation, field) for field in FIELDS)
+    formerly = getattr(citation, "formerly", None)
+    if formerly is None:
+        return own + _NOT_FORMERLY
+    return own + tuple(getattr(formerly, field) for field in FIELDS)
+
+
+def citation_entry(key: tuple) -> dict:
+    """The citation object a key stands for (as ``Citation.as_dict`` gives it)."""
+    entry = {field: value for field, value in zip(FIELDS, key) if value is not None}
+    formerly = {field: value for field, value in zip(FIELDS, key[len(FIELDS):]) if value is not None}
+    if formerly:
+        entry["formerly"] = formerly
+    return entry
 
 
 class CitationIds:
@@ -51,8 +69,11 @@ class CitationIds:
 
     @classmethod
     def of_process(cls) -> "CitationIds":
-        """Ids for every citation interned so far: load the engine first."""
-        return cls(citation_key(c) for c in interned())
+        """Ids for every citation interned so far, and for what an archived one is shown as
+        after its archive date (:func:`engine.model.archives.shown`): load the engine first."""
+        known = interned()
+        return cls([citation_key(c) for c in known] +
+                   [citation_key(shown(c)) for c in known if archive_of(c) is not None])
 
     def id_of(self, citation: Citation) -> str | None:
         """The citation's id, or None for a citation the table does not know."""
@@ -70,7 +91,7 @@ class CitationIds:
         for index, key in enumerate(self.keys):
             ident = str(index)
             if wanted is None or ident in wanted:
-                out[ident] = {field: value for field, value in zip(FIELDS, key) if value is not None}
+                out[ident] = citation_entry(key)
         return out
 
 
