@@ -262,7 +262,7 @@ class Engine:
 
 
 @contextmanager
-def _collector_paused():
+def _collector_paused() -> Iterator[None]:
     """Run a block with Python's cyclic garbage collector paused (as it was before, after).
 
     Loading the rulebooks creates some hundred thousand objects that live as long as the engine.
