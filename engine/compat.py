@@ -12,9 +12,7 @@ to the very same module object (its classes, its caches).
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 import warnings
 from types import ModuleType
@@ -57,7 +55,10 @@ def warn_moved(old: str, new: str) -> None:
                   DeprecationWarning, stacklevel=3)
 
 
-class _AliasLoader(importlib.abc.Loader):
+# The finder and loader follow the import protocols without subclassing importlib.abc: that
+# module imports importlib.resources, which every start of the engine would pay for.
+
+class _AliasLoader:
     """Loads an old name as the module at its new place, leaving that module's own spec intact."""
 
     def __init__(self, new: str) -> None:
@@ -74,13 +75,13 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self.spec      # the import machinery set it to the old name's spec
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder):
+class _MovedFinder:
     def find_spec(self, fullname: str, path: object = None,
                   target: object = None) -> importlib.machinery.ModuleSpec | None:
         new = MOVED.get(fullname)
         if new is None:
             return None
-        return importlib.util.spec_from_loader(fullname, _AliasLoader(new))
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new))
 
 
 def install() -> None:

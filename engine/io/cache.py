@@ -16,7 +16,6 @@ import os
 import secrets
 import stat
 import sys
-from importlib import metadata
 from pathlib import Path
 from types import CodeType
 from typing import Callable, Iterable
@@ -34,14 +33,15 @@ _FINGERPRINT: str | None = None
 
 
 def engine_fingerprint() -> str:
-    """The engine's version and a hash of its source files and schemas."""
+    """A hash of the engine's source files and schemas, and of the Python version.
+
+    The sources include ``engine/__init__.py`` and its ``__version__``, so a new version of the
+    engine gives a new fingerprint; the Python version, since the pickled syntax trees and the
+    marshalled code a bundle or the cache hold are specific to it. (The installed distribution's
+    version is not asked for: ``importlib.metadata`` was a tenth of a cold start.)"""
     global _FINGERPRINT
     if _FINGERPRINT is None:
-        try:
-            version = metadata.version("mo-policy-engine")
-        except metadata.PackageNotFoundError:       # running from a source tree
-            version = "source"
-        digest = hashlib.sha256(version.encode())
+        digest = hashlib.sha256(f"engine {sys.version}".encode())
         for base in (_ENGINE_DIR, schemas_dir()):
             for path in sorted(base.rglob("*")):
                 if path.suffix in (".py", ".json") and path.is_file() and "_bundled" not in path.parts:

@@ -3,10 +3,19 @@
 A rulebook is untrusted, so its templates run in jinja2's immutable sandbox: no attribute
 access to Python internals, no mutation. Templates are compiled once when the rulebook loads and
 rendered only when a result is shown, so evaluating a case never pays for text it does not print.
+
+Compiling a template to Python code (jinja2's lexer, parser and code generator) was the larger
+part of printing one case's reasons at a cold start. A pickled :class:`Reason` (the compiled
+rulebook bundle, :mod:`engine.rulebook.bundle`) therefore carries that code, marshalled as
+jinja2's own bytecode cache does, and a reason restored from it renders without compiling. The
+code is the sandboxed environment's, compiled from the same text; it is used only by the same
+Python bytecode version (``sys.implementation.cache_tag``), and the bundle holding it is signed.
 """
 
 from __future__ import annotations
 
+import marshal
+import sys
 from decimal import Decimal
 
 import jinja2
@@ -50,14 +59,15 @@ ENVIRONMENT.filters["percent"] = _percent
 class Reason:
     """A compiled ``because`` template and the names it uses."""
 
-    __slots__ = ("text", "_template", "names", "dotted", "bare", "members", "plan", "file",
-                 "line")
+    __slots__ = ("text", "_template", "_code", "names", "dotted", "bare", "members", "plan",
+                 "file", "line")
 
     def __init__(self, text: str, file: str | None, line: int | None):
         self.text = text
         self.file = file
         self.line = line
         self._template = None
+        self._code = None
         try:
             # Parsing finds syntax errors and the names used; compiling to Python code is left
             # to the first render, so loading hundreds of reasons stays fast.
@@ -91,7 +101,12 @@ class Reason:
     @property
     def template(self):
         if self._template is None:
-            template = ENVIRONMENT.from_string(self.text)
+            code = _unmarshal(self._code)
+            if code is None:
+                template = ENVIRONMENT.from_string(self.text)
+            else:   # what from_string does, without compiling the text again
+                template = ENVIRONMENT.template_class.from_code(
+                    ENVIRONMENT, code, ENVIRONMENT.make_globals(None), None)
             # jinja2 keeps a template's globals as a ChainMap over the environment's and copies
             # that into a new dict on every render, which costs more than the rendering itself.
             # Nothing adds globals once the environment is made, so a plain dict of the same
@@ -99,6 +114,26 @@ class Reason:
             template.globals = dict(template.globals)
             self._template = template
         return self._template
+
+    # -- pickling (the rulebook bundle) -----------------------------------------------------------
+    _STATE = ("text", "names", "dotted", "bare", "members", "plan", "file", "line")
+
+    def __getstate__(self) -> dict:
+        """The reason's fields and its template compiled to code (marshalled, tagged with the
+        bytecode version), so that a reason restored from a bundle renders without compiling."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        code = self._code
+        if code is None:
+            code = (sys.implementation.cache_tag, marshal.dumps(ENVIRONMENT.compile(self.text)))
+        state["code"] = code
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        code = state.get("code")
+        self._code = code if isinstance(code, tuple) and len(code) == 2 else None
+        self._template = None
 
     def render(self, variables: dict) -> str:
         if self.plan is not None:
@@ -177,3 +212,13 @@ def _render_plan(plan: tuple, variables: dict) -> str | None:
     except Exception:
         return None
     return "".join(out)
+
+
+def _unmarshal(code):
+    """The code object of a marshalled template, or None (none kept, or another Python's)."""
+    if code is None or code[0] != sys.implementation.cache_tag:
+        return None
+    try:
+        return marshal.loads(code[1])
+    except (ValueError, EOFError, TypeError):
+        return None

@@ -13,14 +13,16 @@ says so on the named source::
         superseded_by: {source: Combined IM Policy Manual, memo: IM-23 2025, url: ...}
 
 Every citation built from that source carries an :class:`Archive`. :func:`dated` is the one place
-that decides what a reader is shown: for a date on or after the archive date, the successor first
-(with the old section number kept in its note, so that both can be found), then the archived
-citation itself; before it, the archived citation alone (the manual then in force).
+that decides what a reader is shown: for a date on or after the archive date, one citation of the
+successor (the old section number kept in its section and note) carrying the archived citation
+itself as ``formerly`` (a :class:`Succeeded`), so that both can be found and the section is listed
+once; before it, the archived citation alone (the manual then in force).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from .citations import Citation, intern
@@ -67,22 +69,65 @@ def successor_of(citation: Citation, date: dt.date, replacement: dict) -> Citati
                            replacement.get("memo"), replacement.get("url"), note))
 
 
+@dataclass(frozen=True, eq=False)
+class Succeeded(Citation):
+    """The successor's citation shown in place of an archived one, which it carries as
+    ``formerly``: one object per section instead of a pair, so a result lists each section once
+    and a batch line names it with one id. Made only by :func:`shown` (one object per pair)."""
+
+    formerly: Citation | None = None
+
+    def as_dict(self) -> dict:
+        out = super().as_dict()
+        out["formerly"] = self.formerly.as_dict()
+        return out
+
+    def short(self) -> str:
+        """As the successor's; without a section of its own, also the archived citation's (else
+        the text would not say which part of the policy it is)."""
+        text = super().short()
+        return text if self.section else f"{text} (formerly {self.formerly.short()})"
+
+
+_SHOWN: dict[tuple[Citation, Citation], Succeeded] = {}
+_SHOWN_LOCK = threading.Lock()
+
+
+def shown(citation: Citation) -> Citation:
+    """What is shown for an archived ``citation`` on or after its archive date: its successor
+    carrying it as ``formerly`` (the same object every time, so sets and id tables can hold it);
+    ``citation`` itself when it is not archived."""
+    archive = archive_of(citation)
+    if archive is None:
+        return citation
+    key = (archive.successor, citation)
+    found = _SHOWN.get(key)
+    if found is None:
+        with _SHOWN_LOCK:
+            found = _SHOWN.get(key)
+            if found is None:
+                successor = archive.successor
+                found = _SHOWN[key] = Succeeded(successor.source, successor.section,
+                                                successor.memo, successor.url, successor.note,
+                                                formerly=citation)
+    return found
+
+
 def archive_of(citation: Citation) -> Archive | None:
     return getattr(citation, "archive", None) or getattr(citation.canonical, "archive", None)
 
 
 def dated(citations, on: dt.date | None) -> tuple:
     """The citations to show for a result evaluated on ``on``: each archived one (on or after its
-    archive date) preceded by its successor; the same tuple when none is archived by then."""
+    archive date) replaced by its successor carrying it (:func:`shown`); the same tuple when none
+    is archived by then."""
     citations = tuple(citations)
     if on is None or not any(archive_of(c) is not None for c in citations):
         return citations
     out = []
     for citation in citations:
         archive = archive_of(citation)
-        if archive is not None and on >= archive.date:
-            out.append(archive.successor)
-        out.append(citation)
+        out.append(shown(citation) if archive is not None and on >= archive.date else citation)
     return tuple(dict.fromkeys(out))
 
 

@@ -33,6 +33,7 @@ the same order as after reading the YAML.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import io
@@ -64,14 +65,23 @@ def restore_citation(source, section, memo, url, note, archive=None):
     return citation
 
 
+#: Where a syntax-tree node was in its expression's text: nothing reads it once an expression is
+#: parsed (errors quote the expression and its rulebook line), so a bundle leaves it out; that is
+#: a sixth less to unpickle at every start.
+_POSITIONS = frozenset(("lineno", "col_offset", "end_lineno", "end_col_offset"))
+
+
 class _Pickler(pickle.Pickler):
-    """Citations are pickled by their fields (and noted, so that the bundle lists only its own)."""
+    """Citations are pickled by their fields (and noted, so that the bundle lists only its own);
+    syntax-tree nodes without their positions."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.citations: set = set()
 
     def reducer_override(self, obj):
+        if isinstance(obj, ast.AST):
+            return type(obj), (), {k: v for k, v in vars(obj).items() if k not in _POSITIONS}
         if type(obj) is citation_lib.Citation:
             self.citations.add(obj)
             self.citations.add(obj.canonical)

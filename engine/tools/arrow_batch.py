@@ -29,7 +29,8 @@ column          type                         meaning
 ==============  ===========================  =================================================
 
 The citation table (:func:`citation_table`) has ``id``, ``source``, ``section``, ``memo``,
-``url`` and ``note``. Ids are those of :class:`~engine.tools.batch_output.CitationIds`: the same in
+``url``, ``note`` and ``formerly`` (a struct of the same fields: the archived citation a successor
+carries, null for the others). Ids are those of :class:`~engine.tools.batch_output.CitationIds`: the same in
 every process that loaded the same rulebooks.
 
 Cases come as a list of mappings (as ``policy eval`` reads them), or as an Arrow batch or table
@@ -55,7 +56,18 @@ from ..runtime.results import json_value
 #: Cases evaluated per Arrow batch by :func:`evaluate_batches`.
 CHUNK_ROWS = 1024
 
-_CITATION_STRUCT = pa.struct([(field, pa.string()) for field in FIELDS])
+#: The archived citation a successor carries (``formerly``); null for every other citation.
+_FORMERLY_STRUCT = pa.struct([(field, pa.string()) for field in FIELDS])
+_CITATION_STRUCT = pa.struct([(field, pa.string()) for field in FIELDS] +
+                             [("formerly", _FORMERLY_STRUCT)])
+
+
+def _citation_row(citation) -> dict:
+    """One citation as a ``_CITATION_STRUCT`` value."""
+    row = {f: getattr(citation, f) for f in FIELDS}
+    formerly = getattr(citation, "formerly", None)
+    row["formerly"] = None if formerly is None else {f: getattr(formerly, f) for f in FIELDS}
+    return row
 
 
 def results_schema(citations: str = "deciding", because: bool = False) -> pa.Schema:
@@ -144,8 +156,7 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
                 row["citations"] = [ids.id_of(c) or orjson.dumps(c.as_dict()).decode()
                                     for c in dated(result.citations, result.as_of)]
             elif citations == "full":
-                row["citations"] = [{f: getattr(c, f) for f in FIELDS}
-                                    for c in dated(result.citations, result.as_of)]
+                row["citations"] = [_citation_row(c) for c in dated(result.citations, result.as_of)]
             if because:
                 row["because"] = result.because
             out.add(**row)
@@ -216,8 +227,10 @@ def citation_table(ids: CitationIds | None = None, used: Iterable[str] | None = 
     columns = {"id": list(table)}
     for field in FIELDS:
         columns[field] = [entry.get(field) for entry in table.values()]
+    columns["formerly"] = [entry.get("formerly") for entry in table.values()]
     return pa.table(columns, schema=pa.schema([("id", pa.string())] +
-                                               [(f, pa.string()) for f in FIELDS]))
+                                               [(f, pa.string()) for f in FIELDS] +
+                                               [("formerly", _FORMERLY_STRUCT)]))
 
 
 def used_ids(batch: pa.RecordBatch) -> set[str]:

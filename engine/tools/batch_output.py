@@ -4,10 +4,13 @@ A caseload run writes the same few hundred citations millions of times. Written 
 every result they made a household's output about 130 KB; written as ids into a table that is
 written once beside the results (``FILE.citations.json``) they cost a few bytes each.
 
-* :class:`CitationIds` gives every citation of the process a short id (``"17"``). The ids come
-  from the citations' own fields in sorted order, not from the order results happen to use
-  them, so every process that loaded the same rulebooks (a worker, a Spark executor) gives the
-  same citation the same id without asking anyone.
+* :class:`CitationIds` gives every citation of the process a short id (``"h"``, ``"1x"``). The
+  ids come from the citations themselves in a fixed order, not from the order results happen to
+  use them, so every process that loaded the same rulebooks (a worker, a Spark executor) gives
+  the same citation the same id without asking anyone. Ids are written in base 36 (digits, then
+  lower-case letters): a household's line names about 260 citations, and every character of an
+  id is paid on each of them. The citations a result shows on today's dates come first (see
+  :meth:`CitationIds.of_process`), so that they get the shortest ids.
 * :class:`RecordEncoder` turns one evaluated case (or the error that stopped it) into the bytes
   of one JSON line (orjson), in one of three citation modes: ``deciding`` (ids, the default),
   ``full`` (the citation objects inline, as ``policy eval`` prints them) or ``none``. Reasons
@@ -23,7 +26,7 @@ from typing import Iterable
 
 import orjson
 
-from ..model.archives import dated
+from ..model.archives import archive_of, dated, shown
 from ..model.citations import FIELDS, Citation, interned
 from ..errors import PolicyError, Problem
 from ..runtime.results import json_value
@@ -35,24 +38,76 @@ MAX_KNOWN_SETS = 50_000
 CITATION_MODES = ("none", "deciding", "full")
 
 
+#: No archived citation carried (the second half of a key).
+_NOT_FORMERLY = (None,) * len(FIELDS)
+
+
 def citation_key(citation: Citation) -> tuple:
-    """What makes two citations the same one in a table, note included."""
-    return tuple(getattr(citation, field) for field in FIELDS)
+    """What makes two citations the same one in a table, note included: its fields, then those
+    of the archived citation it carries as ``formerly`` (all None for none)."""
+    own = tuple(getattr(citation, field) for field in FIELDS)
+    formerly = getattr(citation, "formerly", None)
+    if formerly is None:
+        return own + _NOT_FORMERLY
+    return own + tuple(getattr(formerly, field) for field in FIELDS)
+
+
+def citation_entry(key: tuple) -> dict:
+    """The citation object a key stands for (as ``Citation.as_dict`` gives it)."""
+    entry = {field: value for field, value in zip(FIELDS, key) if value is not None}
+    formerly = {field: value for field, value in zip(FIELDS, key[len(FIELDS):]) if value is not None}
+    if formerly:
+        entry["formerly"] = formerly
+    return entry
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def id_text(index: int) -> str:
+    """The id of the citation at ``index`` in a table: the number in base 36 (``35`` -> ``"z"``,
+    ``36`` -> ``"10"``)."""
+    text = _DIGITS[index % 36]
+    index //= 36
+    while index:
+        text = _DIGITS[index % 36] + text
+        index //= 36
+    return text
+
+
+def _by_fields(key: tuple) -> tuple:
+    """A sort key over citation keys (their fields may be None)."""
+    return tuple((part is not None, part or "") for part in key)
 
 
 class CitationIds:
     """Short, stable ids for citations, and the table that resolves them."""
 
     def __init__(self, keys: Iterable[tuple]):
-        ordered = sorted(set(keys), key=lambda key: tuple((part is not None, part or "") for part in key))
+        """``keys`` (see :func:`citation_key`) in id order, as :meth:`of_process` gives them (a
+        worker is handed its parent's ``keys``); a repeated key keeps its first id."""
+        ordered = list(dict.fromkeys(keys))
         self.keys: list[tuple] = ordered
-        self._by_key = {key: str(index) for index, key in enumerate(ordered)}
+        self._by_key = {key: id_text(index) for index, key in enumerate(ordered)}
         self._by_citation: dict[Citation, str] = {}
 
     @classmethod
     def of_process(cls) -> "CitationIds":
-        """Ids for every citation interned so far: load the engine first."""
-        return cls(citation_key(c) for c in interned())
+        """Ids for every citation interned so far, and for what an archived one is shown as
+        after its archive date (:func:`engine.model.archives.shown`): load the engine first.
+
+        The order depends only on the citations, so every process gets the same ids: first what
+        an archived citation is shown as from its archive date (the successor carrying it), then
+        every citation neither archived nor a successor, then the archived ones (shown alone only
+        for earlier dates) and the successors (never shown alone); by their fields within each."""
+        known = interned()
+        archived = [c for c in known if archive_of(c) is not None]
+        successors = {archive_of(c).successor for c in archived}
+        later = set(archived) | successors
+        groups = ([citation_key(shown(c)) for c in archived],
+                  [citation_key(c) for c in known if c not in later],
+                  [citation_key(c) for c in known if c in later])
+        return cls(key for group in groups for key in sorted(set(group), key=_by_fields))
 
     def id_of(self, citation: Citation) -> str | None:
         """The citation's id, or None for a citation the table does not know."""
@@ -68,9 +123,9 @@ class CitationIds:
         wanted = None if used is None else set(used)
         out = {}
         for index, key in enumerate(self.keys):
-            ident = str(index)
+            ident = id_text(index)
             if wanted is None or ident in wanted:
-                out[ident] = {field: value for field, value in zip(FIELDS, key) if value is not None}
+                out[ident] = citation_entry(key)
         return out
 
 

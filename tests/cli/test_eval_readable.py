@@ -72,16 +72,18 @@ def test_json_money_is_a_decimal_string_and_citations_decide():
     premium = next(r for r in data["results"] if r["name"] == "chip.family_premium")
     assert premium["value"] == "242"
     # 2025-06-01 is after the MAGI manual was archived (IM-23): the Combined Manual comes first,
-    # naming the premium chart it replaced, then the chart itself.
+    # naming the premium chart it replaced and carrying the chart itself as `formerly`.
     assert premium["citations"][0]["source"] == "Combined IM Policy Manual"
     assert "Appendix E" in premium["citations"][0]["note"]
-    assert premium["citations"][1]["source"].startswith("Family MO HealthNet (MAGI) Manual, Appendix E")
+    assert premium["citations"][0]["formerly"]["source"].startswith(
+        "Family MO HealthNet (MAGI) Manual, Appendix E")
+    assert not any(c["source"].startswith("Family MO HealthNet") for c in premium["citations"])
     assert "provenance" not in premium
     kid = next(r for r in data["results"]
                if r["name"] == "eligibility.level_of_care" and r["person"] == "kid1")
     assert kid["citations"][0]["source"] == "Combined IM Policy Manual"
     assert kid["citations"][0]["section"].startswith("1840.000.00")
-    assert kid["citations"][1]["section"].startswith("1840.000.00")
+    assert kid["citations"][0]["formerly"]["section"].startswith("1840.000.00")
     assert not any("1865.020.00" in (c.get("section") or "") for c in kid["citations"])
     data = json.loads(run("eval", MEDICARE, "--format", "json"))
     zero = next(r for r in data["results"] if r["name"] == "chip.family_premium")

@@ -146,6 +146,8 @@ def test_a_source_archived_by_a_set_loaded_later_is_shown_to_that_sets_rules():
     declare(cited, {"archived": dt.date(2025, 1, 1),
                     "superseded_by": {"source": "Its successor"}})
     shown = shown_citations((cited,), on, new_rule)
-    assert [c["source"] for c in shown] == ["Its successor", "A manual only this test cites"]
+    # One citation from the archive date: the successor, carrying the archived one as `formerly`.
+    assert [c["source"] for c in shown] == ["Its successor"]
+    assert shown[0]["formerly"]["source"] == "A manual only this test cites"
     assert shown_citations((cited,), on) == shown                    # no rule: nothing kept
     assert shown_citations((cited,), dt.date(2024, 1, 1), new_rule) == [cited.as_dict()]

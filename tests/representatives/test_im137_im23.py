@@ -170,7 +170,13 @@ def test_archived_citation_cites_the_combined_manual_from_april_23_2025(engine):
     shown = dated(result.citations, dt.date(2025, 4, 23))
     assert shown[0].source == "Combined IM Policy Manual" and shown[0].memo == "IM-23 2025"
     assert "Formerly Family MO HealthNet (MAGI) Manual" in shown[0].note
-    assert shown[1] is result.citations[0]
+    # one citation per section: the successor carries the archived citation it replaces
+    assert shown[0].formerly is result.citations[0]
+    assert len(shown) == len(result.citations)
+    assert all(getattr(c, "formerly", None) is not None for c in shown
+               if c.source == "Combined IM Policy Manual")
+    # the same object every time (so that id tables and sets can hold it)
+    assert dated(result.citations, dt.date(2026, 1, 5))[0] is shown[0]
     # the day before, the manual then in force alone
     assert dated(result.citations, dt.date(2025, 4, 22)) == tuple(result.citations)
 
@@ -179,22 +185,35 @@ def test_result_json_shows_both(engine):
     after = engine.evaluate("examples/jones.yaml", "2026-01-05").find("chip.family_premium")
     cites = after.as_dict()["citations"]
     assert cites[0]["source"] == "Combined IM Policy Manual"
-    assert cites[1]["source"].startswith("Family MO HealthNet (MAGI) Manual")
+    assert cites[0]["formerly"]["source"].startswith("Family MO HealthNet (MAGI) Manual")
+    assert cites[0]["formerly"]["url"] == "https://dssmanuals.mo.gov/family-mo-healthnet-magi/"
+    # no archived citation is listed on its own any more, and none twice
+    assert not any(c["source"].startswith("Family MO HealthNet (MAGI) Manual") for c in cites)
+    assert len({str(c) for c in cites}) == len(cites)
     before = engine.evaluate("examples/jones.yaml", "2018-06-01").find("chip.family_premium")
     assert all(c["source"] != "Combined IM Policy Manual" for c in before.as_dict()["citations"])
 
 
-def test_batch_sidecar_gives_the_successor_its_own_id(engine):
+def test_batch_sidecar_gives_the_successor_and_its_archived_citation_one_id(engine):
     import orjson
     from engine.tools.batch_output import CitationIds, RecordEncoder
     encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
-    line = orjson.loads(encoder.evaluation(engine.evaluate("examples/jones.yaml", "2026-01-05")))
+    evaluation = engine.evaluate("examples/jones.yaml", "2026-01-05")
+    line = orjson.loads(encoder.evaluation(evaluation))
     ids = line["results"][0]["citations"]
     assert all(isinstance(i, str) for i in ids)          # every citation is in the table
     table = encoder.ids.table(ids)
     assert table[ids[0]]["source"] == "Combined IM Policy Manual"
-    assert table[ids[1]]["source"].startswith("Family MO HealthNet (MAGI) Manual")
-    assert ids[0] != ids[1]
+    assert table[ids[0]]["formerly"]["source"].startswith("Family MO HealthNet (MAGI) Manual")
+    # the table gives back exactly what `policy eval` prints
+    premium = evaluation.find("chip.family_premium").as_dict()["citations"]
+    assert [table[i] for i in ids] == premium
+    assert len(ids) == len(set(ids))
+    # before the archive date the archived citation alone has its own id
+    earlier = orjson.loads(encoder.evaluation(engine.evaluate("examples/jones.yaml", "2018-06-01")))
+    old = earlier["results"][0]["citations"][0]
+    assert "formerly" not in encoder.ids.table([old])[old]
+    assert encoder.ids.table([old])[old] == table[ids[0]]["formerly"]
 
 
 def test_archives_survive_a_bundle(tmp_path):
@@ -211,9 +230,9 @@ def test_archives_survive_a_bundle(tmp_path):
     shown = subprocess.run([sys.executable, "-c", code, str(out)], check=True,
                            capture_output=True, text=True).stdout
     import json
-    first, second = json.loads(shown)
+    first, _second = json.loads(shown)
     assert first["source"] == "Combined IM Policy Manual"
-    assert second["source"].startswith("Family MO HealthNet (MAGI) Manual")
+    assert first["formerly"]["source"].startswith("Family MO HealthNet (MAGI) Manual")
 
 
 def test_policy_change_json_gives_each_row_its_recipients(tmp_path):
