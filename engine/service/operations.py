@@ -353,7 +353,17 @@ CITATION = {"$ref": "#/components/schemas/Citation"}
 SCHEMAS = {
     "Citation": {"type": "object", "required": ["source"],
                  "properties": {"source": {"type": "string"}, "section": {"type": ["string", "null"]},
-                                "url": {"type": ["string", "null"]}}},
+                                "url": {"type": ["string", "null"]},
+                                "memo": {"type": "string"}, "note": {"type": "string"},
+                                "formerly": {"type": "object",
+                                             "description": "For a section of a manual archived "
+                                                            "by the result's date: the archived "
+                                                            "citation the successor replaces.",
+                                             "required": ["source"],
+                                             "properties": {
+                                                 "source": {"type": "string"},
+                                                 "section": {"type": ["string", "null"]},
+                                                 "url": {"type": ["string", "null"]}}}}},
     "Result": {"type": "object", "required": ["name", "person", "value"],
                "properties": {"name": {"type": "string"},
                               "person": {"type": ["string", "null"]},
