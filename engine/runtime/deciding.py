@@ -224,10 +224,31 @@ def _core(record) -> tuple[tuple, int]:
 def _front(record) -> tuple[tuple, int]:
     """The deciding section of a value that made an earlier branch fail: the section of the
     test (its branch's citation, else its rule's), not everything behind it, so that "not MHK:
-    income above the MHK limit" names the limit's section without the whole MAGI budget again."""
+    income above the MHK limit" names the limit's section without the whole MAGI budget again.
+    A *transparent* rule (``transparent: true``: one level's test composed into a first-match
+    rule) brings instead the deciding sections of what decided its own value, as if its formula
+    were written in the condition that read it."""
     if record.__class__ is not Node:
         return _core(record)
-    return _header(record.branch_citations or record.definition.citations)[:2]
+    definition = record.definition
+    if getattr(definition, "transparent", False) and not definition.output:
+        deps = record.deps if record.marks is None else _parts(record)[0]
+        return through_fronts(_front(dep) for dep in deps if dep.__class__ is not FactRead)
+    return _header(record.branch_citations or definition.citations)[:2]
+
+
+def through_fronts(fronts) -> tuple[tuple, int]:
+    """What a transparent rule's value brings when it made an earlier branch fail: the deciding
+    sections (``fronts``, (canonical citations, mask) pairs in the order read) of the values
+    that decided it, each reference once."""
+    out, mask = [], 0
+    for citations, bits in fronts:
+        if bits & ~mask:
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    return tuple(out), mask
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with

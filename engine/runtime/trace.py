@@ -141,14 +141,16 @@ def inputs_of(node) -> dict[str, Any]:
 
     The rule's own reads come first; then, for names it read only through a rule of its own
     (a branch that tested ``chip_4m_band``, which read ``magi.household_income``), the values
-    found up to :data:`REASON_DEPTH` levels below, nearest first.
+    found up to :data:`REASON_DEPTH` levels below, nearest first. What a *transparent* rule
+    read (one level's test, ``transparent: true``) counts as read where the test was read, as
+    if its formula were written there.
     """
     values: dict[str, Any] = {}
     level, seen = [node], {id(node)}
     for _ in range(REASON_DEPTH):
         following = []
         for current in level:
-            for dep in current.deps:
+            for dep in _reads(current):
                 name = dep.name.replace(".", "__").replace("-", "_")
                 values.setdefault(name, dep.value)
                 values.setdefault(name.rsplit("__", 1)[-1], dep.value)
@@ -163,6 +165,16 @@ def inputs_of(node) -> dict[str, Any]:
                     following.append(dep)
         level = following
     return values
+
+
+def _reads(node):
+    """``node.deps``, each transparent rule followed in place by what it read (recursively)."""
+    for dep in node.deps:
+        yield dep
+        if dep.__class__ is Node:
+            definition = dep.definition
+            if getattr(definition, "transparent", False) and not definition.output:
+                yield from _reads(dep)
 
 
 def describe_step(record, format_value) -> dict:
