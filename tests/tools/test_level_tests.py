@@ -27,7 +27,7 @@ ORDER = [("MHK_UNDER_1", "mhk_under_1_test"), ("MHF", "mhf_child_test"), ("CHIP_
 WHY_NOT = [("MHK_UNDER_1", ["mhk_under_1_test"]), ("CHIP_4M", ["chip_4m_test"]), ("MHK", ["mhk_test"]),
            ("CHIP_NON_PREMIUM", ["chip_non_premium_test"]), ("MPW", ["mpw_test"]),
            ("CHIP_73", ["chip_73_test"]), ("CHIP_74", ["chip_74_test"]), ("CHIP_75", ["chip_75_test"]),
-           ("SMHB", ["smhb_test"]), ("MHF", ["mhf_test"]), ("AEG", ["aeg_test"]),
+           ("SMHB", ["smhb_test"]), ("MHF", ["mhf_test", "mhf_child_test"]), ("AEG", ["aeg_test"]),
            ("UWHS", ["uwhs_test"])]
 TESTS = sorted({test for _, test in ORDER} | {"smhb_despite_status"})
 NAMES = ["eligibility.level_of_care", "eligibility.why_not", "magi.status_ok",
@@ -77,3 +77,20 @@ def test_why_not_says_an_earlier_level_comes_first_exactly_when_the_test_is_pass
                 assert comes_first == passes, (data["case_id"], line, v)
                 first += comes_first
     assert first > 0
+
+
+def test_a_baby_whose_parent_meets_mhf_is_told_mhk_under_1_comes_first(engine):
+    """MHK under 1 comes before MHF for the children (1830.000.00, 1810.020.10): a baby whose
+    mother meets MHF's standard gets MHK under 1, and the MHF line says so rather than that the
+    baby is no parent or caretaker relative (MHF covers the parent's children too)."""
+    data = {"case_id": "baby", "people": [
+        {"id": "mom", "age": 25, "sex": "female", "tax_filer": True},
+        {"id": "baby", "age": 0, "sex": "male", "claimed_by": "mom", "parents": ["mom"]}]}
+    by_person = {r.person: r.value for r in engine.evaluate(
+        data, as_of="2025-08-01", names=["eligibility.level_of_care"]).results}
+    assert by_person == {"mom": "MHF", "baby": "MHK_UNDER_1"}
+    (baby,) = [v for v in people(engine, data, "2025-08-01") if v["level_of_care"] == "MHK_UNDER_1"]
+    assert baby["mhf_child_test"] and baby["mhk_under_1_test"]
+    (mhf,) = [line for line in baby["why_not"] if line.startswith("MHF: ")]
+    assert mhf.startswith("MHF: MHK_UNDER_1 comes first in Missouri's order") and \
+        mhf.endswith("(1810.020.10)")
