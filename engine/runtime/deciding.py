@@ -232,8 +232,12 @@ def _front(record) -> tuple[tuple, int]:
         return _core(record)
     definition = record.definition
     if getattr(definition, "transparent", False) and not definition.output:
-        deps = record.deps if record.marks is None else _parts(record)[0]
-        return through_fronts(_front(dep) for dep in deps if dep.__class__ is not FactRead)
+        cached = getattr(record, "_front", None)     # a slot left unset on other nodes
+        if cached is None:
+            deps = record.deps if record.marks is None else _parts(record)[0]
+            cached = record._front = through_fronts(
+                _front(dep) for dep in deps if dep.__class__ is not FactRead)
+        return cached
     return _header(record.branch_citations or definition.citations)[:2]
 
 

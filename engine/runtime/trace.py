@@ -39,7 +39,8 @@ class Node:
     """A rule computed for one entity, or a function called with arguments."""
 
     __slots__ = ("definition", "entity", "args", "value", "deps", "own_citations", "reason",
-                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding")
+                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding",
+                 "_front")    # _front: set only on transparent tests (engine.runtime.deciding)
 
     def __init__(self, definition, entity, args, value, deps: list, own_citations,
                  reason=None, branch_citations=None, marks=None):
