@@ -666,6 +666,7 @@ class Rule(Definition):
     output: bool = False
     output_when: Any = None         # an Expression: list the output only for entities where true
     summary: bool = False           # shown in the summary of `policy eval`'s text output
+    transparent: bool = False       # failing, it cites what made it false (runtime.deciding)
     value_names: str | None = None  # a table parameter naming each value for people
 
 

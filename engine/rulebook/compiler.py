@@ -333,6 +333,19 @@ class _Compiler:
                                f"{', '.join(extra) or 'none'}).", chart.file, group.line,
                                f"{chart.name}.groups", code=codes.TABLE_COLUMNS)
 
+    def with_transparent(self, owners):
+        """``owners``, each followed by the transparent rules it reads (recursively): what a
+        transparent test reads counts as read where the test is read (runtime.trace.inputs_of)."""
+        out, stack = [], list(reversed(owners))
+        while stack:
+            owner = stack.pop()
+            out.append(owner)
+            for target in reversed(list(self.edges.get(owner, ()))):
+                rule = self.rules.get(target)
+                if rule is not None and getattr(rule, "transparent", False) and not rule.output:
+                    stack.append(target)
+        return out
+
     def check_reason(self, definition):
         """A `because` text may use what the rule read, directly or through the rules and
         functions it read, down to the depth at which results look values up
@@ -357,7 +370,7 @@ class _Compiler:
         level, seen = [definition.name], {definition.name}
         for _ in range(REASON_DEPTH):
             following = []
-            for owner in level:
+            for owner in self.with_transparent(level):
                 names.update(self.fact_reads.get(owner, ()))
                 for target in self.edges.get(owner, ()):
                     names.add(target.replace(".", "__").replace("-", "_"))

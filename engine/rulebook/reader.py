@@ -253,6 +253,7 @@ class _Builder:
                 if "output_when" in raw else None
             return Rule(**kwargs, entity_name=raw["entity"], output=bool(raw.get("output", False)),
                         output_when=output_when, summary=bool(raw.get("summary", False)),
+                        transparent=bool(raw.get("transparent", False)),
                         value_names=raw.get("value_names"))
         return Function(**kwargs, args=list(raw.get("args") or []))
 

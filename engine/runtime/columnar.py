@@ -54,7 +54,7 @@ from ..language.marks import SELECTORS, may_cite
 from ..language.operators import OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
-                       read_citations)
+                       read_citations, through_fronts)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -485,6 +485,7 @@ class _Batch:
         the branch taken (its own citations) and what made earlier branches fail."""
         general = rule.citations
         output = rule.output
+        transparent = rule.transparent and not output
         reads, cites = [], []
         memo: dict = {}
         for i, d in enumerate(deps):
@@ -498,7 +499,8 @@ class _Batch:
             if found is None:
                 cores = [x.core for x in d]
                 core = compose_citations(b, general, cores)
-                front = branch_section(b, general)
+                front = through_fronts([x.front for x in d]) if transparent \
+                    else branch_section(b, general)
                 full = compose_citations(b, general, cores, [x.front for x in f]) if f else core
                 found = memo[key] = ((_Read(front if output else core, front),),
                                      as_written(b, general, full[0]))

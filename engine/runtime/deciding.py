@@ -276,10 +276,22 @@ def _core(record) -> tuple[tuple, int]:
 def _front(record) -> tuple[tuple, int]:
     """The deciding section of a value that made an earlier branch fail: the section of the
     test (its branch's citation, else its rule's), not everything behind it, so that "not MHK:
-    income above the MHK limit" names the limit's section without the whole MAGI budget again."""
+    income above the MHK limit" names the limit's section without the whole MAGI budget again.
+    A *transparent* rule (``transparent: true``: one level's test composed into a first-match
+    rule) brings instead the deciding sections of what decided its own value, as if its formula
+    were written in the condition that read it."""
     if record.__class__ is not Node:
         return _core(record)
-    citations = record.branch_citations or record.definition.citations
+    definition = record.definition
+    if getattr(definition, "transparent", False) and not definition.output:
+        # Not memoised by citations: what a transparent test brings depends on its value.
+        cached = getattr(record, "_front", None)     # a slot left unset on other nodes
+        if cached is None:
+            deps = record.deps if record.marks is None else _parts(record)[0]
+            cached = record._front = through_fronts(
+                _front(dep) for dep in deps if dep.__class__ is not FactRead)
+        return cached
+    citations = record.branch_citations or definition.citations
     entry = _FRONTS.get(id(citations))
     if entry is not None and entry[0] is citations:
         return entry[1]
@@ -292,6 +304,20 @@ def _front(record) -> tuple[tuple, int]:
 
 #: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
 _FRONTS: dict = {}
+
+
+def through_fronts(fronts) -> tuple[tuple, int]:
+    """What a transparent rule's value brings when it made an earlier branch fail: the deciding
+    sections (``fronts``, (canonical citations, mask) pairs in the order read) of the values
+    that decided it, each reference once."""
+    out, mask = [], 0
+    for citations, bits in fronts:
+        if bits & ~mask:
+            for citation in citations:
+                if not mask & citation.bit:
+                    mask |= citation.bit
+                    out.append(citation)
+    return tuple(out), mask
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with

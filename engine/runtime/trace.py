@@ -39,7 +39,8 @@ class Node:
     """A rule computed for one entity, or a function called with arguments."""
 
     __slots__ = ("definition", "entity", "args", "value", "deps", "own_citations", "reason",
-                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding")
+                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding",
+                 "_front")    # _front: set only on transparent tests (engine.runtime.deciding)
 
     def __init__(self, definition, entity, args, value, deps: list, own_citations,
                  reason=None, branch_citations=None, marks=None):
@@ -141,7 +142,9 @@ def inputs_of(node, names=None, members=None) -> dict[str, Any]:
 
     The rule's own reads come first; then, for names it read only through a rule of its own
     (a branch that tested ``chip_4m_band``, which read ``magi.household_income``), the values
-    found up to :data:`REASON_DEPTH` levels below, nearest first.
+    found up to :data:`REASON_DEPTH` levels below, nearest first. What a *transparent* rule
+    read (one level's test, ``transparent: true``) counts as read where the test was read, as
+    if its formula were written there.
 
     ``names`` (a template's undeclared variables, ``Reason.names``) limits the answer to the
     names the template can look up, each with exactly the value it has in the full mapping (the
@@ -158,7 +161,7 @@ def inputs_of(node, names=None, members=None) -> dict[str, Any]:
         following = []
         deeper = depth < REASON_DEPTH - 1
         for current in level:
-            for dep in current.deps:
+            for dep in _reads(current):
                 name, short, group_key, attr = template_names(dep.name)
                 if names is None:
                     values.setdefault(name, dep.value)
@@ -218,6 +221,16 @@ def template_names(name: str) -> tuple[str, str, str | None, str | None]:
         if len(_TEMPLATE_NAMES) < 100_000:
             _TEMPLATE_NAMES[name] = found
     return found
+
+
+def _reads(node):
+    """``node.deps``, each transparent rule followed in place by what it read (recursively)."""
+    for dep in node.deps:
+        yield dep
+        if dep.__class__ is Node:
+            definition = dep.definition
+            if getattr(definition, "transparent", False) and not definition.output:
+                yield from _reads(dep)
 
 
 def describe_step(record, format_value) -> dict:

@@ -117,6 +117,14 @@ def check_citations(item: dict, result) -> list[str]:
     return failures
 
 
+def _inner_rules(engine: Engine, expects) -> list[str]:
+    """The rules named by ``expects`` that are not outputs (``Engine.evaluate`` lists outputs
+    only, unless asked for names)."""
+    rules = engine.program.rules
+    return sorted({item["name"] for item in expects
+                   if item["name"] in rules and not rules[item["name"]].output})
+
+
 def run_test(engine: Engine, test: YamlTest) -> Outcome:
     spec = test.spec
     failures: list[str] = []
@@ -137,9 +145,15 @@ def run_test(engine: Engine, test: YamlTest) -> Outcome:
             if expect_error:
                 failures.append(f"expected an error containing {expect_error!r}, but the case evaluated")
         if evaluation is not None:
-            for item in spec.get("expect") or []:
+            expects = spec.get("expect") or []
+            # A rule that is not an output (one level's test, such as eligibility.chip_75_test)
+            # may be asserted too: evaluated on demand, so that a test can check the value that
+            # decides instead of copying a text the rulebook words.
+            inner = _inner_rules(engine, expects)
+            extra = engine.evaluate(case, as_of=as_of, names=inner) if inner else None
+            for item in expects:
                 name, person = item["name"], item.get("person")
-                result = evaluation.find(name, person)
+                result = (extra if name in inner else evaluation).find(name, person)
                 if item.get("absent"):
                     if result is not None:
                         who = f" for {person}" if person else " for the case"

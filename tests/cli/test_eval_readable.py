@@ -107,7 +107,9 @@ def test_explain_is_an_indented_tree_without_truncated_lists():
         "more; --explain" not in out
     assert "more; --explain" not in out
     assert re.search(r"\n        rule eligibility\.level_of_care for person 'kid1' = CHIP_75  \[", out)
-    assert re.search(r"\n          rule magi\.household_income for person 'kid1' = \$5,199\.60", out)
+    # Each level's test one level down (eligibility.yaml), what it read below it
+    assert re.search(r"\n          rule eligibility\.chip_75_test for person 'kid1' = yes  \[", out)
+    assert re.search(r"\n            rule magi\.household_income for person 'kid1' = \$5,199\.60", out)
     assert "(in force 2014-01-01 until changed)" in out
     assert re.search(r"parameter fpl\.first_person = 12140 \(in force 2018-04-01 to 2019-03-31\)", out)
 

@@ -94,8 +94,11 @@ def test_the_model_carries_the_literate_fields(engine: Engine):
     assert any("couple" in a.what for a in income.assumptions)
     rule = engine.program.rules["eligibility.level_of_care"]
     assert "148% of the FPL" in rule.says
-    chip_75 = [c for c in rule.body.conditions if c.says and "CHIP 75" in c.says]
-    assert len(chip_75) == 1 and "$5,199.60" in chip_75[0].says
+    # The CHIP 75 branch composes the level's own test, which quotes Example 1 of 1805.030.20.20.05
+    (chip_75,) = [c for c in rule.body.conditions if c.when and c.when.text.strip() == "chip_75_test"]
+    test = engine.program.rules["eligibility.chip_75_test"]
+    assert "$5,199.60" in test.says and "CHIP 75" in test.says
+    assert test.transparent and not test.output
 
 
 @pytest.mark.skipif(not SOURCES.is_dir(), reason="the source documents are not on this machine")
@@ -156,9 +159,13 @@ def test_the_site_shows_the_literate_fields_beside_the_formulas(engine: Engine, 
     assert '<p class="description">The person&#39;s MO HealthNet level of care' in page
     assert '<div class="not-modelled"><strong>Not modelled</strong>' in page
     assert "Missouri residency is not tested" in page
-    # The CHIP 75 branch: its condition, then what the manual says, in the same list item.
-    branch = page[page.index("$5,199.60 per month is below") - 400:page.index("$5,199.60 per month is below")]
-    assert 'CHIP_75' in branch and '<blockquote class="says">' in branch
+    # CHIP 75's own test: its title, then what the manual says, then its formula, in one section.
+    start = page.index('<section class="def" id="rule-chip_75_test">')
+    section = page[start:page.index("</section>", start)]
+    says = section.index('<blockquote class="says">')
+    assert section.index("CHIP 75 (premium group)") < says < section.index('<pre class="expr">')
+    assert "$5,199.60 per month is below" in section[says:]
+    assert 'magi.html#fn-income_limit">magi.income_limit</a>(&#34;CHIP_75&#34;' in section
     msp = (tmp_path / "msp.html").read_text()
     assert '<div class="assumptions"><strong>Assumptions</strong>' in msp
     assert "Assistance Group Size QMB (100% FPL)" in msp
