@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import gc
 import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -907,8 +909,10 @@ class _Batch:
             return self.call(node, frame, rows)
         if kind in (ast.List, ast.Tuple):
             parts = [self.eval(e, frame, rows) for e in node.elts]
-            lists = [p.values.tolist() for p in parts]
-            values = objects(([part[i] for part in lists] for i in range(n)), n)
+            if parts:
+                values = objects(map(list, zip(*[p.values.tolist() for p in parts])), n)
+            else:
+                values = objects([[] for _ in range(n)], n)
             bad = np.zeros(n, dtype=bool)
             for p in parts:
                 bad |= p.bad
@@ -1227,6 +1231,25 @@ def _same(a, b) -> bool:
 _IS = ufunc(operator.is_, 2)
 
 
+@contextmanager
+def paused_collector():
+    """Python's cycle collector paused while a batch is evaluated. A batch allocates hundreds
+    of thousands of objects (values, lists, results) and makes no garbage cycles of its own;
+    with the collector on, each allocation burst triggers collections that walk every live
+    object again, which measured as more than half of the plan's time. It is switched back on
+    (if it was on) when the batch is done, and collects then whatever it would have. Callers
+    that read and write a chunk's cases around the plan (engine.tools.columnar_batch) pause it
+    for the whole chunk, for the same reason."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,
                    citations: bool = True):
     """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
@@ -1239,7 +1262,7 @@ def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarSta
     per-case evaluator too; with ``citations=False`` (values only) they are not computed and
     each result's ``citations`` is None.
     """
-    with decimal_context():
+    with decimal_context(), paused_collector():
         batch = _Batch(engine, cases, as_of, citations)
         outputs = batch.outputs(names, citations)
     results = []
