@@ -263,6 +263,10 @@ def _already_finished(rule, values, bad) -> bool:
     return types <= passing
 
 
+#: A fact the case does not give (its default, if any, is looked up per entity).
+_MISSING = object()
+
+
 def _zeros(n):
     return np.zeros(n, dtype=np.int64)
 
@@ -348,20 +352,17 @@ class _Batch:
         key = (kind_name, name)
         cached = self.facts.get(key)
         if cached is None:
-            values, bad = [], []
+            entities = self.entities.get(kind_name, ())
+            values = [entity.facts.get(name, _MISSING) for entity in entities]
+            bad = np.zeros(len(values), dtype=bool)
             describe = lambda: "A rule"  # noqa: E731 - only worded when the case falls back
-            for entity in self.entities.get(kind_name, ()):
-                try:
-                    values.append(entity.facts[name])
-                    bad.append(False)
-                except KeyError:
-                    try:
-                        values.append(entity.fact(name, describe))
-                        bad.append(False)
-                    except _FAILURES:
-                        values.append(None)
-                        bad.append(True)
-            cached = self.facts[key] = (objects(values), np.asarray(bad, dtype=bool))
+            for i in [i for i, v in enumerate(values) if v is _MISSING]:
+                try:                      # its default, None if optional, else the row is bad
+                    values[i] = entities[i].fact(name, describe)
+                except _FAILURES:
+                    values[i] = None
+                    bad[i] = True
+            cached = self.facts[key] = (objects(values), bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -527,135 +528,126 @@ class _Batch:
 
     def table(self, rule, body, frame, rows):
         """A decision table: every input read first, then the rows' cells in order, each cell
-        only on the table rows still possible (a cell's own expressions are read lazily)."""
+        only on the table rows still possible (a cell's own expressions are read lazily). Which
+        table rows matched is a bool matrix (case row x table row); what follows from a match
+        (own citations, branch, failure) is decided once per distinct set of matched rows."""
         n = len(rows)
-        bad_in = np.zeros(n, dtype=bool)
+        bad = np.zeros(n, dtype=bool)
         masks = _zeros(n)
         inputs = {}
         input_deps = []                   # (name, per row deps) in input order
         for name, expression in body.inputs:
             col = self.eval(expression.tree, frame, rows)
-            inputs[name] = col.values.tolist()
+            inputs[name] = col.values
             input_deps.append((name, col.deps))
             masks = self.masks.join(masks, col.masks)
-            bad_in |= col.bad
-        bad = bad_in.tolist()
-        active = [p for p in range(n) if not bad[p]]
-        matches = [[] for _ in range(n)]
+            bad |= col.bad
+        active = np.flatnonzero(~bad)
+        matched = np.zeros((n, len(body.rows)), dtype=bool)
         used = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}   # tested by a match
         failing = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}  # made a row fail
-        for row in body.rows:
+        for k, row in enumerate(body.rows):
             candidates = active
             for name, cell in row.tests:
-                if not candidates or cell.op == "any":
+                if not len(candidates) or cell.op == "any":
                     continue
-                values = inputs[name]
-                where = np.asarray(candidates, dtype=np.intp)
-                sub = rows[where]
+                sub = rows[candidates]
                 a = self.eval(cell.a.tree, frame, sub)
                 b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
-                masks[where] = self.masks.join(masks[where], a.masks)
+                masks[candidates] = self.masks.join(masks[candidates], a.masks)
+                cell_bad = a.bad
                 if b is not None:
-                    masks[where] = self.masks.join(masks[where], b.masks)
-                a_values, a_bad = a.values.tolist(), a.bad.tolist()
-                b_values = b.values.tolist() if b is not None else None
-                b_bad = b.bad.tolist() if b is not None else None
-                passing = []
-                fails = []
-                for j, p in enumerate(candidates):
-                    if a_bad[j] or (b is not None and b_bad[j]):
-                        bad[p] = True
-                        continue
-                    try:
-                        ok = cell.passes(values[p], a_values[j],
-                                         b_values[j] if b is not None else None)
-                    except _FAILURES:
-                        bad[p] = True
-                        continue
-                    if ok:
-                        passing.append(p)
-                    else:
-                        fails.append(p)
-                failing[name][fails] = True
-                candidates = passing
-            tested = [name for name, cell in row.tests if cell.op != "any"]
-            matched = [p for p in candidates if not bad[p]]
-            for p in matched:
-                matches[p].append(row)
-            for name in tested:
-                used[name][matched] = True
+                    masks[candidates] = self.masks.join(masks[candidates], b.masks)
+                    cell_bad = cell_bad | b.bad
+                result, failed = apply(cell.passes, [inputs[name][candidates], a.values,
+                                                     b.values if b is not None
+                                                     else full(len(candidates), None)],
+                                       cell_bad, _FAILURES, cache=False)
+                bad[candidates[failed]] = True
+                holds = np.zeros(len(candidates), dtype=bool)
+                holds[~failed] = truth(result[~failed])
+                failing[name][candidates[~failed & ~holds]] = True
+                candidates = candidates[holds]
+            hits = candidates[~bad[candidates]]
+            matched[hits, k] = True
+            for name, cell in row.tests:
+                if cell.op != "any":
+                    used[name][hits] = True
             if body.hit_policy == "first":
-                taken = set(candidates)
-                active = [p for p in active if p not in taken and not bad[p]]
+                taken = np.zeros(n, dtype=bool)
+                taken[candidates] = True
+                active = active[~taken[active] & ~bad[active]]
             else:
-                active = [p for p in active if not bad[p]]
-        values = [None] * n
-        own = [self.citations.id(rule.citations)] * n
-        branch = [0] * n
-        by_row: dict = {}
-        defaults = []
-        for p in range(n):
-            if bad[p]:
-                continue
-            found = matches[p]
-            if body.hit_policy == "collect":
-                values[p] = []
-                cited = tuple(c for r in found for c in r.citations)
-                own[p] = self.citations.id(merge(rule.citations, cited) if cited
-                                           else rule.citations)
-                branch[p] = self.citations.id(_collected(body, found))
-                for r in found:
-                    by_row.setdefault(id(r), (r, []))[1].append(p)
-                continue
-            if len(found) > 1:
-                bad[p] = True
-            elif found:
-                r = found[0]
-                own[p] = self.citations.id(merge(rule.citations, r.citations) if r.citations
-                                           else rule.citations)
-                branch[p] = self.citations.id(r.citations)
-                by_row.setdefault(id(r), (r, []))[1].append(p)
-            elif body.default is not None:
-                defaults.append(p)
-            else:
-                bad[p] = True
-        values = objects(values)
-        bad = np.asarray(bad, dtype=bool)
+                active = active[~bad[active]]
+        matched[bad] = False
+        collect = body.hit_policy == "collect"
+        own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+        branch = _zeros(n)
+        chosen_rows = np.zeros((n, len(body.rows)), dtype=bool)  # whose `then` gives the value
+        defaults = np.zeros(n, dtype=bool)
+        good = np.flatnonzero(~bad)
+        if len(good):
+            sets, inverse = np.unique(matched[good], axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            for s, flags in enumerate(sets):
+                at = good[inverse == s]
+                found = [body.rows[k] for k in np.flatnonzero(flags).tolist()]
+                if collect:
+                    cited = tuple(c for r in found for c in r.citations)
+                    own[at] = self.citations.id(merge(rule.citations, cited) if cited
+                                                else rule.citations)
+                    branch[at] = self.citations.id(_collected(body, found))
+                    chosen_rows[at] = flags
+                elif len(found) > 1:
+                    bad[at] = True
+                elif found:
+                    r = found[0]
+                    own[at] = self.citations.id(merge(rule.citations, r.citations)
+                                                if r.citations else rule.citations)
+                    branch[at] = self.citations.id(r.citations)
+                    chosen_rows[at] = flags
+                elif body.default is not None:
+                    defaults[at] = True
+                else:
+                    bad[at] = True
+        values = np.empty(n, dtype=object)
+        if collect:
+            values[~bad] = objects([[] for _ in range(int((~bad).sum()))])
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
         if _cells_cite(body):
             deps = np.full(n, UNKNOWN, dtype=np.int64)
-            failed = np.full(n, UNKNOWN, dtype=np.int64)
+            failed_deps = np.full(n, UNKNOWN, dtype=np.int64)
         else:
-            deps, failed = _zeros(n), _zeros(n)
+            deps, failed_deps = _zeros(n), _zeros(n)
             for name, column in input_deps:
                 deps = self.deps.join(deps, np.where(used[name], column, 0))
-                failed = self.deps.join(failed, np.where(~used[name] & failing[name], column, 0))
+                failed_deps = self.deps.join(failed_deps,
+                                             np.where(~used[name] & failing[name], column, 0))
         # The `then` of each matched table row (for collect, in table order: values append in
         # the order the rows matched, which is table order).
-        for r in body.rows:
-            if id(r) not in by_row:
+        for k, r in enumerate(body.rows):
+            chosen = np.flatnonzero(chosen_rows[:, k])
+            if not len(chosen):
                 continue
-            chosen = np.asarray(by_row[id(r)][1], dtype=np.intp)
             col = self.eval(r.then.tree, frame, rows[chosen])
             masks[chosen] = self.masks.join(masks[chosen], col.masks)
             bad[chosen] |= col.bad
             deps[chosen] = self.deps.join(deps[chosen], col.deps)
-            if body.hit_policy == "collect":
-                for p, v in zip(chosen.tolist(), col.values.tolist()):
-                    values[p].append(v)
+            if collect:
+                for target, v in zip(values[chosen].tolist(), col.values.tolist()):
+                    target.append(v)
             else:
                 values[chosen] = col.values
-        if defaults:
-            chosen = np.asarray(defaults, dtype=np.intp)
+        chosen = np.flatnonzero(defaults)
+        if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
             values[chosen] = col.values
             masks[chosen] = self.masks.join(masks[chosen], col.masks)
             bad[chosen] |= col.bad
             deps[chosen] = self.deps.join(deps[chosen], col.deps)
-        return (Column(values, bad, masks, deps=deps), np.asarray(own, dtype=np.int64),
-                np.asarray(branch, dtype=np.int64), failed)
+        return Column(values, bad, masks, deps=deps), own, branch, failed_deps
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
