@@ -308,6 +308,7 @@ def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
                 out.append((encoder.error(error, task.label, case_id), False))
             else:
                 out.append((encoder.evaluation(evaluation), True))
+        evaluated = evaluation = None   # freed now: nothing of it left for the collector
     return out
 
 

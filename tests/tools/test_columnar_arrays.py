@@ -1,0 +1,109 @@
+"""The array helpers under the columnar plan (engine.runtime.columnar_arrays), each against the
+Python it replaces: joins of interned ids in order with unknowns kept, grouping by packed or
+wide keys, ordered folds over members, and element-wise application with failing rows."""
+
+from __future__ import annotations
+
+import operator
+from decimal import Decimal
+
+import numpy as np
+
+from engine.runtime.columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group,
+                                            objects, ranks_of, strict_bools, truth)
+
+
+def _ids(table, items):
+    return np.asarray([UNKNOWN if item is None else table.id(item) for item in items],
+                      dtype=np.int64)
+
+
+def _items(table, ids):
+    return [None if i == UNKNOWN else table.items[i] for i in ids.tolist()]
+
+
+def test_join_concatenates_row_by_row_and_keeps_unknown():
+    reads = Interned((), operator.add)
+    a = [("x",), (), None, ("x", "y"), ("y",), ()]
+    b = [("y",), ("z",), ("z",), ("x",), None, ()]
+    got = _items(reads, reads.join(_ids(reads, a), _ids(reads, b)))
+    assert got == [("x", "y"), ("z",), None, ("x", "y", "x"), None, ()]
+    # a pair already joined is looked up, not joined again
+    assert len(reads.joined) == 2
+
+
+def test_masks_join_as_bitwise_or():
+    masks = Interned(0, operator.or_)
+    got = _items(masks, masks.join(_ids(masks, [1, 0, 6, 4]), _ids(masks, [2, 8, 0, 4])))
+    assert got == [3, 8, 6, 4]
+
+
+def test_group_with_packed_and_with_wide_keys():
+    a = np.asarray([3, 1, 3, 1, 2], dtype=np.int64)
+    b = np.asarray([0, 5, 0, 5, 5], dtype=np.int64)
+    keys, inverse = group(a, b)
+    assert [keys[i] for i in inverse] == list(zip(a.tolist(), b.tolist()))
+    # ids too large to pack three in 62 bits take NumPy's row-wise unique instead
+    big = np.asarray([1 << 40, 7, 1 << 40], dtype=np.int64)
+    keys, inverse = group(big, big, b[:3])
+    assert [keys[i] for i in inverse] == list(zip(big.tolist(), big.tolist(), b[:3].tolist()))
+
+
+def test_fold_joins_members_in_order_per_owner():
+    reads = Interned((), operator.add)
+    positions = np.asarray([0, 0, 0, 2, 2], dtype=np.intp)
+    ranks = ranks_of(positions)
+    assert ranks.tolist() == [0, 1, 2, 0, 1]
+    members = _ids(reads, [("a",), ("b",), ("c",), ("d",), None])
+    got = _items(reads, reads.fold(np.zeros(3, dtype=np.int64), positions, ranks, members))
+    assert got == [("a", "b", "c"), (), None]
+
+
+def test_firsts_finds_each_owners_first_chosen_member():
+    positions = np.asarray([0, 0, 1, 1, 1, 3], dtype=np.intp)
+    chosen = np.asarray([False, True, True, True, False, False])
+    owners, first = firsts(positions, chosen)
+    assert owners.tolist() == [0, 1] and first.tolist() == [1, 2]
+
+
+def test_apply_uses_the_operator_and_marks_failing_rows_bad():
+    from engine.language.operators import _add
+    a = objects([Decimal("1.10"), 2, "x", True, None])
+    b = objects([Decimal("2"), Decimal("0.5"), "y", 1, 3])
+    bad = np.asarray([False, False, False, False, True])
+    values, now_bad = apply(_add, [a, b], bad, (Exception,))
+    assert values[:3].tolist() == [Decimal("3.10"), Decimal("2.5"), "xy"]
+    assert str(values[0]) == "3.10"                   # the exponent is the Decimal's own
+    assert now_bad.tolist() == [False, False, False, True, True]   # True is no number
+    assert bad.tolist() == [False, False, False, False, True]      # the input is left as is
+
+
+def test_lists_stay_single_values_and_bools_are_strict():
+    values = objects([[1, 2], [], (3,), 1, Decimal(1), True, False, None])
+    assert values.shape == (8,) and values[0] == [1, 2]
+    yes, no = strict_bools(values)
+    assert yes.tolist() == [False] * 5 + [True, False, False]
+    assert no.tolist() == [False] * 6 + [True, False]
+    assert truth(values).tolist() == [True, False, True, True, True, True, False, False]
+    same = full(3, [])
+    assert same[0] is same[2]
+
+
+def test_the_cycle_collector_is_paused_for_a_batch_and_on_again_after():
+    import gc
+
+    from engine.runtime.columnar import paused_collector
+    assert gc.isenabled()
+    with paused_collector():
+        assert not gc.isenabled()
+        with paused_collector():          # nested: the outer one switches it back on
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_collector():
+            pass
+        assert not gc.isenabled()         # left off if it was off
+    finally:
+        gc.enable()
