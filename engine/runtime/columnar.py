@@ -56,12 +56,12 @@ from decimal import Decimal
 import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
-from ..language.operators import OPERATORS
+from ..language.operators import MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations)
 from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, no_rows, objects,
-                              python_bools, ranks_of, strict_bools, truth, ufunc)
+                              python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -262,6 +262,8 @@ def _already_finished(rule, values, bad) -> bool:
     types.discard(type(None))
     return types <= passing
 
+
+_ADD = OPERATORS[ast.Add]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
 _MISSING = object()
@@ -948,7 +950,11 @@ class _Batch:
         bad = parts[0].bad
         for p in parts[1:]:
             bad = bad | p.bad
-        values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
+        values = None
+        if fn is _ADD:                    # texts joined (reasons, notices): no checks per row
+            values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
+        if values is None:
+            values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
         return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                       deps=self.deps.join_all([p.deps for p in parts]))
 
@@ -1163,36 +1169,34 @@ class _Batch:
             n = len(entities)
             results = [[] for _ in entities]
             case_rows = self.case_row[kind_name]
+            alive = np.ones(n, dtype=bool)     # rows none of whose results so far is bad
+            as_of = self.as_of
             for rule in rules:
                 col = self.rule_column(rule)
                 show = shown.get(rule.uid)
                 if show is None:
                     hidden = np.zeros(n, dtype=bool)
-                    broken = col.bad.copy()
+                    broken = col.bad
                 else:                      # shown only where output_when is True
                     yes, no = strict_bools(show.values)
                     unshowable = show.bad | ~(yes | no)
                     hidden = no & ~unshowable
                     broken = unshowable | (~hidden & col.bad)
-                cites = col.cites
                 if citations:
-                    uncited = ~broken & ~hidden & _IS(cites, None).astype(bool)
+                    uncited = alive & ~broken & ~hidden & _IS(col.cites, None).astype(bool)
                     for row in np.flatnonzero(uncited).tolist():
-                        if results[row] is not None:
-                            self.citation_failed.add(case_rows[row])
-                    broken |= uncited
-                for row in np.flatnonzero(broken).tolist():
-                    results[row] = None
-                wanted_rows = np.flatnonzero(~broken & ~hidden).tolist()
-                values, own, masks = col.values.tolist(), col.own.tolist(), col.masks.tolist()
-                cites = cites.tolist()
-                for row in wanted_rows:
-                    out = results[row]
-                    if out is None:
-                        continue
-                    out.append(ColumnarResult(rule, entities[row], values[row],
-                                              citation_items[own[row]], mask_items[masks[row]],
-                                              cited, cites[row], self.as_of))
+                        self.citation_failed.add(case_rows[row])
+                    broken = broken | uncited
+                alive &= ~broken
+                rows = np.flatnonzero(alive & ~hidden)
+                for row, value, own, mask, cites in zip(
+                        rows.tolist(), col.values[rows].tolist(), col.own[rows].tolist(),
+                        col.masks[rows].tolist(), col.cites[rows].tolist()):
+                    results[row].append(ColumnarResult(rule, entities[row], value,
+                                                       citation_items[own], mask_items[mask],
+                                                       cited, cites, as_of))
+            for row in np.flatnonzero(~alive).tolist():
+                results[row] = None
             by_row[kind_name] = results
         row_of = self.row_of
         for number, entities in enumerate(self.walks):

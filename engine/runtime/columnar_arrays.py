@@ -119,6 +119,25 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
     return values, bad
 
 
+def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
+    """``a + b`` row by row where every row not bad holds text on both sides (what the
+    language's ``+`` does for two texts, without its per-element checks), or None when some row
+    does not, or a result would be longer than ``limit`` (the exact path then words it)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = (b[good] if good is not None else b).tolist()
+    if not left or set(map(type, left)) != {str} or set(map(type, right)) != {str}:
+        return None
+    joined = [x + y for x, y in zip(left, right)]
+    if max(map(len, joined)) > limit:
+        return None
+    if good is None:
+        return objects(joined)
+    values = np.empty(len(a), dtype=object)
+    values[good] = joined
+    return values
+
+
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints) and,
     per row, the index of its tuple in that list."""
