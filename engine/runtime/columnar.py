@@ -357,13 +357,19 @@ class _Batch:
             entities = self.entities.get(kind_name, ())
             values = [entity.facts.get(name, _MISSING) for entity in entities]
             bad = np.zeros(len(values), dtype=bool)
-            describe = lambda: "A rule"  # noqa: E731 - only worded when the case falls back
-            for i in [i for i, v in enumerate(values) if v is _MISSING]:
-                try:                      # its default, None if optional, else the row is bad
-                    values[i] = entities[i].fact(name, describe)
+            missing = [i for i, v in enumerate(values) if v is _MISSING]
+            if missing:
+                # What an entity that does not give the fact reads depends on its kind alone
+                # (Entity.fact: the default, None if optional, else an error): asked once. A
+                # list default is copied per entity, as Entity.fact does.
+                describe = lambda: "A rule"  # noqa: E731 - only worded on fallback
+                try:
+                    default = entities[missing[0]].fact(name, describe)
                 except _FAILURES:
-                    values[i] = None
-                    bad[i] = True
+                    bad[missing] = True
+                    default = None
+                for i in missing:
+                    values[i] = list(default) if isinstance(default, list) else default
             cached = self.facts[key] = (objects(values), bad)
         return cached
 
