@@ -17,7 +17,9 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
-  values are identical, exponents included; no binary floats anywhere.
+  values are identical, exponents included; no binary floats anywhere. Two shortcuts give the
+  same values by construction: ``+`` of two texts joins them directly (after the same length
+  bound), and a fact an entity does not give is looked up once per kind.
 * **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
   exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
   row, what decided it (``Column.deps``: the values read that decide, in the order read),
@@ -39,8 +41,17 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   per entity in Python inside the plan, by a per-case :class:`State` for that entity's case
   (still once per rule and entity per batch). :func:`plan_coverage` lists which rules are which.
 
-The element-wise work is still Python (exact Decimal arithmetic per element); what the plan
-removes is the per-case machinery around it: closures, frames, trace nodes and memo lookups.
+**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`): values as
+``object`` arrays (each element still a Python ``Decimal``, ``int``, text, date or list, run
+through the per-case operator by :func:`numpy.frompyfunc`), badness as ``bool`` arrays, and a
+row's citation mask and deciding reads as integer ids into per-batch tables, joined once per
+distinct pair of ids; the deciding list of a rule is composed once per distinct (branch, reads,
+failed) triple, not per row. Selecting rows, putting sub-results back, the rows of a condition
+or table row, and members per owner (as ordered folds over each member's rank) are array
+operations. What is still Python per element is the value work itself (exact Decimal
+arithmetic, texts, function calls through the shared cache), and the result objects handed to
+the writers. Money is not (yet) scaled integers: see benchmarks/README.md for where the time
+goes. The cycle collector is paused while a chunk is evaluated (:func:`paused_collector`).
 """
 
 from __future__ import annotations
