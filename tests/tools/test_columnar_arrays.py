@@ -107,3 +107,13 @@ def test_the_cycle_collector_is_paused_for_a_batch_and_on_again_after():
         assert not gc.isenabled()         # left off if it was off
     finally:
         gc.enable()
+
+
+def test_texts_are_joined_directly_only_when_every_row_is_text_and_short_enough():
+    from engine.runtime.columnar_arrays import texts_joined
+    bad = np.asarray([False, False, True])
+    got = texts_joined(objects(["a", "b", 5]), objects(["x", "y", None]), bad, 10)
+    assert got.tolist() == ["ax", "by", None]               # the bad row is not read
+    assert texts_joined(objects(["a", [1]]), objects(["x", [2]]), bad[:2], 10) is None
+    assert texts_joined(objects(["a", "b"]), objects([1, "y"]), bad[:2], 10) is None
+    assert texts_joined(objects(["abc"]), objects(["defgh"]), bad[:1], 7) is None   # too long
