@@ -262,14 +262,25 @@ _PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int,
 
 
 def _already_finished(rule, values, bad) -> bool:
-    """Whether ``finish`` would leave every good value as it is: no rounding, and every value
-    already of a type its declared type accepts as is (checked by type, in bulk)."""
+    """Whether ``finish`` would leave every good value as it is: no rounding, every value one of
+    the declared ones (if the rule declares them), and every value already of a type its
+    declared type accepts as is (checked in bulk, over every row: a bad row's value can only
+    make the answer no, and then ``finish`` runs on the good rows alone)."""
     if rule.rounding is not None:
         return False
     passing = _PASSING.get(rule.type)
+    if passing is None and rule.type != "any":
+        return False
+    listed = values.tolist()
+    if rule.enum is not None:             # every value one of the declared ones (or None)
+        try:
+            if not set(listed) <= {*rule.enum, None}:
+                return False
+        except TypeError:                 # an unhashable value: checked one by one
+            return False
     if passing is None:
-        return rule.type == "any"
-    types = set(map(type, values.tolist()))
+        return True
+    types = set(map(type, listed))
     types.discard(type(None))
     return types <= passing
 

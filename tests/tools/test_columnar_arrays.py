@@ -117,3 +117,19 @@ def test_texts_are_joined_directly_only_when_every_row_is_text_and_short_enough(
     assert texts_joined(objects(["a", [1]]), objects(["x", [2]]), bad[:2], 10) is None
     assert texts_joined(objects(["a", "b"]), objects([1, "y"]), bad[:2], 10) is None
     assert texts_joined(objects(["abc"]), objects(["defgh"]), bad[:1], 7) is None   # too long
+
+
+def test_a_rule_declaring_its_values_is_checked_by_the_plan_too():
+    """``finish`` refuses a text a rule does not declare (per case: an error); the plan skips
+    ``finish`` only when every value is already one of the declared ones."""
+    from types import SimpleNamespace
+
+    from engine.runtime.columnar import _already_finished
+    rule = SimpleNamespace(rounding=None, type="text", enum=("MHK", "MPW"))
+    no_bad = np.zeros(3, dtype=bool)
+    assert _already_finished(rule, objects(["MHK", None, "MPW"]), no_bad)
+    assert not _already_finished(rule, objects(["MHK", "CHIP", "MPW"]), no_bad)
+    untyped = SimpleNamespace(rounding=None, type="any", enum=("A",))
+    assert not _already_finished(untyped, objects(["A", "B", "A"]), no_bad)
+    assert _already_finished(SimpleNamespace(rounding=None, type="any", enum=None),
+                             objects([[1], "x", None]), no_bad)
