@@ -71,7 +71,8 @@ from ..language.operators import MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations)
-from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, no_rows, objects,
+from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, memberships,
+                              no_rows, objects,
                               python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
@@ -286,6 +287,7 @@ def _already_finished(rule, values, bad) -> bool:
 
 
 _ADD = OPERATORS[ast.Add]
+_IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
 _MISSING = object()
@@ -981,6 +983,8 @@ class _Batch:
         values = None
         if fn is _ADD:                    # texts joined (reasons, notices): no checks per row
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
+        elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
+            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
         if values is None:
             values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
         return Column(values, bad, self.masks.join_all([p.masks for p in parts]),

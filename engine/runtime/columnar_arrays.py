@@ -138,6 +138,47 @@ def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
     return values
 
 
+def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
+    """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):
+    where every row's ``b`` is one and the same list or tuple (a parameter's list), from a set
+    of it (the same answer for the values the language has: their hash agrees with their
+    ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
+    then marks it bad)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = b[good] if good is not None else b
+    if not len(right):
+        return None
+    shared = right[0]
+    try:
+        if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
+                and _IS(right, _boxed(shared)).astype(bool).all():
+            members = set(shared)
+            found = [x in members for x in left]
+        else:
+            found = [x in y for x, y in zip(left, right.tolist())]
+    except TypeError:
+        return None
+    if negate:
+        found = [not x for x in found]
+    if good is None:
+        return objects(found)
+    values = np.empty(len(a), dtype=object)
+    values[good] = found
+    return values
+
+
+#: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
+_PLAIN_CONTAINS = (list.__contains__, tuple.__contains__)
+
+
+def _boxed(item) -> np.ndarray:
+    """``item`` as one object for NumPy (a list would otherwise be read as an array)."""
+    box = np.empty((), dtype=object)
+    box[()] = item
+    return box
+
+
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints) and,
     per row, the index of its tuple in that list."""

@@ -133,3 +133,20 @@ def test_a_rule_declaring_its_values_is_checked_by_the_plan_too():
     assert not _already_finished(untyped, objects(["A", "B", "A"]), no_bad)
     assert _already_finished(SimpleNamespace(rounding=None, type="any", enum=None),
                              objects([[1], "x", None]), no_bad)
+
+
+def test_membership_agrees_with_in():
+    from decimal import Decimal as D
+
+    from engine.runtime.columnar_arrays import memberships
+    statuses = ["citizen", "qualified", 1, D("2.50")]
+    a = objects(["citizen", "visitor", True, D("2.5"), None, 2])
+    bad = np.zeros(6, dtype=bool)
+    expected = [x in statuses for x in a.tolist()]
+    for b in (full(6, statuses), objects([list(statuses) for _ in range(6)])):  # shared or not
+        assert memberships(a, b, bad, False).tolist() == expected
+        assert memberships(a, b, bad, True).tolist() == [not x for x in expected]
+    assert memberships(objects(["it", "x"]), objects(["item", "abc"]), bad[:2],
+                       False).tolist() == [True, False]                 # texts: substrings
+    assert memberships(objects([[1]]), full(1, statuses), bad[:1], False) is None  # unhashable
+    assert memberships(objects([1]), objects([5]), bad[:1], False) is None  # 1 in 5 raises
