@@ -17,7 +17,9 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
-  values are identical, exponents included; no binary floats anywhere.
+  values are identical, exponents included; no binary floats anywhere. Two shortcuts give the
+  same values by construction: ``+`` of two texts joins them directly (after the same length
+  bound), and a fact an entity does not give is looked up once per kind.
 * **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
   exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
   row, what decided it (``Column.deps``: the values read that decide, in the order read),
@@ -39,22 +41,39 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   per entity in Python inside the plan, by a per-case :class:`State` for that entity's case
   (still once per rule and entity per batch). :func:`plan_coverage` lists which rules are which.
 
-The element-wise work is still Python (exact Decimal arithmetic per element); what the plan
-removes is the per-case machinery around it: closures, frames, trace nodes and memo lookups.
+**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`): values as
+``object`` arrays (each element still a Python ``Decimal``, ``int``, text, date or list, run
+through the per-case operator by :func:`numpy.frompyfunc`), badness as ``bool`` arrays, and a
+row's citation mask and deciding reads as integer ids into per-batch tables, joined once per
+distinct pair of ids; the deciding list of a rule is composed once per distinct (branch, reads,
+failed) triple, not per row. Selecting rows, putting sub-results back, the rows of a condition
+or table row, and members per owner (as ordered folds over each member's rank) are array
+operations. What is still Python per element is the value work itself (exact Decimal
+arithmetic, texts, function calls through the shared cache), and the result objects handed to
+the writers. Money is not (yet) scaled integers: see benchmarks/README.md for where the time
+goes. The cycle collector is paused while a chunk is evaluated (:func:`paused_collector`).
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import gc
+import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
+
 from ..language.marks import SELECTORS, may_cite
-from ..language.operators import OPERATORS
+from ..language.operators import MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
+from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, memberships,
+                              no_rows, objects,
+                              python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -117,7 +136,7 @@ class Column:
         self.bad = bad
         self.masks = masks
         self.own = own          # rule columns: the own citations of each row's branch
-        self.deps = deps if deps is not None else [()] * len(values)
+        self.deps = deps if deps is not None else np.zeros(len(values), dtype=np.int64)
         self.reads = None       # rule columns: per row, what reading the value brings
         self.cites = None       # rule columns: per row, the result's deciding citations
 
@@ -132,20 +151,6 @@ class _Read:
     def __init__(self, core, front):
         self.core = core
         self.front = front
-
-
-def _cat(a, b):
-    """Two rows' deciding reads one after the other (None: unknown)."""
-    if a is None or b is None:
-        return None
-    return a + b if b else a
-
-
-def _cat_columns(parts, n):
-    deps = list(parts[0].deps) if parts else [()] * n
-    for part in parts[1:]:
-        deps = [_cat(a, b) for a, b in zip(deps, part.deps)]
-    return deps
 
 
 class ColumnarResult:
@@ -250,39 +255,6 @@ def _cells_cite(body) -> bool:
     return entry[1]
 
 
-def _any_bad(bads, n):
-    """Per row: whether any of the columns is bad there."""
-    if len(bads) == 1:
-        return list(bads[0])
-    return [True in row for row in zip(*bads)] if bads else [False] * n
-
-
-def _apply(fn, columns, bads, n):
-    """``fn`` element by element over the rows no operand is bad in; a row where it raises is
-    bad. The common case (no bad row, no failure) is one comprehension."""
-    bad = _any_bad(bads, n)
-    if True not in bad:
-        try:
-            if not columns:
-                return [fn() for _ in range(n)], bad
-            if len(columns) == 1:
-                return [fn(a) for a in columns[0]], bad
-            if len(columns) == 2:
-                return [fn(a, b) for a, b in zip(columns[0], columns[1])], bad
-            return [fn(*args) for args in zip(*columns)], bad
-        except _FAILURES:
-            pass
-    values = [None] * n
-    for i, args in enumerate(zip(*columns)) if columns else enumerate([()] * n):
-        if bad[i]:
-            continue
-        try:
-            values[i] = fn(*args)
-        except _FAILURES:
-            bad[i] = True
-    return values, bad
-
-
 #: Per declared type, the Python types a value may already have to pass ``Definition.finish``
 #: unchanged (None passes every type).
 _PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int, Decimal},
@@ -291,22 +263,38 @@ _PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int,
 
 
 def _already_finished(rule, values, bad) -> bool:
-    """Whether ``finish`` would leave every good value as it is: no rounding, and every value
-    already of a type its declared type accepts as is (checked by type, in bulk)."""
+    """Whether ``finish`` would leave every good value as it is: no rounding, every value one of
+    the declared ones (if the rule declares them), and every value already of a type its
+    declared type accepts as is (checked in bulk, over every row: a bad row's value can only
+    make the answer no, and then ``finish`` runs on the good rows alone)."""
     if rule.rounding is not None:
         return False
     passing = _PASSING.get(rule.type)
+    if passing is None and rule.type != "any":
+        return False
+    listed = values.tolist()
+    if rule.enum is not None:             # every value one of the declared ones (or None)
+        try:
+            if not set(listed) <= {*rule.enum, None}:
+                return False
+        except TypeError:                 # an unhashable value: checked one by one
+            return False
     if passing is None:
-        return rule.type == "any"
-    types = set(map(type, values))
-    types.discard(type(None))
-    if types <= passing:
         return True
-    return False
+    types = set(map(type, listed))
+    types.discard(type(None))
+    return types <= passing
 
 
-def _or(a, b):
-    return [x | y for x, y in zip(a, b)]
+_ADD = OPERATORS[ast.Add]
+_IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
+
+#: A fact the case does not give (its default, if any, is looked up per entity).
+_MISSING = object()
+
+
+def _zeros(n):
+    return np.zeros(n, dtype=np.int64)
 
 
 class _Batch:
@@ -322,6 +310,7 @@ class _Batch:
         self.row_of: dict = {}            # entity uid -> row in its kind
         self.case_row: dict = {}          # kind name -> [case number] per row
         self.walks = []                   # per case: its entities in the per-case order
+        parents: dict = {}                # kind name -> [parent's row] per row
         for number, case in enumerate(cases):
             walk = list(_walk(case.root))
             self.walks.append(walk)
@@ -330,69 +319,82 @@ class _Batch:
                 self.row_of[entity.uid] = len(rows)
                 rows.append(entity)
                 self.case_row.setdefault(entity.kind.name, []).append(number)
+                parents.setdefault(entity.kind.name, []).append(
+                    self.row_of[entity.parent.uid] if entity.parent is not None else -1)
+        self.parent_rows = {k: np.asarray(v, dtype=np.intp) for k, v in parents.items()}
+        self.kinds = {kind.name: kind for kind in self.program.entity_kinds.values()}
+        self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
-        self.members: dict = {}           # (owner kind, levels, over, kind) -> pairs
         self.states: dict = {}            # case number -> State (per-entity fallback, functions)
         self.function_state = State(self.program, engine.cache, as_of, engine.reference)
         self.stats = ColumnarStats()
         self.cited: dict = {}             # (own citations, mask) -> a result's citations
         self.citation_failed: set = set()  # cases given per case for their citations alone
-        self.read_records: dict = {}      # id(record) -> (record, its _Read)
+        self.read_records: dict = {}      # id(record) -> (record, reads id, mask id)
+        self.reads_by_value: dict = {}    # (core, front) -> _Read
+        # Per-batch numbering (engine.runtime.columnar_arrays.Interned): citation masks, tuples
+        # of deciding reads, tuples of citations (own and branch citations).
+        self.masks = Interned(0, operator.or_)
+        self.deps = Interned((), operator.add)
+        self.citations = Interned(())
+        self.own_masks: dict = {}         # citations id -> mask id
 
-    def read_of(self, record) -> _Read:
-        """The :class:`_Read` of a parameter value or a function's result, once per record."""
+    def read(self, core, front) -> _Read:
+        """The one :class:`_Read` of these citations in this batch: values that bring the same
+        citations share it, so that what decided two rows is the same id when it reads the
+        same (what is composed per distinct id stays few)."""
+        key = (core, front)
+        found = self.reads_by_value.get(key)
+        if found is None:
+            found = self.reads_by_value[key] = _Read(core, front)
+        return found
+
+    def record_ids(self, record) -> tuple[int, int]:
+        """The reads id and mask id of a value read (a parameter value, a function's result, a
+        rule computed per entity), once per record."""
         entry = self.read_records.get(id(record))
         if entry is None or entry[0] is not record:
-            entry = self.read_records[id(record)] = (record, _Read(*read_citations(record)))
-        return entry[1]
+            read = self.read(*read_citations(record))
+            entry = self.read_records[id(record)] = (record, self.deps.id((read,)),
+                                                     self.masks.id(citation_mask(record)))
+        return entry[1], entry[2]
+
+    def constant(self, value, n, mask=0, dep=0) -> Column:
+        return Column(full(n, value), np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
+                      deps=np.full(n, dep, dtype=np.int64))
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
         """For rows of a kind, the rows (in its ancestor's table) of the ancestor ``depth`` up."""
-        if depth == 0:
-            return rows, kind_name
-        entities = self.entities.get(kind_name, ())
-        row_of = self.row_of
-        out = []
-        target = None
-        for r in rows:
-            e = entities[r]
-            for _ in range(depth):
-                e = e.parent
-            target = e.kind.name
-            out.append(row_of[e.uid])
-        if target is None:
-            kind = self.kind_named(kind_name)
-            for _ in range(depth):
-                kind = kind.parent
-            target = kind.name
-        return out, target
-
-    def kind_named(self, name):
-        for kind in self.program.entity_kinds.values():
-            if kind.name == name:
-                return kind
-        raise KeyError(name)
+        for _ in range(depth):
+            parents = self.parent_rows.get(kind_name)
+            if parents is not None:
+                rows = parents[rows]
+            kind_name = self.kinds[kind_name].parent.name
+        return rows, kind_name
 
     def fact_column(self, kind_name: str, name: str):
         key = (kind_name, name)
         cached = self.facts.get(key)
         if cached is None:
-            values, bad = [], []
-            describe = lambda: "A rule"  # noqa: E731 - only worded when the case falls back
-            for entity in self.entities.get(kind_name, ()):
+            entities = self.entities.get(kind_name, ())
+            values = [entity.facts.get(name, _MISSING) for entity in entities]
+            bad = np.zeros(len(values), dtype=bool)
+            missing = [i for i, v in enumerate(values) if v is _MISSING]
+            if missing:
+                # What an entity that does not give the fact reads depends on its kind alone
+                # (Entity.fact: the default, None if optional, else an error): asked once. A
+                # list default is copied per entity, as Entity.fact does.
+                describe = lambda: "A rule"  # noqa: E731 - only worded on fallback
                 try:
-                    values.append(entity.facts[name])
-                    bad.append(False)
-                except KeyError:
-                    try:
-                        values.append(entity.fact(name, describe))
-                        bad.append(False)
-                    except _FAILURES:
-                        values.append(None)
-                        bad.append(True)
-            cached = self.facts[key] = (values, bad)
+                    default = entities[missing[0]].fact(name, describe)
+                except _FAILURES:
+                    bad[missing] = True
+                    default = None
+                for i in missing:
+                    values[i] = list(default) if isinstance(default, list) else default
+            cached = self.facts[key] = (objects(values), bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -402,7 +404,7 @@ class _Batch:
         column = self.rules.get(key)
         if column is None:
             n = len(self.entities.get(kind_name, ()))
-            rows = list(range(n))
+            rows = np.arange(n)
             frame = _Frame(rule.entity_kind, rows)
             if rule.body.kind in VECTORISED_BODIES:
                 self.stats.rules_vectorised.add(rule.name)
@@ -419,7 +421,7 @@ class _Batch:
         reads, cites = [], []
         entities = self.entities.get(kind_name, ())
         case_rows = self.case_row.get(kind_name, ())
-        for r in rows:
+        for r in rows.tolist():
             state = self.states.get(case_rows[r])
             if state is None:
                 state = self.states[case_rows[r]] = State(self.program, self.engine.cache,
@@ -428,14 +430,17 @@ class _Batch:
                 state.frame = []
                 node = state.rule(rule, entities[r])
             except _FAILURES:
-                values.append(None), bad.append(True), masks.append(0), own.append(())
-                reads.append(None), cites.append(None)
+                values.append(None), bad.append(True), masks.append(0), own.append(0)
+                reads.append(UNKNOWN), cites.append(None)
                 continue
+            read_id, mask_id = self.record_ids(node)
             values.append(node.value), bad.append(False)
-            masks.append(citation_mask(node)), own.append(node.own_citations)
-            reads.append((self.read_of(node),)), cites.append(deciding_citations(node))
-        column = Column(values, bad, masks, own)
-        column.reads, column.cites = reads, cites
+            masks.append(mask_id)
+            own.append(self.citations.id(node.own_citations))
+            reads.append(read_id), cites.append(deciding_citations(node))
+        column = Column(objects(values), np.asarray(bad, dtype=bool),
+                        np.asarray(masks, dtype=np.int64), np.asarray(own, dtype=np.int64))
+        column.reads, column.cites = np.asarray(reads, dtype=np.int64), objects(cites)
         return column
 
     def compute(self, rule, frame, rows) -> Column:
@@ -444,411 +449,461 @@ class _Batch:
         branch = failed = None
         if body.kind == "formula":
             col = self.eval(body.expression.tree, frame, rows)
-            own = [rule.citations] * n
+            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
         elif body.kind == "conditions":
             col, own, branch, failed = self.conditions(rule, body, frame, rows)
         elif body.kind == "table":
             col, own, branch, failed = self.table(rule, body, frame, rows)
         else:
             col = self.aggregate(body, frame, rows)
-            own = [rule.citations] * n
+            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
         values, bad = col.values, col.bad
         if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
-            values = list(values)
-            bad = list(bad)
-            for i in range(n):
-                if not bad[i]:
-                    try:
-                        values[i] = finish(values[i], where)
-                    except _FAILURES:
-                        bad[i] = True
-        own_masks = {}
-        masks = []
-        for m, o in zip(col.masks, own):
-            om = own_masks.get(id(o))
-            if om is None:
-                om = own_masks[id(o)] = mask_of(o)
-            masks.append(m | om)
-        column = Column(values, bad, masks, own)
+            values, bad = apply(lambda v: finish(v, where), [values], bad, _FAILURES,
+                                cache=False)
+        column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
         if self.citing:
             column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
         else:                             # values only: what decided is not followed
-            column.reads = column.cites = [None] * n
+            column.reads = np.full(n, UNKNOWN, dtype=np.int64)
+            column.cites = full(n, None)
         return column
 
-    @staticmethod
-    def deciding(rule, bad, deps, branch, failed):
-        """Per row: what reading the rule's value brings to another value, and the result's
-        deciding citations (engine.runtime.deciding), from what decided the row (``deps``),
-        the branch taken (its own citations) and what made earlier branches fail."""
+    def own_mask_ids(self, own):
+        """Per row, the mask id of its own citations."""
+        found = self.own_masks
+        items = self.citations.items
+        uniq, inverse = np.unique(own, return_inverse=True)
+        ids = []
+        for o in uniq.tolist():
+            m = found.get(o)
+            if m is None:
+                m = found[o] = self.masks.id(mask_of(items[o]))
+            ids.append(m)
+        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+
+    def deciding(self, rule, bad, deps, branch, failed):
+        """Per row: what reading the rule's value brings to another value (a reads id), and the
+        result's deciding citations (engine.runtime.deciding), from what decided the row
+        (``deps``), the branch taken (its own citations) and what made earlier branches fail;
+        composed once per distinct combination of the three."""
+        n = len(bad)
         general = rule.citations
         output = rule.output
         transparent = rule.transparent and not output
-        reads, cites = [], []
-        memo: dict = {}
-        for i, d in enumerate(deps):
-            f = failed[i] if failed is not None else ()
-            if bad[i] or d is None or f is None:
-                reads.append(None), cites.append(None)
-                continue
-            b = branch[i] if branch is not None else ()
-            key = (id(b), d, f)
-            found = memo.get(key)
-            if found is None:
-                cores = [x.core for x in d]
-                core = compose_citations(b, general, cores)
-                front = through_fronts([x.front for x in d]) if transparent \
-                    else branch_section(b, general)
-                full = compose_citations(b, general, cores, [x.front for x in f]) if f else core
-                found = memo[key] = ((_Read(front if output else core, front),),
-                                     as_written(b, general, full[0]))
-            reads.append(found[0]), cites.append(found[1])
+        f = failed if failed is not None else _zeros(n)
+        b = branch if branch is not None else _zeros(n)
+        reads = np.full(n, UNKNOWN, dtype=np.int64)
+        cites = np.empty(n, dtype=object)
+        good = np.flatnonzero(~bad & (deps >= 0) & (f >= 0))
+        if len(good) == 0:
+            return reads, cites
+        keys, inverse = group(b[good], deps[good], f[good])
+        dep_items, cit_items = self.deps.items, self.citations.items
+        found_reads, found_cites = [], []
+        for bi, di, fi in keys:
+            bc = cit_items[bi]
+            cores = [x.core for x in dep_items[di]]
+            core = compose_citations(bc, general, cores)
+            front = through_fronts([x.front for x in dep_items[di]]) if transparent \
+                else branch_section(bc, general)
+            full_list = compose_citations(bc, general, cores,
+                                          [x.front for x in dep_items[fi]]) if fi else core
+            found_reads.append(self.deps.id((self.read(front if output else core, front),)))
+            found_cites.append(as_written(bc, general, full_list[0]))
+        reads[good] = np.asarray(found_reads, dtype=np.int64)[inverse]
+        cites[good] = objects(found_cites)[inverse]
         return reads, cites
 
     def conditions(self, rule, body, frame, rows):
         n = len(rows)
-        values = [None] * n
-        bad = [False] * n
-        masks = [0] * n
-        own = [rule.citations] * n
-        deps = [()] * n                       # what the taken condition and its value read
-        failed = [()] * n                     # what the conditions that failed read
-        branch = [()] * n
-        remaining = list(range(n))            # positions in rows
+        values = np.empty(n, dtype=object)
+        bad = np.zeros(n, dtype=bool)
+        masks = _zeros(n)
+        own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+        deps = _zeros(n)                      # what the taken condition and its value read
+        failed = _zeros(n)                    # what the conditions that failed read
+        branch = _zeros(n)
+        remaining = np.arange(n)              # positions in rows
+        join_masks, join_deps = self.masks.join, self.deps.join
         for condition in body.conditions:
-            if not remaining:
+            if not len(remaining):
                 break
             branch_own = merge(rule.citations, condition.citations) if condition.citations \
                 else rule.citations
             if condition.when is None:
                 taken = remaining
-                remaining = []
+                remaining = no_rows()
             else:
-                test = self.eval(condition.when.tree, frame, [rows[p] for p in remaining])
-                taken, following = [], []
-                for p, v, b, m, d in zip(remaining, test.values, test.bad, test.masks,
-                                         test.deps):
-                    masks[p] |= m
-                    if b or not isinstance(v, bool):
-                        bad[p] = True
-                    elif v:
-                        taken.append(p)
-                        deps[p] = d
-                    else:
-                        following.append(p)
-                        failed[p] = _cat(failed[p], d)
+                test = self.eval(condition.when.tree, frame, rows[remaining])
+                masks[remaining] = join_masks(masks[remaining], test.masks)
+                yes, no = strict_bools(test.values)
+                bad_test = test.bad | ~(yes | no)
+                bad[remaining[bad_test]] = True
+                chosen = yes & ~bad_test
+                taken = remaining[chosen]
+                deps[taken] = test.deps[chosen]
+                chosen = no & ~bad_test
+                following = remaining[chosen]
+                failed[following] = join_deps(failed[following], test.deps[chosen])
                 remaining = following
-            if taken:
-                then = self.eval(condition.then.tree, frame, [rows[p] for p in taken])
-                for p, v, b, m, d in zip(taken, then.values, then.bad, then.masks, then.deps):
-                    values[p] = v
-                    bad[p] = bad[p] or b
-                    masks[p] |= m
-                    own[p] = branch_own
-                    branch[p] = condition.citations
-                    deps[p] = _cat(deps[p], d)
-        for p in remaining:                   # no condition true and no `otherwise`
-            bad[p] = True
+            if len(taken):
+                then = self.eval(condition.then.tree, frame, rows[taken])
+                values[taken] = then.values
+                bad[taken] |= then.bad
+                masks[taken] = join_masks(masks[taken], then.masks)
+                own[taken] = self.citations.id(branch_own)
+                branch[taken] = self.citations.id(condition.citations)
+                deps[taken] = join_deps(deps[taken], then.deps)
+        bad[remaining] = True                 # no condition true and no `otherwise`
         return Column(values, bad, masks, deps=deps), own, branch, failed
 
     def table(self, rule, body, frame, rows):
         """A decision table: every input read first, then the rows' cells in order, each cell
-        only on the table rows still possible (a cell's own expressions are read lazily)."""
+        only on the table rows still possible (a cell's own expressions are read lazily). Which
+        table rows matched is a bool matrix (case row x table row); what follows from a match
+        (own citations, branch, failure) is decided once per distinct set of matched rows."""
         n = len(rows)
-        bad = [False] * n
-        masks = [0] * n
+        bad = np.zeros(n, dtype=bool)
+        masks = _zeros(n)
         inputs = {}
         input_deps = []                   # (name, per row deps) in input order
         for name, expression in body.inputs:
             col = self.eval(expression.tree, frame, rows)
             inputs[name] = col.values
             input_deps.append((name, col.deps))
-            masks = _or(masks, col.masks)
-            bad = [x or y for x, y in zip(bad, col.bad)]
-        active = [p for p in range(n) if not bad[p]]
-        matches = [[] for _ in range(n)]
-        used = [set() for _ in range(n)]        # inputs tested by a matching row
-        failing = [set() for _ in range(n)]     # inputs whose test made a row fail
-        for row in body.rows:
+            masks = self.masks.join(masks, col.masks)
+            bad |= col.bad
+        active = np.flatnonzero(~bad)
+        matched = np.zeros((n, len(body.rows)), dtype=bool)
+        used = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}   # tested by a match
+        failing = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}  # made a row fail
+        for k, row in enumerate(body.rows):
             candidates = active
             for name, cell in row.tests:
-                if not candidates or cell.op == "any":
+                if not len(candidates) or cell.op == "any":
                     continue
-                values = inputs[name]
-                sub = [rows[p] for p in candidates]
+                sub = rows[candidates]
                 a = self.eval(cell.a.tree, frame, sub)
                 b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
-                passing = []
-                for j, p in enumerate(candidates):
-                    masks[p] |= a.masks[j] | (b.masks[j] if b is not None else 0)
-                    if a.bad[j] or (b is not None and b.bad[j]):
-                        bad[p] = True
-                        continue
-                    try:
-                        ok = cell.passes(values[p], a.values[j],
-                                          b.values[j] if b is not None else None)
-                    except _FAILURES:
-                        bad[p] = True
-                        continue
-                    if ok:
-                        passing.append(p)
-                    else:
-                        failing[p].add(name)
-                candidates = passing
-            tested = [name for name, cell in row.tests if cell.op != "any"]
-            for p in candidates:
-                if not bad[p]:
-                    matches[p].append(row)
-                    used[p].update(tested)
+                masks[candidates] = self.masks.join(masks[candidates], a.masks)
+                cell_bad = a.bad
+                if b is not None:
+                    masks[candidates] = self.masks.join(masks[candidates], b.masks)
+                    cell_bad = cell_bad | b.bad
+                result, failed = apply(cell.passes, [inputs[name][candidates], a.values,
+                                                     b.values if b is not None
+                                                     else full(len(candidates), None)],
+                                       cell_bad, _FAILURES, cache=False)
+                bad[candidates[failed]] = True
+                holds = np.zeros(len(candidates), dtype=bool)
+                holds[~failed] = truth(result[~failed])
+                failing[name][candidates[~failed & ~holds]] = True
+                candidates = candidates[holds]
+            hits = candidates[~bad[candidates]]
+            matched[hits, k] = True
+            for name, cell in row.tests:
+                if cell.op != "any":
+                    used[name][hits] = True
             if body.hit_policy == "first":
-                taken = set(candidates)
-                active = [p for p in active if p not in taken and not bad[p]]
+                taken = np.zeros(n, dtype=bool)
+                taken[candidates] = True
+                active = active[~taken[active] & ~bad[active]]
             else:
-                active = [p for p in active if not bad[p]]
-        values = [None] * n
-        own = [rule.citations] * n
-        branch = [()] * n
-        by_row: dict = {}
-        defaults = []
-        for p in range(n):
-            if bad[p]:
-                continue
-            found = matches[p]
-            if body.hit_policy == "collect":
-                values[p] = []
-                cited = tuple(c for r in found for c in r.citations)
-                own[p] = merge(rule.citations, cited) if cited else rule.citations
-                branch[p] = _collected(body, found)
-                for r in found:
-                    by_row.setdefault(id(r), (r, []))[1].append(p)
-                continue
-            if len(found) > 1:
-                bad[p] = True
-            elif found:
-                r = found[0]
-                own[p] = merge(rule.citations, r.citations) if r.citations else rule.citations
-                branch[p] = r.citations
-                by_row.setdefault(id(r), (r, []))[1].append(p)
-            elif body.default is not None:
-                defaults.append(p)
-            else:
-                bad[p] = True
+                active = active[~bad[active]]
+        matched[bad] = False
+        collect = body.hit_policy == "collect"
+        own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+        branch = _zeros(n)
+        chosen_rows = np.zeros((n, len(body.rows)), dtype=bool)  # whose `then` gives the value
+        defaults = np.zeros(n, dtype=bool)
+        good = np.flatnonzero(~bad)
+        if len(good):
+            sets, inverse = np.unique(matched[good], axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            for s, flags in enumerate(sets):
+                at = good[inverse == s]
+                found = [body.rows[k] for k in np.flatnonzero(flags).tolist()]
+                if collect:
+                    cited = tuple(c for r in found for c in r.citations)
+                    own[at] = self.citations.id(merge(rule.citations, cited) if cited
+                                                else rule.citations)
+                    branch[at] = self.citations.id(_collected(body, found))
+                    chosen_rows[at] = flags
+                elif len(found) > 1:
+                    bad[at] = True
+                elif found:
+                    r = found[0]
+                    own[at] = self.citations.id(merge(rule.citations, r.citations)
+                                                if r.citations else rule.citations)
+                    branch[at] = self.citations.id(r.citations)
+                    chosen_rows[at] = flags
+                elif body.default is not None:
+                    defaults[at] = True
+                else:
+                    bad[at] = True
+        values = np.empty(n, dtype=object)
+        if collect:
+            values[~bad] = objects([[] for _ in range(int((~bad).sum()))])
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
-        cells_cite = _cells_cite(body)
-        deps, failed = [None] * n, [None] * n
-        if not cells_cite:
-            for p in range(n):
-                deps[p] = ()
-                failed[p] = ()
-                for name, column in input_deps:
-                    if name in used[p]:
-                        deps[p] = _cat(deps[p], column[p])
-                    elif name in failing[p]:
-                        failed[p] = _cat(failed[p], column[p])
+        if _cells_cite(body):
+            deps = np.full(n, UNKNOWN, dtype=np.int64)
+            failed_deps = np.full(n, UNKNOWN, dtype=np.int64)
+        else:
+            deps, failed_deps = _zeros(n), _zeros(n)
+            for name, column in input_deps:
+                deps = self.deps.join(deps, np.where(used[name], column, 0))
+                failed_deps = self.deps.join(failed_deps,
+                                             np.where(~used[name] & failing[name], column, 0))
         # The `then` of each matched table row (for collect, in table order: values append in
         # the order the rows matched, which is table order).
-        for r in body.rows:
-            if id(r) not in by_row:
+        for k, r in enumerate(body.rows):
+            chosen = np.flatnonzero(chosen_rows[:, k])
+            if not len(chosen):
                 continue
-            chosen = by_row[id(r)][1]
-            col = self.eval(r.then.tree, frame, [rows[p] for p in chosen])
-            for p, v, b, m, d in zip(chosen, col.values, col.bad, col.masks, col.deps):
-                masks[p] |= m
-                bad[p] = bad[p] or b
-                deps[p] = _cat(deps[p], d)
-                if body.hit_policy == "collect":
-                    values[p].append(v)
-                else:
-                    values[p] = v
-        if defaults:
-            col = self.eval(body.default.tree, frame, [rows[p] for p in defaults])
-            for p, v, b, m, d in zip(defaults, col.values, col.bad, col.masks, col.deps):
-                values[p], masks[p] = v, masks[p] | m
-                bad[p] = bad[p] or b
-                deps[p] = _cat(deps[p], d)
-        return Column(values, bad, masks, deps=deps), own, branch, failed
+            col = self.eval(r.then.tree, frame, rows[chosen])
+            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            bad[chosen] |= col.bad
+            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+            if collect:
+                for target, v in zip(values[chosen].tolist(), col.values.tolist()):
+                    target.append(v)
+            else:
+                values[chosen] = col.values
+        chosen = np.flatnonzero(defaults)
+        if len(chosen):
+            col = self.eval(body.default.tree, frame, rows[chosen])
+            values[chosen] = col.values
+            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            bad[chosen] |= col.bad
+            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+        return Column(values, bad, masks, deps=deps), own, branch, failed_deps
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
-        (row position, member row) pairs."""
-        owners, _ = self.ancestor_rows(frame.kind.name, [frame.index[r] for r in rows],
-                                       body.levels_up) if frame.index is not None else (rows, None)
+        each member's row position and its row in the member kind's table (two arrays)."""
+        if frame.index is not None:
+            owners, _ = self.ancestor_rows(frame.kind.name, frame.index[rows], body.levels_up)
+        else:
+            owners = rows
         owner_kind = frame.kind
         for _ in range(body.levels_up):
             owner_kind = owner_kind.parent
-        owner_entities = self.entities.get(owner_kind.name, ())
-        positions, members = [], []
-        row_of = self.row_of
-        for p, o in enumerate(owners):
-            for member in owner_entities[o].children.get(body.over, ()):
-                positions.append(p)
-                members.append(row_of[member.uid])
-        return positions, members
+        starts, counts, members = self.children_of(owner_kind.name, body.over)
+        lengths = counts[owners]
+        total = int(lengths.sum())
+        positions = np.repeat(np.arange(len(owners)), lengths)
+        if total == 0:
+            return positions, no_rows()
+        offsets = np.cumsum(lengths) - lengths
+        within = np.arange(total) - np.repeat(offsets, lengths)
+        return positions, members[np.repeat(starts[owners], lengths) + within]
+
+    def children_of(self, kind_name, over):
+        """Per owner row of a kind: where its members of collection ``over`` start in one flat
+        array of member rows, how many there are, and that array."""
+        key = (kind_name, over)
+        found = self.children.get(key)
+        if found is None:
+            counts, flat = [], []
+            row_of = self.row_of
+            for entity in self.entities.get(kind_name, ()):
+                children = entity.children.get(over, ())
+                counts.append(len(children))
+                flat.extend(row_of[child.uid] for child in children)
+            counts = np.asarray(counts, dtype=np.intp)
+            found = self.children[key] = (np.cumsum(counts) - counts, counts,
+                                          np.asarray(flat, dtype=np.intp))
+        return found
 
     def aggregate(self, body, frame, rows) -> Column:
         n = len(rows)
         positions, members = self.member_pairs(body, frame, rows)
-        member_frame = _Frame(body.member_kind, members, frame, [rows[p] for p in positions])
-        pair_rows = list(range(len(members)))
-        masks = [0] * n
-        bad = [False] * n
+        member_frame = _Frame(body.member_kind, members, frame, rows[positions])
+        pair_rows = np.arange(len(members))
         fn = body.function
         if fn == "first":
             return self.first(body, frame, rows, positions, member_frame)
+        masks = _zeros(n)
+        bad = np.zeros(n, dtype=bool)
+        ranks = ranks_of(positions)
         kept = pair_rows
-        spans = [()] * len(members)                # per member: what its filter and value read
+        spans = _zeros(len(members))               # per member: what its filter and value read
         if body.where is not None:
             test = self.eval(body.where.tree, member_frame, pair_rows)
-            spans = list(test.deps)
-            kept = []
-            for q, v, b, m in zip(pair_rows, test.values, test.bad, test.masks):
-                p = positions[q]
-                masks[p] |= m
-                if b or not isinstance(v, bool):
-                    bad[p] = True
-                elif v:
-                    kept.append(q)
-        grouped = [[] for _ in range(n)]
-        defaults: dict = {}                        # per row given the default: what it read
-        members_kept = [[] for _ in range(n)]      # per row: its kept members (pair indices)
-        for q in kept:
-            members_kept[positions[q]].append(q)
+            spans = test.deps.copy()
+            masks = self.masks.fold(masks, positions, ranks, test.masks)
+            yes, no = strict_bools(test.values)
+            bad_test = test.bad | ~(yes | no)
+            bad[positions[bad_test]] = True
+            kept = pair_rows[yes & ~bad_test]
+        kept_positions = positions[kept]
+        kept_ranks = ranks_of(kept_positions)
+        grouped = None                             # per kept member: its value
+        grouped_bad = None
         if body.of is not None:
             of = self.eval(body.of.tree, member_frame, kept)
-            for q, v, b, m, d in zip(kept, of.values, of.bad, of.masks, of.deps):
-                p = positions[q]
-                masks[p] |= m
-                bad[p] = bad[p] or b
-                grouped[p].append(v)
-                spans[q] = _cat(spans[q], d)
-        values = [None] * n
+            masks = self.masks.fold(masks, kept_positions, kept_ranks, of.masks)
+            bad[kept_positions[of.bad]] = True
+            grouped, grouped_bad = of.values, of.bad
+            spans[kept] = self.deps.join(spans[kept], of.deps)
+        values = np.empty(n, dtype=object)
+        defaults = None                            # rows given the default, and what it read
         if fn == "count":
-            values = [len(g) for g in members_kept]
+            values = np.bincount(kept_positions, minlength=n).astype(object)
         elif fn == "list":
             entities = self.entities.get(body.member_kind.name, ())
-            for p, g in enumerate(members_kept):
-                chosen = [entities[members[q]] for q in g]
-                values[p] = [m.id if m.id is not None else m.index for m in chosen]
+            lists = [[] for _ in range(n)]
+            for p, m in zip(kept_positions.tolist(), members[kept].tolist()):
+                e = entities[m]
+                lists[p].append(e.id if e.id is not None else e.index)
+            values = objects(lists)
         elif fn == "sum":
-            for p, g in enumerate(grouped):
-                total = 0
-                try:
-                    for v in g:
-                        if v is not None:
-                            total = total + v
-                except _FAILURES:
-                    bad[p] = True
-                values[p] = total
+            values = full(n, 0)
+            if grouped is not None and len(grouped):
+                present = ~grouped_bad & ~_IS(grouped, None).astype(bool)
+                values = self.sums(values, bad, kept_positions[present], kept_ranks[present],
+                                   grouped[present])
         elif fn in ("any", "all"):
-            for p, g in enumerate(grouped):
-                if any(not isinstance(v, bool) for v in g):
-                    bad[p] = True
-                else:
-                    values[p] = any(g) if fn == "any" else all(g)
-        else:                                  # min, max
-            empty = []
-            for p, g in enumerate(grouped):
-                present = [v for v in g if v is not None]
-                if not present:
-                    empty.append(p)
-                    continue
-                try:
-                    values[p] = min(present) if fn == "min" else max(present)
-                except _FAILURES:
-                    bad[p] = True
-            if empty:
+            if grouped is None or not len(grouped):
+                values = full(n, fn == "all")
+            else:
+                yes, no = strict_bools(grouped)
+                not_bool = ~(yes | no)
+                bad[kept_positions[not_bool]] = True
+                hits = np.bincount(kept_positions[yes if fn == "any" else no], minlength=n) > 0
+                values = python_bools(hits if fn == "any" else ~hits)
+                values[bad] = None
+        else:                                      # min, max
+            values = full(n, None)
+            if grouped is not None and len(grouped):
+                present = ~_IS(grouped, None).astype(bool)
+                values = self.extremes(fn, values, bad, kept_positions[present],
+                                       kept_ranks[present], grouped[present])
+            empty = np.flatnonzero(_IS(values, None).astype(bool) & ~bad)
+            if len(empty):
                 if body.default is None:
-                    for p in empty:
-                        bad[p] = True
+                    bad[empty] = True
                 else:
-                    d = self.eval(body.default.tree, frame, [rows[p] for p in empty])
-                    for p, v, b, m in zip(empty, d.values, d.bad, d.masks):
-                        values[p], masks[p] = v, masks[p] | m
-                        bad[p] = bad[p] or b
-                    defaults = dict(zip(empty, d.deps))
-        return Column(values, bad, masks,
-                      deps=self.aggregate_deps(fn, n, positions, spans, members_kept, grouped,
-                                               values, bad, defaults))
+                    d = self.eval(body.default.tree, frame, rows[empty])
+                    values[empty] = d.values
+                    masks[empty] = self.masks.join(masks[empty], d.masks)
+                    bad[empty] |= d.bad
+                    defaults = (empty, d.deps)
+        # What decided (AggregateBody._mark per case): every member's filter and value in
+        # order (and the default), except that for ``any``, ``all``, ``min`` and ``max`` the one
+        # member that gave the value decides alone.
+        deps = self.deps.fold(_zeros(n), positions, ranks, spans)
+        if fn in ("any", "all", "min", "max") and grouped is not None and len(grouped):
+            if fn in ("any", "all"):
+                chosen = _IS(grouped, fn == "any").astype(bool)
+            else:
+                target = values[kept_positions]
+                present = ~_IS(grouped, None).astype(bool)
+                chosen = np.zeros(len(grouped), dtype=bool)
+                idx = np.flatnonzero(present & ~bad[kept_positions])
+                if len(idx):
+                    chosen[idx] = apply(operator.eq, [grouped[idx], target[idx]],
+                                        np.zeros(len(idx), dtype=bool), _FAILURES)[0] \
+                        .astype(bool)
+                if defaults is not None:
+                    chosen &= ~np.isin(kept_positions, defaults[0])
+            owners, first = firsts(kept_positions, chosen & ~bad[kept_positions])
+            deps[owners] = spans[kept[first]]
+        if defaults is not None:
+            empty, d = defaults
+            deps[empty] = self.deps.join(deps[empty], d)
+        return Column(values, bad, masks, deps=deps)
 
     @staticmethod
-    def aggregate_deps(fn, n, positions, spans, members_kept, grouped, values, bad, defaults):
-        """Per row, what decided an aggregate: every member's filter and value in order (and
-        the default), except that for ``any``, ``all``, ``min`` and ``max`` the one member that
-        gave the value decides alone (AggregateBody._mark per case)."""
-        deps = [()] * n
-        for q, p in enumerate(positions):
-            deps[p] = _cat(deps[p], spans[q])
-        if fn in ("any", "all", "min", "max"):
-            for p in range(n):
-                if bad[p]:
-                    continue
-                g = grouped[p]
-                chosen = None
-                if fn in ("any", "all"):
-                    wanted = fn == "any"
-                    chosen = next((i for i, v in enumerate(g) if v is wanted), None)
-                elif p not in defaults:
-                    chosen = next((i for i, v in enumerate(g)
-                                   if v is not None and v == values[p]), None)
-                if chosen is not None:
-                    deps[p] = spans[members_kept[p][chosen]]
-        for p, d in defaults.items():
-            deps[p] = _cat(deps[p], d)
-        return deps
+    def sums(values, bad, positions, ranks, items):
+        """Per row, ``0 + v1 + v2 ...`` over its members' values in order (Python's ``+``, as
+        per case); a row where an addition fails is bad."""
+        add = ufunc(operator.add, 2)
+        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
+            at = ranks == depth
+            where = positions[at]
+            try:
+                values[where] = add(values[where], items[at])
+            except _FAILURES:
+                for p, v in zip(where.tolist(), items[at].tolist()):
+                    if bad[p]:
+                        continue
+                    try:
+                        values[p] = values[p] + v
+                    except _FAILURES:
+                        bad[p] = True
+        return values
+
+    @staticmethod
+    def extremes(fn, values, bad, positions, ranks, items):
+        """Per row, ``min`` or ``max`` of its members' values (the first of equal ones, as the
+        built-ins); a row where a comparison fails is bad."""
+        better = operator.lt if fn == "min" else operator.gt
+        step = ufunc(_smaller if fn == "min" else _larger, 2)
+        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
+            at = ranks == depth
+            where = positions[at]
+            try:
+                values[where] = step(values[where], items[at])
+            except _FAILURES:
+                for p, v in zip(where.tolist(), items[at].tolist()):
+                    if bad[p]:
+                        continue
+                    try:
+                        if values[p] is None or better(v, values[p]):
+                            values[p] = v
+                    except _FAILURES:
+                        bad[p] = True
+        values[bad] = None
+        return values
 
     def first(self, body, frame, rows, positions, member_frame) -> Column:
         """``first``: members in order until one passes the filter (with ``of``, per case the
         loop stops after the first value)."""
         n = len(rows)
-        values = [None] * n
-        bad = [False] * n
-        masks = [0] * n
-        by_row = [[] for _ in range(n)]
-        for q, p in enumerate(positions):
-            by_row[p].append(q)
-        found = [False] * n
-        deps = [()] * n
-        depth = 0
-        longest = max((len(g) for g in by_row), default=0)
-        while depth < longest:
-            active = [p for p in range(n) if not found[p] and not bad[p] and len(by_row[p]) > depth]
-            if not active:
+        values = np.empty(n, dtype=object)
+        bad = np.zeros(n, dtype=bool)
+        masks = _zeros(n)
+        found = np.zeros(n, dtype=bool)
+        deps = _zeros(n)
+        ranks = ranks_of(positions)
+        pair_rows = np.arange(len(positions))
+        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
+            at = ranks == depth
+            pairs = pair_rows[at]
+            active = positions[at]
+            live = ~found[active] & ~bad[active]
+            pairs, active = pairs[live], active[live]
+            if not len(active):
                 break
-            pairs = [by_row[p][depth] for p in active]
-            passing = active
-            passing_pairs = pairs
+            passing, passing_pairs = active, pairs
             if body.where is not None:
                 test = self.eval(body.where.tree, member_frame, pairs)
-                passing, passing_pairs = [], []
-                for p, q, v, b, m, d in zip(active, pairs, test.values, test.bad, test.masks,
-                                            test.deps):
-                    masks[p] |= m
-                    deps[p] = _cat(deps[p], d)
-                    if b or not isinstance(v, bool):
-                        bad[p] = True
-                    elif v:
-                        passing.append(p)
-                        passing_pairs.append(q)
-            if body.of is not None and passing:
+                masks[active] = self.masks.join(masks[active], test.masks)
+                deps[active] = self.deps.join(deps[active], test.deps)
+                yes, no = strict_bools(test.values)
+                bad_test = test.bad | ~(yes | no)
+                bad[active[bad_test]] = True
+                passing, passing_pairs = active[yes & ~bad_test], pairs[yes & ~bad_test]
+            if body.of is not None and len(passing):
                 of = self.eval(body.of.tree, member_frame, passing_pairs)
-                for p, v, b, m, d in zip(passing, of.values, of.bad, of.masks, of.deps):
-                    values[p] = v
-                    masks[p] |= m
-                    bad[p] = bad[p] or b
-                    found[p] = True
-                    deps[p] = _cat(deps[p], d)
-            depth += 1
-        missing = [p for p in range(n) if not found[p] and not bad[p]]
-        if missing and body.default is not None:
-            d = self.eval(body.default.tree, frame, [rows[p] for p in missing])
-            for p, v, b, m, e in zip(missing, d.values, d.bad, d.masks, d.deps):
-                values[p], masks[p] = v, masks[p] | m
-                bad[p] = bad[p] or b
-                deps[p] = _cat(deps[p], e)
+                values[passing] = of.values
+                masks[passing] = self.masks.join(masks[passing], of.masks)
+                bad[passing] |= of.bad
+                found[passing] = True
+                deps[passing] = self.deps.join(deps[passing], of.deps)
+        missing = np.flatnonzero(~found & ~bad)
+        if len(missing) and body.default is not None:
+            d = self.eval(body.default.tree, frame, rows[missing])
+            values[missing] = d.values
+            masks[missing] = self.masks.join(masks[missing], d.masks)
+            bad[missing] |= d.bad
+            deps[missing] = self.deps.join(deps[missing], d.deps)
         return Column(values, bad, masks, deps=deps)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -856,10 +911,10 @@ class _Batch:
         """The value of an expression node for each of ``rows`` (rows of ``frame``)."""
         n = len(rows)
         if n == 0:
-            return Column([], [], [])
+            return Column(np.empty(0, dtype=object), np.zeros(0, dtype=bool), _zeros(0))
         kind = type(node)
         if kind is ast.Constant:
-            return Column([node.value] * n, [False] * n, [0] * n)
+            return self.constant(node.value, n)
         if kind is ast.Name:
             return self.name(node.ref.target, frame, rows)
         if kind is ast.BinOp:
@@ -867,7 +922,8 @@ class _Batch:
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column([not v for v in col.values], col.bad, col.masks, deps=col.deps)
+                return Column(python_bools(~truth(col.values)), col.bad, col.masks,
+                              deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
             return self.boolean(node, frame, rows)
@@ -879,134 +935,130 @@ class _Batch:
             return self.call(node, frame, rows)
         if kind in (ast.List, ast.Tuple):
             parts = [self.eval(e, frame, rows) for e in node.elts]
-            values = [[p.values[i] for p in parts] for i in range(n)]
-            bad = [any(p.bad[i] for p in parts) for i in range(n)]
-            masks = [0] * n
+            if parts:
+                values = objects(map(list, zip(*[p.values.tolist() for p in parts])), n)
+            else:
+                values = objects([[] for _ in range(n)], n)
+            bad = np.zeros(n, dtype=bool)
             for p in parts:
-                masks = _or(masks, p.masks)
-            return Column(values, bad, masks, deps=_cat_columns(parts, n))
+                bad |= p.bad
+            return Column(values, bad, self.masks.join_all([_zeros(n)] + [p.masks for p in parts]),
+                          deps=self.deps.join_all([_zeros(n)] + [p.deps for p in parts]))
         raise TypeError(f"cannot evaluate {kind.__name__}")  # pragma: no cover - checked syntax
 
     def name(self, target, frame: _Frame, rows) -> Column:
         what = target[0]
         n = len(rows)
         if what == "outer":
-            outer_rows = [frame.outer_rows[r] for r in rows]
-            return self.name(target[1], frame.outer, outer_rows)
+            return self.name(target[1], frame.outer, frame.outer_rows[rows])
         if what == "as_of":
-            return Column([self.as_of] * n, [False] * n, [0] * n)
+            return self.constant(self.as_of, n)
         if what == "param":
             try:
                 value = self.engine.cache.parameter(target[1], self.as_of)
                 v = value.read()
             except _FAILURES:
-                return Column([None] * n, [True] * n, [0] * n)
-            return Column([v] * n, [False] * n, [value.citation_mask] * n,
-                          deps=[(self.read_of(value),)] * n)
-        entity_rows = [frame.index[r] for r in rows]
+                return Column(full(n, None), np.ones(n, dtype=bool), _zeros(n))
+            read_id, mask_id = self.record_ids(value)
+            return self.constant(v, n, mask_id, read_id)
+        entity_rows = frame.index[rows]
         if what == "fact":
             _, fact, depth = target
             at, kind_name = self.ancestor_rows(frame.kind.name, entity_rows, depth)
             values, bad = self.fact_column(kind_name, fact)
-            return Column([values[r] for r in at], [bad[r] for r in at], [0] * n)
+            return Column(values[at], bad[at], _zeros(n))
         if what == "rule":
             _, rule, depth = target
             at, _ = self.ancestor_rows(frame.kind.name, entity_rows, depth)
             col = self.rule_column(rule)
-            reads = col.reads
-            return Column([col.values[r] for r in at], [col.bad[r] for r in at],
-                          [col.masks[r] for r in at], deps=[reads[r] for r in at])
+            return Column(col.values[at], col.bad[at], col.masks[at], deps=col.reads[at])
         raise TypeError(f"cannot read {what} here")  # pragma: no cover - args only in functions
 
     def elementwise(self, fn, operands, frame, rows) -> Column:
         parts = [self.eval(o, frame, rows) for o in operands]
-        values, bad = _apply(fn, [p.values for p in parts], [p.bad for p in parts], len(rows))
-        masks = parts[0].masks
+        return self.combined(fn, parts)
+
+    def combined(self, fn, parts) -> Column:
+        bad = parts[0].bad
         for p in parts[1:]:
-            masks = _or(masks, p.masks)
-        return Column(values, bad, masks, deps=_cat_columns(parts, len(rows)))
+            bad = bad | p.bad
+        values = None
+        if fn is _ADD:                    # texts joined (reasons, notices): no checks per row
+            values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
+        elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
+            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+        if values is None:
+            values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
+        return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
+                      deps=self.deps.join_all([p.deps for p in parts]))
 
     def boolean(self, node, frame, rows) -> Column:
         """``and``/``or`` with Python's value semantics; later operands only where undecided."""
         is_and = isinstance(node.op, ast.And)
-        n = len(rows)
         first = self.eval(node.values[0], frame, rows)
-        values, bad, masks = list(first.values), list(first.bad), list(first.masks)
-        deps = list(first.deps)
-        pending = [p for p in range(n) if not bad[p] and bool(values[p]) == is_and]
+        values, bad, masks = first.values.copy(), first.bad.copy(), first.masks.copy()
+        deps = first.deps.copy()
+        pending = np.flatnonzero(~bad & (truth(values) == is_and))
         for operand in node.values[1:]:
-            if not pending:
+            if not len(pending):
                 break
-            col = self.eval(operand, frame, [rows[p] for p in pending])
-            following = []
-            for p, v, b, m, d in zip(pending, col.values, col.bad, col.masks, col.deps):
-                values[p] = v
-                masks[p] |= m
-                if b:
-                    bad[p] = True
-                elif bool(v) == is_and:
-                    following.append(p)
-                    deps[p] = _cat(deps[p], d)
-                else:
-                    # The operand the operator stopped at decided alone (language/marks).
-                    deps[p] = d
-            pending = following
+            col = self.eval(operand, frame, rows[pending])
+            values[pending] = col.values
+            masks[pending] = self.masks.join(masks[pending], col.masks)
+            bad[pending[col.bad]] = True
+            going_on = ~col.bad & (truth(col.values) == is_and)
+            stopped = ~col.bad & ~going_on
+            at = pending[going_on]
+            deps[at] = self.deps.join(deps[at], col.deps[going_on])
+            # The operand the operator stopped at decided alone (language/marks).
+            deps[pending[stopped]] = col.deps[stopped]
+            pending = at
         return Column(values, bad, masks, deps=deps)
 
     def compare(self, node, frame, rows) -> Column:
         n = len(rows)
-        if len(node.ops) == 1:
-            left = self.eval(node.left, frame, rows)
-            right = self.eval(node.comparators[0], frame, rows)
-            values, bad = _apply(OPERATORS[type(node.ops[0])], [left.values, right.values],
-                                 [left.bad, right.bad], n)
-            return Column(values, bad, _or(left.masks, right.masks),
-                          deps=_cat_columns([left, right], n))
         left = self.eval(node.left, frame, rows)
-        current, bad, masks = list(left.values), list(left.bad), list(left.masks)
-        deps = list(left.deps)
-        values = [True] * n
-        pending = [p for p in range(n) if not bad[p]]
+        if len(node.ops) == 1:
+            right = self.eval(node.comparators[0], frame, rows)
+            return self.combined(OPERATORS[type(node.ops[0])], [left, right])
+        current, bad, masks = left.values.copy(), left.bad.copy(), left.masks.copy()
+        deps = left.deps.copy()
+        values = full(n, True)
+        pending = np.flatnonzero(~bad)
         for op, comparator in zip(node.ops, node.comparators):
-            if not pending:
+            if not len(pending):
                 break
-            fn = OPERATORS[type(op)]
-            col = self.eval(comparator, frame, [rows[p] for p in pending])
-            following = []
-            for p, v, b, m, d in zip(pending, col.values, col.bad, col.masks, col.deps):
-                masks[p] |= m
-                deps[p] = _cat(deps[p], d)
-                if b:
-                    bad[p] = True
-                    continue
-                try:
-                    result = fn(current[p], v)
-                except _FAILURES:
-                    bad[p] = True
-                    continue
-                if len(node.ops) == 1:
-                    values[p] = result
-                elif not result:
-                    values[p] = False
-                else:
-                    current[p] = v
-                    following.append(p)
-            pending = following
+            col = self.eval(comparator, frame, rows[pending])
+            masks[pending] = self.masks.join(masks[pending], col.masks)
+            deps[pending] = self.deps.join(deps[pending], col.deps)
+            bad[pending[col.bad]] = True
+            ok = ~col.bad
+            at = pending[ok]
+            right = col.values[ok]
+            result, failed = apply(OPERATORS[type(op)], [current[at], right],
+                                   np.zeros(len(at), dtype=bool), _FAILURES)
+            bad[at[failed]] = True
+            holds = np.zeros(len(at), dtype=bool)
+            holds[~failed] = truth(result[~failed])
+            values[at[~failed & ~holds]] = False
+            current[at[holds]] = right[holds]
+            pending = at[holds]
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
         n = len(rows)
         test = self.eval(node.test, frame, rows)
-        values, bad, masks = [None] * n, list(test.bad), list(test.masks)
-        deps = list(test.deps)
-        yes = [p for p in range(n) if not bad[p] and test.values[p]]
-        no = [p for p in range(n) if not bad[p] and not test.values[p]]
+        values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
+        deps = test.deps.copy()
+        holds = truth(test.values)
+        yes = np.flatnonzero(~bad & holds)
+        no = np.flatnonzero(~bad & ~holds)
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
-            if chosen:
-                col = self.eval(branch, frame, [rows[p] for p in chosen])
-                for p, v, b, m, d in zip(chosen, col.values, col.bad, col.masks, col.deps):
-                    values[p], bad[p], masks[p] = v, b, masks[p] | m
-                    deps[p] = _cat(deps[p], d)
+            if len(chosen):
+                col = self.eval(branch, frame, rows[chosen])
+                values[chosen], bad[chosen] = col.values, col.bad
+                masks[chosen] = self.masks.join(masks[chosen], col.masks)
+                deps[chosen] = self.deps.join(deps[chosen], col.deps)
         return Column(values, bad, masks, deps=deps)
 
     def call(self, node, frame, rows) -> Column:
@@ -1014,88 +1066,109 @@ class _Batch:
         what = target[0]
         n = len(rows)
         if what == "in_force":
-            value = target[1].has_value(self.as_of)
-            return Column([value] * n, [False] * n, [0] * n)
+            return self.constant(target[1].has_value(self.as_of), n)
         if what == "value_on":
             return self.value_on(node, target[1], frame, rows)
         args = [self.eval(a, frame, rows) for a in node.args]
-        masks = [0] * n
+        masks = self.masks.join_all([_zeros(n)] + [a.masks for a in args])
+        bad = np.zeros(n, dtype=bool)
         for a in args:
-            masks = _or(masks, a.masks)
+            bad |= a.bad
+        deps = self.deps.join_all([_zeros(n)] + [a.deps for a in args])
         if what == "builtin":
             fn = target[1]
-            values, bad = _apply(fn, [a.values for a in args], [a.bad for a in args], n)
+            values, bad = apply(fn, [a.values for a in args], bad, _FAILURES)
             if fn in SELECTORS and len(args) > 1:
                 # min/max of several arguments: only the argument that gave the value decides
                 # (the first of equal ones), as language/marks.keep_chosen marks it.
-                deps = [None] * n
-                for i in range(n):
-                    if not bad[i]:
-                        chosen = [a.values[i] for a in args].index(values[i])
-                        deps[i] = args[chosen].deps[i]
-                return Column(values, bad, masks, deps=deps)
-            return Column(values, bad, masks, deps=_cat_columns(args, n))
-        values, bad = [None] * n, _any_bad([a.bad for a in args], n)
-        deps = _cat_columns(args, n)
+                deps = np.full(n, UNKNOWN, dtype=np.int64)
+                open_rows = ~bad
+                for a in args:
+                    at = np.flatnonzero(open_rows)
+                    if not len(at):
+                        break
+                    same = np.zeros(n, dtype=bool)
+                    same[at] = apply(_same, [a.values[at], values[at]],
+                                     np.zeros(len(at), dtype=bool), _FAILURES)[0].astype(bool)
+                    deps[same] = a.deps[same]
+                    open_rows &= ~same
+            return Column(values, bad, masks, deps=deps)
+        values = np.empty(n, dtype=object)
         if what == "lookup":
             try:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
             except _FAILURES:
-                return Column(values, [True] * n, masks)
-            own = parameter.citation_mask
-            read = (self.read_of(parameter),)
-            for i in range(n):
-                if not bad[i]:
-                    try:
-                        values[i] = parameter.lookup(args[0].values[i])
-                        masks[i] |= own
-                        deps[i] = _cat(deps[i], read)
-                    except _FAILURES:
-                        bad[i] = True
+                return Column(values, np.ones(n, dtype=bool), masks)
+            keys = args[0].values.tolist()
+            done = []
+            for i in np.flatnonzero(~bad).tolist():
+                try:
+                    values[i] = parameter.lookup(keys[i])
+                    done.append(i)
+                except _FAILURES:
+                    bad[i] = True
+            done = np.asarray(done, dtype=np.intp)
+            read_id, mask_id = self.record_ids(parameter)
+            masks[done] = self.masks.join(masks[done], np.full(len(done), mask_id, np.int64))
+            deps[done] = self.deps.join(deps[done], np.full(len(done), read_id, np.int64))
             return Column(values, bad, masks, deps=deps)
         if what == "function":
             state = self.function_state
             function = target[1]
-            for i in range(n):
-                if not bad[i]:
-                    try:
-                        state.frame = []
-                        result = state.call(function, [a.values[i] for a in args])
-                    except _FAILURES:
-                        bad[i] = True
-                        continue
-                    values[i] = result.value
-                    masks[i] |= citation_mask(result)
-                    deps[i] = _cat(deps[i], (self.read_of(result),))
+            lists = [a.values.tolist() for a in args]
+            done, mask_ids, read_ids = [], [], []
+            for i in np.flatnonzero(~bad).tolist():
+                try:
+                    state.frame = []
+                    result = state.call(function, [a[i] for a in lists])
+                except _FAILURES:
+                    bad[i] = True
+                    continue
+                values[i] = result.value
+                done.append(i)
+                read_id, mask_id = self.record_ids(result)
+                mask_ids.append(mask_id)
+                read_ids.append(read_id)
+            done = np.asarray(done, dtype=np.intp)
+            masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64))
+            deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64))
             return Column(values, bad, masks, deps=deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
 
     def value_on(self, node, parameter, frame, rows) -> Column:
         n = len(rows)
         on = self.eval(node.args[1], frame, rows)
-        values, bad, masks = [None] * n, list(on.bad), list(on.masks)
-        deps = list(on.deps)
-        live = [p for p in range(n) if not bad[p] and on.values[p] is not None]
-        key = self.eval(node.args[2], frame, [rows[p] for p in live]) if len(node.args) == 3 \
-            else None
+        values, bad, masks = np.empty(n, dtype=object), on.bad.copy(), on.masks.copy()
+        deps = on.deps.copy()
+        live = np.flatnonzero(~bad & ~_IS(on.values, None).astype(bool))
+        key = self.eval(node.args[2], frame, rows[live]) if len(node.args) == 3 else None
         state = self.function_state
-        for j, p in enumerate(live):
+        dates = on.values.tolist()
+        read_ids = [0] * n
+        key_ids = [0] * n
+        key_masks = [0] * n
+        value_masks = [0] * n
+        for j, p in enumerate(live.tolist()):
             try:
                 state.frame = []
-                value = state.parameter_on(parameter, on.values[p])
+                value = state.parameter_on(parameter, dates[p])
                 # Read in this order per case: the date, the parameter, then the key.
-                deps[p] = _cat(deps[p], (self.read_of(value),))
+                read_ids[p], value_mask = self.record_ids(value)
                 if key is None:
                     values[p] = value.read()
                 else:
-                    masks[p] |= key.masks[j]
-                    deps[p] = _cat(deps[p], key.deps[j])
+                    key_masks[p] = int(key.masks[j])
+                    key_ids[p] = int(key.deps[j])
                     if key.bad[j]:
                         raise _Bad()
                     values[p] = value.lookup(key.values[j])
-                masks[p] |= value.citation_mask
+                value_masks[p] = value_mask
             except _FAILURES:
                 bad[p] = True
+        deps = self.deps.join(self.deps.join(deps, np.asarray(read_ids, dtype=np.int64)),
+                              np.asarray(key_ids, dtype=np.int64))
+        masks = self.masks.join(self.masks.join(masks, np.asarray(key_masks, dtype=np.int64)),
+                                np.asarray(value_masks, dtype=np.int64))
         return Column(values, bad, masks, deps=deps)
 
     # -- outputs -------------------------------------------------------------------------------
@@ -1118,40 +1191,46 @@ class _Batch:
             shown = {}
             for rule in rules:
                 if wanted is None and rule.output_when is not None:
-                    rows = list(range(len(entities)))
+                    rows = np.arange(len(entities))
                     shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
             plans[kind_name] = (rules, shown)
         # Per kind, per row: its results in rule order, or None if a shown value is bad.
         by_row = {}
         cited = self.cited
+        mask_items, citation_items = self.masks.items, self.citations.items
         for kind_name, (rules, shown) in plans.items():
             entities = self.entities[kind_name]
+            n = len(entities)
             results = [[] for _ in entities]
+            case_rows = self.case_row[kind_name]
+            alive = np.ones(n, dtype=bool)     # rows none of whose results so far is bad
+            as_of = self.as_of
             for rule in rules:
                 col = self.rule_column(rule)
                 show = shown.get(rule.uid)
-                values, bad, own, masks = col.values, col.bad, col.own, col.masks
-                cites = col.cites
-                for row, entity in enumerate(entities):
-                    out = results[row]
-                    if out is None:
-                        continue
-                    if show is not None:
-                        shows = show.values[row]
-                        if show.bad[row] or shows.__class__ is not bool:
-                            results[row] = None
-                            continue
-                        if not shows:
-                            continue
-                    if bad[row]:
-                        results[row] = None
-                        continue
-                    if citations and cites[row] is None:
-                        results[row] = None
-                        self.citation_failed.add(self.case_row[kind_name][row])
-                        continue
-                    out.append(ColumnarResult(rule, entity, values[row], own[row], masks[row],
-                                              cited, cites[row], self.as_of))
+                if show is None:
+                    hidden = np.zeros(n, dtype=bool)
+                    broken = col.bad
+                else:                      # shown only where output_when is True
+                    yes, no = strict_bools(show.values)
+                    unshowable = show.bad | ~(yes | no)
+                    hidden = no & ~unshowable
+                    broken = unshowable | (~hidden & col.bad)
+                if citations:
+                    uncited = alive & ~broken & ~hidden & _IS(col.cites, None).astype(bool)
+                    for row in np.flatnonzero(uncited).tolist():
+                        self.citation_failed.add(case_rows[row])
+                    broken = broken | uncited
+                alive &= ~broken
+                rows = np.flatnonzero(alive & ~hidden)
+                for row, value, own, mask, cites in zip(
+                        rows.tolist(), col.values[rows].tolist(), col.own[rows].tolist(),
+                        col.masks[rows].tolist(), col.cites[rows].tolist()):
+                    results[row].append(ColumnarResult(rule, entities[row], value,
+                                                       citation_items[own], mask_items[mask],
+                                                       cited, cites, as_of))
+            for row in np.flatnonzero(~alive).tolist():
+                results[row] = None
             by_row[kind_name] = results
         row_of = self.row_of
         for number, entities in enumerate(self.walks):
@@ -1163,6 +1242,42 @@ class _Batch:
                     break
                 out.extend(found)
         return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
+
+
+def _smaller(acc, v):
+    return v if acc is None or v < acc else acc
+
+
+def _larger(acc, v):
+    return v if acc is None or v > acc else acc
+
+
+def _same(a, b) -> bool:
+    """``a`` is ``b`` or equals it, as ``list.index`` finds it."""
+    return a is b or a == b
+
+
+#: ``a is b`` element by element (``None`` checks, strict True/False).
+_IS = ufunc(operator.is_, 2)
+
+
+@contextmanager
+def paused_collector():
+    """Python's cycle collector paused while a batch is evaluated. A batch allocates hundreds
+    of thousands of objects (values, lists, results) and makes no garbage cycles of its own;
+    with the collector on, each allocation burst triggers collections that walk every live
+    object again, which measured as more than half of the plan's time. It is switched back on
+    (if it was on) when the batch is done, and collects then whatever it would have. Callers
+    that read and write a chunk's cases around the plan (engine.tools.columnar_batch) pause it
+    for the whole chunk, for the same reason."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,
@@ -1177,7 +1292,7 @@ def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarSta
     per-case evaluator too; with ``citations=False`` (values only) they are not computed and
     each result's ``citations`` is None.
     """
-    with decimal_context():
+    with decimal_context(), paused_collector():
         batch = _Batch(engine, cases, as_of, citations)
         outputs = batch.outputs(names, citations)
     results = []

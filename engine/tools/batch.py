@@ -42,7 +42,7 @@ from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
 from .columnar_batch import COLUMNAR_CHUNK, evaluate_chunk, evaluator_for
 from .tasks import Task, case_data
-from ..runtime.columnar import ColumnarStats
+from ..runtime.columnar import ColumnarStats, paused_collector
 from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
@@ -301,12 +301,14 @@ def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
     if evaluator != "columnar":
         return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
     out = []
-    evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none")
-    for task, (evaluation, error, case_id) in zip(tasks, evaluated):
-        if error is not None:
-            out.append((encoder.error(error, task.label, case_id), False))
-        else:
-            out.append((encoder.evaluation(evaluation), True))
+    with paused_collector():       # a chunk makes no garbage cycles; see paused_collector
+        evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none")
+        for task, (evaluation, error, case_id) in zip(tasks, evaluated):
+            if error is not None:
+                out.append((encoder.error(error, task.label, case_id), False))
+            else:
+                out.append((encoder.evaluation(evaluation), True))
+        evaluated = evaluation = None   # freed now: nothing of it left for the collector
     return out
 
 

@@ -1,0 +1,287 @@
+"""Array helpers of the columnar plan (:mod:`engine.runtime.columnar`): NumPy arrays of rows.
+
+The plan keeps, per row of an entity kind, a value, whether the row is bad, a citation mask and
+what decided the value. Here they are arrays, so that selecting the rows that evaluate a node,
+putting sub-results back, and-ing masks of rows and reducing members per owner are single NumPy
+operations instead of Python loops over rows:
+
+* **Values** stay Python objects (exact ``Decimal``, ``int``, ``bool``, ``str``, dates, lists)
+  in one-dimensional ``object`` arrays. Operators are applied with the per-case evaluator's own
+  functions through :func:`numpy.frompyfunc` (the loop over elements runs in C, each element
+  still goes through the same Python function), so every value is the per-case value, exponent
+  included, by construction.
+* **Badness** is a ``bool`` array.
+* **Citation masks and deciding reads** are integer ids into a per-batch table
+  (:class:`Interned`): a row holds the id of its mask (a Python int bit mask) or of its tuple of
+  deciding reads. Joining two columns (``a | b`` of masks, ``a + b`` of reads) computes the join
+  once per *distinct pair of ids* found (``numpy.unique`` over the packed pairs) and maps it
+  back to the rows, instead of once per row.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+#: An id that means "not known" (a row whose deciding reads the plan cannot tell).
+UNKNOWN = -1
+
+_IS = np.frompyfunc(operator.is_, 2, 1)
+_EMPTY_ROWS = np.zeros(0, dtype=np.intp)
+
+
+def no_rows() -> np.ndarray:
+    return _EMPTY_ROWS
+
+
+def objects(items, n: int | None = None) -> np.ndarray:
+    """A one-dimensional object array of ``items`` as they are (a list stays one element)."""
+    if n is None:
+        n = len(items)
+    return np.fromiter(items, dtype=object, count=n)
+
+
+def full(n: int, value) -> np.ndarray:
+    """``n`` times the same Python object."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def python_bools(flags: np.ndarray) -> np.ndarray:
+    """A bool array as an object array of Python ``True``/``False``."""
+    return flags.astype(object)
+
+
+def strict_bools(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether the value is ``True`` itself, and whether it is ``False`` itself (a
+    condition must be a yes/no value: 1 or ``Decimal(1)`` is neither)."""
+    if values.dtype == bool:
+        return values, ~values
+    return _IS(values, True).astype(bool), _IS(values, False).astype(bool)
+
+
+def truth(values: np.ndarray) -> np.ndarray:
+    """Per row, Python's truth of the value (``bool(v)``)."""
+    return values.astype(bool)
+
+
+_UFUNCS: dict = {}
+
+
+def ufunc(fn, arity: int):
+    """``fn`` as an object ufunc (cached per function and arity)."""
+    key = (fn, arity)
+    found = _UFUNCS.get(key)
+    if found is None:
+        found = _UFUNCS[key] = np.frompyfunc(fn, arity, 1)
+    return found
+
+
+def apply(fn, columns: list, bad: np.ndarray, failures,
+          cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``fn`` element by element over the rows that are not bad; a row where it raises one of
+    ``failures`` is bad. The common case (no failure) is one ufunc call (``cache``: keep the
+    ufunc for the next call with the same function)."""
+    n = len(bad)
+    bad = bad.copy()
+    if not columns:
+        values = np.empty(n, dtype=object)
+        for i in np.flatnonzero(~bad).tolist():
+            try:
+                values[i] = fn()
+            except failures:
+                bad[i] = True
+        return values, bad
+    any_bad = bad.any()
+    good = np.flatnonzero(~bad) if any_bad else None
+    args = [c[good] for c in columns] if any_bad else columns
+    try:
+        made = ufunc(fn, len(columns)) if cache else np.frompyfunc(fn, len(columns), 1)
+        computed = made(*args)
+    except failures:
+        computed = None
+    if computed is not None:
+        if not any_bad:
+            return computed, bad
+        values = np.empty(n, dtype=object)
+        values[good] = computed
+        return values, bad
+    values = np.empty(n, dtype=object)
+    rows = good.tolist() if any_bad else range(n)
+    lists = [c.tolist() for c in columns]
+    for i in rows:
+        try:
+            values[i] = fn(*[column[i] for column in lists])
+        except failures:
+            bad[i] = True
+    return values, bad
+
+
+def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
+    """``a + b`` row by row where every row not bad holds text on both sides (what the
+    language's ``+`` does for two texts, without its per-element checks), or None when some row
+    does not, or a result would be longer than ``limit`` (the exact path then words it)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = (b[good] if good is not None else b).tolist()
+    if not left or set(map(type, left)) != {str} or set(map(type, right)) != {str}:
+        return None
+    joined = [x + y for x, y in zip(left, right)]
+    if max(map(len, joined)) > limit:
+        return None
+    if good is None:
+        return objects(joined)
+    values = np.empty(len(a), dtype=object)
+    values[good] = joined
+    return values
+
+
+def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
+    """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):
+    where every row's ``b`` is one and the same list or tuple (a parameter's list), from a set
+    of it (the same answer for the values the language has: their hash agrees with their
+    ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
+    then marks it bad)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = b[good] if good is not None else b
+    if not len(right):
+        return None
+    shared = right[0]
+    try:
+        if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
+                and _IS(right, _boxed(shared)).astype(bool).all():
+            members = set(shared)
+            found = [x in members for x in left]
+        else:
+            found = [x in y for x, y in zip(left, right.tolist())]
+    except TypeError:
+        return None
+    if negate:
+        found = [not x for x in found]
+    if good is None:
+        return objects(found)
+    values = np.empty(len(a), dtype=object)
+    values[good] = found
+    return values
+
+
+#: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
+_PLAIN_CONTAINS = (list.__contains__, tuple.__contains__)
+
+
+def _boxed(item) -> np.ndarray:
+    """``item`` as one object for NumPy (a list would otherwise be read as an array)."""
+    box = np.empty((), dtype=object)
+    box[()] = item
+    return box
+
+
+def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
+    """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints) and,
+    per row, the index of its tuple in that list."""
+    if len(keys[0]) == 0:
+        return [], np.zeros(0, dtype=np.intp)
+    bits = 62 // len(keys)
+    if all(int(k.max()) < (1 << bits) for k in keys):
+        packed = keys[0].astype(np.int64)
+        for k in keys[1:]:
+            packed = (packed << bits) | k
+        uniq, inverse = np.unique(packed, return_inverse=True)
+        mask = (1 << bits) - 1
+        out = []
+        for p in uniq.tolist():
+            parts = []
+            for _ in keys:
+                parts.append(p & mask)
+                p >>= bits
+            out.append(tuple(reversed(parts)))
+        return out, inverse.reshape(-1)
+    uniq, inverse = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+    return [tuple(row) for row in uniq.tolist()], inverse.reshape(-1)
+
+
+class Interned:
+    """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
+    empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
+    each distinct pair once."""
+
+    def __init__(self, empty, join=None):
+        self.items = [empty]
+        self.index = {empty: 0}
+        self.joined: dict = {}
+        self.join_items = join
+
+    def id(self, item) -> int:
+        found = self.index.get(item)
+        if found is None:
+            found = self.index[item] = len(self.items)
+            self.items.append(item)
+        return found
+
+    def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is."""
+        if len(a) == 0:
+            return a
+        b_empty = b == 0
+        if b_empty.all():
+            return a
+        a_empty = a == 0
+        if a_empty.all():
+            return b
+        out = np.where(b_empty, a, b)
+        unknown = (a < 0) | (b < 0)
+        if unknown.any():
+            out[unknown] = UNKNOWN
+        both = ~(a_empty | b_empty | unknown)
+        if both.any():
+            pairs, inverse = group(a[both], b[both])
+            joined, items, join = self.joined, self.items, self.join_items
+            ids = []
+            for pair in pairs:
+                found = joined.get(pair)
+                if found is None:
+                    found = joined[pair] = self.id(join(items[pair[0]], items[pair[1]]))
+                ids.append(found)
+            out[both] = np.asarray(ids, dtype=np.int64)[inverse]
+        return out
+
+    def join_all(self, columns: list) -> np.ndarray:
+        out = columns[0]
+        for column in columns[1:]:
+            out = self.join(out, column)
+        return out
+
+    def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
+             ids: np.ndarray) -> np.ndarray:
+        """``acc`` (one id per owner row) joined, in order, with the ids of its members
+        (``positions``: each member's owner row; ``ranks``: its place among its owner's)."""
+        acc = acc.copy()
+        if len(ids) == 0:
+            return acc
+        for depth in range(int(ranks.max()) + 1):
+            at = ranks == depth
+            rows = positions[at]
+            acc[rows] = self.join(acc[rows], ids[at])
+        return acc
+
+
+def ranks_of(positions: np.ndarray) -> np.ndarray:
+    """For sorted owner positions (members grouped by owner), each member's place among its
+    owner's members (0, 1, 2...)."""
+    n = len(positions)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, lengths)
+
+
+def firsts(positions: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Among members (in order) where ``chosen`` holds: the owner rows that have one, and the
+    index of the first such member of each."""
+    where = np.flatnonzero(chosen)
+    owners, first = np.unique(positions[where], return_index=True)
+    return owners, where[first]

@@ -1,0 +1,152 @@
+"""The array helpers under the columnar plan (engine.runtime.columnar_arrays), each against the
+Python it replaces: joins of interned ids in order with unknowns kept, grouping by packed or
+wide keys, ordered folds over members, and element-wise application with failing rows."""
+
+from __future__ import annotations
+
+import operator
+from decimal import Decimal
+
+import numpy as np
+
+from engine.runtime.columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group,
+                                            objects, ranks_of, strict_bools, truth)
+
+
+def _ids(table, items):
+    return np.asarray([UNKNOWN if item is None else table.id(item) for item in items],
+                      dtype=np.int64)
+
+
+def _items(table, ids):
+    return [None if i == UNKNOWN else table.items[i] for i in ids.tolist()]
+
+
+def test_join_concatenates_row_by_row_and_keeps_unknown():
+    reads = Interned((), operator.add)
+    a = [("x",), (), None, ("x", "y"), ("y",), ()]
+    b = [("y",), ("z",), ("z",), ("x",), None, ()]
+    got = _items(reads, reads.join(_ids(reads, a), _ids(reads, b)))
+    assert got == [("x", "y"), ("z",), None, ("x", "y", "x"), None, ()]
+    # a pair already joined is looked up, not joined again
+    assert len(reads.joined) == 2
+
+
+def test_masks_join_as_bitwise_or():
+    masks = Interned(0, operator.or_)
+    got = _items(masks, masks.join(_ids(masks, [1, 0, 6, 4]), _ids(masks, [2, 8, 0, 4])))
+    assert got == [3, 8, 6, 4]
+
+
+def test_group_with_packed_and_with_wide_keys():
+    a = np.asarray([3, 1, 3, 1, 2], dtype=np.int64)
+    b = np.asarray([0, 5, 0, 5, 5], dtype=np.int64)
+    keys, inverse = group(a, b)
+    assert [keys[i] for i in inverse] == list(zip(a.tolist(), b.tolist()))
+    # ids too large to pack three in 62 bits take NumPy's row-wise unique instead
+    big = np.asarray([1 << 40, 7, 1 << 40], dtype=np.int64)
+    keys, inverse = group(big, big, b[:3])
+    assert [keys[i] for i in inverse] == list(zip(big.tolist(), big.tolist(), b[:3].tolist()))
+
+
+def test_fold_joins_members_in_order_per_owner():
+    reads = Interned((), operator.add)
+    positions = np.asarray([0, 0, 0, 2, 2], dtype=np.intp)
+    ranks = ranks_of(positions)
+    assert ranks.tolist() == [0, 1, 2, 0, 1]
+    members = _ids(reads, [("a",), ("b",), ("c",), ("d",), None])
+    got = _items(reads, reads.fold(np.zeros(3, dtype=np.int64), positions, ranks, members))
+    assert got == [("a", "b", "c"), (), None]
+
+
+def test_firsts_finds_each_owners_first_chosen_member():
+    positions = np.asarray([0, 0, 1, 1, 1, 3], dtype=np.intp)
+    chosen = np.asarray([False, True, True, True, False, False])
+    owners, first = firsts(positions, chosen)
+    assert owners.tolist() == [0, 1] and first.tolist() == [1, 2]
+
+
+def test_apply_uses_the_operator_and_marks_failing_rows_bad():
+    from engine.language.operators import _add
+    a = objects([Decimal("1.10"), 2, "x", True, None])
+    b = objects([Decimal("2"), Decimal("0.5"), "y", 1, 3])
+    bad = np.asarray([False, False, False, False, True])
+    values, now_bad = apply(_add, [a, b], bad, (Exception,))
+    assert values[:3].tolist() == [Decimal("3.10"), Decimal("2.5"), "xy"]
+    assert str(values[0]) == "3.10"                   # the exponent is the Decimal's own
+    assert now_bad.tolist() == [False, False, False, True, True]   # True is no number
+    assert bad.tolist() == [False, False, False, False, True]      # the input is left as is
+
+
+def test_lists_stay_single_values_and_bools_are_strict():
+    values = objects([[1, 2], [], (3,), 1, Decimal(1), True, False, None])
+    assert values.shape == (8,) and values[0] == [1, 2]
+    yes, no = strict_bools(values)
+    assert yes.tolist() == [False] * 5 + [True, False, False]
+    assert no.tolist() == [False] * 6 + [True, False]
+    assert truth(values).tolist() == [True, False, True, True, True, True, False, False]
+    same = full(3, [])
+    assert same[0] is same[2]
+
+
+def test_the_cycle_collector_is_paused_for_a_batch_and_on_again_after():
+    import gc
+
+    from engine.runtime.columnar import paused_collector
+    assert gc.isenabled()
+    with paused_collector():
+        assert not gc.isenabled()
+        with paused_collector():          # nested: the outer one switches it back on
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_collector():
+            pass
+        assert not gc.isenabled()         # left off if it was off
+    finally:
+        gc.enable()
+
+
+def test_texts_are_joined_directly_only_when_every_row_is_text_and_short_enough():
+    from engine.runtime.columnar_arrays import texts_joined
+    bad = np.asarray([False, False, True])
+    got = texts_joined(objects(["a", "b", 5]), objects(["x", "y", None]), bad, 10)
+    assert got.tolist() == ["ax", "by", None]               # the bad row is not read
+    assert texts_joined(objects(["a", [1]]), objects(["x", [2]]), bad[:2], 10) is None
+    assert texts_joined(objects(["a", "b"]), objects([1, "y"]), bad[:2], 10) is None
+    assert texts_joined(objects(["abc"]), objects(["defgh"]), bad[:1], 7) is None   # too long
+
+
+def test_a_rule_declaring_its_values_is_checked_by_the_plan_too():
+    """``finish`` refuses a text a rule does not declare (per case: an error); the plan skips
+    ``finish`` only when every value is already one of the declared ones."""
+    from types import SimpleNamespace
+
+    from engine.runtime.columnar import _already_finished
+    rule = SimpleNamespace(rounding=None, type="text", enum=("MHK", "MPW"))
+    no_bad = np.zeros(3, dtype=bool)
+    assert _already_finished(rule, objects(["MHK", None, "MPW"]), no_bad)
+    assert not _already_finished(rule, objects(["MHK", "CHIP", "MPW"]), no_bad)
+    untyped = SimpleNamespace(rounding=None, type="any", enum=("A",))
+    assert not _already_finished(untyped, objects(["A", "B", "A"]), no_bad)
+    assert _already_finished(SimpleNamespace(rounding=None, type="any", enum=None),
+                             objects([[1], "x", None]), no_bad)
+
+
+def test_membership_agrees_with_in():
+    from decimal import Decimal as D
+
+    from engine.runtime.columnar_arrays import memberships
+    statuses = ["citizen", "qualified", 1, D("2.50")]
+    a = objects(["citizen", "visitor", True, D("2.5"), None, 2])
+    bad = np.zeros(6, dtype=bool)
+    expected = [x in statuses for x in a.tolist()]
+    for b in (full(6, statuses), objects([list(statuses) for _ in range(6)])):  # shared or not
+        assert memberships(a, b, bad, False).tolist() == expected
+        assert memberships(a, b, bad, True).tolist() == [not x for x in expected]
+    assert memberships(objects(["it", "x"]), objects(["item", "abc"]), bad[:2],
+                       False).tolist() == [True, False]                 # texts: substrings
+    assert memberships(objects([[1]]), full(1, statuses), bad[:1], False) is None  # unhashable
+    assert memberships(objects([1]), objects([5]), bad[:1], False) is None  # 1 in 5 raises
