@@ -232,12 +232,7 @@ def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
     and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
     first, mask, both, both_mask = own
     out = list(first)
-    for citations, bits in parts[1:]:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+    mask = _gather(out, mask, parts[1:])
     if both_mask & ~mask:
         for citation in both:
             if not mask & citation.bit:
@@ -310,14 +305,22 @@ def through_fronts(fronts) -> tuple[tuple, int]:
     """What a transparent rule's value brings when it made an earlier branch fail: the deciding
     sections (``fronts``, (canonical citations, mask) pairs in the order read) of the values
     that decided it, each reference once."""
-    out, mask = [], 0
-    for citations, bits in fronts:
+    out: list = []
+    mask = _gather(out, 0, fronts)
+    return tuple(out), mask
+
+
+def _gather(out: list, mask: int, pairs) -> int:
+    """Append to ``out`` the citations of each (citations, mask) pair in ``pairs`` that ``mask``
+    (the bits of what ``out`` holds) does not have yet, in order; the mask of the result. One
+    call per list composed (memoised or once per node), so sharing it costs nothing per value."""
+    for citations, bits in pairs:
         if bits & ~mask:
             for citation in citations:
                 if not mask & citation.bit:
                     mask |= citation.bit
                     out.append(citation)
-    return tuple(out), mask
+    return mask
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with
@@ -413,18 +416,8 @@ def compose_citations(branch: tuple, general: tuple, cores, fronts=()) -> tuple[
     citation; canonical references, each once, and their mask."""
     first, mask, _ = _header(branch or general)
     out = list(first)
-    for citations, bits in cores:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
-    for citations, bits in fronts:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+    mask = _gather(out, mask, cores)
+    mask = _gather(out, mask, fronts)
     for citation in _header(general)[0]:
         if not mask & citation.bit:
             mask |= citation.bit
