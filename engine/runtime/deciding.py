@@ -107,7 +107,10 @@ def _parts(node: Node) -> tuple:
 #: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
 #: entry, so its id cannot be reused): (canonical citations in order, their bit mask, canonical
 #: -> the citation as written). Rulebooks hold a bounded number of such tuples, so this is
-#: computed once per branch and rule, not per value.
+#: computed once per branch and rule, not per value. Each rulebook set loaded (a service's
+#: reload) brings new tuples, and an entry keeps its tuple alive: this table and the other
+#: per-tuple ones below are emptied when they grow past :data:`MAX_COMPOSED` entries, so that
+#: reloads cannot make them grow without end (computing an entry again is all that costs).
 _HEADERS: dict = {}
 
 
@@ -125,6 +128,8 @@ def _header(citations: tuple) -> tuple:
             mask |= canonical.bit
             out.append(canonical)
     header = (tuple(out), mask, written)
+    if len(_HEADERS) >= MAX_COMPOSED:
+        _HEADERS.clear()
     _HEADERS[id(citations)] = (citations, header)
     return header
 
@@ -146,6 +151,8 @@ def _own(node: Node) -> tuple:
             combined |= citation.bit
             out.append(citation)
     own = (first, mask, tuple(out), combined)
+    if len(_OWN) >= MAX_COMPOSED:
+        _OWN.clear()
     _OWN[key] = (branch, general, own)
     return own
 
@@ -174,6 +181,8 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
             own = entry[1]
         else:
             own = _own(node)
+            if len(_OWN_PLAIN) >= MAX_COMPOSED:
+                _OWN_PLAIN.clear()
             _OWN_PLAIN[id(general)] = (general, own)
     else:
         entry = _OWN.get((id(branch), id(general)))
@@ -337,6 +346,8 @@ def _written(branch, general):
     if branch:
         written.update(_header(branch)[2])
     found = written if any(k is not v for k, v in written.items()) else None
+    if len(_WRITTEN) >= MAX_COMPOSED:
+        _WRITTEN.clear()
     _WRITTEN[key] = (branch, general, found)
     return found
 
