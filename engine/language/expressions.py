@@ -380,12 +380,18 @@ def reraise(expression: Expression | None, where: Callable[[], str], exc: Except
     directly (here, ``State._compute``, the conditions and aggregate bodies: inlined on purpose,
     they are the hottest paths) shares it from its ``except`` clause, where a call costs nothing
     on the way that does not fail. ``expression`` is None when the error came from no expression
-    (it is then left as it is)."""
-    if expression is not None and not isinstance(exc, EvaluationError):
-        error = failure(expression, where, exc)
-        if error is not None:
-            raise error from None
-    raise exc
+    (it is then left as it is).
+
+    The names are cleared on the way out: the error's traceback holds this frame, and a frame
+    that still held the error would make a cycle that only the cyclic collector frees."""
+    try:
+        if expression is not None and not isinstance(exc, EvaluationError):
+            error = failure(expression, where, exc)
+            if error is not None:
+                raise error from None
+        raise exc
+    finally:
+        exc = error = None
 
 
 def failure(expression: Expression, where: Callable[[], str],
