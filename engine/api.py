@@ -212,15 +212,19 @@ class Engine:
         else:
             state = BudgetedState(self.program, self.cache, on, self.reference, max_steps=max_steps)
         results: list[Result] = []
-        with decimal_context():
-            for entity in _walk(case.root):
-                for rule in self.program.outputs_for(entity.kind) if chosen is None else \
-                        [r for r in chosen if r.entity_kind is entity.kind]:
-                    if chosen is None and not state.shows(rule, entity):
-                        continue
-                    node = state.rule(rule, entity)
-                    results.append(Result(node, on))
-        state.release()
+        try:
+            with decimal_context():
+                for entity in _walk(case.root):
+                    for rule in self.program.outputs_for(entity.kind) if chosen is None else \
+                            [r for r in chosen if r.entity_kind is entity.kind]:
+                        if chosen is None and not state.shows(rule, entity):
+                            continue
+                        node = state.rule(rule, entity)
+                        results.append(Result(node, on))
+        finally:
+            # Also when the evaluation stops with an error (a step budget run out, in a
+            # service): the state's cycle is broken either way, not left to the collector.
+            state.release()
         return Evaluation(case.case_id, on, results)
 
     def _rules_named(self, names: Iterable[str]) -> list[Any]:

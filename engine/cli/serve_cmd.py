@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..runtime.state import MAX_STEPS
 from .common import CANNOT_RUN, PolicyOption, error, exits
 
 
@@ -17,7 +18,7 @@ def serve_command(
     policy: Optional[Path] = PolicyOption,
     max_body_bytes: int = typer.Option(4_000_000, "--max-body-bytes", min=1, help="Largest request body (one case); 413 beyond it."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.01, help="Seconds an evaluation may take, waiting included; 503 beyond it."),
-    max_steps: int = typer.Option(200_000, "--max-steps", min=1, max=200_000, help="Rule and function computations one evaluation may take (at most the engine's 200,000); 422 with code E441 beyond it."),
+    max_steps: int = typer.Option(MAX_STEPS, "--max-steps", min=1, max=MAX_STEPS, help=f"Rule and function computations one evaluation may take (at most the engine's {MAX_STEPS:,}); 422 with code E441 beyond it."),
     body_timeout: float = typer.Option(15.0, "--body-timeout", min=0.01, help="Seconds a client may take to send a request body (for a batch: between two chunks); 408 beyond it."),
     max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),

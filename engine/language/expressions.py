@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from decimal import Decimal, DecimalException, DivisionByZero, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import simpleeval
 
@@ -362,25 +362,36 @@ class Evaluator(simpleeval.SimpleEval):
         if fn is not None and not self.reference:     # the hot path: the compiled closure
             try:
                 return fn(self.state)
-            except EvaluationError:
-                raise
             except Exception as exc:
-                error = failure(expression, where, exc)
-                if error is None:
-                    raise
-                raise error from None
+                reraise(expression, where, exc)
         constant = expression.constant
         if constant is not _NOT_CONSTANT:
             return constant
         try:
             return self._eval(expression.tree)
-        except EvaluationError:
-            raise
         except Exception as exc:
+            reraise(expression, where, exc)
+
+
+def reraise(expression: Expression | None, where: Callable[[], str], exc: Exception) -> NoReturn:
+    """Raise what ``exc``, raised while evaluating ``expression``, stands for: an
+    :class:`EvaluationError` as it is, a Python error :func:`failure` knows as the error that
+    quotes the expression, anything else unchanged. Every place that calls a compiled closure
+    directly (here, ``State._compute``, the conditions and aggregate bodies: inlined on purpose,
+    they are the hottest paths) shares it from its ``except`` clause, where a call costs nothing
+    on the way that does not fail. ``expression`` is None when the error came from no expression
+    (it is then left as it is).
+
+    The names are cleared on the way out: the error's traceback holds this frame, and a frame
+    that still held the error would make a cycle that only the cyclic collector frees."""
+    try:
+        if expression is not None and not isinstance(exc, EvaluationError):
             error = failure(expression, where, exc)
-            if error is None:
-                raise
-            raise error from None
+            if error is not None:
+                raise error from None
+        raise exc
+    finally:
+        exc = error = None
 
 
 def failure(expression: Expression, where: Callable[[], str],

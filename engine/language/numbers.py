@@ -144,4 +144,3 @@ def money_text(value) -> str:
         return f"{sign}${int(amount):,}"
     places = max(2, -exponent)
     return f"{sign}${amount:,.{places}f}"
-

@@ -23,7 +23,7 @@ from typing import Any
 
 from .citations import Citation
 from ..errors import EvaluationError, codes
-from ..language.expressions import Expression, failure
+from ..language.expressions import Expression, reraise
 from ..language.marks import SKIP, TAKEN, may_cite, skip, take
 from ..language.numbers import Rounding
 from ..types import StateLike, Where
@@ -113,13 +113,8 @@ class ConditionsBody:
                 fn = current.fn
                 return ((fn(state) if fn is not None else state.evaluator.run(current, where)),
                         condition.citations, condition.because)
-        except EvaluationError:
-            raise
         except Exception as exc:
-            error = failure(current, where, exc) if current is not None else None
-            if error is None:
-                raise
-            raise error from None
+            reraise(current, where, exc)
         raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
                               "`otherwise`.",
                               code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
@@ -505,13 +500,8 @@ class AggregateBody:
                     values.append(fn(state) if fn is not None and closures else run(of, where))
                     if spans is not None:
                         spans.append((start, len(frame)))
-        except EvaluationError:
-            raise
         except Exception as exc:
-            error = failure(current, where, exc) if current is not None else None
-            if error is None:
-                raise
-            raise error from None
+            reraise(current, where, exc)
         finally:
             state.scope = outer
         if spans:

@@ -107,7 +107,10 @@ def _parts(node: Node) -> tuple:
 #: Per tuple of own citations (a rule's, a branch's), by the tuple's id (the tuple is kept in the
 #: entry, so its id cannot be reused): (canonical citations in order, their bit mask, canonical
 #: -> the citation as written). Rulebooks hold a bounded number of such tuples, so this is
-#: computed once per branch and rule, not per value.
+#: computed once per branch and rule, not per value. Each rulebook set loaded (a service's
+#: reload) brings new tuples, and an entry keeps its tuple alive: this table and the other
+#: per-tuple ones below are emptied when they grow past :data:`MAX_COMPOSED` entries, so that
+#: reloads cannot make them grow without end (computing an entry again is all that costs).
 _HEADERS: dict = {}
 
 
@@ -125,6 +128,8 @@ def _header(citations: tuple) -> tuple:
             mask |= canonical.bit
             out.append(canonical)
     header = (tuple(out), mask, written)
+    if len(_HEADERS) >= MAX_COMPOSED:
+        _HEADERS.clear()
     _HEADERS[id(citations)] = (citations, header)
     return header
 
@@ -146,6 +151,8 @@ def _own(node: Node) -> tuple:
             combined |= citation.bit
             out.append(citation)
     own = (first, mask, tuple(out), combined)
+    if len(_OWN) >= MAX_COMPOSED:
+        _OWN.clear()
     _OWN[key] = (branch, general, own)
     return own
 
@@ -174,6 +181,8 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
             own = entry[1]
         else:
             own = _own(node)
+            if len(_OWN_PLAIN) >= MAX_COMPOSED:
+                _OWN_PLAIN.clear()
             _OWN_PLAIN[id(general)] = (general, own)
     else:
         entry = _OWN.get((id(branch), id(general)))
@@ -232,12 +241,7 @@ def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
     and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
     first, mask, both, both_mask = own
     out = list(first)
-    for citations, bits in parts[1:]:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+    mask = _gather(out, mask, parts[1:])
     if both_mask & ~mask:
         for citation in both:
             if not mask & citation.bit:
@@ -310,14 +314,22 @@ def through_fronts(fronts) -> tuple[tuple, int]:
     """What a transparent rule's value brings when it made an earlier branch fail: the deciding
     sections (``fronts``, (canonical citations, mask) pairs in the order read) of the values
     that decided it, each reference once."""
-    out, mask = [], 0
-    for citations, bits in fronts:
+    out: list = []
+    mask = _gather(out, 0, fronts)
+    return tuple(out), mask
+
+
+def _gather(out: list, mask: int, pairs) -> int:
+    """Append to ``out`` the citations of each (citations, mask) pair in ``pairs`` that ``mask``
+    (the bits of what ``out`` holds) does not have yet, in order; the mask of the result. One
+    call per list composed (memoised or once per node), so sharing it costs nothing per value."""
+    for citations, bits in pairs:
         if bits & ~mask:
             for citation in citations:
                 if not mask & citation.bit:
                     mask |= citation.bit
                     out.append(citation)
-    return tuple(out), mask
+    return mask
 
 
 #: Per (branch citations, rule citations): canonical -> the rule's own citation as written (with
@@ -334,6 +346,8 @@ def _written(branch, general):
     if branch:
         written.update(_header(branch)[2])
     found = written if any(k is not v for k, v in written.items()) else None
+    if len(_WRITTEN) >= MAX_COMPOSED:
+        _WRITTEN.clear()
     _WRITTEN[key] = (branch, general, found)
     return found
 
@@ -413,18 +427,8 @@ def compose_citations(branch: tuple, general: tuple, cores, fronts=()) -> tuple[
     citation; canonical references, each once, and their mask."""
     first, mask, _ = _header(branch or general)
     out = list(first)
-    for citations, bits in cores:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
-    for citations, bits in fronts:
-        if bits & ~mask:
-            for citation in citations:
-                if not mask & citation.bit:
-                    mask |= citation.bit
-                    out.append(citation)
+    mask = _gather(out, mask, cores)
+    mask = _gather(out, mask, fronts)
     for citation in _header(general)[0]:
         if not mask & citation.bit:
             mask |= citation.bit

@@ -22,7 +22,7 @@ import threading
 from ..model.citations import merge
 from ..model.definitions import Function, Rule, Scope
 from ..errors import EvaluationError, codes
-from ..language.expressions import Evaluator, failure
+from ..language.expressions import Evaluator, reraise
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
 from .trace import Node
@@ -254,13 +254,8 @@ class State:
                     # Evaluator.run inlined (its closure path): one call less per rule.
                     try:
                         value = fn(self)
-                    except EvaluationError:
-                        raise
                     except Exception as exc:
-                        error = failure(expression, where, exc)
-                        if error is None:
-                            raise
-                        raise error from None
+                        reraise(expression, where, exc)
                 citations = reason = None
             else:
                 value, citations, reason = body.evaluate(self, where)

@@ -13,6 +13,7 @@ Built on Starlette and uvicorn (see ``docs/service.md`` for why, and for how to 
 * :mod:`.admission`: the bounded queue, the evaluation threads and the per-request timeout;
 * :mod:`.requests`: reading request bodies within a size limit, while they stream in;
 * :mod:`.problems`: RFC 9457 ``application/problem+json`` errors with the engine's codes;
+* :mod:`.encoding`: response bodies as JSON bytes (orjson, the standard library where it refuses);
 * :mod:`.metrics`: counters and histograms in Prometheus' text format;
 * :mod:`.operations`: the endpoints, declared once for both routing and the OpenAPI document;
 * :mod:`.openapi`: the OpenAPI 3.1 document, built from those declarations and the case schema;

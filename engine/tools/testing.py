@@ -150,7 +150,13 @@ def run_test(engine: Engine, test: YamlTest) -> Outcome:
             # may be asserted too: evaluated on demand, so that a test can check the value that
             # decides instead of copying a text the rulebook words.
             inner = _inner_rules(engine, expects)
-            extra = engine.evaluate(case, as_of=as_of, names=inner) if inner else None
+            extra = None
+            if inner:
+                try:
+                    extra = engine.evaluate(case, as_of=as_of, names=inner)
+                except PolicyError as exc:      # a failure of this test, not of `policy test`
+                    return Outcome(test, False, failures + [
+                        f"the rules {', '.join(inner)} could not be evaluated: {exc.render()}"])
             for item in expects:
                 name, person = item["name"], item.get("person")
                 result = (extra if name in inner else evaluation).find(name, person)

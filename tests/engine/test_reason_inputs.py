@@ -13,6 +13,7 @@ from engine.runtime.results import citation_dict, citation_dicts
 from engine.runtime.trace import FactRead, Node, TemplateNamespace, inputs_of, template_names
 
 from tests.tools.households import households
+from tests.tools.nodes import computed_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,14 +103,7 @@ def test_every_reason_of_real_households_gets_the_values_of_the_full_mapping(eng
     checked = with_members = 0
     for data in households(40, seed=9):
         for result in engine.evaluate(data).results:
-            seen = set()
-            stack = [result.node]
-            while stack:
-                current = stack.pop()
-                if id(current) in seen or current.__class__ is not Node:
-                    continue
-                seen.add(id(current))
-                stack.extend(current.deps)
+            for current in computed_nodes(result.node):
                 if current.reason is not None:
                     names, members = current.reason.names, current.reason.members
                     assert comparable(inputs_of(current, names)) == restricted(

@@ -12,9 +12,10 @@ import pytest
 
 from engine import Engine
 from engine.language.reasons import Reason
-from engine.runtime.trace import Node, TemplateNamespace, inputs_of
+from engine.runtime.trace import TemplateNamespace, inputs_of
 
 from tests.tools.households import households
+from tests.tools.nodes import computed_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,13 +83,7 @@ def test_every_reason_of_real_households_renders_as_jinja2_would():
     for data in households(30, seed=21):
         evaluation = engine.evaluate(data)
         for result in evaluation.results:
-            stack, seen = [result.node], set()
-            while stack:
-                current = stack.pop()
-                if id(current) in seen or current.__class__ is not Node:
-                    continue
-                seen.add(id(current))
-                stack.extend(current.deps)
+            for current in computed_nodes(result.node):
                 if current.reason is None:
                     continue
                 variables = inputs_of(current)

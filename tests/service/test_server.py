@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -52,22 +53,34 @@ def wait_until(predicate, seconds=60.0):
 def server(tmp_path_factory):
     policy = tmp_path_factory.mktemp("served") / "policy"
     shutil.copytree(POLICY, policy)
+    with serving(tmp_path_factory, policy, "--max-body-bytes", "100000") as (port, process, log):
+        yield {"port": port, "process": process, "policy": policy, "log": log}
+
+
+@contextmanager
+def serving(tmp_path_factory, policy, *options):
+    """``policy serve`` of ``policy`` with ``options`` on a free loopback port, once ``/healthz``
+    answers: (port, process, log file). Stopped at the end (killed if it does not stop), so a
+    failing test leaves no server behind."""
     port = free_port()
     log = open(tmp_path_factory.mktemp("log") / "serve.log", "w+")
     process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--host", HOST,
-                                "--port", str(port), "--policy", str(policy),
-                                "--max-body-bytes", "100000"],
+                                "--port", str(port), "--policy", str(policy), *options],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         if not wait_until(lambda: request(port, "GET", "/healthz")[0] == 200):
             log.seek(0)
             pytest.fail("policy serve did not become healthy:\n" + log.read())
-        yield {"port": port, "process": process, "policy": policy, "log": log}
+        yield port, process, log
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
 
 

@@ -5,41 +5,21 @@ budget gets 422 E441."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from .conftest import POLICY, ROOT
+from .conftest import POLICY
 from .test_endpoints import jones_json
-from .test_server import HOST, free_port, request, wait_until
+from .test_server import HOST, request, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "serve.log", "w+")
-    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--host", HOST,
-                                "--port", str(port), "--policy", str(POLICY), "--no-check",
-                                "--body-timeout", "1", "--max-steps", "50", "--timeout", "5"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        if not wait_until(lambda: request(port, "GET", "/healthz")[0] == 200):
-            log.seek(0)
-            pytest.fail("policy serve did not become healthy:\n" + log.read())
+    with serving(tmp_path_factory, POLICY, "--no-check", "--body-timeout", "1", "--max-steps", "50",
+                 "--timeout", "5") as (port, _, _):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_a_body_sent_too_slowly_gets_408_and_others_are_served_meanwhile(server):
