@@ -7,7 +7,7 @@ of its own) and ``commands/`` (command lines) starts with a header:
     # run: policy eval {file} --as-of 2025-06-01
     # expect: exit 2, E105, line 11
     # message: February has 28 days in 2025        (optional: words the output must contain)
-    # patch: engine.evaluation.MAX_STEPS = 2000     (optional: a limit lowered to save time)
+    # patch: engine.runtime.state.MAX_STEPS = 2000    (optional: a limit lowered to save time)
 
 ``{file}`` is the corpus file itself, ``{dir}`` a folder holding only it, ``{case}`` a one-person
 case file, ``{jones}`` examples/jones.yaml. The command runs in-process (as ``policy`` does) under
