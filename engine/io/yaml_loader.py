@@ -342,6 +342,14 @@ def _check_event_depth(text: str, name: str) -> None:
 
 def load_file(path: str | Path) -> Any:
     """Read and parse a YAML or JSON file. Raises :class:`InputError` naming the file."""
+    return loads(read_text(path), str(path))
+
+
+def read_text(path: str | Path, encoding: str = "utf-8-sig") -> str:
+    """A rulebook or case file's text, at most :data:`MAX_FILE_BYTES`. Raises
+    :class:`InputError` naming the file when it cannot be read, is too large or is not UTF-8.
+    ``utf-8-sig`` drops a byte order mark; the formatter reads with ``utf-8`` to keep it, so that
+    it can see the mark and remove it."""
     path = Path(path)
     name = str(path)
     try:
@@ -360,8 +368,7 @@ def load_file(path: str | Path) -> Any:
                          code=codes.UNREADABLE_FILE,
                          file=name) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
                          code=codes.NOT_UTF8, file=name) from None
-    return loads(text, name)

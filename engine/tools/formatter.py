@@ -52,7 +52,7 @@ from ruamel.yaml.scalarstring import (
 )
 
 from ..errors import InputError, codes
-from ..io.yaml_loader import loads
+from ..io.yaml_loader import loads, read_text
 
 #: The column a wrapped expression stays within (indentation included), where it can.
 WIDTH = 100
@@ -383,15 +383,4 @@ def rulebook_files(paths: Iterable[Path]) -> list[Path]:
 
 def format_file(path: Path) -> Formatted:
     """Format one file's text (the file is not written). Raises :class:`InputError`."""
-    name = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"The file cannot be read: {exc.strerror or exc}.", code=codes.UNREADABLE_FILE,
-                         file=name) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"The file is not UTF-8 text (byte {exc.start} is not valid).",
-                         code=codes.NOT_UTF8, file=name) from None
-    return format_text(text, name)
+    return format_text(read_text(path, encoding="utf-8"), str(path))
