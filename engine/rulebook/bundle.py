@@ -285,14 +285,22 @@ def write_bundle(path: str | Path, books: list, rulebooks_hash: str) -> Path:
     return path
 
 
-def read_bundle(path: str | Path) -> list:
-    """The built rulebook files of a bundle file; InputError (E113) saying why it is refused."""
+def bundle_bytes(path: str | Path) -> bytes:
+    """A bundle file's bytes, unchecked; InputError naming the file when it cannot be read."""
     path = Path(path)
     try:
-        blob = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"The bundle {path} cannot be read: {exc.strerror}.", code=codes.UNREADABLE_FILE,
                          file=str(path)) from None
+
+
+def read_bundle(path: str | Path, blob: bytes | None = None) -> list:
+    """The built rulebook files of a bundle file (``blob``: its bytes, when already read);
+    InputError (E113) saying why it is refused."""
+    path = Path(path)
+    if blob is None:
+        blob = bundle_bytes(path)
     try:
         return loads(blob, user_key(create=False))
     except BundleRefused as exc:

@@ -128,13 +128,9 @@ def bundle_bytes(policy: Iterable[str | Path] | None = None, bundle: str | Path 
     """
     if bundle is not None:
         path = Path(bundle)
-        try:
-            blob = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"The bundle {path} cannot be read: {exc.strerror}.", code=codes.UNREADABLE_FILE,
-                             file=str(path)) from None
+        blob = bundle_lib.bundle_bytes(path)
         if bundle_sha256 is None:
-            bundle_lib.read_bundle(path)            # E113 unless this user built it here
+            bundle_lib.read_bundle(path, blob)      # E113 unless this user built it here
             return blob
         try:
             bundle_lib.loads_pinned(blob, bundle_sha256)
