@@ -36,3 +36,12 @@ def policy_copy(tmp_path):
 def clean_copy(tmp_path):
     """An edited copy of tests/check/clean, a small rulebook set these tests own."""
     return lambda file, old, new: edited_policy(tmp_path, file, old, new, CLEAN)
+
+
+def chromium() -> str | None:
+    """The headless browser the docs-site tests open pages in, or None when none is installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None

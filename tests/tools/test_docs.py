@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from engine import Engine
 from engine.tools.docsite import build_site
 
-from .conftest import POLICY
+from .conftest import POLICY, chromium
 
 AS_OF = dt.date(2025, 6, 1)
 
@@ -153,18 +152,10 @@ def test_rulebook_text_is_escaped(tmp_path):
     assert 'href="https://example.org/?a=1&amp;b=2"' in html
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (apt-get install -y chromium); "
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install -y chromium); "
                     "the pure-Python link and content checks above still ran")
 def test_pages_open_in_headless_chromium(site, tmp_path):
-    browser = _chromium()
+    browser = chromium()
     base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(base + ["--dump-dom", (site / "table-income-limits.html").as_uri()],

@@ -13,7 +13,6 @@ import datetime as dt
 import filecmp
 import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,7 +24,7 @@ from engine.tools.docsite import build_site
 from engine.tools.sweep import money, sweep
 from engine.tools.sweep.picture import write_picture
 
-from .conftest import CLEAN, POLICY, ROOT
+from .conftest import CLEAN, POLICY, ROOT, chromium
 
 AS_OF = dt.date(2025, 6, 1)
 SWEEPS = ROOT / "examples" / "sweeps.yaml"
@@ -173,14 +172,6 @@ def test_a_bad_sweeps_file_is_refused_with_its_line(engine, tmp_path):
 
 # -- in a browser -------------------------------------------------------------------------------------
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 class Browser:
     """Headless Chromium from the command line: the DOM after loading, the console messages
     (Chromium logs each as a ``CONSOLE`` line on stderr), and screenshots."""
@@ -209,10 +200,10 @@ def _distinct_colours(png: Path) -> int:
         return len(image.convert("RGB").getcolors(maxcolors=1 << 20) or [])
 
 
-@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (apt-get install -y chromium); "
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install -y chromium); "
                     "the pure-Python checks of the pictures above still ran")
 def test_sweep_and_chart_pages_in_headless_chromium(engine, site, tmp_path, tmp_path_factory):
-    browser = Browser(_chromium(), tmp_path / "profile")
+    browser = Browser(chromium(), tmp_path / "profile")
     artefacts = Path(os.environ.get("POLICY_TEST_ARTEFACTS") or tmp_path_factory.mktemp("screenshots"))
     artefacts.mkdir(parents=True, exist_ok=True)
 
