@@ -56,7 +56,7 @@ def value_text(result, engine=None) -> str:
     kind = definition.type
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         if kind == "money":
-            return money(value)
+            return money_text(value)
         if kind == "percent":
             return f"{format(value, ',f')}%"
     text = plain(value)
@@ -72,12 +72,6 @@ def plain(value) -> str:
     """Any value as words: yes/no, no value, a list's items (or none), 5,199.60."""
     out = shown(value)
     return str(out)
-
-
-def money(amount) -> str:
-    """``$5,199.60``; whole dollars without cents (``$242``); an amount below the cent kept:
-    the one spelling of money in text (:func:`engine.language.numbers.money_text`)."""
-    return money_text(amount)
 
 
 def _plain_name(engine, parameter: str, value: str, as_of):
@@ -158,7 +152,7 @@ def _describe(record) -> str:
         value = plain(record.value)
         if definition.type == "money" and isinstance(record.value, (int, Decimal)) \
                 and not isinstance(record.value, bool):
-            value = money(record.value)
+            value = money_text(record.value)
         own = record.branch_citations or definition.citations
         cites = "; ".join(dict.fromkeys(c.short() for c in own))
         return f"{record.kind_label} {record.name}{args}{who} = {value}" + \
