@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
 import hashlib
 import os
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -30,6 +28,7 @@ from .model.entities import Entity, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
 from .runtime.state import MAX_STEPS, DateCache, State, decimal_context
 from .runtime.budget import BudgetedState, check_budget
+from .runtime.collector import paused_collector
 from .model.parameters import ParameterValue
 from .io.cache import cache_enabled, content_hash
 from .io.paths import default_policy_dir
@@ -146,7 +145,7 @@ class Engine:
             raise InputError(f"No rulebook files (*.yaml) were found in {', '.join(map(str, paths))}.",
                              code=codes.UNREADABLE_FILE)
         from .rulebook import bundle
-        with _collector_paused():
+        with paused_collector():
             rulebooks_hash = content_hash(paths) if cache_enabled() else None
             books = bundle.load_cached(rulebooks_hash) if rulebooks_hash else None
             if books is None:
@@ -163,7 +162,7 @@ class Engine:
         Raises :class:`~engine.errors.InputError` (``E113``) for a bundle built by another
         version of the engine or another user, or damaged."""
         from .rulebook import bundle
-        with _collector_paused():
+        with paused_collector():
             return cls(compile_files(bundle.read_bundle(path)), reference=reference)
 
     # -- cases ---------------------------------------------------------------------------------
@@ -284,24 +283,6 @@ class Engine:
         state = State(self.program, self.cache, as_of_date(as_of) or dt.date.today(), self.reference)
         with decimal_context():
             return state.call(function, list(args))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Run a block with Python's cyclic garbage collector paused (as it was before, after).
-
-    Loading the rulebooks creates some hundred thousand objects that live as long as the engine.
-    Each allocation counts towards a collection, so the collector ran again and again while they
-    were made, each time walking all of them (and everything else alive): about a third of the
-    time of a load from the cache. Nothing made while loading is garbage worth collecting
-    early."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _walk(entity: Entity) -> Iterator[Entity]:

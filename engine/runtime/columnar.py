@@ -51,16 +51,14 @@ or table row, and members per owner (as ordered folds over each member's rank) a
 operations. What is still Python per element is the value work itself (exact Decimal
 arithmetic, texts, function calls through the shared cache), and the result objects handed to
 the writers. Money is not (yet) scaled integers: see benchmarks/README.md for where the time
-goes. The cycle collector is paused while a chunk is evaluated (:func:`paused_collector`).
+goes. The cycle collector is paused while a chunk is evaluated (:func:`engine.runtime.collector.paused_collector`).
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
-import gc
 import operator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -71,6 +69,7 @@ from ..language.operators import MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
+from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, memberships,
                               no_rows, objects,
                               python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
@@ -1259,25 +1258,6 @@ def _same(a, b) -> bool:
 
 #: ``a is b`` element by element (``None`` checks, strict True/False).
 _IS = ufunc(operator.is_, 2)
-
-
-@contextmanager
-def paused_collector():
-    """Python's cycle collector paused while a batch is evaluated. A batch allocates hundreds
-    of thousands of objects (values, lists, results) and makes no garbage cycles of its own;
-    with the collector on, each allocation burst triggers collections that walk every live
-    object again, which measured as more than half of the plan's time. It is switched back on
-    (if it was on) when the batch is done, and collects then whatever it would have. Callers
-    that read and write a chunk's cases around the plan (engine.tools.columnar_batch) pause it
-    for the whole chunk, for the same reason."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,

@@ -42,7 +42,8 @@ from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
 from .columnar_batch import COLUMNAR_CHUNK, evaluate_chunk, evaluator_for
 from .tasks import Task, case_data
-from ..runtime.columnar import ColumnarStats, paused_collector
+from ..runtime.collector import paused_collector
+from ..runtime.columnar import ColumnarStats
 from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file

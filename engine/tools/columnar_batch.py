@@ -25,7 +25,8 @@ import datetime as dt
 
 from ..errors import PolicyError
 from ..language.dates import as_of_date
-from ..runtime.columnar import ColumnarStats, evaluate_cases, paused_collector
+from ..runtime.collector import paused_collector
+from ..runtime.columnar import ColumnarStats, evaluate_cases
 from .tasks import Task, case_data
 
 #: The evaluators ``policy batch --evaluator`` accepts, the default first.
@@ -53,7 +54,7 @@ def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
     """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order.
     Every evaluation's results carry their deciding citations unless ``citations`` is False
     (a run that writes none). The cycle collector is paused while the chunk's cases are read
-    and evaluated (:func:`engine.runtime.columnar.paused_collector`)."""
+    and evaluated (:func:`engine.runtime.collector.paused_collector`)."""
     with paused_collector():
         return _evaluate_chunk(engine, tasks, as_of, names, stats, citations)
 

@@ -92,7 +92,7 @@ def test_lists_stay_single_values_and_bools_are_strict():
 def test_the_cycle_collector_is_paused_for_a_batch_and_on_again_after():
     import gc
 
-    from engine.runtime.columnar import paused_collector
+    from engine.runtime.collector import paused_collector
     assert gc.isenabled()
     with paused_collector():
         assert not gc.isenabled()
