@@ -81,6 +81,12 @@ MAX_TEXT = 10_000
 
 
 def _text(x) -> str:
+    """A value as text in a sentence: yes/no and "no value" rather than Python's True, False and
+    None (texts built with it are read by people: why_not, notices)."""
+    if x is None:
+        return "no value"
+    if x is True or x is False:
+        return "yes" if x else "no"
     if isinstance(x, Decimal):
         # Formatting without an exponent writes every digit: refuse before, not after.
         if x.is_finite() and x and abs(x.adjusted()) > MAX_TEXT // 2:

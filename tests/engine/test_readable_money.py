@@ -50,6 +50,12 @@ def test_money_refuses_what_is_not_an_amount():
         money_text(True)
 
 
+def test_text_spells_yes_no_and_no_value_as_a_person_reads_them():
+    text = BUILTINS["text"].function
+    assert [text(True), text(False), text(None)] == ["yes", "no", "no value"]
+    assert [text(Decimal("5199.60")), text(3), text("MHF")] == ["5199.60", "3", "MHF"]
+
+
 @pytest.fixture(scope="module")
 def engine():
     return Engine.load(ROOT / "policy")
