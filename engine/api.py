@@ -17,7 +17,6 @@ import datetime as dt
 import difflib
 import hashlib
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -35,8 +34,9 @@ from .io.paths import default_policy_dir
 from .runtime.results import Evaluation, Result
 from .runtime.trace import Node
 from .rulebook.reader import read as read_rulebook
+from .io.case_data import normalise_case
 from .io.schemas import validate
-from .io.yaml_loader import LineDict, LineList, load_file
+from .io.yaml_loader import load_file
 
 #: File endings read as rulebooks.
 RULEBOOK_SUFFIXES = (".yaml", ".yml")
@@ -181,8 +181,8 @@ class Engine:
         if not isinstance(case, dict):
             raise CaseError("A case must be a mapping with `case_id` and `people`.", code=codes.CASE_NOT_MAPPING,
                             file=file, line=getattr(case, "line", None) or 1)
-        data = _normalise(case)
-        validate("case", data, file)
+        data, plain = normalise_case(case)
+        validate("case", data, file, plain=plain)
         if self.program.root_kind is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
                                code=codes.ENTITIES)
@@ -290,30 +290,3 @@ def _walk(entity: Entity) -> Iterator[Entity]:
     for children in entity.children.values():
         for child in children:
             yield from _walk(child)
-
-
-def _normalise(value: Any) -> Any:
-    """Case data as the schema expects it: ISO date strings, and JSON floats read as decimals.
-
-    A float here can only come from an embedding program's own JSON parsing; its shortest repr
-    is the decimal the sender wrote (``1993.18``), which is what we keep.
-    """
-    if isinstance(value, LineDict):
-        out = LineDict((k, _normalise(v)) for k, v in value.items())
-        out.line, out.key_lines = value.line, value.key_lines
-        return out
-    if isinstance(value, dict):
-        return {k: _normalise(v) for k, v in value.items()}
-    if isinstance(value, LineList):
-        items = LineList(_normalise(v) for v in value)
-        items.line, items.item_lines = value.line, value.item_lines
-        return items
-    if isinstance(value, (list, tuple)):
-        return [_normalise(v) for v in value]
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import marshal
 import os
 import secrets
 import stat
 import sys
 from pathlib import Path
-from types import CodeType
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .paths import schemas_dir
 
@@ -114,49 +112,3 @@ def user_key(create: bool) -> bytes | None:
 
 def cache_enabled() -> bool:
     return os.environ.get("POLICY_NO_CACHE", "") in ("", "0")
-
-
-
-# ----------------------------------------------------------------------------------------------
-# Compiled code (the case validator)
-# ----------------------------------------------------------------------------------------------
-
-CODE_MAGIC = b"MO-POLICY-CODE 1\n"
-
-
-def cached_code(name: str, make_source: Callable[[], str], filename: str) -> CodeType:
-    """The code object of Python source the engine generates (such as the case validator that
-    fastjsonschema writes), compiled once and kept in the cache as signed marshal data.
-
-    ``make_source()`` is called only on a miss. The cache key covers the engine's fingerprint and
-    the Python version (marshal data is specific to it)."""
-    tag = hashlib.sha256(f"{engine_fingerprint()} {sys.version} {name}".encode()).hexdigest()[:32]
-    path = cache_dir() / f"{name}-{tag}.code"
-    key = user_key(create=False) if cache_enabled() else None
-    if key is not None and path.is_file() and private_to_user(path):
-        blob = path.read_bytes()
-        if blob.startswith(CODE_MAGIC):
-            signature, _, payload = blob[len(CODE_MAGIC):].partition(b"\n")
-            expected = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
-            if hmac.compare_digest(expected, signature):
-                try:
-                    loaded = marshal.loads(payload)
-                except (EOFError, ValueError, TypeError):
-                    loaded = None
-                if isinstance(loaded, CodeType):
-                    return loaded
-    code = compile(make_source(), filename, "exec")
-    if cache_enabled():
-        key = key or user_key(create=True)
-        if key is not None:
-            payload = marshal.dumps(code)
-            signature = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
-            try:
-                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(CODE_MAGIC + signature + b"\n" + payload)
-                os.replace(temporary, path)
-            except OSError:
-                pass
-    return code

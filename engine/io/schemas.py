@@ -5,10 +5,13 @@ loads them (resolving their cross-references with the ``referencing`` registry) 
 jsonschema's errors into :class:`~engine.errors.Problem` objects an analyst can act on.
 
 Cases arrive by the million in batch runs, so a case is first checked by a validator compiled to
-Python code (fastjsonschema), several times faster than jsonschema. Only a case it refuses goes
+native code (jsonschema_rs), over ten times faster than jsonschema. Only a case it refuses goes
 through jsonschema, which words the problems exactly as before; jsonschema stays the authority,
-so a case is refused only when jsonschema refuses it too. jsonschema itself is imported only
-when needed.
+so a case is refused only when jsonschema refuses it too. The two read a few Python values
+differently (jsonschema_rs counts ``Decimal("3")`` as an integer, jsonschema does not), so the
+compiled validator is only asked about data made of plain JSON values (see
+:func:`engine.io.case_data.is_plain`); jsonschema decides the rest. jsonschema itself is
+imported only when needed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import Problem, SchemaError, codes
-from .cache import cached_code
+from .case_data import is_plain
 from .paths import schemas_dir
 from .yaml_loader import line_at_path
 
@@ -47,49 +50,52 @@ def _schema_documents() -> dict[str, Any]:
     return out
 
 
+#: jsonschema's reading of the "date" format: four, two and two ASCII digits that make a date.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
 def _is_date(value: object) -> bool:
-    """The "date" format as jsonschema's format checker reads it."""
+    """The "date" format as jsonschema's format checker reads it, for the compiled validator
+    (whose own reading of RFC 3339 would take ``0000-01-01``; Python's dates start in year 1)."""
     if not isinstance(value, str):
         return True
     try:
-        dt.date.fromisoformat(value)
+        return bool(_DATE.fullmatch(value) and dt.date.fromisoformat(value))
     except ValueError:
         return False
-    return True
+
+
+#: The formats the compiled validator checks with the function given, as jsonschema does.
+FORMATS: dict[str, Callable[[str], bool]] = {"date": _is_date}
 
 
 @lru_cache(maxsize=None)
-def compiled_validator(kind: str) -> Callable[[Any], Any] | None:
-    """A validator for ``kind`` compiled to Python by fastjsonschema (the generated code is kept
-    in the engine's cache, see :func:`engine.io.cache.cached_code`), or None without
-    fastjsonschema."""
+def compiled_validator(kind: str) -> Callable[[Any], bool] | None:
+    """``is_valid`` of a validator for ``kind`` compiled by jsonschema_rs (formats checked with
+    :data:`FORMATS`, never fetching anything), or None without jsonschema_rs."""
     try:
-        import fastjsonschema
+        import jsonschema_rs
     except ImportError:          # pragma: no cover - it is a dependency; jsonschema still works
         return None
-
-    def source() -> str:
-        schema = {k: v for k, v in _schema_documents()[kind].items() if k not in ("$schema", "$id")}
-        return fastjsonschema.compile_to_code(schema, use_default=False, formats={"date": _is_date})
-
-    namespace: dict[str, Any] = {}
-    exec(cached_code(f"{kind}-validator", source, f"<{kind} schema validator>"), namespace)
-    check = namespace["validate"]
-    formats = {"date": _is_date}
-    return lambda data: check(data, custom_formats=formats)
+    return jsonschema_rs.validator_for(_schema_documents()[kind], formats=FORMATS,
+                                       validate_formats=True, offline=True).is_valid
 
 
-def is_valid_fast(kind: str, data: Any) -> bool:
-    """True when the compiled validator accepts ``data`` (False: ask jsonschema why)."""
+def is_valid_fast(kind: str, data: Any, plain: bool | None = None) -> bool:
+    """True when the compiled validator accepts ``data`` (False: ask jsonschema why).
+
+    Only plain JSON values are given to it (dicts with text keys, lists, text, int, bool, None
+    and decimals that are not whole numbers, see :func:`engine.io.case_data.is_plain`):
+    jsonschema_rs takes ``Decimal("3")`` for an integer where jsonschema does not. Other data is
+    refused here, for jsonschema to judge; ``plain`` says the caller has checked already. A value
+    jsonschema_rs cannot read at all is refused too."""
     check = compiled_validator(kind)
-    if check is None:
+    if check is None or not (is_plain(data) if plain is None else plain):
         return False
-    from fastjsonschema import JsonSchemaException
     try:
-        check(data)
-    except JsonSchemaException:
+        return bool(check(data))
+    except Exception:            # a value it cannot convert (ValueError): jsonschema judges it
         return False
-    return True
 
 
 @lru_cache(maxsize=None)
@@ -157,8 +163,13 @@ def problems(kind: str, data: Any, file: str | None) -> list[Problem]:
     return found
 
 
-def validate(kind: str, data: Any, file: str | None) -> None:
-    if kind in COMPILED_KINDS and is_valid_fast(kind, data):
+def validate(kind: str, data: Any, file: str | None, plain: bool | None = None) -> None:
+    """Raise :class:`SchemaError` with every problem jsonschema finds in ``data``.
+
+    A case is first given to the compiled validator when it is plain JSON (``plain``: whether
+    it is, when the caller knows; see :func:`is_valid_fast`); only what that refuses is read by
+    jsonschema, which decides and words the problems."""
+    if kind in COMPILED_KINDS and is_valid_fast(kind, data, plain):
         return
     found = problems(kind, data, file)
     if found:

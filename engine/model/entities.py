@@ -18,6 +18,7 @@ from typing import Any
 from ..language.dates import parse_date
 from .definitions import Scope
 from .case_constraints import check_constraints
+from .kind_reader import KindReader
 from ..errors import CaseError, EvaluationError, codes
 from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from ..io.yaml_loader import line_of
@@ -67,7 +68,7 @@ class FactSpec:
                 raise ValueError("it must be a whole number, not true/false")
             if isinstance(raw, int):
                 value = raw
-            elif isinstance(raw, Decimal) and raw == raw.to_integral_value():
+            elif isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
                 value = int(raw)
             elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
                 if len(raw.strip()) > MAX_WHOLE_DIGITS + 1:
@@ -154,6 +155,20 @@ class EntityKind:
             cached = self.__dict__["_dated"] = [
                 (n, s) for n, s in self.facts.items() if s.not_after or s.whole_years_since]
         return cached
+
+    @property
+    def reader(self) -> KindReader:
+        """What building an entity of this kind needs, prepared once (:mod:`.kind_reader`)."""
+        cached = self.__dict__.get("_reader")
+        if cached is None:
+            cached = self.__dict__["_reader"] = KindReader(self)
+        return cached
+
+    def __getstate__(self):
+        """Pickled (in a rulebook bundle) without the prepared tables, which are rebuilt."""
+        state = dict(self.__dict__)
+        state.pop("_reader", None)
+        return state
 
     def ancestors(self):
         """This kind, then its parent, then the parent's parent..."""
@@ -249,44 +264,49 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
     if not isinstance(data, dict):
         raise CaseError("A case must be a mapping with case_id and people.",
                         code=codes.CASE_NOT_MAPPING, file=file)
-    case = _build(data, root, None, None, file, "")
-    _check_references(case, data)
-    check_constraints(case, data)
+    built: list[tuple[Entity, Any]] = []
+    case = _build(data, root, None, None, file, "", built)
+    _check_references(built)
+    check_constraints(case, data, built)
     return case
 
 
-def _check_references(case: Entity, data) -> None:
+def _check_references(entities: list) -> None:
     """Every id a `references` fact holds must name an entity of that kind in this case: a
-    spouse or parent who is not in the case would otherwise silently change a household."""
+    spouse or parent who is not in the case would otherwise silently change a household.
+
+    ``entities`` are the case's (entity, its data) pairs, the case first, each entity before
+    the entities it holds. The first problem in that order (and in the order of each kind's
+    facts) is reported. A fact declared acyclic is followed from an entity only when the ids it
+    holds, taken over the whole case, form a cycle at all (found once, in linear time)."""
     ids: dict[str, set] = {}
-    entities = []
-
-    def walk(entity, raw):
-        entities.append((entity, raw))
-        if entity.id is not None:
-            ids.setdefault(entity.kind.name, set()).add(entity.id)
-        for name, children in entity.children.items():
-            raws = raw.get(name) or []
-            for child, child_raw in zip(children, raws):
-                walk(child, child_raw)
-
-    walk(case, data)
+    counts: dict[str, int] = {}
     by_id: dict[tuple, tuple] = {}
-    for entity, raw in entities:
+    referring = []
+    for pair in entities:
+        entity = pair[0]
         if entity.id is not None:
-            by_id[(entity.kind.name, entity.id)] = (entity, raw)
-    for entity, raw in entities:
-        for name, spec in entity.kind.facts.items():
-            if spec.references is None or name not in entity.facts:
+            name = entity.kind.name
+            ids.setdefault(name, set()).add(entity.id)
+            counts[name] = counts.get(name, 0) + 1
+            by_id[(name, entity.id)] = pair
+        references = entity.kind.reader.references
+        if references:
+            referring.append((entity, pair[1], references))
+    cyclic: dict[tuple, bool] = {}
+    for entity, raw, references in referring:
+        for name, spec in references:
+            if name not in entity.facts:
                 continue
+            value = entity.facts[name]
+            if value is None or value == []:
+                continue              # no ids: nothing to check, no cycle can start here
             known = ids.get(spec.references, set())
-            where = dict(code=codes.IMPOSSIBLE_RELATION, file=entity.file, line=line_of(raw, name),
-                         field=f"{entity.path}.{name}")
-            for item in _ids(entity.facts[name]):
+            for item in _ids(value):
                 if item == entity.id and spec.references == entity.kind.name:
                     raise CaseError(f"The fact '{name}' of {entity.label()} names "
                                     f"{entity.label()} itself; no {entity.kind.name} can be their "
-                                    f"own '{name}'.", **where)
+                                    f"own '{name}'.", **_where(entity, raw, name))
                 if item not in known:
                     if spec.outside_case:
                         continue             # someone outside the case, as the fact allows
@@ -294,7 +314,7 @@ def _check_references(case: Entity, data) -> None:
                     raise CaseError(
                         f"The fact '{name}' of {entity.label()} names '{item}', but no "
                         f"{spec.references} in the case has that id (the ids are: {listing}).",
-                        **{**where, "code": codes.UNKNOWN_REFERENCE})
+                        **{**_where(entity, raw, name), "code": codes.UNKNOWN_REFERENCE})
                 if spec.mutual:
                     other, _ = by_id[(spec.references, item)]
                     if entity.id not in _ids(other.facts.get(name)):
@@ -303,15 +323,63 @@ def _check_references(case: Entity, data) -> None:
                         raise CaseError(
                             f"The fact '{name}' of {entity.label()} names '{item}', but the "
                             f"'{name}' of {other.label()} {says}; give each the other's id.",
-                            **where)
+                            **_where(entity, raw, name))
             if spec.acyclic:
-                cycle = _cycle_from(entity, name, spec.references, by_id)
+                key = (entity.kind.name, name)
+                if key not in cyclic:
+                    cyclic[key] = (spec.references != entity.kind.name
+                                   or counts.get(spec.references, 0) != len(known)
+                                   or _has_cycle(spec.references, name, by_id))
+                cycle = _cycle_from(entity, name, spec.references, by_id) if cyclic[key] else None
                 if cycle:
                     raise CaseError(
                         f"The fact '{name}' of {entity.label()} leads back to it: "
                         f"{' -> '.join(cycle)}. No {entity.kind.name} can be their own '{name}' "
                         "through others.",
-                        **where)
+                        **_where(entity, raw, name))
+
+
+def _where(entity: Entity, raw, name: str) -> dict:
+    """Where a reference fact's problem is, for the error (worked out only for an error)."""
+    return dict(code=codes.IMPOSSIBLE_RELATION, file=entity.file, line=line_of(raw, name),
+                field=f"{entity.path}.{name}")
+
+
+def _has_cycle(kind: str, name: str, by_id: dict) -> bool:
+    """Whether following ``name`` from entity to entity of ``kind`` (by the ids it holds, among
+    the entities with those ids) ever comes back to an entity already on the way: a depth-first
+    search over the whole case, each entity visited once, without recursion."""
+    following: dict = {}
+    for (entity_kind, entity_id), (entity, _) in by_id.items():
+        if entity_kind == kind:
+            value = entity.facts.get(name)
+            if value is not None and value != []:
+                targets = [item for item in _ids(value) if (kind, item) in by_id]
+                if targets:
+                    following[entity_id] = targets
+    if not any(item in following for targets in following.values() for item in targets):
+        return False              # no path of two steps, so none back (the usual household)
+    done: set = set()
+    on_path: set = set()
+    for start in following:
+        if start in done:
+            continue
+        on_path.add(start)
+        stack = [(start, iter(following[start]))]
+        while stack:
+            node, targets = stack[-1]
+            for item in targets:
+                if item in on_path:
+                    return True
+                if item not in done:
+                    on_path.add(item)
+                    stack.append((item, iter(following.get(item, ()))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+    return False
 
 
 def _ids(value) -> list:
@@ -371,66 +439,82 @@ def check_on(case: Entity, data, on) -> None:
 
 
 def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,
-           file: str | None, path: str) -> Entity:
-    facts: dict[str, Any] = {}
+           file: str | None, path: str, built: list) -> Entity:
+    """The entity of ``data`` and, below it, its collections' entities; each (entity, data)
+    pair is appended to ``built``, an entity before those it holds."""
+    reader = kind.reader
+    kept, nulls, convert = reader.kept, reader.nulls, reader.convert
+    # Facts the case leaves out take their defaults (None when optional), once, so that reading
+    # them is a plain lookup; a required fact stays absent and errors when read. Starting from
+    # a copy of the defaults is cheaper than adding each missing one.
+    defaults = reader.defaults
+    facts: dict[str, Any] = defaults.copy()
     collections: dict[str, list] = {}
     for key, raw in data.items():
-        where = f"{path}.{key}" if path else str(key)
+        if raw.__class__ is kept.get(key):
+            facts[key] = raw                # text or true/false, as the fact wants it
+            continue
+        if raw is None and key in nulls:
+            facts[key] = nulls[key]         # what FactSpec.coerce makes of null
+            continue
+        coerce = convert.get(key)
+        if coerce is not None:
+            try:
+                facts[key] = coerce(raw)
+            except ValueError as exc:
+                raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
+                                f"valid: {exc}.",
+                                code=codes.BAD_FACT, file=file, line=line_of(data, key),
+                                field=f"{path}.{key}" if path else str(key)) from None
+            continue
         if key in kind.children:
             if raw is None:
                 raw = []
             if not isinstance(raw, list):
                 raise CaseError(f"'{key}' must be a list.", code=codes.BAD_COLLECTION, file=file,
-                                line=line_of(data, key), field=where)
+                                line=line_of(data, key), field=f"{path}.{key}" if path else str(key))
             if len(raw) > MAX_COLLECTION:
                 raise CaseError(f"'{key}' has {len(raw)} entries; at most {MAX_COLLECTION} are "
                                 "allowed.", code=codes.BAD_COLLECTION, file=file,
-                                line=line_of(data, key), field=where)
+                                line=line_of(data, key), field=f"{path}.{key}" if path else str(key))
             collections[key] = raw
             continue
-        spec = kind.facts.get(key)
-        if spec is None:
-            known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
-            raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",
-                            code=codes.UNKNOWN_CASE_KEY,
-                            file=file, line=line_of(data, key), field=where)
-        try:
-            facts[key] = spec.coerce(raw)
-        except ValueError as exc:
-            raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
-                            f"valid: {exc}.",
-                            code=codes.BAD_FACT, file=file, line=line_of(data, key),
-                            field=where) from None
-    # Facts the case leaves out take their defaults here, once (None when optional), so that
-    # reading them is a plain lookup; a required fact stays absent and errors when read.
-    for name, spec in kind.defaults:
-        if name not in facts:
-            facts[name] = list(spec.default) if isinstance(spec.default, list) else spec.default
+        known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
+        raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",
+                        code=codes.UNKNOWN_CASE_KEY,
+                        file=file, line=line_of(data, key), field=f"{path}.{key}" if path else str(key))
+    for name in reader.list_defaults:      # a list default left in place: the entity's own copy
+        if facts[name] is defaults[name]:
+            facts[name] = list(defaults[name])
     entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
     if kind.id_fact and entity.id is None:
         raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.",
                         code=codes.MISSING_ID, file=file,
                         line=getattr(data, "line", None), field=f"{path}.{kind.id_fact}")
+    built.append((entity, data))
     for name, child_kind in kind.children.items():
-        items = collections.get(name, [])
-        built = []
-        seen_ids: dict[Any, int] = {}
+        items = collections.get(name)
+        if not items:
+            entity.children[name] = []
+            continue
+        children = []
+        seen_ids: set = set()
         for i, item in enumerate(items):
             item_path = f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
             if not isinstance(item, dict):
                 raise CaseError(f"Each entry of '{name}' must be a mapping.",
                                 code=codes.BAD_COLLECTION,
                                 file=file, line=line_of(items, i), field=item_path)
-            child = _build(item, child_kind, entity, i, file, item_path)
+            child = _build(item, child_kind, entity, i, file, item_path, built)
             if child.id is not None:
                 if child.id in seen_ids:
                     raise CaseError(f"Two entries of '{name}' have the id '{child.id}'; ids must "
                                     "be unique.",
                                     code=codes.DUPLICATE_ID, file=file, line=child.line,
                                     field=item_path)
-                seen_ids[child.id] = i
-            built.append(child)
-        entity.children[name] = built
+                seen_ids.add(child.id)
+            children.append(child)
+        entity.children[name] = children
     return entity
 
 

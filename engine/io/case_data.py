@@ -1,0 +1,118 @@
+"""Case data as the case schema expects it, copied in one pass, and whether it is plain JSON.
+
+A case reaches the engine parsed from JSON or YAML (mappings that know their lines), or as a
+mapping an embedding program built. :func:`normalise_case` copies it, so that the engine's case
+cannot change under it, and writes dates as ISO strings and floats as decimals. The same pass
+notes whether the copy holds only plain JSON values, the only data the compiled validator
+(:func:`engine.io.schemas.is_valid_fast`) is asked about; anything else is left to jsonschema.
+
+It runs once per case, millions of times in a batch run, so it looks at each value's exact type
+once and calls itself only for mappings and lists, not for every value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from .yaml_loader import LineDict, LineList
+
+#: Types copied as they are, and plain JSON to both validators.
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` is plain JSON as :func:`normalise_case` means it (without copying)."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if isinstance(value, dict):
+        return all(type(key) is str and is_plain(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(is_plain(item) for item in value)
+    return type(value) is Decimal and _plain_decimal(value)
+
+
+def _plain_decimal(value: Decimal) -> bool:
+    return value.is_finite() and value != value.to_integral_value()
+
+
+def normalise_case(value: Any) -> tuple[Any, bool]:
+    """A copy of case data with ISO date strings and JSON floats read as decimals, and whether
+    the copy is plain JSON.
+
+    A float here can only come from an embedding program's own JSON parsing; its shortest repr
+    is the decimal the sender wrote (``1993.18``), which is what we keep. Plain JSON means:
+    mappings with text keys, lists, text, whole numbers, true/false, null, and decimals that are
+    finite and not whole (jsonschema_rs counts ``Decimal("3")`` as an integer, jsonschema does
+    not; those are left to jsonschema). Mappings and lists keep their type: a ``LineDict`` or
+    ``LineList`` stays one, with its lines; any other mapping becomes a dict, any other list or
+    a tuple a list."""
+    walker = _Walker()
+    return walker.copy(value), walker.plain
+
+
+class _Walker:
+    __slots__ = ("plain",)
+
+    def __init__(self) -> None:
+        self.plain = True
+
+    def copy(self, value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN_SCALARS:
+            return value
+        if kind is dict or kind is LineDict:
+            out = self.mapping(value)
+            if kind is LineDict:
+                out = LineDict(out)
+                out.line, out.key_lines = value.line, value.key_lines
+            return out
+        if kind is list or kind is LineList:
+            items = self.items(value)
+            if kind is LineList:
+                items = LineList(items)
+                items.line, items.item_lines = value.line, value.item_lines
+            return items
+        return self.other(value)
+
+    def mapping(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        out = {}
+        scalars = _PLAIN_SCALARS
+        for key, item in value.items():
+            if type(key) is not str:
+                self.plain = False
+            out[key] = item if type(item) in scalars else self.copy(item)
+        return out
+
+    def items(self, value: list[Any] | tuple[Any, ...]) -> list[Any]:
+        scalars = _PLAIN_SCALARS
+        return [item if type(item) in scalars else self.copy(item) for item in value]
+
+    def other(self, value: Any) -> Any:
+        """Every value that is not exactly a dict, list or plain scalar (the rare ones)."""
+        if isinstance(value, LineDict):
+            out = LineDict(self.mapping(value))
+            out.line, out.key_lines = value.line, value.key_lines
+            return out
+        if isinstance(value, dict):
+            return self.mapping(value)
+        if isinstance(value, LineList):
+            items = LineList(self.items(value))
+            items.line, items.item_lines = value.line, value.item_lines
+            return items
+        if isinstance(value, (list, tuple)):
+            return self.items(value)
+        if isinstance(value, float):
+            value = Decimal(repr(value))
+        if isinstance(value, Decimal):
+            if type(value) is not Decimal or not _plain_decimal(value):
+                self.plain = False
+            return value
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        self.plain = False         # a subclass of str or int, or no JSON value at all
+        return value

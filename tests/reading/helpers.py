@@ -1,0 +1,42 @@
+"""Comparing what the fast and the reference case readers make of the same input."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from engine.errors import PolicyError
+from engine.io.yaml_loader import LineDict, LineList
+
+
+def typed(value: Any) -> Any:
+    """A value with its type spelled out, all the way down (``Decimal("1.0")`` is not ``1``,
+    a LineDict keeps its lines)."""
+    if isinstance(value, dict):
+        lines = (value.line, value.key_lines) if isinstance(value, LineDict) else None
+        return (type(value).__name__, lines, [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        lines = (value.line, value.item_lines) if isinstance(value, LineList) else None
+        return (type(value).__name__, lines, [typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def snapshot(entity) -> tuple:
+    """Everything an entity tree holds that the engine reads. The facts are compared as a
+    mapping: nothing in the engine reads them in order (the fast builder puts defaults first)."""
+    return (entity.kind.name, entity.id, entity.index, entity.line, entity.path, entity.file,
+            sorted((name, typed(value)) for name, value in entity.facts.items()),
+            [(name, [snapshot(child) for child in children])
+             for name, children in entity.children.items()])
+
+
+def outcome(read: Callable[[], Any], describe: Callable[[Any], tuple] | None = None) -> tuple:
+    """("built", snapshot of the entity tree read), ("refused", error class, every problem
+    as a dict) or ("crashed", exception class, its text); ``describe`` turns what ``read``
+    returns into the first form instead."""
+    try:
+        built = read()
+    except PolicyError as exc:
+        return ("refused", type(exc).__name__, [problem.as_dict() for problem in exc.problems])
+    except Exception as exc:                # noqa: BLE001 - compared, so that both crash alike
+        return ("crashed", type(exc).__name__, str(exc))
+    return describe(built) if describe else ("built", snapshot(built))
