@@ -18,7 +18,7 @@ from typing import Any
 from ..language.dates import parse_date
 from .definitions import Scope
 from .case_constraints import check_constraints
-from .kind_reader import KindReader
+from .kind_reader import NO_NULL, KindReader
 from ..errors import CaseError, EvaluationError, codes
 from ..language.numbers import MAX_WHOLE_DIGITS, NotANumber, check_magnitude, to_decimal
 from ..io.yaml_loader import line_of
@@ -264,25 +264,39 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
     if not isinstance(data, dict):
         raise CaseError("A case must be a mapping with case_id and people.",
                         code=codes.CASE_NOT_MAPPING, file=file)
-    built: list[tuple[Entity, Any]] = []
+    built = _Built()
     case = _build(data, root, None, None, file, "", built)
-    _check_references(built)
-    check_constraints(case, data, built)
+    if built.referring:
+        _check_references(built.pairs, built.referring)
+    if built.constrained:
+        check_constraints(case, data, built.pairs)
     return case
 
 
-def _check_references(entities: list) -> None:
+class _Built:
+    """What building a case's entities noted for the checks that follow."""
+
+    __slots__ = ("pairs", "referring", "constrained")
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[Entity, Any]] = []   # (entity, its data), each before those it holds
+        self.referring: list[tuple] = []            # (entity, data, reference facts), same order
+        self.constrained = False                    # a fact of some entity declares constraints
+
+
+def _check_references(entities: list, referring: list) -> None:
     """Every id a `references` fact holds must name an entity of that kind in this case: a
     spouse or parent who is not in the case would otherwise silently change a household.
 
     ``entities`` are the case's (entity, its data) pairs, the case first, each entity before
-    the entities it holds. The first problem in that order (and in the order of each kind's
-    facts) is reported. A fact declared acyclic is followed from an entity only when the ids it
-    holds, taken over the whole case, form a cycle at all (found once, in linear time)."""
+    the entities it holds; ``referring`` the (entity, data, reference facts) of those whose kind
+    has reference facts, in the same order. A quick pass first shows that every relation holds,
+    as it does in nearly every case (cycles looked for once over the whole case, in linear
+    time); only when it cannot does :func:`_first_relation_problem` look for the first problem
+    in order and word it."""
     ids: dict[str, set] = {}
     counts: dict[str, int] = {}
     by_id: dict[tuple, tuple] = {}
-    referring = []
     for pair in entities:
         entity = pair[0]
         if entity.id is not None:
@@ -290,19 +304,55 @@ def _check_references(entities: list) -> None:
             ids.setdefault(name, set()).add(entity.id)
             counts[name] = counts.get(name, 0) + 1
             by_id[(name, entity.id)] = pair
-        references = entity.kind.reader.references
-        if references:
-            referring.append((entity, pair[1], references))
-    cyclic: dict[tuple, bool] = {}
+    if not _relations_hold(referring, ids, counts, by_id):
+        _first_relation_problem(referring, ids, by_id)
+
+
+def _relations_hold(referring: list, ids: dict, counts: dict, by_id: dict) -> bool:
+    """True when no reference fact of the case has a problem :func:`_first_relation_problem`
+    would report; False when one may (that function then finds it, or finds none)."""
+    graphs: dict[tuple, dict] = {}
+    nobody: set = set()
+    for entity, _, references in referring:
+        facts = entity.facts
+        for name, spec in references:
+            value = facts.get(name)
+            if value is None or value == []:
+                continue              # no ids: nothing to check, no cycle can start here
+            target = spec.references
+            known = ids.get(target, nobody)
+            same_kind = target == entity.kind.name
+            followed = []
+            for item in value if isinstance(value, list) else (value,):
+                if item is None:
+                    continue
+                if same_kind and item == entity.id:
+                    return False
+                if item not in known:
+                    if spec.outside_case:
+                        continue
+                    return False
+                if spec.mutual and entity.id not in _ids(by_id[(target, item)][0].facts.get(name)):
+                    return False
+                followed.append(item)
+            if spec.acyclic:
+                if not same_kind or counts.get(target, 0) != len(known):
+                    return False      # ids shared or across kinds: follow each one the long way
+                if followed:
+                    graphs.setdefault((entity.kind.name, name), {})[entity.id] = followed
+    return not any(_has_cycle(following) for following in graphs.values())
+
+
+def _first_relation_problem(referring: list, ids: dict, by_id: dict) -> None:
+    """Raise the first problem of the case's reference facts: by entity, then by fact in the
+    kind's order, then by id held (an id naming its own entity, an id no entity has, a spouse
+    who does not name this one back, and last a path that leads back to the entity)."""
     for entity, raw, references in referring:
         for name, spec in references:
             if name not in entity.facts:
                 continue
-            value = entity.facts[name]
-            if value is None or value == []:
-                continue              # no ids: nothing to check, no cycle can start here
             known = ids.get(spec.references, set())
-            for item in _ids(value):
+            for item in _ids(entity.facts[name]):
                 if item == entity.id and spec.references == entity.kind.name:
                     raise CaseError(f"The fact '{name}' of {entity.label()} names "
                                     f"{entity.label()} itself; no {entity.kind.name} can be their "
@@ -325,12 +375,7 @@ def _check_references(entities: list) -> None:
                             f"'{name}' of {other.label()} {says}; give each the other's id.",
                             **_where(entity, raw, name))
             if spec.acyclic:
-                key = (entity.kind.name, name)
-                if key not in cyclic:
-                    cyclic[key] = (spec.references != entity.kind.name
-                                   or counts.get(spec.references, 0) != len(known)
-                                   or _has_cycle(spec.references, name, by_id))
-                cycle = _cycle_from(entity, name, spec.references, by_id) if cyclic[key] else None
+                cycle = _cycle_from(entity, name, spec.references, by_id)
                 if cycle:
                     raise CaseError(
                         f"The fact '{name}' of {entity.label()} leads back to it: "
@@ -345,18 +390,10 @@ def _where(entity: Entity, raw, name: str) -> dict:
                 field=f"{entity.path}.{name}")
 
 
-def _has_cycle(kind: str, name: str, by_id: dict) -> bool:
-    """Whether following ``name`` from entity to entity of ``kind`` (by the ids it holds, among
-    the entities with those ids) ever comes back to an entity already on the way: a depth-first
-    search over the whole case, each entity visited once, without recursion."""
-    following: dict = {}
-    for (entity_kind, entity_id), (entity, _) in by_id.items():
-        if entity_kind == kind:
-            value = entity.facts.get(name)
-            if value is not None and value != []:
-                targets = [item for item in _ids(value) if (kind, item) in by_id]
-                if targets:
-                    following[entity_id] = targets
+def _has_cycle(following: dict) -> bool:
+    """Whether a path along ``following`` (an id -> the ids it leads to, each one an id of
+    ``following`` or of an entity that leads nowhere) comes back to an id already on it: a
+    depth-first search, each id visited once, without recursion."""
     if not any(item in following for targets in following.values() for item in targets):
         return False              # no path of two steps, so none back (the usual household)
     done: set = set()
@@ -439,11 +476,11 @@ def check_on(case: Entity, data, on) -> None:
 
 
 def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,
-           file: str | None, path: str, built: list) -> Entity:
-    """The entity of ``data`` and, below it, its collections' entities; each (entity, data)
-    pair is appended to ``built``, an entity before those it holds."""
+           file: str | None, path: str, built: _Built) -> Entity:
+    """The entity of ``data`` and, below it, its collections' entities, noted in ``built``
+    (an entity before those it holds)."""
     reader = kind.reader
-    kept, nulls, convert = reader.kept, reader.nulls, reader.convert
+    plan = reader.plan
     # Facts the case leaves out take their defaults (None when optional), once, so that reading
     # them is a plain lookup; a required fact stays absent and errors when read. Starting from
     # a copy of the defaults is cheaper than adding each missing one.
@@ -451,21 +488,21 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
     facts: dict[str, Any] = defaults.copy()
     collections: dict[str, list] = {}
     for key, raw in data.items():
-        if raw.__class__ is kept.get(key):
-            facts[key] = raw                # text or true/false, as the fact wants it
-            continue
-        if raw is None and key in nulls:
-            facts[key] = nulls[key]         # what FactSpec.coerce makes of null
-            continue
-        coerce = convert.get(key)
-        if coerce is not None:
-            try:
-                facts[key] = coerce(raw)
-            except ValueError as exc:
-                raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is not "
-                                f"valid: {exc}.",
-                                code=codes.BAD_FACT, file=file, line=line_of(data, key),
-                                field=f"{path}.{key}" if path else str(key)) from None
+        step = plan.get(key)
+        if step is not None:
+            expected, allowed, null, coerce = step
+            if raw.__class__ is expected and (allowed is None or raw in allowed):
+                facts[key] = raw                # as the fact wants it (text, true/false, whole)
+            elif raw is None and null is not NO_NULL:
+                facts[key] = null               # what FactSpec.coerce makes of null
+            else:
+                try:
+                    facts[key] = coerce(raw)
+                except ValueError as exc:
+                    raise CaseError(f"The fact '{key}' of {_label(kind, data, parent, index)} is "
+                                    f"not valid: {exc}.",
+                                    code=codes.BAD_FACT, file=file, line=line_of(data, key),
+                                    field=f"{path}.{key}" if path else str(key)) from None
             continue
         if key in kind.children:
             if raw is None:
@@ -486,12 +523,17 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
     for name in reader.list_defaults:      # a list default left in place: the entity's own copy
         if facts[name] is defaults[name]:
             facts[name] = list(defaults[name])
-    entity = Entity(kind, facts, parent, index, getattr(data, "line", None), path or kind.name, file)
+    line = None if data.__class__ is dict else getattr(data, "line", None)
+    entity = Entity(kind, facts, parent, index, line, path or kind.name, file)
     if kind.id_fact and entity.id is None:
         raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.",
                         code=codes.MISSING_ID, file=file,
-                        line=getattr(data, "line", None), field=f"{path}.{kind.id_fact}")
-    built.append((entity, data))
+                        line=line, field=f"{path}.{kind.id_fact}")
+    built.pairs.append((entity, data))
+    if reader.references:
+        built.referring.append((entity, data, reader.references))
+    if reader.constrained:
+        built.constrained = True
     for name, child_kind in kind.children.items():
         items = collections.get(name)
         if not items:

@@ -88,6 +88,20 @@ def converter(spec: Any) -> Callable[[Any], Any]:
         return general
     enum, low, high = spec.enum, spec.minimum, spec.maximum
     if enum is None and low is None and high is None:
+        if spec.type == "list":
+            def coerce_list(raw: Any) -> Any:
+                return list(raw) if isinstance(raw, list) else general(raw)
+            return coerce_list
+        if spec.type == "date":
+            def coerce_date(raw: Any) -> Any:
+                if raw.__class__ is str:
+                    try:      # what parse_date returns for text without surrounding spaces
+                        return dt.date.fromisoformat(raw)
+                    except ValueError:
+                        pass
+                return general(raw)
+            return coerce_date
+
         def coerce(raw: Any) -> Any:
             value = convert(raw)
             return general(raw) if value is _GENERAL else value
@@ -102,28 +116,48 @@ def converter(spec: Any) -> Callable[[Any], Any]:
     return coerce_bounded
 
 
+def kept_as_given(spec: Any) -> tuple[type | None, Any]:
+    """(type, allowed) such that a value of exactly that type, in ``allowed`` if not None, is
+    what ``spec.coerce`` returns unchanged; (None, None) for a fact with no such values."""
+    enum, low, high = spec.enum, spec.minimum, spec.maximum
+    if spec.type == "boolean" and enum is None and low is None and high is None:
+        return bool, None
+    if spec.type == "text" and low is None and high is None:
+        if enum is None:
+            return str, None
+        if all(type(item) is str for item in enum):
+            return str, frozenset(enum)
+    if spec.type == "integer" and enum is None and all(
+            bound is None or type(bound) is int for bound in (low, high)):
+        # whole numbers within the bounds and within check_magnitude's limit
+        first = -_WHOLE_LIMIT + 1 if low is None else max(low, -_WHOLE_LIMIT + 1)
+        last = _WHOLE_LIMIT - 1 if high is None else min(high, _WHOLE_LIMIT - 1)
+        return int, range(first, last + 1)
+    return None, None
+
+
+#: The null of a fact that must have a value (FactSpec.coerce refuses null for it).
+NO_NULL = object()
+
+
 class KindReader:
     """The tables :func:`engine.model.entities.build_case` reads an entity of one kind with."""
 
-    __slots__ = ("kept", "nulls", "convert", "defaults", "list_defaults", "references",
-                 "constrained")
+    __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained")
 
     def __init__(self, kind: Any) -> None:
         children = kind.children
-        facts = {name: spec for name, spec in kind.facts.items() if name not in children}
-        #: fact -> the exact type a value is kept as it is with (text, true/false)
-        self.kept: dict[str, type] = {}
-        #: fact -> what a null value becomes (facts that are not required or have a default)
-        self.nulls: dict[str, Any] = {}
-        #: fact -> a conversion equal to its FactSpec.coerce
-        self.convert: dict[str, Callable[[Any], Any]] = {}
-        for name, spec in facts.items():
-            plain = spec.enum is None and spec.minimum is None and spec.maximum is None
-            if plain and spec.type in ("text", "boolean"):
-                self.kept[name] = str if spec.type == "text" else bool
-            if not spec.required or spec.has_default:
-                self.nulls[name] = spec.default if spec.has_default else None
-            self.convert[name] = converter(spec)
+        #: fact -> (type, allowed, null, coerce): a value of exactly that type (and in
+        #: ``allowed`` when it is not None) is kept as given; a null becomes ``null`` (unless
+        #: it is NO_NULL); anything else goes through ``coerce``, equal to FactSpec.coerce.
+        self.plan: dict[str, tuple[type | None, Any, Any, Callable[[Any], Any]]] = {}
+        for name, spec in kind.facts.items():
+            if name in children:
+                continue            # a collection of that name wins, as it always did
+            expected, allowed = kept_as_given(spec)
+            null = (spec.default if spec.has_default else None) \
+                if (not spec.required or spec.has_default) else NO_NULL
+            self.plan[name] = (expected, allowed, null, converter(spec))
         #: fact -> default of the facts a case may leave out (None when optional), in order
         self.defaults: dict[str, Any] = {name: spec.default for name, spec in kind.defaults}
         #: the facts among them whose default is a list (each entity gets its own copy)
