@@ -70,6 +70,12 @@ def main() -> None:
     from engine import Engine
     from engine.io.schemas import validate
     from engine.model.entities import build_case
+    import inspect
+    if "validated" in inspect.signature(build_case).parameters:
+        def build(data, root, file):         # as read_case builds a validated case
+            return build_case(data, root, file, validated=True)
+    else:
+        build = build_case
     try:
         from engine.io.case_data import normalise_case
     except ImportError:                      # a tree from before engine.io.case_data
@@ -105,7 +111,7 @@ def main() -> None:
         "parse (json.loads, exact decimals)": (lambda line: json.loads(line, parse_float=Decimal), lines),
         "normalise": (normalise_case, parsed),
         "validate": (lambda pair: check(*pair), normalised),
-        "build the entity tree": (lambda pair: build_case(pair[0], root, None), normalised),
+        "build the entity tree": (lambda pair: build(pair[0], root, None), normalised),
         "read_case (normalise + validate + build)": (engine.read_case, parsed),
         "whole read (parse + read_case)":
             (lambda line: engine.read_case(json.loads(line, parse_float=Decimal)), lines),

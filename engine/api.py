@@ -186,7 +186,7 @@ class Engine:
         if self.program.root_kind is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
                                code=codes.ENTITIES)
-        root = build_case(data, self.program.root_kind, file)
+        root = build_case(data, self.program.root_kind, file, validated=True)
         return Case(data, root, file)
 
     def evaluate(self, case: Any, as_of: str | dt.date | None = None,

@@ -50,6 +50,12 @@ def _schema_documents() -> dict[str, Any]:
     return out
 
 
+def schema_document(kind: str) -> Any:
+    """The parsed schema of ``kind`` (``case``, ``rulebook``, ``test``), shared: read it, never
+    change it."""
+    return _schema_documents()[kind]
+
+
 #: jsonschema's reading of the "date" format: four, two and two ASCII digits that make a date.
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 

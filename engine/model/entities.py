@@ -259,12 +259,15 @@ class Entity:
             field=f"{self.path}.{name}")
 
 
-def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
-    """Build the entity tree of a case from parsed (and schema-checked) case data."""
+def build_case(data: dict, root: EntityKind, file: str | None, validated: bool = False) -> Entity:
+    """Build the entity tree of a case from parsed (and schema-checked) case data.
+
+    ``validated``: the data is valid to ``schemas/case.schema.json`` (as ``Engine.read_case``
+    has made sure), so the facts the schema guarantees are copied without a look at each."""
     if not isinstance(data, dict):
         raise CaseError("A case must be a mapping with case_id and people.",
                         code=codes.CASE_NOT_MAPPING, file=file)
-    built = _Built()
+    built = _Built(validated)
     case = _build(data, root, None, None, file, "", built)
     if built.referring:
         _check_references(built.pairs, built.referring)
@@ -276,9 +279,10 @@ def build_case(data: dict, root: EntityKind, file: str | None) -> Entity:
 class _Built:
     """What building a case's entities noted for the checks that follow."""
 
-    __slots__ = ("pairs", "referring", "constrained")
+    __slots__ = ("pairs", "referring", "constrained", "validated")
 
-    def __init__(self) -> None:
+    def __init__(self, validated: bool) -> None:
+        self.validated = validated                  # the data is valid to the case schema
         self.pairs: list[tuple[Entity, Any]] = []   # (entity, its data), each before those it holds
         self.referring: list[tuple] = []            # (entity, data, reference facts), same order
         self.constrained = False                    # a fact of some entity declares constraints
@@ -487,7 +491,16 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
     defaults = reader.defaults
     facts: dict[str, Any] = defaults.copy()
     collections: dict[str, list] = {}
-    for key, raw in data.items():
+    keys = data
+    if built.validated and reader.schema_kept:
+        # Valid to the schema: its guaranteed facts are what coerce would make of them, so all
+        # values are copied at once and only the other keys are looked at, in the data's order
+        # (no guaranteed fact can fail, so the first problem is the one it always was).
+        facts.update(data)
+        kept = reader.schema_kept
+        keys = [key for key in data if key not in kept]
+    for key in keys:
+        raw = data[key]
         step = plan.get(key)
         if step is not None:
             expected, allowed, null, coerce = step
@@ -515,6 +528,7 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
                                 "allowed.", code=codes.BAD_COLLECTION, file=file,
                                 line=line_of(data, key), field=f"{path}.{key}" if path else str(key))
             collections[key] = raw
+            facts.pop(key, None)                # copied with the facts of a validated case
             continue
         known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
         raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",

@@ -14,7 +14,9 @@ prepares, once:
   return, and every error is ``coerce``'s own error with its own words;
 * the value of each fact given as null (``coerce`` returns its default, or None);
 * the defaults of the facts a case may leave out, in declaration order;
-* its reference facts, and whether any fact declares constraints on other entities.
+* its reference facts, and whether any fact declares constraints on other entities;
+* the facts the case schema already guarantees (:mod:`engine.model.schema_guarantees`): in a
+  validated case their values are copied in one step, and only the others are looked at.
 
 Nothing here changes what a case means: a value off the common path takes the general path.
 """
@@ -27,6 +29,7 @@ from typing import Any, Callable
 
 from ..io.values import MAX_WHOLE_DIGITS, NotANumber, check_magnitude
 from ..language.numbers import to_decimal
+from .schema_guarantees import facts_kept_by_schema
 
 #: Whole numbers below this (in absolute value) pass ``check_magnitude``.
 _WHOLE_LIMIT = 10 ** MAX_WHOLE_DIGITS
@@ -143,7 +146,7 @@ NO_NULL = object()
 class KindReader:
     """The tables :func:`engine.model.entities.build_case` reads an entity of one kind with."""
 
-    __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained")
+    __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained", "schema_kept")
 
     def __init__(self, kind: Any) -> None:
         children = kind.children
@@ -168,3 +171,6 @@ class KindReader:
                                 if spec.references is not None)
         #: whether a fact of this kind declares constraints (engine.model.case_constraints)
         self.constrained = any(spec.constraints for spec in kind.facts.values())
+        #: facts a case valid to the case schema gives as the fact wants them (copied in one
+        #: step from validated data; see engine.model.schema_guarantees)
+        self.schema_kept = facts_kept_by_schema(kind)
