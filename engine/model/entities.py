@@ -262,8 +262,9 @@ class Entity:
 def build_case(data: dict, root: EntityKind, file: str | None, validated: bool = False) -> Entity:
     """Build the entity tree of a case from parsed (and schema-checked) case data.
 
-    ``validated``: the data is valid to ``schemas/case.schema.json`` (as ``Engine.read_case``
-    has made sure), so the facts the schema guarantees are copied without a look at each."""
+    ``validated``: the data, as :func:`engine.io.case_data.normalise_case` made it (no floats),
+    is valid to ``schemas/case.schema.json``, as ``Engine.read_case`` makes sure; the facts the
+    schema then guarantees are copied without a look at each."""
     if not isinstance(data, dict):
         raise CaseError("A case must be a mapping with case_id and people.",
                         code=codes.CASE_NOT_MAPPING, file=file)
