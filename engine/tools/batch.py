@@ -51,6 +51,10 @@ from ..io.yaml_loader import line_of, load_file
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
+#: Chunks in flight per worker, at least (the columnar plan's chunks are larger than the window):
+#: one being evaluated and the next already sent, so that a worker never waits for the parent
+#: to read, send and write between two chunks.
+CHUNKS_PER_WORKER = 2
 #: Cases sent to a worker at a time; it sends back their lines as one block of bytes.
 CHUNK = 32
 
@@ -434,7 +438,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
     else:
         options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
                                because, ids.keys if ids is not None else None, evaluator, nulls)
-        in_flight = max(1, WINDOW_PER_WORKER // size)
+        in_flight = max(CHUNKS_PER_WORKER, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
         pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
         lock = threading.Lock()

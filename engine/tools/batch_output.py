@@ -239,9 +239,10 @@ def writes_nulls(citations: str, nulls: bool | None = None) -> bool:
     return citations == "full" if nulls is None else nulls
 
 
-#: Entries kept in each cache of :class:`LinePieces` before it starts again (bounds memory on
-#: a caseload of millions; the pieces repeat, so a cleared cache soon fills with the common ones).
-MAX_PIECES = 100_000
+#: Pieces made into each cache of :class:`LinePieces` before it starts again (bounds memory on
+#: a caseload of millions, to a few MB; the pieces repeat, so a cleared cache soon fills with
+#: the common ones again).
+MAX_PIECES = 20_000
 
 _NO_ENTITY = (None, None)
 
@@ -275,7 +276,7 @@ class LinePieces:
         self._values: dict = {}       # rule name -> {value key: JSON}
         self._cited: dict = {}        # id(citations) -> (citations, date, bytes)
         self._cited_by_value: dict = {}
-        self._count = 0               # pieces made since the caches were last cleared
+        self._made: dict = {}         # pieces made into each cache since it was last cleared
 
     def line(self, evaluation) -> bytes:
         nulls, citing = self.nulls, self.citing
@@ -329,19 +330,22 @@ class LinePieces:
         append(b"]}")
         return b"".join(parts)
 
-    def _room(self) -> None:
-        """Start the caches again once they hold :data:`MAX_PIECES` pieces."""
-        self._count += 1
-        if self._count > MAX_PIECES:
-            self._count = 0
-            for cache in (self._heads, self._values, self._cited, self._cited_by_value):
-                cache.clear()
+    def _room(self, cache: dict) -> None:
+        """Start ``cache`` again once :data:`MAX_PIECES` pieces were made into it. Each cache
+        is bounded by itself: the values of money amounts, different in every household, must
+        not flush the few heads; the deciding lists of every chunk are new objects, and the
+        entries found by identity hold them, so they are bounded too."""
+        made = self._made.get(id(cache), 0) + 1
+        if made > MAX_PIECES:
+            cache.clear()
+            made = 1
+        self._made[id(cache)] = made
 
     def _heads_of(self, entity) -> dict:
         place = _NO_ENTITY if entity is None else _place(entity)
         found = self._heads.get(place)
         if found is None:
-            self._room()
+            self._room(self._heads)
             found = self._heads[place] = {}
         found[None] = place           # under None (no rule's name): whom the heads are for
         return found
@@ -351,12 +355,12 @@ class LinePieces:
         front = b"".join((b'{"name":', orjson.dumps(name), b',"person":', orjson.dumps(person),
                           b',"value":'))
         back = b',"entity":' + orjson.dumps(label) if label is not None else b""
-        self._room()
+        self._room(self._heads)
         heads[name] = found = (front, back)
         return found
 
     def _value(self, result, name: str, key) -> bytes:
-        self._room()
+        self._room(self._values)
         shown = orjson.dumps(result.json_value(), default=_default)
         self._values.setdefault(name, {})[key] = shown
         return shown
@@ -373,10 +377,10 @@ class LinePieces:
         found = self._cited_by_value.get(key)
         if found is None:
             ids = self.encoder.cited_ids(citations, as_of)
-            self._room()
+            self._room(self._cited_by_value)
             found = self._cited_by_value[key] = (
                 citations, as_of, b',"citations":' + orjson.dumps(ids, default=_default) + b"}")
-        self._room()
+        self._room(self._cited)
         self._cited[id(citations)] = found = (citations, as_of, found[2])
         return found
 
