@@ -58,6 +58,11 @@ def batch_command(
         "(the default with --out FILE); full: the citation objects inline (the default on standard "
         "output); none: no citations."),
     because: bool = typer.Option(False, "--because", help="Add each result's reason in words (slower, larger)."),
+    nulls: Optional[bool] = typer.Option(
+        None, "--nulls/--no-nulls", help="Also write results whose value is null (a rule that "
+        "does not apply to that person, such as msp.level for someone without Medicare). Left "
+        "out by default with --citations deciding or none; written with --citations full, as "
+        "policy eval prints them. --format parquet always writes them."),
     format: OutputFormat = typer.Option(OutputFormat.jsonl, "--format", help="jsonl: one JSON line per case; parquet: one row per result in FILE, citations in FILE.citations.parquet."),
     evaluator: Evaluator = typer.Option(
         Evaluator.columnar, "--evaluator", help="columnar: each rule computed once per chunk of "
@@ -82,6 +87,10 @@ def batch_command(
                              "spark write JSONL, or use engine.tools.spark_runner.evaluate from "
                              "Python and write the DataFrame.", code=codes.UNKNOWN_ONLY,
                              field="--format")
+        if format == OutputFormat.parquet and nulls is False:
+            raise InputError("--format parquet writes every result, null values included (a "
+                             "column of values with its nulls costs little); --no-nulls is for "
+                             "JSONL.", code=codes.UNKNOWN_ONLY, field="--no-nulls")
         if format == OutputFormat.parquet and out == "-":
             raise InputError("--format parquet writes files, so it needs --out FILE.", code=codes.UNKNOWN_ONLY,
                              field="--out")
@@ -110,14 +119,14 @@ def batch_command(
             if runner == Runner.spark:
                 summary = spark_batch(tasks, handle.write, engine=engine, policy=policy,
                                       master=spark_master, as_of=as_of, names=only or None,
-                                      citations=mode, because=because, ids=ids)
+                                      citations=mode, because=because, ids=ids, nulls=nulls)
             else:
                 summary = run_batch(tasks, handle.write,
                                     policy=[str(policy or default_policy_dir())], as_of=as_of,
                                     workers=workers, engine=engine,
                                     progress=bar.update if bar else None, names=only or None,
                                     citations=mode, because=because, ids=ids,
-                                    evaluator=evaluator.value)
+                                    evaluator=evaluator.value, nulls=nulls)
         finally:
             if handle is not sys.stdout.buffer:
                 handle.close()

@@ -53,12 +53,13 @@ def _bundle(runner, policy: Path | None) -> bytes:
 
 
 def spark_batch(tasks, write, *, engine, policy: Path | None, master: str | None, as_of, names,
-                citations: str, because: bool, ids):
+                citations: str, because: bool, ids, nulls: bool | None = None):
     runner = _runner()
     blob = _bundle(runner, policy)
     with _spark_errors(), runner.owned_session(master) as spark:
         return runner.run_batch(tasks, write, engine=engine, blob=blob, spark=spark, as_of=as_of,
-                                names=names, citations=citations, because=because, ids=ids)
+                                names=names, citations=citations, because=because, ids=ids,
+                                nulls=nulls)
 
 
 def spark_caseload(pairs, write, options, *, engine, policy: Path | None, master: str | None,

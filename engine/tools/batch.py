@@ -16,7 +16,8 @@ file of millions of households needs no more memory than a few thousand of them:
 
 Output is JSONL: per case, ``{"case_id", "as_of", "results"}``, each result with ``name``,
 ``person``, ``value`` and ``citations`` (ids into a table written once, or the citations in full,
-or none: see :mod:`engine.tools.batch_output`); a case that cannot be evaluated gives
+or none: see :mod:`engine.tools.batch_output`; results whose value is null are left out unless
+asked for, or with full citations); a case that cannot be evaluated gives
 ``{"input", "case_id", "error": {code, message, file, line, field}}`` and the run goes on.
 
 With ``workers > 1`` the cases are evaluated by a pool of processes in chunks; each worker has
@@ -50,6 +51,10 @@ from ..io.yaml_loader import line_of, load_file
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
+#: Chunks in flight per worker, at least (the columnar plan's chunks are larger than the window):
+#: one being evaluated and the next already sent, so that a worker never waits for the parent
+#: to read, send and write between two chunks.
+CHUNKS_PER_WORKER = 2
 #: Cases sent to a worker at a time; it sends back their lines as one block of bytes.
 CHUNK = 32
 
@@ -328,6 +333,7 @@ class BatchOptions:
     because: bool = False
     citation_keys: list[tuple] | None = None    # the parent's citation table, for the same ids
     evaluator: str = "per-case"                  # or "columnar" (engine.tools.columnar_batch)
+    nulls: bool | None = None                    # write results without a value (writes_nulls)
 
 
 @dataclass
@@ -352,7 +358,7 @@ def _init_worker(options: BatchOptions) -> None:
     if _ENGINE is None:
         _ENGINE = Engine.load(*options.policy)
     ids = CitationIds(options.citation_keys) if options.citation_keys is not None else None
-    _ENCODER = RecordEncoder(options.citations, options.because, ids)
+    _ENCODER = RecordEncoder(options.citations, options.because, ids, options.nulls)
     _OPTIONS = options
 
 
@@ -396,12 +402,14 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
               progress: Callable[[BatchSummary, Task], None] | None = None,
               names: list[str] | None = None, citations: str = "deciding",
               because: bool = False, ids: CitationIds | None = None,
-              evaluator: str = "per-case") -> BatchSummary:
+              evaluator: str = "per-case", nulls: bool | None = None) -> BatchSummary:
     """Evaluate every task and write its line (bytes ending in a newline), in input order.
 
     With ``names``, only those results are computed (and whatever they read). ``citations`` is
     ``deciding`` (ids from ``ids``, by default the process's :class:`CitationIds`), ``full`` or
-    ``none``; ``because`` adds each result's reason. The ids the lines use are returned in the
+    ``none``; ``because`` adds each result's reason; ``nulls`` whether results without a value
+    are written (default: only with ``full``, see :func:`engine.tools.batch_output.writes_nulls`).
+    The ids the lines use are returned in the
     summary's ``used``, for the citation table. ``evaluator`` is ``per-case`` or ``columnar``
     (which evaluates chunks of cases at once, citations included; reasons need ``per-case``,
     chosen by itself).
@@ -415,7 +423,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         ids = CitationIds.of_process()
 
     if workers <= 1:
-        encoder = RecordEncoder(citations, because, ids)
+        encoder = RecordEncoder(citations, because, ids, nulls)
         stats = ColumnarStats()
         for chunk in chunks(tasks, size if evaluator == "columnar" else 1):
             for task, (line, ok) in zip(chunk, encode_chunk(engine, chunk, as_of, names, encoder,
@@ -429,8 +437,8 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         summary.fallbacks = stats.fallback_cases
     else:
         options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
-                               because, ids.keys if ids is not None else None, evaluator)
-        in_flight = max(1, WINDOW_PER_WORKER // size)
+                               because, ids.keys if ids is not None else None, evaluator, nulls)
+        in_flight = max(CHUNKS_PER_WORKER, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
         pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
         lock = threading.Lock()

@@ -15,6 +15,9 @@ written once beside the results (``FILE.citations.json``) they cost a few bytes 
   of one JSON line (orjson), in one of three citation modes: ``deciding`` (ids, the default),
   ``full`` (the citation objects inline, as ``policy eval`` prints them) or ``none``. Reasons
   (``because``) are rendered only when asked for: rendering them was a third of a batch's time.
+  Results whose value is null (the rule does not apply to that person) are left out of the
+  compact modes unless asked for (:func:`writes_nulls`): they were another third of a line.
+  Lines without reasons or inline citations are joined from cached pieces (:class:`LinePieces`).
 
 Which citations a result carries is the evaluator's business (``Result.citations``); this
 module only writes them.
@@ -22,6 +25,8 @@ module only writes them.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Iterable
 
 import orjson
@@ -141,7 +146,10 @@ class RecordEncoder:
     """One evaluated case, or the error that stopped it, as the bytes of one JSON line."""
 
     def __init__(self, citations: str = "deciding", because: bool = False,
-                 ids: CitationIds | None = None):
+                 ids: CitationIds | None = None, nulls: bool | None = None):
+        """``nulls``: whether results without a value (a rule that does not apply to that
+        person) are written; by default only with ``full`` citations, which writes what
+        ``policy eval`` prints (see :func:`writes_nulls`)."""
         if citations not in CITATION_MODES:
             raise ValueError(f"citations must be one of {', '.join(CITATION_MODES)}, not {citations!r}")
         if citations == "deciding" and ids is None:
@@ -149,8 +157,10 @@ class RecordEncoder:
         self.mode = citations
         self.because = because
         self.ids = ids
+        self.nulls = writes_nulls(citations, nulls)
         self.used: set[str] = set()        # ids written so far (for the table written at the end)
         self._known: dict[tuple, list] = {}  # (citations, date) -> their ids (few distinct sets)
+        self._pieces = LinePieces(self) if citations != "full" and not because else None
 
     def _ids(self, citations) -> list:
         out = []
@@ -174,22 +184,38 @@ class RecordEncoder:
             item["entity"] = entity.label()
         mode = self.mode
         if mode == "deciding":
-            key = (result.citations, result.as_of)
-            cited = self._known.get(key)
-            if cited is None:       # archived sources are resolved once per set and date
-                if len(self._known) >= MAX_KNOWN_SETS:
-                    self._known.clear()
-                cited = self._known[key] = self._ids(dated(result.citations, result.as_of))
-            item["citations"] = cited
+            item["citations"] = self.cited_ids(result.citations, result.as_of)
         elif mode == "full":
             item["citations"] = [c.as_dict() for c in dated(result.citations, result.as_of)]
         if self.because:
             item["because"] = result.because
         return item
 
+    def cited_ids(self, citations, as_of) -> list:
+        """The ids of a deciding list as shown on a date (archived sources resolved once per
+        list and date), remembering the ids used for the table."""
+        key = (citations, as_of)
+        cited = self._known.get(key)
+        if cited is None:
+            if len(self._known) >= MAX_KNOWN_SETS:
+                self._known.clear()
+            cited = self._known[key] = self._ids(dated(citations, as_of))
+        return cited
+
     def evaluation(self, evaluation) -> bytes:
+        """The case's line: with ids or no citations and no reasons, assembled from cached
+        pieces (:class:`LinePieces`, the same bytes); else one record through orjson."""
+        if self._pieces is not None:
+            return self._pieces.line(evaluation)
+        return self.record_line(evaluation)
+
+    def record_line(self, evaluation) -> bytes:
+        """The line as one record through orjson, whatever the mode: the reference the pieces
+        of :class:`LinePieces` are checked against (``tests/tools/test_batch_lines.py``)."""
+        nulls = self.nulls
         record = {"case_id": evaluation.case_id, "as_of": evaluation.as_of.isoformat(),
-                  "results": [self.result_item(r) for r in evaluation.results]}
+                  "results": [self.result_item(r) for r in evaluation.results
+                              if nulls or r.value is not None]}
         return orjson.dumps(record, default=_default)
 
     # -- errors ----------------------------------------------------------------------------------
@@ -203,6 +229,168 @@ class RecordEncoder:
         if len(exc.problems) > 1:
             record["error"]["more"] = [p.as_dict() for p in exc.problems[1:]]
         return orjson.dumps(record, default=_default)
+
+
+def writes_nulls(citations: str, nulls: bool | None = None) -> bool:
+    """Whether a run writes results whose value is null (the rule does not apply to that
+    person: ``mhabd.*`` for a child, ``msp.*`` for someone without Medicare). They were a third
+    of a household's compact line, so the compact modes (``deciding``, ``none``) leave them out
+    unless asked (``--nulls``); ``full`` writes them, as ``policy eval`` prints them."""
+    return citations == "full" if nulls is None else nulls
+
+
+#: Pieces made into each cache of :class:`LinePieces` before it starts again (bounds memory on
+#: a caseload of millions, to a few MB; the pieces repeat, so a cleared cache soon fills with
+#: the common ones again).
+MAX_PIECES = 20_000
+
+_NO_ENTITY = (None, None)
+
+#: Value classes whose JSON is cached by rule name and value: equal values of one of these
+#: classes have the same JSON (a decimal is keyed by its exact text, since ``Decimal("1.0") ==
+#: Decimal("1")``; a bool is never equal to an int of another class here).
+_KEYED = frozenset({str, bool, int, Decimal, type(None), dt.date})
+
+
+class LinePieces:
+    """A case's compact line from pieces made once, byte for byte what orjson writes for the
+    record :meth:`RecordEncoder.record_line` builds.
+
+    Writing lines was a quarter of a columnar batch's time: one dict per result, its value
+    converted, the ids looked up, then the whole record serialised. The same pieces recur on
+    every line of a caseload, so each is made once and the line is joined from bytes:
+
+    * ``{"name":…,"person":…,"value":`` and the ``,"entity":…`` that follows the value, per rule
+      name and entity (person id, and label for an entity without an id, such as an income);
+    * the value's JSON, per rule name and value (a decimal by its exact text, so ``1.0`` and
+      ``1`` stay apart); lists of texts are serialised directly;
+    * ``,"citations":[…]}``, per deciding list and date; a list of the same objects as the
+      last results' is found by identity before it is hashed.
+    """
+
+    def __init__(self, encoder: RecordEncoder):
+        self.encoder = encoder
+        self.citing = encoder.mode == "deciding"
+        self.nulls = encoder.nulls
+        self._heads: dict = {}        # (person, label) -> {rule name: (front, back)}
+        self._values: dict = {}       # rule name -> {value key: JSON}
+        self._cited: dict = {}        # id(citations) -> (citations, date, bytes)
+        self._cited_by_value: dict = {}
+        self._made: dict = {}         # pieces made into each cache since it was last cleared
+
+    def line(self, evaluation) -> bytes:
+        nulls, citing = self.nulls, self.citing
+        values, cited = self._values, self._cited
+        where: dict = {}
+        parts = [b'{"case_id":', orjson.dumps(evaluation.case_id, default=_default),
+                 b',"as_of":"', evaluation.as_of.isoformat().encode(), b'","results":[']
+        append = parts.append
+        comma = b""
+        for result in evaluation.results:
+            value = result.value
+            if value is None and not nulls:
+                continue
+            entity = result.entity
+            heads = where.get(id(entity))
+            if heads is None:
+                heads = where[id(entity)] = self._heads_of(entity)
+            name = result.name
+            head = heads.get(name)
+            if head is None:
+                head = self._head(heads, name, entity)
+            cls = value.__class__
+            if cls is str:
+                keyed = values.get(name)
+                shown = keyed.get(value) if keyed is not None else None
+                if shown is None:
+                    shown = self._value(result, name, value)
+            elif cls in _KEYED:
+                key = (cls, str(value)) if cls is Decimal else (cls, value)
+                keyed = values.get(name)
+                shown = keyed.get(key) if keyed is not None else None
+                if shown is None:
+                    shown = self._value(result, name, key)
+            elif cls is list:
+                shown = self._list(result, value)
+            else:
+                shown = orjson.dumps(result.json_value(), default=_default)
+            append(comma)
+            append(head[0])
+            append(shown)
+            append(head[1])
+            if citing:
+                citations = result.citations
+                found = cited.get(id(citations))
+                if found is None or found[0] is not citations or found[1] != result.as_of:
+                    found = self._citations(citations, result.as_of)
+                append(found[2])
+            else:
+                append(b"}")
+            comma = b","
+        append(b"]}")
+        return b"".join(parts)
+
+    def _room(self, cache: dict) -> None:
+        """Start ``cache`` again once :data:`MAX_PIECES` pieces were made into it. Each cache
+        is bounded by itself: the values of money amounts, different in every household, must
+        not flush the few heads; the deciding lists of every chunk are new objects, and the
+        entries found by identity hold them, so they are bounded too."""
+        made = self._made.get(id(cache), 0) + 1
+        if made > MAX_PIECES:
+            cache.clear()
+            made = 1
+        self._made[id(cache)] = made
+
+    def _heads_of(self, entity) -> dict:
+        place = _NO_ENTITY if entity is None else _place(entity)
+        found = self._heads.get(place)
+        if found is None:
+            self._room(self._heads)
+            found = self._heads[place] = {}
+        found[None] = place           # under None (no rule's name): whom the heads are for
+        return found
+
+    def _head(self, heads: dict, name: str, entity) -> tuple[bytes, bytes]:
+        person, label = heads[None]
+        front = b"".join((b'{"name":', orjson.dumps(name), b',"person":', orjson.dumps(person),
+                          b',"value":'))
+        back = b',"entity":' + orjson.dumps(label) if label is not None else b""
+        self._room(self._heads)
+        heads[name] = found = (front, back)
+        return found
+
+    def _value(self, result, name: str, key) -> bytes:
+        self._room(self._values)
+        shown = orjson.dumps(result.json_value(), default=_default)
+        self._values.setdefault(name, {})[key] = shown
+        return shown
+
+    @staticmethod
+    def _list(result, value) -> bytes:
+        for element in value:
+            if element.__class__ is not str:
+                return orjson.dumps(result.json_value(), default=_default)
+        return orjson.dumps(value)
+
+    def _citations(self, citations, as_of) -> tuple:
+        key = (citations, as_of)
+        found = self._cited_by_value.get(key)
+        if found is None:
+            ids = self.encoder.cited_ids(citations, as_of)
+            self._room(self._cited_by_value)
+            found = self._cited_by_value[key] = (
+                citations, as_of, b',"citations":' + orjson.dumps(ids, default=_default) + b"}")
+        self._room(self._cited)
+        self._cited[id(citations)] = found = (citations, as_of, found[2])
+        return found
+
+
+def _place(entity) -> tuple:
+    """The result's ``person`` and, for an entity without an id below the case, its label."""
+    label = None
+    if entity.kind.id_fact is None and entity.parent is not None:
+        label = entity.label()
+    return (entity.person_id(), label)
 
 
 def located(problem: Problem, label: str) -> dict:

@@ -305,10 +305,12 @@ def _used_batch(used: Iterable[str]) -> pa.RecordBatch:
 
 
 def _batch_partition(batches: Iterator[pa.RecordBatch], shipped: Shipped, as_of, names,
-                     citations: str, because: bool) -> Iterator[pa.RecordBatch]:
+                     citations: str, because: bool,
+                     nulls: bool | None = None) -> Iterator[pa.RecordBatch]:
     """mapInArrow's function for ``policy batch``: each case's line, as the local runner's."""
     engine = None
-    encoder = RecordEncoder(citations, because, shipped.ids() if citations == "deciding" else None)
+    encoder = RecordEncoder(citations, because, shipped.ids() if citations == "deciding" else None,
+                            nulls)
     for batch in batches:
         columns = batch.to_pydict()
         seqs, lines, oks = columns["seq"], [], []
@@ -379,7 +381,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, engine: 
               blob: bytes, spark: SparkSession, as_of: str | None = None,
               names: list[str] | None = None, citations: str = "deciding", because: bool = False,
               ids: CitationIds | None = None,
-              per_partition: int = CASES_PER_PARTITION) -> BatchSummary:
+              per_partition: int = CASES_PER_PARTITION, nulls: bool | None = None) -> BatchSummary:
     """``policy batch --runner spark``: what :func:`engine.tools.batch.run_batch` writes, the same
     bytes in the same order, evaluated on Spark. ``engine`` (the driver's, loaded from the same
     rulebooks as ``blob``) writes the lines of input that cannot be sent (unreadable rows)."""
@@ -387,7 +389,7 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, engine: 
     started = time.monotonic()
     if citations == "deciding" and ids is None:
         ids = CitationIds.of_process()
-    local = RecordEncoder(citations, because, ids)
+    local = RecordEncoder(citations, because, ids, nulls)
     rows = []
     for seq, task in enumerate(tasks):
         if task.kind in _SHIPPED_KINDS:
@@ -397,7 +399,8 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, engine: 
             rows.append(_done_row(seq, line, ok))
     shipped = ship(spark, blob, ids or CitationIds.of_process())
     function = partial(_batch_partition, shipped=shipped, as_of=as_of,
-                       names=list(names) if names else None, citations=citations, because=because)
+                       names=list(names) if names else None, citations=citations, because=because,
+                       nulls=nulls)
     used = set(local.used)
     for row in _stream(spark, rows, function, per_partition):
         if row.seq < 0:

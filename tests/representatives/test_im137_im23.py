@@ -197,7 +197,8 @@ def test_result_json_shows_both(engine):
 def test_batch_sidecar_gives_the_successor_and_its_archived_citation_one_id(engine):
     import orjson
     from engine.tools.batch_output import CitationIds, RecordEncoder
-    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    # nulls: on 2018-06-01 the premium has no value, and its citations are what is compared
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process(), nulls=True)
     evaluation = engine.evaluate("examples/jones.yaml", "2026-01-05")
     line = orjson.loads(encoder.evaluation(evaluation))
     ids = line["results"][0]["citations"]

@@ -31,9 +31,13 @@ def lines(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cases_file(tmp_path_factory) -> Path:
-    """40 generated households and the two fixture cases, as JSONL."""
+    """40 generated households, a disabled worker (Ticket to Work) and the two fixture cases,
+    as JSONL."""
     path = tmp_path_factory.mktemp("cases") / "cases.jsonl"
     rows = [json.dumps(h) for h in households(40, seed=7)]
+    rows.append(json.dumps({"case_id": "worker", "people": [{
+        "id": "pat", "age": 45, "sex": "female", "tax_filer": True, "disabled": True,
+        "employed": True, "incomes": [{"type": "wages", "amount": "1400", "frequency": "monthly"}]}]}))
     rows += (FIXTURES / "cases.jsonl").read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
@@ -74,17 +78,65 @@ def test_default_lines_have_exactly_the_contract_fields_and_citation_ids(default
     assert sorted(p.name for p in directory.iterdir()) == ["results.jsonl", "results.jsonl.citations.json"]
 
 
-def test_batch_values_and_citations_equal_policy_eval(default_run, cases_file, tmp_path):
-    directory, out = default_run
-    table = json.loads((directory / "results.jsonl.citations.json").read_text())
+@pytest.fixture(scope="module")
+def nulls_run(cases_file, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("nulls")
+    out = directory / "results.jsonl"
+    result = cli("batch", cases_file, "--out", out, "--as-of", "2025-08-01", "--nulls")
+    assert result.exit_code == 0, result.stderr
+    return directory, out
+
+
+def shown(record: dict, table: dict) -> list[tuple]:
+    return [(r["name"], r["person"], r.get("entity"), r["value"], [table[c] for c in r["citations"]])
+            for r in record["results"]]
+
+
+def test_batch_values_and_citations_equal_policy_eval(default_run, nulls_run, cases_file, tmp_path):
+    """Every result ``policy eval`` prints: with a value, the same in batch (value and
+    citations); without one (null), absent from the default line and the same with --nulls."""
+    runs = []
+    for directory, out in (default_run, nulls_run):
+        runs.append((lines(out), json.loads((directory / "results.jsonl.citations.json").read_text())))
     inputs = [json.loads(line) for line in cases_file.read_text().splitlines()]
-    records = lines(out)
-    for case, record in list(zip(inputs, records))[::4]:        # every fourth case: eval is a process each
-        expected = eval_json(case, tmp_path)
-        assert [(r["name"], r["person"], r["value"]) for r in record["results"]] == \
-               [(r["name"], r["person"], r["value"]) for r in expected["results"]]
-        assert [[table[c] for c in r["citations"]] for r in record["results"]] == \
-               [r["citations"] for r in expected["results"]]
+    nulls_seen = 0
+    for index in range(0, len(inputs), 4):          # every fourth case: eval is a process each
+        expected = eval_json(inputs[index], tmp_path)
+        every = [(r["name"], r["person"], r.get("entity"), r["value"], r["citations"])
+                 for r in expected["results"]]
+        nulls_seen += sum(1 for item in every if item[3] is None)
+        (default, default_table), (with_nulls, nulls_table) = ((run[index], table) for run, table in runs)
+        assert shown(default, default_table) == [item for item in every if item[3] is not None]
+        assert shown(with_nulls, nulls_table) == every
+    assert nulls_seen      # the comparison covered results that do not apply to someone
+
+
+def test_the_results_the_contract_requires_are_written_with_values(default_run, cases_file):
+    """Leaving null results out never leaves out one the contract requires: the MAGI results
+    and the level of care for every person, the CHIP premium for the case, msp.level for every
+    person with Medicare, twha.premium for everyone who meets Ticket to Work's non-financial
+    tests (as the rulebooks decide them)."""
+    from engine.api import Engine
+    engine = Engine.load(POLICY)
+    _, out = default_run
+    inputs = [json.loads(line) for line in cases_file.read_text().splitlines()]
+    medicare = twha = 0
+    for case, record in zip(inputs, lines(out)):
+        values = {(r["name"], r["person"]): r["value"] for r in record["results"]}
+        assert values[("chip.family_premium", None)] is not None
+        meets = engine.evaluate(case, as_of="2025-08-01", names=["twha.meets_nonfinancial"])
+        for person in case["people"]:
+            who = person["id"]
+            for name in ("magi.household_size", "magi.household_income", "magi.fpl_percent",
+                         "eligibility.level_of_care"):
+                assert values.get((name, who)) is not None, (case["case_id"], who, name)
+            if person.get("medicare"):
+                medicare += 1
+                assert values.get(("msp.level", who)) in ("QMB", "SLMB1", "SLMB2", "INELIGIBLE")
+            if meets.value("twha.meets_nonfinancial", who):
+                twha += 1
+                assert values.get(("twha.premium", who)) is not None, (case["case_id"], who)
+    assert medicare and twha        # the generated households include both
 
 
 def test_jones_through_batch_is_chip_75_as_eval_says(default_run):
