@@ -70,9 +70,9 @@ from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, memberships,
-                              no_rows, objects,
-                              python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
+from .columnar_arrays import (UNKNOWN, Interned, apply, as_objects, distinct, firsts, flags, full,
+                              group, memberships, no_rows, objects,
+                              ranks_of, strict_bools, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -286,6 +286,9 @@ def _already_finished(rule, values, bad) -> bool:
 
 
 _ADD = OPERATORS[ast.Add]
+#: The operators whose every result is Python's ``True`` or ``False`` (typed as ``bool`` arrays).
+_YES_NO = frozenset(OPERATORS[op] for op in (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
+                                              ast.In, ast.NotIn, ast.Is, ast.IsNot))
 _IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
@@ -360,7 +363,8 @@ class _Batch:
         return entry[1], entry[2]
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
-        return Column(full(n, value), np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
+        values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
+        return Column(values, np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
                       deps=np.full(n, dep, dtype=np.int64))
 
     # -- tables --------------------------------------------------------------------------------
@@ -393,7 +397,7 @@ class _Batch:
                     default = None
                 for i in missing:
                     values[i] = list(default) if isinstance(default, list) else default
-            cached = self.facts[key] = (objects(values), bad)
+            cached = self.facts[key] = (flags(objects(values), bad), bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -462,6 +466,8 @@ class _Batch:
             where = lambda: rule.name  # noqa: E731
             values, bad = apply(lambda v: finish(v, where), [values], bad, _FAILURES,
                                 cache=False)
+        if rule.type == "boolean":
+            values = flags(values, bad)
         column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
         if self.citing:
             column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
@@ -769,14 +775,13 @@ class _Batch:
                                    grouped[present])
         elif fn in ("any", "all"):
             if grouped is None or not len(grouped):
-                values = full(n, fn == "all")
+                values = np.full(n, fn == "all", dtype=bool)
             else:
                 yes, no = strict_bools(grouped)
                 not_bool = ~(yes | no)
                 bad[kept_positions[not_bool]] = True
                 hits = np.bincount(kept_positions[yes if fn == "any" else no], minlength=n) > 0
-                values = python_bools(hits if fn == "any" else ~hits)
-                values[bad] = None
+                values = hits if fn == "any" else ~hits      # bad rows: never read
         else:                                      # min, max
             values = full(n, None)
             if grouped is not None and len(grouped):
@@ -921,7 +926,7 @@ class _Batch:
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column(python_bools(~truth(col.values)), col.bad, col.masks,
+                return Column(~truth(col.values), col.bad, col.masks,
                               deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
@@ -988,6 +993,8 @@ class _Batch:
             values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
         if values is None:
             values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
+        if fn in _YES_NO:                 # a comparison or membership: a yes/no column
+            values = flags(values, bad)
         return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                       deps=self.deps.join_all([p.deps for p in parts]))
 
@@ -1002,6 +1009,8 @@ class _Batch:
             if not len(pending):
                 break
             col = self.eval(operand, frame, rows[pending])
+            if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
+                values = as_objects(values)
             values[pending] = col.values
             masks[pending] = self.masks.join(masks[pending], col.masks)
             bad[pending[col.bad]] = True
@@ -1020,9 +1029,9 @@ class _Batch:
         if len(node.ops) == 1:
             right = self.eval(node.comparators[0], frame, rows)
             return self.combined(OPERATORS[type(node.ops[0])], [left, right])
-        current, bad, masks = left.values.copy(), left.bad.copy(), left.masks.copy()
+        current, bad, masks = as_objects(left.values).copy(), left.bad.copy(), left.masks.copy()
         deps = left.deps.copy()
-        values = full(n, True)
+        values = np.ones(n, dtype=bool)
         pending = np.flatnonzero(~bad)
         for op, comparator in zip(node.ops, node.comparators):
             if not len(pending):
@@ -1098,41 +1107,56 @@ class _Batch:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
             except _FAILURES:
                 return Column(values, np.ones(n, dtype=bool), masks)
-            keys = args[0].values.tolist()
-            done = []
-            for i in np.flatnonzero(~bad).tolist():
-                try:
-                    values[i] = parameter.lookup(keys[i])
-                    done.append(i)
-                except _FAILURES:
-                    bad[i] = True
-            done = np.asarray(done, dtype=np.intp)
             read_id, mask_id = self.record_ids(parameter)
-            masks[done] = self.masks.join(masks[done], np.full(len(done), mask_id, np.int64))
-            deps[done] = self.deps.join(deps[done], np.full(len(done), read_id, np.int64))
-            return Column(values, bad, masks, deps=deps)
+
+            def look(key):
+                return parameter.lookup(key), read_id, mask_id
+            return self.per_distinct(look, args, values, bad, masks, deps)
         if what == "function":
             state = self.function_state
             function = target[1]
-            lists = [a.values.tolist() for a in args]
-            done, mask_ids, read_ids = [], [], []
-            for i in np.flatnonzero(~bad).tolist():
-                try:
-                    state.frame = []
-                    result = state.call(function, [a[i] for a in lists])
-                except _FAILURES:
-                    bad[i] = True
-                    continue
-                values[i] = result.value
-                done.append(i)
-                read_id, mask_id = self.record_ids(result)
-                mask_ids.append(mask_id)
-                read_ids.append(read_id)
-            done = np.asarray(done, dtype=np.intp)
-            masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64))
-            deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64))
-            return Column(values, bad, masks, deps=deps)
+
+            def run(*arguments):
+                state.frame = []
+                result = state.call(function, list(arguments))
+                return (result.value, *self.record_ids(result))
+            return self.per_distinct(run, args, values, bad, masks, deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
+
+    def per_distinct(self, fn, args, values, bad, masks, deps) -> Column:
+        """``fn`` (a pure call: a rulebook function, a parameter's table) on each row's
+        arguments where no argument is bad, once per distinct tuple of arguments
+        (:func:`engine.runtime.columnar_arrays.distinct`); ``fn`` gives the value and the read
+        and mask ids of what it read, joined after the arguments' own. A row where it fails is
+        bad (the per-case evaluator words why)."""
+        good = np.flatnonzero(~bad)
+        columns = [a.values for a in args]
+        found = distinct(columns, good)
+        if found is None:                 # an argument that cannot be a key: row by row
+            firsts, codes = good, np.arange(len(good))
+            rows = good
+        else:
+            firsts, codes = found
+            rows = good[firsts]
+        lists = [c.tolist() for c in columns]
+        outcomes, ok = [], []
+        for i in rows.tolist():
+            try:
+                outcomes.append(fn(*[column[i] for column in lists]))
+                ok.append(True)
+            except _FAILURES:
+                outcomes.append((None, 0, 0))
+                ok.append(False)
+        if not outcomes:
+            return Column(values, bad, masks, deps=deps)
+        ok = np.asarray(ok, dtype=bool)[codes]
+        bad[good[~ok]] = True
+        done, codes = good[ok], codes[ok]
+        made, read_ids, mask_ids = zip(*outcomes)
+        values[done] = objects(made)[codes]
+        masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64)[codes])
+        deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64)[codes])
+        return Column(values, bad, masks, deps=deps)
 
     def value_on(self, node, parameter, frame, rows) -> Column:
         n = len(rows)
@@ -1143,6 +1167,7 @@ class _Batch:
         key = self.eval(node.args[2], frame, rows[live]) if len(node.args) == 3 else None
         state = self.function_state
         dates = on.values.tolist()
+        key_values = key.values.tolist() if key is not None else None   # Python values, not NumPy's
         read_ids = [0] * n
         key_ids = [0] * n
         key_masks = [0] * n
@@ -1160,7 +1185,7 @@ class _Batch:
                     key_ids[p] = int(key.deps[j])
                     if key.bad[j]:
                         raise _Bad()
-                    values[p] = value.lookup(key.values[j])
+                    values[p] = value.lookup(key_values[j])
                 value_masks[p] = value_mask
             except _FAILURES:
                 bad[p] = True

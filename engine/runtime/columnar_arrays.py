@@ -21,6 +21,7 @@ operations instead of Python loops over rows:
 from __future__ import annotations
 
 import operator
+from decimal import Decimal
 
 import numpy as np
 
@@ -52,6 +53,34 @@ def full(n: int, value) -> np.ndarray:
 def python_bools(flags: np.ndarray) -> np.ndarray:
     """A bool array as an object array of Python ``True``/``False``."""
     return flags.astype(object)
+
+
+def flags(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """``values`` as a ``bool`` array when every row not bad holds Python's ``True`` or
+    ``False`` itself (a bad row's value is never read: it is ``False`` there), else ``values``
+    unchanged. A yes/no column typed so is read by conditions, ``and``/``or``, ``not`` and
+    ``any``/``all`` without a Python call per row, and gives back the same ``True``/``False``
+    wherever it is written into an object array, listed (``tolist``) or passed to a function
+    (NumPy hands a ``bool`` element over as Python's ``bool``)."""
+    if values.dtype == bool:
+        return values
+    if bad.any():
+        good = ~bad
+        kept = values[good]
+        if not len(kept) or set(map(type, kept.tolist())) != {bool}:
+            return values
+        out = np.zeros(len(values), dtype=bool)
+        out[good] = kept.astype(bool)
+        return out
+    if not len(values) or set(map(type, values.tolist())) != {bool}:
+        return values
+    return values.astype(bool)
+
+
+def as_objects(values: np.ndarray) -> np.ndarray:
+    """``values`` as an ``object`` array (a ``bool`` array's elements become Python's
+    ``True``/``False``), so that other values can be written into it."""
+    return values if values.dtype == object else values.astype(object)
 
 
 def strict_bools(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +146,33 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
         except failures:
             bad[i] = True
     return values, bad
+
+
+def distinct(columns: list, rows: np.ndarray):
+    """The distinct argument tuples of ``rows`` (positions into the columns), typed as the
+    per-case call cache keys them (``True`` is not ``1``, ``Decimal("2.5")`` not
+    ``Decimal("2.50")``): the position of the first row of each tuple, and per row the number of
+    its tuple. None when an argument cannot be a key (a list): then every row is its own call.
+
+    A pure function of its arguments (a rulebook function, a parameter's table) is then computed
+    once per distinct tuple and its result given to every row that has it, which is what the
+    per-case cache returns for each of them."""
+    if not columns:
+        return np.zeros(min(len(rows), 1), dtype=np.intp), np.zeros(len(rows), dtype=np.intp)
+    keyed = [[(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v)
+              for v in column[rows].tolist()] for column in columns]
+    index: dict = {}
+    try:
+        codes = [index.setdefault(key, len(index)) for key in zip(*keyed)]
+    except TypeError:
+        return None
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return no_rows(), codes
+    # Tuples are numbered in the order they first appear: a first row is where the running
+    # maximum of the numbers grows.
+    highest = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]]), codes
 
 
 def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
@@ -203,6 +259,11 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     return [tuple(row) for row in uniq.tolist()], inverse.reshape(-1)
 
 
+#: Two ids packed into one integer (a pair of a join): the left one shifted by this many bits.
+_PAIR_BITS = 31
+_PAIR_MASK = (1 << _PAIR_BITS) - 1
+
+
 class Interned:
     """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
     empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
@@ -222,30 +283,50 @@ class Interned:
         return found
 
     def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is."""
-        if len(a) == 0:
+        """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is.
+
+        Each distinct pair of ids is found by one ``numpy.unique`` over the pairs packed into
+        one integer (ids stay far below 2**31 in a batch), and joined once per batch; a pair
+        with an empty side is the other side's id (nothing to join)."""
+        if len(a) == 0 or not b.any():
             return a
-        b_empty = b == 0
-        if b_empty.all():
-            return a
-        a_empty = a == 0
-        if a_empty.all():
+        if not a.any():
             return b
-        out = np.where(b_empty, a, b)
+        if a.min() < 0 or b.min() < 0:
+            return self._join_with_unknown(a, b)
+        if len(self.items) > _PAIR_MASK:        # too many ids to pack a pair: pair by pair
+            pairs, inverse = group(a, b)
+            return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
+        uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+        joined, items, join = self.joined, self.items, self.join_items
+        ids = []
+        for pair in uniq.tolist():  # keyed by the packed pair (the wide path keys by tuple)
+            found = joined.get(pair)
+            if found is None:
+                left, right = pair >> _PAIR_BITS, pair & _PAIR_MASK
+                if left == 0 or right == 0:
+                    found = left or right
+                else:
+                    found = joined[pair] = self.id(join(items[left], items[right]))
+            ids.append(found)
+        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+
+    def _joined(self, left: int, right: int) -> int:
+        """The id of two ids joined (either may be the empty id), joined once per batch."""
+        if left == 0 or right == 0:
+            return left or right
+        key = (left, right)
+        found = self.joined.get(key)
+        if found is None:
+            found = self.joined[key] = self.id(self.join_items(self.items[left], self.items[right]))
+        return found
+
+    def _join_with_unknown(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """:meth:`join` where some row is :data:`UNKNOWN` on either side: unknown there."""
         unknown = (a < 0) | (b < 0)
-        if unknown.any():
-            out[unknown] = UNKNOWN
-        both = ~(a_empty | b_empty | unknown)
-        if both.any():
-            pairs, inverse = group(a[both], b[both])
-            joined, items, join = self.joined, self.items, self.join_items
-            ids = []
-            for pair in pairs:
-                found = joined.get(pair)
-                if found is None:
-                    found = joined[pair] = self.id(join(items[pair[0]], items[pair[1]]))
-                ids.append(found)
-            out[both] = np.asarray(ids, dtype=np.int64)[inverse]
+        out = self.join(np.where(unknown, 0, a), np.where(unknown, 0, b))
+        out = out.copy() if out is a or out is b else out
+        out[unknown] = UNKNOWN
         return out
 
     def join_all(self, columns: list) -> np.ndarray:
