@@ -60,18 +60,20 @@ import ast
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
+from itertools import repeat
 from decimal import Decimal
 
 import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
-from ..language.operators import MAX_SEQUENCE, OPERATORS
+from ..language.builtins import BUILTINS
+from ..language.operators import MAX_POWER_BITS, MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, as_objects, distinct, firsts, flags, full,
-                              group, memberships, no_rows, objects,
+from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct, firsts,
+                              flags, full, group, memberships, no_rows, numbers, objects,
                               ranks_of, strict_bools, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
@@ -286,6 +288,19 @@ def _already_finished(rule, values, bad) -> bool:
 
 
 _ADD = OPERATORS[ast.Add]
+_MUL = OPERATORS[ast.Mult]
+#: The language's ``+``, ``-`` and ``*`` and Python's own, which they apply to two numbers.
+_ARITHMETIC = {OPERATORS[ast.Add]: operator.add, OPERATORS[ast.Sub]: operator.sub,
+               OPERATORS[ast.Mult]: operator.mul}
+#: Operators that cost more per element than keying their operands: once per distinct pair.
+_PER_DISTINCT = frozenset(OPERATORS[op] for op in (ast.Div, ast.FloorDiv, ast.Mod, ast.Pow))
+#: Built-ins that are Python's own (cheap per element: applied to every row, not per distinct).
+_NATIVE = frozenset({len})
+_IS_GIVEN = BUILTINS["is_given"].function
+#: A decision-table cell's test and the operator that decides it (``Cell.passes``).
+_CELL_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                   ">": operator.gt, ">=": operator.ge, "in": OPERATORS[ast.In],
+                   "not in": OPERATORS[ast.NotIn]}
 #: The operators whose every result is Python's ``True`` or ``False`` (typed as ``bool`` arrays).
 _YES_NO = frozenset(OPERATORS[op] for op in (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
                                               ast.In, ast.NotIn, ast.Is, ast.IsNot))
@@ -328,6 +343,7 @@ class _Batch:
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
+        self.given: dict = {}             # kind name -> [the facts dict of each row's entity]
         self.states: dict = {}            # case number -> State (per-entity fallback, functions)
         self.function_state = State(self.program, engine.cache, as_of, engine.reference)
         self.stats = ColumnarStats()
@@ -382,9 +398,17 @@ class _Batch:
         cached = self.facts.get(key)
         if cached is None:
             entities = self.entities.get(kind_name, ())
-            values = [entity.facts.get(name, _MISSING) for entity in entities]
-            bad = np.zeros(len(values), dtype=bool)
-            missing = [i for i, v in enumerate(values) if v is _MISSING]
+            given = self.given.get(kind_name)
+            if given is None:
+                given = [entity.facts for entity in entities]
+                if not set(map(type, given)) <= {dict}:   # read below with dict's own methods
+                    given = [dict(facts) for facts in given]
+                self.given[kind_name] = given
+            n = len(given)
+            values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
+            bad = np.zeros(n, dtype=bool)
+            missing = [] if all(map(dict.__contains__, given, repeat(name, n))) else \
+                [i for i, v in enumerate(values) if v is _MISSING]
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A
@@ -464,8 +488,8 @@ class _Batch:
         if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
-            values, bad = apply(lambda v: finish(v, where), [values], bad, _FAILURES,
-                                cache=False)
+            values, bad = apply_distinct(lambda v: finish(v, where), [values], bad, _FAILURES) \
+                or apply(lambda v: finish(v, where), [values], bad, _FAILURES, cache=False)
         if rule.type == "boolean":
             values = flags(values, bad)
         column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
@@ -598,10 +622,8 @@ class _Batch:
                 if b is not None:
                     masks[candidates] = self.masks.join(masks[candidates], b.masks)
                     cell_bad = cell_bad | b.bad
-                result, failed = apply(cell.passes, [inputs[name][candidates], a.values,
-                                                     b.values if b is not None
-                                                     else full(len(candidates), None)],
-                                       cell_bad, _FAILURES, cache=False)
+                result, failed = self.cell_passes(cell, inputs[name][candidates], a, b,
+                                                  cell_bad)
                 bad[candidates[failed]] = True
                 holds = np.zeros(len(candidates), dtype=bool)
                 holds[~failed] = truth(result[~failed])
@@ -687,6 +709,23 @@ class _Batch:
             bad[chosen] |= col.bad
             deps[chosen] = self.deps.join(deps[chosen], col.deps)
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
+
+    @staticmethod
+    def cell_passes(cell, values, a, b, bad):
+        """Per row, whether the input passes a table cell (``Cell.passes``) and whether the test
+        failed: a comparison or membership through the language's own operator (what
+        ``passes`` computes for it), a range through ``passes`` itself."""
+        operation = _CELL_OPERATORS.get(cell.op)
+        if operation is None:
+            return apply(cell.passes, [values, a.values,
+                                       b.values if b is not None else full(len(values), None)],
+                         bad, _FAILURES, cache=False)
+        found = None
+        if operation is _IN or operation is _NOT_IN:
+            found = memberships(values, a.values, bad, operation is _NOT_IN)
+        if found is not None:
+            return found, bad
+        return apply(operation, [values, a.values], bad, _FAILURES)
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
@@ -991,12 +1030,27 @@ class _Batch:
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
         elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
             values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+        if values is None and fn in _ARITHMETIC:   # two numbers: Python's own operator
+            values = numbers(_ARITHMETIC[fn], parts[0].values, parts[1].values, bad,
+                             MAX_POWER_BITS if fn is _MUL else None)
         if values is None:
-            values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
+            values, bad = self.applied(fn, [p.values for p in parts], bad,
+                                       fn in _PER_DISTINCT)
         if fn in _YES_NO:                 # a comparison or membership: a yes/no column
             values = flags(values, bad)
         return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                       deps=self.deps.join_all([p.deps for p in parts]))
+
+    @staticmethod
+    def applied(fn, columns, bad, per_distinct: bool):
+        """``fn`` on the rows not bad: once per distinct typed tuple of arguments when
+        ``per_distinct`` (a pure function dearer than keying its arguments) and possible,
+        otherwise on every row."""
+        if per_distinct:
+            found = apply_distinct(fn, columns, bad, _FAILURES)
+            if found is not None:
+                return found
+        return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
         """``and``/``or`` with Python's value semantics; later operands only where undecided."""
@@ -1085,7 +1139,12 @@ class _Batch:
         deps = self.deps.join_all([_zeros(n)] + [a.deps for a in args])
         if what == "builtin":
             fn = target[1]
-            values, bad = apply(fn, [a.values for a in args], bad, _FAILURES)
+            if fn is _IS_GIVEN:           # `x is not None`: a yes/no column, no call per row
+                given = args[0].values
+                values = np.ones(n, dtype=bool) if given.dtype == bool else \
+                    ~_IS(given, None).astype(bool)
+                return Column(values, bad, masks, deps=deps)
+            values, bad = self.applied(fn, [a.values for a in args], bad, fn not in _NATIVE)
             if fn in SELECTORS and len(args) > 1:
                 # min/max of several arguments: only the argument that gave the value decides
                 # (the first of equal ones), as language/marks.keep_chosen marks it.

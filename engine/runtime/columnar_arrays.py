@@ -20,6 +20,7 @@ operations instead of Python loops over rows:
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from decimal import Decimal
 
@@ -148,6 +149,70 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
     return values, bad
 
 
+def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
+    """:func:`apply` of a pure function, called once per distinct typed tuple of arguments
+    (:func:`distinct`) and its result given to every row with that tuple: equal arguments of
+    the same type and written exponent give the same result, or fail alike. For functions
+    that cost more than keying their arguments (formatting text and money, rounding, division).
+    None when an argument cannot be a key or a result is a list (each row then gets its own
+    list, as per case): the caller applies ``fn`` row by row instead."""
+    good = np.flatnonzero(~bad)
+    found = distinct(columns, good)
+    if found is None:
+        return None
+    firsts, codes = found
+    rows = good[firsts]
+    made, ok = [], []
+    for arguments in zip(*[c[rows].tolist() for c in columns]) if columns else [()] * len(rows):
+        try:
+            made.append(fn(*arguments))
+            ok.append(True)
+        except failures:
+            made.append(None)
+            ok.append(False)
+    if list in set(map(type, made)):
+        return None
+    values = np.empty(len(bad), dtype=object)
+    bad = bad.copy()
+    if len(rows):
+        failed = ~np.asarray(ok, dtype=bool)[codes]
+        bad[good[failed]] = True
+        values[good] = objects(made)[codes]
+    return values, bad
+
+
+def numbers(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray, bits: int | None = None):
+    """``op`` (Python's own ``+``, ``-`` or ``*``) row by row where every row not bad holds an
+    ``int`` or a ``Decimal`` on both sides (a yes/no is neither): what the language's operator
+    computes for two numbers (the same Python operation in the same decimal context), without
+    its checks per element, which pass for these. None when some row holds another value, a
+    result is not a finite number, or an integer result is longer than ``bits`` (the language's
+    bound on products): the exact path then decides (and words) those rows."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = (b[good] if good is not None else b).tolist()
+    if not left or not set(map(type, left)) | set(map(type, right)) <= _NUMBER_TYPES:
+        return None
+    try:
+        made = list(map(op, left, right))
+    except Exception:                     # noqa: BLE001 - the exact path words it
+        return None
+    kinds = set(map(type, made))
+    if Decimal in kinds and not all(v.is_finite() for v in made if v.__class__ is Decimal):
+        return None
+    if bits is not None and int in kinds and \
+            max(v.bit_length() for v in made if v.__class__ is int) > bits:
+        return None
+    if good is None:
+        return objects(made)
+    values = np.empty(len(a), dtype=object)
+    values[good] = objects(made)
+    return values
+
+
+_NUMBER_TYPES = frozenset({int, Decimal})
+
+
 def distinct(columns: list, rows: np.ndarray):
     """The distinct argument tuples of ``rows`` (positions into the columns), typed as the
     per-case call cache keys them (``True`` is not ``1``, ``Decimal("2.5")`` not
@@ -159,14 +224,13 @@ def distinct(columns: list, rows: np.ndarray):
     per-case cache returns for each of them."""
     if not columns:
         return np.zeros(min(len(rows), 1), dtype=np.intp), np.zeros(len(rows), dtype=np.intp)
-    keyed = [[(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v)
-              for v in column[rows].tolist()] for column in columns]
-    index: dict = {}
+    keyed = [_typed_keys(column[rows].tolist()) for column in columns]
+    keys = keyed[0] if len(keyed) == 1 else list(zip(*keyed))
     try:
-        codes = [index.setdefault(key, len(index)) for key in zip(*keyed)]
+        index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
     except TypeError:
         return None
-    codes = np.asarray(codes, dtype=np.intp)
+    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
     if not len(codes):
         return no_rows(), codes
     # Tuples are numbered in the order they first appear: a first row is where the running
@@ -175,22 +239,47 @@ def distinct(columns: list, rows: np.ndarray):
     return np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]]), codes
 
 
+#: Classes whose equal values are interchangeable (no exponent, no ``True == 1`` across them
+#: once every value of a column has the one class): such a column keys by its values.
+_PLAIN_KEYS = frozenset({int, str, bool, dt.date, type(None)})
+
+
+def _typed_keys(values: list) -> list:
+    """Per value, a key equal only for values of the same class and the same written form:
+    the value itself when every value has one plain class, the text of each when every value
+    is a ``Decimal``, else the pair (class, value or its text)."""
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is Decimal:
+            return list(map(str, values))
+        if kind in _PLAIN_KEYS:
+            return values
+    return [(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v) for v in values]
+
+
+#: What ``+`` joins: two texts or two lists.
+_SEQUENCES = ({str}, {list})
+
+
 def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
-    """``a + b`` row by row where every row not bad holds text on both sides (what the
-    language's ``+`` does for two texts, without its per-element checks), or None when some row
-    does not, or a result would be longer than ``limit`` (the exact path then words it)."""
+    """``a + b`` row by row where every row not bad holds text on both sides, or a list on both
+    (what the language's ``+`` does for two texts or two lists, a new one each time, without
+    its per-element checks), or None when some row does not, or a result would be longer than
+    ``limit`` (the exact path then words it)."""
     good = np.flatnonzero(~bad) if bad.any() else None
     left = (a[good] if good is not None else a).tolist()
     right = (b[good] if good is not None else b).tolist()
-    if not left or set(map(type, left)) != {str} or set(map(type, right)) != {str}:
+    kinds = set(map(type, left))
+    if not left or kinds != set(map(type, right)) or kinds not in _SEQUENCES:
         return None
-    joined = [x + y for x, y in zip(left, right)]
+    joined = list(map(operator.add, left, right))
     if max(map(len, joined)) > limit:
         return None
     if good is None:
         return objects(joined)
     values = np.empty(len(a), dtype=object)
-    values[good] = joined
+    values[good] = objects(joined)
     return values
 
 
