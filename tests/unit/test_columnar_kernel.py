@@ -27,7 +27,8 @@ from engine.runtime.trace import citation_mask, collect_citations
 
 from .helpers import AS_OF, case, engine, person
 
-AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12"]
+#: Amounts as written: equal values with other exponents, and halves of a cent to round.
+AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12", "1.005", "2.675", "0.125", "10.00"]
 
 
 def _households(count: int, seed: int) -> list[dict]:
@@ -83,6 +84,13 @@ def test_every_kernel_rule_alone_agrees_with_the_per_case_evaluator():
         assert compared > 0, name
         refused += refusals
     assert refused > 0     # rules reading a missing `blind` fail per case and in the plan
+
+
+def test_products_past_the_bound_fail_in_the_plan_exactly_where_they_fail_per_case():
+    kernel = engine("kernel")
+    data = _households(60, seed=8)
+    compared, refused = _same_as_per_case(kernel, data, names=["kernel.huge_product_positive"])
+    assert compared > 0 and refused > 0
 
 
 def test_every_kernel_output_agrees_and_keeps_written_exponents():
@@ -154,3 +162,57 @@ def test_join_with_unknowns_and_without_packing_is_the_row_by_row_join(monkeypat
     for item in reads.items[1:len(ids) + 1]:
         fresh.id(item)
     assert fresh.join(a, b).tolist() == _reference_join(fresh, a, b)
+
+
+def test_numbers_add_exactly_as_the_language_and_leave_the_rest_to_it():
+    from engine.language.operators import OPERATORS
+    import ast
+    add, mul = OPERATORS[ast.Add], OPERATORS[ast.Mult]
+    a = objects([Decimal("1.50"), 2, Decimal("0.1"), 7, None])
+    b = objects([Decimal("1"), Decimal("0.10"), 3, 5, 1])
+    bad = np.asarray([False, False, False, False, True])
+    got = columnar_arrays.numbers(operator.add, a, b, bad)
+    want = [add(x, y) for x, y in zip(a.tolist()[:4], b.tolist()[:4])]
+    assert [str(v) for v in got.tolist()[:4]] == [str(v) for v in want] == \
+        ["2.50", "2.10", "3.1", "12"]
+    assert got[4] is None
+    # a yes/no, a text or a list on a row not bad: the language's own operator decides
+    for other in (True, "1", [1]):
+        assert columnar_arrays.numbers(operator.add, objects([1, other]), objects([1, 1]),
+                                       np.zeros(2, dtype=bool)) is None
+    # an integer product longer than the bound: left to the language (which refuses it)
+    huge = objects([1 << 2500, 3])
+    assert columnar_arrays.numbers(operator.mul, huge, huge, np.zeros(2, dtype=bool),
+                                   4000) is None
+    assert columnar_arrays.numbers(operator.mul, huge, huge, np.asarray([True, False]),
+                                   4000).tolist() == [None, mul(3, 3)]
+
+
+def test_apply_distinct_calls_once_per_typed_argument_and_marks_failures():
+    calls = []
+
+    def shown(x):
+        calls.append(x)
+        if x == 0:
+            raise ZeroDivisionError
+        return f"{x!r}"
+
+    values = objects([Decimal("2.5"), Decimal("2.50"), 0, True, 1, Decimal("2.5"), 1, 0])
+    bad = np.asarray([False] * 6 + [True, False])
+    got, failed = columnar_arrays.apply_distinct(shown, [values], bad, (ZeroDivisionError,))
+    assert calls == [Decimal("2.5"), Decimal("2.50"), 0, True, 1]
+    assert got.tolist()[:6] == ["Decimal('2.5')", "Decimal('2.50')", None, "True", "1",
+                                "Decimal('2.5')"]
+    assert failed.tolist() == [False, False, True, False, False, False, True, True]
+    # a result that is a list: every row must get its own, so the caller applies row by row
+    assert columnar_arrays.apply_distinct(lambda x: [x], [values], bad, (Exception,)) is None
+
+
+def test_lists_are_joined_into_new_lists_row_by_row():
+    left, right = [1], [2, 3]
+    got = columnar_arrays.texts_joined(objects([left, [], None], 3), objects([right, [4], None], 3),
+                                       np.asarray([False, False, True]), 10)
+    assert got.tolist() == [[1, 2, 3], [4], None]
+    assert got[0] is not left and left == [1]
+    assert columnar_arrays.texts_joined(objects([[1] * 6], 1), objects([[2] * 6], 1),
+                                        np.zeros(1, dtype=bool), 10) is None
