@@ -72,9 +72,9 @@ from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct, firsts,
-                              flags, full, group, memberships, no_rows, numbers, objects,
-                              ranks_of, strict_bools, texts_joined, truth, ufunc)
+from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct,
+                              firsts, flags, full, group, memberships, no_rows, numbers, objects,
+                              ranks_of, strict_bools, texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -961,6 +961,9 @@ class _Batch:
         if kind is ast.Name:
             return self.name(node.ref.target, frame, rows)
         if kind is ast.BinOp:
+            if node.op.__class__ is ast.Add and node.left.__class__ is ast.BinOp and \
+                    node.left.op.__class__ is ast.Add:
+                return self.added(node, frame, rows)
             return self.elementwise(OPERATORS[type(node.op)], [node.left, node.right], frame, rows)
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
@@ -1020,6 +1023,29 @@ class _Batch:
     def elementwise(self, fn, operands, frame, rows) -> Column:
         parts = [self.eval(o, frame, rows) for o in operands]
         return self.combined(fn, parts)
+
+    def added(self, node, frame, rows) -> Column:
+        """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
+        every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
+        texts joined once per row, or, where some row is not all text, added pair by pair in
+        order as the per-case evaluator does."""
+        operands = []
+        while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
+            operands.append(node.right)
+            node = node.left
+        operands.append(node)
+        parts = [self.eval(o, frame, rows) for o in reversed(operands)]
+        bad = parts[0].bad
+        for p in parts[1:]:
+            bad = bad | p.bad
+        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE)
+        if values is not None:
+            return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
+                          deps=self.deps.join_all([p.deps for p in parts]))
+        total = parts[0]
+        for p in parts[1:]:
+            total = self.combined(_ADD, [total, p])
+        return total
 
     def combined(self, fn, parts) -> Column:
         bad = parts[0].bad

@@ -283,6 +283,27 @@ def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
     return values
 
 
+def texts_chained(columns: list, bad: np.ndarray, limit: int):
+    """``a + b + c ...`` (left to right) row by row where every row not bad holds text in every
+    column: each row's texts joined once, instead of a new text per ``+`` copying all before
+    it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
+    on each intermediate text holds for all of them exactly when it holds for the whole (texts
+    only grow). None when some row holds another value or the whole would be longer than
+    ``limit`` (the caller then adds pair by pair)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    lists = [(c[good] if good is not None else c).tolist() for c in columns]
+    if not lists[0] or any(set(map(type, texts)) != {str} for texts in lists):
+        return None
+    joined = list(map("".join, zip(*lists)))
+    if max(map(len, joined)) > limit:
+        return None
+    if good is None:
+        return objects(joined)
+    values = np.empty(len(columns[0]), dtype=object)
+    values[good] = objects(joined)
+    return values
+
+
 def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
     """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):
     where every row's ``b`` is one and the same list or tuple (a parameter's list), from a set

@@ -216,3 +216,14 @@ def test_lists_are_joined_into_new_lists_row_by_row():
     assert got[0] is not left and left == [1]
     assert columnar_arrays.texts_joined(objects([[1] * 6], 1), objects([[2] * 6], 1),
                                         np.zeros(1, dtype=bool), 10) is None
+
+
+def test_a_chain_of_texts_is_joined_once_per_row_within_the_bound():
+    columns = [objects(["a", "b", None]), objects(["-", "-", None]), objects(["x", "yz", None])]
+    bad = np.asarray([False, False, True])
+    assert columnar_arrays.texts_chained(columns, bad, 4).tolist() == ["a-x", "b-yz", None]
+    # the whole longer than the bound (so some `+` on the way is): pair by pair decides
+    assert columnar_arrays.texts_chained(columns, bad, 3) is None
+    # a row that is not all text: pair by pair decides
+    mixed = [objects(["a", "b"]), objects(["-", 1])]
+    assert columnar_arrays.texts_chained(mixed, np.zeros(2, dtype=bool), 10) is None
