@@ -17,9 +17,10 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
-  values are identical, exponents included; no binary floats anywhere. Two shortcuts give the
-  same values by construction: ``+`` of two texts joins them directly (after the same length
-  bound), and a fact an entity does not give is looked up once per kind.
+  values are identical, exponents included; no binary floats anywhere. Shortcuts give the
+  same values by construction (see **Arrays** below): Python's own operator where the
+  language's reduces to it, pure calls once per distinct typed argument, yes/no columns as
+  ``bool`` arrays, and a fact an entity does not give looked up once per kind.
 * **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
   exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
   row, what decided it (``Column.deps``: the values read that decide, in the order read),
@@ -41,17 +42,30 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   per entity in Python inside the plan, by a per-case :class:`State` for that entity's case
   (still once per rule and entity per batch). :func:`plan_coverage` lists which rules are which.
 
-**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`): values as
-``object`` arrays (each element still a Python ``Decimal``, ``int``, text, date or list, run
-through the per-case operator by :func:`numpy.frompyfunc`), badness as ``bool`` arrays, and a
-row's citation mask and deciding reads as integer ids into per-batch tables, joined once per
-distinct pair of ids; the deciding list of a rule is composed once per distinct (branch, reads,
-failed) triple, not per row. Selecting rows, putting sub-results back, the rows of a condition
-or table row, and members per owner (as ordered folds over each member's rank) are array
-operations. What is still Python per element is the value work itself (exact Decimal
-arithmetic, texts, function calls through the shared cache), and the result objects handed to
-the writers. Money is not (yet) scaled integers: see benchmarks/README.md for where the time
-goes. The cycle collector is paused while a chunk is evaluated (:func:`engine.runtime.collector.paused_collector`).
+**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`). Values are
+``object`` arrays of the per-case Python values (``Decimal``, ``int``, text, date, list), except
+yes/no columns, which are ``bool`` arrays wherever every row not bad holds ``True`` or ``False``
+itself (comparisons, memberships, ``not``, ``is_given``, ``any``/``all``, constants, yes/no facts
+and rules): conditions, ``and``/``or``, ``if`` and filters read those without a Python call per
+row, and NumPy hands each element back as Python's own ``True``/``False`` wherever it is written
+into an object array, listed or passed to a function. The value work per element is Python's
+own where that is exactly the language's: ``+``, ``-`` and ``*`` of two numbers by Python's
+operator (the language's checks cannot fail for an ``int`` or a finite ``Decimal``; the integer
+bound on products is checked on the results), texts and lists joined directly (a chain of ``+``
+over texts joined once per row), comparisons and table cells through the C operators; every
+other row goes through the per-case operator by :func:`numpy.frompyfunc`. Pure calls that cost
+more than keying their arguments (rulebook functions through the shared :class:`DateCache`,
+parameter tables, built-ins, division, declared rounding and the type check of a rule's value)
+run once per distinct *typed* tuple of arguments (``True`` is not ``1``, ``Decimal("2.5")`` not
+``Decimal("2.50")``), as the per-case call cache keys them. Money is not scaled integers: the
+arithmetic left per element is a small part of the time (benchmarks/README.md, "Columnar
+kernel"), and each conversion to and from ``Decimal`` would cost about what it saves. Badness
+is a ``bool`` array, and a row's citation mask and deciding reads are integer ids into
+per-batch tables, joined once per distinct pair of ids; the deciding list of a rule is composed
+once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
+sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
+over each member's rank) are array operations. The cycle collector is paused while a chunk is
+evaluated (:func:`engine.runtime.collector.paused_collector`).
 """
 
 from __future__ import annotations
@@ -60,8 +74,8 @@ import ast
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
-from itertools import repeat
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 

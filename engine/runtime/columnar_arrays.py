@@ -6,10 +6,14 @@ putting sub-results back, and-ing masks of rows and reducing members per owner a
 operations instead of Python loops over rows:
 
 * **Values** stay Python objects (exact ``Decimal``, ``int``, ``bool``, ``str``, dates, lists)
-  in one-dimensional ``object`` arrays. Operators are applied with the per-case evaluator's own
-  functions through :func:`numpy.frompyfunc` (the loop over elements runs in C, each element
-  still goes through the same Python function), so every value is the per-case value, exponent
-  included, by construction.
+  in one-dimensional ``object`` arrays, except yes/no columns, which are ``bool`` arrays
+  (:func:`flags`). Operators are applied with the per-case evaluator's own functions through
+  :func:`numpy.frompyfunc` (the loop over elements runs in C, each element still goes through
+  the same Python function), or, where that function reduces to Python's own operation for
+  the values a column holds, with that operation (:func:`numbers`, :func:`texts_joined`,
+  :func:`texts_chained`, :func:`memberships`), or once per distinct typed tuple of arguments
+  for pure functions (:func:`apply_distinct`), so every value is the per-case value, exponent
+  included.
 * **Badness** is a ``bool`` array.
 * **Citation masks and deciding reads** are integer ids into a per-batch table
   (:class:`Interned`): a row holds the id of its mask (a Python int bit mask) or of its tuple of

@@ -98,9 +98,10 @@ def test_every_kernel_output_agrees_and_keeps_written_exponents():
     data = _households(200, seed=3)
     compared, _ = _same_as_per_case(kernel, data)
     assert compared > 0
-    got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF, names=["kernel.amount_tag"])
+    got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF,
+                         names=["kernel.amount_tag"])
     tags = {r.value for e in got if e is not None for r in e.results}
-    # the function was called once per distinct typed argument, not once per equal value
+    # called once per distinct typed argument: equal amounts written differently stay apart
     assert {"2.5", "2.50", "0.10", "0.1"} <= tags
 
 
