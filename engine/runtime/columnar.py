@@ -17,9 +17,10 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
-  values are identical, exponents included; no binary floats anywhere. Two shortcuts give the
-  same values by construction: ``+`` of two texts joins them directly (after the same length
-  bound), and a fact an entity does not give is looked up once per kind.
+  values are identical, exponents included; no binary floats anywhere. Shortcuts give the
+  same values by construction (see **Arrays** below): Python's own operator where the
+  language's reduces to it, pure calls once per distinct typed argument, yes/no columns as
+  ``bool`` arrays, and a fact an entity does not give looked up once per kind.
 * **Citations.** A result's citations are its *deciding* citations (:mod:`engine.runtime.deciding`),
   exactly as the per-case ``Result.citations``, in the same order. Every column carries, per
   row, what decided it (``Column.deps``: the values read that decide, in the order read),
@@ -41,17 +42,30 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   per entity in Python inside the plan, by a per-case :class:`State` for that entity's case
   (still once per rule and entity per batch). :func:`plan_coverage` lists which rules are which.
 
-**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`): values as
-``object`` arrays (each element still a Python ``Decimal``, ``int``, text, date or list, run
-through the per-case operator by :func:`numpy.frompyfunc`), badness as ``bool`` arrays, and a
-row's citation mask and deciding reads as integer ids into per-batch tables, joined once per
-distinct pair of ids; the deciding list of a rule is composed once per distinct (branch, reads,
-failed) triple, not per row. Selecting rows, putting sub-results back, the rows of a condition
-or table row, and members per owner (as ordered folds over each member's rank) are array
-operations. What is still Python per element is the value work itself (exact Decimal
-arithmetic, texts, function calls through the shared cache), and the result objects handed to
-the writers. Money is not (yet) scaled integers: see benchmarks/README.md for where the time
-goes. The cycle collector is paused while a chunk is evaluated (:func:`engine.runtime.collector.paused_collector`).
+**Arrays.** Columns are NumPy arrays (:mod:`engine.runtime.columnar_arrays`). Values are
+``object`` arrays of the per-case Python values (``Decimal``, ``int``, text, date, list), except
+yes/no columns, which are ``bool`` arrays wherever every row not bad holds ``True`` or ``False``
+itself (comparisons, memberships, ``not``, ``is_given``, ``any``/``all``, constants, yes/no facts
+and rules): conditions, ``and``/``or``, ``if`` and filters read those without a Python call per
+row, and NumPy hands each element back as Python's own ``True``/``False`` wherever it is written
+into an object array, listed or passed to a function. The value work per element is Python's
+own where that is exactly the language's: ``+``, ``-`` and ``*`` of two numbers by Python's
+operator (the language's checks cannot fail for an ``int`` or a finite ``Decimal``; the integer
+bound on products is checked on the results), texts and lists joined directly (a chain of ``+``
+over texts joined once per row), comparisons and table cells through the C operators; every
+other row goes through the per-case operator by :func:`numpy.frompyfunc`. Pure calls that cost
+more than keying their arguments (rulebook functions through the shared :class:`DateCache`,
+parameter tables, built-ins, division, declared rounding and the type check of a rule's value)
+run once per distinct *typed* tuple of arguments (``True`` is not ``1``, ``Decimal("2.5")`` not
+``Decimal("2.50")``), as the per-case call cache keys them. Money is not scaled integers: the
+arithmetic left per element is a small part of the time (benchmarks/README.md, "Columnar
+kernel"), and each conversion to and from ``Decimal`` would cost about what it saves. Badness
+is a ``bool`` array, and a row's citation mask and deciding reads are integer ids into
+per-batch tables, joined once per distinct pair of ids; the deciding list of a rule is composed
+once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
+sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
+over each member's rank) are array operations. The cycle collector is paused while a chunk is
+evaluated (:func:`engine.runtime.collector.paused_collector`).
 """
 
 from __future__ import annotations
@@ -61,18 +75,20 @@ import datetime as dt
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
-from ..language.operators import MAX_SEQUENCE, OPERATORS
+from ..language.builtins import BUILTINS
+from ..language.operators import MAX_POWER_BITS, MAX_SEQUENCE, OPERATORS
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group, memberships,
-                              no_rows, objects,
-                              python_bools, ranks_of, strict_bools, texts_joined, truth, ufunc)
+from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct,
+                              firsts, flags, full, group, memberships, no_rows, numbers, objects,
+                              ranks_of, strict_bools, texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -286,6 +302,22 @@ def _already_finished(rule, values, bad) -> bool:
 
 
 _ADD = OPERATORS[ast.Add]
+_MUL = OPERATORS[ast.Mult]
+#: The language's ``+``, ``-`` and ``*`` and Python's own, which they apply to two numbers.
+_ARITHMETIC = {OPERATORS[ast.Add]: operator.add, OPERATORS[ast.Sub]: operator.sub,
+               OPERATORS[ast.Mult]: operator.mul}
+#: Operators that cost more per element than keying their operands: once per distinct pair.
+_PER_DISTINCT = frozenset(OPERATORS[op] for op in (ast.Div, ast.FloorDiv, ast.Mod, ast.Pow))
+#: Built-ins that are Python's own (cheap per element: applied to every row, not per distinct).
+_NATIVE = frozenset({len})
+_IS_GIVEN = BUILTINS["is_given"].function
+#: A decision-table cell's test and the operator that decides it (``Cell.passes``).
+_CELL_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                   ">": operator.gt, ">=": operator.ge, "in": OPERATORS[ast.In],
+                   "not in": OPERATORS[ast.NotIn]}
+#: The operators whose every result is Python's ``True`` or ``False`` (typed as ``bool`` arrays).
+_YES_NO = frozenset(OPERATORS[op] for op in (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
+                                              ast.In, ast.NotIn, ast.Is, ast.IsNot))
 _IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
@@ -325,6 +357,7 @@ class _Batch:
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
+        self.given: dict = {}             # kind name -> [the facts dict of each row's entity]
         self.states: dict = {}            # case number -> State (per-entity fallback, functions)
         self.function_state = State(self.program, engine.cache, as_of, engine.reference)
         self.stats = ColumnarStats()
@@ -360,7 +393,8 @@ class _Batch:
         return entry[1], entry[2]
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
-        return Column(full(n, value), np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
+        values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
+        return Column(values, np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
                       deps=np.full(n, dep, dtype=np.int64))
 
     # -- tables --------------------------------------------------------------------------------
@@ -378,9 +412,17 @@ class _Batch:
         cached = self.facts.get(key)
         if cached is None:
             entities = self.entities.get(kind_name, ())
-            values = [entity.facts.get(name, _MISSING) for entity in entities]
-            bad = np.zeros(len(values), dtype=bool)
-            missing = [i for i, v in enumerate(values) if v is _MISSING]
+            given = self.given.get(kind_name)
+            if given is None:
+                given = [entity.facts for entity in entities]
+                if not set(map(type, given)) <= {dict}:   # read below with dict's own methods
+                    given = [dict(facts) for facts in given]
+                self.given[kind_name] = given
+            n = len(given)
+            values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
+            bad = np.zeros(n, dtype=bool)
+            missing = [] if all(map(dict.__contains__, given, repeat(name, n))) else \
+                [i for i, v in enumerate(values) if v is _MISSING]
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A
@@ -393,7 +435,7 @@ class _Batch:
                     default = None
                 for i in missing:
                     values[i] = list(default) if isinstance(default, list) else default
-            cached = self.facts[key] = (objects(values), bad)
+            cached = self.facts[key] = (flags(objects(values), bad), bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -460,8 +502,10 @@ class _Batch:
         if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
-            values, bad = apply(lambda v: finish(v, where), [values], bad, _FAILURES,
-                                cache=False)
+            values, bad = apply_distinct(lambda v: finish(v, where), [values], bad, _FAILURES) \
+                or apply(lambda v: finish(v, where), [values], bad, _FAILURES, cache=False)
+        if rule.type == "boolean":
+            values = flags(values, bad)
         column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
         if self.citing:
             column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
@@ -592,10 +636,8 @@ class _Batch:
                 if b is not None:
                     masks[candidates] = self.masks.join(masks[candidates], b.masks)
                     cell_bad = cell_bad | b.bad
-                result, failed = apply(cell.passes, [inputs[name][candidates], a.values,
-                                                     b.values if b is not None
-                                                     else full(len(candidates), None)],
-                                       cell_bad, _FAILURES, cache=False)
+                result, failed = self.cell_passes(cell, inputs[name][candidates], a, b,
+                                                  cell_bad)
                 bad[candidates[failed]] = True
                 holds = np.zeros(len(candidates), dtype=bool)
                 holds[~failed] = truth(result[~failed])
@@ -681,6 +723,23 @@ class _Batch:
             bad[chosen] |= col.bad
             deps[chosen] = self.deps.join(deps[chosen], col.deps)
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
+
+    @staticmethod
+    def cell_passes(cell, values, a, b, bad):
+        """Per row, whether the input passes a table cell (``Cell.passes``) and whether the test
+        failed: a comparison or membership through the language's own operator (what
+        ``passes`` computes for it), a range through ``passes`` itself."""
+        operation = _CELL_OPERATORS.get(cell.op)
+        if operation is None:
+            return apply(cell.passes, [values, a.values,
+                                       b.values if b is not None else full(len(values), None)],
+                         bad, _FAILURES, cache=False)
+        found = None
+        if operation is _IN or operation is _NOT_IN:
+            found = memberships(values, a.values, bad, operation is _NOT_IN)
+        if found is not None:
+            return found, bad
+        return apply(operation, [values, a.values], bad, _FAILURES)
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
@@ -769,14 +828,13 @@ class _Batch:
                                    grouped[present])
         elif fn in ("any", "all"):
             if grouped is None or not len(grouped):
-                values = full(n, fn == "all")
+                values = np.full(n, fn == "all", dtype=bool)
             else:
                 yes, no = strict_bools(grouped)
                 not_bool = ~(yes | no)
                 bad[kept_positions[not_bool]] = True
                 hits = np.bincount(kept_positions[yes if fn == "any" else no], minlength=n) > 0
-                values = python_bools(hits if fn == "any" else ~hits)
-                values[bad] = None
+                values = hits if fn == "any" else ~hits      # bad rows: never read
         else:                                      # min, max
             values = full(n, None)
             if grouped is not None and len(grouped):
@@ -917,11 +975,14 @@ class _Batch:
         if kind is ast.Name:
             return self.name(node.ref.target, frame, rows)
         if kind is ast.BinOp:
+            if node.op.__class__ is ast.Add and node.left.__class__ is ast.BinOp and \
+                    node.left.op.__class__ is ast.Add:
+                return self.added(node, frame, rows)
             return self.elementwise(OPERATORS[type(node.op)], [node.left, node.right], frame, rows)
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column(python_bools(~truth(col.values)), col.bad, col.masks,
+                return Column(~truth(col.values), col.bad, col.masks,
                               deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
@@ -977,6 +1038,29 @@ class _Batch:
         parts = [self.eval(o, frame, rows) for o in operands]
         return self.combined(fn, parts)
 
+    def added(self, node, frame, rows) -> Column:
+        """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
+        every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
+        texts joined once per row, or, where some row is not all text, added pair by pair in
+        order as the per-case evaluator does."""
+        operands = []
+        while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
+            operands.append(node.right)
+            node = node.left
+        operands.append(node)
+        parts = [self.eval(o, frame, rows) for o in reversed(operands)]
+        bad = parts[0].bad
+        for p in parts[1:]:
+            bad = bad | p.bad
+        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE)
+        if values is not None:
+            return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
+                          deps=self.deps.join_all([p.deps for p in parts]))
+        total = parts[0]
+        for p in parts[1:]:
+            total = self.combined(_ADD, [total, p])
+        return total
+
     def combined(self, fn, parts) -> Column:
         bad = parts[0].bad
         for p in parts[1:]:
@@ -986,10 +1070,27 @@ class _Batch:
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
         elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
             values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+        if values is None and fn in _ARITHMETIC:   # two numbers: Python's own operator
+            values = numbers(_ARITHMETIC[fn], parts[0].values, parts[1].values, bad,
+                             MAX_POWER_BITS if fn is _MUL else None)
         if values is None:
-            values, bad = apply(fn, [p.values for p in parts], bad, _FAILURES)
+            values, bad = self.applied(fn, [p.values for p in parts], bad,
+                                       fn in _PER_DISTINCT)
+        if fn in _YES_NO:                 # a comparison or membership: a yes/no column
+            values = flags(values, bad)
         return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                       deps=self.deps.join_all([p.deps for p in parts]))
+
+    @staticmethod
+    def applied(fn, columns, bad, per_distinct: bool):
+        """``fn`` on the rows not bad: once per distinct typed tuple of arguments when
+        ``per_distinct`` (a pure function dearer than keying its arguments) and possible,
+        otherwise on every row."""
+        if per_distinct:
+            found = apply_distinct(fn, columns, bad, _FAILURES)
+            if found is not None:
+                return found
+        return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
         """``and``/``or`` with Python's value semantics; later operands only where undecided."""
@@ -1002,6 +1103,8 @@ class _Batch:
             if not len(pending):
                 break
             col = self.eval(operand, frame, rows[pending])
+            if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
+                values = as_objects(values)
             values[pending] = col.values
             masks[pending] = self.masks.join(masks[pending], col.masks)
             bad[pending[col.bad]] = True
@@ -1020,9 +1123,9 @@ class _Batch:
         if len(node.ops) == 1:
             right = self.eval(node.comparators[0], frame, rows)
             return self.combined(OPERATORS[type(node.ops[0])], [left, right])
-        current, bad, masks = left.values.copy(), left.bad.copy(), left.masks.copy()
+        current, bad, masks = as_objects(left.values).copy(), left.bad.copy(), left.masks.copy()
         deps = left.deps.copy()
-        values = full(n, True)
+        values = np.ones(n, dtype=bool)
         pending = np.flatnonzero(~bad)
         for op, comparator in zip(node.ops, node.comparators):
             if not len(pending):
@@ -1076,7 +1179,12 @@ class _Batch:
         deps = self.deps.join_all([_zeros(n)] + [a.deps for a in args])
         if what == "builtin":
             fn = target[1]
-            values, bad = apply(fn, [a.values for a in args], bad, _FAILURES)
+            if fn is _IS_GIVEN:           # `x is not None`: a yes/no column, no call per row
+                given = args[0].values
+                values = np.ones(n, dtype=bool) if given.dtype == bool else \
+                    ~_IS(given, None).astype(bool)
+                return Column(values, bad, masks, deps=deps)
+            values, bad = self.applied(fn, [a.values for a in args], bad, fn not in _NATIVE)
             if fn in SELECTORS and len(args) > 1:
                 # min/max of several arguments: only the argument that gave the value decides
                 # (the first of equal ones), as language/marks.keep_chosen marks it.
@@ -1098,41 +1206,56 @@ class _Batch:
                 parameter = self.engine.cache.parameter(target[1], self.as_of)
             except _FAILURES:
                 return Column(values, np.ones(n, dtype=bool), masks)
-            keys = args[0].values.tolist()
-            done = []
-            for i in np.flatnonzero(~bad).tolist():
-                try:
-                    values[i] = parameter.lookup(keys[i])
-                    done.append(i)
-                except _FAILURES:
-                    bad[i] = True
-            done = np.asarray(done, dtype=np.intp)
             read_id, mask_id = self.record_ids(parameter)
-            masks[done] = self.masks.join(masks[done], np.full(len(done), mask_id, np.int64))
-            deps[done] = self.deps.join(deps[done], np.full(len(done), read_id, np.int64))
-            return Column(values, bad, masks, deps=deps)
+
+            def look(key):
+                return parameter.lookup(key), read_id, mask_id
+            return self.per_distinct(look, args, values, bad, masks, deps)
         if what == "function":
             state = self.function_state
             function = target[1]
-            lists = [a.values.tolist() for a in args]
-            done, mask_ids, read_ids = [], [], []
-            for i in np.flatnonzero(~bad).tolist():
-                try:
-                    state.frame = []
-                    result = state.call(function, [a[i] for a in lists])
-                except _FAILURES:
-                    bad[i] = True
-                    continue
-                values[i] = result.value
-                done.append(i)
-                read_id, mask_id = self.record_ids(result)
-                mask_ids.append(mask_id)
-                read_ids.append(read_id)
-            done = np.asarray(done, dtype=np.intp)
-            masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64))
-            deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64))
-            return Column(values, bad, masks, deps=deps)
+
+            def run(*arguments):
+                state.frame = []
+                result = state.call(function, list(arguments))
+                return (result.value, *self.record_ids(result))
+            return self.per_distinct(run, args, values, bad, masks, deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
+
+    def per_distinct(self, fn, args, values, bad, masks, deps) -> Column:
+        """``fn`` (a pure call: a rulebook function, a parameter's table) on each row's
+        arguments where no argument is bad, once per distinct tuple of arguments
+        (:func:`engine.runtime.columnar_arrays.distinct`); ``fn`` gives the value and the read
+        and mask ids of what it read, joined after the arguments' own. A row where it fails is
+        bad (the per-case evaluator words why)."""
+        good = np.flatnonzero(~bad)
+        columns = [a.values for a in args]
+        found = distinct(columns, good)
+        if found is None:                 # an argument that cannot be a key: row by row
+            firsts, codes = good, np.arange(len(good))
+            rows = good
+        else:
+            firsts, codes = found
+            rows = good[firsts]
+        lists = [c.tolist() for c in columns]
+        outcomes, ok = [], []
+        for i in rows.tolist():
+            try:
+                outcomes.append(fn(*[column[i] for column in lists]))
+                ok.append(True)
+            except _FAILURES:
+                outcomes.append((None, 0, 0))
+                ok.append(False)
+        if not outcomes:
+            return Column(values, bad, masks, deps=deps)
+        ok = np.asarray(ok, dtype=bool)[codes]
+        bad[good[~ok]] = True
+        done, codes = good[ok], codes[ok]
+        made, read_ids, mask_ids = zip(*outcomes)
+        values[done] = objects(made)[codes]
+        masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64)[codes])
+        deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64)[codes])
+        return Column(values, bad, masks, deps=deps)
 
     def value_on(self, node, parameter, frame, rows) -> Column:
         n = len(rows)
@@ -1143,6 +1266,7 @@ class _Batch:
         key = self.eval(node.args[2], frame, rows[live]) if len(node.args) == 3 else None
         state = self.function_state
         dates = on.values.tolist()
+        key_values = key.values.tolist() if key is not None else None   # Python values, not NumPy's
         read_ids = [0] * n
         key_ids = [0] * n
         key_masks = [0] * n
@@ -1160,7 +1284,7 @@ class _Batch:
                     key_ids[p] = int(key.deps[j])
                     if key.bad[j]:
                         raise _Bad()
-                    values[p] = value.lookup(key.values[j])
+                    values[p] = value.lookup(key_values[j])
                 value_masks[p] = value_mask
             except _FAILURES:
                 bad[p] = True

@@ -6,10 +6,14 @@ putting sub-results back, and-ing masks of rows and reducing members per owner a
 operations instead of Python loops over rows:
 
 * **Values** stay Python objects (exact ``Decimal``, ``int``, ``bool``, ``str``, dates, lists)
-  in one-dimensional ``object`` arrays. Operators are applied with the per-case evaluator's own
-  functions through :func:`numpy.frompyfunc` (the loop over elements runs in C, each element
-  still goes through the same Python function), so every value is the per-case value, exponent
-  included, by construction.
+  in one-dimensional ``object`` arrays, except yes/no columns, which are ``bool`` arrays
+  (:func:`flags`). Operators are applied with the per-case evaluator's own functions through
+  :func:`numpy.frompyfunc` (the loop over elements runs in C, each element still goes through
+  the same Python function), or, where that function reduces to Python's own operation for
+  the values a column holds, with that operation (:func:`numbers`, :func:`texts_joined`,
+  :func:`texts_chained`, :func:`memberships`), or once per distinct typed tuple of arguments
+  for pure functions (:func:`apply_distinct`), so every value is the per-case value, exponent
+  included.
 * **Badness** is a ``bool`` array.
 * **Citation masks and deciding reads** are integer ids into a per-batch table
   (:class:`Interned`): a row holds the id of its mask (a Python int bit mask) or of its tuple of
@@ -20,7 +24,9 @@ operations instead of Python loops over rows:
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
+from decimal import Decimal
 
 import numpy as np
 
@@ -52,6 +58,34 @@ def full(n: int, value) -> np.ndarray:
 def python_bools(flags: np.ndarray) -> np.ndarray:
     """A bool array as an object array of Python ``True``/``False``."""
     return flags.astype(object)
+
+
+def flags(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """``values`` as a ``bool`` array when every row not bad holds Python's ``True`` or
+    ``False`` itself (a bad row's value is never read: it is ``False`` there), else ``values``
+    unchanged. A yes/no column typed so is read by conditions, ``and``/``or``, ``not`` and
+    ``any``/``all`` without a Python call per row, and gives back the same ``True``/``False``
+    wherever it is written into an object array, listed (``tolist``) or passed to a function
+    (NumPy hands a ``bool`` element over as Python's ``bool``)."""
+    if values.dtype == bool:
+        return values
+    if bad.any():
+        good = ~bad
+        kept = values[good]
+        if not len(kept) or set(map(type, kept.tolist())) != {bool}:
+            return values
+        out = np.zeros(len(values), dtype=bool)
+        out[good] = kept.astype(bool)
+        return out
+    if not len(values) or set(map(type, values.tolist())) != {bool}:
+        return values
+    return values.astype(bool)
+
+
+def as_objects(values: np.ndarray) -> np.ndarray:
+    """``values`` as an ``object`` array (a ``bool`` array's elements become Python's
+    ``True``/``False``), so that other values can be written into it."""
+    return values if values.dtype == object else values.astype(object)
 
 
 def strict_bools(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,22 +153,158 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
     return values, bad
 
 
-def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
-    """``a + b`` row by row where every row not bad holds text on both sides (what the
-    language's ``+`` does for two texts, without its per-element checks), or None when some row
-    does not, or a result would be longer than ``limit`` (the exact path then words it)."""
+def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
+    """:func:`apply` of a pure function, called once per distinct typed tuple of arguments
+    (:func:`distinct`) and its result given to every row with that tuple: equal arguments of
+    the same type and written exponent give the same result, or fail alike. For functions
+    that cost more than keying their arguments (formatting text and money, rounding, division).
+    None when an argument cannot be a key or a result is a list (each row then gets its own
+    list, as per case): the caller applies ``fn`` row by row instead."""
+    good = np.flatnonzero(~bad)
+    found = distinct(columns, good)
+    if found is None:
+        return None
+    firsts, codes = found
+    rows = good[firsts]
+    made, ok = [], []
+    for arguments in zip(*[c[rows].tolist() for c in columns]) if columns else [()] * len(rows):
+        try:
+            made.append(fn(*arguments))
+            ok.append(True)
+        except failures:
+            made.append(None)
+            ok.append(False)
+    if list in set(map(type, made)):
+        return None
+    values = np.empty(len(bad), dtype=object)
+    bad = bad.copy()
+    if len(rows):
+        failed = ~np.asarray(ok, dtype=bool)[codes]
+        bad[good[failed]] = True
+        values[good] = objects(made)[codes]
+    return values, bad
+
+
+def numbers(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray, bits: int | None = None):
+    """``op`` (Python's own ``+``, ``-`` or ``*``) row by row where every row not bad holds an
+    ``int`` or a ``Decimal`` on both sides (a yes/no is neither): what the language's operator
+    computes for two numbers (the same Python operation in the same decimal context), without
+    its checks per element, which pass for these. None when some row holds another value, a
+    result is not a finite number, or an integer result is longer than ``bits`` (the language's
+    bound on products): the exact path then decides (and words) those rows."""
     good = np.flatnonzero(~bad) if bad.any() else None
     left = (a[good] if good is not None else a).tolist()
     right = (b[good] if good is not None else b).tolist()
-    if not left or set(map(type, left)) != {str} or set(map(type, right)) != {str}:
+    if not left or not set(map(type, left)) | set(map(type, right)) <= _NUMBER_TYPES:
         return None
-    joined = [x + y for x, y in zip(left, right)]
+    try:
+        made = list(map(op, left, right))
+    except Exception:                     # noqa: BLE001 - the exact path words it
+        return None
+    kinds = set(map(type, made))
+    if Decimal in kinds and not all(v.is_finite() for v in made if v.__class__ is Decimal):
+        return None
+    if bits is not None and int in kinds and \
+            max(v.bit_length() for v in made if v.__class__ is int) > bits:
+        return None
+    if good is None:
+        return objects(made)
+    values = np.empty(len(a), dtype=object)
+    values[good] = objects(made)
+    return values
+
+
+_NUMBER_TYPES = frozenset({int, Decimal})
+
+
+def distinct(columns: list, rows: np.ndarray):
+    """The distinct argument tuples of ``rows`` (positions into the columns), typed as the
+    per-case call cache keys them (``True`` is not ``1``, ``Decimal("2.5")`` not
+    ``Decimal("2.50")``): the position of the first row of each tuple, and per row the number of
+    its tuple. None when an argument cannot be a key (a list): then every row is its own call.
+
+    A pure function of its arguments (a rulebook function, a parameter's table) is then computed
+    once per distinct tuple and its result given to every row that has it, which is what the
+    per-case cache returns for each of them."""
+    if not columns:
+        return np.zeros(min(len(rows), 1), dtype=np.intp), np.zeros(len(rows), dtype=np.intp)
+    keyed = [_typed_keys(column[rows].tolist()) for column in columns]
+    keys = keyed[0] if len(keyed) == 1 else list(zip(*keyed))
+    try:
+        index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
+    except TypeError:
+        return None
+    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
+    if not len(codes):
+        return no_rows(), codes
+    # Tuples are numbered in the order they first appear: a first row is where the running
+    # maximum of the numbers grows.
+    highest = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]]), codes
+
+
+#: Classes whose equal values are interchangeable (no exponent, no ``True == 1`` across them
+#: once every value of a column has the one class): such a column keys by its values.
+_PLAIN_KEYS = frozenset({int, str, bool, dt.date, type(None)})
+
+
+def _typed_keys(values: list) -> list:
+    """Per value, a key equal only for values of the same class and the same written form:
+    the value itself when every value has one plain class, the text of each when every value
+    is a ``Decimal``, else the pair (class, value or its text)."""
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is Decimal:
+            return list(map(str, values))
+        if kind in _PLAIN_KEYS:
+            return values
+    return [(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v) for v in values]
+
+
+#: What ``+`` joins: two texts or two lists.
+_SEQUENCES = ({str}, {list})
+
+
+def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
+    """``a + b`` row by row where every row not bad holds text on both sides, or a list on both
+    (what the language's ``+`` does for two texts or two lists, a new one each time, without
+    its per-element checks), or None when some row does not, or a result would be longer than
+    ``limit`` (the exact path then words it)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    left = (a[good] if good is not None else a).tolist()
+    right = (b[good] if good is not None else b).tolist()
+    kinds = set(map(type, left))
+    if not left or kinds != set(map(type, right)) or kinds not in _SEQUENCES:
+        return None
+    joined = list(map(operator.add, left, right))
     if max(map(len, joined)) > limit:
         return None
     if good is None:
         return objects(joined)
     values = np.empty(len(a), dtype=object)
-    values[good] = joined
+    values[good] = objects(joined)
+    return values
+
+
+def texts_chained(columns: list, bad: np.ndarray, limit: int):
+    """``a + b + c ...`` (left to right) row by row where every row not bad holds text in every
+    column: each row's texts joined once, instead of a new text per ``+`` copying all before
+    it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
+    on each intermediate text holds for all of them exactly when it holds for the whole (texts
+    only grow). None when some row holds another value or the whole would be longer than
+    ``limit`` (the caller then adds pair by pair)."""
+    good = np.flatnonzero(~bad) if bad.any() else None
+    lists = [(c[good] if good is not None else c).tolist() for c in columns]
+    if not lists[0] or any(set(map(type, texts)) != {str} for texts in lists):
+        return None
+    joined = list(map("".join, zip(*lists)))
+    if max(map(len, joined)) > limit:
+        return None
+    if good is None:
+        return objects(joined)
+    values = np.empty(len(columns[0]), dtype=object)
+    values[good] = objects(joined)
     return values
 
 
@@ -203,6 +373,11 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     return [tuple(row) for row in uniq.tolist()], inverse.reshape(-1)
 
 
+#: Two ids packed into one integer (a pair of a join): the left one shifted by this many bits.
+_PAIR_BITS = 31
+_PAIR_MASK = (1 << _PAIR_BITS) - 1
+
+
 class Interned:
     """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
     empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
@@ -222,30 +397,50 @@ class Interned:
         return found
 
     def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is."""
-        if len(a) == 0:
+        """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is.
+
+        Each distinct pair of ids is found by one ``numpy.unique`` over the pairs packed into
+        one integer (ids stay far below 2**31 in a batch), and joined once per batch; a pair
+        with an empty side is the other side's id (nothing to join)."""
+        if len(a) == 0 or not b.any():
             return a
-        b_empty = b == 0
-        if b_empty.all():
-            return a
-        a_empty = a == 0
-        if a_empty.all():
+        if not a.any():
             return b
-        out = np.where(b_empty, a, b)
+        if a.min() < 0 or b.min() < 0:
+            return self._join_with_unknown(a, b)
+        if len(self.items) > _PAIR_MASK:        # too many ids to pack a pair: pair by pair
+            pairs, inverse = group(a, b)
+            return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
+        uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+        joined, items, join = self.joined, self.items, self.join_items
+        ids = []
+        for pair in uniq.tolist():  # keyed by the packed pair (the wide path keys by tuple)
+            found = joined.get(pair)
+            if found is None:
+                left, right = pair >> _PAIR_BITS, pair & _PAIR_MASK
+                if left == 0 or right == 0:
+                    found = left or right
+                else:
+                    found = joined[pair] = self.id(join(items[left], items[right]))
+            ids.append(found)
+        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+
+    def _joined(self, left: int, right: int) -> int:
+        """The id of two ids joined (either may be the empty id), joined once per batch."""
+        if left == 0 or right == 0:
+            return left or right
+        key = (left, right)
+        found = self.joined.get(key)
+        if found is None:
+            found = self.joined[key] = self.id(self.join_items(self.items[left], self.items[right]))
+        return found
+
+    def _join_with_unknown(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """:meth:`join` where some row is :data:`UNKNOWN` on either side: unknown there."""
         unknown = (a < 0) | (b < 0)
-        if unknown.any():
-            out[unknown] = UNKNOWN
-        both = ~(a_empty | b_empty | unknown)
-        if both.any():
-            pairs, inverse = group(a[both], b[both])
-            joined, items, join = self.joined, self.items, self.join_items
-            ids = []
-            for pair in pairs:
-                found = joined.get(pair)
-                if found is None:
-                    found = joined[pair] = self.id(join(items[pair[0]], items[pair[1]]))
-                ids.append(found)
-            out[both] = np.asarray(ids, dtype=np.int64)[inverse]
+        out = self.join(np.where(unknown, 0, a), np.where(unknown, 0, b))
+        out = out.copy() if out is a or out is b else out
+        out[unknown] = UNKNOWN
         return out
 
     def join_all(self, columns: list) -> np.ndarray:

@@ -1,0 +1,230 @@
+"""The columnar plan's typed paths against the per-case evaluator, on the `kernel` fixture.
+
+Yes/no values travel as ``bool`` arrays (comparisons, ``not``, ``and``/``or``, chained
+comparisons, ``any``/``all``, yes/no facts and rules), and rulebook functions and parameter
+tables are called once per distinct *typed* tuple of arguments. Each rule alone and every output
+over random households, some with rows that are bad (a missing required yes/no fact) or have no
+value (an optional one), must give the per-case values, printed the same (``2.5`` is not
+``2.50``, ``yes`` is not ``1``), with the same read-sets and deciding citations; a case the plan
+gives back must be one the per-case evaluator refuses. The helpers under these paths are
+checked against the Python they replace."""
+
+from __future__ import annotations
+
+import operator
+import random
+from decimal import Decimal
+
+import numpy as np
+
+from engine import PolicyError
+from engine.runtime import columnar_arrays
+from engine.runtime.columnar import evaluate_cases
+from engine.runtime.columnar_arrays import (UNKNOWN, Interned, as_objects, distinct, flags,
+                                            objects)
+from engine.runtime.results import json_value
+from engine.runtime.trace import citation_mask, collect_citations
+
+from .helpers import AS_OF, case, engine, person
+
+#: Amounts as written: equal values with other exponents, and halves of a cent to round.
+AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12", "1.005", "2.675", "0.125", "10.00"]
+
+
+def _households(count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for index in range(count):
+        people = []
+        for k in range(rng.randint(1, 4)):
+            facts = {"age": rng.randint(0, 90),
+                     "incomes": [{"type": "wages", "amount": rng.choice(AMOUNTS),
+                                  "frequency": "monthly"}
+                                 for _ in range(rng.choice([0, 1, 2]))]}
+            if rng.random() < 0.3:
+                facts["pregnant"] = True
+            if rng.random() < 0.6:
+                facts["employed"] = rng.random() < 0.5
+            if rng.random() < 0.9:                 # otherwise missing: its rows are bad
+                facts["blind"] = rng.random() < 0.7
+            if rng.random() < 0.7:
+                facts["resources"] = rng.choice(["2.5", "2.50", "3", "1.25", "2.51"])
+            people.append(person(f"p{k}", **facts))
+        out.append(case(*people, case_id=f"c{index}"))
+    return out
+
+
+def _same_as_per_case(kernel, data, names=None) -> tuple[int, int]:
+    got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF, names=names)
+    compared = refused = 0
+    for h, evaluation in zip(data, got):
+        try:
+            expected = kernel.evaluate(h, as_of=AS_OF, names=names)
+        except PolicyError:
+            assert evaluation is None, (names, h["case_id"])
+            refused += 1
+            continue
+        assert evaluation is not None, (names, h["case_id"])
+        have = [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
+                 r.citations) for r in evaluation.results]
+        want = [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
+                 r.node.own_citations, citation_mask(r.node), r.citations)
+                for r in expected.results]
+        assert have == want, (names, h["case_id"])
+        compared += len(want)
+    return compared, refused
+
+
+def test_every_kernel_rule_alone_agrees_with_the_per_case_evaluator():
+    kernel = engine("kernel")
+    data = _households(150, seed=12)
+    refused = 0
+    for name in sorted(kernel.program.rules):
+        compared, refusals = _same_as_per_case(kernel, data, names=[name])
+        assert compared > 0, name
+        refused += refusals
+    assert refused > 0     # rules reading a missing `blind` fail per case and in the plan
+
+
+def test_products_past_the_bound_fail_in_the_plan_exactly_where_they_fail_per_case():
+    kernel = engine("kernel")
+    data = _households(60, seed=8)
+    compared, refused = _same_as_per_case(kernel, data, names=["kernel.huge_product_positive"])
+    assert compared > 0 and refused > 0
+
+
+def test_every_kernel_output_agrees_and_keeps_written_exponents():
+    kernel = engine("kernel")
+    data = _households(200, seed=3)
+    compared, _ = _same_as_per_case(kernel, data)
+    assert compared > 0
+    got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF,
+                         names=["kernel.amount_tag"])
+    tags = {r.value for e in got if e is not None for r in e.results}
+    # called once per distinct typed argument: equal amounts written differently stay apart
+    assert {"2.5", "2.50", "0.10", "0.1"} <= tags
+
+
+def test_distinct_keys_arguments_by_type_and_written_exponent():
+    left = objects([True, 1, Decimal("2.5"), Decimal("2.50"), 1, True, "a", Decimal("2.5")])
+    right = objects([0, 0, 0, 0, 0, 0, 0, 0])
+    rows = np.arange(8)
+    first, codes = distinct([left, right], rows)
+    assert codes.tolist() == [0, 1, 2, 3, 1, 0, 4, 2]
+    assert first.tolist() == [0, 1, 2, 3, 6]
+    # only some rows, and no arguments at all (one call)
+    first, codes = distinct([left], np.asarray([4, 1, 5]))
+    assert (first.tolist(), codes.tolist()) == ([0, 2], [0, 0, 1])
+    first, codes = distinct([], np.asarray([3, 4]))
+    assert (first.tolist(), codes.tolist()) == ([0], [0, 0])
+    # a list cannot be a key: every row is called on its own
+    assert distinct([objects([[1], [1]], 2)], np.arange(2)) is None
+
+
+def test_flags_types_yes_no_columns_only_when_every_good_row_is_true_or_false():
+    bad = np.asarray([False, True, False])
+    typed = flags(objects([True, None, False]), bad)
+    assert typed.dtype == bool and typed.tolist() == [True, False, False]
+    # a value that is not True or False itself (1, Decimal 1, no value) keeps the object column
+    for other in (1, Decimal(1), None):
+        column = objects([True, other, False])
+        assert flags(column, np.zeros(3, dtype=bool)) is column
+    assert flags(objects([]), np.zeros(0, dtype=bool)).dtype == object
+    # back to objects: Python's own True and False, not NumPy's
+    assert [type(v) for v in as_objects(typed).tolist()] == [bool, bool, bool]
+    out = np.empty(2, dtype=object)
+    out[:] = typed[:2]
+    assert out[0] is True and out[1] is False
+
+
+def _reference_join(table, a, b):
+    out = []
+    for x, y in zip(a.tolist(), b.tolist()):
+        if x == UNKNOWN or y == UNKNOWN:
+            out.append(UNKNOWN)
+        else:
+            out.append(table.id(table.join_items(table.items[x], table.items[y])))
+    return out
+
+
+def test_join_with_unknowns_and_without_packing_is_the_row_by_row_join(monkeypatch):
+    rng = random.Random(5)
+    reads = Interned((), operator.add)
+    ids = [reads.id(tuple(rng.sample("abcdef", rng.randint(1, 3)))) for _ in range(12)]
+    a = np.asarray([rng.choice(ids + [0, UNKNOWN]) for _ in range(300)], dtype=np.int64)
+    b = np.asarray([rng.choice(ids + [0, 0, UNKNOWN]) for _ in range(300)], dtype=np.int64)
+    want = _reference_join(reads, a, b)
+    assert reads.join(a, b).tolist() == want
+    # the arguments are left as they were
+    assert UNKNOWN in a.tolist() and UNKNOWN in b.tolist()
+    # ids too many to pack a pair into one integer: joined pair by pair, the same
+    monkeypatch.setattr(columnar_arrays, "_PAIR_MASK", 3)
+    fresh = Interned((), operator.add)
+    for item in reads.items[1:len(ids) + 1]:
+        fresh.id(item)
+    assert fresh.join(a, b).tolist() == _reference_join(fresh, a, b)
+
+
+def test_numbers_add_exactly_as_the_language_and_leave_the_rest_to_it():
+    from engine.language.operators import OPERATORS
+    import ast
+    add, mul = OPERATORS[ast.Add], OPERATORS[ast.Mult]
+    a = objects([Decimal("1.50"), 2, Decimal("0.1"), 7, None])
+    b = objects([Decimal("1"), Decimal("0.10"), 3, 5, 1])
+    bad = np.asarray([False, False, False, False, True])
+    got = columnar_arrays.numbers(operator.add, a, b, bad)
+    want = [add(x, y) for x, y in zip(a.tolist()[:4], b.tolist()[:4])]
+    assert [str(v) for v in got.tolist()[:4]] == [str(v) for v in want] == \
+        ["2.50", "2.10", "3.1", "12"]
+    assert got[4] is None
+    # a yes/no, a text or a list on a row not bad: the language's own operator decides
+    for other in (True, "1", [1]):
+        assert columnar_arrays.numbers(operator.add, objects([1, other]), objects([1, 1]),
+                                       np.zeros(2, dtype=bool)) is None
+    # an integer product longer than the bound: left to the language (which refuses it)
+    huge = objects([1 << 2500, 3])
+    assert columnar_arrays.numbers(operator.mul, huge, huge, np.zeros(2, dtype=bool),
+                                   4000) is None
+    assert columnar_arrays.numbers(operator.mul, huge, huge, np.asarray([True, False]),
+                                   4000).tolist() == [None, mul(3, 3)]
+
+
+def test_apply_distinct_calls_once_per_typed_argument_and_marks_failures():
+    calls = []
+
+    def shown(x):
+        calls.append(x)
+        if x == 0:
+            raise ZeroDivisionError
+        return f"{x!r}"
+
+    values = objects([Decimal("2.5"), Decimal("2.50"), 0, True, 1, Decimal("2.5"), 1, 0])
+    bad = np.asarray([False] * 6 + [True, False])
+    got, failed = columnar_arrays.apply_distinct(shown, [values], bad, (ZeroDivisionError,))
+    assert calls == [Decimal("2.5"), Decimal("2.50"), 0, True, 1]
+    assert got.tolist()[:6] == ["Decimal('2.5')", "Decimal('2.50')", None, "True", "1",
+                                "Decimal('2.5')"]
+    assert failed.tolist() == [False, False, True, False, False, False, True, True]
+    # a result that is a list: every row must get its own, so the caller applies row by row
+    assert columnar_arrays.apply_distinct(lambda x: [x], [values], bad, (Exception,)) is None
+
+
+def test_lists_are_joined_into_new_lists_row_by_row():
+    left, right = [1], [2, 3]
+    got = columnar_arrays.texts_joined(objects([left, [], None], 3), objects([right, [4], None], 3),
+                                       np.asarray([False, False, True]), 10)
+    assert got.tolist() == [[1, 2, 3], [4], None]
+    assert got[0] is not left and left == [1]
+    assert columnar_arrays.texts_joined(objects([[1] * 6], 1), objects([[2] * 6], 1),
+                                        np.zeros(1, dtype=bool), 10) is None
+
+
+def test_a_chain_of_texts_is_joined_once_per_row_within_the_bound():
+    columns = [objects(["a", "b", None]), objects(["-", "-", None]), objects(["x", "yz", None])]
+    bad = np.asarray([False, False, True])
+    assert columnar_arrays.texts_chained(columns, bad, 4).tolist() == ["a-x", "b-yz", None]
+    # the whole longer than the bound (so some `+` on the way is): pair by pair decides
+    assert columnar_arrays.texts_chained(columns, bad, 3) is None
+    # a row that is not all text: pair by pair decides
+    mixed = [objects(["a", "b"]), objects(["-", 1])]
+    assert columnar_arrays.texts_chained(mixed, np.zeros(2, dtype=bool), 10) is None
