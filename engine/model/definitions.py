@@ -595,6 +595,10 @@ class Definition:
     def __post_init__(self):
         # Whether a computed value needs rounding or a type check: decided once, read per value.
         self.needs_finish = self.rounding is not None or self.type != "any" or self.enum is not None
+        # Without rounding or a list of values, the classes of values `finish` passes unchanged
+        # (the evaluator then calls it only for any other value); None: always call it.
+        self.passes = _ACCEPTED.get(self.type) if self.rounding is None and self.enum is None \
+            else None
 
     def finish(self, value, where):
         """Apply the declared rounding and check the declared type."""

@@ -260,7 +260,9 @@ class State:
             else:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
-                value = definition.finish(value, where)
+                passes = definition.passes
+                if passes is None or value.__class__ not in passes:
+                    value = definition.finish(value, where)
             marks = self.marks
         finally:
             (self.scope, self.frame, self.marks, self.current, self.current_entity,
