@@ -62,7 +62,7 @@ def _parts(node: Node) -> tuple:
     always part of its deciding citations, so a record in both adds nothing for having failed."""
     marks = node.marks
     if marks is None:
-        return node.deps, ()
+        return node.reads, ()
     frame, ranges = marks
     if len(ranges) == 1:
         kind, start, end = ranges[0]
@@ -258,7 +258,7 @@ def _core(record) -> tuple[tuple, int]:
         cached = record._core
         if cached is None:
             marks = record.marks
-            cached = record._core = _compose(record, record.deps if marks is None else
+            cached = record._core = _compose(record, record.reads if marks is None else
                                              _parts(record)[0])
         return cached
     if cls is FactRead:
@@ -291,7 +291,7 @@ def _front(record) -> tuple[tuple, int]:
         # Not memoised by citations: what a transparent test brings depends on its value.
         cached = getattr(record, "_front", None)     # a slot left unset on other nodes
         if cached is None:
-            deps = record.deps if record.marks is None else _parts(record)[0]
+            deps = record.reads if record.marks is None else _parts(record)[0]
             cached = record._front = through_fronts(
                 _front(dep) for dep in deps if dep.__class__ is not FactRead)
         return cached
@@ -360,7 +360,7 @@ def deciding_citations(record) -> tuple[Citation, ...]:
     cached = record._deciding
     if cached is None:
         if record.marks is None:
-            core, failed = record.deps, ()
+            core, failed = record.reads, ()
         else:
             core, failed = _parts(record)
         if failed:
