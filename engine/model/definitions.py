@@ -476,12 +476,16 @@ class AggregateBody:
         closures = not state.evaluator.reference
         condition, of = self.where, self.of
         current = None
+        # One scope for the members, its entity set to each in turn: a scope is read only while
+        # it is the state's (what is computed inside restores the scope it found).
+        scope = Scope(None, None, outer)
         try:
             for member in members:
                 if first_only and values:
                     break
                 start = len(frame)
-                state.scope = Scope(member, None, outer)
+                scope.entity = member
+                state.scope = scope
                 if condition is not None:
                     current = condition
                     fn = condition.fn

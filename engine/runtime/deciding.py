@@ -292,8 +292,16 @@ def _front(record) -> tuple[tuple, int]:
         cached = getattr(record, "_front", None)     # a slot left unset on other nodes
         if cached is None:
             deps = record.reads if record.marks is None else _parts(record)[0]
-            cached = record._front = through_fronts(
-                _front(dep) for dep in deps if dep.__class__ is not FactRead)
+            fronts = tuple([_front(dep) for dep in deps if dep.__class__ is not FactRead])
+            # The same test brings the same fronts case after case: composed once per fronts
+            # (the key holds them, so an entry answers only for equal fronts).
+            cached = _THROUGH.get(fronts)
+            if cached is None:
+                cached = through_fronts(fronts)
+                if len(_THROUGH) >= MAX_COMPOSED:
+                    _THROUGH.clear()
+                _THROUGH[fronts] = cached
+            record._front = cached
         return cached
     citations = record.branch_citations or definition.citations
     entry = _FRONTS.get(id(citations))
@@ -308,6 +316,8 @@ def _front(record) -> tuple[tuple, int]:
 
 #: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
 _FRONTS: dict = {}
+#: What a transparent test brings (:func:`through_fronts`), per tuple of the fronts it read.
+_THROUGH: dict = {}
 
 
 def through_fronts(fronts) -> tuple[tuple, int]:
