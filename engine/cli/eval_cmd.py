@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..errors import CaseError, codes
-from ..io.yaml_loader import loads
-from ..tools.documents import eval_document
-from .common import AsOfOption, Format, PolicyOption, exits, load_engine, print_json
-from .eval_text import render_text
+from .common import AsOfOption, Format, PolicyOption, exits, load_engine
+from .eval_run import run
 
 
 def eval_command(
@@ -26,17 +22,4 @@ def eval_command(
 ):
     """Evaluate a case as of a date: every result with its value, citations and reason."""
     with exits():
-        engine = load_engine(policy)
-        names = list(only) if only else None
-        if case == "-":
-            data = loads(sys.stdin.read(), "<stdin>")
-            if not isinstance(data, dict):     # a bare string would be taken for a path
-                raise CaseError("A case must be a mapping with `case_id` and `people`.",
-                                code=codes.CASE_NOT_MAPPING, file="<stdin>", line=1)
-            evaluation = engine.evaluate(data, as_of=as_of, names=names, source="<stdin>")
-        else:
-            evaluation = engine.evaluate(case, as_of=as_of, names=names)
-        if format == Format.json:
-            print_json(eval_document(evaluation, explain, provenance))
-        else:
-            typer.echo(render_text(evaluation, engine, explain, provenance))
+        run(case, as_of, format.value, explain, provenance, only, policy, load=load_engine)

@@ -4,7 +4,9 @@
 paid again and again. The full application (``cli/app.py``) imports every subcommand's module
 and what they need (``check`` needs jsonschema, ``docs`` and ``diff`` more); for the commands
 listed in :data:`FAST` this entry point builds a Typer application with that one command only.
-Everything else, including ``policy --help``, goes to the full application.
+Everything else, including ``policy --help``, goes to the full application. ``policy eval`` in
+its usual forms does not start Typer at all (:mod:`engine.cli.eval_run` reads its arguments;
+Typer, Click and the pydantic they convert parameters with were a third of its start).
 
 Such a command runs with Python's cyclic garbage collector off, and freezes what is alive when
 it ends. Starting creates a few hundred thousand objects that live until the process exits (the
@@ -29,6 +31,11 @@ def main() -> None:
     if argv and argv[0] in FAST:
         gc.disable()
         try:
+            if argv[0] == "eval":
+                from .eval_run import main as eval_main
+                code = eval_main(argv[1:])
+                if code is not None:
+                    sys.exit(code)
             import typer
             module_name, function = FAST[argv[0]]
             module = importlib.import_module(f"{__package__}.{module_name}")

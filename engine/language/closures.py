@@ -51,7 +51,54 @@ def _unary(node: ast.UnaryOp) -> Closure:
 def _binary(node: ast.BinOp) -> Closure:
     fn = OPERATORS[type(node.op)]
     left, right = compile_tree(node.left), compile_tree(node.right)
+    # A constant operand is passed as it is rather than through a closure that returns it.
+    if isinstance(node.right, ast.Constant):
+        value = node.right.value
+        return lambda state: fn(left(state), value)
+    if isinstance(node.left, ast.Constant):
+        value = node.left.value
+        return lambda state: fn(value, right(state))
     return lambda state: fn(left(state), right(state))
+
+
+def _compare_one(kind: type, fn, left: Closure, right: Closure, left_node: ast.AST,
+                 right_node: ast.AST) -> Closure:
+    """One comparison (``a < b``, ``x == "hourly"``): the most common node of conditions.
+    The six ordering and equality operators are written inline (``OPERATORS`` maps them to
+    ``operator.lt`` and its kin, which do exactly what the inline operator does), and a constant
+    operand is passed as it is; ``in``, ``not in``, ``is`` and ``is not`` call their function."""
+    if isinstance(right_node, ast.Constant) and kind in _INLINE_AGAINST:
+        return _INLINE_AGAINST[kind](left, right_node.value)
+    if isinstance(left_node, ast.Constant) or isinstance(right_node, ast.Constant) or \
+            kind not in _INLINE:
+        if isinstance(right_node, ast.Constant):
+            value = right_node.value
+            return lambda state: fn(left(state), value)
+        if isinstance(left_node, ast.Constant):
+            value = left_node.value
+            return lambda state: fn(value, right(state))
+        return lambda state: fn(left(state), right(state))
+    return _INLINE[kind](left, right)
+
+
+#: ``left OP right`` for both operands computed, and ``left OP value`` for a constant on the
+#: right (Python evaluates the left operand first either way, as ``fn(left(state), ...)`` does).
+_INLINE = {
+    ast.Eq: lambda a, b: lambda state: a(state) == b(state),
+    ast.NotEq: lambda a, b: lambda state: a(state) != b(state),
+    ast.Lt: lambda a, b: lambda state: a(state) < b(state),
+    ast.LtE: lambda a, b: lambda state: a(state) <= b(state),
+    ast.Gt: lambda a, b: lambda state: a(state) > b(state),
+    ast.GtE: lambda a, b: lambda state: a(state) >= b(state),
+}
+_INLINE_AGAINST = {
+    ast.Eq: lambda a, v: lambda state: a(state) == v,
+    ast.NotEq: lambda a, v: lambda state: a(state) != v,
+    ast.Lt: lambda a, v: lambda state: a(state) < v,
+    ast.LtE: lambda a, v: lambda state: a(state) <= v,
+    ast.Gt: lambda a, v: lambda state: a(state) > v,
+    ast.GtE: lambda a, v: lambda state: a(state) >= v,
+}
 
 
 def _boolean(node: ast.BoolOp) -> Closure:
@@ -140,7 +187,7 @@ def _compare(node: ast.Compare) -> Closure:
     rights = [compile_tree(c) for c in node.comparators]
     if len(ops) == 1:
         fn, right = ops[0], rights[0]
-        return lambda state: fn(left(state), right(state))
+        return _compare_one(type(node.ops[0]), fn, left, right, node.left, node.comparators[0])
 
     def chained(state):
         current = left(state)
@@ -177,10 +224,22 @@ def _call(node: ast.Call) -> Closure:
         return lambda state: builtin(*[arg(state) for arg in args])
     if len(args) == 1:
         (a,) = args
+        if isinstance(node.args[0], ast.Constant):
+            value = node.args[0].value
+            return lambda state: ref(state, [value])
         return lambda state: ref(state, [a(state)])
     if len(args) == 2:
         a, b = args
+        if isinstance(node.args[0], ast.Constant):
+            value = node.args[0].value
+            return lambda state: ref(state, [value, b(state)])
         return lambda state: ref(state, [a(state), b(state)])
+    if len(args) == 3:
+        a, b, c = args
+        if isinstance(node.args[0], ast.Constant):
+            value = node.args[0].value
+            return lambda state: ref(state, [value, b(state), c(state)])
+        return lambda state: ref(state, [a(state), b(state), c(state)])
     return lambda state: ref(state, [arg(state) for arg in args])
 
 

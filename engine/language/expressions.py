@@ -18,6 +18,7 @@ fact, a rule, a parameter, an argument...). Evaluation is done by :class:`Evalua
 from __future__ import annotations
 
 import ast
+import inspect
 from decimal import Decimal, DecimalException, DivisionByZero, InvalidOperation
 from typing import Any, Callable, NoReturn
 
@@ -283,27 +284,32 @@ class Evaluator(simpleeval.SimpleEval):
     """
 
     def __init__(self, state, reference: bool = False):
-        super().__init__(operators=OPERATORS, functions={}, names={})
+        # simpleeval's own __init__ is not called: one evaluator is made per case evaluated,
+        # and most of that __init__'s time went into a table of handlers this class replaces
+        # (built under warnings.catch_warnings()). The attributes simpleeval's methods read
+        # are set here, as it would set them for these arguments.
+        self.operators = OPERATORS
+        self.functions = {}
+        self.names = {}
+        self.allowed_attrs = None
+        self.ATTR_INDEX_FALLBACK = simpleeval.ATTR_INDEX_FALLBACK
         self.state = state
         self.reference = reference
-        self.nodes = {
-            ast.Constant: self._eval_constant,
-            ast.Name: self._eval_name,
-            ast.UnaryOp: self._eval_unaryop,
-            ast.BinOp: self._eval_binop,
-            ast.BoolOp: self._eval_boolop,
-            ast.Compare: self._eval_compare,
-            ast.IfExp: self._eval_ifexp,
-            ast.Call: self._eval_call,
-            ast.List: self._eval_list,
-            ast.Tuple: self._eval_list,
-        }
+
+    @property
+    def nodes(self) -> dict:
+        """The handler of each node type (what simpleeval keeps per evaluator), made when asked."""
+        return {kind: handler.__get__(self) for kind, handler in _HANDLERS.items()}
+
+    @nodes.setter
+    def nodes(self, _value) -> None:
+        """simpleeval's ``__del__`` clears its table; this class keeps one per class."""
 
     def _eval(self, node):
         # The checker already refused every node type without a handler, and no handler can
         # produce a module or a forbidden function, so simpleeval's per-node content check
-        # is not needed on this hot path.
-        return self.nodes[type(node)](node)
+        # is not needed on this hot path. One table for the class, not one per evaluator.
+        return _HANDLERS[type(node)](self, node)
 
     def _eval_name(self, node):
         return node.ref(self.state)
@@ -371,6 +377,30 @@ class Evaluator(simpleeval.SimpleEval):
             return self._eval(expression.tree)
         except Exception as exc:
             reraise(expression, where, exc)
+
+
+def _handler(name: str) -> Callable:
+    """``Evaluator.<name>`` as a function of (evaluator, node), a static method included."""
+    found = inspect.getattr_static(Evaluator, name)
+    if isinstance(found, staticmethod):
+        function = found.__func__
+        return lambda _evaluator, node: function(node)
+    return found
+
+
+#: The handler of each node type the checker admits (functions of :class:`Evaluator`).
+_HANDLERS = {
+    ast.Constant: _handler("_eval_constant"),
+    ast.Name: Evaluator._eval_name,
+    ast.UnaryOp: Evaluator._eval_unaryop,
+    ast.BinOp: Evaluator._eval_binop,
+    ast.BoolOp: Evaluator._eval_boolop,
+    ast.Compare: Evaluator._eval_compare,
+    ast.IfExp: Evaluator._eval_ifexp,
+    ast.Call: Evaluator._eval_call,
+    ast.List: Evaluator._eval_list,
+    ast.Tuple: Evaluator._eval_list,
+}
 
 
 def reraise(expression: Expression | None, where: Callable[[], str], exc: Exception) -> NoReturn:

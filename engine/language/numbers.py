@@ -89,10 +89,13 @@ def round_to(value, step, mode: str) -> Decimal:
     return result.quantize(step if step.as_tuple().exponent < 0 else Decimal(1), context=CONTEXT)
 
 
+_ONE = Decimal(1)
+
+
 class Rounding:
     """A declared rounding: ``{mode: up, to: dollar}``. Applied by parameters, functions, rules."""
 
-    __slots__ = ("mode", "step", "spec")
+    __slots__ = ("mode", "step", "spec", "kept")
 
     def __init__(self, mode: str, to):
         if mode not in MODES:
@@ -100,11 +103,19 @@ class Rounding:
         self.mode = mode
         self.step = step_of(to)
         self.spec = {"mode": mode, "to": to if isinstance(to, str) else str(to)}
+        # The exponent a rounded value keeps (round_to): 5282 stays "5282", 1993.18 "1993.18".
+        self.kept = self.step if self.step.as_tuple().exponent < 0 else _ONE
 
     def apply(self, value):
+        """:func:`round_to` with this rounding's step and mode. The step was checked when the
+        rounding was made, and the exponent the result keeps depends on it alone: both are
+        worked out once, since a rule's value is rounded on every evaluation."""
         if value is None:
             return None
-        return round_to(value, self.step, self.mode)
+        value = to_decimal(value)
+        step = self.step
+        units = (value / step).quantize(_ONE, rounding=MODES[self.mode], context=CONTEXT)
+        return (units * step).quantize(self.kept, context=CONTEXT)
 
     def __repr__(self) -> str:
         return f"Rounding({self.mode!r}, {self.spec['to']!r})"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import operator as op
-from decimal import ROUND_FLOOR
+from decimal import ROUND_FLOOR, Decimal
 
 from .numbers import to_decimal
 
@@ -29,6 +29,9 @@ MAX_SEQUENCE = 10_000
 # --------------------------------------------------------------------------------------------
 
 def _num(value):
+    cls = value.__class__
+    if cls is int or (cls is Decimal and value.is_finite()):
+        return value              # the common cases, decided by the class alone
     if isinstance(value, bool):
         raise TypeError("a yes/no value cannot be used as a number")
     if isinstance(value, int):
@@ -78,7 +81,13 @@ def _pow(a, b):
     return to_decimal(a) ** to_decimal(b)
 
 
+#: The classes of numbers the arithmetic operators take as they are (bool is not one).
+_NUMBERS = frozenset({int, Decimal})
+
+
 def _add(a, b):
+    if a.__class__ in _NUMBERS and b.__class__ in _NUMBERS:
+        return _num(a) + _num(b)
     if isinstance(a, (str, list)) or isinstance(b, (str, list)):
         if len(a) + len(b) > MAX_SEQUENCE:
             raise ValueError(f"the result would be longer than {MAX_SEQUENCE}")
@@ -91,6 +100,8 @@ def _sub(a, b):
 
 
 def _mul(a, b):
+    if a.__class__ in _NUMBERS and b.__class__ in _NUMBERS:
+        return _bounded(_num(a) * _num(b))
     if isinstance(a, (str, list)) or isinstance(b, (str, list)):
         raise TypeError("text and lists cannot be multiplied")
     return _bounded(_num(a) * _num(b))

@@ -476,12 +476,16 @@ class AggregateBody:
         closures = not state.evaluator.reference
         condition, of = self.where, self.of
         current = None
+        # One scope for the members, its entity set to each in turn: a scope is read only while
+        # it is the state's (what is computed inside restores the scope it found).
+        scope = Scope(None, None, outer)
         try:
             for member in members:
                 if first_only and values:
                     break
                 start = len(frame)
-                state.scope = Scope(member, None, outer)
+                scope.entity = member
+                state.scope = scope
                 if condition is not None:
                     current = condition
                     fn = condition.fn
@@ -595,6 +599,23 @@ class Definition:
     def __post_init__(self):
         # Whether a computed value needs rounding or a type check: decided once, read per value.
         self.needs_finish = self.rounding is not None or self.type != "any" or self.enum is not None
+        self.passes = self._passes()
+
+    def _passes(self):
+        """Without rounding or a list of values, the classes of values :meth:`finish` passes
+        unchanged (the evaluator then calls it only for any other value); None: always call it."""
+        return _ACCEPTED.get(self.type) if self.rounding is None and self.enum is None else None
+
+    def __getstate__(self) -> dict:
+        # `passes` holds classes, which a compiled bundle does not store (its unpickler admits
+        # the engine's own records only): it is worked out again when the bundle is read.
+        state = self.__dict__.copy()
+        state.pop("passes", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.passes = self._passes()
 
     def finish(self, value, where):
         """Apply the declared rounding and check the declared type."""

@@ -722,7 +722,13 @@ def _fact(name: str, depth: int) -> Callable:
 
     if depth == 0:
         def ref(state):
-            return read(state, state.scope.entity)
+            # `read` inlined: the facts of the entity itself are most of the facts read.
+            entity = state.scope.entity
+            record = entity.reads.get(name)
+            if record is None:
+                return read(state, entity)
+            state.frame.append(record)
+            return record.value
     else:
         def ref(state):
             entity = state.scope.entity

@@ -62,7 +62,7 @@ def _parts(node: Node) -> tuple:
     always part of its deciding citations, so a record in both adds nothing for having failed."""
     marks = node.marks
     if marks is None:
-        return node.deps, ()
+        return node.reads, ()
     frame, ranges = marks
     if len(ranges) == 1:
         kind, start, end = ranges[0]
@@ -258,7 +258,7 @@ def _core(record) -> tuple[tuple, int]:
         cached = record._core
         if cached is None:
             marks = record.marks
-            cached = record._core = _compose(record, record.deps if marks is None else
+            cached = record._core = _compose(record, record.reads if marks is None else
                                              _parts(record)[0])
         return cached
     if cls is FactRead:
@@ -291,9 +291,17 @@ def _front(record) -> tuple[tuple, int]:
         # Not memoised by citations: what a transparent test brings depends on its value.
         cached = getattr(record, "_front", None)     # a slot left unset on other nodes
         if cached is None:
-            deps = record.deps if record.marks is None else _parts(record)[0]
-            cached = record._front = through_fronts(
-                _front(dep) for dep in deps if dep.__class__ is not FactRead)
+            deps = record.reads if record.marks is None else _parts(record)[0]
+            fronts = tuple([_front(dep) for dep in deps if dep.__class__ is not FactRead])
+            # The same test brings the same fronts case after case: composed once per fronts
+            # (the key holds them, so an entry answers only for equal fronts).
+            cached = _THROUGH.get(fronts)
+            if cached is None:
+                cached = through_fronts(fronts)
+                if len(_THROUGH) >= MAX_COMPOSED:
+                    _THROUGH.clear()
+                _THROUGH[fronts] = cached
+            record._front = cached
         return cached
     citations = record.branch_citations or definition.citations
     entry = _FRONTS.get(id(citations))
@@ -308,6 +316,8 @@ def _front(record) -> tuple[tuple, int]:
 
 #: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
 _FRONTS: dict = {}
+#: What a transparent test brings (:func:`through_fronts`), per tuple of the fronts it read.
+_THROUGH: dict = {}
 
 
 def through_fronts(fronts) -> tuple[tuple, int]:
@@ -360,7 +370,7 @@ def deciding_citations(record) -> tuple[Citation, ...]:
     cached = record._deciding
     if cached is None:
         if record.marks is None:
-            core, failed = record.deps, ()
+            core, failed = record.reads, ()
         else:
             core, failed = _parts(record)
         if failed:

@@ -112,10 +112,18 @@ def shown_citations(citations, on: dt.date | None, rule=None) -> list[dict]:
     key = (id(rule), citations, on)
     found = _SHOWN.get(key)
     if found is None or found[0] is not rule:
-        found = (rule, dated(citations, on))
+        shown = dated(citations, on)
+        # Each citation's JSON form, kept with the list when every one is interned (each call
+        # still gets its own copies); None: made per call, as citation_dict makes them.
+        forms = tuple(citation_dict(c) for c in shown) \
+            if all(c.id is not None for c in shown) else None
+        found = (rule, shown, forms)
         if len(_SHOWN) >= _MAX_CACHED:
             _SHOWN.clear()
         _SHOWN[key] = found
+    forms = found[2]
+    if forms is not None:
+        return [form.copy() for form in forms]
     return [citation_dict(c) for c in found[1]]
 
 

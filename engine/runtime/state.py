@@ -260,18 +260,19 @@ class State:
             else:
                 value, citations, reason = body.evaluate(self, where)
             if definition.needs_finish:
-                value = definition.finish(value, where)
+                passes = definition.passes
+                if passes is None or value.__class__ not in passes:
+                    value = definition.finish(value, where)
             marks = self.marks
         finally:
             (self.scope, self.frame, self.marks, self.current, self.current_entity,
              self.current_args) = saved
         own = _own_citations(definition.citations, citations) if citations else \
             definition.citations
-        # A rule often reads the same value several times; keep each record once (by identity).
-        # When only part of what was read decided the value, the frame as read and the marks are
-        # kept for engine.runtime.deciding.
+        # The frame as read (Node.deps keeps each record once, when asked). When only part of
+        # what was read decided the value, the marks are kept for engine.runtime.deciding.
         node = Node(definition, entity, tuple(args) if args is not None else None, value,
-                    deps if len(deps) < 2 else list(dict.fromkeys(deps)), own,
+                    deps, own,
                     reason if reason is not None else definition.because,
                     citations or None, (deps, marks) if marks else None)
         if key is not None:

@@ -38,17 +38,22 @@ class FactRead:
 class Node:
     """A rule computed for one entity, or a function called with arguments."""
 
-    __slots__ = ("definition", "entity", "args", "value", "deps", "own_citations", "reason",
-                 "branch_citations", "marks", "_all_citations", "_ordered", "_core", "_deciding",
+    __slots__ = ("definition", "entity", "args", "value", "reads", "_deps", "own_citations",
+                 "reason", "branch_citations", "marks", "_all_citations", "_ordered", "_core",
+                 "_deciding",
                  "_front")    # _front: set only on transparent tests (engine.runtime.deciding)
 
-    def __init__(self, definition, entity, args, value, deps: list, own_citations,
+    def __init__(self, definition, entity, args, value, reads: list, own_citations,
                  reason=None, branch_citations=None, marks=None):
         self.definition = definition
         self.entity = entity
         self.args = args
         self.value = value
-        self.deps = deps
+        # Every record read, in the order read; a rule often reads the same value several
+        # times. `deps` keeps each once, made when first asked for: citations (a bit mask, each
+        # reference once) come from `reads` as they are, and most values are never traced.
+        self.reads = reads
+        self._deps = reads if len(reads) < 2 else None
         self.own_citations = own_citations
         self.reason = reason          # the `because` template that applies, if any
         # The citations of the condition or table row that gave the value (None: the rule's),
@@ -59,6 +64,14 @@ class Node:
         self._ordered = None
         self._core = None
         self._deciding = None
+
+    @property
+    def deps(self) -> list:
+        """Every record this value read, each once (by identity), in the order first read."""
+        deps = self._deps
+        if deps is None:
+            deps = self._deps = list(dict.fromkeys(self.reads))
+        return deps
 
     @property
     def name(self) -> str:
@@ -81,7 +94,7 @@ def citation_mask(node) -> int:
     cached = node._all_citations
     if cached is None:
         cached = mask_of(node.own_citations)
-        for dep in node.deps:
+        for dep in node.reads:
             cached |= citation_mask(dep)
         node._all_citations = cached
     return cached
