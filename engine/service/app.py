@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from ..language.dates import parse_date
 from ..errors import PolicyError, codes
-from . import openapi, problems
+from . import fastpath, openapi, problems
 from .admission import Admission
 from .config import ServiceConfig
 from .metrics import Metrics
@@ -47,7 +47,7 @@ class Service:
         self.config = config
         self.rulebooks = Rulebooks(rulebooks, config.check) if rulebooks is not None else None
         self.admission = Admission(config.max_in_flight, config.max_queue, config.request_timeout,
-                                   config.evaluation_thread)
+                                   config.evaluation_thread, config.inline_steps)
         self.metrics = Metrics()
         self.openapi_bytes = openapi.dumps(openapi.document()).encode("utf-8")
 
@@ -72,8 +72,10 @@ class Service:
         return fresh
 
 
-def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | None = None) -> Starlette:
-    """The application for one worker (rulebooks loaded at start-up unless given)."""
+def create_app(config: ServiceConfig | None = None,
+               rulebooks: RulebookSet | None = None) -> fastpath.Application:
+    """The application for one worker (rulebooks loaded at start-up unless given): Starlette's
+    routing for every endpoint but ``POST /v1/evaluate``, which is taken directly (fastpath.py)."""
     service = Service(config or ServiceConfig(), rulebooks)
 
     @contextlib.asynccontextmanager
@@ -93,10 +95,12 @@ def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | Non
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_error(service)})
     app.state.service = service
-    return app
+    evaluate = next(op for op in OPERATIONS if op.path == fastpath.PATH and op.method == "POST")
+    return fastpath.Application(app, lambda op, arguments: _endpoint(service, op, arguments),
+                                evaluate, _arguments)
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> fastpath.Application:
     """The factory uvicorn's worker processes import (``--workers`` > 1).
 
     The rulebooks are loaded here, before the worker serves: a set that fails is logged with
@@ -125,12 +129,16 @@ def _listen_for_hangup(loop, service) -> bool:
         return False            # not the main thread (the test client), or no SIGHUP here
 
 
-def _endpoint(service: Service, op):
+def _endpoint(service: Service, op, arguments=None):
+    """The handler of one operation: arguments, errors as problems, metrics. ``arguments``
+    reads the query (the fast path gives one that remembers what it read)."""
+    arguments = arguments or _arguments
+
     async def handle(request):
         started = time.perf_counter()
         rulebooks = service.rulebooks.current
         try:
-            args = _arguments(op, request)
+            args = arguments(op, request)
             response = await op.handler(service, rulebooks, request, args)
         except problems.ServiceError as exc:
             response = problems.response(exc, rulebooks.fingerprint)

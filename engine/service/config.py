@@ -49,6 +49,10 @@ class ServiceConfig:
     #: Whether evaluations run on a thread (the default: the event loop stays free to answer,
     #: queue and time out) or on the event loop itself (less CPU per request; see admission.py).
     evaluation_thread: bool = True
+    #: Steps an evaluation may take on the event loop before it is handed to the thread (0:
+    #: always on the thread). A small case arriving at an idle worker is evaluated at once, with
+    #: no hand-over; one that needs more starts again on the thread with ``max_steps``.
+    inline_steps: int = 2_000
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).
