@@ -20,6 +20,7 @@ def serve_command(
     timeout: float = typer.Option(10.0, "--timeout", min=0.01, help="Seconds an evaluation may take, waiting included; 503 beyond it."),
     max_steps: int = typer.Option(MAX_STEPS, "--max-steps", min=1, max=MAX_STEPS, help=f"Rule and function computations one evaluation may take (at most the engine's {MAX_STEPS:,}); 422 with code E441 beyond it."),
     body_timeout: float = typer.Option(15.0, "--body-timeout", min=0.01, help="Seconds a client may take to send a request body (for a batch: between two chunks); 408 beyond it."),
+    header_timeout: float = typer.Option(10.0, "--header-timeout", min=0.01, help="Seconds a client may take to send a request's line and headers, from opening the connection (or the request's first byte on a kept-alive one); 408 and a closed connection beyond."),
     max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),
     evaluation_thread: bool = typer.Option(True, "--evaluation-thread/--no-evaluation-thread", help="Evaluate on a thread (the worker keeps answering health checks, 429s and timeouts meanwhile), or on the event loop: less CPU per request, but the worker answers nothing else while it evaluates and --timeout cannot cut an evaluation short (keep --max-steps small)."),
@@ -41,7 +42,8 @@ def serve_command(
         raise typer.Exit(CANNOT_RUN)
     config = ServiceConfig(policy=(str(policy),) if policy else (), max_body_bytes=max_body_bytes,
                            request_timeout=timeout, max_steps=max_steps,
-                           body_timeout=body_timeout, max_in_flight=max_in_flight,
+                           body_timeout=body_timeout, header_timeout=header_timeout,
+                           max_in_flight=max_in_flight,
                            max_queue=max_queue, evaluation_thread=evaluation_thread,
                            inline_steps=inline_steps,
                            admin_reload=admin_reload, check=check,

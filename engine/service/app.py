@@ -113,7 +113,20 @@ def app_from_environment() -> fastpath.Application:
     except RulebooksRefused as exc:
         log.error("The rulebooks were refused; this worker does not start.\n%s", exc.render())
         sys.exit(STARTUP_FAILURE)
-    return create_app(config, rulebooks)
+    app = create_app(config, rulebooks)
+    from .protocol import configure     # uvicorn's protocol: only where uvicorn serves
+    configure(config.header_timeout, config.body_timeout, fingerprint_of(app))
+    return app
+
+
+def fingerprint_of(app: fastpath.Application):
+    """A function giving the fingerprint of the rulebooks ``app`` serves now (None before they
+    are loaded), for answers written outside the application (a 408 for a slow head)."""
+    service = app.state.service
+
+    def fingerprint():
+        return service.rulebooks.current.fingerprint if service.rulebooks else None
+    return fingerprint
 
 
 def _listen_for_hangup(loop, service) -> bool:

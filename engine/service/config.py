@@ -36,6 +36,9 @@ class ServiceConfig:
     max_batch_bytes: int = 256 * MB
     #: Seconds a client may take to send a body (for a batch: between two chunks).
     body_timeout: float = 15.0
+    #: Seconds a client may take to send a request's head (request line and headers), from the
+    #: connection's opening or the first byte of the request: 408 and a closed connection beyond.
+    header_timeout: float = 10.0
     #: Seconds of wall-clock time for one evaluation, waiting included: 503 beyond it.
     request_timeout: float = 10.0
     #: Rule and function computations one evaluation may take (1 to the engine's bound,
