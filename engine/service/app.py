@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from ..language.dates import parse_date
 from ..errors import PolicyError, codes
-from . import fastpath, openapi, problems
+from . import fastpath, memory, openapi, problems
 from .admission import Admission
 from .config import ServiceConfig
 from .metrics import Metrics
@@ -50,6 +50,14 @@ class Service:
                                    config.evaluation_thread, config.inline_steps)
         self.metrics = Metrics()
         self.openapi_bytes = openapi.dumps(openapi.document()).encode("utf-8")
+        #: Whether long-lived objects were frozen out of the collector's sight (memory.py): set
+        #: in a server's processes, never in a test's.
+        self.frozen = False
+
+    def freeze(self) -> None:
+        """Freeze what is loaded (the rulebooks) out of the cyclic collector's sight."""
+        memory.freeze()
+        self.frozen = True
 
     def start(self) -> None:
         if self.rulebooks is None:
@@ -68,6 +76,8 @@ class Service:
             log.error("Rulebook reload refused; still serving %s. %s", old, exc.render())
             raise problems.from_policy_error(exc) from None
         self.metrics.reloaded("ok")
+        if self.frozen:
+            await asyncio.to_thread(memory.refreeze)
         log.info("Rulebooks reloaded: %s (was %s).", fresh.fingerprint, old)
         return fresh
 
@@ -116,6 +126,7 @@ def app_from_environment() -> fastpath.Application:
     app = create_app(config, rulebooks)
     from .protocol import configure     # uvicorn's protocol: only where uvicorn serves
     configure(config.header_timeout, config.body_timeout, fingerprint_of(app))
+    app.state.service.freeze()
     return app
 
 

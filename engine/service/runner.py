@@ -66,6 +66,7 @@ def serve(config: ServiceConfig, host: str, port: int, rulebooks: RulebookSet | 
         return
     app = create_app(config, rulebooks)
     protocol.configure(config.header_timeout, config.body_timeout, fingerprint_of(app))
+    app.state.service.freeze()
     server = uvicorn.Server(uvicorn.Config(app, **options))
 
     def stop(signum, frame):
