@@ -99,3 +99,26 @@ def test_inline_only_when_idle_small_and_on_threads():
     else:
         raise AssertionError("the caller's budget was not enforced")
     assert admission.running == 0
+
+
+def test_frozen_objects_are_collected_again_after_a_reload():
+    import gc
+    import weakref
+
+    from engine.service import memory
+
+    class Node:
+        pass
+    node = Node()
+    node.cycle = node                   # garbage only the cyclic collector can free
+    alive = weakref.ref(node)
+    memory.freeze()
+    try:
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert alive() is not None      # frozen: out of the collector's sight
+        memory.refreeze()               # what a reload does
+        assert alive() is None
+    finally:
+        gc.unfreeze()
