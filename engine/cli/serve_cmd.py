@@ -24,7 +24,7 @@ def serve_command(
     max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),
     evaluation_thread: bool = typer.Option(True, "--evaluation-thread/--no-evaluation-thread", help="Evaluate on a thread (the worker keeps answering health checks, 429s and timeouts meanwhile), or on the event loop: less CPU per request, but the worker answers nothing else while it evaluates and --timeout cannot cut an evaluation short (keep --max-steps small)."),
-    inline_steps: int = typer.Option(2_000, "--inline-steps", min=0, max=MAX_STEPS, help="Steps a small evaluation may take on the event loop when the worker is idle (no hand-over to the thread: less CPU per request); one that needs more runs again on the thread. 0: always on the thread."),
+    inline_steps: int = typer.Option(1_000, "--inline-steps", min=0, max=MAX_STEPS, help="Steps a small evaluation may take on the event loop when the worker is idle (no hand-over to the thread: less CPU per request); one that needs more runs again on the thread. 0: always on the thread."),
     admin_reload: bool = typer.Option(False, "--admin-reload", help="Enable POST /v1/admin/reload (SIGHUP always reloads)."),
     check: bool = typer.Option(True, "--check/--no-check", help="Refuse rulebooks that fail `policy check` (at start and on reload)."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info or debug."),

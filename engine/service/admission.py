@@ -10,7 +10,7 @@ evaluation that timed out finishes in the background (its step budget, --max-ste
 and its thread slot is freed only then: a timed-out request never lets more work run than the
 pool allows.
 
-With ``inline_steps`` (``policy serve --inline-steps``, 2,000 by default), a small evaluation
+With ``inline_steps`` (``policy serve --inline-steps``, 1,000 by default), a small evaluation
 that arrives while the worker is idle runs on the event loop at once, bounded by that many
 steps, and only one that needs more goes to the thread (see :meth:`Admission.try_inline`): the
 common case saves the hand-over, and the loop is never deaf for longer than the inline budget.

@@ -55,7 +55,7 @@ class ServiceConfig:
     #: Steps an evaluation may take on the event loop before it is handed to the thread (0:
     #: always on the thread). A small case arriving at an idle worker is evaluated at once, with
     #: no hand-over; one that needs more starts again on the thread with ``max_steps``.
-    inline_steps: int = 2_000
+    inline_steps: int = 1_000
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).

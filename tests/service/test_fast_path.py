@@ -46,7 +46,7 @@ def test_the_direct_path_answers_as_the_router_does(client):
 
 
 def test_a_small_case_at_an_idle_worker_is_evaluated_on_the_event_loop(make_client):
-    client = make_client()                      # --inline-steps 2000: Jones needs about 200
+    client = make_client()                      # --inline-steps 1000: Jones needs about 200
     response = client.post("/v1/evaluate", content=jones_json(), headers=JSON)
     assert response.status_code == 200
     assert client.app.state.service.admission._executor is None      # no thread was needed
