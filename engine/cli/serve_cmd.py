@@ -20,9 +20,11 @@ def serve_command(
     timeout: float = typer.Option(10.0, "--timeout", min=0.01, help="Seconds an evaluation may take, waiting included; 503 beyond it."),
     max_steps: int = typer.Option(MAX_STEPS, "--max-steps", min=1, max=MAX_STEPS, help=f"Rule and function computations one evaluation may take (at most the engine's {MAX_STEPS:,}); 422 with code E441 beyond it."),
     body_timeout: float = typer.Option(15.0, "--body-timeout", min=0.01, help="Seconds a client may take to send a request body (for a batch: between two chunks); 408 beyond it."),
+    header_timeout: float = typer.Option(10.0, "--header-timeout", min=0.01, help="Seconds a client may take to send a request's line and headers, from opening the connection (or the request's first byte on a kept-alive one); 408 and a closed connection beyond."),
     max_in_flight: int = typer.Option(1, "--max-in-flight", min=1, max=256, help="Evaluations running at once per worker (threads; more only contend for the interpreter lock: scale with --workers)."),
     max_queue: int = typer.Option(64, "--max-queue", min=0, help="Evaluations waiting per worker; 429 beyond it."),
     evaluation_thread: bool = typer.Option(True, "--evaluation-thread/--no-evaluation-thread", help="Evaluate on a thread (the worker keeps answering health checks, 429s and timeouts meanwhile), or on the event loop: less CPU per request, but the worker answers nothing else while it evaluates and --timeout cannot cut an evaluation short (keep --max-steps small)."),
+    inline_steps: int = typer.Option(1_000, "--inline-steps", min=0, max=MAX_STEPS, help="Steps a small evaluation may take on the event loop when the worker is idle (no hand-over to the thread: less CPU per request); one that needs more runs again on the thread. 0: always on the thread."),
     admin_reload: bool = typer.Option(False, "--admin-reload", help="Enable POST /v1/admin/reload (SIGHUP always reloads)."),
     check: bool = typer.Option(True, "--check/--no-check", help="Refuse rulebooks that fail `policy check` (at start and on reload)."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info or debug."),
@@ -40,8 +42,10 @@ def serve_command(
         raise typer.Exit(CANNOT_RUN)
     config = ServiceConfig(policy=(str(policy),) if policy else (), max_body_bytes=max_body_bytes,
                            request_timeout=timeout, max_steps=max_steps,
-                           body_timeout=body_timeout, max_in_flight=max_in_flight,
+                           body_timeout=body_timeout, header_timeout=header_timeout,
+                           max_in_flight=max_in_flight,
                            max_queue=max_queue, evaluation_thread=evaluation_thread,
+                           inline_steps=inline_steps,
                            admin_reload=admin_reload, check=check,
                            workers=workers)
     with exits():

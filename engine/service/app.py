@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from ..language.dates import parse_date
 from ..errors import PolicyError, codes
-from . import openapi, problems
+from . import fastpath, memory, openapi, problems
 from .admission import Admission
 from .config import ServiceConfig
 from .metrics import Metrics
@@ -47,9 +47,17 @@ class Service:
         self.config = config
         self.rulebooks = Rulebooks(rulebooks, config.check) if rulebooks is not None else None
         self.admission = Admission(config.max_in_flight, config.max_queue, config.request_timeout,
-                                   config.evaluation_thread)
+                                   config.evaluation_thread, config.inline_steps)
         self.metrics = Metrics()
         self.openapi_bytes = openapi.dumps(openapi.document()).encode("utf-8")
+        #: Whether long-lived objects were frozen out of the collector's sight (memory.py): set
+        #: in a server's processes, never in a test's.
+        self.frozen = False
+
+    def freeze(self) -> None:
+        """Freeze what is loaded (the rulebooks) out of the cyclic collector's sight."""
+        memory.freeze()
+        self.frozen = True
 
     def start(self) -> None:
         if self.rulebooks is None:
@@ -68,12 +76,16 @@ class Service:
             log.error("Rulebook reload refused; still serving %s. %s", old, exc.render())
             raise problems.from_policy_error(exc) from None
         self.metrics.reloaded("ok")
+        if self.frozen:
+            await asyncio.to_thread(memory.refreeze)
         log.info("Rulebooks reloaded: %s (was %s).", fresh.fingerprint, old)
         return fresh
 
 
-def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | None = None) -> Starlette:
-    """The application for one worker (rulebooks loaded at start-up unless given)."""
+def create_app(config: ServiceConfig | None = None,
+               rulebooks: RulebookSet | None = None) -> fastpath.Application:
+    """The application for one worker (rulebooks loaded at start-up unless given): Starlette's
+    routing for every endpoint but ``POST /v1/evaluate``, which is taken directly (fastpath.py)."""
     service = Service(config or ServiceConfig(), rulebooks)
 
     @contextlib.asynccontextmanager
@@ -93,10 +105,12 @@ def create_app(config: ServiceConfig | None = None, rulebooks: RulebookSet | Non
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_error(service)})
     app.state.service = service
-    return app
+    evaluate = next(op for op in OPERATIONS if op.path == fastpath.PATH and op.method == "POST")
+    return fastpath.Application(app, lambda op, arguments: _endpoint(service, op, arguments),
+                                evaluate, _arguments)
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> fastpath.Application:
     """The factory uvicorn's worker processes import (``--workers`` > 1).
 
     The rulebooks are loaded here, before the worker serves: a set that fails is logged with
@@ -109,7 +123,21 @@ def app_from_environment() -> Starlette:
     except RulebooksRefused as exc:
         log.error("The rulebooks were refused; this worker does not start.\n%s", exc.render())
         sys.exit(STARTUP_FAILURE)
-    return create_app(config, rulebooks)
+    app = create_app(config, rulebooks)
+    from .protocol import configure     # uvicorn's protocol: only where uvicorn serves
+    configure(config.header_timeout, config.body_timeout, fingerprint_of(app))
+    app.state.service.freeze()
+    return app
+
+
+def fingerprint_of(app: fastpath.Application):
+    """A function giving the fingerprint of the rulebooks ``app`` serves now (None before they
+    are loaded), for answers written outside the application (a 408 for a slow head)."""
+    service = app.state.service
+
+    def fingerprint():
+        return service.rulebooks.current.fingerprint if service.rulebooks else None
+    return fingerprint
 
 
 def _listen_for_hangup(loop, service) -> bool:
@@ -125,12 +153,16 @@ def _listen_for_hangup(loop, service) -> bool:
         return False            # not the main thread (the test client), or no SIGHUP here
 
 
-def _endpoint(service: Service, op):
+def _endpoint(service: Service, op, arguments=None):
+    """The handler of one operation: arguments, errors as problems, metrics. ``arguments``
+    reads the query (the fast path gives one that remembers what it read)."""
+    arguments = arguments or _arguments
+
     async def handle(request):
         started = time.perf_counter()
         rulebooks = service.rulebooks.current
         try:
-            args = _arguments(op, request)
+            args = arguments(op, request)
             response = await op.handler(service, rulebooks, request, args)
         except problems.ServiceError as exc:
             response = problems.response(exc, rulebooks.fingerprint)

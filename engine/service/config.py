@@ -36,6 +36,9 @@ class ServiceConfig:
     max_batch_bytes: int = 256 * MB
     #: Seconds a client may take to send a body (for a batch: between two chunks).
     body_timeout: float = 15.0
+    #: Seconds a client may take to send a request's head (request line and headers), from the
+    #: connection's opening or the first byte of the request: 408 and a closed connection beyond.
+    header_timeout: float = 10.0
     #: Seconds of wall-clock time for one evaluation, waiting included: 503 beyond it.
     request_timeout: float = 10.0
     #: Rule and function computations one evaluation may take (1 to the engine's bound,
@@ -49,6 +52,10 @@ class ServiceConfig:
     #: Whether evaluations run on a thread (the default: the event loop stays free to answer,
     #: queue and time out) or on the event loop itself (less CPU per request; see admission.py).
     evaluation_thread: bool = True
+    #: Steps an evaluation may take on the event loop before it is handed to the thread (0:
+    #: always on the thread). A small case arriving at an idle worker is evaluated at once, with
+    #: no hand-over; one that needs more starts again on the thread with ``max_steps``.
+    inline_steps: int = 1_000
     #: Evaluations waiting for a thread in one worker: 429 beyond it.
     max_queue: int = 64
     #: Whether ``POST /v1/admin/reload`` is enabled (off by default; SIGHUP always works).

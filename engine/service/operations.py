@@ -96,12 +96,15 @@ def _json(data, rulebooks, status: int = 200) -> Response:
 
 
 async def evaluate(service, rulebooks, request, args) -> Response:
-    body = await read_body(request, service.config.max_body_bytes, service.config.body_timeout)
+    config, admission = service.config, service.admission
+    body = await read_body(request, config.max_body_bytes, config.body_timeout)
     data = _parse(body, request)
+    work = (rulebooks, data, args["as_of"], args["only"], args["explain"], args["citations"],
+            args["provenance"])
     try:
-        payload = await service.admission.run(_evaluate, rulebooks, data, args["as_of"],
-                                              args["only"], args["explain"], args["citations"],
-                                              args["provenance"], service.config.max_steps)
+        payload = admission.try_inline(_evaluate, work, config.max_steps, len(body))
+        if payload is None:
+            payload = await admission.run(_evaluate, *work, config.max_steps)
     except problems.ServiceError:
         service.metrics.evaluated("error")
         raise

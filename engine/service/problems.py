@@ -37,6 +37,8 @@ BAD_REQUEST_FIELD = codes.BAD_REQUEST_FIELD
 RELOAD_REFUSED = codes.RELOAD_REFUSED
 RELOAD_DISABLED = codes.RELOAD_DISABLED
 INTERNAL = codes.INTERNAL
+#: A request head over the size limit (431): the engine's "too large" code, as for a body.
+HEAD_TOO_LARGE = codes.FILE_TOO_LARGE
 
 #: HTTP status of each engine code family or code (the most specific entry wins).
 STATUS_BY_CODE = {
@@ -68,6 +70,7 @@ STATUS_BY_CODE = {
 
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 408: "Request timeout",
           413: "Request body too large", 415: "Unsupported media type", 422: "Invalid request",
+          431: "Request header fields too large",
           429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
 
 
@@ -114,6 +117,15 @@ def from_policy_error(exc: PolicyError, body=None, source: str | None = None,
 def response(error: ServiceError, fingerprint: str | None = None,
              instance: str | None = None) -> Response:
     """The ``application/problem+json`` response for an error."""
+    headers = dict(error.headers)
+    if fingerprint:
+        headers["X-Rulebook-Fingerprint"] = fingerprint
+    return Response(dumps(document(error, instance)), status_code=error.status,
+                    media_type=MEDIA_TYPE, headers=headers)
+
+
+def document(error: ServiceError, instance: str | None = None) -> dict:
+    """The problem object of an error (the body of its response)."""
     body = {"type": TYPE_BASE + error.code, "title": TITLES.get(error.status, "Error"),
             "status": error.status, "code": error.code, "detail": error.detail}
     if instance:
@@ -124,11 +136,7 @@ def response(error: ServiceError, fingerprint: str | None = None,
         body["parameter"] = error.parameter
     body["errors"] = error.problems or [{"code": error.code, "detail": error.detail,
                                          "pointer": error.pointer}]
-    headers = dict(error.headers)
-    if fingerprint:
-        headers["X-Rulebook-Fingerprint"] = fingerprint
-    return Response(dumps(body), status_code=error.status,
-                    media_type=MEDIA_TYPE, headers=headers)
+    return body
 
 
 def as_line(error: ServiceError) -> dict:

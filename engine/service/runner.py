@@ -8,6 +8,9 @@
   replacement serving only once it has loaded and checked the rulebooks; one that fails is not
   brought in, and the old workers keep serving.
 
+Connections are served by :mod:`.protocol` (uvicorn's httptools protocol with deadlines for
+the request head and body, and a limit on the head's size), in every worker.
+
 SIGTERM (or Ctrl-C) stops accepting connections, lets the requests in progress finish (up to
 :data:`GRACE_SECONDS`) and exits 0.
 """
@@ -22,7 +25,8 @@ import sys
 
 import uvicorn
 
-from .app import create_app
+from . import protocol
+from .app import create_app, fingerprint_of
 from .config import CONFIG_ENVIRONMENT, ServiceConfig
 from .rulebooks import RulebookSet
 
@@ -45,7 +49,7 @@ def serve(config: ServiceConfig, host: str, port: int, rulebooks: RulebookSet | 
                         stream=sys.stderr)
     options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
                    timeout_graceful_shutdown=GRACE_SECONDS, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                   lifespan="on", server_header=False)
+                   lifespan="on", server_header=False, http=protocol.IMPORT_PATH)
     if config.workers > 1:
         os.environ[CONFIG_ENVIRONMENT] = config.to_environment()
         if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
@@ -60,7 +64,10 @@ def serve(config: ServiceConfig, host: str, port: int, rulebooks: RulebookSet | 
                 raise StartFailed(f"The server stopped with status {exc.code}; see the log "
                                   "above.") from None
         return
-    server = uvicorn.Server(uvicorn.Config(create_app(config, rulebooks), **options))
+    app = create_app(config, rulebooks)
+    protocol.configure(config.header_timeout, config.body_timeout, fingerprint_of(app))
+    app.state.service.freeze()
+    server = uvicorn.Server(uvicorn.Config(app, **options))
 
     def stop(signum, frame):
         # uvicorn replaces this handler while it runs and raises the signal again once it has
