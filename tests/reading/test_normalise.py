@@ -56,7 +56,7 @@ def containers(value):
             yield from containers(item)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(VALUES)
 def test_normalise_case_equals_the_reference(value):
     out, plain = normalise_case(value)
