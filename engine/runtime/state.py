@@ -194,7 +194,14 @@ class State:
             calls = self._calls = self.shared.calls(self.as_of)
         try:
             # Typed key: True == 1 and Decimal("2.5") == Decimal("2.50") must not share a result.
-            key = (function.uid, *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
+            # (A function's uid fixes how many arguments it takes, so a key of one argument
+            # written flat cannot meet a key of several.)
+            if len(args) == 1:
+                a = args[0]
+                key = (function.uid, a.__class__, str(a) if a.__class__ is Decimal else a)
+            else:
+                key = (function.uid,
+                       *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
             node = calls.get(key)
         except TypeError:          # an unhashable argument (a list): compute without caching
             key, node = None, None
