@@ -194,7 +194,14 @@ class State:
             calls = self._calls = self.shared.calls(self.as_of)
         try:
             # Typed key: True == 1 and Decimal("2.5") == Decimal("2.50") must not share a result.
-            key = (function.uid, *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
+            # (A function's uid fixes how many arguments it takes, so a key of one argument
+            # written flat cannot meet a key of several.)
+            if len(args) == 1:
+                a = args[0]
+                key = (function.uid, a.__class__, str(a) if a.__class__ is Decimal else a)
+            else:
+                key = (function.uid,
+                       *[(a.__class__, str(a) if a.__class__ is Decimal else a) for a in args])
             node = calls.get(key)
         except TypeError:          # an unhashable argument (a list): compute without caching
             key, node = None, None
@@ -269,12 +276,23 @@ class State:
              self.current_args) = saved
         own = _own_citations(definition.citations, citations) if citations else \
             definition.citations
-        # The frame as read (Node.deps keeps each record once, when asked). When only part of
-        # what was read decided the value, the marks are kept for engine.runtime.deciding.
-        node = Node(definition, entity, tuple(args) if args is not None else None, value,
-                    deps, own,
-                    reason if reason is not None else definition.because,
-                    citations or None, (deps, marks) if marks else None)
+        # Node(definition, entity, args, value, deps, own, reason, branch, marks), written out:
+        # a node is made for every value computed, and the class call with its __init__ was a
+        # tenth of an evaluation. The frame is kept as read (Node.deps keeps each record once,
+        # when asked); when only part of it decided the value, the marks are kept for
+        # engine.runtime.deciding. tests/engine/test_node_slots.py holds the two to the same slots.
+        node = _new(Node)
+        node.definition = definition
+        node.entity = entity
+        node.args = tuple(args) if args is not None else None
+        node.value = value
+        node.reads = deps
+        node._deps = deps if len(deps) < 2 else None
+        node.own_citations = own
+        node.reason = reason if reason is not None else definition.because
+        node.branch_citations = citations or None
+        node.marks = (deps, marks) if marks else None
+        node._all_citations = node._ordered = node._core = node._deciding = None
         if key is not None:
             self.rules[key] = node
         return node
@@ -301,6 +319,8 @@ class State:
     def current_file(self):
         return getattr(self.current, "file", None)
 
+
+_new = object.__new__
 
 #: merge(rule citations, branch citations) per pair of tuples, by their ids (both tuples are kept
 #: in the entry, so their ids cannot be reused): a rulebook has a bounded number of branches, so

@@ -118,7 +118,8 @@ def flatten(node) -> list:
         if id(current) in visited:
             return
         visited.add(id(current))
-        for dep in current.deps:
+        # A node's frame as read: a record read again is visited once all the same.
+        for dep in (current.reads if current.__class__ is Node else current.deps):
             visit(dep)
         order.append(current)
 
@@ -237,8 +238,10 @@ def template_names(name: str) -> tuple[str, str, str | None, str | None]:
 
 
 def _reads(node):
-    """``node.deps``, each transparent rule followed in place by what it read (recursively)."""
-    for dep in node.deps:
+    """``node.deps``, each transparent rule followed in place by what it read (recursively).
+    (The frame as read, a record read again included: every caller keeps the first value it
+    finds for a name, and walks each node once, so a repeat changes nothing.)"""
+    for dep in node.reads:
         yield dep
         if dep.__class__ is Node:
             definition = dep.definition
