@@ -180,7 +180,7 @@ def in_process(only, count: int) -> tuple[float, float, float]:
     CPU ms through the service's ASGI application with a fake transport (the request parsed,
     routed, evaluated and answered as over HTTP, without uvicorn and the socket)."""
     from engine import Engine
-    from engine.cli.eval_cmd import eval_document
+    from engine.tools.documents import eval_document
     from engine.service import ServiceConfig, create_app
     from engine.service.rulebooks import load
     try:
