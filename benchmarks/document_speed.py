@@ -21,14 +21,13 @@ Best of 5 repetitions for Jones; the households once each, in order.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
-import statistics
-import subprocess
 import sys
 import time
+
+from tree_rounds import compare_trees
 
 MEASURES = ["jones_eval_ms", "jones_document_ms", "jones_json_ms", "household_eval_ms",
             "household_document_ms"]
@@ -81,30 +80,7 @@ def measure(root: str, households: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("trees", nargs="+", help="checkouts of this repository to compare")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--households", type=int, default=100)
-    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.trees[0], args.households)))
-        return
-    runs: dict[str, list[dict]] = {tree: [] for tree in args.trees}
-    for round_ in range(1, args.rounds + 1):
-        for tree in args.trees:
-            done = subprocess.run([sys.executable, __file__, "--one", tree,
-                                   "--households", str(args.households)],
-                                  capture_output=True, text=True, check=True)
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
-            runs[tree].append(figures)
-            shown = "  ".join(f"{k[:-3]} {v:.3f}" for k, v in figures.items())
-            print(f"round {round_} {tree}: {shown}", flush=True)
-    print("\nmedian of the rounds, ms (CPU):")
-    print("tree".ljust(30) + "".join(m[:-3].rjust(20) for m in MEASURES))
-    for tree, figures in runs.items():
-        print(tree.ljust(30) + "".join(
-            f"{statistics.median(f[m] for f in figures):20.3f}" for m in MEASURES))
+    compare_trees(__file__, __doc__.splitlines()[0], measure, MEASURES, households=100)
 
 
 if __name__ == "__main__":
