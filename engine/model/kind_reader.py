@@ -91,20 +91,6 @@ def converter(spec: Any) -> Callable[[Any], Any]:
         return general
     enum, low, high = spec.enum, spec.minimum, spec.maximum
     if enum is None and low is None and high is None:
-        if spec.type == "list":
-            def coerce_list(raw: Any) -> Any:
-                return list(raw) if isinstance(raw, list) else general(raw)
-            return coerce_list
-        if spec.type == "date":
-            def coerce_date(raw: Any) -> Any:
-                if raw.__class__ is str:
-                    try:      # what parse_date returns for text without surrounding spaces
-                        return dt.date.fromisoformat(raw)
-                    except ValueError:
-                        pass
-                return general(raw)
-            return coerce_date
-
         def coerce(raw: Any) -> Any:
             value = convert(raw)
             return general(raw) if value is _GENERAL else value

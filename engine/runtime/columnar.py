@@ -824,8 +824,8 @@ class _Batch:
             values = full(n, 0)
             if grouped is not None and len(grouped):
                 present = ~grouped_bad & ~_IS(grouped, None).astype(bool)
-                values = self.sums(values, bad, kept_positions[present], kept_ranks[present],
-                                   grouped[present])
+                values = self.folded(operator.add, values, bad, kept_positions[present],
+                                     kept_ranks[present], grouped[present])
         elif fn in ("any", "all"):
             if grouped is None or not len(grouped):
                 values = np.full(n, fn == "all", dtype=bool)
@@ -839,8 +839,10 @@ class _Batch:
             values = full(n, None)
             if grouped is not None and len(grouped):
                 present = ~_IS(grouped, None).astype(bool)
-                values = self.extremes(fn, values, bad, kept_positions[present],
-                                       kept_ranks[present], grouped[present])
+                values = self.folded(_smaller if fn == "min" else _larger, values, bad,
+                                     kept_positions[present], kept_ranks[present],
+                                     grouped[present])
+                values[bad] = None
             empty = np.flatnonzero(_IS(values, None).astype(bool) & ~bad)
             if len(empty):
                 if body.default is None:
@@ -877,31 +879,12 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     @staticmethod
-    def sums(values, bad, positions, ranks, items):
-        """Per row, ``0 + v1 + v2 ...`` over its members' values in order (Python's ``+``, as
-        per case); a row where an addition fails is bad."""
-        add = ufunc(operator.add, 2)
-        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
-            at = ranks == depth
-            where = positions[at]
-            try:
-                values[where] = add(values[where], items[at])
-            except _FAILURES:
-                for p, v in zip(where.tolist(), items[at].tolist()):
-                    if bad[p]:
-                        continue
-                    try:
-                        values[p] = values[p] + v
-                    except _FAILURES:
-                        bad[p] = True
-        return values
-
-    @staticmethod
-    def extremes(fn, values, bad, positions, ranks, items):
-        """Per row, ``min`` or ``max`` of its members' values (the first of equal ones, as the
-        built-ins); a row where a comparison fails is bad."""
-        better = operator.lt if fn == "min" else operator.gt
-        step = ufunc(_smaller if fn == "min" else _larger, 2)
+    def folded(one, values, bad, positions, ranks, items):
+        """Per row, ``one(acc, v)`` over its members' values in order, one rank at a time over
+        every row: Python's ``+`` for ``sum`` (from 0), :func:`_smaller` or :func:`_larger` for
+        ``min``/``max`` (from None; the first of equal ones, as the built-ins), as per case. A
+        row where a step fails is bad (its value is then never read)."""
+        step = ufunc(one, 2)
         for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
             at = ranks == depth
             where = positions[at]
@@ -912,11 +895,9 @@ class _Batch:
                     if bad[p]:
                         continue
                     try:
-                        if values[p] is None or better(v, values[p]):
-                            values[p] = v
+                        values[p] = one(values[p], v)
                     except _FAILURES:
                         bad[p] = True
-        values[bad] = None
         return values
 
     def first(self, body, frame, rows, positions, member_frame) -> Column:

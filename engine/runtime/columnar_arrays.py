@@ -185,6 +185,25 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
     return values, bad
 
 
+def _not_bad(bad: np.ndarray):
+    """The positions of the rows not bad, or None when no row is (the common case: no copies)."""
+    return np.flatnonzero(~bad) if bad.any() else None
+
+
+def _on(column: np.ndarray, good) -> np.ndarray:
+    """``column`` at the rows not bad (``good`` from :func:`_not_bad`)."""
+    return column[good] if good is not None else column
+
+
+def _put_back(made: list, good, n: int) -> np.ndarray:
+    """``made`` (one value per row not bad) as a column of ``n`` rows, bad rows holding None."""
+    if good is None:
+        return objects(made)
+    values = np.empty(n, dtype=object)
+    values[good] = objects(made)
+    return values
+
+
 def numbers(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray, bits: int | None = None):
     """``op`` (Python's own ``+``, ``-`` or ``*``) row by row where every row not bad holds an
     ``int`` or a ``Decimal`` on both sides (a yes/no is neither): what the language's operator
@@ -192,9 +211,9 @@ def numbers(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray, bits: int | None 
     its checks per element, which pass for these. None when some row holds another value, a
     result is not a finite number, or an integer result is longer than ``bits`` (the language's
     bound on products): the exact path then decides (and words) those rows."""
-    good = np.flatnonzero(~bad) if bad.any() else None
-    left = (a[good] if good is not None else a).tolist()
-    right = (b[good] if good is not None else b).tolist()
+    good = _not_bad(bad)
+    left = _on(a, good).tolist()
+    right = _on(b, good).tolist()
     if not left or not set(map(type, left)) | set(map(type, right)) <= _NUMBER_TYPES:
         return None
     try:
@@ -207,11 +226,7 @@ def numbers(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray, bits: int | None 
     if bits is not None and int in kinds and \
             max(v.bit_length() for v in made if v.__class__ is int) > bits:
         return None
-    if good is None:
-        return objects(made)
-    values = np.empty(len(a), dtype=object)
-    values[good] = objects(made)
-    return values
+    return _put_back(made, good, len(a))
 
 
 _NUMBER_TYPES = frozenset({int, Decimal})
@@ -271,20 +286,16 @@ def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
     (what the language's ``+`` does for two texts or two lists, a new one each time, without
     its per-element checks), or None when some row does not, or a result would be longer than
     ``limit`` (the exact path then words it)."""
-    good = np.flatnonzero(~bad) if bad.any() else None
-    left = (a[good] if good is not None else a).tolist()
-    right = (b[good] if good is not None else b).tolist()
+    good = _not_bad(bad)
+    left = _on(a, good).tolist()
+    right = _on(b, good).tolist()
     kinds = set(map(type, left))
     if not left or kinds != set(map(type, right)) or kinds not in _SEQUENCES:
         return None
     joined = list(map(operator.add, left, right))
     if max(map(len, joined)) > limit:
         return None
-    if good is None:
-        return objects(joined)
-    values = np.empty(len(a), dtype=object)
-    values[good] = objects(joined)
-    return values
+    return _put_back(joined, good, len(a))
 
 
 def texts_chained(columns: list, bad: np.ndarray, limit: int):
@@ -294,18 +305,14 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int):
     on each intermediate text holds for all of them exactly when it holds for the whole (texts
     only grow). None when some row holds another value or the whole would be longer than
     ``limit`` (the caller then adds pair by pair)."""
-    good = np.flatnonzero(~bad) if bad.any() else None
-    lists = [(c[good] if good is not None else c).tolist() for c in columns]
+    good = _not_bad(bad)
+    lists = [_on(c, good).tolist() for c in columns]
     if not lists[0] or any(set(map(type, texts)) != {str} for texts in lists):
         return None
     joined = list(map("".join, zip(*lists)))
     if max(map(len, joined)) > limit:
         return None
-    if good is None:
-        return objects(joined)
-    values = np.empty(len(columns[0]), dtype=object)
-    values[good] = objects(joined)
-    return values
+    return _put_back(joined, good, len(columns[0]))
 
 
 def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
@@ -314,9 +321,9 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
     of it (the same answer for the values the language has: their hash agrees with their
     ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
     then marks it bad)."""
-    good = np.flatnonzero(~bad) if bad.any() else None
-    left = (a[good] if good is not None else a).tolist()
-    right = b[good] if good is not None else b
+    good = _not_bad(bad)
+    left = _on(a, good).tolist()
+    right = _on(b, good)
     if not len(right):
         return None
     shared = right[0]
@@ -331,11 +338,7 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
         return None
     if negate:
         found = [not x for x in found]
-    if good is None:
-        return objects(found)
-    values = np.empty(len(a), dtype=object)
-    values[good] = found
-    return values
+    return _put_back(found, good, len(a))
 
 
 #: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
