@@ -290,7 +290,7 @@ SAYS_MISSING = register("W591", "says-missing",
 # E6xx: the HTTP service (``policy serve``), answered as application/problem+json
 UNSUPPORTED_MEDIA_TYPE = register("E601", "unsupported-media-type",
                                   "The request body has a media type the endpoint does not read.")
-BODY_TIMEOUT = register("E602", "body-timeout", "The request body did not arrive in time.")
+BODY_TIMEOUT = register("E602", "body-timeout", "The request head or body did not arrive in time.")
 SATURATED = register("E603", "saturated", "Too many requests are waiting; retry after a moment.")
 EVALUATION_TIMEOUT = register("E604", "evaluation-timeout",
                               "The evaluation did not finish in time.")

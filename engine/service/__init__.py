@@ -17,6 +17,9 @@ Built on Starlette and uvicorn (see ``docs/service.md`` for why, and for how to 
 * :mod:`.metrics`: counters and histograms in Prometheus' text format;
 * :mod:`.operations`: the endpoints, declared once for both routing and the OpenAPI document;
 * :mod:`.openapi`: the OpenAPI 3.1 document, built from those declarations and the case schema;
+* :mod:`.fastpath`: ``POST /v1/evaluate`` straight to its handler, without the router;
+* :mod:`.protocol`: uvicorn's httptools protocol with deadlines for the request head and body;
+* :mod:`.memory`: the loaded rulebooks frozen out of the cyclic collector's sight;
 * :mod:`.app`: the ASGI application; :mod:`.runner`: uvicorn, signals and workers.
 """
 

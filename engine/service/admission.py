@@ -16,8 +16,8 @@ steps, and only one that needs more goes to the thread (see :meth:`Admission.try
 common case saves the hand-over, and the loop is never deaf for longer than the inline budget.
 
 With ``evaluation_thread=False`` (``policy serve --no-evaluation-thread``) evaluations run on the
-event loop itself: no hand-over to a thread and back, which measured about half a millisecond of
-CPU less per request on a busy 2-core machine, at a price: while one evaluation runs, the worker
+event loop itself: no hand-over to a thread and back, which measured 0.1 to 0.5 ms of CPU less
+per request depending on the machine's load (benchmarks/README.md), at a price: while one evaluation runs, the worker
 answers nothing else (not ``/healthz``, not a 429), nothing queues (a busy worker simply reads no
 new request until it is done, and the kernel holds the connections), and the timeout cannot cut
 an evaluation short. The step budget (``--max-steps``) is then what bounds how long the worker is
