@@ -171,6 +171,11 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
                             f"valid: {exc}.",
                             code=codes.BAD_FACT, file=file, line=line_of(data, key),
                             field=where) from None
+        if raw is None and isinstance(facts[key], list):
+            # The one intended change from the old reader: a list default given as an explicit
+            # null is the entity's own copy, as for a fact left out (the old reader shared the
+            # rulebook's default list between entities).
+            facts[key] = list(facts[key])
     # Facts the case leaves out take their defaults here, once (None when optional), so that
     # reading them is a plain lookup; a required fact stays absent and errors when read.
     for name, spec in kind.defaults:
