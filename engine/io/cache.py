@@ -10,7 +10,6 @@ fingerprint covers the engine's source and schemas).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 import stat

@@ -27,23 +27,12 @@ from ..io.yaml_loader import line_of
 PROPERTIES = ("at_most_one_of", "requires_one_of", "same_id_on")
 
 
-def check_constraints(case, data, pairs=None) -> None:
+def check_constraints(pairs) -> None:
     """Raise :class:`CaseError` (E434) for the first contradiction a case's facts declare.
 
-    ``pairs``: the case's (entity, its data) pairs, each entity before those it holds, when the
-    caller has them already (:func:`engine.model.entities.build_case` does)."""
-    if pairs is None:
-        pairs = []
-
-        def walk(entity, raw):
-            pairs.append((entity, raw))
-            for name, children in entity.children.items():
-                for child, child_raw in zip(children, (raw.get(name) or []) if isinstance(raw, dict) else []):
-                    walk(child, child_raw)
-
-        walk(case, data)
-    if not any(entity.kind.reader.constrained for entity, _ in pairs):
-        return
+    ``pairs``: the case's (entity, its data) pairs, each entity before those it holds, as
+    :func:`engine.model.entities.build_case` collects them while building (it calls this only
+    for a case with a kind whose facts declare constraints)."""
     by_id = {(e.kind.name, e.id): e for e, _ in pairs if e.id is not None}
     for entity, raw in pairs:
         for name, spec in entity.kind.facts.items():

@@ -84,11 +84,11 @@ class ConditionsBody:
             yield c.then
 
     def evaluate(self, state: StateLike, where: Where):
-        if state.evaluator.reference:
-            return self._evaluate_run(state, where)
         # The closures called directly (the same as Evaluator.run does, without a call per
-        # condition): this body runs for most rules. `current` is the expression being
+        # condition): this body runs for most rules. The reference evaluator (simpleeval's tree
+        # walk) goes through Evaluator.run instead. `current` is the expression being
         # evaluated, for the message should it fail.
+        closures = not state.evaluator.reference
         frame = state.frame
         current = None
         try:
@@ -96,7 +96,7 @@ class ConditionsBody:
                 start = len(frame)
                 current = condition.when
                 if current is not None:
-                    fn = current.fn
+                    fn = current.fn if closures else None
                     test = fn(state) if fn is not None else state.evaluator.run(current, where)
                     if test is not True:
                         if test is False:
@@ -110,35 +110,11 @@ class ConditionsBody:
                     # the earlier conditions fail (engine.runtime.deciding).
                     take(state, start)
                 current = condition.then
-                fn = current.fn
+                fn = current.fn if closures else None
                 return ((fn(state) if fn is not None else state.evaluator.run(current, where)),
                         condition.citations, condition.because)
         except Exception as exc:
             reraise(current, where, exc)
-        raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
-                              "`otherwise`.",
-                              code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
-
-    def _evaluate_run(self, state: StateLike, where: Where):
-        """:meth:`evaluate` through ``Evaluator.run`` (simpleeval's tree walk, the reference)."""
-        run = state.evaluator.run
-        frame = state.frame
-        for condition in self.conditions:
-            start = len(frame)
-            if condition.when is not None:
-                test = run(condition.when, where)
-                if not isinstance(test, bool):
-                    raise EvaluationError(
-                        f"{where()}: the condition `{condition.when.text}` gave {test!r}, not true "
-                        "or false.",
-                        code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
-                if not test:
-                    continue
-            if start:
-                # What this condition and its value read decided; what came before made the
-                # earlier conditions fail (engine.runtime.deciding).
-                take(state, start)
-            return run(condition.then, where), condition.citations, condition.because
         raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
                               "`otherwise`.",
                               code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)

@@ -273,7 +273,7 @@ def build_case(data: dict, root: EntityKind, file: str | None, validated: bool =
     if built.referring:
         _check_references(built.pairs, built.referring)
     if built.constrained:
-        check_constraints(case, data, built.pairs)
+        check_constraints(built.pairs)
     return case
 
 

@@ -55,11 +55,6 @@ def full(n: int, value) -> np.ndarray:
     return out
 
 
-def python_bools(flags: np.ndarray) -> np.ndarray:
-    """A bool array as an object array of Python ``True``/``False``."""
-    return flags.astype(object)
-
-
 def flags(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """``values`` as a ``bool`` array when every row not bad holds Python's ``True`` or
     ``False`` itself (a bad row's value is never read: it is ``False`` there), else ``values``

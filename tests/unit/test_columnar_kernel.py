@@ -153,10 +153,12 @@ def test_join_with_unknowns_and_without_packing_is_the_row_by_row_join(monkeypat
     ids = [reads.id(tuple(rng.sample("abcdef", rng.randint(1, 3)))) for _ in range(12)]
     a = np.asarray([rng.choice(ids + [0, UNKNOWN]) for _ in range(300)], dtype=np.int64)
     b = np.asarray([rng.choice(ids + [0, 0, UNKNOWN]) for _ in range(300)], dtype=np.int64)
+    a0, b0 = a.copy(), b.copy()
     want = _reference_join(reads, a, b)
     assert reads.join(a, b).tolist() == want
     # the arguments are left as they were
     assert UNKNOWN in a.tolist() and UNKNOWN in b.tolist()
+    assert (a == a0).all() and (b == b0).all()
     # ids too many to pack a pair into one integer: joined pair by pair, the same
     monkeypatch.setattr(columnar_arrays, "_PAIR_MASK", 3)
     fresh = Interned((), operator.add)
