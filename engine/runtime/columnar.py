@@ -168,6 +168,19 @@ class _Read:
         self.front = front
 
 
+def shown_value(rule, value):
+    """A rule's value as a result shows it: a money amount written to the cent (:func:`cents`)."""
+    if rule.type == "money" and isinstance(value, Decimal):
+        return cents(value)
+    return value
+
+
+def result_json(rule, value):
+    """A rule's value as its result's JSON value (``ColumnarResult.json_value``), for writers
+    that read the columns (:class:`ColumnarOutputs`) instead of result objects."""
+    return typed_json_value(shown_value(rule, value), rule.type)
+
+
 class ColumnarResult:
     """One output for one entity, shaped like :class:`engine.runtime.results.Result` for the
     batch writers (``name``, ``person``, ``entity``, ``shown_value``, ``citations``)."""
@@ -196,9 +209,7 @@ class ColumnarResult:
 
     @property
     def shown_value(self):
-        if self.rule.type == "money" and isinstance(self.value, Decimal):
-            return cents(self.value)
-        return self.value
+        return shown_value(self.rule, self.value)
 
     def json_value(self):
         return typed_json_value(self.shown_value, self.rule.type)
@@ -222,6 +233,103 @@ class ColumnarEvaluation:
         self.case_id = case_id
         self.as_of = as_of
         self.results = results
+
+
+class RuleOutputs:
+    """One output rule's results in a batch, as columns over the rows it shows (``rows``, rows
+    of its kind's table, ascending): the values, each row's own citations id and mask id (into
+    the batch's tables) and its deciding citations (``Result.citations``)."""
+
+    __slots__ = ("rule", "rows", "values", "own", "masks", "cites")
+
+    def __init__(self, rule, rows, values, own, masks, cites):
+        self.rule = rule
+        self.rows = rows
+        self.values = values
+        self.own = own
+        self.masks = masks
+        self.cites = cites
+
+
+class KindOutputs:
+    """The results of one entity kind in a batch: its entities (rows), its output rules'
+    columns in rule order, each row's case number, and whether each row's results are all
+    good (a case with a row that is not goes to the per-case evaluator)."""
+
+    __slots__ = ("entities", "rules", "case_of", "alive")
+
+    def __init__(self, entities, rules, case_of, alive):
+        self.entities = entities
+        self.rules = rules
+        self.case_of = case_of
+        self.alive = alive
+
+
+class ColumnarOutputs:
+    """A batch's results as columns, before any result object is made.
+
+    A case's results are its entities' in the per-case order (:func:`_walk`), each entity's in
+    rule order. :meth:`results` makes them :class:`ColumnarResult` objects (what
+    ``evaluate_cases`` returns, for every reader of results); a writer that needs only each
+    result's entity, rule, value and deciding citations can read the columns instead
+    (``engine.tools.column_lines``): making one object per result cost about as much as
+    writing the line."""
+
+    def __init__(self, batch, kinds: list, failed: list):
+        self.cases = batch.cases
+        self.as_of = batch.as_of
+        self.kinds = kinds               # [KindOutputs], one per kind with entities
+        self.failed = failed             # per case: True if it goes to the per-case evaluator
+        self._walks = batch.walks
+        self._row_of = batch.row_of
+        self._cited = batch.cited
+        self._masks = batch.masks.items
+        self._citations = batch.citations.items
+
+    def results(self) -> list:
+        """Per case: its list of :class:`ColumnarResult`, or None for a failed case."""
+        as_of, cited = self.as_of, self._cited
+        mask_items, citation_items = self._masks, self._citations
+        by_kind = {}
+        for kind in self.kinds:
+            entities = kind.entities
+            results = [[] for _ in entities]
+            for out in kind.rules:
+                rule = out.rule
+                for row, value, own, mask, cites in zip(
+                        out.rows.tolist(), out.values.tolist(), out.own.tolist(),
+                        out.masks.tolist(), out.cites.tolist()):
+                    results[row].append(ColumnarResult(rule, entities[row], value,
+                                                       citation_items[own], mask_items[mask],
+                                                       cited, cites, as_of))
+            for row in np.flatnonzero(~kind.alive).tolist():
+                results[row] = None
+            by_kind[entities[0].kind.name] = results
+        row_of, failed = self._row_of, self.failed
+        out = []
+        for number, entities in enumerate(self._walks):
+            if failed[number]:
+                out.append(None)
+                continue
+            found = []
+            for entity in entities:
+                found.extend(by_kind[entity.kind.name][row_of[entity.uid]])
+            out.append(found)
+        return out
+
+    def places(self) -> tuple[list, np.ndarray]:
+        """Where each row stands among all the batch's entities in the per-case order (case
+        after case, each in :func:`_walk` order): per kind (as :attr:`kinds`), an array over
+        its rows; and per case, where its entities start in that order, then their total."""
+        code = {id(kind.entities[0].kind): i for i, kind in enumerate(self.kinds)}
+        codes = np.fromiter((code[id(e.kind)] for walk in self._walks for e in walk),
+                            dtype=np.intp)
+        starts = np.zeros(len(self._walks) + 1, dtype=np.intp)
+        np.cumsum(np.fromiter(map(len, self._walks), dtype=np.intp, count=len(self._walks)),
+                  out=starts[1:])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.cumsum([0] + [len(kind.entities) for kind in self.kinds])
+        return [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))], starts
 
 
 def _walk(entity):
@@ -1276,14 +1384,13 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     # -- outputs -------------------------------------------------------------------------------
-    def outputs(self, names=None, citations: bool = False):
-        """Per case: the list of results, or None when the case must go to the per-case
-        evaluator (a row that is bad where the per-case evaluator would have read it, or, when
-        ``citations`` are wanted, a result whose deciding citations the plan cannot tell)."""
+    def output_columns(self, names=None, citations: bool = False) -> "ColumnarOutputs":
+        """The batch's results as columns (:class:`ColumnarOutputs`): per kind and output rule,
+        the rows it shows, and per case whether it must go to the per-case evaluator (a row
+        that is bad where the per-case evaluator would have read it, or, when ``citations``
+        are wanted, a result whose deciding citations the plan cannot tell)."""
         program = self.program
         wanted = set(names) if names is not None else None
-        per_case: list = [[] for _ in self.cases]
-        failed = [False] * len(self.cases)
         plans = {}
         for kind_name, entities in self.entities.items():
             kind = entities[0].kind
@@ -1298,17 +1405,14 @@ class _Batch:
                     rows = np.arange(len(entities))
                     shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
             plans[kind_name] = (rules, shown)
-        # Per kind, per row: its results in rule order, or None if a shown value is bad.
-        by_row = {}
-        cited = self.cited
-        mask_items, citation_items = self.masks.items, self.citations.items
+        failed = np.zeros(len(self.cases), dtype=bool)
+        kinds = []
         for kind_name, (rules, shown) in plans.items():
             entities = self.entities[kind_name]
             n = len(entities)
-            results = [[] for _ in entities]
             case_rows = self.case_row[kind_name]
             alive = np.ones(n, dtype=bool)     # rows none of whose results so far is bad
-            as_of = self.as_of
+            columns = []
             for rule in rules:
                 col = self.rule_column(rule)
                 show = shown.get(rule.uid)
@@ -1327,25 +1431,17 @@ class _Batch:
                     broken = broken | uncited
                 alive &= ~broken
                 rows = np.flatnonzero(alive & ~hidden)
-                for row, value, own, mask, cites in zip(
-                        rows.tolist(), col.values[rows].tolist(), col.own[rows].tolist(),
-                        col.masks[rows].tolist(), col.cites[rows].tolist()):
-                    results[row].append(ColumnarResult(rule, entities[row], value,
-                                                       citation_items[own], mask_items[mask],
-                                                       cited, cites, as_of))
-            for row in np.flatnonzero(~alive).tolist():
-                results[row] = None
-            by_row[kind_name] = results
-        row_of = self.row_of
-        for number, entities in enumerate(self.walks):
-            out = per_case[number]
-            for entity in entities:
-                found = by_row[entity.kind.name][row_of[entity.uid]]
-                if found is None:
-                    failed[number] = True
-                    break
-                out.extend(found)
-        return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
+                columns.append(RuleOutputs(rule, rows, col.values[rows], col.own[rows],
+                                           col.masks[rows], col.cites[rows]))
+            case_of = np.asarray(case_rows, dtype=np.intp)
+            failed[case_of[~alive]] = True
+            kinds.append(KindOutputs(entities, columns, case_of, alive))
+        return ColumnarOutputs(self, kinds, failed.tolist())
+
+    def outputs(self, names=None, citations: bool = False):
+        """Per case: the list of results (:class:`ColumnarResult`), or None when the case must go
+        to the per-case evaluator (see :meth:`output_columns`)."""
+        return self.output_columns(names, citations).results()
 
 
 def _smaller(acc, v):
@@ -1369,30 +1465,36 @@ def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarSta
                    citations: bool = True):
     """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
 
-    Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or, for a case
-    the plan could not finish, the per-case evaluator's :class:`Evaluation` (which raises the
-    case's error as ``Engine.evaluate`` does, caught by the caller per case). ``stats``, if
-    given, is updated with the counts. Every result carries its deciding citations
-    (``Result.citations``), and a case with a result the plan cannot cite exactly is given to the
-    per-case evaluator too; with ``citations=False`` (values only) they are not computed and
-    each result's ``citations`` is None.
+    Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or None for a
+    case the plan could not finish (the caller evaluates it per case, which gives its error or
+    its values as ``Engine.evaluate`` does). ``stats``, if given, is updated with the counts.
+    Every result carries its deciding citations (``Result.citations``), and a case with a
+    result the plan cannot cite exactly is given to the per-case evaluator too; with
+    ``citations=False`` (values only) they are not computed and each result's ``citations``
+    is None.
     """
+    outputs = evaluate_columns(engine, cases, as_of, names, stats, citations)
+    with paused_collector():
+        return [None if out is None else ColumnarEvaluation(case.case_id, as_of, out)
+                for case, out in zip(cases, outputs.results())]
+
+
+def evaluate_columns(engine, cases, as_of: dt.date, names=None,
+                     stats: ColumnarStats | None = None, citations: bool = True):
+    """:func:`evaluate_cases` with the results left as columns (:class:`ColumnarOutputs`),
+    for writers that read them without an object per result; its ``failed`` cases are the ones
+    :func:`evaluate_cases` gives as None."""
     with decimal_context(), paused_collector():
         batch = _Batch(engine, cases, as_of, citations)
-        outputs = batch.outputs(names, citations)
-    results = []
-    for case, out in zip(cases, outputs):
-        if out is None:
-            batch.stats.fallback_cases += 1
-            results.append(None)
-        else:
-            batch.stats.columnar_cases += 1
-            results.append(ColumnarEvaluation(case.case_id, as_of, out))
+        outputs = batch.output_columns(names, citations)
+    fallbacks = sum(outputs.failed)
+    batch.stats.fallback_cases += fallbacks
+    batch.stats.columnar_cases += len(cases) - fallbacks
     batch.stats.cases += len(cases)
     batch.stats.citation_fallbacks = len(batch.citation_failed)
     if stats is not None:
         stats.add(batch.stats)
-    return results
+    return outputs
 
 
 def plan_coverage(program) -> dict[str, list[str]]:
