@@ -75,7 +75,8 @@ import datetime as dt
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -322,11 +323,11 @@ class ColumnarOutputs:
         after case, each in :func:`_walk` order): per kind (as :attr:`kinds`), an array over
         its rows; and per case, where its entities start in that order, then their total."""
         code = {id(kind.entities[0].kind): i for i, kind in enumerate(self.kinds)}
-        codes = np.fromiter((code[id(e.kind)] for walk in self._walks for e in walk),
-                            dtype=np.intp)
         starts = np.zeros(len(self._walks) + 1, dtype=np.intp)
         np.cumsum(np.fromiter(map(len, self._walks), dtype=np.intp, count=len(self._walks)),
                   out=starts[1:])
+        kinds = map(id, map(attrgetter("kind"), chain.from_iterable(self._walks)))
+        codes = np.fromiter(map(code.__getitem__, kinds), dtype=np.intp, count=starts[-1])
         order = np.argsort(codes, kind="stable")
         bounds = np.cumsum([0] + [len(kind.entities) for kind in self.kinds])
         return [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))], starts

@@ -308,13 +308,14 @@ def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
         return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
     out = []
     with paused_collector():       # a chunk makes no garbage cycles; see paused_collector
-        evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none")
-        for task, (evaluation, error, case_id) in zip(tasks, evaluated):
+        evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none",
+                                   encoder)          # lines written from the result columns
+        for task, (line, error, case_id) in zip(tasks, evaluated):
             if error is not None:
                 out.append((encoder.error(error, task.label, case_id), False))
             else:
-                out.append((encoder.evaluation(evaluation), True))
-        evaluated = evaluation = None   # freed now: nothing of it left for the collector
+                out.append((line, True))
+        evaluated = None   # freed now: nothing of it left for the collector
     return out
 
 

@@ -17,7 +17,9 @@ written once beside the results (``FILE.citations.json``) they cost a few bytes 
   (``because``) are rendered only when asked for: rendering them was a third of a batch's time.
   Results whose value is null (the rule does not apply to that person) are left out of the
   compact modes unless asked for (:func:`writes_nulls`): they were another third of a line.
-  Lines without reasons or inline citations are joined from cached pieces (:class:`LinePieces`).
+  Lines without reasons or inline citations are joined from cached pieces (:class:`LinePieces`),
+  or, for a batch the columnar plan evaluated, from its result columns
+  (:mod:`engine.tools.column_lines`).
 
 Which citations a result carries is the evaluator's business (``Result.citations``); this
 module only writes them.
@@ -34,7 +36,9 @@ import orjson
 from ..model.archives import archive_of, dated, shown
 from ..model.citations import FIELDS, Citation, interned
 from ..errors import PolicyError, Problem
+from ..runtime.columnar import ColumnarEvaluation, ColumnarOutputs
 from ..runtime.results import json_value
+from .column_lines import ColumnLines
 
 #: Distinct citation lists remembered with their ids (then forgotten, to bound memory).
 MAX_KNOWN_SETS = 50_000
@@ -161,6 +165,12 @@ class RecordEncoder:
         self.used: set[str] = set()        # ids written so far (for the table written at the end)
         self._known: dict[tuple, list] = {}  # (citations, date) -> their ids (few distinct sets)
         self._pieces = LinePieces(self) if citations != "full" and not because else None
+        self._columns = ColumnLines(self) if self._pieces is not None else None
+
+    @staticmethod
+    def json(value) -> bytes:
+        """A value as JSON bytes, the engine's forms for decimals and dates (never floats)."""
+        return orjson.dumps(value, default=_default)
 
     def _ids(self, citations) -> list:
         out = []
@@ -208,6 +218,17 @@ class RecordEncoder:
         if self._pieces is not None:
             return self._pieces.line(evaluation)
         return self.record_line(evaluation)
+
+    def lines(self, outputs: ColumnarOutputs) -> list:
+        """The lines of a batch the columnar plan evaluated (:class:`ColumnarOutputs`), one per
+        case, None for a case it gives to the per-case evaluator: in the compact modes written
+        from the columns (:class:`engine.tools.column_lines.ColumnLines`, the same bytes
+        without a result object per result), else from its result objects."""
+        if self._columns is not None:
+            return self._columns.lines(outputs)
+        return [None if results is None else
+                self.evaluation(ColumnarEvaluation(case.case_id, outputs.as_of, results))
+                for case, results in zip(outputs.cases, outputs.results())]
 
     def record_line(self, evaluation) -> bytes:
         """The line as one record through orjson, whatever the mode: the reference the pieces

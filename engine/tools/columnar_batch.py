@@ -26,7 +26,7 @@ import datetime as dt
 from ..errors import PolicyError
 from ..language.dates import as_of_date
 from ..runtime.collector import paused_collector
-from ..runtime.columnar import ColumnarStats, evaluate_cases
+from ..runtime.columnar import ColumnarStats, evaluate_cases, evaluate_columns
 from .tasks import Task, case_data
 
 #: The evaluators ``policy batch --evaluator`` accepts, the default first.
@@ -50,16 +50,20 @@ def evaluator_for(requested: str, because: bool, citations: str = "none") -> str
 
 
 def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
-                   stats: ColumnarStats | None = None, citations: bool = True) -> list[tuple]:
+                   stats: ColumnarStats | None = None, citations: bool = True,
+                   encoder=None) -> list[tuple]:
     """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order.
     Every evaluation's results carry their deciding citations unless ``citations`` is False
-    (a run that writes none). The cycle collector is paused while the chunk's cases are read
-    and evaluated (:func:`engine.runtime.collector.paused_collector`)."""
+    (a run that writes none). With ``encoder`` (a :class:`engine.tools.batch_output.
+    RecordEncoder`), each evaluated case's line (bytes) stands in place of its evaluation:
+    the plan's cases are written from their result columns (:meth:`RecordEncoder.lines`),
+    without a result object each. The cycle collector is paused while the chunk's cases are
+    read and evaluated (:func:`engine.runtime.collector.paused_collector`)."""
     with paused_collector():
-        return _evaluate_chunk(engine, tasks, as_of, names, stats, citations)
+        return _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder)
 
 
-def _evaluate_chunk(engine, tasks, as_of, names, stats, citations) -> list[tuple]:
+def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder) -> list[tuple]:
     out: list = [None] * len(tasks)
     groups: dict[dt.date, list[int]] = {}
     cases: dict[int, object] = {}
@@ -85,21 +89,27 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations) -> list[tuple
         for positions in groups.values():
             for position in positions:
                 out[position] = _per_case(engine, cases[position], dates[position], names,
-                                          ids[position])
+                                          ids[position], encoder)
         return out
     for on, positions in groups.items():
-        evaluations = evaluate_cases(engine, [cases[p] for p in positions], on, names, stats,
-                                     citations)
-        for position, evaluation in zip(positions, evaluations):
+        group = [cases[p] for p in positions]
+        if encoder is None:
+            evaluated = evaluate_cases(engine, group, on, names, stats, citations)
+        else:
+            evaluated = encoder.lines(evaluate_columns(engine, group, on, names, stats,
+                                                       citations))
+        for position, evaluation in zip(positions, evaluated):
             if evaluation is None:
-                out[position] = _per_case(engine, cases[position], on, names, ids[position])
+                out[position] = _per_case(engine, cases[position], on, names, ids[position],
+                                          encoder)
             else:
                 out[position] = (evaluation, None, ids[position])
     return out
 
 
-def _per_case(engine, case, on, names, case_id) -> tuple:
+def _per_case(engine, case, on, names, case_id, encoder=None) -> tuple:
     try:
-        return (engine.evaluate(case, as_of=on, names=names), None, case_id)
+        evaluation = engine.evaluate(case, as_of=on, names=names)
     except PolicyError as exc:
         return (None, exc, case_id)
+    return (evaluation if encoder is None else encoder.evaluation(evaluation), None, case_id)
