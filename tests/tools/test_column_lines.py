@@ -1,0 +1,153 @@
+"""The lines ``policy batch`` writes from the columnar plan's result columns
+(:mod:`engine.tools.column_lines`) are byte for byte the lines written from result objects
+(``RecordEncoder.record_line``, the reference; and the cached pieces of ``LinePieces``), in every
+compact mode, with and without null results, for a subset of rules, whatever the caches held
+before, for any mix of value classes in a column; a case the plan gives to the per-case
+evaluator, and an error, get the line they get per case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from engine.api import Engine
+from engine.runtime.columnar import ColumnarEvaluation, evaluate_columns
+from engine.tools import column_lines
+from engine.tools.batch import Task, encode_chunk, encode_task
+from engine.tools.batch_output import CitationIds, RecordEncoder
+
+from .conftest import FIXTURES, POLICY
+from .households import households
+
+DATES = (dt.date(2025, 8, 1), dt.date(2026, 1, 5))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine.load(POLICY)
+
+
+@pytest.fixture(scope="module")
+def cases(engine):
+    data = households(80, seed=5)
+    data += [json.loads(line) for line in (FIXTURES / "cases.jsonl").read_text().splitlines()]
+    return [engine.read_case(case) for case in data]
+
+
+def reference(encoder, outputs) -> list:
+    """Each case's line from result objects, through orjson (None for a failed case)."""
+    return [None if results is None else
+            encoder.record_line(ColumnarEvaluation(case.case_id, outputs.as_of, results))
+            for case, results in zip(outputs.cases, outputs.results())]
+
+
+@pytest.mark.parametrize("citations", ["deciding", "none"])
+@pytest.mark.parametrize("nulls", [True, False])
+def test_lines_from_columns_are_the_lines_from_objects(engine, cases, citations, nulls):
+    ids = CitationIds.of_process()
+    encoder = RecordEncoder(citations, ids=ids, nulls=nulls)
+    objects = RecordEncoder(citations, ids=ids, nulls=nulls)
+    for on in DATES:
+        outputs = evaluate_columns(engine, cases, on, citations=citations != "none")
+        assert not any(outputs.failed)
+        lines = encoder.lines(outputs)
+        assert lines == reference(objects, outputs)
+        # the pieces joined from result objects (LinePieces) agree too
+        pieces = [objects.evaluation(ColumnarEvaluation(c.case_id, on, r))
+                  for c, r in zip(outputs.cases, outputs.results())]
+        assert lines == pieces
+        assert encoder.lines(outputs) == lines       # again, from the pieces made the first time
+    assert encoder.used == objects.used and bool(encoder.used) == (citations == "deciding")
+    results = [json.loads(line)["results"] for line in lines]
+    assert sum(map(len, results)) > 20 * len(cases)
+    assert any(r["value"] is None for case in results for r in case) == nulls
+
+
+def test_a_subset_of_rules_and_caches_that_start_again(engine, cases, monkeypatch):
+    monkeypatch.setattr(column_lines, "MAX_VALUES", 5)
+    names = ["eligibility.level_of_care", "magi.household_income", "eligibility.why_not",
+             "magi.household_size"]
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    objects = RecordEncoder("deciding", ids=encoder.ids)
+    for on in DATES:
+        for chunk in (cases[:30], cases[30:]):
+            outputs = evaluate_columns(engine, chunk, on, names=names)
+            lines = encoder.lines(outputs)
+            assert lines == reference(objects, outputs)
+            written = {r["name"] for line in lines for r in json.loads(line)["results"]}
+            assert written == set(names)
+    assert encoder.used == objects.used
+
+
+def test_any_mix_of_value_classes_in_a_column(engine, cases):
+    """Equal values of different classes or digits (``1``, ``True``, ``Decimal("1.0")``),
+    null, lists that are not all texts, dates: each written as its own JSON."""
+    outputs = evaluate_columns(engine, cases[:12], DATES[0])
+    person = next(kind for kind in outputs.kinds if len(kind.rules) > 5)
+    by_name = {out.rule.name: out for out in person.rules}
+    mixes = {
+        "magi.household_income": [Decimal("1.0"), Decimal("1"), 1, Decimal("1.00"), None,
+                                   Decimal("-0"), Decimal("0"), Decimal("1E+2")],
+        "magi.household_size": [1, True, None, 2, Decimal("2"), "2"],
+        "eligibility.level_of_care": ["a", None, "a", "b", dt.date(2025, 1, 2)],
+        "eligibility.why_not": [["x"], ["x", 1], [Decimal("1.50")], None, [], ["y", "z"]],
+        "actions.due_dates": [[dt.date(2025, 9, 1)], [], [dt.date(2025, 9, 1), "text"]],
+    }
+    for name, mix in mixes.items():
+        out = by_name[name]
+        values = np.empty(len(out.rows), dtype=object)
+        values[:] = [mix[i % len(mix)] for i in range(len(out.rows))]
+        out.values = values
+    for nulls in (True, False):
+        for citations in ("deciding", "none"):
+            encoder = RecordEncoder(citations, ids=CitationIds.of_process(), nulls=nulls)
+            assert encoder.lines(outputs) == reference(encoder, outputs)
+    lines = RecordEncoder("none", nulls=True).lines(outputs)
+    written = [r["value"] for line in lines for r in json.loads(line)["results"]
+               if r["name"] == "magi.household_income"]
+    # money to the cent, whole amounts whole, -0 kept, no exponent: each by its own digits
+    assert written[:8] == ["1.00", "1", "1", "1.00", None, "-0", "0", "100"]
+
+
+def test_the_full_mode_writes_from_objects(engine, cases):
+    encoder = RecordEncoder("full")
+    outputs = evaluate_columns(engine, cases[:10], DATES[0])
+    assert encoder.lines(outputs) == reference(encoder, outputs)
+
+
+def test_a_failed_case_is_left_to_the_per_case_evaluator(engine, cases):
+    outputs = evaluate_columns(engine, cases[:10], DATES[0])
+    outputs.failed = [i % 3 == 0 for i in range(10)]
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    lines = encoder.lines(outputs)
+    expected = reference(encoder, outputs)
+    assert [line is None for line in lines] == outputs.failed
+    assert lines == expected
+
+
+def test_policy_batch_lines_are_those_of_the_per_case_evaluator(engine, monkeypatch):
+    """Through ``encode_chunk``: cases the plan finishes, cases it gives to the per-case
+    evaluator (here: all whose citations it is told it cannot tell) and errors, in order."""
+    import engine.runtime.columnar as columnar
+    data = [json.dumps(case) for case in households(40, seed=8)]
+    data[5] = "not json"
+    data[9] = json.dumps({"case_id": "no-age", "people": [{"id": "a", "sex": "male"}]})
+    data[12] = json.dumps({"case_id": "bad", "people": [{"id": "a", "age": "x"}]})
+    tasks = [Task(f"t:{i + 1}", "json", line) for i, line in enumerate(data)]
+    for citations in ("deciding", "none"):
+        ids = CitationIds.of_process()
+        per_case = [encode_task(engine, task, "2025-08-01", None,
+                                RecordEncoder(citations, ids=ids)) for task in tasks]
+        assert sum(not ok for _, ok in per_case) == 3
+        plan = encode_chunk(engine, tasks, "2025-08-01", None, RecordEncoder(citations, ids=ids),
+                            "columnar")
+        assert plan == per_case
+        with monkeypatch.context() as patch:
+            patch.setattr(columnar, "_cells_cite", lambda body: True)
+            fallen = encode_chunk(engine, tasks, "2025-08-01", None,
+                                  RecordEncoder(citations, ids=ids), "columnar")
+        assert fallen == per_case
