@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import is_not
 
 import numpy as np
@@ -82,41 +82,47 @@ class ColumnLines:
             labels = self._labels_of(kind.entities)
             for number, out in enumerate(kind.rules):
                 rows, values, cites = out.rows, out.values, out.cites
-                if not self.nulls and values.dtype == object and len(rows):
-                    keep = np.fromiter(map(is_not, values.tolist(), repeat(None)), dtype=bool,
-                                       count=len(rows))
+                listed = values.tolist()
+                if not self.nulls and values.dtype == object and listed:
+                    if not any(listed) and listed.count(None) == len(listed):
+                        continue           # the rule applies to none of these rows
+                    keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
+                                       count=len(listed))
                     if not keep.all():
-                        rows, values, cites = rows[keep], values[keep], cites[keep]
-                if not len(rows):
+                        rows, cites = rows[keep], cites[keep]
+                        listed = list(compress(listed, keep.tolist()))
+                if not listed:
                     continue
-                block = np.empty((len(rows), 3), dtype=object)
-                block[:, 0] = self._heads(out.rule.name, people)[who[rows]]
-                block[:, 1] = self._values_of(out.rule, values)
-                ends = self._cited_of(cites, outputs.as_of, made)
-                block[:, 2] = ends if labels is None else labels[rows] + ends
-                blocks.append(block)
+                heads = self._heads(out.rule.name, people)
+                shown, shown_codes = self._values_of(out.rule, listed)
+                ends, end_codes = self._cited_of(cites, outputs.as_of, made)
+                if labels is None:
+                    blocks.append(_joined_distinct((heads, who[rows]), (shown, shown_codes),
+                                                   (ends, end_codes)))
+                else:
+                    blocks.append(heads[who[rows]] + shown[shown_codes] +
+                                  (labels[rows] + ends[end_codes]))
                 keys.append(places[rows] * width + number)
         return self._joined(outputs, blocks, keys, starts * width)
 
     def _joined(self, outputs, blocks: list, keys: list, starts) -> list:
-        """The lines from the pieces of every result (``blocks``, three per result) and each
-        result's place (``keys``; case ``c``'s results are those from ``starts[c]`` to
-        ``starts[c + 1]``): laid out in one list, case after case, each case's head, its
-        results in order, then ``]}``; each line is then one join of its slice."""
+        """The lines from the piece of every result (``blocks``) and each result's place
+        (``keys``; case ``c``'s results are those from ``starts[c]`` to ``starts[c + 1]``):
+        laid out in one list, case after case, each case's head, its results in order, then
+        ``]}``; each line is then one join of its slice."""
         cases = len(outputs.cases)
         key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.intp)
         order = np.argsort(key, kind="stable")
-        pieces = np.concatenate(blocks)[order] if blocks else np.empty((0, 3), dtype=object)
+        pieces = np.concatenate(blocks)[order] if blocks else np.empty(0, dtype=object)
         bounds = np.searchsorted(key[order], starts)
         counts = np.diff(bounds)
         firsts = bounds[:-1][counts > 0]     # no comma before a case's first result
-        pieces[firsts, 0] = [piece[1:] for piece in pieces[firsts, 0].tolist()]
+        pieces[firsts] = [piece[1:] for piece in pieces[firsts].tolist()]
         number = np.arange(cases)
-        heads = 3 * bounds[:-1] + 2 * number
-        tails = 3 * bounds[1:] + 2 * number + 1
-        places = (3 * np.arange(len(key)) + 2 * np.repeat(number, counts) + 1)
-        laid = np.empty(3 * len(key) + 2 * cases, dtype=object)
-        laid[(places[:, None] + _THREE).ravel()] = pieces.ravel()
+        heads = bounds[:-1] + 2 * number
+        tails = bounds[1:] + 2 * number + 1
+        laid = np.empty(len(key) + 2 * cases, dtype=object)
+        laid[np.arange(len(key)) + 2 * np.repeat(number, counts) + 1] = pieces
         json = self.json
         dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
         laid[heads] = [b'{"case_id":' + json(case.case_id) + dated for case in outputs.cases]
@@ -177,11 +183,11 @@ class ColumnLines:
             out.append(found)
         return _objects(out) if any(out) else None
 
-    def _values_of(self, rule, values: np.ndarray) -> list:
-        """The JSON of each value of a rule, made once per distinct typed value: keyed by the
-        value itself where the column holds one class whose equal values have equal JSON, by
-        its exact text for decimals; lists of texts and any other column made per value."""
-        listed = values.tolist()
+    def _values_of(self, rule, listed: list) -> tuple[np.ndarray, np.ndarray]:
+        """The JSON of a rule's values: the distinct pieces, and per value the number of its
+        own. Each is made once per distinct typed value: keyed by the value itself where the
+        column holds one class whose equal values have equal JSON, by its exact text for
+        decimals; lists of texts and any other column are made per value."""
         classes = set(map(type, listed))
         classes.discard(_NONE)
         one = next(iter(classes)) if len(classes) == 1 else None
@@ -191,12 +197,14 @@ class ColumnLines:
             cls, keyed = one, listed
         elif one is Decimal:
             cls, keyed = one, list(map(str, listed))      # str(None) is no decimal's text
-        elif one is list and _NONE not in map(type, listed) and \
-                set(map(type, chain.from_iterable(listed))) <= {str}:
-            return list(map(orjson.dumps, listed))   # its own JSON; mostly different lists
+        elif one is list and _NONE not in map(type, listed) and not any(listed):
+            return _objects([orjson.dumps([])]), np.zeros(len(listed), dtype=np.intp)
+        elif one is list and _NONE not in map(type, listed) and _texts(listed):
+            return _objects(list(map(orjson.dumps, listed))), np.arange(len(listed))
         else:
             json = self.json
-            return [json(result_json(rule, value)) for value in listed]
+            return (_objects([json(result_json(rule, value)) for value in listed]),
+                    np.arange(len(listed)))
         cache = self._values.get((rule.type, cls))
         if cache is None:
             cache = self._values[(rule.type, cls)] = {}
@@ -209,20 +217,25 @@ class ColumnLines:
             json = self.json
             for key in missing:
                 cache[key] = json(result_json(rule, distinct[key]))
-        return list(map(cache.__getitem__, keyed))
+        return _numbered(distinct, keyed, cache)
 
     def _cited_of(self, cites: np.ndarray, as_of: dt.date, made: dict):
-        """Per result: ``,"citations":[ids]}`` for its deciding list on the date (``}`` without
-        citations), made once per list object of the chunk (``made``, by identity: the chunk
-        holds them all) and once per list and date across chunks."""
+        """``,"citations":[ids]}`` for each distinct deciding list of the results on the date
+        (``}`` without citations), and per result the number of its own: made once per list
+        object of the chunk (``made``, by identity: the chunk holds them all) and once per list
+        and date across chunks."""
         if not self.citing:
-            return b"}"
+            return _objects([b"}"]), np.zeros(len(cites), dtype=np.intp)
         listed = cites.tolist()
-        ids = list(map(id, listed))
-        distinct = dict(zip(ids, listed))
-        for key in distinct.keys() - made.keys():
-            made[key] = self._cited_piece(distinct[key], as_of)
-        return _objects(list(map(made.__getitem__, ids)))
+        ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
+        distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
+        pieces = []
+        for key, row in zip(distinct.tolist(), first.tolist()):
+            found = made.get(key)
+            if found is None:
+                found = made[key] = self._cited_piece(listed[row], as_of)
+            pieces.append(found)
+        return _objects(pieces), numbers.reshape(-1)
 
     def _cited_piece(self, citations, as_of) -> bytes:
         key = (citations, as_of)
@@ -233,6 +246,40 @@ class ColumnLines:
             ids = self.encoder.cited_ids(citations, as_of)
             found = self._cited[key] = b',"citations":' + self.json(ids) + b"}"
         return found
+
+
+def _numbered(distinct: dict, keys: list, pieces: dict | None = None) -> tuple:
+    """The pieces of the ``distinct`` keys (in their order; None: the keys are their own
+    pieces), and per key of ``keys`` the number of its own."""
+    number = dict(zip(distinct, range(len(distinct))))
+    return (_objects(list(distinct) if pieces is None else
+                     list(map(pieces.__getitem__, distinct))),
+            np.fromiter(map(number.__getitem__, keys), dtype=np.intp, count=len(keys)))
+
+
+def _joined_distinct(*parts) -> np.ndarray:
+    """Per result, the concatenation of its pieces, each part given as (distinct pieces, each
+    result's number): made once per distinct combination (a rule's results repeat few)."""
+    combined = np.zeros(len(parts[0][1]), dtype=np.int64)
+    for pieces, numbers in parts:
+        combined = combined * len(pieces) + numbers
+    distinct, inverse = np.unique(combined, return_inverse=True)
+    columns = []
+    for pieces, numbers in reversed(parts):
+        distinct, own = np.divmod(distinct, len(pieces))
+        columns.append(pieces[own].tolist())
+    made = list(map(b"".join, zip(*reversed(columns))))
+    return _objects(made)[inverse.reshape(-1)]
+
+
+def _texts(lists: list) -> bool:
+    """Whether every element of every list is a text (``str.join`` takes nothing else; the
+    elements are mostly texts made per household, whose hashes are not known yet)."""
+    try:
+        "".join(chain.from_iterable(lists))
+    except TypeError:
+        return False
+    return True
 
 
 def _objects(items: list) -> np.ndarray:
