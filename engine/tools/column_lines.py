@@ -3,23 +3,23 @@
 The columnar plan leaves a chunk's results as columns (:class:`ColumnarOutputs`): per kind and
 output rule, the rows it shows, their values and their deciding citations. Making a result
 object per result and then reading each object's attributes to join its line from cached
-pieces (:class:`engine.tools.batch_output.LinePieces`) cost more than a sixth of a household's
-time (about 65 us of 400, measured in benchmarks/README.md). A compact line is only the
-concatenation, in the case's order (its entities as the per-case evaluator walks them, each
-entity's results in rule order), of four pieces per result::
+pieces (:class:`engine.tools.batch_output.LinePieces`) cost about 65 us of a household's 400
+(benchmarks/README.md). A compact line is only the concatenation, in the case's order (its
+entities as the per-case evaluator walks them, each entity's results in rule order), of one
+piece per result, itself made of::
 
-    ,{"name":N,"person":     the rule's                     (one per rule)
-    P,"value":               the entity's                   (one per person id)
-    V                        the value's JSON               (one per type and distinct value)
+    ,{"name":N,"person":P,"value":   the rule's and the entity's   (per rule and person id)
+    V                                the value's JSON              (per type and distinct value)
     [,"entity":L],"citations":[…]}   the entity's label, then the deciding ids on the date
-                                     (one per deciding list; ``}`` alone without citations)
+                                     (per deciding list; ``}`` alone without citations)
 
-so :class:`ColumnLines` makes each piece once per distinct rule, person, value or deciding list
-(Python work per distinct item, not per result), lays the pieces out as one array of four
-columns, one row per result, puts the rows in the case order by one sort over (entity's place,
-rule's number), and joins each case's slice: the bytes are those :meth:`RecordEncoder.record_line`
-writes for the same results, which the tests check case by case
-(``tests/tools/test_column_lines.py``).
+so :class:`ColumnLines` makes each part once per distinct item (Python work per distinct
+person, value or deciding list, not per result; values are numbered by dictionaries and lists
+by identity in C), joins the parts of a rule's results once per distinct combination, puts all
+results of the chunk in the case order by one sort over (entity's place, rule's number), lays
+them out with each case's head and tail, and joins each case's slice. The bytes are those
+:meth:`RecordEncoder.record_line` writes for the same results, which the tests check case by
+case (``tests/tools/test_column_lines.py``).
 """
 
 from __future__ import annotations
@@ -41,14 +41,11 @@ MAX_VALUES = 20_000
 #: Classes whose values, when a whole column holds only that class (and None), key their JSON by
 #: themselves: two equal values of one of these classes have the same JSON. A decimal is keyed by
 #: its exact text (``Decimal("1.0") == Decimal("1")``, written differently). A list of texts is
-#: its own JSON, written as it is (the reasons a person is not eligible differ from one
-#: household to the next).
+#: written as it is, each one (the reasons a person is not eligible differ from one household
+#: to the next, and hashing them cost more than writing them).
 _BY_ITSELF = frozenset({str, int, bool, dt.date})
 
 _NONE = type(None)
-
-#: The offsets of a result's three pieces.
-_THREE = np.arange(3)
 
 
 class ColumnLines:

@@ -151,3 +151,17 @@ def test_policy_batch_lines_are_those_of_the_per_case_evaluator(engine, monkeypa
             fallen = encode_chunk(engine, tasks, "2025-08-01", None,
                                   RecordEncoder(citations, ids=ids), "columnar")
         assert fallen == per_case
+
+
+def test_results_of_an_entity_without_an_id_name_the_entity(engine, cases, monkeypatch):
+    """A result of an entity whose kind has no id (an income) is written with its label
+    (``"entity"``); no rulebook has an output there yet, so the people are made such here."""
+    person = engine.program.entity_kinds["person"]
+    monkeypatch.setattr(person, "id_fact", None)   # read again by both writers, line by line
+    outputs = evaluate_columns(engine, cases[:15], DATES[0])
+    for citations in ("deciding", "none"):
+        encoder = RecordEncoder(citations, ids=CitationIds.of_process())
+        lines = encoder.lines(outputs)
+        assert lines == reference(encoder, outputs)
+        entities = {r.get("entity") for line in lines for r in json.loads(line)["results"]}
+        assert "person 'a'" in entities and None in entities     # the case's own have none
