@@ -225,7 +225,10 @@ class ColumnLines:
             return _objects([b"}"]), np.zeros(len(cites), dtype=np.intp)
         listed = cites.tolist()
         ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
-        distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
+        if (ids == ids[0]).all():      # one deciding list for all (most rules in a chunk)
+            distinct, first, numbers = ids[:1], np.zeros(1, dtype=np.intp), np.zeros_like(ids)
+        else:
+            distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
         pieces = []
         for key, row in zip(distinct.tolist(), first.tolist()):
             found = made.get(key)
@@ -257,7 +260,11 @@ def _numbered(distinct: dict, keys: list, pieces: dict | None = None) -> tuple:
 def _joined_distinct(*parts) -> np.ndarray:
     """Per result, the concatenation of its pieces, each part given as (distinct pieces, each
     result's number): made once per distinct combination (a rule's results repeat few)."""
-    combined = np.zeros(len(parts[0][1]), dtype=np.int64)
+    n = len(parts[0][1])
+    if any(len(pieces) == n > 1 for pieces, _ in parts):   # every result its own: no grouping
+        return _objects(list(map(b"".join, zip(*(pieces[numbers].tolist()
+                                                  for pieces, numbers in parts)))))
+    combined = np.zeros(n, dtype=np.int64)
     for pieces, numbers in parts:
         combined = combined * len(pieces) + numbers
     distinct, inverse = np.unique(combined, return_inverse=True)
