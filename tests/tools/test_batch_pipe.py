@@ -1,0 +1,57 @@
+"""How ``policy batch`` hands chunks of cases to its workers: in order, every case once, the last
+chunks cut to end together, and the collector's state as it was after a run."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from engine import Engine
+from engine.tools.batch import Task, balanced_chunks, run_batch
+
+from .conftest import FIXTURES, POLICY
+
+
+@pytest.mark.parametrize("count, size, parts, expected", [
+    (10_000, 2048, 2, [2048, 2048, 1476, 1476, 1476, 1476]),
+    (10_000, 1024, 2, [1024] * 7 + [708] * 4),
+    (3000, 1024, 2, [750] * 4),
+    (5, 2, 2, [2, 1, 1, 1]),
+    (1, 1024, 2, [1]),
+    (0, 1024, 2, []),
+    (7, 3, 1, [3, 2, 2]),
+    (13, 2, 3, [2, 2, 2, 2, 1, 1, 1, 1, 1]),
+])
+def test_the_last_chunks_are_cut_into_equal_parts(count, size, parts, expected):
+    made = list(balanced_chunks(iter(range(count)), size, parts))
+    assert [len(chunk) for chunk in made] == expected
+    assert [item for chunk in made for item in chunk] == list(range(count))
+
+
+def test_reads_only_a_bounded_number_ahead():
+    pulled = []
+
+    def source():
+        for index in range(100):
+            pulled.append(index)
+            yield index
+
+    first = next(balanced_chunks(source(), 4, 2))
+    assert first == [0, 1, 2, 3] and len(pulled) == 4 * 3
+
+
+def test_workers_write_every_case_in_order_and_the_collector_is_left_as_it_was(tmp_path):
+    engine = Engine.load(POLICY)
+    lines = (FIXTURES / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    tasks = [Task(f"in:{index + 1}", "json", lines[index % len(lines)]) for index in range(9)]
+    one, two = [], []
+    frozen = gc.get_freeze_count()
+    run_batch(iter(tasks), one.append, policy=[str(POLICY)], engine=engine,
+              evaluator="columnar", citations="none")
+    summary = run_batch(iter(tasks), two.append, policy=[str(POLICY)], engine=engine,
+                        workers=2, evaluator="columnar", citations="none")
+    assert summary.cases == 9 and summary.errors == 0
+    assert b"".join(two) == b"".join(one)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
