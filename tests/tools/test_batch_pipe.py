@@ -4,6 +4,7 @@ chunks cut to end together, and the collector's state as it was after a run."""
 from __future__ import annotations
 
 import gc
+import tempfile
 
 import pytest
 
@@ -55,3 +56,35 @@ def test_workers_write_every_case_in_order_and_the_collector_is_left_as_it_was(t
     assert b"".join(two) == b"".join(one)
     assert gc.isenabled() and gc.get_freeze_count() == frozen
 
+
+
+def nine_tasks() -> list[Task]:
+    lines = (FIXTURES / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Task(f"in:{index + 1}", "json", lines[index % len(lines)]) for index in range(9)]
+
+
+@pytest.mark.parametrize("evaluator", ["columnar", "per-case"])
+def test_the_spooled_lines_are_written_in_order_and_their_files_removed(evaluator, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    engine = Engine.load(POLICY)
+    one, two = [], []
+    run_batch(iter(nine_tasks()), one.append, policy=[str(POLICY)], engine=engine,
+              evaluator=evaluator)
+    run_batch(iter(nine_tasks()), two.append, policy=[str(POLICY)], engine=engine, workers=3,
+              evaluator=evaluator)
+    assert b"".join(two) == b"".join(one) and b"".join(one).count(b"\n") == 9
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_room_to_spool_the_lines_come_through_the_pipe(tmp_path, monkeypatch):
+    """A spool directory a worker cannot write to (here: one that is not there) costs nothing
+    but the saving."""
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda prefix="": str(tmp_path / "gone"))
+    engine = Engine.load(POLICY)
+    one, two = [], []
+    run_batch(iter(nine_tasks()), one.append, policy=[str(POLICY)], engine=engine,
+              evaluator="columnar")
+    summary = run_batch(iter(nine_tasks()), two.append, policy=[str(POLICY)], engine=engine,
+                        workers=2, evaluator="columnar")
+    assert summary.cases == 9 and b"".join(two) == b"".join(one)
