@@ -34,6 +34,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -393,6 +394,9 @@ def _init_worker(options: BatchOptions) -> None:
     # collector's marks into them). The worker collects once per chunk instead (_work_chunk).
     gc.disable()
     gc.freeze()
+    # Ctrl-C reaches the whole process group: the parent stops the run and ends its workers
+    # (which could otherwise print a line each while unwinding).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work_chunk(packed: list[tuple]) -> ChunkResult:
