@@ -70,6 +70,9 @@ CHUNK = 32
 #: 1,024 saved about 10% of the CPU; a worker holds about 50 MB more. The last chunks of a run
 #: are cut smaller to end together (:func:`balanced_chunks`).
 POOL_CHUNK = 2 * COLUMNAR_CHUNK
+#: The smallest chunk :func:`balanced_chunks` cuts the end of the input into: about what the
+#: plan's fixed cost per chunk (~35 ms) would evaluate of cases.
+SMALLEST_PART = 128
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -465,7 +468,8 @@ def balanced_chunks(tasks: Iterable[Task], size: int, parts: int) -> Iterator[li
     cases left when the input ends are cut into a multiple of ``parts`` chunks of about equal
     size (none larger than ``size``), so that ``parts`` workers, each taking the next chunk when
     it is done, finish at about the same time instead of one of them evaluating a last full
-    chunk while the others wait."""
+    chunk while the others wait. No part is cut smaller than :data:`SMALLEST_PART` (ten cases
+    are one chunk: a chunk costs the plan as much as a hundred cases)."""
     buffer: deque[Task] = deque()
     limit = size * (parts + 1)
     for task in tasks:
@@ -473,7 +477,7 @@ def balanced_chunks(tasks: Iterable[Task], size: int, parts: int) -> Iterator[li
         if len(buffer) >= limit:
             yield [buffer.popleft() for _ in range(size)]
     left = len(buffer)
-    pieces = parts * -(-left // (size * parts))
+    pieces = min(parts * -(-left // (size * parts)), max(1, left // SMALLEST_PART))
     for index in range(pieces):
         count = left // pieces + (1 if index < left % pieces else 0)
         if count:

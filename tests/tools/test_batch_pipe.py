@@ -18,13 +18,26 @@ from .conftest import FIXTURES, POLICY
     (10_000, 2048, 2, [2048, 2048, 1476, 1476, 1476, 1476]),
     (10_000, 1024, 2, [1024] * 7 + [708] * 4),
     (3000, 1024, 2, [750] * 4),
-    (5, 2, 2, [2, 1, 1, 1]),
+    (300, 1024, 2, [150, 150]),
+    (300, 1024, 4, [150, 150]),
+    (200, 1024, 2, [200]),
+    (10, 2048, 2, [10]),
     (1, 1024, 2, [1]),
     (0, 1024, 2, []),
+])
+def test_the_last_chunks_are_cut_into_equal_parts(count, size, parts, expected):
+    made = list(balanced_chunks(iter(range(count)), size, parts))
+    assert [len(chunk) for chunk in made] == expected
+    assert [item for chunk in made for item in chunk] == list(range(count))
+
+
+@pytest.mark.parametrize("count, size, parts, expected", [
+    (5, 2, 2, [2, 1, 1, 1]),
     (7, 3, 1, [3, 2, 2]),
     (13, 2, 3, [2, 2, 2, 2, 1, 1, 1, 1, 1]),
 ])
-def test_the_last_chunks_are_cut_into_equal_parts(count, size, parts, expected):
+def test_small_parts_when_the_smallest_allows(count, size, parts, expected, monkeypatch):
+    monkeypatch.setattr("engine.tools.batch.SMALLEST_PART", 1)
     made = list(balanced_chunks(iter(range(count)), size, parts))
     assert [len(chunk) for chunk in made] == expected
     assert [item for chunk in made for item in chunk] == list(range(count))
