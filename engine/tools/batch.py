@@ -578,10 +578,10 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
                 pool = context.Pool(workers, initializer=_init_worker, initargs=(options,))
             with pool:
                 for result in pool.imap(_work_chunk, feed(), chunksize=1):
+                    write(result.take())
                     with lock:
                         chunk = pending.popleft()
-                    window.release()
-                    write(result.take())
+                    window.release()      # written: the reader may take the next chunk
                     summary.cases += result.cases
                     summary.errors += result.errors
                     summary.used |= result.used
