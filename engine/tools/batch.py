@@ -547,10 +547,6 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         summary.used = encoder.used
         summary.fallbacks = stats.fallback_cases
     else:
-        spool = tempfile.mkdtemp(prefix="policy-batch-")
-        options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
-                               because, ids.keys if ids is not None else None, evaluator, nulls,
-                               spool)
         in_flight = max(CHUNKS_PER_WORKER, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
         pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
@@ -572,6 +568,10 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         global _ENGINE
         forking = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if forking else "spawn")
+        spool = tempfile.mkdtemp(prefix="policy-batch-")
+        options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
+                               because, ids.keys if ids is not None else None, evaluator, nulls,
+                               spool)
         previous, _ENGINE = _ENGINE, (engine if forking else None)   # forked workers inherit it
         try:
             with _frozen_for_forking():
