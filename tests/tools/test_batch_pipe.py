@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 from engine import Engine
-from engine.tools.batch import Task, balanced_chunks, run_batch
+from engine.tools.batch import Task, balanced_chunks, read_jsonl, run_batch
 
 from .conftest import FIXTURES, POLICY
 
@@ -101,3 +101,21 @@ def test_without_room_to_spool_the_lines_come_through_the_pipe(tmp_path, monkeyp
     summary = run_batch(iter(nine_tasks()), two.append, policy=[str(POLICY)], engine=engine,
                         workers=2, evaluator="columnar")
     assert summary.cases == 9 and b"".join(two) == b"".join(one)
+
+
+def test_progress_is_reported_per_chunk_with_the_bytes_read(tmp_path):
+    """The progress bar's figures with workers: cases done and the offset of the last case of
+    each chunk written, rising to the whole input."""
+    engine = Engine.load(POLICY)
+    lines = (FIXTURES / "cases.jsonl").read_bytes().splitlines(keepends=True)
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(lines[index % len(lines)] for index in range(300)))
+    seen = []
+    with open(source, "rb") as stream:
+        summary = run_batch(read_jsonl(stream, str(source)), lambda block: None,
+                            policy=[str(POLICY)], engine=engine, workers=2,
+                            evaluator="columnar", citations="none",
+                            progress=lambda done, task: seen.append((done.cases, task.offset)))
+    assert summary.cases == 300
+    assert seen == [(150, seen[0][1]), (300, source.stat().st_size)]
+    assert 0 < seen[0][1] < source.stat().st_size
