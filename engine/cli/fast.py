@@ -4,15 +4,19 @@
 paid again and again. The full application (``cli/app.py``) imports every subcommand's module
 and what they need (``check`` needs jsonschema, ``docs`` and ``diff`` more); for the commands
 listed in :data:`FAST` this entry point builds a Typer application with that one command only.
-Everything else, including ``policy --help``, goes to the full application. ``policy eval`` in
-its usual forms does not start Typer at all (:mod:`engine.cli.eval_run` reads its arguments;
-Typer, Click and the pydantic they convert parameters with were a third of its start).
+Everything else, including ``policy --help``, goes to the full application. ``policy eval`` and
+``policy batch`` in their usual forms do not start Typer at all (:mod:`engine.cli.eval_run` and
+:mod:`engine.cli.batch_run` read their arguments; Typer, Click and the pydantic they convert
+parameters with were a third of ``eval``'s start, and the full application 0.25 s of CPU before
+a batch run could start its workers).
 
 Such a command runs with Python's cyclic garbage collector off, and freezes what is alive when
 it ends. Starting creates a few hundred thousand objects that live until the process exits (the
 modules, the rulebooks): collections while they were made walked all of them again and again,
 and the collection Python makes at exit walked them once more, together about a third of a cold
-``policy eval``. One case's evaluation leaves little garbage, and the process ends right after.
+``policy eval``. One case's evaluation leaves little garbage, and the process ends right after. A batch run
+switches the collector back on once its rulebooks are loaded (and frozen), since reading a
+million cases does make garbage cycles (:func:`engine.cli.batch_run.main`).
 This is for the process's own entry point: code that embeds the engine calls :class:`Engine`.
 """
 
@@ -23,7 +27,7 @@ import importlib
 import sys
 
 #: Subcommands started on their own: name -> (module under engine.cli, function).
-FAST = {"eval": ("eval_cmd", "eval_command")}
+FAST = {"eval": ("eval_cmd", "eval_command"), "batch": ("batch_cmd", "batch_command")}
 
 
 def main() -> None:
@@ -34,6 +38,11 @@ def main() -> None:
             if argv[0] == "eval":
                 from .eval_run import main as eval_main
                 code = eval_main(argv[1:])
+                if code is not None:
+                    sys.exit(code)
+            if argv[0] == "batch":
+                from .batch_run import main as batch_main
+                code = batch_main(argv[1:])
                 if code is not None:
                     sys.exit(code)
             import typer

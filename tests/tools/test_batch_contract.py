@@ -203,7 +203,7 @@ def test_the_progress_bar_shows_cases_rate_and_time_left():
     from rich.console import Console
 
     from engine.tools.batch import BatchSummary, Task
-    from engine.cli.batch_cmd import _RichProgress
+    from engine.cli.batch_run import RichProgress as _RichProgress
     screen = io.StringIO()
     bar = _RichProgress(1000, console=Console(file=screen, force_terminal=True, width=150))
     summary = BatchSummary(cases=40, errors=1)
