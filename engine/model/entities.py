@@ -291,7 +291,7 @@ class _Built:
         self.validated = validated                  # the data is valid to the case schema
         self.entities: list[Entity] = []            # the entities, each before those it holds
         self.datas: list[Any] = []                  # the data of each, in the same order
-        self.referring: list[tuple] = []            # (entity, data, reference facts), same order
+        self.referring: list[tuple] = []            # (entity, data, reader.relations), same order
         self.constrained = False                    # a fact of some entity declares constraints
         self.ids: dict[str, dict] = {}              # kind -> id -> (entity, data), the last
         self.counts: dict[str, int] = {}            # kind -> how many of its entities have ids
@@ -326,15 +326,13 @@ def _relations_hold(referring: list, built: _Built) -> bool:
     nobody: dict = {}
     index = built.ids
     counts = built.counts
-    for entity, _, references in referring:
+    for entity, _, relations in referring:
         facts = entity.facts
-        for name, spec in references:
+        for name, target, same_kind, outside_case, mutual, acyclic in relations:
             value = facts.get(name)
             if value is None or (value.__class__ is not str and value == []):
                 continue              # no ids: nothing to check, no cycle can start here
-            target = spec.references
             known = index.get(target, nobody)
-            same_kind = target == entity.kind.name
             followed = []
             for item in value if isinstance(value, list) else (value,):
                 if item is None:
@@ -342,13 +340,13 @@ def _relations_hold(referring: list, built: _Built) -> bool:
                 if same_kind and item == entity.id:
                     return False
                 if item not in known:
-                    if spec.outside_case:
+                    if outside_case:
                         continue
                     return False
-                if spec.mutual and entity.id not in _ids(known[item][0].facts.get(name)):
+                if mutual and entity.id not in _ids(known[item][0].facts.get(name)):
                     return False
                 followed.append(item)
-            if spec.acyclic:
+            if acyclic:
                 if not same_kind or counts.get(target, 0) != len(known):
                     return False      # ids shared or across kinds: follow each one the long way
                 if followed:
@@ -360,8 +358,8 @@ def _first_relation_problem(referring: list, ids: dict, by_id: dict) -> None:
     """Raise the first problem of the case's reference facts: by entity, then by fact in the
     kind's order, then by id held (an id naming its own entity, an id no entity has, a spouse
     who does not name this one back, and last a path that leads back to the entity)."""
-    for entity, raw, references in referring:
-        for name, spec in references:
+    for entity, raw, _ in referring:
+        for name, spec in entity.kind.reader.references:
             if name not in entity.facts:
                 continue
             known = ids.get(spec.references, set())
@@ -514,7 +512,7 @@ def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | No
         known[entity.id] = (entity, data)
         built.counts[name] = built.counts.get(name, 0) + 1
     if reader.references:
-        built.referring.append((entity, data, reader.references))
+        built.referring.append((entity, data, reader.relations))
     if reader.constrained:
         built.constrained = True
     held = entity.children
@@ -566,6 +564,9 @@ def _valid_facts(data: dict, reader: KindReader) -> tuple[dict, dict | None] | N
             raw = data[key]
             step = plan.get(key)
             if step is not None:
+                if raw.__class__ is list and key in reader.list_facts:
+                    facts[key] = raw.copy()     # what coerce makes of a list
+                    continue
                 expected, allowed, null, coerce = step
                 if raw.__class__ is expected and (allowed is None or raw in allowed):
                     continue                    # copied as given

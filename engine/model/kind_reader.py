@@ -149,7 +149,7 @@ class KindReader:
     """The tables :func:`engine.model.entities.build_case` reads an entity of one kind with."""
 
     __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained", "schema_kept",
-                 "children", "collections", "shapes")
+                 "children", "collections", "shapes", "relations", "list_facts")
 
     def __init__(self, kind: Any) -> None:
         children = kind.children
@@ -175,6 +175,16 @@ class KindReader:
         #: (fact, spec) of the facts that hold ids of other entities
         self.references = tuple((name, spec) for name, spec in kind.facts.items()
                                 if spec.references is not None)
+        #: per reference fact: (fact, kind it names, whether that is this kind, outside_case,
+        #: mutual, acyclic), for the relation check of a built case
+        self.relations = tuple((name, spec.references, spec.references == kind.name,
+                                spec.outside_case, spec.mutual, spec.acyclic)
+                               for name, spec in self.references)
+        #: list facts with no allowed values or bounds: ``coerce`` of a list is a copy of it
+        self.list_facts = frozenset(name for name, spec in kind.facts.items()
+                                    if spec.type == "list" and spec.enum is None
+                                    and spec.minimum is None and spec.maximum is None
+                                    and name not in children)
         #: whether a fact of this kind declares constraints (engine.model.case_constraints)
         self.constrained = any(spec.constraints for spec in kind.facts.values())
         #: facts a case valid to the case schema gives as the fact wants them (copied in one
