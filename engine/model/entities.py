@@ -293,7 +293,7 @@ class _Built:
         self.datas: list[Any] = []                  # the data of each, in the same order
         self.referring: list[tuple] = []            # (entity, data, reader.relations), same order
         self.constrained = False                    # a fact of some entity declares constraints
-        self.ids: dict[str, dict] = {}              # kind -> id -> (entity, data), the last
+        self.ids: dict[str, dict] = {}              # kind -> id -> its entity (the last one)
         self.counts: dict[str, int] = {}            # kind -> how many of its entities have ids
 
 
@@ -330,11 +330,21 @@ def _relations_hold(referring: list, built: _Built) -> bool:
         facts = entity.facts
         for name, target, same_kind, outside_case, mutual, acyclic in relations:
             value = facts.get(name)
-            if value is None or (value.__class__ is not str and value == []):
+            if value is None:
                 continue              # no ids: nothing to check, no cycle can start here
+            if value.__class__ is str:
+                items = (value,)
+            elif value.__class__ is list:
+                if not value:
+                    continue
+                items = value
+            elif value == []:
+                continue
+            else:
+                items = value if isinstance(value, list) else (value,)
             known = index.get(target, nobody)
             followed = []
-            for item in value if isinstance(value, list) else (value,):
+            for item in items:
                 if item is None:
                     continue
                 if same_kind and item == entity.id:
@@ -343,8 +353,10 @@ def _relations_hold(referring: list, built: _Built) -> bool:
                     if outside_case:
                         continue
                     return False
-                if mutual and entity.id not in _ids(known[item][0].facts.get(name)):
-                    return False
+                if mutual:
+                    back = known[item].facts.get(name)
+                    if back is None or (back != entity.id and entity.id not in _ids(back)):
+                        return False
                 followed.append(item)
             if acyclic:
                 if not same_kind or counts.get(target, 0) != len(known):
@@ -509,15 +521,19 @@ def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | No
         known = built.ids.get(name)
         if known is None:
             known = built.ids[name] = {}
-        known[entity.id] = (entity, data)
+        known[entity.id] = entity
         built.counts[name] = built.counts.get(name, 0) + 1
     if reader.references:
         built.referring.append((entity, data, reader.relations))
     if reader.constrained:
         built.constrained = True
+    if not collections:
+        if reader.collections:                  # each collection empty, a list of its own
+            entity.children = {name: [] for name, _ in reader.collections}
+        return entity
     held = entity.children
     for name, child_kind in reader.collections:
-        items = collections.get(name) if collections else None
+        items = collections.get(name)
         if not items:
             held[name] = []
             continue
