@@ -417,7 +417,7 @@ def _has_cycle(following: dict) -> bool:
     """Whether a path along ``following`` (an id -> the ids it leads to, each one an id of
     ``following`` or of an entity that leads nowhere) comes back to an id already on it: a
     depth-first search, each id visited once, without recursion."""
-    if not any(item in following for targets in following.values() for item in targets):
+    if following.keys().isdisjoint(itertools.chain.from_iterable(following.values())):
         return False              # no path of two steps, so none back (the usual household)
     done: set = set()
     on_path: set = set()
