@@ -285,7 +285,7 @@ def build_case(data: dict, root: EntityKind, file: str | None, validated: bool =
 class _Built:
     """What building a case's entities noted for the checks that follow."""
 
-    __slots__ = ("entities", "datas", "referring", "constrained", "validated", "ids", "counts")
+    __slots__ = ("entities", "datas", "referring", "constrained", "validated", "ids", "shared")
 
     def __init__(self, validated: bool) -> None:
         self.validated = validated                  # the data is valid to the case schema
@@ -294,7 +294,7 @@ class _Built:
         self.referring: list[tuple] = []            # (entity, data, reader.relations), same order
         self.constrained = False                    # a fact of some entity declares constraints
         self.ids: dict[str, dict] = {}              # kind -> id -> its entity (the last one)
-        self.counts: dict[str, int] = {}            # kind -> how many of its entities have ids
+        self.shared: set[str] = set()               # kinds with an id held by two entities
 
 
 def _check_references(built: _Built, referring: list) -> None:
@@ -325,7 +325,7 @@ def _relations_hold(referring: list, built: _Built) -> bool:
     graphs: dict[tuple, dict] = {}
     nobody: dict = {}
     index = built.ids
-    counts = built.counts
+    shared = built.shared
     for entity, _, relations in referring:
         facts = entity.facts
         for name, target, same_kind, outside_case, mutual, acyclic in relations:
@@ -359,7 +359,7 @@ def _relations_hold(referring: list, built: _Built) -> bool:
                         return False
                 followed.append(item)
             if acyclic:
-                if not same_kind or counts.get(target, 0) != len(known):
+                if not same_kind or target in shared:
                     return False      # ids shared or across kinds: follow each one the long way
                 if followed:
                     graphs.setdefault((entity.kind.name, name), {})[entity.id] = followed
@@ -517,12 +517,12 @@ def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | No
     built.entities.append(entity)
     built.datas.append(data)
     if entity.id is not None:
-        name = kind.name
-        known = built.ids.get(name)
+        known = built.ids.get(kind.name)
         if known is None:
-            known = built.ids[name] = {}
+            known = built.ids[kind.name] = {}
+        elif entity.id in known:
+            built.shared.add(kind.name)
         known[entity.id] = entity
-        built.counts[name] = built.counts.get(name, 0) + 1
     if reader.references:
         built.referring.append((entity, data, reader.relations))
     if reader.constrained:
