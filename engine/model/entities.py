@@ -291,7 +291,7 @@ class _Built:
         self.validated = validated                  # the data is valid to the case schema
         self.entities: list[Entity] = []            # the entities, each before those it holds
         self.datas: list[Any] = []                  # the data of each, in the same order
-        self.referring: list[tuple] = []            # (entity, data, reader.relations), same order
+        self.referring: list[tuple] = []            # (entity, data, its kind's reader), same order
         self.constrained = False                    # a fact of some entity declares constraints
         self.ids: dict[str, dict] = {}              # kind -> id -> its entity (the last one)
         self.shared: set[str] = set()               # kinds with an id held by two entities
@@ -303,7 +303,7 @@ def _check_references(built: _Built, referring: list) -> None:
 
     ``built`` holds the case's entities, the case first, each entity before the entities it
     holds, and (``ids``) the entity of each id per kind, noted while building; ``referring``
-    the (entity, data, reference facts) of those whose kind has reference facts, in the same
+    the (entity, data, its kind's reader) of those whose kind has reference facts, in the same
     order. A quick pass first shows that every relation holds, as it does in nearly every case
     (cycles looked for once over the whole case, in linear time); only when it cannot does
     :func:`_first_relation_problem` look for the first problem in order and word it."""
@@ -326,10 +326,17 @@ def _relations_hold(referring: list, built: _Built) -> bool:
     nobody: dict = {}
     index = built.ids
     shared = built.shared
-    for entity, _, relations in referring:
+    for entity, _, reader in referring:
         facts = entity.facts
-        for name, target, same_kind, outside_case, mutual, acyclic in relations:
-            value = facts.get(name)
+        get = reader.relation_values
+        if get is not None:
+            values = get(facts)
+            if values == reader.no_relations:
+                continue              # names no one (the defaults): nothing to check
+            pairs = zip(reader.relations, values)
+        else:
+            pairs = ((relation, facts.get(relation[0])) for relation in reader.relations)
+        for (name, target, same_kind, outside_case, mutual, acyclic), value in pairs:
             if value is None:
                 continue              # no ids: nothing to check, no cycle can start here
             if value.__class__ is str:
@@ -370,8 +377,8 @@ def _first_relation_problem(referring: list, ids: dict, by_id: dict) -> None:
     """Raise the first problem of the case's reference facts: by entity, then by fact in the
     kind's order, then by id held (an id naming its own entity, an id no entity has, a spouse
     who does not name this one back, and last a path that leads back to the entity)."""
-    for entity, raw, _ in referring:
-        for name, spec in entity.kind.reader.references:
+    for entity, raw, reader in referring:
+        for name, spec in reader.references:
             if name not in entity.facts:
                 continue
             known = ids.get(spec.references, set())
@@ -524,7 +531,7 @@ def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | No
             built.shared.add(kind.name)
         known[entity.id] = entity
     if reader.references:
-        built.referring.append((entity, data, reader.relations))
+        built.referring.append((entity, data, reader))
     if reader.constrained:
         built.constrained = True
     if not collections:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Callable
 
 from ..io.values import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, NotANumber, check_magnitude
@@ -149,7 +150,8 @@ class KindReader:
     """The tables :func:`engine.model.entities.build_case` reads an entity of one kind with."""
 
     __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained", "schema_kept",
-                 "children", "collections", "shapes", "relations", "list_facts")
+                 "children", "collections", "shapes", "relations", "list_facts",
+                 "relation_values", "no_relations")
 
     def __init__(self, kind: Any) -> None:
         children = kind.children
@@ -180,6 +182,18 @@ class KindReader:
         self.relations = tuple((name, spec.references, spec.references == kind.name,
                                 spec.outside_case, spec.mutual, spec.acyclic)
                                for name, spec in self.references)
+        #: when there are several reference facts and each has a default that is None or an
+        #: empty list (so an entity's facts always hold it): a function giving their values as
+        #: a tuple, and the
+        #: tuple of an entity that names no one (its relations need no check); else None, None
+        self.relation_values: Callable[[dict], tuple] | None = None
+        self.no_relations: tuple | None = None
+        names = [name for name, _ in self.references]
+        if len(names) > 1 and all(name in self.defaults and (self.defaults[name] is None
+                                                              or self.defaults[name] == [])
+                                  for name in names):
+            self.relation_values = itemgetter(*names)
+            self.no_relations = tuple(self.defaults[name] for name in names)
         #: list facts with no allowed values or bounds: ``coerce`` of a list is a copy of it
         self.list_facts = frozenset(name for name, spec in kind.facts.items()
                                     if spec.type == "list" and spec.enum is None
