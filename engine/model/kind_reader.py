@@ -184,8 +184,8 @@ class KindReader:
                                for name, spec in self.references)
         #: when there are several reference facts and each has a default that is None or an
         #: empty list (so an entity's facts always hold it): a function giving their values as
-        #: a tuple, and the
-        #: tuple of an entity that names no one (its relations need no check); else None, None
+        #: a tuple, and the tuple of an entity that names no one (its relations need no check);
+        #: else None, None
         self.relation_values: Callable[[dict], tuple] | None = None
         self.no_relations: tuple | None = None
         names = [name for name, _ in self.references]
