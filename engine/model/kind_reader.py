@@ -14,9 +14,12 @@ prepares, once:
   return, and every error is ``coerce``'s own error with its own words;
 * the value of each fact given as null (``coerce`` returns its default, or None);
 * the defaults of the facts a case may leave out, in declaration order;
-* its reference facts, and whether any fact declares constraints on other entities;
+* its reference facts (with their target and properties in one tuple, and, when they all
+  default to None or [], the values of an entity that names no one, whose relations need no
+  check), and whether any fact declares constraints on other entities;
 * the facts the case schema already guarantees (:mod:`engine.model.schema_guarantees`): in a
-  validated case their values are copied in one step, and only the others are looked at.
+  validated case their values are copied in one step, and only the others are looked at;
+  which keys those are for one set of keys is worked out once (:meth:`KindReader.shape`).
 
 Nothing here changes what a case means: a value off the common path takes the general path.
 """
