@@ -47,7 +47,7 @@ def _plain_decimal(value: Decimal) -> bool:
     return value.is_finite() and value != value.to_integral_value()
 
 
-class ParsedJSON(dict):
+class ParsedJSON(dict[str, Any]):
     """An object :func:`loads_exact` parsed from JSON text: plain JSON (text keys, text, whole
     numbers within 64 bits, true/false, null, lists and objects of them; no number with a
     fraction or an exponent), built fresh and shared with no one. The first
@@ -55,6 +55,7 @@ class ParsedJSON(dict):
     second one copies, as for any mapping)."""
 
     __slots__ = ("fresh",)
+    fresh: bool
 
 
 #: The float-free check of :func:`loads_exact` reads the text's bytes with every digit as
