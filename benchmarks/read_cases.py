@@ -11,7 +11,9 @@ HTTP service) reads it the same way: the JSON text is parsed (decimals exactly, 
 the wall clock mostly measures the others), best of ``--rounds`` passes over the households.
 
 Without CASES the households are generated (``throughput.household``, seed 1). ``--profile``
-prints a cProfile of ``read_case`` over the households instead of the timings.
+prints a cProfile of ``read_case`` over the households instead of the timings. The last line
+reads each line as ``policy batch`` does (``engine.tools.tasks.case_data``, which parses with
+``engine.io.case_data.loads_exact`` where the tree has it, then ``Engine.read_case``).
 """
 
 from __future__ import annotations
@@ -107,8 +109,20 @@ def main() -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         return
 
+    try:                                     # the batch's parser of a line (orjson where exact)
+        from engine.io.case_data import loads_exact
+    except ImportError:                      # a tree from before it
+        def loads_exact(line):
+            return json.loads(line, parse_float=Decimal)
+    from engine.tools.tasks import Task, case_data
+    tasks = [Task(f"cases.jsonl:{i + 1}", "json", line) for i, line in enumerate(lines)]
+
+    def batch_read(task):                    # as policy batch reads a task: case_data, read_case
+        return engine.read_case(case_data(task))
+
     steps = {
         "parse (json.loads, exact decimals)": (lambda line: json.loads(line, parse_float=Decimal), lines),
+        "parse as a batch does (loads_exact)": (loads_exact, lines),
         "normalise": (normalise_case, parsed),
         "validate": (lambda pair: check(*pair), normalised),
         "build the entity tree": (lambda pair: build(pair[0], root, None), normalised),
@@ -121,6 +135,8 @@ def main() -> None:
         print(f"  {label:44s} {best(step, items, args.rounds) * 1e6:8.1f} us")
     label, (step, items) = "whole read, collector paused", steps["whole read (parse + read_case)"]
     print(f"  {label:44s} {best(step, items, args.rounds, paused=True) * 1e6:8.1f} us")
+    label = "batch read (case_data + read_case), paused"
+    print(f"  {label:44s} {best(batch_read, tasks, args.rounds, paused=True) * 1e6:8.1f} us")
 
 
 if __name__ == "__main__":

@@ -196,7 +196,7 @@ class Entity:
     """One entity of a case: the case itself, a person, an income."""
 
     __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads",
-                 "file", "scope")
+                 "file", "scope", "members")
 
     _counter = itertools.count()
 
@@ -216,6 +216,10 @@ class Entity:
         # missing fact with a default is recorded with its default; an error is never cached.
         self.reads: dict = {}
         self.scope = Scope(self)   # the scope its rules are computed in (immutable, so shared)
+        # The root entity a case is built as: every entity of the case, itself first, each one
+        # before those it holds (depth first, collections in the kind's order), as built; None
+        # for an entity built otherwise (the columnar plan then walks the tree itself).
+        self.members: list | None = None
 
     def label(self) -> str:
         """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""
@@ -269,79 +273,100 @@ def build_case(data: dict, root: EntityKind, file: str | None, validated: bool =
         raise CaseError("A case must be a mapping with case_id and people.",
                         code=codes.CASE_NOT_MAPPING, file=file)
     built = _Built(validated)
-    case = _build(data, root, None, None, file, "", built)
+    case = _build(data, root, root.reader, None, None, file, "", built)
     if built.referring:
-        _check_references(built.pairs, built.referring)
+        _check_references(built, built.referring)
     if built.constrained:
-        check_constraints(built.pairs)
+        check_constraints(list(zip(built.entities, built.datas)))
+    case.members = built.entities
     return case
 
 
 class _Built:
     """What building a case's entities noted for the checks that follow."""
 
-    __slots__ = ("pairs", "referring", "constrained", "validated")
+    __slots__ = ("entities", "datas", "referring", "constrained", "validated", "ids", "shared")
 
     def __init__(self, validated: bool) -> None:
         self.validated = validated                  # the data is valid to the case schema
-        self.pairs: list[tuple[Entity, Any]] = []   # (entity, its data), each before those it holds
-        self.referring: list[tuple] = []            # (entity, data, reference facts), same order
+        self.entities: list[Entity] = []            # the entities, each before those it holds
+        self.datas: list[Any] = []                  # the data of each, in the same order
+        self.referring: list[tuple] = []            # (entity, data, its kind's reader), same order
         self.constrained = False                    # a fact of some entity declares constraints
+        self.ids: dict[str, dict] = {}              # kind -> id -> its entity (the last one)
+        self.shared: set[str] = set()               # kinds with an id held by two entities
 
 
-def _check_references(entities: list, referring: list) -> None:
+def _check_references(built: _Built, referring: list) -> None:
     """Every id a `references` fact holds must name an entity of that kind in this case: a
     spouse or parent who is not in the case would otherwise silently change a household.
 
-    ``entities`` are the case's (entity, its data) pairs, the case first, each entity before
-    the entities it holds; ``referring`` the (entity, data, reference facts) of those whose kind
-    has reference facts, in the same order. A quick pass first shows that every relation holds,
-    as it does in nearly every case (cycles looked for once over the whole case, in linear
-    time); only when it cannot does :func:`_first_relation_problem` look for the first problem
-    in order and word it."""
-    ids: dict[str, set] = {}
-    counts: dict[str, int] = {}
-    by_id: dict[tuple, tuple] = {}
-    for pair in entities:
-        entity = pair[0]
-        if entity.id is not None:
-            name = entity.kind.name
-            ids.setdefault(name, set()).add(entity.id)
-            counts[name] = counts.get(name, 0) + 1
-            by_id[(name, entity.id)] = pair
-    if not _relations_hold(referring, ids, counts, by_id):
+    ``built`` holds the case's entities, the case first, each entity before the entities it
+    holds, and (``ids``) the entity of each id per kind, noted while building; ``referring``
+    the (entity, data, its kind's reader) of those whose kind has reference facts, in the same
+    order. A quick pass first shows that every relation holds, as it does in nearly every case
+    (cycles looked for once over the whole case, in linear time); only when it cannot does
+    :func:`_first_relation_problem` look for the first problem in order and word it."""
+    if not _relations_hold(referring, built):
+        ids: dict[str, set] = {}
+        by_id: dict[tuple, tuple] = {}
+        for pair in zip(built.entities, built.datas):
+            entity = pair[0]
+            if entity.id is not None:
+                name = entity.kind.name
+                ids.setdefault(name, set()).add(entity.id)
+                by_id[(name, entity.id)] = pair
         _first_relation_problem(referring, ids, by_id)
 
 
-def _relations_hold(referring: list, ids: dict, counts: dict, by_id: dict) -> bool:
+def _relations_hold(referring: list, built: _Built) -> bool:
     """True when no reference fact of the case has a problem :func:`_first_relation_problem`
     would report; False when one may (that function then finds it, or finds none)."""
     graphs: dict[tuple, dict] = {}
-    nobody: set = set()
-    for entity, _, references in referring:
+    nobody: dict = {}
+    index = built.ids
+    shared = built.shared
+    for entity, _, reader in referring:
         facts = entity.facts
-        for name, spec in references:
-            value = facts.get(name)
-            if value is None or value == []:
+        get = reader.relation_values
+        if get is not None:
+            values = get(facts)
+            if values == reader.no_relations:
+                continue              # names no one (the defaults): nothing to check
+            pairs = zip(reader.relations, values)
+        else:
+            pairs = ((relation, facts.get(relation[0])) for relation in reader.relations)
+        for (name, target, same_kind, outside_case, mutual, acyclic), value in pairs:
+            if value is None:
                 continue              # no ids: nothing to check, no cycle can start here
-            target = spec.references
-            known = ids.get(target, nobody)
-            same_kind = target == entity.kind.name
+            if value.__class__ is str:
+                items = (value,)
+            elif value.__class__ is list:
+                if not value:
+                    continue
+                items = value
+            elif value == []:
+                continue
+            else:
+                items = value if isinstance(value, list) else (value,)
+            known = index.get(target, nobody)
             followed = []
-            for item in value if isinstance(value, list) else (value,):
+            for item in items:
                 if item is None:
                     continue
                 if same_kind and item == entity.id:
                     return False
                 if item not in known:
-                    if spec.outside_case:
+                    if outside_case:
                         continue
                     return False
-                if spec.mutual and entity.id not in _ids(by_id[(target, item)][0].facts.get(name)):
-                    return False
+                if mutual:
+                    back = known[item].facts.get(name)
+                    if back is None or (back != entity.id and entity.id not in _ids(back)):
+                        return False
                 followed.append(item)
-            if spec.acyclic:
-                if not same_kind or counts.get(target, 0) != len(known):
+            if acyclic:
+                if not same_kind or target in shared:
                     return False      # ids shared or across kinds: follow each one the long way
                 if followed:
                     graphs.setdefault((entity.kind.name, name), {})[entity.id] = followed
@@ -352,8 +377,8 @@ def _first_relation_problem(referring: list, ids: dict, by_id: dict) -> None:
     """Raise the first problem of the case's reference facts: by entity, then by fact in the
     kind's order, then by id held (an id naming its own entity, an id no entity has, a spouse
     who does not name this one back, and last a path that leads back to the entity)."""
-    for entity, raw, references in referring:
-        for name, spec in references:
+    for entity, raw, reader in referring:
+        for name, spec in reader.references:
             if name not in entity.facts:
                 continue
             known = ids.get(spec.references, set())
@@ -399,7 +424,7 @@ def _has_cycle(following: dict) -> bool:
     """Whether a path along ``following`` (an id -> the ids it leads to, each one an id of
     ``following`` or of an entity that leads nowhere) comes back to an id already on it: a
     depth-first search, each id visited once, without recursion."""
-    if not any(item in following for targets in following.values() for item in targets):
+    if following.keys().isdisjoint(itertools.chain.from_iterable(following.values())):
         return False              # no path of two steps, so none back (the usual household)
     done: set = set()
     on_path: set = set()
@@ -480,11 +505,116 @@ def check_on(case: Entity, data, on) -> None:
     walk(case, data)
 
 
-def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | None,
-           file: str | None, path: str, built: _Built) -> Entity:
-    """The entity of ``data`` and, below it, its collections' entities, noted in ``built``
-    (an entity before those it holds)."""
-    reader = kind.reader
+def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | None,
+           index: int | None, file: str | None, path: str, built: _Built) -> Entity:
+    """The entity of ``data`` (of ``kind``, read with its ``reader``) and, below it, its
+    collections' entities, noted in ``built`` (an entity before those it holds)."""
+    read = None
+    if built.validated and reader.schema_kept:
+        read = _valid_facts(data, reader)
+    if read is None:
+        read = _facts(data, kind, reader, parent, index, file, path)
+    facts, collections = read
+    line = None if data.__class__ is dict else getattr(data, "line", None)
+    entity = Entity(kind, facts, parent, index, line, path or kind.name, file)
+    if kind.id_fact and entity.id is None:
+        raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.",
+                        code=codes.MISSING_ID, file=file,
+                        line=line, field=f"{path}.{kind.id_fact}")
+    built.entities.append(entity)
+    built.datas.append(data)
+    if entity.id is not None:
+        known = built.ids.get(kind.name)
+        if known is None:
+            known = built.ids[kind.name] = {}
+        elif entity.id in known:
+            built.shared.add(kind.name)
+        known[entity.id] = entity
+    if reader.references:
+        built.referring.append((entity, data, reader))
+    if reader.constrained:
+        built.constrained = True
+    if not collections:
+        if reader.collections:                  # each collection empty, a list of its own
+            entity.children = {name: [] for name, _ in reader.collections}
+        return entity
+    held = entity.children
+    for name, child_kind in reader.collections:
+        items = collections.get(name)
+        if not items:
+            held[name] = []
+            continue
+        children = []
+        seen_ids: set = set()
+        child_reader = child_kind.reader
+        for i, item in enumerate(items):
+            item_path = f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
+            if not isinstance(item, dict):
+                raise CaseError(f"Each entry of '{name}' must be a mapping.",
+                                code=codes.BAD_COLLECTION,
+                                file=file, line=line_of(items, i), field=item_path)
+            child = _build(item, child_kind, child_reader, entity, i, file, item_path, built)
+            if child.id is not None:
+                if child.id in seen_ids:
+                    raise CaseError(f"Two entries of '{name}' have the id '{child.id}'; ids must "
+                                    "be unique.",
+                                    code=codes.DUPLICATE_ID, file=file, line=child.line,
+                                    field=item_path)
+                seen_ids.add(child.id)
+            children.append(child)
+        held[name] = children
+    return entity
+
+
+def _valid_facts(data: dict, reader: KindReader) -> tuple[dict, dict | None] | None:
+    """(facts, collections) of an entity's data that the case schema has accepted, or None
+    when :func:`_facts` must look at it (a value to refuse, a key the kind does not know).
+
+    The schema's guaranteed facts and every other value are copied at once; then only the keys
+    the schema does not guarantee are looked at, in any order: nothing here raises, so which
+    problem comes first is left to :func:`_facts`, which reads the keys in order. Which keys
+    those are, and which list defaults the data leaves out, depend on its keys alone: worked out
+    once per set of keys (:meth:`KindReader.shape`)."""
+    defaults = reader.defaults
+    facts = defaults.copy()
+    facts.update(data)
+    rest, lists_left_out = reader.shape(data)
+    collections = None
+    if rest:
+        collections = {}
+        plan = reader.plan
+        for key in rest:
+            raw = data[key]
+            step = plan.get(key)
+            if step is not None:
+                if raw.__class__ is list and key in reader.list_facts:
+                    facts[key] = raw.copy()     # what coerce makes of a list
+                    continue
+                expected, allowed, null, coerce = step
+                if raw.__class__ is expected and (allowed is None or raw in allowed):
+                    continue                    # copied as given
+                if raw is None and null is not NO_NULL:
+                    # what FactSpec.coerce makes of null; a list default as the entity's own
+                    facts[key] = list(null) if isinstance(null, list) else null
+                    continue
+                try:
+                    facts[key] = coerce(raw)
+                except Exception:               # noqa: BLE001 - _facts raises it, in order
+                    return None
+            elif key in reader.children and raw.__class__ is list and len(raw) <= MAX_COLLECTION:
+                collections[key] = raw
+                del facts[key]
+            else:
+                return None
+    for name in lists_left_out:             # a list default: the entity's own copy
+        facts[name] = list(defaults[name])
+    return facts, collections
+
+
+def _facts(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | None,
+           index: int | None, file: str | None, path: str) -> tuple[dict, dict]:
+    """(facts, collections) of an entity's data, every key looked at in order: the first key
+    that is not valid raises its error."""
     plan = reader.plan
     # Facts the case leaves out take their defaults (None when optional), once, so that reading
     # them is a plain lookup; a required fact stays absent and errors when read. Starting from
@@ -492,15 +622,7 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
     defaults = reader.defaults
     facts: dict[str, Any] = defaults.copy()
     collections: dict[str, list] = {}
-    keys = data
-    if built.validated and reader.schema_kept:
-        # Valid to the schema: its guaranteed facts are what coerce would make of them, so all
-        # values are copied at once and only the other keys are looked at, in the data's order
-        # (no guaranteed fact can fail, so the first problem is the one it always was).
-        facts.update(data)
-        kept = reader.schema_kept
-        keys = [key for key in data if key not in kept]
-    for key in keys:
+    for key in data:
         raw = data[key]
         step = plan.get(key)
         if step is not None:
@@ -529,7 +651,6 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
                                 "allowed.", code=codes.BAD_COLLECTION, file=file,
                                 line=line_of(data, key), field=f"{path}.{key}" if path else str(key))
             collections[key] = raw
-            facts.pop(key, None)                # copied with the facts of a validated case
             continue
         known = ", ".join(sorted(list(kind.facts) + list(kind.children)))
         raise CaseError(f"'{key}' is not a fact of a {kind.name}. The facts are: {known}.",
@@ -538,41 +659,7 @@ def _build(data: dict, kind: EntityKind, parent: Entity | None, index: int | Non
     for name in reader.list_defaults:      # a list default left in place: the entity's own copy
         if facts[name] is defaults[name]:
             facts[name] = list(defaults[name])
-    line = None if data.__class__ is dict else getattr(data, "line", None)
-    entity = Entity(kind, facts, parent, index, line, path or kind.name, file)
-    if kind.id_fact and entity.id is None:
-        raise CaseError(f"Each {kind.name} needs '{kind.id_fact}'.",
-                        code=codes.MISSING_ID, file=file,
-                        line=line, field=f"{path}.{kind.id_fact}")
-    built.pairs.append((entity, data))
-    if reader.references:
-        built.referring.append((entity, data, reader.references))
-    if reader.constrained:
-        built.constrained = True
-    for name, child_kind in kind.children.items():
-        items = collections.get(name)
-        if not items:
-            entity.children[name] = []
-            continue
-        children = []
-        seen_ids: set = set()
-        for i, item in enumerate(items):
-            item_path = f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
-            if not isinstance(item, dict):
-                raise CaseError(f"Each entry of '{name}' must be a mapping.",
-                                code=codes.BAD_COLLECTION,
-                                file=file, line=line_of(items, i), field=item_path)
-            child = _build(item, child_kind, entity, i, file, item_path, built)
-            if child.id is not None:
-                if child.id in seen_ids:
-                    raise CaseError(f"Two entries of '{name}' have the id '{child.id}'; ids must "
-                                    "be unique.",
-                                    code=codes.DUPLICATE_ID, file=file, line=child.line,
-                                    field=item_path)
-                seen_ids.add(child.id)
-            children.append(child)
-        entity.children[name] = children
-    return entity
+    return facts, collections
 
 
 def _label(kind: EntityKind, data: dict, parent, index) -> str:

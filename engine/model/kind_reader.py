@@ -14,9 +14,12 @@ prepares, once:
   return, and every error is ``coerce``'s own error with its own words;
 * the value of each fact given as null (``coerce`` returns its default, or None);
 * the defaults of the facts a case may leave out, in declaration order;
-* its reference facts, and whether any fact declares constraints on other entities;
+* its reference facts (with their target and properties in one tuple, and, when they all
+  default to None or [], the values of an entity that names no one, whose relations need no
+  check), and whether any fact declares constraints on other entities;
 * the facts the case schema already guarantees (:mod:`engine.model.schema_guarantees`): in a
-  validated case their values are copied in one step, and only the others are looked at.
+  validated case their values are copied in one step, and only the others are looked at;
+  which keys those are for one set of keys is worked out once (:meth:`KindReader.shape`).
 
 Nothing here changes what a case means: a value off the common path takes the general path.
 """
@@ -25,14 +28,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Callable
 
-from ..io.values import MAX_WHOLE_DIGITS, NotANumber, check_magnitude
+from ..io.values import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, NotANumber, check_magnitude
 from ..language.numbers import to_decimal
 from .schema_guarantees import facts_kept_by_schema
 
 #: Whole numbers below this (in absolute value) pass ``check_magnitude``.
 _WHOLE_LIMIT = 10 ** MAX_WHOLE_DIGITS
+
+#: The longest decimal text :func:`_number` reads without ``to_decimal`` (its digits are then
+#: within ``check_magnitude``'s bounds).
+_SHORT_NUMBER = min(MAX_WHOLE_DIGITS, MAX_FRACTION_DIGITS)
 
 #: Returned by a converter for a value it leaves to ``FactSpec.coerce``.
 _GENERAL = object()
@@ -54,6 +62,15 @@ def _date(raw: Any) -> Any:
 
 
 def _number(raw: Any) -> Any:
+    if raw.__class__ is str and len(raw) <= _SHORT_NUMBER and raw.isascii():
+        # "6775", "-12.5": ASCII digits, one point between digits, an optional minus. Decimal
+        # reads such text exactly as to_decimal does (nothing to strip), and with at most 15
+        # characters it has at most 15 whole digits and 28 decimals, within check_magnitude.
+        whole, point, fraction = raw.partition(".")
+        if whole[:1] == "-":
+            whole = whole[1:]
+        if whole.isdigit() and (fraction.isdigit() if point else True):
+            return Decimal(raw)
     if raw.__class__ is str or raw.__class__ is Decimal:
         try:
             value = to_decimal(raw)
@@ -125,6 +142,9 @@ def kept_as_given(spec: Any) -> tuple[type | None, Any]:
     return None, None
 
 
+#: How many sets of keys a kind's reader keeps its :meth:`KindReader.shape` of.
+_MOST_SHAPES = 1024
+
 #: The null of a fact that must have a value (FactSpec.coerce refuses null for it).
 NO_NULL = object()
 
@@ -132,10 +152,15 @@ NO_NULL = object()
 class KindReader:
     """The tables :func:`engine.model.entities.build_case` reads an entity of one kind with."""
 
-    __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained", "schema_kept")
+    __slots__ = ("plan", "defaults", "list_defaults", "references", "constrained", "schema_kept",
+                 "children", "collections", "shapes", "relations", "list_facts",
+                 "relation_values", "no_relations")
 
     def __init__(self, kind: Any) -> None:
         children = kind.children
+        #: the kind's collections: their names, and (name, kind) in the kind's order
+        self.children = frozenset(children)
+        self.collections = tuple(children.items())
         #: fact -> (type, allowed, null, coerce): a value of exactly that type (and in
         #: ``allowed`` when it is not None) is kept as given; a null becomes ``null`` (unless
         #: it is NO_NULL); anything else goes through ``coerce``, equal to FactSpec.coerce.
@@ -155,8 +180,47 @@ class KindReader:
         #: (fact, spec) of the facts that hold ids of other entities
         self.references = tuple((name, spec) for name, spec in kind.facts.items()
                                 if spec.references is not None)
+        #: per reference fact: (fact, kind it names, whether that is this kind, outside_case,
+        #: mutual, acyclic), for the relation check of a built case
+        self.relations = tuple((name, spec.references, spec.references == kind.name,
+                                spec.outside_case, spec.mutual, spec.acyclic)
+                               for name, spec in self.references)
+        #: when there are several reference facts and each has a default that is None or an
+        #: empty list (so an entity's facts always hold it): a function giving their values as
+        #: a tuple, and the tuple of an entity that names no one (its relations need no check);
+        #: else None, None
+        self.relation_values: Callable[[dict], tuple] | None = None
+        self.no_relations: tuple | None = None
+        names = [name for name, _ in self.references]
+        if len(names) > 1 and all(name in self.defaults and (self.defaults[name] is None
+                                                              or self.defaults[name] == [])
+                                  for name in names):
+            self.relation_values = itemgetter(*names)
+            self.no_relations = tuple(self.defaults[name] for name in names)
+        #: list facts with no allowed values or bounds: ``coerce`` of a list is a copy of it
+        self.list_facts = frozenset(name for name, spec in kind.facts.items()
+                                    if spec.type == "list" and spec.enum is None
+                                    and spec.minimum is None and spec.maximum is None
+                                    and name not in children)
         #: whether a fact of this kind declares constraints (engine.model.case_constraints)
         self.constrained = any(spec.constraints for spec in kind.facts.values())
         #: facts a case valid to the case schema gives as the fact wants them (copied in one
         #: step from validated data; see engine.model.schema_guarantees)
         self.schema_kept = facts_kept_by_schema(kind)
+        #: keys of an entity's data -> what :meth:`shape` says of them
+        self.shapes: dict[tuple, tuple[tuple, tuple]] = {}
+
+    def shape(self, data: Any) -> tuple[tuple, tuple]:
+        """For validated data: its keys that are not among ``schema_kept``, in its order, and the
+        facts with a list default it does not give (each entity gets its own copy). Entities of
+        one kind in a batch mostly give the same keys, so the answer is kept per tuple of keys
+        (for at most ``_MOST_SHAPES`` of them)."""
+        keys = tuple(data)
+        found = self.shapes.get(keys)
+        if found is None:
+            kept = self.schema_kept
+            found = (tuple(key for key in keys if key not in kept),
+                     tuple(name for name in self.list_defaults if name not in data))
+            if len(self.shapes) < _MOST_SHAPES:
+                self.shapes[keys] = found
+        return found

@@ -451,16 +451,29 @@ class _Batch:
         self.case_row: dict = {}          # kind name -> [case number] per row
         self.walks = []                   # per case: its entities in the per-case order
         parents: dict = {}                # kind name -> [parent's row] per row
+        # One pass over each case's entities in the per-case order (the list the builder made,
+        # Entity.members, else a walk of the tree), each appended to its kind's tables.
+        entities, row_of, case_row, walks = self.entities, self.row_of, self.case_row, self.walks
+        tables: dict = {}                 # kind name -> (rows, case numbers, parents' rows)
         for number, case in enumerate(cases):
-            walk = list(_walk(case.root))
-            self.walks.append(walk)
+            root = case.root
+            walk = getattr(root, "members", None)
+            if walk is None:
+                walk = list(_walk(root))
+            walks.append(walk)
             for entity in walk:
-                rows = self.entities.setdefault(entity.kind.name, [])
-                self.row_of[entity.uid] = len(rows)
+                name = entity.kind.name
+                table = tables.get(name)
+                if table is None:
+                    table = tables[name] = (entities.setdefault(name, []),
+                                            case_row.setdefault(name, []),
+                                            parents.setdefault(name, []))
+                rows = table[0]
+                row_of[entity.uid] = len(rows)
                 rows.append(entity)
-                self.case_row.setdefault(entity.kind.name, []).append(number)
-                parents.setdefault(entity.kind.name, []).append(
-                    self.row_of[entity.parent.uid] if entity.parent is not None else -1)
+                table[1].append(number)
+                parent = entity.parent
+                table[2].append(row_of[parent.uid] if parent is not None else -1)
         self.parent_rows = {k: np.asarray(v, dtype=np.intp) for k, v in parents.items()}
         self.kinds = {kind.name: kind for kind in self.program.entity_kinds.values()}
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)

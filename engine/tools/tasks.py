@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ..errors import InputError, PolicyError, codes
+from ..io.case_data import loads_exact
 
 
 @dataclass
@@ -29,7 +29,7 @@ def case_data(task: Task):
     """The case mapping (or path) of a task; raises PolicyError for unreadable input."""
     if task.kind == "json":
         try:
-            data = json.loads(task.payload, parse_float=Decimal)
+            data = loads_exact(task.payload)     # json.loads(..., parse_float=Decimal), quicker
         except json.JSONDecodeError as exc:
             file, _, line = task.label.rpartition(":")
             raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
