@@ -376,6 +376,33 @@ _PAIR_BITS = 31
 _PAIR_MASK = (1 << _PAIR_BITS) - 1
 
 
+#: A pair table (:func:`_pairs_in_range`) is used while it has at most this many entries per row
+#: joined, plus a few: the ranges of ids are then short enough that marking a table is cheaper
+#: than sorting the rows.
+_DENSE_ROWS = 4
+_DENSE_SLACK = 256
+
+
+def _pairs_in_range(a: np.ndarray, b: np.ndarray, a_low: int, a_high: int, b_low: int,
+                    width: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The distinct pairs of ids of ``a`` (from ``a_low`` to ``a_high``) and ``b`` (from
+    ``b_low``, ``width`` of them), ordered by left id then right id as :func:`numpy.unique` orders them packed, and
+    per row the index of its pair: each pair's place in the rectangle of the two ranges is
+    marked in a table of that size, the marked places read back in order and numbered."""
+    if width == 1:
+        places = a - a_low if a_low else a
+    else:
+        places = (a - a_low) * width + (b - b_low) if a_low or b_low else a * width + b
+    size = (a_high - a_low + 1) * width
+    seen = np.zeros(size, dtype=bool)
+    seen[places] = True
+    found = np.flatnonzero(seen)
+    number = np.empty(size, dtype=np.intp)
+    number[found] = np.arange(len(found))
+    pairs = [(a_low + p // width, b_low + p % width) for p in found.tolist()]
+    return pairs, number[places]
+
+
 class Interned:
     """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
     empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
@@ -397,37 +424,50 @@ class Interned:
     def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is.
 
-        Each distinct pair of ids is found by one ``numpy.unique`` over the pairs packed into
-        one integer (ids stay far below 2**31 in a batch), and joined once per batch; a pair
-        with an empty side is the other side's id (nothing to join)."""
+        Each distinct pair of ids is joined once per batch (a pair with an empty side is the
+        other side's id: nothing to join). The distinct pairs are found without sorting when
+        the ids of each side span a short range (they do: a column's ids are few and close):
+        each pair numbered by its place in the rectangle of the two ranges, marked in a table
+        of that size and read back in order (:func:`_pairs_in_range`); otherwise by one
+        ``numpy.unique`` over the pairs packed into one integer (ids stay far below 2**31 in a
+        batch). Either gives the pairs in the same order (left id, then right id)."""
         if len(a) == 0 or not b.any():
             return a
         if not a.any():
             return b
-        if a.min() < 0 or b.min() < 0:
+        a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+        if a_low < 0 or b_low < 0:
             return self._join_with_unknown(a, b)
-        if len(self.items) > _PAIR_MASK:        # too many ids to pack a pair: pair by pair
+        if a_low == a_high and b_low == b_high:   # one pair on every row
+            return np.full(len(a), self._joined(a_low, b_low), dtype=np.int64)
+        width = b_high - b_low + 1
+        if (a_high - a_low + 1) * width <= _DENSE_ROWS * len(a) + _DENSE_SLACK:
+            pairs, inverse = _pairs_in_range(a, b, a_low, a_high, b_low, width)
+        elif len(self.items) > _PAIR_MASK:      # too many ids to pack a pair: pair by pair
             pairs, inverse = group(a, b)
             return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
-        uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+        else:
+            uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+            pairs, inverse = [divmod(p, 1 << _PAIR_BITS) for p in uniq.tolist()], \
+                inverse.reshape(-1)
         joined, items, join = self.joined, self.items, self.join_items
         ids = []
-        for pair in uniq.tolist():  # keyed by the packed pair (the wide path keys by tuple)
-            found = joined.get(pair)
+        for left, right in pairs:
+            if left == 0 or right == 0:
+                ids.append(left or right)
+                continue
+            key = (left << _PAIR_BITS) | right
+            found = joined.get(key)
             if found is None:
-                left, right = pair >> _PAIR_BITS, pair & _PAIR_MASK
-                if left == 0 or right == 0:
-                    found = left or right
-                else:
-                    found = joined[pair] = self.id(join(items[left], items[right]))
+                found = joined[key] = self.id(join(items[left], items[right]))
             ids.append(found)
-        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+        return np.asarray(ids, dtype=np.int64)[inverse]
 
     def _joined(self, left: int, right: int) -> int:
         """The id of two ids joined (either may be the empty id), joined once per batch."""
         if left == 0 or right == 0:
             return left or right
-        key = (left, right)
+        key = (left << _PAIR_BITS) | right if right <= _PAIR_MASK else (left, right)
         found = self.joined.get(key)
         if found is None:
             found = self.joined[key] = self.id(self.join_items(self.items[left], self.items[right]))
