@@ -518,14 +518,14 @@ class _Batch:
         """Per row, the mask id of its own citations."""
         found = self.own_masks
         items = self.citations.items
-        uniq, inverse = np.unique(own, return_inverse=True)
+        uniq, inverse = group(own)
         ids = []
-        for o in uniq.tolist():
+        for (o,) in uniq:
             m = found.get(o)
             if m is None:
                 m = found[o] = self.masks.id(mask_of(items[o]))
             ids.append(m)
-        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+        return np.asarray(ids, dtype=np.int64)[inverse]
 
     def deciding(self, rule, bad, deps, branch, failed):
         """Per row: what reading the rule's value brings to another value (a reads id), and the

@@ -348,12 +348,19 @@ def _boxed(item) -> np.ndarray:
 
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
-    """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints) and,
-    per row, the index of its tuple in that list."""
-    if len(keys[0]) == 0:
+    """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints, in
+    order) and, per row, the index of its tuple in that list: by a table over the ranges of the
+    keys when it is small (:func:`_in_ranges`), else by sorting."""
+    n = len(keys[0])
+    if n == 0:
         return [], np.zeros(0, dtype=np.intp)
+    lows = [int(k.min()) for k in keys]
+    highs = [int(k.max()) for k in keys]
+    widths = [high - low + 1 for low, high in zip(lows, highs)]
+    if _fits(widths, n):
+        return _in_ranges(keys, lows, widths)
     bits = 62 // len(keys)
-    if all(int(k.max()) < (1 << bits) for k in keys):
+    if all(high < (1 << bits) for high in highs):
         packed = keys[0].astype(np.int64)
         for k in keys[1:]:
             packed = (packed << bits) | k
@@ -376,31 +383,49 @@ _PAIR_BITS = 31
 _PAIR_MASK = (1 << _PAIR_BITS) - 1
 
 
-#: A pair table (:func:`_pairs_in_range`) is used while it has at most this many entries per row
+#: A table of places (:func:`_in_ranges`) is used while it has at most this many entries per row
 #: joined, plus a few: the ranges of ids are then short enough that marking a table is cheaper
 #: than sorting the rows.
 _DENSE_ROWS = 4
 _DENSE_SLACK = 256
 
 
-def _pairs_in_range(a: np.ndarray, b: np.ndarray, a_low: int, a_high: int, b_low: int,
-                    width: int) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """The distinct pairs of ids of ``a`` (from ``a_low`` to ``a_high``) and ``b`` (from
-    ``b_low``, ``width`` of them), ordered by left id then right id as :func:`numpy.unique` orders them packed, and
-    per row the index of its pair: each pair's place in the rectangle of the two ranges is
-    marked in a table of that size, the marked places read back in order and numbered."""
-    if width == 1:
-        places = a - a_low if a_low else a
-    else:
-        places = (a - a_low) * width + (b - b_low) if a_low or b_low else a * width + b
-    size = (a_high - a_low + 1) * width
+def _in_ranges(keys, lows: list[int], widths: list[int]) -> tuple[list[tuple], np.ndarray]:
+    """The distinct rows of the integer columns ``keys`` (column ``k`` from ``lows[k]``,
+    ``widths[k]`` values), in the order :func:`numpy.unique` gives them (by the first column,
+    then the next...), and per row the index of its tuple: each row's place in the box of the
+    ranges is marked in a table of that size, the marked places read back in order and
+    numbered. No sort: for ranges whose box is not much larger than the rows."""
+    places = None
+    for key, low, width in zip(keys, lows, widths):
+        term = key - low if low else key
+        places = term if places is None else places * width + term
+    size = 1
+    for width in widths:
+        size *= width
     seen = np.zeros(size, dtype=bool)
     seen[places] = True
     found = np.flatnonzero(seen)
     number = np.empty(size, dtype=np.intp)
     number[found] = np.arange(len(found))
-    pairs = [(a_low + p // width, b_low + p % width) for p in found.tolist()]
-    return pairs, number[places]
+    out = []
+    last = len(widths) - 1
+    for place in found.tolist():
+        parts = [0] * len(widths)
+        for k in range(last, 0, -1):
+            place, parts[k] = divmod(place, widths[k])
+            parts[k] += lows[k]
+        parts[0] = place + lows[0]
+        out.append(tuple(parts))
+    return out, number[places]
+
+
+def _fits(widths: list[int], n: int) -> bool:
+    """Whether a table over the box of these ranges is small enough for ``n`` rows."""
+    size = 1
+    for width in widths:
+        size *= width
+    return size <= _DENSE_ROWS * n + _DENSE_SLACK
 
 
 class Interned:
@@ -440,9 +465,9 @@ class Interned:
             return self._join_with_unknown(a, b)
         if a_low == a_high and b_low == b_high:   # one pair on every row
             return np.full(len(a), self._joined(a_low, b_low), dtype=np.int64)
-        width = b_high - b_low + 1
-        if (a_high - a_low + 1) * width <= _DENSE_ROWS * len(a) + _DENSE_SLACK:
-            pairs, inverse = _pairs_in_range(a, b, a_low, a_high, b_low, width)
+        widths = [a_high - a_low + 1, b_high - b_low + 1]
+        if _fits(widths, len(a)):
+            pairs, inverse = _in_ranges((a, b), [a_low, b_low], widths)
         elif len(self.items) > _PAIR_MASK:      # too many ids to pack a pair: pair by pair
             pairs, inverse = group(a, b)
             return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
