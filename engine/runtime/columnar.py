@@ -88,7 +88,8 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct,
                               firsts, flags, full, group, memberships, no_rows, numbers, objects,
-                              ranks_of, strict_bools, texts_chained, texts_joined, truth, ufunc)
+                              ranks_of, rows_where, strict_bools, texts_chained, texts_joined,
+                              truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -540,7 +541,7 @@ class _Batch:
         b = branch if branch is not None else _zeros(n)
         reads = np.full(n, UNKNOWN, dtype=np.int64)
         cites = np.empty(n, dtype=object)
-        good = np.flatnonzero(~bad & (deps >= 0) & (f >= 0))
+        good = rows_where(~bad & (deps >= 0) & (f >= 0))
         if len(good) == 0:
             return reads, cites
         keys, inverse = group(b[good], deps[good], f[good])
@@ -619,7 +620,7 @@ class _Batch:
             input_deps.append((name, col.deps))
             masks = self.masks.join(masks, col.masks)
             bad |= col.bad
-        active = np.flatnonzero(~bad)
+        active = rows_where(~bad)
         matched = np.zeros((n, len(body.rows)), dtype=bool)
         used = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}   # tested by a match
         failing = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}  # made a row fail
@@ -660,13 +661,13 @@ class _Batch:
         branch = _zeros(n)
         chosen_rows = np.zeros((n, len(body.rows)), dtype=bool)  # whose `then` gives the value
         defaults = np.zeros(n, dtype=bool)
-        good = np.flatnonzero(~bad)
+        good = rows_where(~bad)
         if len(good):
             sets, inverse = np.unique(matched[good], axis=0, return_inverse=True)
             inverse = inverse.reshape(-1)
             for s, flags in enumerate(sets):
                 at = good[inverse == s]
-                found = [body.rows[k] for k in np.flatnonzero(flags).tolist()]
+                found = [body.rows[k] for k in rows_where(flags).tolist()]
                 if collect:
                     cited = tuple(c for r in found for c in r.citations)
                     own[at] = self.citations.id(merge(rule.citations, cited) if cited
@@ -703,7 +704,7 @@ class _Batch:
         # The `then` of each matched table row (for collect, in table order: values append in
         # the order the rows matched, which is table order).
         for k, r in enumerate(body.rows):
-            chosen = np.flatnonzero(chosen_rows[:, k])
+            chosen = rows_where(chosen_rows[:, k])
             if not len(chosen):
                 continue
             col = self.eval(r.then.tree, frame, rows[chosen])
@@ -715,7 +716,7 @@ class _Batch:
                     target.append(v)
             else:
                 values[chosen] = col.values
-        chosen = np.flatnonzero(defaults)
+        chosen = rows_where(defaults)
         if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
             values[chosen] = col.values
@@ -843,7 +844,7 @@ class _Batch:
                                      kept_positions[present], kept_ranks[present],
                                      grouped[present])
                 values[bad] = None
-            empty = np.flatnonzero(_IS(values, None).astype(bool) & ~bad)
+            empty = rows_where(_IS(values, None).astype(bool) & ~bad)
             if len(empty):
                 if body.default is None:
                     bad[empty] = True
@@ -864,7 +865,7 @@ class _Batch:
                 target = values[kept_positions]
                 present = ~_IS(grouped, None).astype(bool)
                 chosen = np.zeros(len(grouped), dtype=bool)
-                idx = np.flatnonzero(present & ~bad[kept_positions])
+                idx = rows_where(present & ~bad[kept_positions])
                 if len(idx):
                     chosen[idx] = apply(operator.eq, [grouped[idx], target[idx]],
                                         np.zeros(len(idx), dtype=bool), _FAILURES)[0] \
@@ -935,7 +936,7 @@ class _Batch:
                 bad[passing] |= of.bad
                 found[passing] = True
                 deps[passing] = self.deps.join(deps[passing], of.deps)
-        missing = np.flatnonzero(~found & ~bad)
+        missing = rows_where(~found & ~bad)
         if len(missing) and body.default is not None:
             d = self.eval(body.default.tree, frame, rows[missing])
             values[missing] = d.values
@@ -1079,7 +1080,7 @@ class _Batch:
         first = self.eval(node.values[0], frame, rows)
         values, bad, masks = first.values.copy(), first.bad.copy(), first.masks.copy()
         deps = first.deps.copy()
-        pending = np.flatnonzero(~bad & (truth(values) == is_and))
+        pending = rows_where(~bad & (truth(values) == is_and))
         for operand in node.values[1:]:
             if not len(pending):
                 break
@@ -1107,7 +1108,7 @@ class _Batch:
         current, bad, masks = as_objects(left.values).copy(), left.bad.copy(), left.masks.copy()
         deps = left.deps.copy()
         values = np.ones(n, dtype=bool)
-        pending = np.flatnonzero(~bad)
+        pending = rows_where(~bad)
         for op, comparator in zip(node.ops, node.comparators):
             if not len(pending):
                 break
@@ -1134,8 +1135,8 @@ class _Batch:
         values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
         deps = test.deps.copy()
         holds = truth(test.values)
-        yes = np.flatnonzero(~bad & holds)
-        no = np.flatnonzero(~bad & ~holds)
+        yes = rows_where(~bad & holds)
+        no = rows_where(~bad & ~holds)
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
@@ -1172,7 +1173,7 @@ class _Batch:
                 deps = np.full(n, UNKNOWN, dtype=np.int64)
                 open_rows = ~bad
                 for a in args:
-                    at = np.flatnonzero(open_rows)
+                    at = rows_where(open_rows)
                     if not len(at):
                         break
                     same = np.zeros(n, dtype=bool)
@@ -1209,7 +1210,7 @@ class _Batch:
         (:func:`engine.runtime.columnar_arrays.distinct`); ``fn`` gives the value and the read
         and mask ids of what it read, joined after the arguments' own. A row where it fails is
         bad (the per-case evaluator words why)."""
-        good = np.flatnonzero(~bad)
+        good = rows_where(~bad)
         columns = [a.values for a in args]
         found = distinct(columns, good)
         if found is None:                 # an argument that cannot be a key: row by row
@@ -1243,7 +1244,7 @@ class _Batch:
         on = self.eval(node.args[1], frame, rows)
         values, bad, masks = np.empty(n, dtype=object), on.bad.copy(), on.masks.copy()
         deps = on.deps.copy()
-        live = np.flatnonzero(~bad & ~_IS(on.values, None).astype(bool))
+        live = rows_where(~bad & ~_IS(on.values, None).astype(bool))
         key = self.eval(node.args[2], frame, rows[live]) if len(node.args) == 3 else None
         state = self.function_state
         dates = on.values.tolist()

@@ -41,6 +41,14 @@ def no_rows() -> np.ndarray:
     return _EMPTY_ROWS
 
 
+def rows_where(mask: np.ndarray) -> np.ndarray:
+    """The positions where a one-dimensional ``bool`` array is set: ``numpy.flatnonzero``
+    without its reshaping, which costs more than the search on the short arrays of a chunk.
+    (Likewise the plan asks ``numpy.count_nonzero`` rather than ``any()``, which goes through a
+    generic reduction.)"""
+    return mask.nonzero()[0]
+
+
 def objects(items, n: int | None = None) -> np.ndarray:
     """A one-dimensional object array of ``items`` as they are (a list stays one element)."""
     if n is None:
@@ -64,7 +72,7 @@ def flags(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
     (NumPy hands a ``bool`` element over as Python's ``bool``)."""
     if values.dtype == bool:
         return values
-    if bad.any():
+    if np.count_nonzero(bad):
         good = ~bad
         kept = values[good]
         if not len(kept) or set(map(type, kept.tolist())) != {bool}:
@@ -117,14 +125,14 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
     bad = bad.copy()
     if not columns:
         values = np.empty(n, dtype=object)
-        for i in np.flatnonzero(~bad).tolist():
+        for i in rows_where(~bad).tolist():
             try:
                 values[i] = fn()
             except failures:
                 bad[i] = True
         return values, bad
-    any_bad = bad.any()
-    good = np.flatnonzero(~bad) if any_bad else None
+    any_bad = np.count_nonzero(bad) != 0
+    good = rows_where(~bad) if any_bad else None
     args = [c[good] for c in columns] if any_bad else columns
     try:
         made = ufunc(fn, len(columns)) if cache else np.frompyfunc(fn, len(columns), 1)
@@ -155,7 +163,7 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
     that cost more than keying their arguments (formatting text and money, rounding, division).
     None when an argument cannot be a key or a result is a list (each row then gets its own
     list, as per case): the caller applies ``fn`` row by row instead."""
-    good = np.flatnonzero(~bad)
+    good = rows_where(~bad)
     found = distinct(columns, good)
     if found is None:
         return None
@@ -182,7 +190,7 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
 
 def _not_bad(bad: np.ndarray):
     """The positions of the rows not bad, or None when no row is (the common case: no copies)."""
-    return np.flatnonzero(~bad) if bad.any() else None
+    return rows_where(~bad) if np.count_nonzero(bad) else None
 
 
 def _on(column: np.ndarray, good) -> np.ndarray:
@@ -250,7 +258,7 @@ def distinct(columns: list, rows: np.ndarray):
     # Tuples are numbered in the order they first appear: a first row is where the running
     # maximum of the numbers grows.
     highest = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]]), codes
+    return rows_where(np.r_[True, highest[1:] > highest[:-1]]), codes
 
 
 #: Classes whose equal values are interchangeable (no exponent, no ``True == 1`` across them
@@ -356,9 +364,9 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
         return [], np.zeros(0, dtype=np.intp)
     lows = [int(k.min()) for k in keys]
     highs = [int(k.max()) for k in keys]
-    widths = [high - low + 1 for low, high in zip(lows, highs)]
-    if _fits(widths, n):
-        return _in_ranges(keys, lows, widths)
+    found = _distinct_rows(keys, lows, highs)
+    if found is not None:
+        return found
     bits = 62 // len(keys)
     if all(high < (1 << bits) for high in highs):
         packed = keys[0].astype(np.int64)
@@ -405,7 +413,7 @@ def _in_ranges(keys, lows: list[int], widths: list[int]) -> tuple[list[tuple], n
         size *= width
     seen = np.zeros(size, dtype=bool)
     seen[places] = True
-    found = np.flatnonzero(seen)
+    found = rows_where(seen)
     number = np.empty(size, dtype=np.intp)
     number[found] = np.arange(len(found))
     out = []
@@ -426,6 +434,40 @@ def _fits(widths: list[int], n: int) -> bool:
     for width in widths:
         size *= width
     return size <= _DENSE_ROWS * n + _DENSE_SLACK
+
+
+def _distinct_rows(keys, lows: list[int], highs: list[int]):
+    """:func:`_in_ranges` of integer columns with these lowest and highest values, or None when
+    their box is too large for a table. A column whose range is wide but holds few distinct
+    values is first renumbered (0, 1, 2... in order, through a table over its own range), so
+    that the box is the product of the numbers of distinct values; the tuples are given back
+    in the columns' own values, in the same order."""
+    n = len(keys[0])
+    widths = [high - low + 1 for low, high in zip(lows, highs)]
+    if _fits(widths, n):
+        return _in_ranges(keys, lows, widths)
+    if max(widths) > _DENSE_ROWS * n + _DENSE_SLACK:
+        return None
+    coded, counts, values = [], [], []
+    for key, low, width in zip(keys, lows, widths):
+        seen = np.zeros(width, dtype=bool)
+        places = key - low if low else key
+        seen[places] = True
+        present = rows_where(seen)
+        if len(present) == width:
+            coded.append(places)
+            values.append(None)
+        else:
+            code = np.cumsum(seen, dtype=np.intp) - 1
+            coded.append(code[places])
+            values.append(present.tolist())
+        counts.append(len(present))
+    if not _fits(counts, n):
+        return None
+    found, inverse = _in_ranges(coded, [0] * len(keys), counts)
+    tables = [(low, listed) for low, listed in zip(lows, values)]
+    return [tuple(low + (listed[c] if listed is not None else c)
+                  for c, (low, listed) in zip(codes, tables)) for codes in found], inverse
 
 
 class Interned:
@@ -456,18 +498,18 @@ class Interned:
         of that size and read back in order (:func:`_pairs_in_range`); otherwise by one
         ``numpy.unique`` over the pairs packed into one integer (ids stay far below 2**31 in a
         batch). Either gives the pairs in the same order (left id, then right id)."""
-        if len(a) == 0 or not b.any():
+        if len(a) == 0 or not np.count_nonzero(b):
             return a
-        if not a.any():
+        if not np.count_nonzero(a):
             return b
         a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
         if a_low < 0 or b_low < 0:
             return self._join_with_unknown(a, b)
         if a_low == a_high and b_low == b_high:   # one pair on every row
             return np.full(len(a), self._joined(a_low, b_low), dtype=np.int64)
-        widths = [a_high - a_low + 1, b_high - b_low + 1]
-        if _fits(widths, len(a)):
-            pairs, inverse = _in_ranges((a, b), [a_low, b_low], widths)
+        found = _distinct_rows((a, b), [a_low, b_low], [a_high, b_high])
+        if found is not None:
+            pairs, inverse = found
         elif len(self.items) > _PAIR_MASK:      # too many ids to pack a pair: pair by pair
             pairs, inverse = group(a, b)
             return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
@@ -507,10 +549,30 @@ class Interned:
         return out
 
     def join_all(self, columns: list) -> np.ndarray:
-        out = columns[0]
-        for column in columns[1:]:
-            out = self.join(out, column)
-        return out
+        """Per row, the ids of ``columns`` joined left to right (as :meth:`join` pair by pair):
+        columns with no id left out, then each distinct row of ids found at once
+        (:func:`_distinct_rows`) and joined in order, instead of one pass per column."""
+        live = [column for column in columns if np.count_nonzero(column)]
+        if len(live) < 3:
+            return live[0] if len(live) == 1 else self.join(*live) if live else columns[0]
+        lows = [int(column.min()) for column in live]
+        found = None
+        if min(lows) >= 0:
+            found = _distinct_rows(live, lows, [int(column.max()) for column in live])
+        if found is None:
+            out = live[0]
+            for column in live[1:]:
+                out = self.join(out, column)
+            return out
+        rows, inverse = found
+        joined = self._joined
+        ids = []
+        for row in rows:
+            out = row[0]
+            for right in row[1:]:
+                out = joined(out, right)
+            ids.append(out)
+        return np.asarray(ids, dtype=np.int64)[inverse]
 
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
@@ -532,7 +594,7 @@ def ranks_of(positions: np.ndarray) -> np.ndarray:
     n = len(positions)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+    starts = rows_where(np.r_[True, positions[1:] != positions[:-1]])
     lengths = np.diff(np.r_[starts, n])
     return np.arange(n) - np.repeat(starts, lengths)
 
@@ -540,6 +602,6 @@ def ranks_of(positions: np.ndarray) -> np.ndarray:
 def firsts(positions: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Among members (in order) where ``chosen`` holds: the owner rows that have one, and the
     index of the first such member of each."""
-    where = np.flatnonzero(chosen)
+    where = rows_where(chosen)
     owners, first = np.unique(positions[where], return_index=True)
     return owners, where[first]
