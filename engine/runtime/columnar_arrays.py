@@ -239,26 +239,66 @@ def distinct(columns: list, rows: np.ndarray):
     """The distinct argument tuples of ``rows`` (positions into the columns), typed as the
     per-case call cache keys them (``True`` is not ``1``, ``Decimal("2.5")`` not
     ``Decimal("2.50")``): the position of the first row of each tuple, and per row the number of
-    its tuple. None when an argument cannot be a key (a list): then every row is its own call.
+    its tuple (in the order tuples first appear). None when an argument cannot be a key (a
+    list): then every row is its own call.
 
     A pure function of its arguments (a rulebook function, a parameter's table) is then computed
     once per distinct tuple and its result given to every row that has it, which is what the
-    per-case cache returns for each of them."""
+    per-case cache returns for each of them. Each column is numbered on its own
+    (:func:`_column_codes`: its typed keys, or its integers as they are) and the rows of
+    numbers grouped as arrays (:func:`group`), instead of a tuple of keys per row."""
+    n = len(rows)
     if not columns:
-        return np.zeros(min(len(rows), 1), dtype=np.intp), np.zeros(len(rows), dtype=np.intp)
-    keyed = [_typed_keys(column[rows].tolist()) for column in columns]
-    keys = keyed[0] if len(keyed) == 1 else list(zip(*keyed))
+        return np.zeros(min(n, 1), dtype=np.intp), np.zeros(n, dtype=np.intp)
+    coded = []
+    for column in columns:
+        found = _column_codes(column[rows])
+        if found is None:
+            return None
+        coded.append(found)
+    if n == 0:
+        return no_rows(), np.zeros(0, dtype=np.intp)
+    if len(coded) == 1 and coded[0][1]:
+        codes = coded[0][0]               # numbered in the order the keys first appear
+        highest = np.maximum.accumulate(codes)
+        return rows_where(np.r_[True, highest[1:] > highest[:-1]]), codes
+    tuples, codes = group(*[codes for codes, _ in coded])
+    # The first row of each tuple (of repeated places, NumPy keeps the last value written:
+    # written backwards, that is the first), then the tuples renumbered in that order.
+    first = np.empty(len(tuples), dtype=np.intp)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    order = np.argsort(first)
+    number = np.empty(len(tuples), dtype=np.intp)
+    number[order] = np.arange(len(tuples))
+    return first[order], number[codes]
+
+
+def _column_codes(values: np.ndarray):
+    """Per row, a non-negative integer equal exactly where the typed keys (:func:`_typed_keys`)
+    are: a yes/no array's own 0 and 1, the integers themselves (less the smallest) when every
+    value is an ``int``, else the number of the key in the order keys first appear (and then
+    True beside it; equal values of one plain class, such as a constant text, are one key).
+    None when a value cannot be a key."""
+    if values.dtype == bool:
+        return values.astype(np.intp), False
+    listed = values.tolist()
+    kinds = set(map(type, listed))
+    if kinds == {int} and listed:
+        try:
+            numbers = np.asarray(listed, dtype=np.int64)
+        except OverflowError:
+            numbers = None
+        if numbers is not None:
+            low = int(numbers.min())
+            return (numbers - low if low else numbers), False
+    if len(kinds) == 1 and kinds <= _PLAIN_KEYS and listed.count(listed[0]) == len(listed):
+        return np.zeros(len(listed), dtype=np.intp), True     # one value (a constant)
+    keys = _typed_keys(listed, kinds)
     try:
         index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
     except TypeError:
         return None
-    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
-    if not len(codes):
-        return no_rows(), codes
-    # Tuples are numbered in the order they first appear: a first row is where the running
-    # maximum of the numbers grows.
-    highest = np.maximum.accumulate(codes)
-    return rows_where(np.r_[True, highest[1:] > highest[:-1]]), codes
+    return np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys)), True
 
 
 #: Classes whose equal values are interchangeable (no exponent, no ``True == 1`` across them
@@ -266,18 +306,29 @@ def distinct(columns: list, rows: np.ndarray):
 _PLAIN_KEYS = frozenset({int, str, bool, dt.date, type(None)})
 
 
-def _typed_keys(values: list) -> list:
+def _typed_keys(values: list, kinds: set) -> list:
     """Per value, a key equal only for values of the same class and the same written form:
     the value itself when every value has one plain class, the text of each when every value
-    is a ``Decimal``, else the pair (class, value or its text)."""
-    kinds = set(map(type, values))
+    is a ``Decimal``, else the pair (class, value or its text). ``kinds``: the classes of the
+    values."""
     if len(kinds) == 1:
-        kind = kinds.pop()
+        (kind,) = kinds
         if kind is Decimal:
             return list(map(str, values))
         if kind in _PLAIN_KEYS:
             return values
+    elif kinds <= _DISJOINT_KEYS and not (kinds >= _BOOL_INT or kinds >= _TEXT_DECIMAL):
+        # Numbers and dates, say: values of different classes never equal here, so each
+        # value keys as itself, a Decimal by its text (no pair per value).
+        return [str(v) if v.__class__ is Decimal else v for v in values]
     return [(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v) for v in values]
+
+
+#: Classes a mixed column may key by value (a Decimal by its text) unless it holds both of
+#: ``True``/``1`` or of ``"2.5"``/``Decimal("2.5")``, whose keys would then be equal.
+_DISJOINT_KEYS = _PLAIN_KEYS | {Decimal}
+_BOOL_INT = frozenset({bool, int})
+_TEXT_DECIMAL = frozenset({str, Decimal})
 
 
 #: What ``+`` joins: two texts or two lists.

@@ -121,6 +121,38 @@ def test_distinct_keys_arguments_by_type_and_written_exponent():
     assert distinct([objects([[1], [1]], 2)], np.arange(2)) is None
 
 
+def _typed(value):
+    """The per-case cache's key of one argument (class and written form)."""
+    return (value.__class__, str(value) if isinstance(value, Decimal) else value)
+
+
+def test_distinct_numbers_each_column_apart_and_agrees_with_typed_tuples():
+    """Columns are numbered one by one (integers as they are, yes/no arrays as 0 and 1, one
+    repeated text at once, other values by their typed keys) and the rows of numbers grouped:
+    the same tuples, in the order they first appear, as keying whole typed tuples in Python."""
+    rng = random.Random(21)
+    pools = [[3, -7, 10 ** 30, 0, 12], [True, False], ["MHK"], ["a", "b", None],
+             [Decimal("2.5"), Decimal("2.50"), 2, True], [Decimal("0.1"), Decimal("0.10")],
+             list(range(-500, 500, 7)), [Decimal("2"), 2, Decimal("2.0"), None, AS_OF],
+             ["2.5", Decimal("2.5"), "2.50"]]
+    for case in range(60):
+        n = rng.choice([1, 4, 50, 900])
+        columns = []
+        for _ in range(rng.randint(1, 4)):
+            pool = rng.choice(pools)
+            values = [rng.choice(pool) for _ in range(n)]
+            column = objects(values)
+            if set(map(type, values)) == {bool} and rng.random() < 0.5:
+                column = flags(column, np.zeros(n, dtype=bool))       # a yes/no array
+            columns.append(column)
+        rows = np.asarray(sorted(rng.sample(range(n), rng.randint(1, n))), dtype=np.intp)
+        keys = [tuple(_typed(c[r]) for c in columns) for r in rows.tolist()]
+        numbers = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        first, codes = distinct(columns, rows)
+        assert codes.tolist() == [numbers[key] for key in keys], case
+        assert first.tolist() == [keys.index(key) for key in numbers], case
+
+
 def test_flags_types_yes_no_columns_only_when_every_good_row_is_true_or_false():
     bad = np.asarray([False, True, False])
     typed = flags(objects([True, None, False]), bad)
