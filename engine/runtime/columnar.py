@@ -75,7 +75,7 @@ import datetime as dt
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -323,6 +323,7 @@ _IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
 _MISSING = object()
+_UID = operator.attrgetter("uid")
 
 
 def _zeros(n):
@@ -422,8 +423,9 @@ class _Batch:
             n = len(given)
             values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
             bad = np.zeros(n, dtype=bool)
-            missing = [] if all(map(dict.__contains__, given, repeat(name, n))) else \
-                [i for i, v in enumerate(values) if v is _MISSING]
+            # (No fact value equals a fresh object: ``in`` finds only the marker itself.)
+            missing = [i for i, v in enumerate(values) if v is _MISSING] \
+                if _MISSING in values else []
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A
@@ -436,7 +438,14 @@ class _Batch:
                     default = None
                 for i in missing:
                     values[i] = list(default) if isinstance(default, list) else default
-            cached = self.facts[key] = (flags(objects(values), bad), bad)
+            kinds = set(map(type, values))
+            if kinds == {bool}:                                   # a yes/no fact (flags)
+                column = np.array(values, dtype=bool)
+            elif np.count_nonzero(bad):
+                column = flags(objects(values), bad)
+            else:
+                column = objects(values)
+            cached = self.facts[key] = (column, bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -768,15 +777,11 @@ class _Batch:
         key = (kind_name, over)
         found = self.children.get(key)
         if found is None:
-            counts, flat = [], []
-            row_of = self.row_of
-            for entity in self.entities.get(kind_name, ()):
-                children = entity.children.get(over, ())
-                counts.append(len(children))
-                flat.extend(row_of[child.uid] for child in children)
-            counts = np.asarray(counts, dtype=np.intp)
-            found = self.children[key] = (np.cumsum(counts) - counts, counts,
-                                          np.asarray(flat, dtype=np.intp))
+            lists = [entity.children.get(over, ()) for entity in self.entities.get(kind_name, ())]
+            counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+            flat = np.fromiter(map(self.row_of.__getitem__, map(_UID, chain.from_iterable(lists))),
+                               dtype=np.intp, count=int(counts.sum()))
+            found = self.children[key] = (np.cumsum(counts) - counts, counts, flat)
         return found
 
     def aggregate(self, body, frame, rows) -> Column:
