@@ -580,7 +580,6 @@ class _Batch:
         failed = _zeros(n)                    # what the conditions that failed read
         branch = _zeros(n)
         remaining = np.arange(n)              # positions in rows
-        join_masks, join_deps = self.masks.join, self.deps.join
         for condition in body.conditions:
             if not len(remaining):
                 break
@@ -591,7 +590,7 @@ class _Batch:
                 remaining = no_rows()
             else:
                 test = self.eval(condition.when.tree, frame, rows[remaining])
-                masks[remaining] = join_masks(masks[remaining], test.masks)
+                self.masks.join_at(masks, remaining, test.masks)
                 yes, no = strict_bools(test.values)
                 bad_test = test.bad | ~(yes | no)
                 bad[remaining[bad_test]] = True
@@ -600,16 +599,16 @@ class _Batch:
                 deps[taken] = test.deps[chosen]
                 chosen = no & ~bad_test
                 following = remaining[chosen]
-                failed[following] = join_deps(failed[following], test.deps[chosen])
+                self.deps.join_at(failed, following, test.deps[chosen])
                 remaining = following
             if len(taken):
                 then = self.eval(condition.then.tree, frame, rows[taken])
                 values[taken] = then.values
                 bad[taken] |= then.bad
-                masks[taken] = join_masks(masks[taken], then.masks)
+                self.masks.join_at(masks, taken, then.masks)
                 own[taken] = self.citations.id(branch_own)
                 branch[taken] = self.citations.id(condition.citations)
-                deps[taken] = join_deps(deps[taken], then.deps)
+                self.deps.join_at(deps, taken, then.deps)
         bad[remaining] = True                 # no condition true and no `otherwise`
         return Column(values, bad, masks, deps=deps), own, branch, failed
 
@@ -641,10 +640,10 @@ class _Batch:
                 sub = rows[candidates]
                 a = self.eval(cell.a.tree, frame, sub)
                 b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
-                masks[candidates] = self.masks.join(masks[candidates], a.masks)
+                self.masks.join_at(masks, candidates, a.masks)
                 cell_bad = a.bad
                 if b is not None:
-                    masks[candidates] = self.masks.join(masks[candidates], b.masks)
+                    self.masks.join_at(masks, candidates, b.masks)
                     cell_bad = cell_bad | b.bad
                 result, failed = self.cell_passes(cell, inputs[name][candidates], a, b,
                                                   cell_bad)
@@ -696,8 +695,7 @@ class _Batch:
                 else:
                     bad[at] = True
         values = np.empty(n, dtype=object)
-        if collect:
-            values[~bad] = objects([[] for _ in range(int((~bad).sum()))])
+        collected_rows, collected = [], []    # collect: per matched table row, rows and values
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
@@ -717,22 +715,38 @@ class _Batch:
             if not len(chosen):
                 continue
             col = self.eval(r.then.tree, frame, rows[chosen])
-            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            self.masks.join_at(masks, chosen, col.masks)
             bad[chosen] |= col.bad
-            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+            self.deps.join_at(deps, chosen, col.deps)
             if collect:
-                for target, v in zip(values[chosen].tolist(), col.values.tolist()):
-                    target.append(v)
+                collected_rows.append(chosen)
+                collected.append(col.values)
             else:
                 values[chosen] = col.values
+        if collect:
+            values[~bad] = self.collected_lists(collected_rows, collected, n)[~bad]
         chosen = rows_where(defaults)
         if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
             values[chosen] = col.values
-            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            self.masks.join_at(masks, chosen, col.masks)
             bad[chosen] |= col.bad
-            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+            self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
+
+    @staticmethod
+    def collected_lists(rows_of: list, values_of: list, n: int) -> np.ndarray:
+        """Per row, a new list of the values the matched table rows gave it, in table order
+        (``rows_of``/``values_of``: per table row, the rows it matched and their values): all
+        put in order of row at once (a stable sort keeps table order within a row), then one
+        slice per row."""
+        if not rows_of:
+            return objects([[] for _ in range(n)], n)
+        rows = np.concatenate(rows_of)
+        order = np.argsort(rows, kind="stable")
+        values = np.concatenate([as_objects(v) for v in values_of])[order].tolist()
+        ends = np.cumsum(np.bincount(rows, minlength=n)).tolist()
+        return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
 
     @staticmethod
     def cell_passes(cell, values, a, b, bad):
@@ -814,18 +828,18 @@ class _Batch:
             masks = self.masks.fold(masks, kept_positions, kept_ranks, of.masks)
             bad[kept_positions[of.bad]] = True
             grouped, grouped_bad = of.values, of.bad
-            spans[kept] = self.deps.join(spans[kept], of.deps)
+            self.deps.join_at(spans, kept, of.deps)
         values = np.empty(n, dtype=object)
         defaults = None                            # rows given the default, and what it read
         if fn == "count":
             values = np.bincount(kept_positions, minlength=n).astype(object)
         elif fn == "list":
+            # Members are in owner order: each owner's list is one slice of the members' ids.
             entities = self.entities.get(body.member_kind.name, ())
-            lists = [[] for _ in range(n)]
-            for p, m in zip(kept_positions.tolist(), members[kept].tolist()):
-                e = entities[m]
-                lists[p].append(e.id if e.id is not None else e.index)
-            values = objects(lists)
+            ids = [e.id if e.id is not None else e.index
+                   for e in map(entities.__getitem__, members[kept].tolist())]
+            ends = np.cumsum(np.bincount(kept_positions, minlength=n)).tolist()
+            values = objects([ids[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
         elif fn == "sum":
             values = full(n, 0)
             if grouped is not None and len(grouped):
@@ -856,7 +870,7 @@ class _Batch:
                 else:
                     d = self.eval(body.default.tree, frame, rows[empty])
                     values[empty] = d.values
-                    masks[empty] = self.masks.join(masks[empty], d.masks)
+                    self.masks.join_at(masks, empty, d.masks)
                     bad[empty] |= d.bad
                     defaults = (empty, d.deps)
         # What decided (AggregateBody._mark per case): every member's filter and value in
@@ -881,7 +895,7 @@ class _Batch:
             deps[owners] = spans[kept[first]]
         if defaults is not None:
             empty, d = defaults
-            deps[empty] = self.deps.join(deps[empty], d)
+            self.deps.join_at(deps, empty, d)
         return Column(values, bad, masks, deps=deps)
 
     @staticmethod
@@ -928,8 +942,8 @@ class _Batch:
             passing, passing_pairs = active, pairs
             if body.where is not None:
                 test = self.eval(body.where.tree, member_frame, pairs)
-                masks[active] = self.masks.join(masks[active], test.masks)
-                deps[active] = self.deps.join(deps[active], test.deps)
+                self.masks.join_at(masks, active, test.masks)
+                self.deps.join_at(deps, active, test.deps)
                 yes, no = strict_bools(test.values)
                 bad_test = test.bad | ~(yes | no)
                 bad[active[bad_test]] = True
@@ -937,17 +951,17 @@ class _Batch:
             if body.of is not None and len(passing):
                 of = self.eval(body.of.tree, member_frame, passing_pairs)
                 values[passing] = of.values
-                masks[passing] = self.masks.join(masks[passing], of.masks)
+                self.masks.join_at(masks, passing, of.masks)
                 bad[passing] |= of.bad
                 found[passing] = True
-                deps[passing] = self.deps.join(deps[passing], of.deps)
+                self.deps.join_at(deps, passing, of.deps)
         missing = rows_where(~found & ~bad)
         if len(missing) and body.default is not None:
             d = self.eval(body.default.tree, frame, rows[missing])
             values[missing] = d.values
-            masks[missing] = self.masks.join(masks[missing], d.masks)
+            self.masks.join_at(masks, missing, d.masks)
             bad[missing] |= d.bad
-            deps[missing] = self.deps.join(deps[missing], d.deps)
+            self.deps.join_at(deps, missing, d.deps)
         return Column(values, bad, masks, deps=deps)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -1093,12 +1107,12 @@ class _Batch:
             if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
                 values = as_objects(values)
             values[pending] = col.values
-            masks[pending] = self.masks.join(masks[pending], col.masks)
+            self.masks.join_at(masks, pending, col.masks)
             bad[pending[col.bad]] = True
             going_on = ~col.bad & (truth(col.values) == is_and)
             stopped = ~col.bad & ~going_on
             at = pending[going_on]
-            deps[at] = self.deps.join(deps[at], col.deps[going_on])
+            self.deps.join_at(deps, at, col.deps[going_on])
             # The operand the operator stopped at decided alone (language/marks).
             deps[pending[stopped]] = col.deps[stopped]
             pending = at
@@ -1118,8 +1132,8 @@ class _Batch:
             if not len(pending):
                 break
             col = self.eval(comparator, frame, rows[pending])
-            masks[pending] = self.masks.join(masks[pending], col.masks)
-            deps[pending] = self.deps.join(deps[pending], col.deps)
+            self.masks.join_at(masks, pending, col.masks)
+            self.deps.join_at(deps, pending, col.deps)
             bad[pending[col.bad]] = True
             ok = ~col.bad
             at = pending[ok]
@@ -1146,8 +1160,8 @@ class _Batch:
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
                 values[chosen], bad[chosen] = col.values, col.bad
-                masks[chosen] = self.masks.join(masks[chosen], col.masks)
-                deps[chosen] = self.deps.join(deps[chosen], col.deps)
+                self.masks.join_at(masks, chosen, col.masks)
+                self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps)
 
     def call(self, node, frame, rows) -> Column:
@@ -1240,8 +1254,8 @@ class _Batch:
         done, codes = good[ok], codes[ok]
         made, read_ids, mask_ids = zip(*outcomes)
         values[done] = objects(made)[codes]
-        masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64)[codes])
-        deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64)[codes])
+        self.masks.join_at(masks, done, np.asarray(mask_ids, dtype=np.int64)[codes])
+        self.deps.join_at(deps, done, np.asarray(read_ids, dtype=np.int64)[codes])
         return Column(values, bad, masks, deps=deps)
 
     def value_on(self, node, parameter, frame, rows) -> Column:

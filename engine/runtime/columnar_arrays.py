@@ -581,6 +581,12 @@ class Interned:
             ids.append(found)
         return np.asarray(ids, dtype=np.int64)[inverse]
 
+    def join_at(self, acc: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
+        """``acc`` at ``rows`` joined with ``ids`` (one per row), in place: nothing done where
+        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter."""
+        if np.count_nonzero(ids):
+            acc[rows] = self.join(acc[rows], ids)
+
     def _joined(self, left: int, right: int) -> int:
         """The id of two ids joined (either may be the empty id), joined once per batch."""
         if left == 0 or right == 0:

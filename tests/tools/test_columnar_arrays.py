@@ -217,3 +217,13 @@ def test_group_renumbers_wide_keys_with_few_values():
     assert [keys[i] for i in inverse] == list(zip(a.tolist(), b.tolist(), c.tolist()))
     keys, inverse = group(c)
     assert keys == [(1,), (2,)] and inverse.tolist() == [1, 1, 1, 1, 0]
+
+
+def test_join_at_joins_in_place_and_leaves_rows_alone_without_ids():
+    masks = Interned(0, operator.or_)
+    acc = _ids(masks, [1, 2, 4, 8])
+    before = acc.copy()
+    masks.join_at(acc, np.asarray([0, 2]), np.zeros(2, dtype=np.int64))
+    assert acc.tolist() == before.tolist()
+    masks.join_at(acc, np.asarray([1, 3]), _ids(masks, [16, 0]))
+    assert _items(masks, acc) == [1, 18, 4, 8]
