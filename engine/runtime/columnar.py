@@ -86,10 +86,10 @@ from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct,
-                              firsts, flags, full, group, memberships, no_rows, numbers, objects,
-                              ranks_of, rows_where, strict_bools, texts_chained, texts_joined,
-                              truth, ufunc)
+from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects,
+                              comparisons, distinct, firsts, flags, full, group, memberships,
+                              no_rows, numbers, objects, ranks_of, rows_where, strict_bools,
+                              texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -761,6 +761,8 @@ class _Batch:
         found = None
         if operation is _IN or operation is _NOT_IN:
             found = memberships(values, a.values, bad, operation is _NOT_IN)
+        else:
+            found = comparisons(operation, values, a.values, bad)
         if found is not None:
             return found, bad
         return apply(operation, [values, a.values], bad, _FAILURES)
@@ -1071,6 +1073,8 @@ class _Batch:
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
         elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
             values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+        if values is None and fn in _YES_NO and len(parts) == 2:   # a comparison, in C
+            values = comparisons(fn, parts[0].values, parts[1].values, bad)
         if values is None and fn in _ARITHMETIC:   # two numbers: Python's own operator
             values = numbers(_ARITHMETIC[fn], parts[0].values, parts[1].values, bad,
                              MAX_POWER_BITS if fn is _MUL else None)

@@ -331,6 +331,38 @@ _BOOL_INT = frozenset({bool, int})
 _TEXT_DECIMAL = frozenset({str, Decimal})
 
 
+#: Python's comparison operators (the language's ``==``, ``!=``, ``<``...) and NumPy's
+#: comparisons of object arrays, which call the same comparison per element in C.
+_COMPARISONS = {operator.eq: np.equal, operator.ne: np.not_equal, operator.lt: np.less,
+                operator.le: np.less_equal, operator.gt: np.greater,
+                operator.ge: np.greater_equal}
+
+
+def comparisons(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray):
+    """``op`` (one of Python's comparison operators) row by row on the rows not bad, as a
+    ``bool`` array (bad rows ``False``): NumPy's comparison of object arrays calls the same
+    rich comparison per element (no identity shortcut: ``Decimal("NaN")`` is not equal to
+    itself) and takes the truth of its result, which for the values the language has
+    (numbers, texts, yes/no, dates, lists, nothing) is the ``True``/``False`` the operator
+    returns. None when ``op`` is not a comparison or some row raises (the exact path then marks
+    the rows that fail bad)."""
+    ufunc = _COMPARISONS.get(op)
+    if ufunc is None:
+        return None
+    good = _not_bad(bad)
+    try:
+        made = ufunc(_on(a, good), _on(b, good))
+    except Exception:                     # noqa: BLE001 - the exact path words it
+        return None
+    if made.dtype != bool:
+        return None
+    if good is None:
+        return made
+    out = np.zeros(len(a), dtype=bool)
+    out[good] = made
+    return out
+
+
 #: What ``+`` joins: two texts or two lists.
 _SEQUENCES = ({str}, {list})
 

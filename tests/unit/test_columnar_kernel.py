@@ -262,3 +262,37 @@ def test_a_chain_of_texts_is_joined_once_per_row_within_the_bound():
     # a row that is not all text: pair by pair decides
     mixed = [objects(["a", "b"]), objects(["-", 1])]
     assert columnar_arrays.texts_chained(mixed, np.zeros(2, dtype=bool), 10) is None
+
+
+def test_comparisons_in_c_agree_with_the_language_operators():
+    """``==``, ``!=``, ``<``... by NumPy's comparison of object arrays give, row by row, the
+    operator's own True/False for every kind of value the language has (Decimals with other
+    exponents, ints, yes/no, texts, dates, lists, nothing, a NaN that is not equal to itself);
+    a row that would raise gives the whole column to the exact path (None)."""
+    import datetime as dt
+    from engine.runtime.columnar_arrays import comparisons
+    rng = random.Random(3)
+    pools = [[Decimal("2.5"), Decimal("2.50"), 2, 3, Decimal("-1"), True, False],
+             ["a", "b", "ab", ""], [dt.date(2025, 1, 1), dt.date(2024, 12, 31)],
+             [[1, 2], [1, 2], [], [Decimal("1")]]]
+    for op in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge):
+        for pool in pools:
+            left = [rng.choice(pool) for _ in range(40)]
+            right = [rng.choice(pool) for _ in range(40)]
+            bad = np.asarray([rng.random() < 0.2 for _ in range(40)])
+            got = comparisons(op, objects(left), objects(right), bad)
+            assert got.dtype == bool
+            want = [False if b else op(x, y) for x, y, b in zip(left, right, bad.tolist())]
+            assert got.tolist() == want, (op, pool)
+        yes = flags(objects([True, False, True]), np.zeros(3, dtype=bool))
+        assert comparisons(op, yes, objects([True, True, 1]), np.zeros(3, dtype=bool)) \
+            .tolist() == [op(True, True), op(False, True), op(True, 1)]
+    nan = Decimal("NaN")
+    assert comparisons(operator.eq, objects([nan, None]), objects([nan, None]),
+                       np.zeros(2, dtype=bool)).tolist() == [False, True]
+    # `<` between nothing and a number raises: the exact path decides (and marks the row bad)
+    assert comparisons(operator.lt, objects([None, 1]), objects([1, 2]),
+                       np.zeros(2, dtype=bool)) is None
+    assert comparisons(operator.lt, objects([None, 1]), objects([1, 2]),
+                       np.asarray([True, False])).tolist() == [False, True]
+    assert comparisons(operator.add, objects([1]), objects([2]), np.zeros(1, dtype=bool)) is None
