@@ -1142,8 +1142,10 @@ class _Batch:
             ok = ~col.bad
             at = pending[ok]
             right = col.values[ok]
-            result, failed = apply(OPERATORS[type(op)], [current[at], right],
-                                   np.zeros(len(at), dtype=bool), _FAILURES)
+            operation, failed = OPERATORS[type(op)], np.zeros(len(at), dtype=bool)
+            result = comparisons(operation, current[at], right, failed)
+            if result is None:
+                result, failed = apply(operation, [current[at], right], failed, _FAILURES)
             bad[at[failed]] = True
             holds = np.zeros(len(at), dtype=bool)
             holds[~failed] = truth(result[~failed])

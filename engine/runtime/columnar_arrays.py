@@ -499,15 +499,20 @@ def _in_ranges(keys, lows: list[int], widths: list[int]) -> tuple[list[tuple], n
     found = rows_where(seen)
     number = np.empty(size, dtype=np.intp)
     number[found] = np.arange(len(found))
-    out = []
-    last = len(widths) - 1
-    for place in found.tolist():
-        parts = [0] * len(widths)
-        for k in range(last, 0, -1):
-            place, parts[k] = divmod(place, widths[k])
-            parts[k] += lows[k]
-        parts[0] = place + lows[0]
-        out.append(tuple(parts))
+    if len(widths) == 1:
+        low = lows[0]
+        out = [(place + low,) for place in found.tolist()]
+    elif len(widths) == 2:
+        (a_low, b_low), width = lows, widths[1]
+        out = [(a_low + place // width, b_low + place % width) for place in found.tolist()]
+    else:                                 # each column's value from the places, as arrays
+        parts = []
+        rest = found
+        for width, low in zip(widths[:0:-1], lows[:0:-1]):
+            rest, part = np.divmod(rest, width)
+            parts.append((part + low).tolist())
+        parts.append((rest + lows[0]).tolist())
+        out = list(zip(*parts[::-1]))
     return out, number[places]
 
 
@@ -548,9 +553,12 @@ def _distinct_rows(keys, lows: list[int], highs: list[int]):
     if not _fits(counts, n):
         return None
     found, inverse = _in_ranges(coded, [0] * len(keys), counts)
-    tables = [(low, listed) for low, listed in zip(lows, values)]
-    return [tuple(low + (listed[c] if listed is not None else c)
-                  for c, (low, listed) in zip(codes, tables)) for codes in found], inverse
+    columns = []
+    for codes, low, listed in zip(zip(*found), lows, values):
+        table = [low + value for value in listed] if listed is not None else None
+        columns.append([table[c] for c in codes] if table is not None
+                       else [low + c for c in codes])
+    return list(zip(*columns)), inverse
 
 
 class Interned:
