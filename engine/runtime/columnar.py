@@ -497,17 +497,22 @@ class _Batch:
     def compute(self, rule, frame, rows) -> Column:
         body = rule.body
         n = len(rows)
-        branch = failed = None
+        branch = failed = one_own = None
         if body.kind == "formula":
             col = self.eval(body.expression.tree, frame, rows)
-            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+            one_own = self.citations.id(rule.citations)
         elif body.kind == "conditions":
             col, own, branch, failed = self.conditions(rule, body, frame, rows)
         elif body.kind == "table":
             col, own, branch, failed = self.table(rule, body, frame, rows)
         else:
             col = self.aggregate(body, frame, rows)
-            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+            one_own = self.citations.id(rule.citations)
+        if one_own is not None:           # the same own citations on every row
+            own = np.full(n, one_own, dtype=np.int64)
+            own_masks = np.full(n, self.own_mask_id(one_own), dtype=np.int64)
+        else:
+            own_masks = self.own_mask_ids(own)
         values, bad = col.values, col.bad
         if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
@@ -516,7 +521,7 @@ class _Batch:
                 or apply(lambda v: finish(v, where), [values], bad, _FAILURES, cache=False)
         if rule.type == "boolean":
             values = flags(values, bad)
-        column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
+        column = Column(values, bad, self.masks.join(col.masks, own_masks), own)
         if self.citing:
             column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
         else:                             # values only: what decided is not followed
@@ -526,16 +531,15 @@ class _Batch:
 
     def own_mask_ids(self, own):
         """Per row, the mask id of its own citations."""
-        found = self.own_masks
-        items = self.citations.items
         uniq, inverse = group(own)
-        ids = []
-        for (o,) in uniq:
-            m = found.get(o)
-            if m is None:
-                m = found[o] = self.masks.id(mask_of(items[o]))
-            ids.append(m)
-        return np.asarray(ids, dtype=np.int64)[inverse]
+        return np.asarray([self.own_mask_id(o) for (o,) in uniq], dtype=np.int64)[inverse]
+
+    def own_mask_id(self, own: int) -> int:
+        """The mask id of one citations id (own citations), once per batch."""
+        found = self.own_masks.get(own)
+        if found is None:
+            found = self.own_masks[own] = self.masks.id(mask_of(self.citations.items[own]))
+        return found
 
     def deciding(self, rule, bad, deps, branch, failed):
         """Per row: what reading the rule's value brings to another value (a reads id), and the
@@ -1202,8 +1206,7 @@ class _Batch:
                     if not len(at):
                         break
                     same = np.zeros(n, dtype=bool)
-                    same[at] = apply(_same, [a.values[at], values[at]],
-                                     np.zeros(len(at), dtype=bool), _FAILURES)[0].astype(bool)
+                    same[at] = _same_rows(a.values[at], values[at])
                     deps[same] = a.deps[same]
                     open_rows &= ~same
             return Column(values, bad, masks, deps=deps)
@@ -1385,6 +1388,20 @@ def _larger(acc, v):
 def _same(a, b) -> bool:
     """``a`` is ``b`` or equals it, as ``list.index`` finds it."""
     return a is b or a == b
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_same` row by row, as a ``bool`` array: equality by the C comparison, then
+    identity where not equal (a value not equal to itself); a row whose comparison raises is
+    not the same (each row through :func:`_same` then)."""
+    no_bad = np.zeros(len(a), dtype=bool)
+    equal = comparisons(operator.eq, a, b, no_bad)
+    if equal is None:
+        return apply(_same, [a, b], no_bad, _FAILURES)[0].astype(bool)
+    rest = rows_where(~equal)
+    if len(rest):
+        equal[rest] = _IS(a[rest], b[rest]).astype(bool)
+    return equal
 
 
 #: ``a is b`` element by element (``None`` checks, strict True/False).

@@ -296,3 +296,13 @@ def test_comparisons_in_c_agree_with_the_language_operators():
     assert comparisons(operator.lt, objects([None, 1]), objects([1, 2]),
                        np.asarray([True, False])).tolist() == [False, True]
     assert comparisons(operator.add, objects([1]), objects([2]), np.zeros(1, dtype=bool)) is None
+
+
+def test_the_argument_min_and_max_gave_is_found_as_list_index_finds_it():
+    """Which argument of ``min``/``max`` gave the value: equal or the very same value, row by
+    row as ``a is b or a == b``; a NaN is the same only as itself."""
+    from engine.runtime.columnar import _same, _same_rows
+    nan = Decimal("NaN")
+    a = [Decimal("2.5"), Decimal("2.50"), 3, nan, nan, "x", None, [1]]
+    b = [Decimal("2.50"), 2, Decimal("3.0"), nan, Decimal("NaN"), "x", None, [1]]
+    assert _same_rows(objects(a), objects(b)).tolist() == [_same(x, y) for x, y in zip(a, b)]
