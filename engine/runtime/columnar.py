@@ -396,8 +396,9 @@ class _Batch:
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
         values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
-        return Column(values, np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
-                      deps=np.full(n, dep, dtype=np.int64))
+        return Column(values, np.zeros(n, dtype=bool),
+                      np.full(n, mask, dtype=np.int64) if mask else _zeros(n),
+                      deps=np.full(n, dep, dtype=np.int64) if dep else _zeros(n))
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
