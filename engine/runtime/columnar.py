@@ -676,8 +676,7 @@ class _Batch:
         defaults = np.zeros(n, dtype=bool)
         good = rows_where(~bad)
         if len(good):
-            sets, inverse = np.unique(matched[good], axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
+            sets, inverse = _matched_sets(matched[good])
             for s, flags in enumerate(sets):
                 at = good[inverse == s]
                 found = [body.rows[k] for k in rows_where(flags).tolist()]
@@ -1376,6 +1375,19 @@ class _Batch:
                     break
                 out.extend(found)
         return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
+
+
+def _matched_sets(matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a ``bool`` matrix (which table rows each case row matched) and, per
+    row, the index of its set: each row read as the bits of one integer when the table has at
+    most 62 rows (one sort of integers), else NumPy's row-wise unique."""
+    width = matched.shape[1]
+    if width > 62:
+        sets, inverse = np.unique(matched, axis=0, return_inverse=True)
+        return sets, inverse.reshape(-1)
+    bits = np.int64(1) << np.arange(width, dtype=np.int64)
+    uniq, inverse = np.unique(matched.astype(np.int64) @ bits, return_inverse=True)
+    return (uniq[:, None] & bits) != 0, inverse.reshape(-1)
 
 
 def _smaller(acc, v):
