@@ -145,9 +145,10 @@ class Column:
     pair :func:`engine.runtime.deciding.read_citations` gives; None where the plan cannot
     tell, and that row's case is then evaluated per case when citations are wanted)."""
 
-    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites")
+    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites", "single")
 
     def __init__(self, values, bad, masks, own=None, deps=None):
+        self.single = False     # True: the very same object on every row (a constant)
         self.values = values
         self.bad = bad
         self.masks = masks
@@ -396,9 +397,11 @@ class _Batch:
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
         values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
-        return Column(values, np.zeros(n, dtype=bool),
-                      np.full(n, mask, dtype=np.int64) if mask else _zeros(n),
-                      deps=np.full(n, dep, dtype=np.int64) if dep else _zeros(n))
+        column = Column(values, np.zeros(n, dtype=bool),
+                        np.full(n, mask, dtype=np.int64) if mask else _zeros(n),
+                        deps=np.full(n, dep, dtype=np.int64) if dep else _zeros(n))
+        column.single = True
+        return column
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
@@ -764,7 +767,7 @@ class _Batch:
                          bad, _FAILURES, cache=False)
         found = None
         if operation is _IN or operation is _NOT_IN:
-            found = memberships(values, a.values, bad, operation is _NOT_IN)
+            found = memberships(values, a.values, bad, operation is _NOT_IN, a.single)
         else:
             found = comparisons(operation, values, a.values, bad)
         if found is not None:
@@ -1059,7 +1062,8 @@ class _Batch:
         bad = parts[0].bad
         for p in parts[1:]:
             bad = bad | p.bad
-        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE)
+        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE,
+                               [p.single for p in parts])
         if values is not None:
             return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                           deps=self.deps.join_all([p.deps for p in parts]))
@@ -1076,7 +1080,8 @@ class _Batch:
         if fn is _ADD:                    # texts joined (reasons, notices): no checks per row
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
         elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
-            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN,
+                                 parts[1].single)
         if values is None and fn in _YES_NO and len(parts) == 2:   # a comparison, in C
             values = comparisons(fn, parts[0].values, parts[1].values, bad)
         if values is None and fn in _ARITHMETIC:   # two numbers: Python's own operator

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 
@@ -384,29 +385,44 @@ def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
     return _put_back(joined, good, len(a))
 
 
-def texts_chained(columns: list, bad: np.ndarray, limit: int):
+def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
     """``a + b + c ...`` (left to right) row by row where every row not bad holds text in every
     column: each row's texts joined once, instead of a new text per ``+`` copying all before
     it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
     on each intermediate text holds for all of them exactly when it holds for the whole (texts
     only grow). None when some row holds another value or the whole would be longer than
-    ``limit`` (the caller then adds pair by pair)."""
+    ``limit`` (the caller then adds pair by pair). ``single``: per column, whether it is known
+    to hold one object on every row (a constant): that one is checked and repeated, not listed."""
     good = _not_bad(bad)
-    lists = [_on(c, good).tolist() for c in columns]
-    if not lists[0] or any(set(map(type, texts)) != {str} for texts in lists):
+    rows = len(good) if good is not None else len(bad)
+    if not rows:
         return None
+    lists = []
+    for k, column in enumerate(columns):
+        if single is not None and single[k]:
+            text = column[0]
+            if text.__class__ is not str:
+                return None
+            lists.append(repeat(text, rows))
+            continue
+        texts = _on(column, good).tolist()
+        if set(map(type, texts)) != {str}:
+            return None
+        lists.append(texts)
     joined = list(map("".join, zip(*lists)))
     if max(map(len, joined)) > limit:
         return None
     return _put_back(joined, good, len(columns[0]))
 
 
-def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
+def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
+                single: bool = False):
     """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):
     where every row's ``b`` is one and the same list or tuple (a parameter's list), from a set
     of it (the same answer for the values the language has: their hash agrees with their
     ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
-    then marks it bad)."""
+    then marks it bad). ``single``: ``b`` is known to hold one object on every row (a
+    constant), so that is not checked row by row."""
     good = _not_bad(bad)
     left = _on(a, good).tolist()
     right = _on(b, good)
@@ -415,7 +431,7 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
     shared = right[0]
     try:
         if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
-                and _IS(right, _boxed(shared)).astype(bool).all():
+                and (single or _IS(right, _boxed(shared)).astype(bool).all()):
             members = set(shared)
             found = [x in members for x in left]
         else:

@@ -227,3 +227,18 @@ def test_join_at_joins_in_place_and_leaves_rows_alone_without_ids():
     assert acc.tolist() == before.tolist()
     masks.join_at(acc, np.asarray([1, 3]), _ids(masks, [16, 0]))
     assert _items(masks, acc) == [1, 18, 4, 8]
+
+
+def test_text_chains_and_memberships_take_a_constant_column_as_one_value():
+    from engine.runtime.columnar_arrays import memberships, texts_chained
+    bad = np.asarray([False, True, False])
+    parts = [full(3, "age "), objects(["3", None, "40"]), full(3, " is not under 1")]
+    want = texts_chained(parts, bad, 100)
+    got = texts_chained(parts, bad, 100, [True, False, True])
+    assert got.tolist() == want.tolist() == ["age 3 is not under 1", None, "age 40 is not under 1"]
+    assert texts_chained(parts, bad, 10, [True, False, True]) is None          # too long
+    assert texts_chained([full(3, 5)] + parts[1:], bad, 100, [True, False, True]) is None
+    assert texts_chained(parts, np.ones(3, dtype=bool), 100, [True, False, True]) is None
+    listed = ["MHK", "MPW"]
+    found = memberships(objects(["MPW", "x", "MHK"]), full(3, listed), bad, False, True)
+    assert found.tolist() == [True, None, True]
