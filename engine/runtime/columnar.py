@@ -61,7 +61,9 @@ run once per distinct *typed* tuple of arguments (``True`` is not ``1``, ``Decim
 arithmetic left per element is a small part of the time (benchmarks/README.md, "Columnar
 kernel"), and each conversion to and from ``Decimal`` would cost about what it saves. Badness
 is a ``bool`` array, and a row's citation mask and deciding reads are integer ids into
-per-batch tables, joined once per distinct pair of ids; the deciding list of a rule is composed
+per-batch tables, joined once per distinct pair of ids (found through a small table over the
+ranges of the ids, not by sorting); comparisons go through NumPy's comparison of object arrays
+(the same rich comparison per element, in C); the deciding list of a rule is composed
 once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
 sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
 over each member's rank) are array operations. The cycle collector is paused while a chunk is

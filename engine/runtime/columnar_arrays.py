@@ -18,8 +18,16 @@ operations instead of Python loops over rows:
 * **Citation masks and deciding reads** are integer ids into a per-batch table
   (:class:`Interned`): a row holds the id of its mask (a Python int bit mask) or of its tuple of
   deciding reads. Joining two columns (``a | b`` of masks, ``a + b`` of reads) computes the join
-  once per *distinct pair of ids* found (``numpy.unique`` over the packed pairs) and maps it
-  back to the rows, instead of once per row.
+  once per *distinct pair of ids* found and maps it back to the rows, instead of once per row.
+  The ids of a column are few and close, so the distinct pairs (and the distinct rows of
+  several columns, :func:`group`, :meth:`Interned.join_all`) are found by marking a small table
+  over the ranges of the ids, without sorting (:func:`_in_ranges`); ``numpy.unique`` only when
+  the ranges are wide.
+* **Small arrays, fixed costs.** A chunk's arrays are short (hundreds to a few thousand rows),
+  so a NumPy call's fixed cost (about a microsecond) matters as much as its work: the plan asks
+  ``numpy.count_nonzero`` rather than ``any()``, ``nonzero()`` rather than ``flatnonzero``,
+  skips a join whose joined column holds no id (:meth:`Interned.join_at`), and compares object
+  columns with NumPy's comparisons (:func:`comparisons`) rather than a Python call per row.
 """
 
 from __future__ import annotations
