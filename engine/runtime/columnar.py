@@ -305,6 +305,33 @@ def _already_finished(rule, values, bad) -> bool:
     return types <= passing
 
 
+def _matched_sets(matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a ``bool`` matrix (which table rows each case row matched) and, per
+    row, the index of its set: each row read as the bits of one integer when the table has at
+    most 62 rows (one sort of integers), else NumPy's row-wise unique."""
+    width = matched.shape[1]
+    if width > 62:
+        sets, inverse = np.unique(matched, axis=0, return_inverse=True)
+        return sets, inverse.reshape(-1)
+    bits = np.int64(1) << np.arange(width, dtype=np.int64)
+    uniq, inverse = np.unique(matched.astype(np.int64) @ bits, return_inverse=True)
+    return (uniq[:, None] & bits) != 0, inverse.reshape(-1)
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_same` row by row, as a ``bool`` array: equality by the C comparison, then
+    identity where not equal (a value not equal to itself); a row whose comparison raises is
+    not the same (each row through :func:`_same` then)."""
+    no_bad = np.zeros(len(a), dtype=bool)
+    equal = comparisons(operator.eq, a, b, no_bad)
+    if equal is None:
+        return apply(_same, [a, b], no_bad, _FAILURES)[0].astype(bool)
+    rest = rows_where(~equal)
+    if len(rest):
+        equal[rest] = _IS(a[rest], b[rest]).astype(bool)
+    return equal
+
+
 _ADD = OPERATORS[ast.Add]
 _MUL = OPERATORS[ast.Mult]
 #: The language's ``+``, ``-`` and ``*`` and Python's own, which they apply to two numbers.
@@ -1384,19 +1411,6 @@ class _Batch:
         return [None if failed[i] else per_case[i] for i in range(len(self.cases))]
 
 
-def _matched_sets(matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a ``bool`` matrix (which table rows each case row matched) and, per
-    row, the index of its set: each row read as the bits of one integer when the table has at
-    most 62 rows (one sort of integers), else NumPy's row-wise unique."""
-    width = matched.shape[1]
-    if width > 62:
-        sets, inverse = np.unique(matched, axis=0, return_inverse=True)
-        return sets, inverse.reshape(-1)
-    bits = np.int64(1) << np.arange(width, dtype=np.int64)
-    uniq, inverse = np.unique(matched.astype(np.int64) @ bits, return_inverse=True)
-    return (uniq[:, None] & bits) != 0, inverse.reshape(-1)
-
-
 def _smaller(acc, v):
     return v if acc is None or v < acc else acc
 
@@ -1408,20 +1422,6 @@ def _larger(acc, v):
 def _same(a, b) -> bool:
     """``a`` is ``b`` or equals it, as ``list.index`` finds it."""
     return a is b or a == b
-
-
-def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:func:`_same` row by row, as a ``bool`` array: equality by the C comparison, then
-    identity where not equal (a value not equal to itself); a row whose comparison raises is
-    not the same (each row through :func:`_same` then)."""
-    no_bad = np.zeros(len(a), dtype=bool)
-    equal = comparisons(operator.eq, a, b, no_bad)
-    if equal is None:
-        return apply(_same, [a, b], no_bad, _FAILURES)[0].astype(bool)
-    rest = rows_where(~equal)
-    if len(rest):
-        equal[rest] = _IS(a[rest], b[rest]).astype(bool)
-    return equal
 
 
 #: ``a is b`` element by element (``None`` checks, strict True/False).
