@@ -291,6 +291,8 @@ def _already_finished(rule, values, bad) -> bool:
     passing = _PASSING.get(rule.type)
     if passing is None and rule.type != "any":
         return False
+    if values.dtype == bool and rule.enum is None:    # a yes/no array: every value a bool
+        return passing is None or bool in passing
     listed = values.tolist()
     if rule.enum is not None:             # every value one of the declared ones (or None)
         try:
@@ -583,14 +585,21 @@ class _Batch:
         general = rule.citations
         output = rule.output
         transparent = rule.transparent and not output
-        f = failed if failed is not None else _zeros(n)
-        b = branch if branch is not None else _zeros(n)
         reads = np.full(n, UNKNOWN, dtype=np.int64)
         cites = np.empty(n, dtype=object)
-        good = rows_where(~bad & (deps >= 0) & (f >= 0))
-        if len(good) == 0:
-            return reads, cites
-        keys, inverse = group(b[good], deps[good], f[good])
+        if branch is None and failed is None:   # a formula or aggregate: what decided alone
+            good = rows_where(~bad & (deps >= 0))
+            if len(good) == 0:
+                return reads, cites
+            found, inverse = group(deps[good])
+            keys = [(0, di, 0) for (di,) in found]
+        else:
+            f = failed if failed is not None else _zeros(n)
+            b = branch if branch is not None else _zeros(n)
+            good = rows_where(~bad & (deps >= 0) & (f >= 0))
+            if len(good) == 0:
+                return reads, cites
+            keys, inverse = group(b[good], deps[good], f[good])
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, found_cites = [], []
         for bi, di, fi in keys:

@@ -242,3 +242,15 @@ def test_text_chains_and_memberships_take_a_constant_column_as_one_value():
     listed = ["MHK", "MPW"]
     found = memberships(objects(["MPW", "x", "MHK"]), full(3, listed), bad, False, True)
     assert found.tolist() == [True, None, True]
+
+
+def test_a_yes_no_array_is_finished_as_its_python_bools_would_be():
+    from types import SimpleNamespace
+
+    from engine.runtime.columnar import _already_finished
+    yes_no = np.asarray([True, False, True])
+    no_bad = np.zeros(3, dtype=bool)
+    for kind in ("boolean", "integer", "any", "text", "money"):
+        rule = SimpleNamespace(rounding=None, type=kind, enum=None)
+        assert _already_finished(rule, yes_no, no_bad) == \
+            _already_finished(rule, yes_no.astype(object), no_bad), kind
