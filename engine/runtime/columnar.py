@@ -61,7 +61,9 @@ run once per distinct *typed* tuple of arguments (``True`` is not ``1``, ``Decim
 arithmetic left per element is a small part of the time (benchmarks/README.md, "Columnar
 kernel"), and each conversion to and from ``Decimal`` would cost about what it saves. Badness
 is a ``bool`` array, and a row's citation mask and deciding reads are integer ids into
-per-batch tables, joined once per distinct pair of ids; the deciding list of a rule is composed
+per-batch tables, joined once per distinct pair of ids (found through a small table over the
+ranges of the ids, not by sorting); comparisons go through NumPy's comparison of object arrays
+(the same rich comparison per element, in C); the deciding list of a rule is composed
 once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
 sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
 over each member's rank) are array operations. The cycle collector is paused while a chunk is
@@ -78,6 +80,7 @@ from decimal import Decimal
 from itertools import chain, repeat
 from operator import attrgetter
 
+
 import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
@@ -87,9 +90,10 @@ from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects, distinct,
-                              firsts, flags, full, group, memberships, no_rows, numbers, objects,
-                              ranks_of, strict_bools, texts_chained, texts_joined, truth, ufunc)
+from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects,
+                              comparisons, distinct, firsts, flags, full, group, memberships,
+                              no_rows, numbers, objects, ranks_of, rows_where, strict_bools,
+                              texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -145,9 +149,10 @@ class Column:
     pair :func:`engine.runtime.deciding.read_citations` gives; None where the plan cannot
     tell, and that row's case is then evaluated per case when citations are wanted)."""
 
-    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites")
+    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites", "single")
 
     def __init__(self, values, bad, masks, own=None, deps=None):
+        self.single = False     # True: the very same object on every row (a constant)
         self.values = values
         self.bad = bad
         self.masks = masks
@@ -396,6 +401,8 @@ def _already_finished(rule, values, bad) -> bool:
     passing = _PASSING.get(rule.type)
     if passing is None and rule.type != "any":
         return False
+    if values.dtype == bool and rule.enum is None:    # a yes/no array: every value a bool
+        return passing is None or bool in passing
     listed = values.tolist()
     if rule.enum is not None:             # every value one of the declared ones (or None)
         try:
@@ -408,6 +415,33 @@ def _already_finished(rule, values, bad) -> bool:
     types = set(map(type, listed))
     types.discard(type(None))
     return types <= passing
+
+
+def _matched_sets(matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a ``bool`` matrix (which table rows each case row matched) and, per
+    row, the index of its set: each row read as the bits of one integer when the table has at
+    most 62 rows (one sort of integers), else NumPy's row-wise unique."""
+    width = matched.shape[1]
+    if width > 62:
+        sets, inverse = np.unique(matched, axis=0, return_inverse=True)
+        return sets, inverse.reshape(-1)
+    bits = np.int64(1) << np.arange(width, dtype=np.int64)
+    uniq, inverse = np.unique(matched.astype(np.int64) @ bits, return_inverse=True)
+    return (uniq[:, None] & bits) != 0, inverse.reshape(-1)
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_same` row by row, as a ``bool`` array: equality by the C comparison, then
+    identity where not equal (a value not equal to itself); a row whose comparison raises is
+    not the same (each row through :func:`_same` then)."""
+    no_bad = np.zeros(len(a), dtype=bool)
+    equal = comparisons(operator.eq, a, b, no_bad)
+    if equal is None:
+        return apply(_same, [a, b], no_bad, _FAILURES)[0].astype(bool)
+    rest = rows_where(~equal)
+    if len(rest):
+        equal[rest] = _IS(a[rest], b[rest]).astype(bool)
+    return equal
 
 
 _ADD = OPERATORS[ast.Add]
@@ -431,6 +465,7 @@ _IN, _NOT_IN = OPERATORS[ast.In], OPERATORS[ast.NotIn]
 
 #: A fact the case does not give (its default, if any, is looked up per entity).
 _MISSING = object()
+_UID = operator.attrgetter("uid")
 
 
 def _zeros(n):
@@ -516,8 +551,11 @@ class _Batch:
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
         values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
-        return Column(values, np.zeros(n, dtype=bool), np.full(n, mask, dtype=np.int64),
-                      deps=np.full(n, dep, dtype=np.int64))
+        column = Column(values, np.zeros(n, dtype=bool),
+                        np.full(n, mask, dtype=np.int64) if mask else _zeros(n),
+                        deps=np.full(n, dep, dtype=np.int64) if dep else _zeros(n))
+        column.single = True
+        return column
 
     # -- tables --------------------------------------------------------------------------------
     def ancestor_rows(self, kind_name: str, rows, depth: int):
@@ -543,8 +581,9 @@ class _Batch:
             n = len(given)
             values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
             bad = np.zeros(n, dtype=bool)
-            missing = [] if all(map(dict.__contains__, given, repeat(name, n))) else \
-                [i for i, v in enumerate(values) if v is _MISSING]
+            # (No fact value equals a fresh object: ``in`` finds only the marker itself.)
+            missing = [i for i, v in enumerate(values) if v is _MISSING] \
+                if _MISSING in values else []
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A
@@ -557,7 +596,14 @@ class _Batch:
                     default = None
                 for i in missing:
                     values[i] = list(default) if isinstance(default, list) else default
-            cached = self.facts[key] = (flags(objects(values), bad), bad)
+            kinds = set(map(type, values))
+            if kinds == {bool}:                                   # a yes/no fact (flags)
+                column = np.array(values, dtype=bool)
+            elif np.count_nonzero(bad):
+                column = flags(objects(values), bad)
+            else:
+                column = objects(values)
+            cached = self.facts[key] = (column, bad)
         return cached
 
     # -- rules ---------------------------------------------------------------------------------
@@ -609,17 +655,22 @@ class _Batch:
     def compute(self, rule, frame, rows) -> Column:
         body = rule.body
         n = len(rows)
-        branch = failed = None
+        branch = failed = one_own = None
         if body.kind == "formula":
             col = self.eval(body.expression.tree, frame, rows)
-            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+            one_own = self.citations.id(rule.citations)
         elif body.kind == "conditions":
             col, own, branch, failed = self.conditions(rule, body, frame, rows)
         elif body.kind == "table":
             col, own, branch, failed = self.table(rule, body, frame, rows)
         else:
             col = self.aggregate(body, frame, rows)
-            own = np.full(n, self.citations.id(rule.citations), dtype=np.int64)
+            one_own = self.citations.id(rule.citations)
+        if one_own is not None:           # the same own citations on every row
+            own = np.full(n, one_own, dtype=np.int64)
+            own_masks = np.full(n, self.own_mask_id(one_own), dtype=np.int64)
+        else:
+            own_masks = self.own_mask_ids(own)
         values, bad = col.values, col.bad
         if rule.needs_finish and not _already_finished(rule, values, bad):
             finish = rule.finish
@@ -628,7 +679,7 @@ class _Batch:
                 or apply(lambda v: finish(v, where), [values], bad, _FAILURES, cache=False)
         if rule.type == "boolean":
             values = flags(values, bad)
-        column = Column(values, bad, self.masks.join(col.masks, self.own_mask_ids(own)), own)
+        column = Column(values, bad, self.masks.join(col.masks, own_masks), own)
         if self.citing:
             column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
         else:                             # values only: what decided is not followed
@@ -638,16 +689,15 @@ class _Batch:
 
     def own_mask_ids(self, own):
         """Per row, the mask id of its own citations."""
-        found = self.own_masks
-        items = self.citations.items
-        uniq, inverse = np.unique(own, return_inverse=True)
-        ids = []
-        for o in uniq.tolist():
-            m = found.get(o)
-            if m is None:
-                m = found[o] = self.masks.id(mask_of(items[o]))
-            ids.append(m)
-        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+        uniq, inverse = group(own)
+        return np.asarray([self.own_mask_id(o) for (o,) in uniq], dtype=np.int64)[inverse]
+
+    def own_mask_id(self, own: int) -> int:
+        """The mask id of one citations id (own citations), once per batch."""
+        found = self.own_masks.get(own)
+        if found is None:
+            found = self.own_masks[own] = self.masks.id(mask_of(self.citations.items[own]))
+        return found
 
     def deciding(self, rule, bad, deps, branch, failed):
         """Per row: what reading the rule's value brings to another value (a reads id), and the
@@ -658,14 +708,21 @@ class _Batch:
         general = rule.citations
         output = rule.output
         transparent = rule.transparent and not output
-        f = failed if failed is not None else _zeros(n)
-        b = branch if branch is not None else _zeros(n)
         reads = np.full(n, UNKNOWN, dtype=np.int64)
         cites = np.empty(n, dtype=object)
-        good = np.flatnonzero(~bad & (deps >= 0) & (f >= 0))
-        if len(good) == 0:
-            return reads, cites
-        keys, inverse = group(b[good], deps[good], f[good])
+        if branch is None and failed is None:   # a formula or aggregate: what decided alone
+            good = rows_where(~bad & (deps >= 0))
+            if len(good) == 0:
+                return reads, cites
+            found, inverse = group(deps[good])
+            keys = [(0, di, 0) for (di,) in found]
+        else:
+            f = failed if failed is not None else _zeros(n)
+            b = branch if branch is not None else _zeros(n)
+            good = rows_where(~bad & (deps >= 0) & (f >= 0))
+            if len(good) == 0:
+                return reads, cites
+            keys, inverse = group(b[good], deps[good], f[good])
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, found_cites = [], []
         for bi, di, fi in keys:
@@ -692,7 +749,6 @@ class _Batch:
         failed = _zeros(n)                    # what the conditions that failed read
         branch = _zeros(n)
         remaining = np.arange(n)              # positions in rows
-        join_masks, join_deps = self.masks.join, self.deps.join
         for condition in body.conditions:
             if not len(remaining):
                 break
@@ -703,7 +759,7 @@ class _Batch:
                 remaining = no_rows()
             else:
                 test = self.eval(condition.when.tree, frame, rows[remaining])
-                masks[remaining] = join_masks(masks[remaining], test.masks)
+                self.masks.join_at(masks, remaining, test.masks)
                 yes, no = strict_bools(test.values)
                 bad_test = test.bad | ~(yes | no)
                 bad[remaining[bad_test]] = True
@@ -712,16 +768,16 @@ class _Batch:
                 deps[taken] = test.deps[chosen]
                 chosen = no & ~bad_test
                 following = remaining[chosen]
-                failed[following] = join_deps(failed[following], test.deps[chosen])
+                self.deps.join_at(failed, following, test.deps[chosen])
                 remaining = following
             if len(taken):
                 then = self.eval(condition.then.tree, frame, rows[taken])
                 values[taken] = then.values
                 bad[taken] |= then.bad
-                masks[taken] = join_masks(masks[taken], then.masks)
+                self.masks.join_at(masks, taken, then.masks)
                 own[taken] = self.citations.id(branch_own)
                 branch[taken] = self.citations.id(condition.citations)
-                deps[taken] = join_deps(deps[taken], then.deps)
+                self.deps.join_at(deps, taken, then.deps)
         bad[remaining] = True                 # no condition true and no `otherwise`
         return Column(values, bad, masks, deps=deps), own, branch, failed
 
@@ -741,7 +797,7 @@ class _Batch:
             input_deps.append((name, col.deps))
             masks = self.masks.join(masks, col.masks)
             bad |= col.bad
-        active = np.flatnonzero(~bad)
+        active = rows_where(~bad)
         matched = np.zeros((n, len(body.rows)), dtype=bool)
         used = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}   # tested by a match
         failing = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}  # made a row fail
@@ -753,10 +809,10 @@ class _Batch:
                 sub = rows[candidates]
                 a = self.eval(cell.a.tree, frame, sub)
                 b = self.eval(cell.b.tree, frame, sub) if cell.op == "range" else None
-                masks[candidates] = self.masks.join(masks[candidates], a.masks)
+                self.masks.join_at(masks, candidates, a.masks)
                 cell_bad = a.bad
                 if b is not None:
-                    masks[candidates] = self.masks.join(masks[candidates], b.masks)
+                    self.masks.join_at(masks, candidates, b.masks)
                     cell_bad = cell_bad | b.bad
                 result, failed = self.cell_passes(cell, inputs[name][candidates], a, b,
                                                   cell_bad)
@@ -782,13 +838,12 @@ class _Batch:
         branch = _zeros(n)
         chosen_rows = np.zeros((n, len(body.rows)), dtype=bool)  # whose `then` gives the value
         defaults = np.zeros(n, dtype=bool)
-        good = np.flatnonzero(~bad)
+        good = rows_where(~bad)
         if len(good):
-            sets, inverse = np.unique(matched[good], axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
+            sets, inverse = _matched_sets(matched[good])
             for s, flags in enumerate(sets):
                 at = good[inverse == s]
-                found = [body.rows[k] for k in np.flatnonzero(flags).tolist()]
+                found = [body.rows[k] for k in rows_where(flags).tolist()]
                 if collect:
                     cited = tuple(c for r in found for c in r.citations)
                     own[at] = self.citations.id(merge(rule.citations, cited) if cited
@@ -808,8 +863,7 @@ class _Batch:
                 else:
                     bad[at] = True
         values = np.empty(n, dtype=object)
-        if collect:
-            values[~bad] = objects([[] for _ in range(int((~bad).sum()))])
+        collected_rows, collected = [], []    # collect: per matched table row, rows and values
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
@@ -825,26 +879,42 @@ class _Batch:
         # The `then` of each matched table row (for collect, in table order: values append in
         # the order the rows matched, which is table order).
         for k, r in enumerate(body.rows):
-            chosen = np.flatnonzero(chosen_rows[:, k])
+            chosen = rows_where(chosen_rows[:, k])
             if not len(chosen):
                 continue
             col = self.eval(r.then.tree, frame, rows[chosen])
-            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            self.masks.join_at(masks, chosen, col.masks)
             bad[chosen] |= col.bad
-            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+            self.deps.join_at(deps, chosen, col.deps)
             if collect:
-                for target, v in zip(values[chosen].tolist(), col.values.tolist()):
-                    target.append(v)
+                collected_rows.append(chosen)
+                collected.append(col.values)
             else:
                 values[chosen] = col.values
-        chosen = np.flatnonzero(defaults)
+        if collect:
+            values[~bad] = self.collected_lists(collected_rows, collected, n)[~bad]
+        chosen = rows_where(defaults)
         if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
             values[chosen] = col.values
-            masks[chosen] = self.masks.join(masks[chosen], col.masks)
+            self.masks.join_at(masks, chosen, col.masks)
             bad[chosen] |= col.bad
-            deps[chosen] = self.deps.join(deps[chosen], col.deps)
+            self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
+
+    @staticmethod
+    def collected_lists(rows_of: list, values_of: list, n: int) -> np.ndarray:
+        """Per row, a new list of the values the matched table rows gave it, in table order
+        (``rows_of``/``values_of``: per table row, the rows it matched and their values): all
+        put in order of row at once (a stable sort keeps table order within a row), then one
+        slice per row."""
+        if not rows_of:
+            return objects([[] for _ in range(n)], n)
+        rows = np.concatenate(rows_of)
+        order = np.argsort(rows, kind="stable")
+        values = np.concatenate([as_objects(v) for v in values_of])[order].tolist()
+        ends = np.cumsum(np.bincount(rows, minlength=n)).tolist()
+        return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
 
     @staticmethod
     def cell_passes(cell, values, a, b, bad):
@@ -858,7 +928,9 @@ class _Batch:
                          bad, _FAILURES, cache=False)
         found = None
         if operation is _IN or operation is _NOT_IN:
-            found = memberships(values, a.values, bad, operation is _NOT_IN)
+            found = memberships(values, a.values, bad, operation is _NOT_IN, a.single)
+        else:
+            found = comparisons(operation, values, a.values, bad)
         if found is not None:
             return found, bad
         return apply(operation, [values, a.values], bad, _FAILURES)
@@ -889,15 +961,11 @@ class _Batch:
         key = (kind_name, over)
         found = self.children.get(key)
         if found is None:
-            counts, flat = [], []
-            row_of = self.row_of
-            for entity in self.entities.get(kind_name, ()):
-                children = entity.children.get(over, ())
-                counts.append(len(children))
-                flat.extend(row_of[child.uid] for child in children)
-            counts = np.asarray(counts, dtype=np.intp)
-            found = self.children[key] = (np.cumsum(counts) - counts, counts,
-                                          np.asarray(flat, dtype=np.intp))
+            lists = [entity.children.get(over, ()) for entity in self.entities.get(kind_name, ())]
+            counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+            flat = np.fromiter(map(self.row_of.__getitem__, map(_UID, chain.from_iterable(lists))),
+                               dtype=np.intp, count=int(counts.sum()))
+            found = self.children[key] = (np.cumsum(counts) - counts, counts, flat)
         return found
 
     def aggregate(self, body, frame, rows) -> Column:
@@ -930,18 +998,18 @@ class _Batch:
             masks = self.masks.fold(masks, kept_positions, kept_ranks, of.masks)
             bad[kept_positions[of.bad]] = True
             grouped, grouped_bad = of.values, of.bad
-            spans[kept] = self.deps.join(spans[kept], of.deps)
+            self.deps.join_at(spans, kept, of.deps)
         values = np.empty(n, dtype=object)
         defaults = None                            # rows given the default, and what it read
         if fn == "count":
             values = np.bincount(kept_positions, minlength=n).astype(object)
         elif fn == "list":
+            # Members are in owner order: each owner's list is one slice of the members' ids.
             entities = self.entities.get(body.member_kind.name, ())
-            lists = [[] for _ in range(n)]
-            for p, m in zip(kept_positions.tolist(), members[kept].tolist()):
-                e = entities[m]
-                lists[p].append(e.id if e.id is not None else e.index)
-            values = objects(lists)
+            ids = [e.id if e.id is not None else e.index
+                   for e in map(entities.__getitem__, members[kept].tolist())]
+            ends = np.cumsum(np.bincount(kept_positions, minlength=n)).tolist()
+            values = objects([ids[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
         elif fn == "sum":
             values = full(n, 0)
             if grouped is not None and len(grouped):
@@ -965,14 +1033,14 @@ class _Batch:
                                      kept_positions[present], kept_ranks[present],
                                      grouped[present])
                 values[bad] = None
-            empty = np.flatnonzero(_IS(values, None).astype(bool) & ~bad)
+            empty = rows_where(_IS(values, None).astype(bool) & ~bad)
             if len(empty):
                 if body.default is None:
                     bad[empty] = True
                 else:
                     d = self.eval(body.default.tree, frame, rows[empty])
                     values[empty] = d.values
-                    masks[empty] = self.masks.join(masks[empty], d.masks)
+                    self.masks.join_at(masks, empty, d.masks)
                     bad[empty] |= d.bad
                     defaults = (empty, d.deps)
         # What decided (AggregateBody._mark per case): every member's filter and value in
@@ -986,7 +1054,7 @@ class _Batch:
                 target = values[kept_positions]
                 present = ~_IS(grouped, None).astype(bool)
                 chosen = np.zeros(len(grouped), dtype=bool)
-                idx = np.flatnonzero(present & ~bad[kept_positions])
+                idx = rows_where(present & ~bad[kept_positions])
                 if len(idx):
                     chosen[idx] = apply(operator.eq, [grouped[idx], target[idx]],
                                         np.zeros(len(idx), dtype=bool), _FAILURES)[0] \
@@ -997,7 +1065,7 @@ class _Batch:
             deps[owners] = spans[kept[first]]
         if defaults is not None:
             empty, d = defaults
-            deps[empty] = self.deps.join(deps[empty], d)
+            self.deps.join_at(deps, empty, d)
         return Column(values, bad, masks, deps=deps)
 
     @staticmethod
@@ -1044,8 +1112,8 @@ class _Batch:
             passing, passing_pairs = active, pairs
             if body.where is not None:
                 test = self.eval(body.where.tree, member_frame, pairs)
-                masks[active] = self.masks.join(masks[active], test.masks)
-                deps[active] = self.deps.join(deps[active], test.deps)
+                self.masks.join_at(masks, active, test.masks)
+                self.deps.join_at(deps, active, test.deps)
                 yes, no = strict_bools(test.values)
                 bad_test = test.bad | ~(yes | no)
                 bad[active[bad_test]] = True
@@ -1053,17 +1121,17 @@ class _Batch:
             if body.of is not None and len(passing):
                 of = self.eval(body.of.tree, member_frame, passing_pairs)
                 values[passing] = of.values
-                masks[passing] = self.masks.join(masks[passing], of.masks)
+                self.masks.join_at(masks, passing, of.masks)
                 bad[passing] |= of.bad
                 found[passing] = True
-                deps[passing] = self.deps.join(deps[passing], of.deps)
-        missing = np.flatnonzero(~found & ~bad)
+                self.deps.join_at(deps, passing, of.deps)
+        missing = rows_where(~found & ~bad)
         if len(missing) and body.default is not None:
             d = self.eval(body.default.tree, frame, rows[missing])
             values[missing] = d.values
-            masks[missing] = self.masks.join(masks[missing], d.masks)
+            self.masks.join_at(masks, missing, d.masks)
             bad[missing] |= d.bad
-            deps[missing] = self.deps.join(deps[missing], d.deps)
+            self.deps.join_at(deps, missing, d.deps)
         return Column(values, bad, masks, deps=deps)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -1155,7 +1223,8 @@ class _Batch:
         bad = parts[0].bad
         for p in parts[1:]:
             bad = bad | p.bad
-        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE)
+        values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE,
+                               [p.single for p in parts])
         if values is not None:
             return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                           deps=self.deps.join_all([p.deps for p in parts]))
@@ -1172,7 +1241,10 @@ class _Batch:
         if fn is _ADD:                    # texts joined (reasons, notices): no checks per row
             values = texts_joined(parts[0].values, parts[1].values, bad, MAX_SEQUENCE)
         elif fn is _IN or fn is _NOT_IN:  # membership: no function call per row
-            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN)
+            values = memberships(parts[0].values, parts[1].values, bad, fn is _NOT_IN,
+                                 parts[1].single)
+        if values is None and fn in _YES_NO and len(parts) == 2:   # a comparison, in C
+            values = comparisons(fn, parts[0].values, parts[1].values, bad)
         if values is None and fn in _ARITHMETIC:   # two numbers: Python's own operator
             values = numbers(_ARITHMETIC[fn], parts[0].values, parts[1].values, bad,
                              MAX_POWER_BITS if fn is _MUL else None)
@@ -1201,7 +1273,7 @@ class _Batch:
         first = self.eval(node.values[0], frame, rows)
         values, bad, masks = first.values.copy(), first.bad.copy(), first.masks.copy()
         deps = first.deps.copy()
-        pending = np.flatnonzero(~bad & (truth(values) == is_and))
+        pending = rows_where(~bad & (truth(values) == is_and))
         for operand in node.values[1:]:
             if not len(pending):
                 break
@@ -1209,12 +1281,12 @@ class _Batch:
             if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
                 values = as_objects(values)
             values[pending] = col.values
-            masks[pending] = self.masks.join(masks[pending], col.masks)
+            self.masks.join_at(masks, pending, col.masks)
             bad[pending[col.bad]] = True
             going_on = ~col.bad & (truth(col.values) == is_and)
             stopped = ~col.bad & ~going_on
             at = pending[going_on]
-            deps[at] = self.deps.join(deps[at], col.deps[going_on])
+            self.deps.join_at(deps, at, col.deps[going_on])
             # The operand the operator stopped at decided alone (language/marks).
             deps[pending[stopped]] = col.deps[stopped]
             pending = at
@@ -1229,19 +1301,21 @@ class _Batch:
         current, bad, masks = as_objects(left.values).copy(), left.bad.copy(), left.masks.copy()
         deps = left.deps.copy()
         values = np.ones(n, dtype=bool)
-        pending = np.flatnonzero(~bad)
+        pending = rows_where(~bad)
         for op, comparator in zip(node.ops, node.comparators):
             if not len(pending):
                 break
             col = self.eval(comparator, frame, rows[pending])
-            masks[pending] = self.masks.join(masks[pending], col.masks)
-            deps[pending] = self.deps.join(deps[pending], col.deps)
+            self.masks.join_at(masks, pending, col.masks)
+            self.deps.join_at(deps, pending, col.deps)
             bad[pending[col.bad]] = True
             ok = ~col.bad
             at = pending[ok]
             right = col.values[ok]
-            result, failed = apply(OPERATORS[type(op)], [current[at], right],
-                                   np.zeros(len(at), dtype=bool), _FAILURES)
+            operation, failed = OPERATORS[type(op)], np.zeros(len(at), dtype=bool)
+            result = comparisons(operation, current[at], right, failed)
+            if result is None:
+                result, failed = apply(operation, [current[at], right], failed, _FAILURES)
             bad[at[failed]] = True
             holds = np.zeros(len(at), dtype=bool)
             holds[~failed] = truth(result[~failed])
@@ -1256,14 +1330,14 @@ class _Batch:
         values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
         deps = test.deps.copy()
         holds = truth(test.values)
-        yes = np.flatnonzero(~bad & holds)
-        no = np.flatnonzero(~bad & ~holds)
+        yes = rows_where(~bad & holds)
+        no = rows_where(~bad & ~holds)
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
                 values[chosen], bad[chosen] = col.values, col.bad
-                masks[chosen] = self.masks.join(masks[chosen], col.masks)
-                deps[chosen] = self.deps.join(deps[chosen], col.deps)
+                self.masks.join_at(masks, chosen, col.masks)
+                self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps)
 
     def call(self, node, frame, rows) -> Column:
@@ -1294,12 +1368,11 @@ class _Batch:
                 deps = np.full(n, UNKNOWN, dtype=np.int64)
                 open_rows = ~bad
                 for a in args:
-                    at = np.flatnonzero(open_rows)
+                    at = rows_where(open_rows)
                     if not len(at):
                         break
                     same = np.zeros(n, dtype=bool)
-                    same[at] = apply(_same, [a.values[at], values[at]],
-                                     np.zeros(len(at), dtype=bool), _FAILURES)[0].astype(bool)
+                    same[at] = _same_rows(a.values[at], values[at])
                     deps[same] = a.deps[same]
                     open_rows &= ~same
             return Column(values, bad, masks, deps=deps)
@@ -1331,7 +1404,7 @@ class _Batch:
         (:func:`engine.runtime.columnar_arrays.distinct`); ``fn`` gives the value and the read
         and mask ids of what it read, joined after the arguments' own. A row where it fails is
         bad (the per-case evaluator words why)."""
-        good = np.flatnonzero(~bad)
+        good = rows_where(~bad)
         columns = [a.values for a in args]
         found = distinct(columns, good)
         if found is None:                 # an argument that cannot be a key: row by row
@@ -1356,8 +1429,8 @@ class _Batch:
         done, codes = good[ok], codes[ok]
         made, read_ids, mask_ids = zip(*outcomes)
         values[done] = objects(made)[codes]
-        masks[done] = self.masks.join(masks[done], np.asarray(mask_ids, dtype=np.int64)[codes])
-        deps[done] = self.deps.join(deps[done], np.asarray(read_ids, dtype=np.int64)[codes])
+        self.masks.join_at(masks, done, np.asarray(mask_ids, dtype=np.int64)[codes])
+        self.deps.join_at(deps, done, np.asarray(read_ids, dtype=np.int64)[codes])
         return Column(values, bad, masks, deps=deps)
 
     def value_on(self, node, parameter, frame, rows) -> Column:
@@ -1365,7 +1438,7 @@ class _Batch:
         on = self.eval(node.args[1], frame, rows)
         values, bad, masks = np.empty(n, dtype=object), on.bad.copy(), on.masks.copy()
         deps = on.deps.copy()
-        live = np.flatnonzero(~bad & ~_IS(on.values, None).astype(bool))
+        live = rows_where(~bad & ~_IS(on.values, None).astype(bool))
         key = self.eval(node.args[2], frame, rows[live]) if len(node.args) == 3 else None
         state = self.function_state
         dates = on.values.tolist()

@@ -18,8 +18,16 @@ operations instead of Python loops over rows:
 * **Citation masks and deciding reads** are integer ids into a per-batch table
   (:class:`Interned`): a row holds the id of its mask (a Python int bit mask) or of its tuple of
   deciding reads. Joining two columns (``a | b`` of masks, ``a + b`` of reads) computes the join
-  once per *distinct pair of ids* found (``numpy.unique`` over the packed pairs) and maps it
-  back to the rows, instead of once per row.
+  once per *distinct pair of ids* found and maps it back to the rows, instead of once per row.
+  The ids of a column are few and close, so the distinct pairs (and the distinct rows of
+  several columns, :func:`group`, :meth:`Interned.join_all`) are found by marking a small table
+  over the ranges of the ids, without sorting (:func:`_in_ranges`); ``numpy.unique`` only when
+  the ranges are wide.
+* **Small arrays, fixed costs.** A chunk's arrays are short (hundreds to a few thousand rows),
+  so a NumPy call's fixed cost (about a microsecond) matters as much as its work: the plan asks
+  ``numpy.count_nonzero`` rather than ``any()``, ``nonzero()`` rather than ``flatnonzero``,
+  skips a join whose joined column holds no id (:meth:`Interned.join_at`), and compares object
+  columns with NumPy's comparisons (:func:`comparisons`) rather than a Python call per row.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 
@@ -39,6 +48,14 @@ _EMPTY_ROWS = np.zeros(0, dtype=np.intp)
 
 def no_rows() -> np.ndarray:
     return _EMPTY_ROWS
+
+
+def rows_where(mask: np.ndarray) -> np.ndarray:
+    """The positions where a one-dimensional ``bool`` array is set: ``numpy.flatnonzero``
+    without its reshaping, which costs more than the search on the short arrays of a chunk.
+    (Likewise the plan asks ``numpy.count_nonzero`` rather than ``any()``, which goes through a
+    generic reduction.)"""
+    return mask.nonzero()[0]
 
 
 def objects(items, n: int | None = None) -> np.ndarray:
@@ -64,7 +81,7 @@ def flags(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
     (NumPy hands a ``bool`` element over as Python's ``bool``)."""
     if values.dtype == bool:
         return values
-    if bad.any():
+    if np.count_nonzero(bad):
         good = ~bad
         kept = values[good]
         if not len(kept) or set(map(type, kept.tolist())) != {bool}:
@@ -117,14 +134,14 @@ def apply(fn, columns: list, bad: np.ndarray, failures,
     bad = bad.copy()
     if not columns:
         values = np.empty(n, dtype=object)
-        for i in np.flatnonzero(~bad).tolist():
+        for i in rows_where(~bad).tolist():
             try:
                 values[i] = fn()
             except failures:
                 bad[i] = True
         return values, bad
-    any_bad = bad.any()
-    good = np.flatnonzero(~bad) if any_bad else None
+    any_bad = np.count_nonzero(bad) != 0
+    good = rows_where(~bad) if any_bad else None
     args = [c[good] for c in columns] if any_bad else columns
     try:
         made = ufunc(fn, len(columns)) if cache else np.frompyfunc(fn, len(columns), 1)
@@ -155,7 +172,7 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
     that cost more than keying their arguments (formatting text and money, rounding, division).
     None when an argument cannot be a key or a result is a list (each row then gets its own
     list, as per case): the caller applies ``fn`` row by row instead."""
-    good = np.flatnonzero(~bad)
+    good = rows_where(~bad)
     found = distinct(columns, good)
     if found is None:
         return None
@@ -182,7 +199,7 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
 
 def _not_bad(bad: np.ndarray):
     """The positions of the rows not bad, or None when no row is (the common case: no copies)."""
-    return np.flatnonzero(~bad) if bad.any() else None
+    return rows_where(~bad) if np.count_nonzero(bad) else None
 
 
 def _on(column: np.ndarray, good) -> np.ndarray:
@@ -231,26 +248,66 @@ def distinct(columns: list, rows: np.ndarray):
     """The distinct argument tuples of ``rows`` (positions into the columns), typed as the
     per-case call cache keys them (``True`` is not ``1``, ``Decimal("2.5")`` not
     ``Decimal("2.50")``): the position of the first row of each tuple, and per row the number of
-    its tuple. None when an argument cannot be a key (a list): then every row is its own call.
+    its tuple (in the order tuples first appear). None when an argument cannot be a key (a
+    list): then every row is its own call.
 
     A pure function of its arguments (a rulebook function, a parameter's table) is then computed
     once per distinct tuple and its result given to every row that has it, which is what the
-    per-case cache returns for each of them."""
+    per-case cache returns for each of them. Each column is numbered on its own
+    (:func:`_column_codes`: its typed keys, or its integers as they are) and the rows of
+    numbers grouped as arrays (:func:`group`), instead of a tuple of keys per row."""
+    n = len(rows)
     if not columns:
-        return np.zeros(min(len(rows), 1), dtype=np.intp), np.zeros(len(rows), dtype=np.intp)
-    keyed = [_typed_keys(column[rows].tolist()) for column in columns]
-    keys = keyed[0] if len(keyed) == 1 else list(zip(*keyed))
+        return np.zeros(min(n, 1), dtype=np.intp), np.zeros(n, dtype=np.intp)
+    coded = []
+    for column in columns:
+        found = _column_codes(column[rows])
+        if found is None:
+            return None
+        coded.append(found)
+    if n == 0:
+        return no_rows(), np.zeros(0, dtype=np.intp)
+    if len(coded) == 1 and coded[0][1]:
+        codes = coded[0][0]               # numbered in the order the keys first appear
+        highest = np.maximum.accumulate(codes)
+        return rows_where(np.r_[True, highest[1:] > highest[:-1]]), codes
+    tuples, codes = group(*[codes for codes, _ in coded])
+    # The first row of each tuple (of repeated places, NumPy keeps the last value written:
+    # written backwards, that is the first), then the tuples renumbered in that order.
+    first = np.empty(len(tuples), dtype=np.intp)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    order = np.argsort(first)
+    number = np.empty(len(tuples), dtype=np.intp)
+    number[order] = np.arange(len(tuples))
+    return first[order], number[codes]
+
+
+def _column_codes(values: np.ndarray):
+    """Per row, a non-negative integer equal exactly where the typed keys (:func:`_typed_keys`)
+    are: a yes/no array's own 0 and 1, the integers themselves (less the smallest) when every
+    value is an ``int``, else the number of the key in the order keys first appear (and then
+    True beside it; equal values of one plain class, such as a constant text, are one key).
+    None when a value cannot be a key."""
+    if values.dtype == bool:
+        return values.astype(np.intp), False
+    listed = values.tolist()
+    kinds = set(map(type, listed))
+    if kinds == {int} and listed:
+        try:
+            numbers = np.asarray(listed, dtype=np.int64)
+        except OverflowError:
+            numbers = None
+        if numbers is not None:
+            low = int(numbers.min())
+            return (numbers - low if low else numbers), False
+    if len(kinds) == 1 and kinds <= _PLAIN_KEYS and listed.count(listed[0]) == len(listed):
+        return np.zeros(len(listed), dtype=np.intp), True     # one value (a constant)
+    keys = _typed_keys(listed, kinds)
     try:
         index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
     except TypeError:
         return None
-    codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
-    if not len(codes):
-        return no_rows(), codes
-    # Tuples are numbered in the order they first appear: a first row is where the running
-    # maximum of the numbers grows.
-    highest = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]]), codes
+    return np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys)), True
 
 
 #: Classes whose equal values are interchangeable (no exponent, no ``True == 1`` across them
@@ -258,18 +315,61 @@ def distinct(columns: list, rows: np.ndarray):
 _PLAIN_KEYS = frozenset({int, str, bool, dt.date, type(None)})
 
 
-def _typed_keys(values: list) -> list:
+def _typed_keys(values: list, kinds: set) -> list:
     """Per value, a key equal only for values of the same class and the same written form:
     the value itself when every value has one plain class, the text of each when every value
-    is a ``Decimal``, else the pair (class, value or its text)."""
-    kinds = set(map(type, values))
+    is a ``Decimal``, else the pair (class, value or its text). ``kinds``: the classes of the
+    values."""
     if len(kinds) == 1:
-        kind = kinds.pop()
+        (kind,) = kinds
         if kind is Decimal:
             return list(map(str, values))
         if kind in _PLAIN_KEYS:
             return values
+    elif kinds <= _DISJOINT_KEYS and not (kinds >= _BOOL_INT or kinds >= _TEXT_DECIMAL):
+        # Numbers and dates, say: values of different classes never equal here, so each
+        # value keys as itself, a Decimal by its text (no pair per value).
+        return [str(v) if v.__class__ is Decimal else v for v in values]
     return [(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v) for v in values]
+
+
+#: Classes a mixed column may key by value (a Decimal by its text) unless it holds both of
+#: ``True``/``1`` or of ``"2.5"``/``Decimal("2.5")``, whose keys would then be equal.
+_DISJOINT_KEYS = _PLAIN_KEYS | {Decimal}
+_BOOL_INT = frozenset({bool, int})
+_TEXT_DECIMAL = frozenset({str, Decimal})
+
+
+#: Python's comparison operators (the language's ``==``, ``!=``, ``<``...) and NumPy's
+#: comparisons of object arrays, which call the same comparison per element in C.
+_COMPARISONS = {operator.eq: np.equal, operator.ne: np.not_equal, operator.lt: np.less,
+                operator.le: np.less_equal, operator.gt: np.greater,
+                operator.ge: np.greater_equal}
+
+
+def comparisons(op, a: np.ndarray, b: np.ndarray, bad: np.ndarray):
+    """``op`` (one of Python's comparison operators) row by row on the rows not bad, as a
+    ``bool`` array (bad rows ``False``): NumPy's comparison of object arrays calls the same
+    rich comparison per element (no identity shortcut: ``Decimal("NaN")`` is not equal to
+    itself) and takes the truth of its result, which for the values the language has
+    (numbers, texts, yes/no, dates, lists, nothing) is the ``True``/``False`` the operator
+    returns. None when ``op`` is not a comparison or some row raises (the exact path then marks
+    the rows that fail bad)."""
+    ufunc = _COMPARISONS.get(op)
+    if ufunc is None:
+        return None
+    good = _not_bad(bad)
+    try:
+        made = ufunc(_on(a, good), _on(b, good))
+    except Exception:                     # noqa: BLE001 - the exact path words it
+        return None
+    if made.dtype != bool:
+        return None
+    if good is None:
+        return made
+    out = np.zeros(len(a), dtype=bool)
+    out[good] = made
+    return out
 
 
 #: What ``+`` joins: two texts or two lists.
@@ -293,29 +393,44 @@ def texts_joined(a: np.ndarray, b: np.ndarray, bad: np.ndarray, limit: int):
     return _put_back(joined, good, len(a))
 
 
-def texts_chained(columns: list, bad: np.ndarray, limit: int):
+def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
     """``a + b + c ...`` (left to right) row by row where every row not bad holds text in every
     column: each row's texts joined once, instead of a new text per ``+`` copying all before
     it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
     on each intermediate text holds for all of them exactly when it holds for the whole (texts
     only grow). None when some row holds another value or the whole would be longer than
-    ``limit`` (the caller then adds pair by pair)."""
+    ``limit`` (the caller then adds pair by pair). ``single``: per column, whether it is known
+    to hold one object on every row (a constant): that one is checked and repeated, not listed."""
     good = _not_bad(bad)
-    lists = [_on(c, good).tolist() for c in columns]
-    if not lists[0] or any(set(map(type, texts)) != {str} for texts in lists):
+    rows = len(good) if good is not None else len(bad)
+    if not rows:
         return None
+    lists = []
+    for k, column in enumerate(columns):
+        if single is not None and single[k]:
+            text = column[0]
+            if text.__class__ is not str:
+                return None
+            lists.append(repeat(text, rows))
+            continue
+        texts = _on(column, good).tolist()
+        if set(map(type, texts)) != {str}:
+            return None
+        lists.append(texts)
     joined = list(map("".join, zip(*lists)))
     if max(map(len, joined)) > limit:
         return None
     return _put_back(joined, good, len(columns[0]))
 
 
-def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
+def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
+                single: bool = False):
     """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):
     where every row's ``b`` is one and the same list or tuple (a parameter's list), from a set
     of it (the same answer for the values the language has: their hash agrees with their
     ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
-    then marks it bad)."""
+    then marks it bad). ``single``: ``b`` is known to hold one object on every row (a
+    constant), so that is not checked row by row."""
     good = _not_bad(bad)
     left = _on(a, good).tolist()
     right = _on(b, good)
@@ -324,7 +439,7 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool):
     shared = right[0]
     try:
         if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
-                and _IS(right, _boxed(shared)).astype(bool).all():
+                and (single or _IS(right, _boxed(shared)).astype(bool).all()):
             members = set(shared)
             found = [x in members for x in left]
         else:
@@ -348,12 +463,19 @@ def _boxed(item) -> np.ndarray:
 
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
-    """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints) and,
-    per row, the index of its tuple in that list."""
-    if len(keys[0]) == 0:
+    """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints, in
+    order) and, per row, the index of its tuple in that list: by a table over the ranges of the
+    keys when it is small (:func:`_in_ranges`), else by sorting."""
+    n = len(keys[0])
+    if n == 0:
         return [], np.zeros(0, dtype=np.intp)
+    lows = [int(k.min()) for k in keys]
+    highs = [int(k.max()) for k in keys]
+    found = _distinct_rows(keys, lows, highs)
+    if found is not None:
+        return found
     bits = 62 // len(keys)
-    if all(int(k.max()) < (1 << bits) for k in keys):
+    if all(high < (1 << bits) for high in highs):
         packed = keys[0].astype(np.int64)
         for k in keys[1:]:
             packed = (packed << bits) | k
@@ -374,6 +496,93 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
 #: Two ids packed into one integer (a pair of a join): the left one shifted by this many bits.
 _PAIR_BITS = 31
 _PAIR_MASK = (1 << _PAIR_BITS) - 1
+
+
+#: A table of places (:func:`_in_ranges`) is used while it has at most this many entries per row
+#: joined, plus a few: the ranges of ids are then short enough that marking a table is cheaper
+#: than sorting the rows.
+_DENSE_ROWS = 4
+_DENSE_SLACK = 256
+
+
+def _in_ranges(keys, lows: list[int], widths: list[int]) -> tuple[list[tuple], np.ndarray]:
+    """The distinct rows of the integer columns ``keys`` (column ``k`` from ``lows[k]``,
+    ``widths[k]`` values), in the order :func:`numpy.unique` gives them (by the first column,
+    then the next...), and per row the index of its tuple: each row's place in the box of the
+    ranges is marked in a table of that size, the marked places read back in order and
+    numbered. No sort: for ranges whose box is not much larger than the rows."""
+    places = None
+    for key, low, width in zip(keys, lows, widths):
+        term = key - low if low else key
+        places = term if places is None else places * width + term
+    size = 1
+    for width in widths:
+        size *= width
+    seen = np.zeros(size, dtype=bool)
+    seen[places] = True
+    found = rows_where(seen)
+    number = np.empty(size, dtype=np.intp)
+    number[found] = np.arange(len(found))
+    if len(widths) == 1:
+        low = lows[0]
+        out = [(place + low,) for place in found.tolist()]
+    elif len(widths) == 2:
+        (a_low, b_low), width = lows, widths[1]
+        out = [(a_low + place // width, b_low + place % width) for place in found.tolist()]
+    else:                                 # each column's value from the places, as arrays
+        parts = []
+        rest = found
+        for width, low in zip(widths[:0:-1], lows[:0:-1]):
+            rest, part = np.divmod(rest, width)
+            parts.append((part + low).tolist())
+        parts.append((rest + lows[0]).tolist())
+        out = list(zip(*parts[::-1]))
+    return out, number[places]
+
+
+def _fits(widths: list[int], n: int) -> bool:
+    """Whether a table over the box of these ranges is small enough for ``n`` rows."""
+    size = 1
+    for width in widths:
+        size *= width
+    return size <= _DENSE_ROWS * n + _DENSE_SLACK
+
+
+def _distinct_rows(keys, lows: list[int], highs: list[int]):
+    """:func:`_in_ranges` of integer columns with these lowest and highest values, or None when
+    their box is too large for a table. A column whose range is wide but holds few distinct
+    values is first renumbered (0, 1, 2... in order, through a table over its own range), so
+    that the box is the product of the numbers of distinct values; the tuples are given back
+    in the columns' own values, in the same order."""
+    n = len(keys[0])
+    widths = [high - low + 1 for low, high in zip(lows, highs)]
+    if _fits(widths, n):
+        return _in_ranges(keys, lows, widths)
+    if max(widths) > _DENSE_ROWS * n + _DENSE_SLACK:
+        return None
+    coded, counts, values = [], [], []
+    for key, low, width in zip(keys, lows, widths):
+        seen = np.zeros(width, dtype=bool)
+        places = key - low if low else key
+        seen[places] = True
+        present = rows_where(seen)
+        if len(present) == width:
+            coded.append(places)
+            values.append(None)
+        else:
+            code = np.cumsum(seen, dtype=np.intp) - 1
+            coded.append(code[places])
+            values.append(present.tolist())
+        counts.append(len(present))
+    if not _fits(counts, n):
+        return None
+    found, inverse = _in_ranges(coded, [0] * len(keys), counts)
+    columns = []
+    for codes, low, listed in zip(zip(*found), lows, values):
+        table = [low + value for value in listed] if listed is not None else None
+        columns.append([table[c] for c in codes] if table is not None
+                       else [low + c for c in codes])
+    return list(zip(*columns)), inverse
 
 
 class Interned:
@@ -397,37 +606,56 @@ class Interned:
     def join(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per row, the id of ``a`` joined with ``b``; :data:`UNKNOWN` where either is.
 
-        Each distinct pair of ids is found by one ``numpy.unique`` over the pairs packed into
-        one integer (ids stay far below 2**31 in a batch), and joined once per batch; a pair
-        with an empty side is the other side's id (nothing to join)."""
-        if len(a) == 0 or not b.any():
+        Each distinct pair of ids is joined once per batch (a pair with an empty side is the
+        other side's id: nothing to join). The distinct pairs are found without sorting when
+        the ids of each side span a short range (they do: a column's ids are few and close):
+        each pair numbered by its place in the rectangle of the two ranges, marked in a table
+        of that size and read back in order (:func:`_pairs_in_range`); otherwise by one
+        ``numpy.unique`` over the pairs packed into one integer (ids stay far below 2**31 in a
+        batch). Either gives the pairs in the same order (left id, then right id)."""
+        if len(a) == 0 or not np.count_nonzero(b):
             return a
-        if not a.any():
+        if not np.count_nonzero(a):
             return b
-        if a.min() < 0 or b.min() < 0:
+        a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+        if a_low < 0 or b_low < 0:
             return self._join_with_unknown(a, b)
-        if len(self.items) > _PAIR_MASK:        # too many ids to pack a pair: pair by pair
+        if a_low == a_high and b_low == b_high:   # one pair on every row
+            return np.full(len(a), self._joined(a_low, b_low), dtype=np.int64)
+        found = _distinct_rows((a, b), [a_low, b_low], [a_high, b_high])
+        if found is not None:
+            pairs, inverse = found
+        elif len(self.items) > _PAIR_MASK:      # too many ids to pack a pair: pair by pair
             pairs, inverse = group(a, b)
             return np.asarray([self._joined(x, y) for x, y in pairs], dtype=np.int64)[inverse]
-        uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+        else:
+            uniq, inverse = np.unique((a << _PAIR_BITS) | b, return_inverse=True)
+            pairs, inverse = [divmod(p, 1 << _PAIR_BITS) for p in uniq.tolist()], \
+                inverse.reshape(-1)
         joined, items, join = self.joined, self.items, self.join_items
         ids = []
-        for pair in uniq.tolist():  # keyed by the packed pair (the wide path keys by tuple)
-            found = joined.get(pair)
+        for left, right in pairs:
+            if left == 0 or right == 0:
+                ids.append(left or right)
+                continue
+            key = (left << _PAIR_BITS) | right
+            found = joined.get(key)
             if found is None:
-                left, right = pair >> _PAIR_BITS, pair & _PAIR_MASK
-                if left == 0 or right == 0:
-                    found = left or right
-                else:
-                    found = joined[pair] = self.id(join(items[left], items[right]))
+                found = joined[key] = self.id(join(items[left], items[right]))
             ids.append(found)
-        return np.asarray(ids, dtype=np.int64)[inverse.reshape(-1)]
+        return np.asarray(ids, dtype=np.int64)[inverse]
+
+    def join_at(self, acc: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
+        """``acc`` at ``rows`` joined with ``ids`` (one per row), in place: nothing done where
+        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter."""
+        if np.count_nonzero(ids):
+            acc[rows] = self.join(acc[rows], ids)
 
     def _joined(self, left: int, right: int) -> int:
         """The id of two ids joined (either may be the empty id), joined once per batch."""
         if left == 0 or right == 0:
             return left or right
-        key = (left, right)
+        key = (left << _PAIR_BITS) | right if right <= _PAIR_MASK else (left, right)
         found = self.joined.get(key)
         if found is None:
             found = self.joined[key] = self.id(self.join_items(self.items[left], self.items[right]))
@@ -442,10 +670,30 @@ class Interned:
         return out
 
     def join_all(self, columns: list) -> np.ndarray:
-        out = columns[0]
-        for column in columns[1:]:
-            out = self.join(out, column)
-        return out
+        """Per row, the ids of ``columns`` joined left to right (as :meth:`join` pair by pair):
+        columns with no id left out, then each distinct row of ids found at once
+        (:func:`_distinct_rows`) and joined in order, instead of one pass per column."""
+        live = [column for column in columns if np.count_nonzero(column)]
+        if len(live) < 3:
+            return live[0] if len(live) == 1 else self.join(*live) if live else columns[0]
+        lows = [int(column.min()) for column in live]
+        found = None
+        if min(lows) >= 0:
+            found = _distinct_rows(live, lows, [int(column.max()) for column in live])
+        if found is None:
+            out = live[0]
+            for column in live[1:]:
+                out = self.join(out, column)
+            return out
+        rows, inverse = found
+        joined = self._joined
+        ids = []
+        for row in rows:
+            out = row[0]
+            for right in row[1:]:
+                out = joined(out, right)
+            ids.append(out)
+        return np.asarray(ids, dtype=np.int64)[inverse]
 
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
@@ -467,7 +715,7 @@ def ranks_of(positions: np.ndarray) -> np.ndarray:
     n = len(positions)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+    starts = rows_where(np.r_[True, positions[1:] != positions[:-1]])
     lengths = np.diff(np.r_[starts, n])
     return np.arange(n) - np.repeat(starts, lengths)
 
@@ -475,6 +723,6 @@ def ranks_of(positions: np.ndarray) -> np.ndarray:
 def firsts(positions: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Among members (in order) where ``chosen`` holds: the owner rows that have one, and the
     index of the first such member of each."""
-    where = np.flatnonzero(chosen)
+    where = rows_where(chosen)
     owners, first = np.unique(positions[where], return_index=True)
     return owners, where[first]

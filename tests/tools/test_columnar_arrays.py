@@ -150,3 +150,107 @@ def test_membership_agrees_with_in():
                        False).tolist() == [True, False]                 # texts: substrings
     assert memberships(objects([[1]]), full(1, statuses), bad[:1], False) is None  # unhashable
     assert memberships(objects([1]), objects([5]), bad[:1], False) is None  # 1 in 5 raises
+
+
+def _joined_by_hand(table, a, b):
+    """What a join gives, row by row in plain Python (unknown wins, an empty side is the other)."""
+    out = []
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            out.append(None)
+        else:
+            out.append(table.join_items(x, y) if x and y else x or y)
+    return out
+
+
+def test_joins_by_table_and_by_sorting_agree_with_python_row_by_row():
+    """The distinct pairs are found by a table over the ranges of ids when it is small, by
+    renumbering a side whose range is wide but holds few ids, and by sorting otherwise: every
+    way gives, per row, the two items joined."""
+    import random
+    rng = random.Random(13)
+    for case in range(40):
+        masks = Interned(0, operator.or_)
+        pool = [1 << rng.randrange(300) | rng.randrange(1 << 20) for _ in range(400)]
+        for item in pool:                 # ids spread over a wide range
+            masks.id(item)
+        n = rng.choice([1, 5, 60, 700])
+        spread = rng.choice([3, 40, 400])
+        a = [rng.choice([0, None] + pool[:spread]) if rng.random() < 0.9 else pool[-1]
+             for _ in range(n)]
+        b = [rng.choice([0] + pool[-spread:]) if case % 3 else pool[5] for _ in range(n)]
+        if case % 4 == 0:
+            a = [pool[7]] * n             # one id on every row
+        got = _items(masks, masks.join(_ids(masks, a), _ids(masks, b)))
+        assert got == _joined_by_hand(masks, a, b), case
+
+
+def test_join_all_agrees_with_joining_pair_by_pair():
+    import random
+    rng = random.Random(7)
+    for case in range(30):
+        reads = Interned((), operator.add)
+        pool = [(f"r{i}",) for i in range(rng.choice([3, 30, 300]))]
+        n = rng.choice([1, 9, 500])
+        columns = []
+        for k in range(rng.randint(1, 6)):
+            if rng.random() < 0.3:
+                items = [()] * n          # a column with nothing to join
+            else:
+                items = [rng.choice(pool + [()]) for _ in range(n)]
+                if case % 5 == 0 and k == 1:
+                    items[0] = None       # unknown on a row
+            columns.append(_ids(reads, items))
+        by_pairs = columns[0]
+        for column in columns[1:]:
+            by_pairs = reads.join(by_pairs, column)
+        want = _items(reads, by_pairs)
+        assert _items(reads, reads.join_all(columns)) == want, case
+
+
+def test_group_renumbers_wide_keys_with_few_values():
+    a = np.asarray([10_000_000, 3, 10_000_000, 3, 500_000], dtype=np.int64)
+    b = np.asarray([0, 9_999, 0, 9_999, 9_999], dtype=np.int64)
+    c = np.asarray([2, 2, 2, 2, 1], dtype=np.int64)
+    keys, inverse = group(a, b, c)
+    assert keys == sorted(set(zip(a.tolist(), b.tolist(), c.tolist())))
+    assert [keys[i] for i in inverse] == list(zip(a.tolist(), b.tolist(), c.tolist()))
+    keys, inverse = group(c)
+    assert keys == [(1,), (2,)] and inverse.tolist() == [1, 1, 1, 1, 0]
+
+
+def test_join_at_joins_in_place_and_leaves_rows_alone_without_ids():
+    masks = Interned(0, operator.or_)
+    acc = _ids(masks, [1, 2, 4, 8])
+    before = acc.copy()
+    masks.join_at(acc, np.asarray([0, 2]), np.zeros(2, dtype=np.int64))
+    assert acc.tolist() == before.tolist()
+    masks.join_at(acc, np.asarray([1, 3]), _ids(masks, [16, 0]))
+    assert _items(masks, acc) == [1, 18, 4, 8]
+
+
+def test_text_chains_and_memberships_take_a_constant_column_as_one_value():
+    from engine.runtime.columnar_arrays import memberships, texts_chained
+    bad = np.asarray([False, True, False])
+    parts = [full(3, "age "), objects(["3", None, "40"]), full(3, " is not under 1")]
+    want = texts_chained(parts, bad, 100)
+    got = texts_chained(parts, bad, 100, [True, False, True])
+    assert got.tolist() == want.tolist() == ["age 3 is not under 1", None, "age 40 is not under 1"]
+    assert texts_chained(parts, bad, 10, [True, False, True]) is None          # too long
+    assert texts_chained([full(3, 5)] + parts[1:], bad, 100, [True, False, True]) is None
+    assert texts_chained(parts, np.ones(3, dtype=bool), 100, [True, False, True]) is None
+    listed = ["MHK", "MPW"]
+    found = memberships(objects(["MPW", "x", "MHK"]), full(3, listed), bad, False, True)
+    assert found.tolist() == [True, None, True]
+
+
+def test_a_yes_no_array_is_finished_as_its_python_bools_would_be():
+    from types import SimpleNamespace
+
+    from engine.runtime.columnar import _already_finished
+    yes_no = np.asarray([True, False, True])
+    no_bad = np.zeros(3, dtype=bool)
+    for kind in ("boolean", "integer", "any", "text", "money"):
+        rule = SimpleNamespace(rounding=None, type=kind, enum=None)
+        assert _already_finished(rule, yes_no, no_bad) == \
+            _already_finished(rule, yes_no.astype(object), no_bad), kind

@@ -121,6 +121,38 @@ def test_distinct_keys_arguments_by_type_and_written_exponent():
     assert distinct([objects([[1], [1]], 2)], np.arange(2)) is None
 
 
+def _typed(value):
+    """The per-case cache's key of one argument (class and written form)."""
+    return (value.__class__, str(value) if isinstance(value, Decimal) else value)
+
+
+def test_distinct_numbers_each_column_apart_and_agrees_with_typed_tuples():
+    """Columns are numbered one by one (integers as they are, yes/no arrays as 0 and 1, one
+    repeated text at once, other values by their typed keys) and the rows of numbers grouped:
+    the same tuples, in the order they first appear, as keying whole typed tuples in Python."""
+    rng = random.Random(21)
+    pools = [[3, -7, 10 ** 30, 0, 12], [True, False], ["MHK"], ["a", "b", None],
+             [Decimal("2.5"), Decimal("2.50"), 2, True], [Decimal("0.1"), Decimal("0.10")],
+             list(range(-500, 500, 7)), [Decimal("2"), 2, Decimal("2.0"), None, AS_OF],
+             ["2.5", Decimal("2.5"), "2.50"]]
+    for case in range(60):
+        n = rng.choice([1, 4, 50, 900])
+        columns = []
+        for _ in range(rng.randint(1, 4)):
+            pool = rng.choice(pools)
+            values = [rng.choice(pool) for _ in range(n)]
+            column = objects(values)
+            if set(map(type, values)) == {bool} and rng.random() < 0.5:
+                column = flags(column, np.zeros(n, dtype=bool))       # a yes/no array
+            columns.append(column)
+        rows = np.asarray(sorted(rng.sample(range(n), rng.randint(1, n))), dtype=np.intp)
+        keys = [tuple(_typed(c[r]) for c in columns) for r in rows.tolist()]
+        numbers = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        first, codes = distinct(columns, rows)
+        assert codes.tolist() == [numbers[key] for key in keys], case
+        assert first.tolist() == [keys.index(key) for key in numbers], case
+
+
 def test_flags_types_yes_no_columns_only_when_every_good_row_is_true_or_false():
     bad = np.asarray([False, True, False])
     typed = flags(objects([True, None, False]), bad)
@@ -230,3 +262,61 @@ def test_a_chain_of_texts_is_joined_once_per_row_within_the_bound():
     # a row that is not all text: pair by pair decides
     mixed = [objects(["a", "b"]), objects(["-", 1])]
     assert columnar_arrays.texts_chained(mixed, np.zeros(2, dtype=bool), 10) is None
+
+
+def test_comparisons_in_c_agree_with_the_language_operators():
+    """``==``, ``!=``, ``<``... by NumPy's comparison of object arrays give, row by row, the
+    operator's own True/False for every kind of value the language has (Decimals with other
+    exponents, ints, yes/no, texts, dates, lists, nothing, a NaN that is not equal to itself);
+    a row that would raise gives the whole column to the exact path (None)."""
+    import datetime as dt
+    from engine.runtime.columnar_arrays import comparisons
+    rng = random.Random(3)
+    pools = [[Decimal("2.5"), Decimal("2.50"), 2, 3, Decimal("-1"), True, False],
+             ["a", "b", "ab", ""], [dt.date(2025, 1, 1), dt.date(2024, 12, 31)],
+             [[1, 2], [1, 2], [], [Decimal("1")]]]
+    for op in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge):
+        for pool in pools:
+            left = [rng.choice(pool) for _ in range(40)]
+            right = [rng.choice(pool) for _ in range(40)]
+            bad = np.asarray([rng.random() < 0.2 for _ in range(40)])
+            got = comparisons(op, objects(left), objects(right), bad)
+            assert got.dtype == bool
+            want = [False if b else op(x, y) for x, y, b in zip(left, right, bad.tolist())]
+            assert got.tolist() == want, (op, pool)
+        yes = flags(objects([True, False, True]), np.zeros(3, dtype=bool))
+        assert comparisons(op, yes, objects([True, True, 1]), np.zeros(3, dtype=bool)) \
+            .tolist() == [op(True, True), op(False, True), op(True, 1)]
+    nan = Decimal("NaN")
+    assert comparisons(operator.eq, objects([nan, None]), objects([nan, None]),
+                       np.zeros(2, dtype=bool)).tolist() == [False, True]
+    # `<` between nothing and a number raises: the exact path decides (and marks the row bad)
+    assert comparisons(operator.lt, objects([None, 1]), objects([1, 2]),
+                       np.zeros(2, dtype=bool)) is None
+    assert comparisons(operator.lt, objects([None, 1]), objects([1, 2]),
+                       np.asarray([True, False])).tolist() == [False, True]
+    assert comparisons(operator.add, objects([1]), objects([2]), np.zeros(1, dtype=bool)) is None
+
+
+def test_the_argument_min_and_max_gave_is_found_as_list_index_finds_it():
+    """Which argument of ``min``/``max`` gave the value: equal or the very same value, row by
+    row as ``a is b or a == b``; a NaN is the same only as itself."""
+    from engine.runtime.columnar import _same, _same_rows
+    nan = Decimal("NaN")
+    a = [Decimal("2.5"), Decimal("2.50"), 3, nan, nan, "x", None, [1]]
+    b = [Decimal("2.50"), 2, Decimal("3.0"), nan, Decimal("NaN"), "x", None, [1]]
+    assert _same_rows(objects(a), objects(b)).tolist() == [_same(x, y) for x, y in zip(a, b)]
+
+
+def test_matched_table_rows_are_grouped_as_numpy_groups_rows():
+    """The sets of matched table rows, read as the bits of one integer (up to 62 table rows)
+    or row-wise beyond: the same distinct sets as NumPy's row-wise unique, each case row
+    pointing at its own."""
+    from engine.runtime.columnar import _matched_sets
+    rng = np.random.default_rng(17)
+    for width in (1, 5, 12, 62, 63, 80):
+        matched = rng.random((300, width)) < 0.2
+        matched[::5] = False
+        sets, inverse = _matched_sets(matched)
+        assert (sets[inverse] == matched).all()
+        assert len(sets) == len(np.unique(matched, axis=0))
