@@ -319,12 +319,14 @@ _SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
             ast.GtE: ">="}
 
 
-class _TooDeep(Exception):
+class TooDeep(Exception):
     """The tree nests more blocks than :data:`MAX_GENERATED_DEPTH`: keep the closures."""
 
 
-class _Writer:
-    """The source of one generated function, and the namespace it runs in."""
+class SourceWriter:
+    """The source of one generated function, and the namespace it runs in. The statements
+    written read the locals ``state``, ``frame`` (``state.frame``), ``entity``
+    (``state.scope.entity``) and ``rules`` (``state.rules``), as its flags say."""
 
     def __init__(self):
         self.lines: list[str] = []
@@ -343,8 +345,19 @@ class _Writer:
 
     def emit(self, depth: int, text: str) -> None:
         if depth > MAX_GENERATED_DEPTH:
-            raise _TooDeep
+            raise TooDeep
         self.lines.append("    " * depth + text)
+
+    def define(self, lines: list[str], name: str) -> Closure | None:
+        """Compile ``lines`` (this writer's statements with their head) and give the function
+        ``name`` they define, or None if Python refuses the source (too deeply nested)."""
+        try:
+            code = compile("\n".join(lines) + "\n", "<expression>", "exec")
+        except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - bounded above
+            return None
+        namespace = self.namespace
+        exec(code, namespace)             # defines `name` from the source written here
+        return namespace[name]
 
     def value(self, node: ast.AST, depth: int) -> str:
         """Write the statements computing ``node`` at ``depth``; the name holding its value."""
@@ -498,10 +511,10 @@ class _Writer:
 def generate(node: ast.AST) -> Closure | None:
     """One Python function ``f(state) -> value`` computing a checked, resolved expression tree
     exactly as its closures do; None when the tree nests too deep to be written out."""
-    writer = _Writer()
+    writer = SourceWriter()
     try:
         result = writer.value(node, 1)
-    except _TooDeep:
+    except TooDeep:
         return None
     head = ["def generated(state):"]
     if writer.frame:
@@ -510,11 +523,4 @@ def generate(node: ast.AST) -> Closure | None:
         head.append("    entity = state.scope.entity")
     if writer.rules:
         head.append("    rules = state.rules")
-    source = "\n".join(head + writer.lines + [f"    return {result}"]) + "\n"
-    try:
-        code = compile(source, "<expression>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - bounded above
-        return None
-    namespace = writer.namespace
-    exec(code, namespace)             # defines `generated` from the source written above
-    return namespace["generated"]
+    return writer.define(head + writer.lines + [f"    return {result}"], "generated")

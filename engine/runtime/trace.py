@@ -53,7 +53,7 @@ class Node:
         # times. `deps` keeps each once, made when first asked for: citations (a bit mask, each
         # reference once) come from `reads` as they are, and most values are never traced.
         self.reads = reads
-        self._deps = reads if len(reads) < 2 else None
+        self._deps = None
         self.own_citations = own_citations
         self.reason = reason          # the `because` template that applies, if any
         # The citations of the condition or table row that gave the value (None: the rule's),
@@ -70,7 +70,8 @@ class Node:
         """Every record this value read, each once (by identity), in the order first read."""
         deps = self._deps
         if deps is None:
-            deps = self._deps = list(dict.fromkeys(self.reads))
+            reads = self.reads
+            deps = self._deps = reads if len(reads) < 2 else list(dict.fromkeys(reads))
         return deps
 
     @property
