@@ -326,7 +326,8 @@ class TooDeep(Exception):
 class SourceWriter:
     """The source of one generated function, and the namespace it runs in. The statements
     written read the locals ``state``, ``frame`` (``state.frame``), ``entity``
-    (``state.scope.entity``) and ``rules`` (``state.rules``), as its flags say."""
+    (``state.scope.entity``) and ``rules`` (``state.rules``), as its flags say, and call
+    ``state.compute_rule(rule, entity, key)`` for a rule of the entity not computed yet."""
 
     def __init__(self):
         self.lines: list[str] = []
@@ -429,12 +430,20 @@ class SourceWriter:
             # is called only for a value not read or computed yet (it then records it).
             self.frame = self.entity = True
             record = self.temp()
-            if target[0] == "fact":
-                self.emit(depth, f"{record} = entity.reads.get({self.constant(target[1])})")
-            else:
+            if target[0] == "rule":
+                # Not computed yet: computed through the state's compute_rule (the reference's
+                # State._compute, without the reference's own look-up again).
                 self.rules = True
-                self.emit(depth, f"{record} = rules.get(({self.constant(target[1])}.uid, "
-                                 "entity.uid))")
+                rule = self.constant(target[1])
+                key = self.temp()
+                self.emit(depth, f"{key} = ({rule}.uid, entity.uid)")
+                self.emit(depth, f"{record} = rules.get({key})")
+                self.emit(depth, f"if {record} is None:")
+                self.emit(depth + 1, f"{record} = state.compute_rule({rule}, entity, {key})")
+                self.emit(depth, f"frame.append({record})")
+                self.emit(depth, f"{out} = {record}.value")
+                return out
+            self.emit(depth, f"{record} = entity.reads.get({self.constant(target[1])})")
             self.emit(depth, f"if {record} is None:")
             self.emit(depth + 1, f"{out} = {call}(state)")
             self.emit(depth, "else:")

@@ -138,8 +138,9 @@ def _own(node: Node) -> tuple:
     """What a node's branch and rule give every value they compute, as one record, memoised by
     the identity of their citation tuples (so once per branch and rule, not per value):
 
-    * ``[0]``: (deciding section, its mask, deciding section and general citation, their mask),
-      the head of every deciding list composed for such a value (:func:`_compose`);
+    * ``[0]``: (deciding section, its mask, deciding section and general citation, their mask,
+      and those two as a pair), the head of every deciding list composed for such a value
+      (:func:`_compose`), and the list itself when nothing else decided;
     * ``[1]``: (deciding section, its mask): what the value brings when it made an earlier
       branch fail, or when it is a result of its own (:func:`_front`);
     * ``[2]``: canonical -> the own citation as written, or None (:func:`_written`)."""
@@ -174,7 +175,9 @@ def _own_record(branch, general: tuple) -> tuple:
         if not combined & citation.bit:
             combined |= citation.bit
             out.append(citation)
-    return (first, mask, tuple(out), combined), (first, mask), _written(branch, general)
+    both = tuple(out)
+    return (first, mask, both, combined, (both, combined)), (first, mask), \
+        _written(branch, general)
 
 
 #: :func:`_own` per (branch citations, rule citations), by their ids (both kept in the entry).
@@ -206,11 +209,14 @@ def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
         if cls is Node:
             # A result of its own (an output rule) brings its deciding section: its own result
             # lists what decided it. Anything else brings everything that decided it.
-            definition = dep.definition
-            if definition.output:
+            if dep.definition.output:
                 found = _own(dep)[1]    # (an output rule is never a transparent test)
             else:
-                found = dep._core or _core(dep)
+                found = dep._core
+                if found is None:       # _core(dep), inlined: once per value read
+                    marks = dep.marks
+                    found = dep._core = _compose_own(_own(dep)[0], dep.reads if marks is None
+                                                     else _parts(dep)[0])
         elif cls is FactRead:
             continue
         else:
@@ -228,7 +234,7 @@ def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
             else:
                 parts.append(found)
     if parts is None:                 # nothing but the branch's and the rule's own
-        return own[2], own[3]
+        return own[4]
     key = tuple(parts)
     composed = _COMPOSED.get(key)
     if composed is None:
@@ -248,8 +254,8 @@ MAX_COMPOSED = 50_000
 
 def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
     """The deciding list from its parts: ``own`` = (deciding section, its mask, deciding section
-    and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
-    first, mask, both, both_mask = own
+    and general citation, their mask, ...), then ``parts[1:]`` in order; each reference once."""
+    first, mask, both, both_mask, _ = own
     out = list(first)
     mask = _gather(out, mask, parts[1:])
     if both_mask & ~mask:

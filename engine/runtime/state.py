@@ -214,6 +214,16 @@ class State:
         self.frame.append(node)
         return node
 
+    def compute_rule(self, rule: Rule, entity, key) -> Node:
+        """Compute ``rule`` for ``entity`` (not computed yet; ``key`` is its key in
+        :attr:`rules`): its generated function when it has one, else :meth:`_compute`. What the
+        generated expressions call (:class:`~engine.language.closures.SourceWriter`)."""
+        entry = _RULE_FUNCTIONS.get(rule)
+        if entry is not None and entry[0] is rule.body and entry[1] is not None \
+                and not self.reference:
+            return entry[1](self, entity, key)
+        return self._compute(rule, entity, key)
+
     # -- entering a scope ----------------------------------------------------------------------
     def entering(self, scope: Scope | None = None, frame: list | None = None, definition=_SAME,
                  entity=_SAME, args=_SAME) -> Entered:
