@@ -24,20 +24,19 @@ Closure = Callable[[Any], Any]
 
 
 def compile_tree(node: ast.AST) -> Closure:
-    """A function ``f(state) -> value`` for a checked, resolved expression tree: one generated
-    Python function for the whole tree (:func:`generate`) where it can be written, else nested
-    closures (:func:`closure_tree`)."""
-    kind = type(node)
-    if kind is ast.Constant or kind is ast.Name:
-        return closure_tree(node)     # a constant's closure, or the name's reference itself
-    fn = generate(node)
-    return fn if fn is not None else closure_tree(node)
+    """A closure ``f(state) -> value`` for a checked, resolved expression tree.
+
+    Nested closures are cheap to make (loading rulebooks makes one per expression, and a cold
+    ``policy eval`` pays for them); :func:`generate` writes a faster function for a tree, at the
+    cost of a call to ``compile``, which the evaluator makes only for what it computes often
+    (``engine.runtime.state``)."""
+    return closure_tree(node)
 
 
 def closure_tree(node: ast.AST) -> Closure:
     """Nested closures ``f(state) -> value`` for a checked, resolved expression tree, one per
-    node: what :func:`generate` falls back to, and what it calls for the rare kinds of nodes it
-    does not write out (chained comparisons keep their own, for instance)."""
+    node: what expressions start with, and what :func:`generate` calls for the rare kinds of
+    nodes it does not write out (chained comparisons keep their own, for instance)."""
     builder = _BUILDERS.get(type(node))
     if builder is None:  # pragma: no cover - the checker admits only the node types below
         raise TypeError(f"cannot compile {type(node).__name__}")
@@ -519,7 +518,10 @@ class SourceWriter:
 
 def generate(node: ast.AST) -> Closure | None:
     """One Python function ``f(state) -> value`` computing a checked, resolved expression tree
-    exactly as its closures do; None when the tree nests too deep to be written out."""
+    exactly as its closures do; None when the tree nests too deep to be written out (or is a
+    constant or a name alone, which gain nothing)."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return None
     writer = SourceWriter()
     try:
         result = writer.value(node, 1)

@@ -23,7 +23,7 @@ from ..model.citations import merge
 from ..model.definitions import Function, Rule, Scope, no_condition_holds, not_true_or_false
 from ..language.marks import take
 from ..errors import EvaluationError, codes
-from ..language.closures import SourceWriter, TooDeep
+from ..language.closures import SourceWriter, TooDeep, generate
 from ..language.expressions import Evaluator, reraise
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
@@ -219,8 +219,7 @@ class State:
         :attr:`rules`): its generated function when it has one, else :meth:`_compute`. What the
         generated expressions call (:class:`~engine.language.closures.SourceWriter`)."""
         entry = _RULE_FUNCTIONS.get(rule)
-        if entry is not None and entry[0] is rule.body and entry[1] is not None \
-                and not self.reference:
+        if entry is not None and entry[1] and entry[0] is rule.body and not self.reference:
             return entry[1](self, entity, key)
         return self._compute(rule, entity, key)
 
@@ -244,14 +243,19 @@ class State:
         including a rule that reads itself for another member through an aggregate. The step
         bound stops any other runaway evaluation.
         """
-        if args is None and not self.reference:
-            # A rule: its generated function (one per rule body, made on first use), if it has
-            # one (see _rule_function).
+        if not self.reference:
+            # Computed often enough, a rule gets a generated function, and the expressions of
+            # any other definition generated ones (see _warm).
             entry = _RULE_FUNCTIONS.get(definition)
             if entry is None or entry[0] is not definition.body:
-                entry = _rule_function(definition)
-            if entry[1] is not None:
-                return entry[1](self, entity, key)
+                entry = _new_entry(definition)
+            fn = entry[1]
+            if fn is None:
+                count = entry[2] = entry[2] + 1
+                if count == WARM_AFTER:
+                    fn = entry[1] = _warm(definition)
+            if fn and args is None:
+                return fn(self, entity, key)
         steps = self.steps + 1
         self.steps = steps          # (a budgeted state's setter stops here when over budget)
         if steps > MAX_STEPS:
@@ -384,23 +388,44 @@ def too_many_steps(definition, entity) -> EvaluationError:
 # function refers to is handed over in its namespace. Functions (computed for arguments),
 # decision tables, aggregates and other bodies keep ``State._compute``.
 
-#: Per rule (by identity): (the body the function was made for, the function or None).
+#: Per definition (by identity): [the body it is for, its generated function (or False when it
+#: has none; None until warm), how many times it was computed before that].
 _RULE_FUNCTIONS: dict = {}
 MAX_RULE_FUNCTIONS = 20_000
+#: Computations of a definition after which it is made faster: writing and compiling the
+#: source costs about as much as a few hundred computations, so what a single evaluation
+#: computes once or a few times (a cold ``policy eval``) is left as it is.
+WARM_AFTER = 8
 _MISSING = object()         # no condition gave the value yet
 
 
-def _rule_function(rule) -> tuple:
-    """The entry of :data:`_RULE_FUNCTIONS` for ``rule``, made now."""
-    try:
-        fn = _write_rule_function(rule)
-    except TooDeep:
-        fn = None
-    entry = (rule.body, fn)
+def _new_entry(definition) -> list:
+    entry = [definition.body, None, 0]
     if len(_RULE_FUNCTIONS) >= MAX_RULE_FUNCTIONS:
         _RULE_FUNCTIONS.clear()
-    _RULE_FUNCTIONS[rule] = entry
+    _RULE_FUNCTIONS[definition] = entry
     return entry
+
+
+def _warm(definition):
+    """Make a definition computed often faster: a rule whose body is a formula or conditions
+    gets its generated function (returned); any other definition's expressions get generated
+    functions in place of their closures (``Expression.fn``: the same value, marks and errors;
+    False is returned). Concurrent evaluations may both do it: the results are equivalent."""
+    if isinstance(definition, Rule):
+        try:
+            fn = _write_rule_function(definition)
+        except TooDeep:
+            fn = None
+        if fn is not None:
+            return fn
+    for expression in definition.body.expressions() if hasattr(definition.body, "expressions") \
+            else ():
+        if expression.fn is not None and not expression.is_constant:
+            generated = generate(expression.tree)
+            if generated is not None:
+                expression.fn = generated
+    return False
 
 
 def _write_rule_function(rule):
