@@ -138,12 +138,13 @@ def _own(node: Node) -> tuple:
     """What a node's branch and rule give every value they compute, as one record, memoised by
     the identity of their citation tuples (so once per branch and rule, not per value):
 
-    * ``[0]``: (deciding section, its mask, deciding section and general citation, their mask,
-      and those two as a pair), the head of every deciding list composed for such a value
-      (:func:`_compose`), and the list itself when nothing else decided;
+    * ``[0]``: (deciding section, its mask, deciding section and general citation, their mask),
+      the head of every deciding list composed for such a value (:func:`_compose`);
     * ``[1]``: (deciding section, its mask): what the value brings when it made an earlier
       branch fail, or when it is a result of its own (:func:`_front`);
-    * ``[2]``: canonical -> the own citation as written, or None (:func:`_written`)."""
+    * ``[2]``: canonical -> the own citation as written, or None (:func:`_written`);
+    * ``[3]``: (deciding section and general citation, their mask): the deciding list of a
+      value that nothing else decided, one pair kept."""
     general = node.definition.citations
     branch = node.branch_citations
     if branch is None:                # most values: the rule's own citations alone
@@ -176,8 +177,8 @@ def _own_record(branch, general: tuple) -> tuple:
             combined |= citation.bit
             out.append(citation)
     both = tuple(out)
-    return (first, mask, both, combined, (both, combined)), (first, mask), \
-        _written(branch, general)
+    return (first, mask, both, combined), (first, mask), _written(branch, general), \
+        (both, combined)
 
 
 #: :func:`_own` per (branch citations, rule citations), by their ids (both kept in the entry).
@@ -190,11 +191,11 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
     canonical references, each once, and their bit mask."""
-    return _compose_own(_own(node)[0], deps, failed)
+    return _compose_own(_own(node), deps, failed)
 
 
-def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
-    """:func:`_compose` for a node whose :func:`_own` head is ``own``.
+def _compose_own(record: tuple, deps, failed=()) -> tuple[tuple, int]:
+    """:func:`_compose` for a node whose :func:`_own` record is ``record``.
 
     This runs for every value whose citations are read (directly or through a result that used
     it), so it is written for speed. The list depends only on the branch's and rule's own
@@ -202,6 +203,7 @@ def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
     composes the same parts case after case, so the list is memoised on those parts
     (:data:`_COMPOSED`) and only the parts are gathered per value. A part whose citations the
     deciding section already lists adds nothing and is left out of the key."""
+    own = record[0]
     mask = own[1]
     parts = None
     for dep in deps:
@@ -215,7 +217,7 @@ def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
                 found = dep._core
                 if found is None:       # _core(dep), inlined: once per value read
                     marks = dep.marks
-                    found = dep._core = _compose_own(_own(dep)[0], dep.reads if marks is None
+                    found = dep._core = _compose_own(_own(dep), dep.reads if marks is None
                                                      else _parts(dep)[0])
         elif cls is FactRead:
             continue
@@ -234,7 +236,7 @@ def _compose_own(own: tuple, deps, failed=()) -> tuple[tuple, int]:
             else:
                 parts.append(found)
     if parts is None:                 # nothing but the branch's and the rule's own
-        return own[4]
+        return record[3]
     key = tuple(parts)
     composed = _COMPOSED.get(key)
     if composed is None:
@@ -254,8 +256,8 @@ MAX_COMPOSED = 50_000
 
 def _composition(own: tuple, parts: list) -> tuple[tuple, int]:
     """The deciding list from its parts: ``own`` = (deciding section, its mask, deciding section
-    and general citation, their mask, ...), then ``parts[1:]`` in order; each reference once."""
-    first, mask, both, both_mask, _ = own
+    and general citation, their mask), then ``parts[1:]`` in order; each reference once."""
+    first, mask, both, both_mask = own
     out = list(first)
     mask = _gather(out, mask, parts[1:])
     if both_mask & ~mask:
@@ -274,7 +276,7 @@ def _core(record) -> tuple[tuple, int]:
         cached = record._core
         if cached is None:
             marks = record.marks
-            cached = record._core = _compose_own(_own(record)[0], record.reads if marks is None
+            cached = record._core = _compose_own(_own(record), record.reads if marks is None
                                                  else _parts(record)[0])
         return cached
     if cls is FactRead:
@@ -379,7 +381,8 @@ def deciding_citations(record) -> tuple[Citation, ...]:
             core, failed = record.reads, ()
         else:
             core, failed = _parts(record)
-        own, _, written = _own(record)
+        own = _own(record)
+        written = own[2]
         if failed:
             # Only the result itself lists what failed; its core (for values reading it) is
             # composed when one asks for it.
