@@ -145,8 +145,26 @@ def _own(node: Node) -> tuple:
     * ``[2]``: canonical -> the own citation as written, or None (:func:`_written`);
     * ``[3]``: (deciding section and general citation, their mask): the deciding list of a
       value that nothing else decided, one pair kept."""
-    general = node.definition.citations
-    branch = node.branch_citations
+    own = node._own
+    if own is not None:
+        return own
+    return own_record(node.branch_citations, node.definition.citations)
+
+
+def known_own_record(branch, general: tuple) -> tuple | None:
+    """:func:`own_record`, worked out ahead (by a node's maker), or None when a citation of the
+    branch or rule is not registered yet: registering gives it its bit and id, and doing that
+    ahead of reading could number citations in another order than reading them does."""
+    for citation in (*(branch or ()), *general):
+        if not citation.canonical.bit:
+            return None
+    return own_record(branch, general)
+
+
+def own_record(branch, general: tuple) -> tuple:
+    """:func:`_own` for a value given by a branch with ``branch`` citations (None: given by no
+    branch of its own) of a rule with ``general`` citations. A node's maker may keep it in
+    the node (``Node._own``), saving the look-up when its citations are read."""
     if branch is None:                # most values: the rule's own citations alone
         entry = _OWN_PLAIN.get(id(general))
         if entry is not None and entry[0] is general:

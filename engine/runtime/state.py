@@ -27,6 +27,7 @@ from ..language.closures import SourceWriter, TooDeep, generate
 from ..language.expressions import Evaluator, reraise
 from ..language.numbers import CONTEXT
 from ..model.parameters import Parameter, ParameterValue
+from .deciding import known_own_record
 from .trace import Node
 from ..language.dates import parse_date
 
@@ -311,7 +312,8 @@ class State:
         node.reason = reason if reason is not None else definition.because
         node.branch_citations = citations or None
         node.marks = (deps, marks) if marks else None
-        node._deps = node._all_citations = node._ordered = node._core = node._deciding = None
+        node._deps = node._all_citations = node._ordered = node._core = node._deciding = \
+            node._own = None
         if key is not None:
             self.rules[key] = node
         return node
@@ -473,6 +475,7 @@ def _write_rule_function(rule):
         w.emit(3, f"{reraise_k}({k(expression)}, where, exc)")
         w.emit(2, "branch = None")
         w.emit(2, "because = None")
+        w.emit(2, f"own = {k(known_own_record(None, rule.citations))}")
     else:
         missing_k = k(_MISSING)
         w.emit(2, f"branch = {missing_k}")
@@ -497,6 +500,7 @@ def _write_rule_function(rule):
             w.emit(depth, f"value = {_expression_value(w, then, depth)}")
             w.emit(depth, f"branch = {k(citations)}")
             w.emit(depth, f"because = {k(because)}")
+            w.emit(depth, f"own = {k(known_own_record(citations or None, rule.citations))}")
             w.emit(depth, "break")
             if when is None:
                 break             # an `otherwise`: what follows it is never reached
@@ -534,6 +538,9 @@ def _write_rule_function(rule):
     w.emit(1, "node.marks = (frame, marks) if marks else None")
     w.emit(1, "node._deps = node._all_citations = node._ordered = node._core = "
               "node._deciding = None")
+    # What deciding citations take from the branch and rule, worked out here when it can be
+    # (known_own_record), kept in the node while the rule's citations are the ones it was for.
+    w.emit(1, f"node._own = own if {rule_k}.citations is {k(rule.citations)} else None")
     w.emit(1, "if key is not None:")
     w.emit(2, "state.rules[key] = node")
     w.emit(1, "return node")

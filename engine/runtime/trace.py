@@ -40,7 +40,7 @@ class Node:
 
     __slots__ = ("definition", "entity", "args", "value", "reads", "_deps", "own_citations",
                  "reason", "branch_citations", "marks", "_all_citations", "_ordered", "_core",
-                 "_deciding",
+                 "_deciding", "_own",
                  "_front")    # _front: set only on transparent tests (engine.runtime.deciding)
 
     def __init__(self, definition, entity, args, value, reads: list, own_citations,
@@ -64,6 +64,9 @@ class Node:
         self._ordered = None
         self._core = None
         self._deciding = None
+        # What its branch and rule give its deciding citations (deciding.own_record), when the
+        # code that made the node knew it; None: looked up when asked for.
+        self._own = None
 
     @property
     def deps(self) -> list:

@@ -83,7 +83,8 @@ def test_generated_functions_agree(engines, monkeypatch):
     for index in range(100):
         case = household(rng, index)
         as_of = DATES[index % len(DATES)]
-        assert _snapshot(fast, case, as_of) == _snapshot(reference, case, as_of), (index, as_of)
+        expected = _snapshot(reference, case, as_of)
+        assert _snapshot(fast, case, as_of) == expected, (index, as_of)
     made = [entry for entry in state._RULE_FUNCTIONS.values() if entry[1]]
     assert len(made) > 50
     state._RULE_FUNCTIONS.clear()
