@@ -328,7 +328,10 @@ class SourceWriter:
     (``state.scope.entity``) and ``rules`` (``state.rules``), as its flags say, and call
     ``state.compute_rule(rule, entity, key)`` for a rule of the entity not computed yet."""
 
-    def __init__(self):
+    def __init__(self, compiled_rule=None):
+        # compiled_rule(rule): the function that computes a rule for an entity, as
+        # state.compute_rule would call it, when there is one already (None: ask the state).
+        self.compiled_rule = compiled_rule
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
         self.count = 0
@@ -438,7 +441,11 @@ class SourceWriter:
                 self.emit(depth, f"{key} = ({rule}.uid, entity.uid)")
                 self.emit(depth, f"{record} = rules.get({key})")
                 self.emit(depth, f"if {record} is None:")
-                self.emit(depth + 1, f"{record} = state.compute_rule({rule}, entity, {key})")
+                known = self.compiled_rule(target[1]) if self.compiled_rule else None
+                if known is not None:
+                    self.emit(depth + 1, f"{record} = {self.constant(known)}(state, entity, {key})")
+                else:
+                    self.emit(depth + 1, f"{record} = state.compute_rule({rule}, entity, {key})")
                 self.emit(depth, f"frame.append({record})")
                 self.emit(depth, f"{out} = {record}.value")
                 return out

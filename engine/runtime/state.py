@@ -447,7 +447,7 @@ def _write_rule_function(rule):
         for expression in (when, then):
             if expression is not None and not expression.is_constant and expression.fn is None:
                 return None       # not compiled (the reference evaluator's rulebooks)
-    w = SourceWriter()
+    w = SourceWriter(_compiled_rule)
     k = w.constant
     rule_k = k(rule)
     lines = w.lines
@@ -548,6 +548,16 @@ def _write_rule_function(rule):
     if w.rules:
         head.append("    rules = state.rules")
     return w.define(head + lines, "compute")
+
+
+def _compiled_rule(rule):
+    """The generated function of ``rule`` when it has one already: a rule's function calls it
+    directly for a value not computed yet, as ``State.compute_rule`` would (in the evaluations
+    that run generated code: with the closures, on the rulebooks the functions were made for)."""
+    entry = _RULE_FUNCTIONS.get(rule)
+    if entry is not None and entry[1] and entry[0] is rule.body:
+        return entry[1]
+    return None
 
 
 def _expression_value(writer: SourceWriter, expression, depth: int) -> str:
