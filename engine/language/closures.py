@@ -24,7 +24,19 @@ Closure = Callable[[Any], Any]
 
 
 def compile_tree(node: ast.AST) -> Closure:
-    """A closure ``f(state) -> value`` for a checked, resolved expression tree."""
+    """A closure ``f(state) -> value`` for a checked, resolved expression tree.
+
+    Nested closures are cheap to make (loading rulebooks makes one per expression, and a cold
+    ``policy eval`` pays for them); :func:`generate` writes a faster function for a tree, at the
+    cost of a call to ``compile``, which the evaluator makes only for what it computes often
+    (``engine.runtime.state``)."""
+    return closure_tree(node)
+
+
+def closure_tree(node: ast.AST) -> Closure:
+    """Nested closures ``f(state) -> value`` for a checked, resolved expression tree, one per
+    node: what expressions start with, and what :func:`generate` calls for the rare kinds of
+    nodes it does not write out (chained comparisons keep their own, for instance)."""
     builder = _BUILDERS.get(type(node))
     if builder is None:  # pragma: no cover - the checker admits only the node types below
         raise TypeError(f"cannot compile {type(node).__name__}")
@@ -41,7 +53,7 @@ def _name(node: ast.Name) -> Closure:
 
 
 def _unary(node: ast.UnaryOp) -> Closure:
-    operand = compile_tree(node.operand)
+    operand = closure_tree(node.operand)
     if isinstance(node.op, ast.Not):
         return lambda state: not operand(state)
     fn = OPERATORS[type(node.op)]
@@ -50,7 +62,7 @@ def _unary(node: ast.UnaryOp) -> Closure:
 
 def _binary(node: ast.BinOp) -> Closure:
     fn = OPERATORS[type(node.op)]
-    left, right = compile_tree(node.left), compile_tree(node.right)
+    left, right = closure_tree(node.left), closure_tree(node.right)
     # A constant operand is passed as it is rather than through a closure that returns it.
     if isinstance(node.right, ast.Constant):
         value = node.right.value
@@ -103,7 +115,7 @@ _INLINE_AGAINST = {
 
 def _boolean(node: ast.BoolOp) -> Closure:
     # Same value semantics as Python (and simpleeval): the deciding operand is returned.
-    values = [compile_tree(v) for v in node.values]
+    values = [closure_tree(v) for v in node.values]
     is_and = isinstance(node.op, ast.And)
     if any(may_cite(v) for v in node.values[:-1]):
         return _boolean_marked(values, is_and)
@@ -182,9 +194,9 @@ def _boolean_marked(values: list[Closure], is_and: bool) -> Closure:
 
 
 def _compare(node: ast.Compare) -> Closure:
-    left = compile_tree(node.left)
+    left = closure_tree(node.left)
     ops = [OPERATORS[type(op)] for op in node.ops]
-    rights = [compile_tree(c) for c in node.comparators]
+    rights = [closure_tree(c) for c in node.comparators]
     if len(ops) == 1:
         fn, right = ops[0], rights[0]
         return _compare_one(type(node.ops[0]), fn, left, right, node.left, node.comparators[0])
@@ -201,7 +213,7 @@ def _compare(node: ast.Compare) -> Closure:
 
 
 def _if(node: ast.IfExp) -> Closure:
-    test, body, orelse = compile_tree(node.test), compile_tree(node.body), compile_tree(node.orelse)
+    test, body, orelse = closure_tree(node.test), closure_tree(node.body), closure_tree(node.orelse)
     return lambda state: body(state) if test(state) else orelse(state)
 
 
@@ -210,7 +222,7 @@ def _call(node: ast.Call) -> Closure:
     if node.lazy:
         nodes = node.args
         return lambda state: ref(state, nodes)
-    args = [compile_tree(a) for a in node.args]
+    args = [closure_tree(a) for a in node.args]
     builtin = getattr(ref, "builtin", None)
     if builtin is not None:
         if builtin in SELECTORS and len(args) > 1 and any(may_cite(a) for a in node.args):
@@ -260,7 +272,7 @@ def _selector(builtin, args: list[Closure]) -> Closure:
 
 
 def _sequence(node) -> Closure:
-    items = [compile_tree(e) for e in node.elts]
+    items = [closure_tree(e) for e in node.elts]
     if len(items) > MAX_SEQUENCE:  # pragma: no cover - bounded by the expression length
         raise ValueError("the list is too long")
     return lambda state: [item(state) for item in items]
@@ -278,3 +290,255 @@ _BUILDERS = {
     ast.List: _sequence,
     ast.Tuple: _sequence,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# One generated function per expression
+# --------------------------------------------------------------------------------------------
+#
+# Nested closures cost one Python call per node of the tree, and a name reference (a fact, a
+# rule) one more. :func:`generate` writes the same evaluation out as the statements of one
+# function instead: every node's value goes into a local variable, in the order the closures
+# compute them, and the commonest references (a fact or a rule of the entity itself) are written
+# in place, calling their reference only when the value is not there yet.
+#
+# Safety: the source is made only from the node types below, of a tree the checker admitted and
+# the compiler resolved; everything it refers to (constants, references, operator functions) is
+# handed to it in its namespace under generated names (``k0``, ``k1``...), never written into
+# the text, so nothing from a rulebook or a case can become code. The semantics are the
+# closures' (same operator functions, same references, same order of evaluation, same marks for
+# deciding citations), and ``tests/engine/test_closures.py`` holds both to the reference
+# evaluator.
+
+#: Deepest nesting of generated blocks; a deeper tree (an ``and`` of a hundred operands, say)
+#: keeps its closures. Python itself refuses 100 levels of indentation.
+MAX_GENERATED_DEPTH = 40
+
+_SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+            ast.GtE: ">="}
+
+
+class TooDeep(Exception):
+    """The tree nests more blocks than :data:`MAX_GENERATED_DEPTH`: keep the closures."""
+
+
+class SourceWriter:
+    """The source of one generated function, and the namespace it runs in. The statements
+    written read the locals ``state``, ``frame`` (``state.frame``), ``entity``
+    (``state.scope.entity``) and ``rules`` (``state.rules``), as its flags say, and call
+    ``state.compute_rule(rule, entity, key)`` for a rule of the entity not computed yet."""
+
+    def __init__(self, compiled_rule=None):
+        # compiled_rule(rule): the function that computes a rule for an entity, as
+        # state.compute_rule would call it, when there is one already (None: ask the state).
+        self.compiled_rule = compiled_rule
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+        self.count = 0
+        self.frame = self.entity = self.rules = False     # which state fields it reads
+
+    def constant(self, value) -> str:
+        name = f"k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.count += 1
+        return f"t{self.count}"
+
+    def emit(self, depth: int, text: str) -> None:
+        if depth > MAX_GENERATED_DEPTH:
+            raise TooDeep
+        self.lines.append("    " * depth + text)
+
+    def define(self, lines: list[str], name: str) -> Closure | None:
+        """Compile ``lines`` (this writer's statements with their head) and give the function
+        ``name`` they define, or None if Python refuses the source (too deeply nested)."""
+        try:
+            code = compile("\n".join(lines) + "\n", "<expression>", "exec")
+        except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - bounded above
+            return None
+        namespace = self.namespace
+        exec(code, namespace)             # defines `name` from the source written here
+        return namespace[name]
+
+    def value(self, node: ast.AST, depth: int) -> str:
+        """Write the statements computing ``node`` at ``depth``; the name holding its value."""
+        kind = type(node)
+        if kind is ast.Constant:
+            return self.constant(node.value)
+        if kind is ast.Name:
+            return self.name(node, depth)
+        if kind is ast.Compare and len(node.ops) == 1:
+            left = self.value(node.left, depth)
+            right = self.value(node.comparators[0], depth)
+            out = self.temp()
+            op = type(node.ops[0])
+            symbol = _SYMBOLS.get(op)
+            if symbol is not None:
+                self.emit(depth, f"{out} = {left} {symbol} {right}")
+            else:
+                fn = self.constant(OPERATORS[op])
+                self.emit(depth, f"{out} = {fn}({left}, {right})")
+            return out
+        if kind is ast.BinOp:
+            fn = self.constant(OPERATORS[type(node.op)])
+            left = self.value(node.left, depth)
+            right = self.value(node.right, depth)
+            out = self.temp()
+            self.emit(depth, f"{out} = {fn}({left}, {right})")
+            return out
+        if kind is ast.UnaryOp:
+            operand = self.value(node.operand, depth)
+            out = self.temp()
+            if isinstance(node.op, ast.Not):
+                self.emit(depth, f"{out} = not {operand}")
+            else:
+                fn = self.constant(OPERATORS[type(node.op)])
+                self.emit(depth, f"{out} = {fn}({operand})")
+            return out
+        if kind is ast.BoolOp:
+            return self.boolean(node, depth)
+        if kind is ast.IfExp:
+            test = self.value(node.test, depth)
+            out = self.temp()
+            self.emit(depth, f"if {test}:")
+            self.emit(depth + 1, f"{out} = {self.value(node.body, depth + 1)}")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{out} = {self.value(node.orelse, depth + 1)}")
+            return out
+        if kind is ast.Call:
+            return self.call(node, depth)
+        if kind is ast.List or kind is ast.Tuple:
+            if len(node.elts) > MAX_SEQUENCE:  # pragma: no cover - bounded by the length
+                raise ValueError("the list is too long")
+            items = [self.value(e, depth) for e in node.elts]
+            out = self.temp()
+            self.emit(depth, f"{out} = [{', '.join(items)}]")
+            return out
+        # Anything else (a chained comparison): its closures, called from here.
+        fn = self.constant(closure_tree(node))
+        out = self.temp()
+        self.emit(depth, f"{out} = {fn}(state)")
+        return out
+
+    def name(self, node: ast.Name, depth: int) -> str:
+        ref = node.ref
+        target = getattr(ref, "target", None)
+        call = self.constant(ref)
+        out = self.temp()
+        if target is not None and target[0] in ("fact", "rule") and target[-1] == 0:
+            # A fact or rule of the entity itself, as its reference reads it; the reference
+            # is called only for a value not read or computed yet (it then records it).
+            self.frame = self.entity = True
+            record = self.temp()
+            if target[0] == "rule":
+                # Not computed yet: computed through the state's compute_rule (the reference's
+                # State._compute, without the reference's own look-up again).
+                self.rules = True
+                rule = self.constant(target[1])
+                key = self.temp()
+                self.emit(depth, f"{key} = ({rule}.uid, entity.uid)")
+                self.emit(depth, f"{record} = rules.get({key})")
+                self.emit(depth, f"if {record} is None:")
+                known = self.compiled_rule(target[1]) if self.compiled_rule else None
+                if known is not None:
+                    self.emit(depth + 1, f"{record} = {self.constant(known)}(state, entity, {key})")
+                else:
+                    self.emit(depth + 1, f"{record} = state.compute_rule({rule}, entity, {key})")
+                self.emit(depth, f"frame.append({record})")
+                self.emit(depth, f"{out} = {record}.value")
+                return out
+            self.emit(depth, f"{record} = entity.reads.get({self.constant(target[1])})")
+            self.emit(depth, f"if {record} is None:")
+            self.emit(depth + 1, f"{out} = {call}(state)")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"frame.append({record})")
+            self.emit(depth + 1, f"{out} = {record}.value")
+            return out
+        self.emit(depth, f"{out} = {call}(state)")
+        return out
+
+    def boolean(self, node: ast.BoolOp, depth: int) -> str:
+        """``and``/``or``: the operand that stops the operator is the value. When an earlier
+        operand may read a cited value, what the operands before the one that stopped read is
+        marked as not deciding (as :func:`_boolean_marked` does)."""
+        is_and = isinstance(node.op, ast.And)
+        values = node.values
+        marked = any(may_cite(v) for v in values[:-1])
+        out = self.temp()
+        start = None
+        if marked:
+            self.frame = True
+            start = self.temp()
+            self.emit(depth, f"{start} = len(frame)")
+        self.emit(depth, f"{out} = {self.value(values[0], depth)}")
+        go_on = f"if {out}:" if is_and else f"if not {out}:"
+        stops = f"if not {out}:" if is_and else f"if {out}:"
+        skip_fn = self.constant(skip) if marked else None
+        for value in values[1:]:
+            self.emit(depth, go_on)
+            depth += 1
+            before = None
+            if marked:
+                before = self.temp()
+                self.emit(depth, f"{before} = len(frame)")
+            self.emit(depth, f"{out} = {self.value(value, depth)}")
+            if marked:
+                self.emit(depth, stops)
+                self.emit(depth + 1, f"{skip_fn}(state, {start}, {before})")
+        return out
+
+    def call(self, node: ast.Call, depth: int) -> str:
+        ref = node.ref
+        call = self.constant(ref)
+        out = self.temp()
+        if node.lazy:
+            self.emit(depth, f"{out} = {call}(state, {self.constant(node.args)})")
+            return out
+        builtin = getattr(ref, "builtin", None)
+        if builtin is not None:
+            fn = self.constant(builtin)
+            if builtin in SELECTORS and len(node.args) > 1 and any(may_cite(a) for a in node.args):
+                # min/max: only the argument that gave the value decides (as _selector does).
+                self.frame = True
+                bounds, values = [], []
+                for arg in node.args:
+                    bound = self.temp()
+                    self.emit(depth, f"{bound} = len(frame)")
+                    bounds.append(bound)
+                    values.append(self.value(arg, depth))
+                bound = self.temp()
+                self.emit(depth, f"{bound} = len(frame)")
+                bounds.append(bound)
+                self.emit(depth, f"{out} = {fn}({', '.join(values)})")
+                self.emit(depth, f"{self.constant(keep_chosen)}(state, [{', '.join(bounds)}], "
+                                 f"[{', '.join(values)}], {out})")
+                return out
+            args = [self.value(a, depth) for a in node.args]
+            self.emit(depth, f"{out} = {fn}({', '.join(args)})")
+            return out
+        args = [self.value(a, depth) for a in node.args]
+        self.emit(depth, f"{out} = {call}(state, [{', '.join(args)}])")
+        return out
+
+
+def generate(node: ast.AST) -> Closure | None:
+    """One Python function ``f(state) -> value`` computing a checked, resolved expression tree
+    exactly as its closures do; None when the tree nests too deep to be written out (or is a
+    constant or a name alone, which gain nothing)."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return None
+    writer = SourceWriter()
+    try:
+        result = writer.value(node, 1)
+    except TooDeep:
+        return None
+    head = ["def generated(state):"]
+    if writer.frame:
+        head.append("    frame = state.frame")
+    if writer.entity:
+        head.append("    entity = state.scope.entity")
+    if writer.rules:
+        head.append("    rules = state.rules")
+    return writer.define(head + writer.lines + [f"    return {result}"], "generated")

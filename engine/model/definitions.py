@@ -101,10 +101,7 @@ class ConditionsBody:
                     if test is not True:
                         if test is False:
                             continue
-                        raise EvaluationError(
-                            f"{where()}: the condition `{current.text}` gave {test!r}, not "
-                            "true or false.",
-                            code=codes.NOT_TRUE_OR_FALSE, file=self.file, line=condition.line)
+                        raise not_true_or_false(where, current, test, self.file, condition.line)
                 if start:
                     # What this condition and its value read decided; what came before made
                     # the earlier conditions fail (engine.runtime.deciding).
@@ -115,9 +112,20 @@ class ConditionsBody:
                         condition.citations, condition.because)
         except Exception as exc:
             reraise(current, where, exc)
-        raise EvaluationError(f"{where()}: none of its conditions is true and it has no "
-                              "`otherwise`.",
-                              code=codes.NO_CONDITION_HOLDS, file=self.file, line=self.line)
+        raise no_condition_holds(where, self.file, self.line)
+
+
+def not_true_or_false(where: Where, condition: Expression, test, file, line) -> EvaluationError:
+    """The error for a condition that gave ``test``, neither true nor false (shared with the
+    rule functions :mod:`engine.runtime.state` generates)."""
+    return EvaluationError(f"{where()}: the condition `{condition.text}` gave {test!r}, not "
+                           "true or false.", code=codes.NOT_TRUE_OR_FALSE, file=file, line=line)
+
+
+def no_condition_holds(where: Where, file, line) -> EvaluationError:
+    """The error for conditions none of which is true, without an ``otherwise``."""
+    return EvaluationError(f"{where()}: none of its conditions is true and it has no "
+                           "`otherwise`.", code=codes.NO_CONDITION_HOLDS, file=file, line=line)
 
 
 _INTERVAL = re.compile(r"^\s*([\[(])(.+?)\.\.(.+?)([\])])\s*$")

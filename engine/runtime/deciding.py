@@ -135,14 +135,58 @@ def _header(citations: tuple) -> tuple:
 
 
 def _own(node: Node) -> tuple:
-    """(deciding section, its mask, deciding section and general citation, their mask) of a
-    node's branch and rule: computed once per branch and rule, by the identity of their tuples."""
-    general = node.definition.citations
-    branch = node.branch_citations
+    """What a node's branch and rule give every value they compute, as one record, memoised by
+    the identity of their citation tuples (so once per branch and rule, not per value):
+
+    * ``[0]``: (deciding section, its mask, deciding section and general citation, their mask),
+      the head of every deciding list composed for such a value (:func:`_compose`);
+    * ``[1]``: (deciding section, its mask): what the value brings when it made an earlier
+      branch fail, or when it is a result of its own (:func:`_front`);
+    * ``[2]``: canonical -> the own citation as written, or None (:func:`_written`);
+    * ``[3]``: (deciding section and general citation, their mask): the deciding list of a
+      value that nothing else decided, one pair kept."""
+    own = node._own
+    if own is not None:
+        return own
+    return own_record(node.branch_citations, node.definition.citations)
+
+
+def known_own_record(branch, general: tuple) -> tuple | None:
+    """:func:`own_record`, worked out ahead (by a node's maker), or None when a citation of the
+    branch or rule is not registered yet: registering gives it its bit and id, and doing that
+    ahead of reading could number citations in another order than reading them does."""
+    for citation in (*(branch or ()), *general):
+        if not citation.canonical.bit:
+            return None
+    return own_record(branch, general)
+
+
+def own_record(branch, general: tuple) -> tuple:
+    """:func:`_own` for a value given by a branch with ``branch`` citations (None: given by no
+    branch of its own) of a rule with ``general`` citations. A node's maker may keep it in
+    the node (``Node._own``), saving the look-up when its citations are read."""
+    if branch is None:                # most values: the rule's own citations alone
+        entry = _OWN_PLAIN.get(id(general))
+        if entry is not None and entry[0] is general:
+            return entry[1]
+        own = _own_record(None, general)
+        if len(_OWN_PLAIN) >= MAX_COMPOSED:
+            _OWN_PLAIN.clear()
+        _OWN_PLAIN[id(general)] = (general, own)
+        return own
     key = (id(branch), id(general))
     entry = _OWN.get(key)
     if entry is not None and entry[0] is branch and entry[1] is general:
         return entry[2]
+    own = _own_record(branch, general)
+    if len(_OWN) >= MAX_COMPOSED:
+        _OWN.clear()
+    _OWN[key] = (branch, general, own)
+    return own
+
+
+def _own_record(branch, general: tuple) -> tuple:
+    """:func:`_own`'s record for a branch's citations (None: none of its own) and a rule's."""
     first, mask, _ = _header(branch or general)
     out = list(first)
     combined = mask
@@ -150,13 +194,12 @@ def _own(node: Node) -> tuple:
         if not combined & citation.bit:
             combined |= citation.bit
             out.append(citation)
-    own = (first, mask, tuple(out), combined)
-    if len(_OWN) >= MAX_COMPOSED:
-        _OWN.clear()
-    _OWN[key] = (branch, general, own)
-    return own
+    both = tuple(out)
+    return (first, mask, both, combined), (first, mask), _written(branch, general), \
+        (both, combined)
 
 
+#: :func:`_own` per (branch citations, rule citations), by their ids (both kept in the entry).
 _OWN: dict = {}
 #: :func:`_own` of values given by no branch of their own, by the id of the rule's citations.
 _OWN_PLAIN: dict = {}
@@ -165,7 +208,12 @@ _OWN_PLAIN: dict = {}
 def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     """The deciding section, then the deciding citations of ``deps`` in order, then the deciding
     sections of ``failed`` (what made earlier branches fail), then the rule's general citation:
-    canonical references, each once, and their bit mask.
+    canonical references, each once, and their bit mask."""
+    return _compose_own(_own(node), deps, failed)
+
+
+def _compose_own(record: tuple, deps, failed=()) -> tuple[tuple, int]:
+    """:func:`_compose` for a node whose :func:`_own` record is ``record``.
 
     This runs for every value whose citations are read (directly or through a result that used
     it), so it is written for speed. The list depends only on the branch's and rule's own
@@ -173,23 +221,7 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
     composes the same parts case after case, so the list is memoised on those parts
     (:data:`_COMPOSED`) and only the parts are gathered per value. A part whose citations the
     deciding section already lists adds nothing and is left out of the key."""
-    branch = node.branch_citations
-    general = node.definition.citations
-    if branch is None:                # most values: the rule's own citations alone
-        entry = _OWN_PLAIN.get(id(general))
-        if entry is not None and entry[0] is general:
-            own = entry[1]
-        else:
-            own = _own(node)
-            if len(_OWN_PLAIN) >= MAX_COMPOSED:
-                _OWN_PLAIN.clear()
-            _OWN_PLAIN[id(general)] = (general, own)
-    else:
-        entry = _OWN.get((id(branch), id(general)))
-        if entry is not None and entry[0] is branch and entry[1] is general:
-            own = entry[2]
-        else:
-            own = _own(node)
+    own = record[0]
     mask = own[1]
     parts = None
     for dep in deps:
@@ -198,9 +230,13 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
             # A result of its own (an output rule) brings its deciding section: its own result
             # lists what decided it. Anything else brings everything that decided it.
             if dep.definition.output:
-                found = _front(dep)
+                found = _own(dep)[1]    # (an output rule is never a transparent test)
             else:
-                found = dep._core or _core(dep)
+                found = dep._core
+                if found is None:       # _core(dep), inlined: once per value read
+                    marks = dep.marks
+                    found = dep._core = _compose_own(_own(dep), dep.reads if marks is None
+                                                     else _parts(dep)[0])
         elif cls is FactRead:
             continue
         else:
@@ -218,7 +254,7 @@ def _compose(node: Node, deps, failed=()) -> tuple[tuple, int]:
             else:
                 parts.append(found)
     if parts is None:                 # nothing but the branch's and the rule's own
-        return own[2], own[3]
+        return record[3]
     key = tuple(parts)
     composed = _COMPOSED.get(key)
     if composed is None:
@@ -258,8 +294,8 @@ def _core(record) -> tuple[tuple, int]:
         cached = record._core
         if cached is None:
             marks = record.marks
-            cached = record._core = _compose(record, record.reads if marks is None else
-                                             _parts(record)[0])
+            cached = record._core = _compose_own(_own(record), record.reads if marks is None
+                                                 else _parts(record)[0])
         return cached
     if cls is FactRead:
         return _EMPTY
@@ -303,19 +339,9 @@ def _front(record) -> tuple[tuple, int]:
                 _THROUGH[fronts] = cached
             record._front = cached
         return cached
-    citations = record.branch_citations or definition.citations
-    entry = _FRONTS.get(id(citations))
-    if entry is not None and entry[0] is citations:
-        return entry[1]
-    front = _header(citations)[:2]
-    if len(_FRONTS) >= MAX_COMPOSED:   # a body's citations made per value (a deadline's)
-        _FRONTS.clear()
-    _FRONTS[id(citations)] = (citations, front)
-    return front
+    return _own(record)[1]
 
 
-#: :func:`_front` per tuple of own citations, by the tuple's id (kept in the entry).
-_FRONTS: dict = {}
 #: What a transparent test brings (:func:`through_fronts`), per tuple of the fronts it read.
 _THROUGH: dict = {}
 
@@ -373,15 +399,16 @@ def deciding_citations(record) -> tuple[Citation, ...]:
             core, failed = record.reads, ()
         else:
             core, failed = _parts(record)
+        own = _own(record)
+        written = own[2]
         if failed:
             # Only the result itself lists what failed; its core (for values reading it) is
             # composed when one asks for it.
-            order = _compose(record, core, failed)[0]
+            order = _compose_own(own, core, failed)[0]
         else:
             if record._core is None:
-                record._core = _compose(record, core)
+                record._core = _compose_own(own, core)
             order = record._core[0]
-        written = _written(record.branch_citations, record.definition.citations)
         if written is None:
             cached = record._deciding = order
         else:

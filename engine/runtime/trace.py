@@ -40,7 +40,7 @@ class Node:
 
     __slots__ = ("definition", "entity", "args", "value", "reads", "_deps", "own_citations",
                  "reason", "branch_citations", "marks", "_all_citations", "_ordered", "_core",
-                 "_deciding",
+                 "_deciding", "_own",
                  "_front")    # _front: set only on transparent tests (engine.runtime.deciding)
 
     def __init__(self, definition, entity, args, value, reads: list, own_citations,
@@ -53,7 +53,7 @@ class Node:
         # times. `deps` keeps each once, made when first asked for: citations (a bit mask, each
         # reference once) come from `reads` as they are, and most values are never traced.
         self.reads = reads
-        self._deps = reads if len(reads) < 2 else None
+        self._deps = None
         self.own_citations = own_citations
         self.reason = reason          # the `because` template that applies, if any
         # The citations of the condition or table row that gave the value (None: the rule's),
@@ -64,13 +64,17 @@ class Node:
         self._ordered = None
         self._core = None
         self._deciding = None
+        # What its branch and rule give its deciding citations (deciding.own_record), when the
+        # code that made the node knew it; None: looked up when asked for.
+        self._own = None
 
     @property
     def deps(self) -> list:
         """Every record this value read, each once (by identity), in the order first read."""
         deps = self._deps
         if deps is None:
-            deps = self._deps = list(dict.fromkeys(self.reads))
+            reads = self.reads
+            deps = self._deps = reads if len(reads) < 2 else list(dict.fromkeys(reads))
         return deps
 
     @property

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, PolicyError
+from engine.runtime import state
 from engine.runtime.results import json_value
 from engine.tools.testing import read_tests, find_test_files
 
@@ -67,6 +68,26 @@ def test_synthetic_households_agree(engines):
         case = household(rng, index)
         as_of = DATES[index % len(DATES)]
         assert _snapshot(fast, case, as_of) == _snapshot(reference, case, as_of), (index, as_of)
+
+
+def test_generated_functions_agree(engines, monkeypatch):
+    """Every definition made faster at its first computation (engine.runtime.state: rules'
+    generated functions, other definitions' generated expressions) gives what the reference
+    evaluator gives."""
+    monkeypatch.setattr(state, "WARM_AFTER", 1)
+    state._RULE_FUNCTIONS.clear()
+    fast, reference = Engine.load(ROOT / "policy"), engines[1]
+    for label, case, as_of in _cases():
+        assert _snapshot(fast, case, as_of) == _snapshot(reference, case, as_of), label
+    rng = random.Random(20250602)
+    for index in range(100):
+        case = household(rng, index)
+        as_of = DATES[index % len(DATES)]
+        expected = _snapshot(reference, case, as_of)
+        assert _snapshot(fast, case, as_of) == expected, (index, as_of)
+    made = [entry for entry in state._RULE_FUNCTIONS.values() if entry[1]]
+    assert len(made) > 50
+    state._RULE_FUNCTIONS.clear()
 
 
 def test_income_limit_chart_agrees(engines):

@@ -13,7 +13,7 @@ from engine.runtime import deciding
 from tests.tools.households import households
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ("_HEADERS", "_OWN", "_OWN_PLAIN", "_WRITTEN", "_COMPOSED", "_NOTED", "_FRONTS")
+TABLES = ("_HEADERS", "_OWN", "_OWN_PLAIN", "_WRITTEN", "_COMPOSED", "_NOTED")
 
 
 def _everything(engine, cases):

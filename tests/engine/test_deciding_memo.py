@@ -40,7 +40,8 @@ def test_memoised_compositions_are_the_compositions(engine, monkeypatch):
     # A memo that can hold one entry is emptied before nearly every composition: every list is
     # composed afresh, and must come out the same.
     monkeypatch.setattr(deciding, "MAX_COMPOSED", 1)
-    for table in (deciding._COMPOSED, deciding._NOTED, deciding._FRONTS):
+    for table in (deciding._COMPOSED, deciding._NOTED, deciding._OWN,
+                  deciding._OWN_PLAIN):
         table.clear()
     assert _everything(engine, cases) == remembered
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from engine import Engine, PolicyError
 from engine.runtime.results import json_value
+from engine.runtime.state import WARM_AFTER
 
 from .profile import scaled
 
@@ -168,6 +169,14 @@ def test_generated_expressions_load_and_evaluate_or_are_refused_with_a_located_e
         assert all(_located(p, path) for p in error.problems), error.render()
     expected, _ = _outcome(reference)
     assert got == expected
+    # Computed often, the rule gets a generated function (engine.runtime.state): the same value,
+    # or the same error with the same message.
+    for _ in range(WARM_AFTER):
+        warm, warm_error = _outcome(fast)
+    assert warm == got
+    assert (warm_error is None) == (error is None)
+    if error is not None:
+        assert warm_error.problem.message == error.problem.message
 
 
 @pytest.mark.parametrize("expression", [
