@@ -76,6 +76,10 @@ DUPLICATES = [
     ('[{"a": 1}, {"a": 1, "a": 1}]', "a"),
     ('{"a": 1, "b": {"c": [{"d": {"e": 1, "e": 2}}]}}', "e"),
     ('{"a": 1, "a": 2} x', "a"),                   # a repeated key before a syntax error
+    ('{"a b": "c d", "a b": "c d"}', "a b"),        # spaces inside strings (deleted by the count)
+    ('{"a": "\\u0020\\u0020\\u0020\\u0020\\u0020", "a": 1}', "a"),   # escapes longer than the pair
+    ('{"a": -0, "b": -0, "a": 0}', "a"),           # numbers orjson writes shorter
+    ('{"a": 1, "\\u0061": 2, "b": "' + "\\u00e9" * 3 + '"}', "a"),
 ]
 
 
@@ -97,6 +101,8 @@ UNIQUE = [
     '{"é": 1, "e": 2, "😀": 3}',
     '{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 1}]}',  # the same key in different objects
     '{"a": 1.5, "b": {"c": 2.25}}',                     # decimals (the standard library)
+    '{"a": -0, "b": "\\u00e9\\/", "c": "x y z"}',         # orjson writes these shorter
+    '{"a": "\\n\\t\\u001f\\"", "b": "\\u000a"}',          # control characters, escaped
     '{"a": "\\u0000"}', '{"a": "\ud800"}', '{}', '[]', '"text"', '1', 'null',
     '{"a": ' + '[' * 150 + '{"b": 1}' + ']' * 150 + '}',
     '{"a": ' + '[' * 400 + ']' * 400 + '}',
