@@ -132,8 +132,10 @@ def loads_case(text: Any) -> Any:
       holds are deleted from both), each whole number too (``-0`` is written ``0``), and a pair
       the parser dropped for a repeated key takes at least five bytes (``"":0,``) with it.
       Equal lengths therefore mean no pair was dropped. About 1.5 us for 700 bytes.
-    * otherwise (an escape orjson writes shorter, such as ``\\u00e9`` from ``ensure_ascii``;
-      decimals, read by the standard library): the text's key ends (a quote, JSON whitespace,
+    * a text with decimals, read by the standard library: the same, orjson writing each decimal
+      as its own text (:func:`_written_alike`).
+    * otherwise (an escape orjson writes shorter, such as ``\\u00e9`` from ``ensure_ascii``,
+      or a number with an exponent): the text's key ends (a quote, JSON whitespace,
       a colon) are counted, at least one for every key of the text whatever it holds (a string
       can only add some), against the keys of the value's mappings, walked once (~3 us).
 
@@ -162,9 +164,38 @@ def loads_case(text: Any) -> Any:
         except (ValueError, RecursionError):
             pass        # parsed again below: a repeated key before the error is named first
         else:
-            if _keys(value) == _key_ends(text.encode("utf-8", "surrogatepass")):
+            data = text.encode("utf-8", "surrogatepass")
+            if _written_alike(value, data) or _keys(value) == _key_ends(data):
                 return value
     return _loads_refusing(text)
+
+
+def _written_alike(value: Any, data: bytes) -> bool:
+    """Whether orjson writes the standard library's value of ``data`` (decimals as their own
+    text) exactly as long as ``data`` without JSON whitespace: the length proof of
+    :func:`loads_case` for a text with decimals. It needs every value written at most as long
+    as the text wrote it: a decimal written without an exponent keeps its text or, below
+    10**-6, is written shorter (``0.0000001`` as ``1E-7``); one written with an exponent may
+    come out longer (``1e-6`` as ``0.000001``), and ``NaN`` comes out as ``null``: texts that
+    may hold either are left to the count. A value orjson cannot write (a whole number past 64
+    bits, a lone surrogate) too."""
+    marks = data.translate(_EXPONENT_MARKS, _JSON_SPACE)
+    if b"0e" in marks or b"NaN" in marks:
+        return False
+    try:
+        return len(orjson.dumps(value, default=_decimal_text)) == len(marks)
+    except orjson.JSONEncodeError:
+        return False
+
+
+#: Every digit read as ``0`` and ``E`` as ``e``: ``0e`` then marks a number with an exponent.
+_EXPONENT_MARKS = bytes.maketrans(b"123456789E", b"000000000e")
+
+
+def _decimal_text(value: Any) -> Any:
+    if value.__class__ is Decimal:
+        return orjson.Fragment(str(value))
+    raise TypeError
 
 
 #: JSON's whitespace, deleted from the text before its length is compared with orjson's.

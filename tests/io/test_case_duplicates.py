@@ -80,6 +80,12 @@ DUPLICATES = [
     ('{"a": "\\u0020\\u0020\\u0020\\u0020\\u0020", "a": 1}', "a"),   # escapes longer than the pair
     ('{"a": -0, "b": -0, "a": 0}', "a"),           # numbers orjson writes shorter
     ('{"a": 1, "\\u0061": 2, "b": "' + "\\u00e9" * 3 + '"}', "a"),
+    # values orjson would write longer than the text, as long as the pair dropped
+    ('{"bbb":1,"bbb":2,"c":[1e-6,1e-6]}', "bbb"),
+    ('{"b":1,"b":2,"c":[NaN,NaN,NaN,NaN,NaN,NaN]}', "b"),
+    ('{"b":1.5,"b":2,"c":[NaN,NaN,NaN,NaN,NaN,NaN]}', "b"),
+    ('{"a": 1.25, "a": 1.25}', "a"), ('{"a": 18446744073709551616, "a": 1.5}', "a"),
+    ('{"a": "\\ud800", "a": 1.5}', "a"), ('{"a": 0.0000001, "a": 1.5}', "a"),
 ]
 
 
@@ -103,6 +109,9 @@ UNIQUE = [
     '{"a": 1.5, "b": {"c": 2.25}}',                     # decimals (the standard library)
     '{"a": -0, "b": "\\u00e9\\/", "c": "x y z"}',         # orjson writes these shorter
     '{"a": "\\n\\t\\u001f\\"", "b": "\\u000a"}',          # control characters, escaped
+    '{"a": 1.50, "b": -0.0, "c": 0.0000001, "d": 1e-6, "e": 100E3, "f": NaN, "g": -Infinity}',
+    '{"a": 1.5, "b": 18446744073709551616, "c": "\\ud800", "d": "1e5 x"}',
+    '{"a": 1.5, "b": "x y", "c": "\\u00e9", "d": [{"e": 2.25}]}',
     '{"a": "\\u0000"}', '{"a": "\ud800"}', '{}', '[]', '"text"', '1', 'null',
     '{"a": ' + '[' * 150 + '{"b": 1}' + ']' * 150 + '}',
     '{"a": ' + '[' * 400 + ']' * 400 + '}',
@@ -196,7 +205,9 @@ def _string(draw, value):
 def json_texts(draw, depth=0):
     kind = draw(st.integers(0, 5 if depth < 3 else 2))
     if kind == 0:
-        return draw(st.sampled_from(["1", "-2", "1.5", "true", "null", "0"]))
+        return draw(st.sampled_from(["1", "-2", "1.5", "true", "null", "0", "-0", "1e-6", "1E5",
+                                     "100e3", "-0.0", "0.0000001", "1.50", "NaN", "-Infinity",
+                                     "18446744073709551616"]))
     if kind in (1, 2):
         return _string(draw, draw(st.one_of(KEYS, st.text(max_size=4))))
     if kind == 3:
