@@ -13,7 +13,9 @@ A batch reads each case from one line of JSON text. :func:`loads_exact` parses a
 same value ``json.loads(text, parse_float=Decimal)`` gives, with orjson (about three times
 quicker) where that is provably the same, and marks an object parsed so as a
 :class:`ParsedJSON`: plain JSON that nobody else holds yet, which :func:`normalise_case` then
-takes as it is instead of copying it value by value.
+takes as it is instead of copying it value by value. Cases are untrusted, and a key written
+twice must not silently keep one of its values: :func:`loads_case` (what a batch calls) proves
+cheaply that no key was repeated, or raises :class:`DuplicateKey` naming it.
 """
 
 from __future__ import annotations

@@ -32,10 +32,10 @@ def case_data(task: Task):
             data = loads_case(task.payload)      # json.loads(..., parse_float=Decimal), quicker
         except DuplicateKey as exc:
             # worded as `policy eval` words it for a case file (E101); a line is one line
-            file, line = _where(task.label)
+            source, number = _where(task.label)
             raise InputError(f"The key '{exc.key}' appears twice in the same mapping (lines "
-                             f"{line} and {line}); remove one of them.",
-                             code=codes.DUPLICATE_KEY, file=file, line=line,
+                             f"{number} and {number}); remove one of them.",
+                             code=codes.DUPLICATE_KEY, file=source, line=number,
                              field=exc.key) from None
         except json.JSONDecodeError as exc:
             file, _, line = task.label.rpartition(":")
