@@ -130,8 +130,9 @@ def loads_case(text: Any) -> Any:
       value back, compactly, and its length is compared with the text's without JSON
       whitespace (deleted in the same pass that marks the numbers). The written text is never
       longer: each string it writes is at most as long as the text's (orjson escapes only the
-      quote, the backslash and control characters, in their shortest forms; spaces a string
-      holds are deleted from both), each whole number too (``-0`` is written ``0``), and a pair
+      quote, the backslash and control characters, in their shortest forms; the spaces a
+      string holds are deleted from both texts, the written one too, else they would make up
+      for a dropped pair), each whole number too (``-0`` is written ``0``), and a pair
       the parser dropped for a repeated key takes at least five bytes (``"":0,``) with it.
       Equal lengths therefore mean no pair was dropped. About 1.5 us for 700 bytes.
     * a text with decimals, read by the standard library: the same, orjson writing each decimal
@@ -153,7 +154,7 @@ def loads_case(text: Any) -> Any:
             marks = data.translate(_MARKS, _JSON_SPACE)
             if (b"0." not in marks and b"0000000000000000000" not in marks
                     and marks.count(b"[") <= _MOST_OPENINGS):
-                if (len(orjson.dumps(value)) == len(marks)
+                if (len(orjson.dumps(value).translate(None, _JSON_SPACE)) == len(marks)
                         or _keys(value) == _key_ends(data)):
                     if value.__class__ is dict:
                         parsed = ParsedJSON(value)
@@ -185,7 +186,8 @@ def _written_alike(value: Any, data: bytes) -> bool:
     if b"0e" in marks or b"NaN" in marks:
         return False
     try:
-        return len(orjson.dumps(value, default=_decimal_text)) == len(marks)
+        return len(orjson.dumps(value, default=_decimal_text).translate(None, _JSON_SPACE)) \
+            == len(marks)
     except orjson.JSONEncodeError:
         return False
 

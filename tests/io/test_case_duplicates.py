@@ -86,6 +86,10 @@ DUPLICATES = [
     ('{"b":1.5,"b":2,"c":[NaN,NaN,NaN,NaN,NaN,NaN]}', "b"),
     ('{"a": 1.25, "a": 1.25}', "a"), ('{"a": 18446744073709551616, "a": 1.5}', "a"),
     ('{"a": "\\ud800", "a": 1.5}', "a"), ('{"a": 0.0000001, "a": 1.5}', "a"),
+    # Spaces inside a string are as many bytes as a dropped pair: the written text is compared
+    # without them too (once, they made up for the pair and the repeat was taken).
+    *((f'{{"x":"{"a " * n}","a":1,"a":2}}', "a") for n in range(12)),
+    *((f'{{"x":"{"a " * n}","a":1.5,"a":2}}', "a") for n in range(12)),
 ]
 
 
