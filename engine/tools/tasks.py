@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError, PolicyError, codes
-from ..io.case_data import loads_exact
+from ..io.case_data import DuplicateKey, loads_case
 
 
 @dataclass
@@ -29,7 +29,14 @@ def case_data(task: Task):
     """The case mapping (or path) of a task; raises PolicyError for unreadable input."""
     if task.kind == "json":
         try:
-            data = loads_exact(task.payload)     # json.loads(..., parse_float=Decimal), quicker
+            data = loads_case(task.payload)      # json.loads(..., parse_float=Decimal), quicker
+        except DuplicateKey as exc:
+            # worded as `policy eval` words it for a case file (E101); a line is one line
+            source, number = _where(task.label)
+            raise InputError(f"The key '{exc.key}' appears twice in the same mapping (lines "
+                             f"{number} and {number}); remove one of them.",
+                             code=codes.DUPLICATE_KEY, file=source, line=number,
+                             field=exc.key) from None
         except json.JSONDecodeError as exc:
             file, _, line = task.label.rpartition(":")
             raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
@@ -42,3 +49,9 @@ def case_data(task: Task):
     if task.kind == "error":
         raise PolicyError(problems=[task.payload])
     return task.payload
+
+
+def _where(label: str) -> tuple[str, int | None]:
+    """The file and line number of a task's ``file:line`` label."""
+    file, _, line = label.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (label, None)
