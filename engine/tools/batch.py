@@ -55,6 +55,7 @@ from ..runtime.columnar import ColumnarStats
 from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
+from ..io.schemas import compiled_validator
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
@@ -402,6 +403,12 @@ def _init_worker(options: BatchOptions) -> None:
     ids = CitationIds(options.citation_keys) if options.citation_keys is not None else None
     _ENCODER = RecordEncoder(options.citations, options.because, ids, options.nulls)
     _OPTIONS = options
+    # Every case read is first given to the compiled case schema (engine.io.schemas), which
+    # each process makes on first use: importing jsonschema_rs and compiling the schema take
+    # 10-25 ms. A worker starts while its parent is still reading the cases of the first
+    # chunks (balanced_chunks reads ahead), so it makes it now, waiting anyway, rather than
+    # in its first chunk.
+    compiled_validator("case")
     # What the worker has now (the rulebooks, inherited or loaded) lives as long as it does:
     # frozen, no collection walks it (nor, in a forked worker, copies its pages by writing the
     # collector's marks into them). The worker collects itself, every COLLECT_AFTER cases.
