@@ -12,11 +12,11 @@ refuses) is passed in.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 
-def read(argv: list[str], found: dict, positional: str, valued: dict[str, str],
-         flags: dict[str, tuple[str, object]], dash_value: bool = False,
+def read(argv: list[str], found: dict, positional: str, valued: Mapping[str, str],
+         flags: Mapping[str, tuple[str, object]], dash_value: bool = False,
          accept: Optional[Callable[[str, str], object]] = None) -> dict | None:
     """``found`` (the defaults, changed in place) with the arguments of ``argv`` put in, or None
     when ``argv`` is anything Typer should read: an unknown option or one starting with a single
@@ -32,8 +32,8 @@ def read(argv: list[str], found: dict, positional: str, valued: dict[str, str],
         if item.startswith("--"):
             name, equals, value = item.partition("=")
             if name in flags and not equals:
-                key, flag = flags[name]
-                found[key] = flag
+                flag_key, flag = flags[name]
+                found[flag_key] = flag
                 continue
             key = valued.get(name)
             if key is None:
