@@ -17,6 +17,7 @@ import re
 import sys
 import time
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from ..errors import InputError, codes
@@ -106,6 +107,11 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
             raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                              "rule.", code=codes.UNKNOWN_ONLY, field="--only")
     tasks = read_cases(cases, engine.program)
+    # The first case read before --out is opened: a missing or unreadable input is refused
+    # while an earlier output file is still whole (opening it empties it).
+    first = next(tasks, None)
+    if first is not None:
+        tasks = chain((first,), tasks)
     bar = progress_bar(input_size(cases)) if sys.stderr.isatty() and runner == "local" else None
     if format == "parquet":
         from ..tools.parquet_output import write_parquet
