@@ -16,10 +16,13 @@ import gc
 import re
 import sys
 import time
+from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from ..errors import InputError, codes
-from .eval_run import echo, failure
+from .command_line import load_engine, read
+from .eval_run import echo, start
 
 OK, PROBLEMS = 0, 1
 
@@ -46,54 +49,25 @@ def arguments(argv: list[str]) -> dict | None:
     an option without its value (or with one that starts with ``-``, other than ``-`` itself),
     a choice or a number of workers Typer would refuse, a second argument, ``--runner`` or
     ``--spark-master``. Typer reads those and words any error."""
-    found: dict = {"cases": None, "as_of": None, "out": "-", "workers": 1, "only": [],
-                   "citations": None, "because": False, "nulls": None, "format": "jsonl",
-                   "evaluator": "columnar", "policy": None}
-    index = 0
-    while index < len(argv):
-        item = argv[index]
-        index += 1
-        if item.startswith("--"):
-            name, equals, value = item.partition("=")
-            if name in _FLAGS and not equals:
-                key, flag = _FLAGS[name]
-                found[key] = flag
-                continue
-            key = _VALUED.get(name)
-            if key is None:
-                return None
-            if not equals:
-                if index >= len(argv) or (argv[index].startswith("-") and argv[index] != "-"):
-                    return None
-                value = argv[index]
-                index += 1
-            if key == "only":
-                found["only"].append(value)
-            elif key == "workers":
-                if not _NUMBER.fullmatch(value) or int(value) not in WORKERS:
-                    return None
-                found["workers"] = int(value)
-            elif key in CHOICES and value not in CHOICES[key]:
-                return None
-            else:
-                found[key] = value
-        elif item.startswith("-") and item != "-":
-            return None
-        elif found["cases"] is None:
-            found["cases"] = item
-        else:
-            return None                  # a second argument: Typer's error
-    if found["cases"] is None or found["policy"] == "":
+    found = read(argv, {"cases": None, "as_of": None, "out": "-", "workers": 1, "only": [],
+                        "citations": None, "because": False, "nulls": None, "format": "jsonl",
+                        "evaluator": "columnar", "policy": None},
+                 "cases", _VALUED, _FLAGS, dash_value=True, accept=_accept)
+    if found is None or found["policy"] == "":
         return None
     if found["policy"] is not None:
         found["policy"] = Path(found["policy"])
     return found
 
 
-def load_engine(policy):
-    """The engine for ``--policy DIR`` (None: the default rulebooks)."""
-    from ..api import Engine
-    return Engine.load(Path(policy)) if policy else Engine.load()
+def _accept(key: str, value: str):
+    """The value of an option as :func:`arguments` keeps it, or None where Typer would refuse
+    it (a choice not listed, a number of workers out of range)."""
+    if key == "workers":
+        return int(value) if _NUMBER.fullmatch(value) and int(value) in WORKERS else None
+    if key in CHOICES and value not in CHOICES[key]:
+        return None
+    return value
 
 
 def run(cases: str, as_of, out: str, workers: int, only, citations, because: bool, nulls,
@@ -133,6 +107,11 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
             raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                              "rule.", code=codes.UNKNOWN_ONLY, field="--only")
     tasks = read_cases(cases, engine.program)
+    # The first case read before --out is opened: a missing or unreadable input is refused
+    # while an earlier output file is still whole (opening it empties it).
+    first = next(tasks, None)
+    if first is not None:
+        tasks = chain((first,), tasks)
     bar = progress_bar(input_size(cases)) if sys.stderr.isatty() and runner == "local" else None
     if format == "parquet":
         from ..tools.parquet_output import write_parquet
@@ -239,11 +218,4 @@ def _load_then_collect(policy):
 def main(argv: list[str]) -> int | None:
     """Run ``policy batch`` for ``argv`` (after ``batch``) and give the exit code, or None when
     the arguments need Typer (see :func:`arguments`)."""
-    parsed = arguments(argv)
-    if parsed is None:
-        return None
-    try:
-        return run(**parsed, load=_load_then_collect)
-    except (Exception, KeyboardInterrupt) as exc:
-        # As `cli.common.exits` around the Typer command: a broken pipe too is reported.
-        return failure(exc)
+    return start(argv, arguments, partial(run, load=_load_then_collect))

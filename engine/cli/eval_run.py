@@ -18,9 +18,8 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
-
 from ..errors import CaseError, PolicyError, codes
+from .command_line import load_engine, read
 
 OK, CANNOT_RUN = 0, 2
 #: Exit code after Ctrl-C (128 + SIGINT), as ``cli.common.exits`` gives it.
@@ -28,7 +27,7 @@ INTERRUPTED = 130
 
 #: Options of ``policy eval`` that take a value, and the flags.
 _VALUED = {"--as-of": "as_of", "--format": "format", "--only": "only", "--policy": "policy"}
-_FLAGS = {"--explain": "explain", "--provenance": "provenance"}
+_FLAGS = {"--explain": ("explain", True), "--provenance": ("provenance", True)}
 _FORMATS = ("json", "text")
 
 
@@ -37,46 +36,11 @@ def arguments(argv: list[str]) -> dict | None:
     the command line is anything but the plain forms (help, an unknown or repeated-flag form,
     an option without its value, a format other than ``json`` or ``text``): Typer reads those
     and words any error."""
-    found: dict = {"case": None, "as_of": None, "format": "text", "explain": False,
-                   "provenance": False, "only": [], "policy": None}
-    index = 0
-    while index < len(argv):
-        item = argv[index]
-        index += 1
-        if item.startswith("--"):
-            name, equals, value = item.partition("=")
-            if name in _FLAGS and not equals:
-                found[_FLAGS[name]] = True
-                continue
-            key = _VALUED.get(name)
-            if key is None:
-                return None
-            if not equals:
-                if index >= len(argv) or argv[index].startswith("-"):
-                    return None
-                value = argv[index]
-                index += 1
-            if key == "only":
-                found["only"].append(value)
-            else:
-                found[key] = value
-        elif item.startswith("-") and item != "-":
-            return None
-        elif found["case"] is None:
-            found["case"] = item
-        else:
-            return None                  # a second argument: Typer's error
-    if found["case"] is None or found["format"] not in _FORMATS:
-        return None
-    if found["policy"] == "":
+    found = read(argv, {"case": None, "as_of": None, "format": "text", "explain": False,
+                        "provenance": False, "only": [], "policy": None}, "case", _VALUED, _FLAGS)
+    if found is None or found["format"] not in _FORMATS or found["policy"] == "":
         return None
     return found
-
-
-def load_engine(policy):
-    """The engine for ``--policy DIR`` (None: the default rulebooks)."""
-    from ..api import Engine
-    return Engine.load(Path(policy)) if policy else Engine.load()
 
 
 def run(case: str, as_of, format: str, explain: bool, provenance: bool, only, policy,
@@ -136,13 +100,19 @@ def echo(text: str, err: bool = False) -> None:
 def main(argv: list[str]) -> int | None:
     """Run ``policy eval`` for ``argv`` (after ``eval``) and give the exit code, or None when
     the arguments need Typer (see :func:`arguments`)."""
+    return start(argv, arguments, run)
+
+
+def start(argv: list[str], arguments, run) -> int | None:
+    """``run`` with what ``arguments`` read of ``argv``, its exit code (OK when it gives none),
+    any exception reported as :func:`failure` does; None when ``arguments`` leaves ``argv`` to
+    Typer. Shared by ``policy eval`` and ``policy batch`` (:mod:`engine.cli.batch_run`)."""
     parsed = arguments(argv)
     if parsed is None:
         return None
     try:
-        run(**parsed)
+        code = run(**parsed)
     except (Exception, KeyboardInterrupt) as exc:
         # As `cli.common.exits` around the Typer command: a broken pipe too is reported.
         return failure(exc)
-    return OK
-
+    return OK if code is None else code

@@ -14,9 +14,10 @@ Such a command runs with Python's cyclic garbage collector off, and freezes what
 it ends. Starting creates a few hundred thousand objects that live until the process exits (the
 modules, the rulebooks): collections while they were made walked all of them again and again,
 and the collection Python makes at exit walked them once more, together about a third of a cold
-``policy eval``. One case's evaluation leaves little garbage, and the process ends right after. A batch run
-switches the collector back on once its rulebooks are loaded (and frozen), since reading a
-million cases does make garbage cycles (:func:`engine.cli.batch_run.main`).
+``policy eval``. One case's evaluation leaves little garbage, and the process ends right after.
+A batch run switches the collector back on once its rulebooks are loaded (and frozen), since
+every household it reads leaves garbage cycles (a case's entities and their scopes refer to
+each other; :func:`engine.cli.batch_run.main`).
 This is for the process's own entry point: code that embeds the engine calls :class:`Engine`.
 """
 

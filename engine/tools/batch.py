@@ -332,7 +332,10 @@ def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
     if evaluator != "columnar":
         return [encode_task(engine, task, as_of, names, encoder) for task in tasks]
     out = []
-    with paused_collector():       # a chunk makes no garbage cycles; see paused_collector
+    # Paused: a collection during the chunk would walk its arrays and entities, all still alive.
+    # The cycles each household leaves (its entities and their scopes refer to each other) are
+    # collected afterwards: by the collector once on again, or in a worker every COLLECT_AFTER.
+    with paused_collector():
         evaluated = evaluate_chunk(engine, tasks, as_of, names, stats, encoder.mode != "none",
                                    encoder)          # lines written from the result columns
         for task, (line, error, case_id) in zip(tasks, evaluated):

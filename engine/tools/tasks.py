@@ -42,6 +42,17 @@ def case_data(task: Task):
             raise InputError(f"The line is not valid JSON: {exc.msg} at character {exc.colno}.",
                              code=codes.UNREADABLE_YAML,
                              file=file, line=int(line) if line.isdigit() else None) from None
+        # Valid JSON no parser reads into a case: words the line's error, as the service does
+        # for a body, where it escaped as an internal error that stopped the whole run.
+        except RecursionError:
+            source, number = _where(task.label)
+            raise InputError("The line nests too deeply to read.", code=codes.TOO_DEEP,
+                             file=source, line=number) from None
+        except ValueError as exc:       # a whole number with more digits than Python converts
+            source, number = _where(task.label)
+            reason = str(exc).rstrip(".")
+            raise InputError(f"The line has a number that cannot be read: {reason}.",
+                             code=codes.NOT_A_NUMBER, file=source, line=number) from None
         if not isinstance(data, dict):
             raise InputError("The line is not a JSON object (a case).",
                              code=codes.CASE_NOT_MAPPING, file=task.label)

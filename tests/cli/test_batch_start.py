@@ -149,3 +149,17 @@ def test_the_process_gives_the_same_files_help_and_errors(bad_jsonl, tmp_path):
         assert (process.returncode == 0) == (argv == ["--help"])
         assert process.stdout == through_typer.stdout
         assert process.stderr == through_typer.stderr
+
+
+@pytest.mark.parametrize("cases", ["missing.jsonl", "missing-directory/"])
+@pytest.mark.parametrize("options", [[], ["--format", "parquet"]], ids=["jsonl", "parquet"])
+def test_an_unreadable_input_leaves_the_output_file_alone(cases, options, tmp_path, capsys):
+    """The input is refused before ``--out`` is opened: a missing cases file used to leave an
+    existing output file emptied (both paths run the same body)."""
+    out = tmp_path / "kept.jsonl"
+    out.write_bytes(b"earlier results\n")
+    code = batch_run.main([str(tmp_path / cases), "--out", str(out), *options])
+    through_typer = invoke("batch", tmp_path / cases, "--out", out, *options)
+    assert code == through_typer.exit_code == 2
+    assert "E107" in capsys.readouterr().err and "E107" in through_typer.stderr
+    assert out.read_bytes() == b"earlier results\n"
