@@ -125,8 +125,8 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
                 bar.close()
         return report(summary, out, f" (citations in {out}.citations.parquet)"
                       if mode == "deciding" else "")
-    handle = sys.stdout.buffer if out == "-" else open(out, "wb")
     ids = CitationIds.of_process() if mode == "deciding" else None
+    handle = sys.stdout.buffer if out == "-" else open(out, "wb")   # closed by the finally below
     try:
         if runner == "spark":
             from .spark_cmd import spark_batch

@@ -579,12 +579,14 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
         global _ENGINE
         forking = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if forking else "spawn")
-        spool = tempfile.mkdtemp(prefix="policy-batch-")
-        options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
-                               because, ids.keys if ids is not None else None, evaluator, nulls,
-                               spool)
         previous, _ENGINE = _ENGINE, (engine if forking else None)   # forked workers inherit it
+        spool = None
         try:
+            # Made inside the try, so that whatever stops the run removes it (Ctrl-C included).
+            spool = tempfile.mkdtemp(prefix="policy-batch-")
+            options = BatchOptions(list(policy), as_of, list(names) if names else None, citations,
+                                   because, ids.keys if ids is not None else None, evaluator,
+                                   nulls, spool)
             with _frozen_for_forking():
                 pool = context.Pool(workers, initializer=_init_worker, initargs=(options,))
             with pool:
@@ -601,7 +603,8 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
                         progress(summary, chunk[-1])
         finally:
             _ENGINE = previous
-            shutil.rmtree(spool, ignore_errors=True)
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
 
