@@ -215,8 +215,12 @@ class Memo:
 
     def __call__(self, *arguments):
         try:
-            key = tuple([(v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v)
-                         for v in arguments])
+            if len(arguments) == 1:       # money(x), text(x): one pair, no list
+                v = arguments[0]
+                key = (v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v)
+            else:
+                key = tuple([(v.__class__, str(v)) if v.__class__ is Decimal else
+                             (v.__class__, v) for v in arguments])
             made = self.found.get(key, _MISSING)
         except TypeError:                 # an argument that cannot be a key (a list)
             return self.fn(*arguments)
