@@ -1266,6 +1266,8 @@ class _Batch:
             found = apply_distinct(fn, columns, bad, _FAILURES)
             if found is not None:
                 return found
+            if fn.__class__ is Memo:      # arguments that cannot be keys: no memo row by row
+                fn = fn.fn
         return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
