@@ -90,7 +90,7 @@ from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
 from .collector import paused_collector
-from .columnar_arrays import (UNKNOWN, Interned, apply, apply_distinct, as_objects,
+from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
                               comparisons, distinct, firsts, flags, full, group, memberships,
                               no_rows, numbers, objects, ranks_of, rows_where, strict_bools,
                               texts_chained, texts_joined, truth, ufunc)
@@ -528,6 +528,7 @@ class _Batch:
         self.deps = Interned((), operator.add)
         self.citations = Interned(())
         self.own_masks: dict = {}         # citations id -> mask id
+        self.memos: dict = {}             # id of a pure function or parameter -> (it, Memo)
 
     def read(self, core, front) -> _Read:
         """The one :class:`_Read` of these citations in this batch: values that bring the same
@@ -1265,6 +1266,8 @@ class _Batch:
             found = apply_distinct(fn, columns, bad, _FAILURES)
             if found is not None:
                 return found
+            if fn.__class__ is Memo:      # arguments that cannot be keys: no memo row by row
+                fn = fn.fn
         return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
@@ -1361,7 +1364,9 @@ class _Batch:
                 values = np.ones(n, dtype=bool) if given.dtype == bool else \
                     ~_IS(given, None).astype(bool)
                 return Column(values, bad, masks, deps=deps)
-            values, bad = self.applied(fn, [a.values for a in args], bad, fn not in _NATIVE)
+            pure = fn not in _NATIVE      # once per distinct argument in the batch
+            values, bad = self.applied(self.memo(fn, fn) if pure else fn,
+                                       [a.values for a in args], bad, pure)
             if fn in SELECTORS and len(args) > 1:
                 # min/max of several arguments: only the argument that gave the value decides
                 # (the first of equal ones), as language/marks.keep_chosen marks it.
@@ -1386,7 +1391,7 @@ class _Batch:
 
             def look(key):
                 return parameter.lookup(key), read_id, mask_id
-            return self.per_distinct(look, args, values, bad, masks, deps)
+            return self.per_distinct(self.memo(parameter, look), args, values, bad, masks, deps)
         if what == "function":
             state = self.function_state
             function = target[1]
@@ -1395,8 +1400,19 @@ class _Batch:
                 state.frame = []
                 result = state.call(function, list(arguments))
                 return (result.value, *self.record_ids(result))
-            return self.per_distinct(run, args, values, bad, masks, deps)
+            return self.per_distinct(self.memo(function, run), args, values, bad, masks, deps)
         raise TypeError(f"cannot call {what}")  # pragma: no cover
+
+    def memo(self, key, fn) -> Memo:
+        """The batch's :class:`Memo` of a pure call (``key``: the built-in, the parameter or
+        the rulebook function; ``fn`` computes one call): every call site of the batch shares
+        it, so each distinct typed tuple of arguments is computed once per batch."""
+        found = self.memos.get(id(key))
+        if found is None:                 # by identity (the key kept alive beside its memo)
+            found = Memo(fn)
+            self.memos[id(key)] = (key, found)
+            return found
+        return found[1]
 
     def per_distinct(self, fn, args, values, bad, masks, deps) -> Column:
         """``fn`` (a pure call: a rulebook function, a parameter's table) on each row's

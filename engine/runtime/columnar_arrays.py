@@ -197,6 +197,43 @@ def apply_distinct(fn, columns: list, bad: np.ndarray, failures):
     return values, bad
 
 
+class Memo:
+    """Results of one pure function kept for a whole batch, by typed tuple of arguments (the
+    key :func:`distinct` groups rows by: ``True`` is not ``1``, ``Decimal("2.5")`` not
+    ``Decimal("2.50")``). :func:`apply_distinct` calls a function once per distinct tuple of
+    one call site's rows; a rule such as ``eligibility.why_not`` calls ``money`` or a rulebook
+    function with the same arguments at many sites (``money(magi.household_income)`` in a
+    dozen table rows), and the memo computes each tuple once for all of them. A call that
+    fails, or whose arguments cannot be a key, is not kept (it is made again, and fails
+    alike); nor is a list (each caller gets its own)."""
+
+    __slots__ = ("fn", "found")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.found: dict = {}
+
+    def __call__(self, *arguments):
+        try:
+            if len(arguments) == 1:       # money(x), text(x): one pair, no list
+                v = arguments[0]
+                key = (v.__class__, str(v)) if v.__class__ is Decimal else (v.__class__, v)
+            else:
+                key = tuple([(v.__class__, str(v)) if v.__class__ is Decimal else
+                             (v.__class__, v) for v in arguments])
+            made = self.found.get(key, _MISSING)
+        except TypeError:                 # an argument that cannot be a key (a list)
+            return self.fn(*arguments)
+        if made is _MISSING:
+            made = self.fn(*arguments)
+            if made.__class__ is not list:
+                self.found[key] = made
+        return made
+
+
+_MISSING = object()
+
+
 def _not_bad(bad: np.ndarray):
     """The positions of the rows not bad, or None when no row is (the common case: no copies)."""
     return rows_where(~bad) if np.count_nonzero(bad) else None

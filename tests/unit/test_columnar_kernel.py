@@ -320,3 +320,32 @@ def test_matched_table_rows_are_grouped_as_numpy_groups_rows():
         sets, inverse = _matched_sets(matched)
         assert (sets[inverse] == matched).all()
         assert len(sets) == len(np.unique(matched, axis=0))
+
+
+def test_a_batch_memo_keeps_typed_arguments_apart_and_keeps_no_failure_nor_list():
+    calls = []
+
+    def shown(*xs):
+        calls.append(xs)
+        if xs == (0,):
+            raise ZeroDivisionError
+        return [xs] if xs == ("list",) else repr(xs)
+
+    memo = columnar_arrays.Memo(shown)
+    for args in [(Decimal("2.5"),), (Decimal("2.50"),), (True,), (1,), (Decimal("2.5"),),
+                 (1,), (True, 1), (1, True), (True, 1)]:
+        assert memo(*args) == repr(args)
+    assert calls == [(Decimal("2.5"),), (Decimal("2.50"),), (True,), (1,), (True, 1),
+                     (1, True)]
+    for _ in range(2):                    # a failure is made again (and fails alike)
+        try:
+            memo(0)
+        except ZeroDivisionError:
+            pass
+        else:                             # pragma: no cover
+            raise AssertionError("the failure was kept")
+    first, second = memo("list"), memo("list")
+    assert first == second and first is not second       # each caller its own list
+    assert memo([1], 2) == repr(([1], 2)) and memo([1], 2) == repr(([1], 2))   # not a key
+    assert calls.count((0,)) == 2 and calls.count(("list",)) == 2
+    assert calls.count(([1], 2)) == 2
