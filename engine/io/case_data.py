@@ -73,6 +73,24 @@ _MARKS = bytes.maketrans(b"123456789eE{", b"000000000..[")
 _MOST_OPENINGS = 200
 
 
+def _as_orjson_reads(marks: bytes) -> bool:
+    """Whether orjson's value of a text is the standard library's, given the text's marks
+    (``_MARKS``: every digit ``0``): no fraction, no exponent, no run of 19 digits, few
+    brackets. Marks with whitespace deleted (inside strings too) can only say no more often."""
+    return (b"0." not in marks and b"0000000000000000000" not in marks
+            and marks.count(b"[") <= _MOST_OPENINGS)
+
+
+def _fresh(value: Any) -> Any:
+    """A mapping orjson just parsed, as a fresh :class:`ParsedJSON` (taken without a copy by
+    the first :func:`normalise_case`); any other value as it is."""
+    if value.__class__ is dict:
+        parsed = ParsedJSON(value)
+        parsed.fresh = True
+        return parsed
+    return value
+
+
 def loads_exact(text: Any) -> Any:
     """``json.loads(text, parse_float=Decimal)``: the same value or the same exception.
 
@@ -90,14 +108,8 @@ def loads_exact(text: Any) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            marks = text.encode("utf-8").translate(_MARKS)
-            if (b"0." not in marks and b"0000000000000000000" not in marks
-                    and marks.count(b"[") <= _MOST_OPENINGS):
-                if value.__class__ is dict:
-                    parsed = ParsedJSON(value)
-                    parsed.fresh = True
-                    return parsed
-                return value
+            if _as_orjson_reads(text.encode("utf-8").translate(_MARKS)):
+                return _fresh(value)
     return json.loads(text, parse_float=Decimal)
 
 
@@ -152,15 +164,10 @@ def loads_case(text: Any) -> Any:
         else:
             data = text.encode("utf-8")
             marks = data.translate(_MARKS, _JSON_SPACE)
-            if (b"0." not in marks and b"0000000000000000000" not in marks
-                    and marks.count(b"[") <= _MOST_OPENINGS):
+            if _as_orjson_reads(marks):
                 if (len(orjson.dumps(value).translate(None, _JSON_SPACE)) == len(marks)
                         or _keys(value) == _key_ends(data)):
-                    if value.__class__ is dict:
-                        parsed = ParsedJSON(value)
-                        parsed.fresh = True
-                        return parsed
-                    return value
+                    return _fresh(value)
                 return _loads_refusing(text)
         try:
             value = json.loads(text, parse_float=Decimal)
