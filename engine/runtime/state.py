@@ -403,6 +403,14 @@ WARM_AFTER = 32
 _MISSING = object()         # no condition gave the value yet
 
 
+def forget_generated() -> None:
+    """Forget every definition's generated function and count. The table holds definitions
+    by identity, so rulebooks replaced by a reload (``policy serve``) would stay alive through
+    it; the definitions still in use are generated again once they are warm. Evaluations
+    running meanwhile are unaffected (an entry is only ever looked up, made or replaced)."""
+    _RULE_FUNCTIONS.clear()
+
+
 def _new_entry(definition) -> list:
     entry = [definition.body, None, 0]
     if len(_RULE_FUNCTIONS) >= MAX_RULE_FUNCTIONS:

@@ -23,6 +23,7 @@ from ..api import Engine, rulebook_files
 from ..checks import check
 from ..errors import PolicyError, Problem, codes
 from ..io.paths import default_policy_dir
+from ..runtime.state import forget_generated
 
 #: Directory and file names left out of the fingerprint (editor and tool droppings).
 IGNORED = ("__pycache__", ".git", ".DS_Store")
@@ -135,6 +136,7 @@ class Rulebooks:
         try:
             fresh = load(self.current.paths, self.run_check)
             self.current = fresh            # one reference assignment: atomic for readers
+            forget_generated()              # else the replaced rulebooks stay alive through it
             return fresh
         finally:
             self._reloading.release()
