@@ -1541,11 +1541,6 @@ class _Batch:
             kinds.append(KindOutputs(entities, columns, case_of, alive))
         return ColumnarOutputs(self, kinds, failed.tolist())
 
-    def outputs(self, names=None, citations: bool = False):
-        """Per case: the list of results (:class:`ColumnarResult`), or None when the case must go
-        to the per-case evaluator (see :meth:`output_columns`)."""
-        return self.output_columns(names, citations).results()
-
 
 def _smaller(acc, v):
     return v if acc is None or v < acc else acc

@@ -217,6 +217,11 @@ class RecordEncoder:
             cited = self._known[key] = self._ids(dated(citations, as_of))
         return cited
 
+    def citations_piece(self, citations, as_of) -> bytes:
+        """The end of a compact line's result with ids: ``,"citations":[ids]}`` (both writers,
+        :class:`LinePieces` and :class:`~engine.tools.column_lines.ColumnLines`, cache it)."""
+        return b',"citations":' + self.json(self.cited_ids(citations, as_of)) + b"}"
+
     def evaluation(self, evaluation) -> bytes:
         """The case's line: with ids or no citations and no reasons, assembled from cached
         pieces (:class:`LinePieces`, the same bytes); else one record through orjson."""
@@ -402,10 +407,9 @@ class LinePieces:
         key = (citations, as_of)
         found = self._cited_by_value.get(key)
         if found is None:
-            ids = self.encoder.cited_ids(citations, as_of)
             self._room(self._cited_by_value)
             found = self._cited_by_value[key] = (
-                citations, as_of, b',"citations":' + orjson.dumps(ids, default=_default) + b"}")
+                citations, as_of, self.encoder.citations_piece(citations, as_of))
         self._room(self._cited)
         self._cited[id(citations)] = found = (citations, as_of, found[2])
         return found

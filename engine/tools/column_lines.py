@@ -243,8 +243,7 @@ class ColumnLines:
         if found is None:
             if len(self._cited) >= MAX_VALUES:
                 self._cited.clear()
-            ids = self.encoder.cited_ids(citations, as_of)
-            found = self._cited[key] = b',"citations":' + self.json(ids) + b"}"
+            found = self._cited[key] = self.encoder.citations_piece(citations, as_of)
         return found
 
 
