@@ -35,7 +35,8 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   the row's citations are None, and a run that wants citations gives that case to the per-case
   evaluator (``ColumnarStats.citation_fallbacks``). The read-set (everything read, as a bit mask
   over canonical citations, :mod:`engine.model.citations`) is kept beside it, as
-  ``ColumnarResult.provenance`` (``Result.provenance`` per case).
+  ``ColumnarResult.provenance`` (``Result.provenance`` per case), unless the caller asks for
+  none (``provenance=False``: ``policy batch`` never writes it, and then no mask is joined).
 * **What is not columnar.** Functions (pure: they depend only on their arguments and the date)
   are called per distinct argument through the engine's shared :class:`DateCache`, as per case.
   A rule whose body is a decision table or another kind the plan does not vectorise is computed
@@ -223,6 +224,9 @@ class ColumnarResult:
     @property
     def provenance(self):
         """Everything the value read, own citations first (as ``Result.provenance``)."""
+        if self.mask is None:
+            raise ValueError(f"The provenance of {self.rule.name} was not computed: the batch "
+                             "was evaluated with provenance=False.")
         key = (self.own, self.mask)
         cited = self._cited.get(key)
         if cited is None:
@@ -475,9 +479,14 @@ def _zeros(n):
 class _Batch:
     """The entity tables of a batch and the columns computed so far, for one date."""
 
-    def __init__(self, engine, cases, as_of: dt.date, citing: bool = True):
+    def __init__(self, engine, cases, as_of: dt.date, citing: bool = True,
+                 provenance: bool = True):
         self.engine = engine
         self.citing = citing              # whether results need their deciding citations
+        # Whether results need their read-set (ColumnarResult.provenance): without it no value
+        # read brings a citation mask (record_ids, own_mask_id give the empty id 0), so every
+        # mask column holds only 0 and each join of masks returns at its first test.
+        self.provenance = provenance
         self.program = engine.program
         self.as_of = as_of
         self.cases = cases
@@ -524,7 +533,9 @@ class _Batch:
         self.reads_by_value: dict = {}    # (core, front) -> _Read
         # Per-batch numbering (engine.runtime.columnar_arrays.Interned): citation masks, tuples
         # of deciding reads, tuples of citations (own and branch citations).
-        self.masks = Interned(0, operator.or_)
+        # Without provenance the empty mask is None, not 0: a result's mask is then None, and
+        # asking for its provenance says it was not computed (ColumnarResult.provenance).
+        self.masks = Interned(0 if provenance else None, operator.or_)
         self.deps = Interned((), operator.add)
         self.citations = Interned(())
         self.own_masks: dict = {}         # citations id -> mask id
@@ -546,8 +557,9 @@ class _Batch:
         entry = self.read_records.get(id(record))
         if entry is None or entry[0] is not record:
             read = self.read(*read_citations(record))
-            entry = self.read_records[id(record)] = (record, self.deps.id((read,)),
-                                                     self.masks.id(citation_mask(record)))
+            entry = self.read_records[id(record)] = (
+                record, self.deps.id((read,)),
+                self.masks.id(citation_mask(record)) if self.provenance else 0)
         return entry[1], entry[2]
 
     def constant(self, value, n, mask=0, dep=0) -> Column:
@@ -690,11 +702,15 @@ class _Batch:
 
     def own_mask_ids(self, own):
         """Per row, the mask id of its own citations."""
+        if not self.provenance:
+            return _zeros(len(own))
         uniq, inverse = group(own)
         return np.asarray([self.own_mask_id(o) for (o,) in uniq], dtype=np.int64)[inverse]
 
     def own_mask_id(self, own: int) -> int:
         """The mask id of one citations id (own citations), once per batch."""
+        if not self.provenance:
+            return 0
         found = self.own_masks.get(own)
         if found is None:
             found = self.own_masks[own] = self.masks.id(mask_of(self.citations.items[own]))
@@ -1560,7 +1576,7 @@ _IS = ufunc(operator.is_, 2)
 
 
 def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarStats | None = None,
-                   citations: bool = True):
+                   citations: bool = True, provenance: bool = True):
     """Evaluate read cases (:class:`engine.api.Case`) as of one date with the columnar plan.
 
     Returns one evaluation per case, in order: a :class:`ColumnarEvaluation`, or None for a
@@ -1569,21 +1585,25 @@ def evaluate_cases(engine, cases, as_of: dt.date, names=None, stats: ColumnarSta
     Every result carries its deciding citations (``Result.citations``), and a case with a
     result the plan cannot cite exactly is given to the per-case evaluator too; with
     ``citations=False`` (values only) they are not computed and each result's ``citations``
-    is None.
+    is None. With ``provenance=False`` the read-sets are not computed (about 5% of the plan's
+    time, for callers that never show them): each result's ``mask`` is None and asking for its
+    ``provenance`` raises.
     """
-    outputs = evaluate_columns(engine, cases, as_of, names, stats, citations)
+    outputs = evaluate_columns(engine, cases, as_of, names, stats, citations, provenance)
     with paused_collector():
         return [None if out is None else ColumnarEvaluation(case.case_id, as_of, out)
                 for case, out in zip(cases, outputs.results())]
 
 
 def evaluate_columns(engine, cases, as_of: dt.date, names=None,
-                     stats: ColumnarStats | None = None, citations: bool = True):
+                     stats: ColumnarStats | None = None, citations: bool = True,
+                     provenance: bool = True):
     """:func:`evaluate_cases` with the results left as columns (:class:`ColumnarOutputs`),
     for writers that read them without an object per result; its ``failed`` cases are the ones
-    :func:`evaluate_cases` gives as None."""
+    :func:`evaluate_cases` gives as None. With ``provenance=False`` each rule's ``masks`` are
+    all 0 (the empty read-set is None then: see :func:`evaluate_cases`)."""
     with decimal_context(), paused_collector():
-        batch = _Batch(engine, cases, as_of, citations)
+        batch = _Batch(engine, cases, as_of, citations, provenance)
         outputs = batch.output_columns(names, citations)
     fallbacks = sum(outputs.failed)
     batch.stats.fallback_cases += fallbacks

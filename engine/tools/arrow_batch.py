@@ -135,7 +135,9 @@ def evaluate_tasks(engine, tasks: Iterable[Task], as_of=None, names=None,
     out = _Columns(results_schema(citations, because))
     tasks = list(tasks)
     if evaluator_for(evaluator, because, citations) == "columnar":
-        evaluated = evaluate_chunk(engine, tasks, as_of, names, citations=citations != "none")
+        # A results table holds deciding citations at most: no read-set is computed.
+        evaluated = evaluate_chunk(engine, tasks, as_of, names, citations=citations != "none",
+                                   provenance=False)
     else:
         evaluated = [_per_case(engine, task, as_of, names) for task in tasks]
     for task, (evaluation, exc, case_id) in zip(tasks, evaluated):

@@ -51,19 +51,25 @@ def evaluator_for(requested: str, because: bool, citations: str = "none") -> str
 
 def evaluate_chunk(engine, tasks: list[Task], as_of=None, names=None,
                    stats: ColumnarStats | None = None, citations: bool = True,
-                   encoder=None) -> list[tuple]:
+                   encoder=None, provenance: bool = True) -> list[tuple]:
     """``(evaluation, None, case_id)`` or ``(None, error, case_id)`` for each task, in order.
     Every evaluation's results carry their deciding citations unless ``citations`` is False
     (a run that writes none). With ``encoder`` (a :class:`engine.tools.batch_output.
     RecordEncoder`), each evaluated case's line (bytes) stands in place of its evaluation:
     the plan's cases are written from their result columns (:meth:`RecordEncoder.lines`),
     without a result object each. The cycle collector is paused while the chunk's cases are
-    read and evaluated (:func:`engine.runtime.collector.paused_collector`)."""
+    read and evaluated (:func:`engine.runtime.collector.paused_collector`).
+
+    The plan's results carry their read-set (``provenance``) unless ``provenance`` is False;
+    lines never show it (a line writes deciding citations at most), so with ``encoder`` it is
+    not computed whatever ``provenance`` says."""
     with paused_collector():
-        return _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder)
+        return _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
+                               provenance and encoder is None)
 
 
-def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder) -> list[tuple]:
+def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
+                    provenance) -> list[tuple]:
     out: list = [None] * len(tasks)
     groups: dict[dt.date, list[int]] = {}
     cases: dict[int, object] = {}
@@ -94,10 +100,10 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder) -> l
     for on, positions in groups.items():
         group = [cases[p] for p in positions]
         if encoder is None:
-            evaluated = evaluate_cases(engine, group, on, names, stats, citations)
+            evaluated = evaluate_cases(engine, group, on, names, stats, citations, provenance)
         else:
             evaluated = encoder.lines(evaluate_columns(engine, group, on, names, stats,
-                                                       citations))
+                                                       citations, provenance))
         for position, evaluation in zip(positions, evaluated):
             if evaluation is None:
                 out[position] = _per_case(engine, cases[position], on, names, ids[position],
