@@ -12,7 +12,9 @@ here). Measured, in this order on the same machine:
    median is compared with PolicyEngine's; every round is listed, since the first process after
    PolicyEngine's, which frees a few GB, often runs slower);
 3. our in-process throughput on one core: read, validate, evaluate and encode each line with
-   citation ids, as a worker does.
+   citation ids, as a worker does, with the worker's handling of the cyclic collector (frozen
+   after the warm-up, off, and a full collection every ``COLLECT_AFTER`` cases, counted in the
+   time).
 
 Wall times on a shared machine vary with the other load; the CPU times are the steadier figure.
 """
@@ -20,6 +22,7 @@ Wall times on a shared machine vary with the other load; the CPU times are the s
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -101,10 +104,17 @@ def main() -> None:
 
 def in_process(args, cases: Path, report: dict) -> None:
     """Households per second on one core: read, validate, evaluate and encode each line with
-    citation ids, as a worker does, by each evaluator (chunks of cases for the columnar one)."""
+    citation ids, as a worker does, by each evaluator (chunks of cases for the columnar one).
+
+    The cyclic collector is handled as a ``policy batch`` worker handles it
+    (``engine.tools.batch._init_worker`` and ``_work_chunk``): what is alive after the warm-up
+    is frozen, the collector is off, and a full collection runs before a chunk once
+    ``COLLECT_AFTER`` cases have been evaluated since the last one (its time counted). With
+    the collector left on, each chunk's garbage would instead be collected when the chunk
+    ends (``paused_collector``), about the same work at other moments."""
     sys.path.insert(0, str(ROOT))
     from engine import Engine
-    from engine.tools.batch import Task, chunks, encode_chunk
+    from engine.tools.batch import COLLECT_AFTER, Task, chunks, encode_chunk
     from engine.tools.batch_output import RecordEncoder
     from engine.tools.columnar_batch import COLUMNAR_CHUNK
     engine = Engine.load(ROOT / "policy")
@@ -115,12 +125,25 @@ def in_process(args, cases: Path, report: dict) -> None:
         encoder = RecordEncoder("deciding")
         size = COLUMNAR_CHUNK if evaluator == "columnar" else 1
         encode_chunk(engine, tasks[:size], args.as_of, None, encoder, evaluator)  # warm the caches
-        started, cpu_started = time.perf_counter(), time.process_time()
-        written = 0
-        for chunk in chunks(tasks, size):
-            for line, _ in encode_chunk(engine, chunk, args.as_of, None, encoder, evaluator):
-                written += len(line)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        enabled = gc.isenabled()
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        try:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            written = uncollected = 0
+            for chunk in chunks(tasks, size):
+                if uncollected >= COLLECT_AFTER:
+                    gc.collect()
+                    uncollected = 0
+                uncollected += len(chunk)
+                for line, _ in encode_chunk(engine, chunk, args.as_of, None, encoder, evaluator):
+                    written += len(line)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        finally:
+            gc.unfreeze()
+            if enabled:
+                gc.enable()
         report[f"in_process_{evaluator}_households_per_second"] = round(len(tasks) / wall)
         report[f"in_process_{evaluator}_households_per_cpu_second"] = round(len(tasks) / cpu)
 
