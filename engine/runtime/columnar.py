@@ -77,6 +77,7 @@ import ast
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 from itertools import chain, repeat
 from operator import attrgetter
@@ -150,7 +151,8 @@ class Column:
     pair :func:`engine.runtime.deciding.read_citations` gives; None where the plan cannot
     tell, and that row's case is then evaluated per case when citations are wanted)."""
 
-    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "cites", "single")
+    __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "_cites", "cites_of",
+                 "single")
 
     def __init__(self, values, bad, masks, own=None, deps=None):
         self.single = False     # True: the very same object on every row (a constant)
@@ -160,7 +162,21 @@ class Column:
         self.own = own          # rule columns: the own citations of each row's branch
         self.deps = deps if deps is not None else np.zeros(len(values), dtype=np.int64)
         self.reads = None       # rule columns: per row, what reading the value brings
-        self.cites = None       # rule columns: per row, the result's deciding citations
+        self._cites = None
+        self.cites_of = None    # rule columns: what makes ``cites`` when first asked
+
+    @property
+    def cites(self):
+        """Rule columns: per row, the result's deciding citations. Made when first asked
+        (``cites_of``): only the rules a batch shows need them (its outputs, or the rules
+        asked for by name), while every rule's ``reads`` are needed by the rules reading it."""
+        if self._cites is None and self.cites_of is not None:
+            self._cites, self.cites_of = self.cites_of(), None
+        return self._cites
+
+    @cites.setter
+    def cites(self, cites):
+        self._cites, self.cites_of = cites, None
 
 
 class _Read:
@@ -694,7 +710,7 @@ class _Batch:
             values = flags(values, bad)
         column = Column(values, bad, self.masks.join(col.masks, own_masks), own)
         if self.citing:
-            column.reads, column.cites = self.deciding(rule, bad, col.deps, branch, failed)
+            column.reads, column.cites_of = self.deciding(rule, bad, col.deps, branch, failed)
         else:                             # values only: what decided is not followed
             column.reads = np.full(n, UNKNOWN, dtype=np.int64)
             column.cites = full(n, None)
@@ -717,20 +733,22 @@ class _Batch:
         return found
 
     def deciding(self, rule, bad, deps, branch, failed):
-        """Per row: what reading the rule's value brings to another value (a reads id), and the
-        result's deciding citations (engine.runtime.deciding), from what decided the row
-        (``deps``), the branch taken (its own citations) and what made earlier branches fail;
-        composed once per distinct combination of the three."""
+        """Per row: what reading the rule's value brings to another value (a reads id), and
+        what makes the result's deciding citations (engine.runtime.deciding) when they are
+        first asked for (:attr:`Column.cites`), from what decided the row (``deps``), the
+        branch taken (its own citations) and what made earlier branches fail; composed once
+        per distinct combination of the three. The reads are composed now (every rule reading
+        this one needs them); the citations only for a rule the batch shows (about one rule in
+        six: its outputs), the rest never."""
         n = len(bad)
         general = rule.citations
         output = rule.output
         transparent = rule.transparent and not output
         reads = np.full(n, UNKNOWN, dtype=np.int64)
-        cites = np.empty(n, dtype=object)
         if branch is None and failed is None:   # a formula or aggregate: what decided alone
             good = rows_where(~bad & (deps >= 0))
             if len(good) == 0:
-                return reads, cites
+                return reads, partial(np.empty, n, dtype=object)
             found, inverse = group(deps[good])
             keys = [(0, di, 0) for (di,) in found]
         else:
@@ -738,23 +756,40 @@ class _Batch:
             b = branch if branch is not None else _zeros(n)
             good = rows_where(~bad & (deps >= 0) & (f >= 0))
             if len(good) == 0:
-                return reads, cites
+                return reads, partial(np.empty, n, dtype=object)
             keys, inverse = group(b[good], deps[good], f[good])
         dep_items, cit_items = self.deps.items, self.citations.items
-        found_reads, found_cites = [], []
+        found_reads, cores_of = [], []
         for bi, di, fi in keys:
             bc = cit_items[bi]
             cores = [x.core for x in dep_items[di]]
-            core = compose_citations(bc, general, cores)
-            front = through_fronts([x.front for x in dep_items[di]]) if transparent \
-                else branch_section(bc, general)
-            full_list = compose_citations(bc, general, cores,
-                                          [x.front for x in dep_items[fi]]) if fi else core
-            found_reads.append(self.deps.id((self.read(front if output else core, front),)))
-            found_cites.append(as_written(bc, general, full_list[0]))
+            if output:                    # its reads bring its deciding section alone
+                core = None
+                front = branch_section(bc, general)
+                found_reads.append(self.deps.id((self.read(front, front),)))
+            else:
+                core = compose_citations(bc, general, cores)
+                front = through_fronts([x.front for x in dep_items[di]]) if transparent \
+                    else branch_section(bc, general)
+                found_reads.append(self.deps.id((self.read(core, front),)))
+            cores_of.append((bc, cores, core, fi))
         reads[good] = np.asarray(found_reads, dtype=np.int64)[inverse]
-        cites[good] = objects(found_cites)[inverse]
-        return reads, cites
+
+        def cites_of():
+            # (The tables of ids only grow: the ids above still name the same items.)
+            found_cites = []
+            for bc, cores, core, fi in cores_of:
+                if fi:
+                    full_list = compose_citations(bc, general, cores,
+                                                  [x.front for x in dep_items[fi]])
+                else:
+                    full_list = core if core is not None else \
+                        compose_citations(bc, general, cores)
+                found_cites.append(as_written(bc, general, full_list[0]))
+            cites = np.empty(n, dtype=object)
+            cites[good] = objects(found_cites)[inverse]
+            return cites
+        return reads, cites_of
 
     def conditions(self, rule, body, frame, rows):
         n = len(rows)
