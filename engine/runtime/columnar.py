@@ -569,12 +569,12 @@ class _Batch:
 
     def record_ids(self, record) -> tuple[int, int]:
         """The reads id and mask id of a value read (a parameter value, a function's result, a
-        rule computed per entity), once per record."""
+        rule computed per entity), once per record. Each is the empty id 0 where the batch
+        does not follow it (no citations wanted, no provenance): nothing then to join."""
         entry = self.read_records.get(id(record))
         if entry is None or entry[0] is not record:
-            read = self.read(*read_citations(record))
             entry = self.read_records[id(record)] = (
-                record, self.deps.id((read,)),
+                record, self.deps.id((self.read(*read_citations(record)),)) if self.citing else 0,
                 self.masks.id(citation_mask(record)) if self.provenance else 0)
         return entry[1], entry[2]
 
@@ -711,8 +711,8 @@ class _Batch:
         column = Column(values, bad, self.masks.join(col.masks, own_masks), own)
         if self.citing:
             column.reads, column.cites_of = self.deciding(rule, bad, col.deps, branch, failed)
-        else:                             # values only: what decided is not followed
-            column.reads = np.full(n, UNKNOWN, dtype=np.int64)
+        else:                             # values only: what decided is not followed, and
+            column.reads = _zeros(n)      # reading the value brings nothing to join
             column.cites = full(n, None)
         return column
 

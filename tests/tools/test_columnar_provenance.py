@@ -98,3 +98,19 @@ def test_a_failed_case_is_the_same_with_or_without_provenance(engine, data):
     assert a[0] is None and b[0] is None
     assert [x is None for x in a] == [x is None for x in b]
     assert isinstance(b[1], ColumnarEvaluation)
+
+
+def test_values_only_follows_no_read(engine, data, monkeypatch):
+    """With no citations wanted (``--citations none``) nothing read is followed: no value brings
+    deciding reads to join, and the values are the same."""
+    cases = [engine.read_case(h) for h in data]
+    before = evaluate_columns(engine, cases, ON, citations=False, provenance=False)
+
+    def no_reads(record):
+        raise AssertionError("what a value read was followed")
+    monkeypatch.setattr(columnar, "read_citations", no_reads)
+    after = evaluate_columns(engine, cases, ON, citations=False, provenance=False)
+    encoder = RecordEncoder("none")
+    assert encoder.lines(after) == encoder.lines(before)
+    with pytest.raises(AssertionError, match="was followed"):
+        evaluate_columns(engine, cases[:3], ON, provenance=False)
