@@ -812,20 +812,27 @@ class _Batch:
             else:
                 test = self.eval(condition.when.tree, frame, rows[remaining])
                 self.masks.join_at(masks, remaining, test.masks)
-                yes, no = strict_bools(test.values)
-                bad_test = test.bad | ~(yes | no)
-                bad[remaining[bad_test]] = True
-                chosen = yes & ~bad_test
-                taken = remaining[chosen]
-                deps[taken] = test.deps[chosen]
-                chosen = no & ~bad_test
+                if test.values.dtype == bool and not np.count_nonzero(test.bad):
+                    chosen = test.values      # a yes/no on every row (the common case)
+                    taken = remaining[chosen]
+                    deps[taken] = test.deps[chosen]
+                    chosen = ~chosen
+                else:
+                    yes, no = strict_bools(test.values)
+                    bad_test = test.bad | ~(yes | no)
+                    bad[remaining[bad_test]] = True
+                    chosen = yes & ~bad_test
+                    taken = remaining[chosen]
+                    deps[taken] = test.deps[chosen]
+                    chosen = no & ~bad_test
                 following = remaining[chosen]
                 self.deps.join_at(failed, following, test.deps[chosen])
                 remaining = following
             if len(taken):
                 then = self.eval(condition.then.tree, frame, rows[taken])
                 values[taken] = then.values
-                bad[taken] |= then.bad
+                if np.count_nonzero(then.bad):
+                    bad[taken] |= then.bad
                 self.masks.join_at(masks, taken, then.masks)
                 own[taken] = self.citations.id(branch_own)
                 branch[taken] = self.citations.id(condition.citations)
