@@ -1343,9 +1343,15 @@ class _Batch:
                 values = as_objects(values)
             values[pending] = col.values
             self.masks.join_at(masks, pending, col.masks)
-            bad[pending[col.bad]] = True
-            going_on = ~col.bad & (truth(col.values) == is_and)
-            stopped = ~col.bad & ~going_on
+            if np.count_nonzero(col.bad):
+                bad[pending[col.bad]] = True
+                going_on = ~col.bad & (truth(col.values) == is_and)
+                stopped = ~col.bad & ~going_on
+            else:                         # no bad row (the common case): fewer passes
+                going_on = truth(col.values)
+                if not is_and:
+                    going_on = ~going_on
+                stopped = ~going_on
             at = pending[going_on]
             self.deps.join_at(deps, at, col.deps[going_on])
             # The operand the operator stopped at decided alone (language/marks).
