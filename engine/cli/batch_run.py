@@ -139,7 +139,7 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
                                 workers=workers, engine=engine,
                                 progress=bar.update if bar else None, names=only or None,
                                 citations=mode, because=because, ids=ids,
-                                evaluator=evaluator, nulls=nulls)
+                                evaluator=evaluator, nulls=nulls, out=handle)
     finally:
         if handle is not sys.stdout.buffer:
             handle.close()

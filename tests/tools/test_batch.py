@@ -148,3 +148,30 @@ def test_readers_are_lazy_generators():
                          engine.program)
     c1 = next(csv_tasks)
     assert c1.payload == {"case_id": "c1", "people": [{"id": "a", "age": 3}, {"id": "b", "age": 4}]}
+
+
+def test_a_spooled_chunk_goes_to_the_output_file_by_the_kernel(tmp_path):
+    """With the output file given, the parent does not read a spooled chunk's lines (it copied
+    every chunk twice more through its own memory); without a descriptor they are written."""
+    import io
+
+    from engine.tools.batch import ChunkResult
+
+    def spooled(name: str) -> ChunkResult:
+        path = tmp_path / name
+        path.write_bytes(b'{"case_id": "a"}\n{"case_id": "b"}\n')
+        return ChunkResult(b"", 2, 0, set(), spooled=str(path))
+
+    written: list[bytes] = []
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        out.write(b"first\n")                       # still in the writer's buffer: kept before
+        spooled("one").write_to(written.append, out)
+        out.write(b"last\n")
+    assert written == []
+    assert (tmp_path / "out.jsonl").read_bytes() == (
+        b'first\n{"case_id": "a"}\n{"case_id": "b"}\nlast\n')
+    assert not (tmp_path / "one").exists()
+    buffer = io.BytesIO()                           # no descriptor: through write
+    spooled("two").write_to(written.append, buffer)
+    assert written == [b'{"case_id": "a"}\n{"case_id": "b"}\n'] and buffer.getvalue() == b""
+    assert not (tmp_path / "two").exists()
