@@ -23,7 +23,9 @@ asked for, or with full citations); a case that cannot be evaluated gives
 With ``workers > 1`` the cases are evaluated by a pool of processes in chunks; each worker has
 the rulebooks loaded once (a forked worker inherits the parent's) and writes the encoded lines
 of a chunk as one block of bytes to a spool file, which the parent copies to the output in
-input order and deletes. At most a bounded number of cases is in flight.
+input order (by the kernel, ``os.sendfile``) and deletes. A JSONL file's chunks are sent as
+ranges of its lines, which the workers read themselves (:class:`JsonlFile`); other inputs are
+read by the parent and their cases sent. At most a bounded number of cases is in flight.
 """
 
 from __future__ import annotations
