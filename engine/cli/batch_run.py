@@ -79,7 +79,7 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
     loads the engine for ``policy`` (default :func:`load_engine`)."""
     from ..io.paths import default_policy_dir
     from ..language.dates import as_of_date
-    from ..tools.batch import input_size, read_cases, run_batch
+    from ..tools.batch import input_size, jsonl_file, read_cases, run_batch
     from ..tools.batch_output import CitationIds, write_citation_table
     if as_of:
         as_of = as_of_date(as_of).isoformat()
@@ -106,12 +106,16 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
         if unknown:
             raise InputError(f"--only names {', '.join(unknown)}, which no rulebook defines as a "
                              "rule.", code=codes.UNKNOWN_ONLY, field="--only")
-    tasks = read_cases(cases, engine.program)
-    # The first case read before --out is opened: a missing or unreadable input is refused
-    # while an earlier output file is still whole (opening it empties it).
-    first = next(tasks, None)
-    if first is not None:
-        tasks = chain((first,), tasks)
+    # Several local workers read a JSONL file's lines themselves (JsonlFile, made only for a
+    # file it can open); any other input is read here.
+    tasks = jsonl_file(cases) if workers > 1 and runner == "local" and format == "jsonl" else None
+    if tasks is None:
+        tasks = read_cases(cases, engine.program)
+        # The first case read before --out is opened: a missing or unreadable input is refused
+        # while an earlier output file is still whole (opening it empties it).
+        first = next(tasks, None)
+        if first is not None:
+            tasks = chain((first,), tasks)
     bar = progress_bar(input_size(cases)) if sys.stderr.isatty() and runner == "local" else None
     if format == "parquet":
         from ..tools.parquet_output import write_parquet
@@ -139,7 +143,7 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
                                 workers=workers, engine=engine,
                                 progress=bar.update if bar else None, names=only or None,
                                 citations=mode, because=because, ids=ids,
-                                evaluator=evaluator, nulls=nulls)
+                                evaluator=evaluator, nulls=nulls, out=handle)
     finally:
         if handle is not sys.stdout.buffer:
             handle.close()

@@ -10,6 +10,11 @@ rulebook bundle, :mod:`engine.rulebook.bundle`) therefore carries that code, mar
 jinja2's own bytecode cache does, and a reason restored from it renders without compiling. The
 code is the sandboxed environment's, compiled from the same text; it is used only by the same
 Python bytecode version (``sys.implementation.cache_tag``), and the bundle holding it is signed.
+
+jinja2 itself is imported when a template is first parsed, compiled or rendered by it
+(:func:`environment`): a process served by a compiled bundle that prints no reasons (``policy
+batch`` without ``--because``) never does, and importing jinja2 was ~45 ms of its start. Plain
+templates render without it (:func:`_render_plan`).
 """
 
 from __future__ import annotations
@@ -17,12 +22,9 @@ from __future__ import annotations
 import marshal
 import sys
 from decimal import Decimal
-
-import jinja2
-from jinja2 import meta, nodes
+from functools import cache
 
 from ..errors import CompileError, codes
-from .sandbox import BoundedSandbox
 from .numbers import format_decimal, money_text
 
 #: Names every template may use besides the names its rule read.
@@ -50,10 +52,29 @@ def shown(value):
     return value
 
 
-ENVIRONMENT = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, finalize=shown)
-ENVIRONMENT.filters["money"] = money_text   # the one spelling of money (language.numbers)
-ENVIRONMENT.filters["percent"] = _percent
+#: The filters reasons may use besides jinja2's own: ``money`` is the one spelling of money
+#: (language.numbers).
+FILTERS = {"money": money_text, "percent": _percent}
+
+
+@cache
+def environment():
+    """The sandboxed jinja2 environment of every reason (made, and jinja2 imported, on first
+    use)."""
+    import jinja2
+
+    from .sandbox import BoundedSandbox
+    made = BoundedSandbox(autoescape=False, undefined=jinja2.StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True, finalize=shown)
+    made.filters.update(FILTERS)
+    return made
+
+
+def __getattr__(name: str):
+    """``ENVIRONMENT``: :func:`environment`'s, for code that names it."""
+    if name == "ENVIRONMENT":
+        return environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Reason:
@@ -68,10 +89,12 @@ class Reason:
         self.line = line
         self._template = None
         self._code = None
+        import jinja2
+        from jinja2 import meta, nodes
         try:
             # Parsing finds syntax errors and the names used; compiling to Python code is left
             # to the first render, so loading hundreds of reasons stays fast.
-            tree = ENVIRONMENT.parse(text)
+            tree = environment().parse(text)
         except jinja2.TemplateSyntaxError as exc:
             raise CompileError(f"The `because` text cannot be read: {exc.message}.",
                                code=codes.BECAUSE_UNREADABLE,
@@ -102,11 +125,12 @@ class Reason:
     def template(self):
         if self._template is None:
             code = _unmarshal(self._code)
+            sandbox = environment()
             if code is None:
-                template = ENVIRONMENT.from_string(self.text)
+                template = sandbox.from_string(self.text)
             else:   # what from_string does, without compiling the text again
-                template = ENVIRONMENT.template_class.from_code(
-                    ENVIRONMENT, code, ENVIRONMENT.make_globals(None), None)
+                template = sandbox.template_class.from_code(
+                    sandbox, code, sandbox.make_globals(None), None)
             # jinja2 keeps a template's globals as a ChainMap over the environment's and copies
             # that into a new dict on every render, which costs more than the rendering itself.
             # Nothing adds globals once the environment is made, so a plain dict of the same
@@ -124,7 +148,7 @@ class Reason:
         state = {name: getattr(self, name) for name in self._STATE}
         code = self._code
         if code is None:
-            code = (sys.implementation.cache_tag, marshal.dumps(ENVIRONMENT.compile(self.text)))
+            code = (sys.implementation.cache_tag, marshal.dumps(environment().compile(self.text)))
         state["code"] = code
         return state
 
@@ -140,15 +164,16 @@ class Reason:
             text = _render_plan(self.plan, variables)
             if text is not None:
                 return text.strip()
+        from jinja2 import UndefinedError   # a template that is not plain renders with jinja2
         try:
             return self.template.render(**variables).strip()
-        except jinja2.UndefinedError as exc:
+        except UndefinedError as exc:
             return f"(reason unavailable: {exc.message})"
         except Exception as exc:  # a sandbox refusal or a bad filter argument
             return f"(reason unavailable: {exc})"
 
 
-#: The filters a plain template may use (they are the environment's own functions).
+#: The filters a plain template may use (:data:`FILTERS`, the environment's own functions).
 _PLAIN_FILTERS = ("money", "percent")
 _MISSING = object()
 
@@ -159,6 +184,7 @@ def _plan_of(tree) -> tuple | None:
     jinja2: texts, and ``(name, attribute, filter)`` for each value. Most reasons are such
     templates, and rendering one through jinja2 costs more than everything else a result does
     to become JSON. None for any other template (statements, expressions, other filters)."""
+    from jinja2 import nodes
     if not tree.body:
         return ()
     if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
@@ -207,7 +233,7 @@ def _render_plan(plan: tuple, variables: dict) -> str | None:
                     return None
                 value = value[attribute]
             if applied is not None:
-                value = ENVIRONMENT.filters[applied](value)
+                value = FILTERS[applied](value)
             out.append(str(shown(value)))
     except Exception:
         return None

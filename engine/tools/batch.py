@@ -23,13 +23,16 @@ asked for, or with full citations); a case that cannot be evaluated gives
 With ``workers > 1`` the cases are evaluated by a pool of processes in chunks; each worker has
 the rulebooks loaded once (a forked worker inherits the parent's) and writes the encoded lines
 of a chunk as one block of bytes to a spool file, which the parent copies to the output in
-input order and deletes. At most a bounded number of cases is in flight.
+input order (by the kernel, ``os.sendfile``) and deletes. A JSONL file's chunks are sent as
+ranges of its lines, which the workers read themselves (:class:`JsonlFile`); other inputs are
+read by the parent and their cases sent. At most a bounded number of cases is in flight.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
+import io
 import json
 import multiprocessing
 import os
@@ -91,12 +94,13 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 # ----------------------------------------------------------------------------------------------
 
 class _CountingLines:
-    """Lines of a binary stream, decoded, counting the bytes read (for progress)."""
+    """Lines of a binary stream, decoded, counting the bytes read (for progress); a stream that
+    holds a part of a file starts at that part's ``offset`` and after its line ``number``."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, offset: int = 0, number: int = 0):
         self.stream = stream
-        self.offset = 0
-        self.number = 0
+        self.offset = offset
+        self.number = number
 
     def __iter__(self):
         for raw in self.stream:
@@ -105,8 +109,10 @@ class _CountingLines:
             yield raw.decode("utf-8-sig" if self.number == 1 else "utf-8", errors="replace")
 
 
-def read_jsonl(stream, name: str) -> Iterator[Task]:
-    lines = _CountingLines(stream)
+def read_jsonl(stream, name: str, offset: int = 0, number: int = 0) -> Iterator[Task]:
+    """A task per line that is not blank; ``offset`` and ``number``: where in the file named
+    ``name`` the stream starts (bytes, and lines before it), for a part of a file."""
+    lines = _CountingLines(stream, offset, number)
     for text in lines:
         if text.strip():
             yield Task(f"{name}:{lines.number}", "json", text, None, lines.offset)
@@ -262,6 +268,77 @@ def read_directory(path: Path) -> Iterator[Task]:
         yield Task(str(file), "data", data)
 
 
+class JsonlFile:
+    """A JSONL file of cases, as :func:`read_cases` reads it (iterating gives its tasks), which
+    :func:`run_batch`'s workers can also read themselves, a range of its lines each
+    (:meth:`line_ends`, :func:`read_lines`).
+
+    Read by the parent, a case cost it about 6 us of CPU besides its evaluation (decoding the
+    line, a task, pickling it to a worker), which on a machine with as many cores as workers is
+    taken from them: for a million households, seconds. Given ranges, the parent only finds
+    where lines end (under 1 us a line), and each worker reads and decodes its own lines, in
+    the same tasks with the same labels and offsets."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = str(path)
+        open(path, "rb").close()    # an unreadable file is refused now, as read_cases would
+
+    def __iter__(self) -> Iterator[Task]:
+        return read_cases(self.path)
+
+    def line_ends(self, block: int = 1 << 20) -> Iterator[int]:
+        """The offset just after each line of the file (its newline, or the end of the file
+        for a last line without one), blank lines included."""
+        with open(self.path, "rb") as stream:
+            base, tail = 0, b""         # the offset of tail: the start of a line not ended yet
+            while True:
+                data = stream.read(block)
+                if not data:
+                    if tail:
+                        yield base + len(tail)
+                    return
+                data = tail + data
+                find = data.find
+                start = 0
+                while (end := find(b"\n", start)) >= 0:
+                    start = end + 1
+                    yield base + start
+                base += start
+                tail = data[start:]
+
+
+def jsonl_file(source: str | Path) -> JsonlFile | None:
+    """The :class:`JsonlFile` of a source :func:`read_cases` reads as a JSONL file (not standard
+    input, a directory, a CSV or a case file), or None."""
+    if str(source) == "-":
+        return None
+    path = Path(source)
+    if path.is_file() and path.suffix != ".csv" and path.suffix not in CASE_SUFFIXES:
+        return JsonlFile(path)
+    return None
+
+
+@dataclass
+class LineRange:
+    """What a worker is sent for a chunk of a :class:`JsonlFile`: where its lines are."""
+
+    path: str
+    name: str
+    start: int          # the offset of its first line
+    end: int            # the offset just after its last line
+    number: int         # lines of the file before it
+
+
+def read_lines(path: str, name: str, start: int, end: int, number: int) -> list[Task]:
+    """The tasks of the bytes ``start`` to ``end`` of a JSONL file (whole lines, after its
+    line ``number``), as :func:`read_jsonl` reads them from the whole file."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        data = stream.read(end - start)
+    return list(read_jsonl(io.BytesIO(data), name, start, number))
+
+
 def read_cases(source: str | Path, program=None, stdin=None) -> Iterator[Task]:
     """Tasks from a JSONL or CSV file (``-`` for standard input), a case file or a directory."""
     if str(source) == "-":
@@ -381,14 +458,45 @@ class ChunkResult:
     fallbacks: int = 0      # cases the columnar plan gave to the per-case evaluator
     spooled: str | None = None
 
-    def take(self) -> bytes:
-        """The chunk's lines (a spooled file is read and deleted)."""
+    def write_to(self, write: Callable[[bytes], None], out=None) -> None:
+        """Write the chunk's lines with ``write``, and delete its spooled file. When ``out`` is
+        the binary file ``write`` writes to, a spooled file is copied into it by the kernel
+        (``os.sendfile``): read into a new bytes object and written out, a chunk's megabytes
+        were copied twice more by the parent, about 5 us a household of its CPU, which on two
+        cores is taken from the workers. Whatever cannot be sent so (a file object without a
+        descriptor, a system without ``sendfile``) is written with ``write``."""
         if self.spooled is None:
-            return self.lines
+            write(self.lines)
+            return
         with open(self.spooled, "rb") as file:
-            lines = file.read()
+            sent = _send(file, out) if out is not None else 0
+            if sent:
+                file.seek(sent)
+            rest = file.read()
+            if rest:
+                write(rest)
         os.unlink(self.spooled)
-        return lines
+
+
+def _send(file, out) -> int:
+    """How many bytes of ``file`` (from its start) ``os.sendfile`` copied to the end of ``out``,
+    0 when it cannot (``out`` flushed first, so that they follow what it holds)."""
+    sendfile = getattr(os, "sendfile", None)
+    if sendfile is None:
+        return 0
+    sent = 0
+    try:
+        out.flush()
+        target, source = out.fileno(), file.fileno()
+        size = os.fstat(source).st_size
+        while sent < size:
+            done = sendfile(target, source, sent, size - sent)
+            if not done:
+                break
+            sent += done
+    except (OSError, ValueError, AttributeError):     # io.UnsupportedOperation is both
+        pass
+    return sent
 
 
 _ENGINE: Engine | None = None
@@ -408,9 +516,9 @@ def _init_worker(options: BatchOptions) -> None:
     _OPTIONS = options
     # Every case read is first given to the compiled case schema (engine.io.schemas), which
     # each process makes on first use: importing jsonschema_rs and compiling the schema take
-    # 10-25 ms. A worker starts while its parent is still reading the cases of the first
-    # chunks (balanced_chunks reads ahead), so it makes it now, waiting anyway, rather than
-    # in its first chunk.
+    # 25-35 ms. A forked worker has the parent's (run_batch makes it before forking, once for
+    # every worker); a spawned one makes it now, while its parent is still reading the cases
+    # of the first chunks (balanced_chunks reads ahead), rather than in its first chunk.
     compiled_validator("case")
     # What the worker has now (the rulebooks, inherited or loaded) lives as long as it does:
     # frozen, no collection walks it (nor, in a forked worker, copies its pages by writing the
@@ -422,10 +530,16 @@ def _init_worker(options: BatchOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _work_chunk(packed: list[tuple]) -> ChunkResult:
-    """The lines of a chunk of tasks, each sent as a tuple of its fields (:func:`_packed`)."""
+def _work_chunk(packed: list[tuple] | LineRange) -> ChunkResult:
+    """The lines of a chunk of tasks, each sent as a tuple of its fields (:func:`_packed`), or
+    read by the worker from a range of a JSONL file's lines."""
     global _UNCOLLECTED
-    tasks = [Task(*fields) for fields in packed]
+    if isinstance(packed, LineRange):
+        tasks = read_lines(packed.path, packed.name, packed.start, packed.end, packed.number)
+        if not tasks:                   # blank lines only
+            return ChunkResult(b"", 0, 0, set())
+    else:
+        tasks = [Task(*fields) for fields in packed]
     if _UNCOLLECTED >= COLLECT_AFTER:
         gc.collect()
         _UNCOLLECTED = 0
@@ -470,6 +584,18 @@ class BatchSummary:
     used: set = field(default_factory=set)     # citation ids the lines name
     evaluator: str = "per-case"
     fallbacks: int = 0      # columnar: cases given to the per-case evaluator (errors included)
+
+
+def _line_ranges(file: JsonlFile, size: int, parts: int) -> Iterator[tuple[Task, LineRange]]:
+    """The chunks of a JSONL file as :func:`balanced_chunks` cuts its lines (blank ones
+    counted), each as what a worker reads (:class:`LineRange`) and, for the progress, a task
+    standing for its last line (its label and the offset after it)."""
+    start = number = 0
+    for ends in balanced_chunks(file.line_ends(), size, parts):
+        end = ends[-1]
+        last = Task(f"{file.name}:{number + len(ends)}", "lines", None, None, end)
+        yield last, LineRange(str(file.path), file.name, start, end, number)
+        start, number = end, number + len(ends)
 
 
 def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -524,7 +650,8 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
               progress: Callable[[BatchSummary, Task], None] | None = None,
               names: list[str] | None = None, citations: str = "deciding",
               because: bool = False, ids: CitationIds | None = None,
-              evaluator: str = "per-case", nulls: bool | None = None) -> BatchSummary:
+              evaluator: str = "per-case", nulls: bool | None = None,
+              out=None) -> BatchSummary:
     """Evaluate every task and write its line (bytes ending in a newline), in input order.
 
     With ``names``, only those results are computed (and whatever they read). ``citations`` is
@@ -534,7 +661,9 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
     The ids the lines use are returned in the
     summary's ``used``, for the citation table. ``evaluator`` is ``per-case`` or ``columnar``
     (which evaluates chunks of cases at once, citations included; reasons need ``per-case``,
-    chosen by itself).
+    chosen by itself). ``out``, when given, is the binary file ``write`` writes to: with
+    several workers the lines of a chunk go from the worker's spooled file to it without being
+    read by this process (:meth:`ChunkResult.write_to`).
     """
     evaluator = evaluator_for(evaluator, because, citations)
     size = COLUMNAR_CHUNK if evaluator == "columnar" else CHUNK
@@ -560,26 +689,33 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
     else:
         in_flight = max(CHUNKS_PER_WORKER, WINDOW_PER_WORKER // size)
         window = threading.BoundedSemaphore(workers * in_flight)
-        pending: deque[list[Task]] = deque()      # chunks sent, in order, awaiting their lines
+        pending: deque[Task] = deque()      # the last task of each chunk sent, in order
         lock = threading.Lock()
 
-        if evaluator == "columnar":
-            size = POOL_CHUNK
-            scheduled = balanced_chunks(tasks, size, workers)
+        if evaluator == "columnar" and isinstance(tasks, JsonlFile):
+            size = POOL_CHUNK                   # the workers read the lines themselves
+            scheduled = _line_ranges(tasks, size, workers)
         else:
-            scheduled = chunks(tasks, size)
+            if evaluator == "columnar":
+                size = POOL_CHUNK
+                cut = balanced_chunks(tasks, size, workers)
+            else:
+                cut = chunks(tasks, size)
+            scheduled = ((chunk[-1], _packed(chunk)) for chunk in cut)
 
         def feed():
-            for chunk in scheduled:
+            for last, packed in scheduled:
                 window.acquire()
                 with lock:
-                    pending.append(chunk)
-                yield _packed(chunk)
+                    pending.append(last)
+                yield packed
 
         global _ENGINE
         forking = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if forking else "spawn")
         previous, _ENGINE = _ENGINE, (engine if forking else None)   # forked workers inherit it
+        if forking:
+            compiled_validator("case")      # made once, inherited (see _init_worker)
         spool = None
         try:
             # Made inside the try, so that whatever stops the run removes it (Ctrl-C included).
@@ -591,16 +727,16 @@ def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: 
                 pool = context.Pool(workers, initializer=_init_worker, initargs=(options,))
             with pool:
                 for result in pool.imap(_work_chunk, feed(), chunksize=1):
-                    write(result.take())
+                    result.write_to(write, out)
                     with lock:
-                        chunk = pending.popleft()
+                        last = pending.popleft()
                     window.release()      # written: the reader may take the next chunk
                     summary.cases += result.cases
                     summary.errors += result.errors
                     summary.used |= result.used
                     summary.fallbacks += result.fallbacks
                     if progress is not None:
-                        progress(summary, chunk[-1])
+                        progress(summary, last)
         finally:
             _ENGINE = previous
             if spool is not None:

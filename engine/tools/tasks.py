@@ -19,7 +19,8 @@ class Task:
     """One case to evaluate: where it came from and its data in one of several forms."""
 
     label: str                 # "file:line", for messages and the output's "input"
-    kind: str                  # "json" (text of one JSON object), "data" (a mapping), "path", "error"
+    kind: str                  # "json" (text of one JSON object), "data" (a mapping), "path", "error";
+                               # "lines": the last line of a range workers read (progress only)
     payload: Any
     as_of: str | None = None   # a date the source gives (a test's as_of); --as-of wins
     offset: int = 0            # bytes of input read so far, for the progress bar

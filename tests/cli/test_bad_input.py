@@ -74,7 +74,7 @@ def test_eval_invalid_quoted_case_date(tmp_path):
 
 
 IMPOSSIBLE_DATE_BUG = (
-    "engine/io/yaml_loader.py _LineConstructor.construct_iso_date: an unquoted scalar that looks like "
+    "engine/io/yaml_parser.py _LineConstructor.construct_iso_date: an unquoted scalar that looks like "
     "a YAML timestamp but is no calendar date (2018-02-30) makes PyYAML's construct_yaml_timestamp "
     "raise ValueError('day is out of range for month'), which loads() does not catch (it catches "
     "yaml.YAMLError only). The CLI then reports 'internal error: ValueError ... This is a defect in "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine import Engine
-from engine.tools.batch import Task, read_csv, read_jsonl, run_batch
+from engine.tools.batch import Task, read_cases, read_csv, read_jsonl, run_batch
 
 from .conftest import FIXTURES, POLICY
 
@@ -148,3 +148,57 @@ def test_readers_are_lazy_generators():
                          engine.program)
     c1 = next(csv_tasks)
     assert c1.payload == {"case_id": "c1", "people": [{"id": "a", "age": 3}, {"id": "b", "age": 4}]}
+
+
+def test_a_spooled_chunk_goes_to_the_output_file_by_the_kernel(tmp_path):
+    """With the output file given, the parent does not read a spooled chunk's lines (it copied
+    every chunk twice more through its own memory); without a descriptor they are written."""
+    from engine.tools.batch import ChunkResult
+
+    def spooled(name: str) -> ChunkResult:
+        path = tmp_path / name
+        path.write_bytes(b'{"case_id": "a"}\n{"case_id": "b"}\n')
+        return ChunkResult(b"", 2, 0, set(), spooled=str(path))
+
+    written: list[bytes] = []
+    with open(tmp_path / "out.jsonl", "wb") as out:
+        out.write(b"first\n")                       # still in the writer's buffer: kept before
+        spooled("one").write_to(written.append, out)
+        out.write(b"last\n")
+    assert written == []
+    assert (tmp_path / "out.jsonl").read_bytes() == (
+        b'first\n{"case_id": "a"}\n{"case_id": "b"}\nlast\n')
+    assert not (tmp_path / "one").exists()
+    buffer = io.BytesIO()                           # no descriptor: through write
+    spooled("two").write_to(written.append, buffer)
+    assert written == [b'{"case_id": "a"}\n{"case_id": "b"}\n'] and buffer.getvalue() == b""
+    assert not (tmp_path / "two").exists()
+
+
+def test_workers_read_the_lines_of_a_jsonl_file_themselves(tmp_path):
+    """Given a JsonlFile, the parent sends each worker a range of lines (LineRange) instead of
+    their text; the tasks the workers read are the reader's, labels, offsets, blank lines,
+    a byte order mark and a last line without a newline included, and so are the lines out."""
+    from engine.tools.batch import LineRange, _line_ranges, jsonl_file, read_lines
+
+    good = (FIXTURES / "cases.jsonl").read_bytes().splitlines()
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(
+        [good[0], b"", b"{not json", b"  ", *good[1:], b'{"case_id": "no-people"}', good[0]]))
+    file = jsonl_file(path)
+    assert file is not None and jsonl_file(tmp_path / "x.csv") is None and jsonl_file("-") is None
+    expected = list(read_cases(path))
+    for size in (1, 2, 3, 100):
+        ranges = list(_line_ranges(file, size, 2))
+        assert all(isinstance(sent, LineRange) for _, sent in ranges)
+        read = [task for _, sent in ranges for task in read_lines(
+            sent.path, sent.name, sent.start, sent.end, sent.number)]
+        assert read == expected
+        assert ranges[-1][0].offset == path.stat().st_size
+    outputs = []
+    for tasks in (read_cases(path), file):
+        lines: list[bytes] = []
+        summary = run_batch(tasks, lines.append, policy=[str(POLICY)], workers=2,
+                            evaluator="columnar", citations="full")
+        outputs.append((b"".join(lines), summary.cases, summary.errors))
+    assert outputs[0] == outputs[1] and outputs[1][1:] == (len(expected), 2)
