@@ -1263,7 +1263,10 @@ class _Batch:
         ``per_distinct`` (a pure function dearer than keying its arguments) and possible,
         otherwise on every row."""
         if per_distinct:
-            found = apply_distinct(fn, columns, bad, _FAILURES)
+            found = fn.column(columns[0], bad, _FAILURES) \
+                if fn.__class__ is Memo and len(columns) == 1 else None
+            if found is None:
+                found = apply_distinct(fn, columns, bad, _FAILURES)
             if found is not None:
                 return found
             if fn.__class__ is Memo:      # arguments that cannot be keys: no memo row by row
@@ -1343,7 +1346,58 @@ class _Batch:
                 self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps)
 
+    #: Per call node, its key for sharing (:func:`_shared_key`); per key and entity kind, the
+    #: call's value, badness, mask and reads per entity row, and which rows are done. Both per
+    #: batch (made on first use): the keys name definitions by identity.
+    shared_keys: dict | None = None
+    shared: dict | None = None
+
     def call(self, node, frame, rows) -> Column:
+        """A call; a pure one whose arguments are names, constants and such calls is computed
+        once per entity row of the batch for every site that writes it the same way
+        (:meth:`shared_call`)."""
+        if frame.index is not None:
+            keys = self.shared_keys
+            if keys is None:
+                keys = self.shared_keys = {}
+            key = keys.get(node, _MISSING)
+            if key is _MISSING:
+                key = keys[node] = _shared_key(node, keys)
+            if key is not None:
+                return self.shared_call(node, (frame.kind.name, key), frame, rows)
+        return self.called(node, frame, rows)
+
+    def shared_call(self, node, key, frame, rows) -> Column:
+        """A shared call on ``rows``: computed (:meth:`called`) only on the rows whose entity no
+        site has asked for yet, the rest read back. The same per row: a row's value, badness,
+        mask and deciding reads depend only on its entity (the names read are the entity's and
+        its ancestors', the call is pure), and each row still computes only where a site asks
+        for it, so nothing is evaluated that the per-case evaluator would not evaluate."""
+        shared = self.shared
+        if shared is None:
+            shared = self.shared = {}
+        entity_rows = frame.index[rows]
+        entry = shared.get(key)
+        if entry is None:
+            size = len(self.entities.get(frame.kind.name, ()))
+            entry = shared[key] = (np.empty(size, dtype=object), np.zeros(size, dtype=bool),
+                                   _zeros(size), _zeros(size), np.zeros(size, dtype=bool))
+        values, bad, masks, deps, done = entry
+        missing = ~done[entity_rows]
+        count = np.count_nonzero(missing)
+        if count:
+            every = count == len(rows)
+            need = rows if every else rows[missing]
+            col = self.called(node, frame, need)
+            at = entity_rows if every else entity_rows[missing]
+            values[at], bad[at], masks[at], deps[at] = col.values, col.bad, col.masks, col.deps
+            done[at] = True
+            if every:
+                return col
+        return Column(values[entity_rows], bad[entity_rows], masks[entity_rows],
+                      deps=deps[entity_rows])
+
+    def called(self, node, frame, rows) -> Column:
         target = node.ref.target
         what = target[0]
         n = len(rows)
@@ -1540,6 +1594,49 @@ class _Batch:
             failed[case_of[~alive]] = True
             kinds.append(KindOutputs(entities, columns, case_of, alive))
         return ColumnarOutputs(self, kinds, failed.tolist())
+
+
+#: Built-ins whose calls may be shared between sites (:func:`_shared_key`): pure, and giving a
+#: number, text, yes/no or date (never a list: each call of ``range`` gives its own list).
+_SHAREABLE = frozenset(b.function for b in BUILTINS.values()
+                       if b.result in ("number", "text", "boolean", "date")) - {_IS_GIVEN, len}
+def _shared_key(node, keys: dict):
+    """What makes two calls the same call on every entity (:meth:`_Batch.shared_call`), or None
+    when the call is not shared: the built-in, rulebook function or parameter table, and each
+    argument, which must be a constant (by class and spelling: ``True`` is not ``1``,
+    ``2.50`` not ``2.5``), a fact, rule or parameter read (with how many levels up), the date,
+    or a shared call itself (its key from ``keys``, the batch's keys by node)."""
+    target = node.ref.target
+    what = target[0]
+    if what == "builtin":
+        if target[1] not in _SHAREABLE:
+            return None
+    elif what not in ("function", "lookup"):
+        return None
+    key = [what, id(target[1])]
+    for argument in node.args:
+        kind = argument.__class__
+        if kind is ast.Constant:
+            value = argument.value
+            key.append(("constant", value.__class__, repr(value)))
+        elif kind is ast.Name:
+            read = argument.ref.target
+            if read[0] in ("fact", "as_of"):
+                key.append(read)
+            elif read[0] in ("rule", "param"):
+                key.append((read[0], id(read[1]), *read[2:]))
+            else:
+                return None
+        elif kind is ast.Call:
+            inner = keys.get(argument, _MISSING)
+            if inner is _MISSING:
+                inner = keys[argument] = _shared_key(argument, keys)
+            if inner is None:
+                return None
+            key.append(inner)
+        else:
+            return None
+    return tuple(key)
 
 
 def _smaller(acc, v):
