@@ -75,6 +75,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import operator
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain, repeat
@@ -1214,7 +1215,11 @@ class _Batch:
         """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
         texts joined once per row, or, where some row is not all text, added pair by pair in
-        order as the per-case evaluator does."""
+        order as the per-case evaluator does. Texts around an ``if``/``else`` chain are joined
+        inside each branch instead (:func:`_distributed`)."""
+        spread = _distributed(node)
+        if spread is not None:
+            return self.eval(spread, frame, rows)
         operands = []
         while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
             operands.append(node.right)
@@ -1331,20 +1336,54 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
+        """``a if c else b if d else e ...``: the chain of ``if``/``else`` at once. Each test
+        only on the rows no earlier test took (and where none was bad), each branch only on
+        the rows its test took, the last ``else`` on the rest; each row's value put in place
+        once. What decided a row is what the tests it evaluated read, in order, then what its
+        branch read, as the nested ``if``/``else`` joins them level by level: joined here once
+        per column of the chain (:meth:`Interned.join_all`), not twice per level."""
         n = len(rows)
-        test = self.eval(node.test, frame, rows)
-        values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
-        deps = test.deps.copy()
-        holds = truth(test.values)
-        yes = rows_where(~bad & holds)
-        no = rows_where(~bad & ~holds)
-        for chosen, branch in ((yes, node.body), (no, node.orelse)):
-            if len(chosen):
-                col = self.eval(branch, frame, rows[chosen])
-                values[chosen], bad[chosen] = col.values, col.bad
-                self.masks.join_at(masks, chosen, col.masks)
-                self.deps.join_at(deps, chosen, col.deps)
-        return Column(values, bad, masks, deps=deps)
+        values = np.empty(n, dtype=object)
+        bad = np.zeros(n, dtype=bool)
+        test_masks, test_deps = [], []        # per test: its ids over all rows (0 elsewhere)
+        branch_masks, branch_deps = _zeros(n), _zeros(n)
+        remaining = None                      # positions that reach this test (None: all)
+        while True:
+            test = self.eval(node.test, frame, rows if remaining is None else rows[remaining])
+            if remaining is None:
+                test_masks.append(test.masks)
+                test_deps.append(test.deps)
+                remaining = np.arange(n)
+            else:
+                for ids, to in ((test.masks, test_masks), (test.deps, test_deps)):
+                    if np.count_nonzero(ids):
+                        spread = _zeros(n)
+                        spread[remaining] = ids
+                        to.append(spread)
+            holds = truth(test.values)
+            if np.count_nonzero(test.bad):
+                bad[remaining[test.bad]] = True
+                holds &= ~test.bad
+                yes = remaining[holds]
+                no = remaining[~holds & ~test.bad]
+            else:
+                yes = remaining[holds]
+                no = remaining[~holds]
+            branches = [(yes, node.body)]
+            node = node.orelse
+            last = node.__class__ is not ast.IfExp
+            if last:
+                branches.append((no, node))
+            for chosen, branch in branches:
+                if len(chosen):
+                    col = self.eval(branch, frame, rows[chosen])
+                    values[chosen], bad[chosen] = col.values, col.bad
+                    branch_masks[chosen], branch_deps[chosen] = col.masks, col.deps
+            if last or not len(no):
+                break
+            remaining = no
+        return Column(values, bad, self.masks.join_all(test_masks + [branch_masks]),
+                      deps=self.deps.join_all(test_deps + [branch_deps]))
 
     #: Per call node, its key for sharing (:func:`_shared_key`); per key and entity kind, the
     #: call's value, badness, mask and reads per entity row, and which rows are done. Both per
@@ -1637,6 +1676,71 @@ def _shared_key(node, keys: dict):
         else:
             return None
     return tuple(key)
+
+
+#: Per ``+`` chain: the same chain with its texts joined inside its ``if``/``else`` (or None).
+_DISTRIBUTED = weakref.WeakKeyDictionary()
+
+
+def _distributed(node):
+    """A chain of ``+`` that is texts written out around one ``if``/``else`` chain
+    (``"MHK: " + (a if c else b + x if d else e) + " (1830.000.00)"``, as in
+    ``eligibility.why_not``), written as that ``if``/``else`` chain with the texts joined
+    inside each branch (``"MHK: " + a + " (1830.000.00)" if c else ...``), the texts next to
+    each other written as one, and a ``+`` chain in a branch as its operands; None for any
+    other chain. The same value, badness and citations on every row: the same tests on the
+    same rows, then the taken branch's operands in the same order (texts written out read
+    nothing), added left to right. Added so, a row gives text exactly when every operand is a
+    text, as the chain written with parentheses does (``+`` of a text with anything but a text
+    fails; of numbers or lists it gives no text, which the written-out text then refuses), and
+    the longest text is the whole, either way. Each row's text is then joined once, not once
+    per level, and a branch that is a text written out is one text for every row. Kept per
+    node for as long as the rulebook's expressions live."""
+    found = _DISTRIBUTED.get(node, _MISSING)
+    if found is _MISSING:
+        found = _DISTRIBUTED[node] = _spread_chain(node)
+    return found
+
+
+def _added_operands(node) -> list:
+    """The operands of a chain of ``+`` nested to the left, in order (the node alone if it is
+    not one)."""
+    operands = []
+    while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    return operands[::-1]
+
+
+def _written_text(node) -> bool:
+    return node.__class__ is ast.Constant and node.value.__class__ is str
+
+
+def _spread_chain(node):
+    operands = _added_operands(node)
+    others = [k for k, operand in enumerate(operands) if not _written_text(operand)]
+    if len(others) != 1 or operands[others[0]].__class__ is not ast.IfExp:
+        return None
+    k = others[0]
+    return _spread(operands[:k], operands[k], operands[k + 1:])
+
+
+def _spread(before: list, node, after: list):
+    if node.__class__ is ast.IfExp:
+        return ast.IfExp(test=node.test, body=_spread(before, node.body, after),
+                         orelse=_spread(before, node.orelse, after))
+    operands = []
+    for operand in before + _added_operands(node) + after:
+        if operands and _written_text(operand) and _written_text(operands[-1]) and \
+                len(operands[-1].value) + len(operand.value) <= MAX_SEQUENCE:
+            operands[-1] = ast.Constant(operands[-1].value + operand.value)
+        else:
+            operands.append(operand)
+    chain = operands[0]
+    for operand in operands[1:]:
+        chain = ast.BinOp(left=chain, op=ast.Add(), right=operand)
+    return chain
 
 
 def _smaller(acc, v):

@@ -10,6 +10,7 @@ citations."""
 
 from __future__ import annotations
 
+import ast
 import random
 from decimal import Decimal
 
@@ -165,3 +166,15 @@ def test_memo_column_marks_failing_rows_bad_and_declines_lists():
     assert money.column(objects([[1], [2]], 2), np.zeros(2, dtype=bool), (Exception,)) is None
     listing = Memo(lambda v: [v])
     assert listing.column(objects([1, 1]), np.zeros(2, dtype=bool), (Exception,)) is None
+
+
+def test_texts_around_an_if_else_chain_are_joined_inside_each_branch():
+    tree = ast.parse('"A: " + (x if c else "b" + y + "c" if d else "e") + " (1)"',
+                     mode="eval").body
+    spread = columnar._distributed(tree)
+    assert ast.unparse(spread) == "'A: ' + x + ' (1)' if c else 'A: b' + y + 'c (1)' if d " \
+                                  "else 'A: e (1)'"
+    assert columnar._distributed(tree) is spread           # made once per node
+    # any other chain is left as it is
+    for other in ('"A" + x + "B"', '"A" + (x if c else y) + z', '1 + (x if c else y) + 2'):
+        assert columnar._distributed(ast.parse(other, mode="eval").body) is None
