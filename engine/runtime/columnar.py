@@ -93,8 +93,8 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
                               comparisons, distinct, firsts, flags, full, group, memberships,
-                              no_rows, numbers, objects, ranks_of, rows_where, strict_bools,
-                              texts_chained, texts_joined, truth, ufunc)
+                              lists_chained, no_rows, numbers, objects, ranks_of, rows_where,
+                              strict_bools, texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -1214,8 +1214,8 @@ class _Batch:
     def added(self, node, frame, rows) -> Column:
         """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
-        texts joined once per row, or, where some row is not all text, added pair by pair in
-        order as the per-case evaluator does. Texts around an ``if``/``else`` chain are joined
+        texts (or lists) joined once per row, or, where some row is neither all text nor all
+        lists, added pair by pair in order as the per-case evaluator does. Texts around an ``if``/``else`` chain are joined
         inside each branch instead (:func:`_distributed`)."""
         spread = _distributed(node)
         if spread is not None:
@@ -1231,6 +1231,8 @@ class _Batch:
             bad = bad | p.bad
         values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE,
                                [p.single for p in parts])
+        if values is None:
+            values = lists_chained([p.values for p in parts], bad, MAX_SEQUENCE)
         if values is not None:
             return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                           deps=self.deps.join_all([p.deps for p in parts]))
@@ -1340,26 +1342,23 @@ class _Batch:
         only on the rows no earlier test took (and where none was bad), each branch only on
         the rows its test took, the last ``else`` on the rest; each row's value put in place
         once. What decided a row is what the tests it evaluated read, in order, then what its
-        branch read, as the nested ``if``/``else`` joins them level by level: joined here once
-        per column of the chain (:meth:`Interned.join_all`), not twice per level."""
+        branch read, as the nested ``if``/``else`` joins them level by level: here each test's
+        ids joined onto the rows that reach it, and the branches' ids onto every row once at
+        the end (one join per level, not two)."""
         n = len(rows)
         values = np.empty(n, dtype=object)
         bad = np.zeros(n, dtype=bool)
-        test_masks, test_deps = [], []        # per test: its ids over all rows (0 elsewhere)
+        masks = deps = None                   # what the tests read, so far
         branch_masks, branch_deps = _zeros(n), _zeros(n)
         remaining = None                      # positions that reach this test (None: all)
         while True:
             test = self.eval(node.test, frame, rows if remaining is None else rows[remaining])
             if remaining is None:
-                test_masks.append(test.masks)
-                test_deps.append(test.deps)
+                masks, deps = test.masks.copy(), test.deps.copy()
                 remaining = np.arange(n)
             else:
-                for ids, to in ((test.masks, test_masks), (test.deps, test_deps)):
-                    if np.count_nonzero(ids):
-                        spread = _zeros(n)
-                        spread[remaining] = ids
-                        to.append(spread)
+                self.masks.join_at(masks, remaining, test.masks)
+                self.deps.join_at(deps, remaining, test.deps)
             holds = truth(test.values)
             if np.count_nonzero(test.bad):
                 bad[remaining[test.bad]] = True
@@ -1382,13 +1381,11 @@ class _Batch:
             if last or not len(no):
                 break
             remaining = no
-        return Column(values, bad, self.masks.join_all(test_masks + [branch_masks]),
-                      deps=self.deps.join_all(test_deps + [branch_deps]))
+        return Column(values, bad, self.masks.join(masks, branch_masks),
+                      deps=self.deps.join(deps, branch_deps))
 
-    #: Per call node, its key for sharing (:func:`_shared_key`); per key and entity kind, the
-    #: call's value, badness, mask and reads per entity row, and which rows are done. Both per
-    #: batch (made on first use): the keys name definitions by identity.
-    shared_keys: dict | None = None
+    #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
+    #: and reads per entity row, and which rows are done (made on first use, for the batch).
     shared: dict | None = None
 
     def call(self, node, frame, rows) -> Column:
@@ -1396,12 +1393,9 @@ class _Batch:
         once per entity row of the batch for every site that writes it the same way
         (:meth:`shared_call`)."""
         if frame.index is not None:
-            keys = self.shared_keys
-            if keys is None:
-                keys = self.shared_keys = {}
-            key = keys.get(node, _MISSING)
+            key = _SHARED_KEYS.get(node, _MISSING)
             if key is _MISSING:
-                key = keys[node] = _shared_key(node, keys)
+                key = _SHARED_KEYS[node] = _shared_key(node)
             if key is not None:
                 return self.shared_call(node, (frame.kind.name, key), frame, rows)
         return self.called(node, frame, rows)
@@ -1639,12 +1633,17 @@ class _Batch:
 #: number, text, yes/no or date (never a list: each call of ``range`` gives its own list).
 _SHAREABLE = frozenset(b.function for b in BUILTINS.values()
                        if b.result in ("number", "text", "boolean", "date")) - {_IS_GIVEN, len}
-def _shared_key(node, keys: dict):
+#: Per call node, its key for sharing (:func:`_shared_key`), for as long as the node lives (the
+#: definitions the key names by identity live as long: the node's names refer to them).
+_SHARED_KEYS = weakref.WeakKeyDictionary()
+
+
+def _shared_key(node):
     """What makes two calls the same call on every entity (:meth:`_Batch.shared_call`), or None
     when the call is not shared: the built-in, rulebook function or parameter table, and each
     argument, which must be a constant (by class and spelling: ``True`` is not ``1``,
     ``2.50`` not ``2.5``), a fact, rule or parameter read (with how many levels up), the date,
-    or a shared call itself (its key from ``keys``, the batch's keys by node)."""
+    or a shared call itself."""
     target = node.ref.target
     what = target[0]
     if what == "builtin":
@@ -1667,9 +1666,9 @@ def _shared_key(node, keys: dict):
             else:
                 return None
         elif kind is ast.Call:
-            inner = keys.get(argument, _MISSING)
+            inner = _SHARED_KEYS.get(argument, _MISSING)
             if inner is _MISSING:
-                inner = keys[argument] = _shared_key(argument, keys)
+                inner = _SHARED_KEYS[argument] = _shared_key(argument)
             if inner is None:
                 return None
             key.append(inner)

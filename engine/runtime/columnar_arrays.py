@@ -508,6 +508,35 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
     return _put_back(joined, good, len(columns[0]))
 
 
+def lists_chained(columns: list, bad: np.ndarray, limit: int):
+    """``a + b + c ...`` (left to right) row by row where every row not bad holds a list in
+    every column: each row's lists joined once into one new list, instead of a new list per
+    ``+`` copying all before it. The same list: the language's ``+`` of two lists is a new list
+    of the items of both, in order, and its bound holds for every intermediate list exactly
+    when it holds for the whole. None when some row holds another value or the whole would be
+    longer than ``limit`` (the caller then adds pair by pair)."""
+    good = _not_bad(bad)
+    if not (len(good) if good is not None else len(bad)):
+        return None
+    lists = []
+    for column in columns:
+        items = _on(column, good).tolist()
+        if set(map(type, items)) != _LIST:
+            return None
+        lists.append(items)
+    joined = list(map(list.copy, lists[0]))            # a new list per row, then extended
+    extend = list.extend
+    for items in lists[1:]:
+        for _ in map(extend, joined, items):
+            pass
+    if max(map(len, joined)) > limit:
+        return None
+    return _put_back(joined, good, len(columns[0]))
+
+
+_LIST = {list}
+
+
 def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
                 single: bool = False):
     """``a in b`` (or ``not in``) on the rows not bad, as the language's ``in`` (Python's):

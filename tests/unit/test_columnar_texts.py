@@ -20,7 +20,7 @@ from engine import PolicyError
 from engine.language.numbers import money_text
 from engine.runtime import columnar
 from engine.runtime.columnar import evaluate_cases
-from engine.runtime.columnar_arrays import Memo, objects
+from engine.runtime.columnar_arrays import Memo, lists_chained, objects
 from engine.runtime.results import json_value
 from engine.runtime.trace import citation_mask, collect_citations
 
@@ -104,7 +104,7 @@ def test_a_call_written_alike_at_several_sites_is_computed_once_per_entity(monke
     made = columnar._Batch.called
 
     def counting(self, node, frame, rows):
-        key = columnar._shared_key(node, {})
+        key = columnar._shared_key(node)
         if key is not None:
             entities = frame.index[rows].tolist()
             computed.setdefault((frame.kind.name, key), []).extend(entities)
@@ -178,3 +178,18 @@ def test_texts_around_an_if_else_chain_are_joined_inside_each_branch():
     # any other chain is left as it is
     for other in ('"A" + x + "B"', '"A" + (x if c else y) + z', '1 + (x if c else y) + 2'):
         assert columnar._distributed(ast.parse(other, mode="eval").body) is None
+
+
+def test_lists_chained_is_the_pairwise_sum_with_a_new_list_per_row():
+    a, b, c = [1], ["x", Decimal("2.50")], []
+    columns = [objects([a, c, b], 3), objects([b, c, a], 3), objects([c, c, [True]], 3)]
+    joined = lists_chained(columns, np.zeros(3, dtype=bool), 10)
+    assert joined.tolist() == [a + b + c, c + c + c, b + a + [True]]
+    assert all(row is not x for row in joined.tolist() for x in (a, b, c))
+    assert len({id(row) for row in joined.tolist()}) == 3
+    # a bad row is left out; a row that is not a list, or a list past the bound: pair by pair
+    bad = np.asarray([False, True, False])
+    assert lists_chained(columns, bad, 10).tolist() == [a + b + c, None, b + a + [True]]
+    assert lists_chained([objects([a, "x"], 2), objects([b, b], 2)], np.zeros(2, dtype=bool),
+                         10) is None
+    assert lists_chained(columns, np.zeros(3, dtype=bool), 3) is None
