@@ -865,7 +865,8 @@ class _Batch:
                 else:
                     bad[at] = True
         values = np.empty(n, dtype=object)
-        collected_rows, collected = [], []    # collect: per matched table row, rows and values
+        # collect: each row's values in table order, one column per table row
+        collected = np.empty((n, len(body.rows)), dtype=object) if collect else None
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
@@ -889,12 +890,11 @@ class _Batch:
             bad[chosen] |= col.bad
             self.deps.join_at(deps, chosen, col.deps)
             if collect:
-                collected_rows.append(chosen)
-                collected.append(col.values)
+                collected[chosen, k] = col.values
             else:
                 values[chosen] = col.values
         if collect:
-            values[~bad] = self.collected_lists(collected_rows, collected, n)[~bad]
+            values[~bad] = self.collected_lists(collected, chosen_rows, n)[~bad]
         chosen = rows_where(defaults)
         if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
@@ -905,17 +905,13 @@ class _Batch:
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
 
     @staticmethod
-    def collected_lists(rows_of: list, values_of: list, n: int) -> np.ndarray:
+    def collected_lists(collected: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
         """Per row, a new list of the values the matched table rows gave it, in table order
-        (``rows_of``/``values_of``: per table row, the rows it matched and their values): all
-        put in order of row at once (a stable sort keeps table order within a row), then one
-        slice per row."""
-        if not rows_of:
-            return objects([[] for _ in range(n)], n)
-        rows = np.concatenate(rows_of)
-        order = np.argsort(rows, kind="stable")
-        values = np.concatenate([as_objects(v) for v in values_of])[order].tolist()
-        ends = np.cumsum(np.bincount(rows, minlength=n)).tolist()
+        (``collected``: row x table row, the values; ``chosen``: which table rows each row
+        collects): the chosen cells read row by row (NumPy reads a ``bool`` index of a matrix
+        in row order, so table order within a row), then one slice per row."""
+        values = collected[chosen].tolist()
+        ends = np.cumsum(np.count_nonzero(chosen, axis=1)).tolist()
         return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
 
     @staticmethod
