@@ -483,7 +483,9 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
     column: each row's texts joined once, instead of a new text per ``+`` copying all before
     it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
     on each intermediate text holds for all of them exactly when it holds for the whole (texts
-    only grow). None when some row holds another value or the whole would be longer than
+    only grow). Whether every value is a text is asked of the join itself, which refuses
+    anything else (a text of a subclass of ``str`` joins as its text, which ``+`` gives too).
+    None when some row holds another value or the whole would be longer than
     ``limit`` (the caller then adds pair by pair). ``single``: per column, whether it is known
     to hold one object on every row (a constant): that one is checked and repeated, not listed."""
     good = _not_bad(bad)
@@ -498,11 +500,11 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
                 return None
             lists.append(repeat(text, rows))
             continue
-        texts = _on(column, good).tolist()
-        if set(map(type, texts)) != {str}:
-            return None
-        lists.append(texts)
-    joined = list(map("".join, zip(*lists)))
+        lists.append(_on(column, good).tolist())
+    try:                                  # ``str.join`` takes texts only: any other value raises
+        joined = list(map("".join, zip(*lists)))
+    except TypeError:
+        return None
     if max(map(len, joined)) > limit:
         return None
     return _put_back(joined, good, len(columns[0]))
