@@ -1334,51 +1334,20 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
-        """``a if c else b if d else e ...``: the chain of ``if``/``else`` at once. Each test
-        only on the rows no earlier test took (and where none was bad), each branch only on
-        the rows its test took, the last ``else`` on the rest; each row's value put in place
-        once. What decided a row is what the tests it evaluated read, in order, then what its
-        branch read, as the nested ``if``/``else`` joins them level by level: here each test's
-        ids joined onto the rows that reach it, and the branches' ids onto every row once at
-        the end (one join per level, not two)."""
         n = len(rows)
-        values = np.empty(n, dtype=object)
-        bad = np.zeros(n, dtype=bool)
-        masks = deps = None                   # what the tests read, so far
-        branch_masks, branch_deps = _zeros(n), _zeros(n)
-        remaining = None                      # positions that reach this test (None: all)
-        while True:
-            test = self.eval(node.test, frame, rows if remaining is None else rows[remaining])
-            if remaining is None:
-                masks, deps = test.masks.copy(), test.deps.copy()
-                remaining = np.arange(n)
-            else:
-                self.masks.join_at(masks, remaining, test.masks)
-                self.deps.join_at(deps, remaining, test.deps)
-            holds = truth(test.values)
-            if np.count_nonzero(test.bad):
-                bad[remaining[test.bad]] = True
-                holds &= ~test.bad
-                yes = remaining[holds]
-                no = remaining[~holds & ~test.bad]
-            else:
-                yes = remaining[holds]
-                no = remaining[~holds]
-            branches = [(yes, node.body)]
-            node = node.orelse
-            last = node.__class__ is not ast.IfExp
-            if last:
-                branches.append((no, node))
-            for chosen, branch in branches:
-                if len(chosen):
-                    col = self.eval(branch, frame, rows[chosen])
-                    values[chosen], bad[chosen] = col.values, col.bad
-                    branch_masks[chosen], branch_deps[chosen] = col.masks, col.deps
-            if last or not len(no):
-                break
-            remaining = no
-        return Column(values, bad, self.masks.join(masks, branch_masks),
-                      deps=self.deps.join(deps, branch_deps))
+        test = self.eval(node.test, frame, rows)
+        values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
+        deps = test.deps.copy()
+        holds = truth(test.values)
+        yes = rows_where(~bad & holds)
+        no = rows_where(~bad & ~holds)
+        for chosen, branch in ((yes, node.body), (no, node.orelse)):
+            if len(chosen):
+                col = self.eval(branch, frame, rows[chosen])
+                values[chosen], bad[chosen] = col.values, col.bad
+                self.masks.join_at(masks, chosen, col.masks)
+                self.deps.join_at(deps, chosen, col.deps)
+        return Column(values, bad, masks, deps=deps)
 
     #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
     #: and reads per entity row, and which rows are done (made on first use, for the batch).
