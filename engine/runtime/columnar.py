@@ -1211,8 +1211,8 @@ class _Batch:
         """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
         texts (or lists) joined once per row, or, where some row is neither all text nor all
-        lists, added pair by pair in order as the per-case evaluator does. Texts around an ``if``/``else`` chain are joined
-        inside each branch instead (:func:`_distributed`)."""
+        lists, added pair by pair in order as the per-case evaluator does. Texts around an
+        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`)."""
         spread = _distributed(node)
         if spread is not None:
             return self.eval(spread, frame, rows)
@@ -1264,7 +1264,8 @@ class _Batch:
     def applied(fn, columns, bad, per_distinct: bool):
         """``fn`` on the rows not bad: once per distinct typed tuple of arguments when
         ``per_distinct`` (a pure function dearer than keying its arguments) and possible,
-        otherwise on every row."""
+        otherwise on every row. A memo of one argument looks each argument object up first
+        (:meth:`Memo.column`)."""
         if per_distinct:
             found = fn.column(columns[0], bad, _FAILURES) \
                 if fn.__class__ is Memo and len(columns) == 1 else None
