@@ -76,6 +76,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import operator
+import weakref
 from dataclasses import dataclass, field
 from functools import partial
 from decimal import Decimal
@@ -94,8 +95,8 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
                               comparisons, distinct, firsts, flags, full, group, memberships,
-                              no_rows, numbers, objects, ranks_of, rows_where, strict_bools,
-                              texts_chained, texts_joined, truth, ufunc)
+                              lists_chained, no_rows, numbers, objects, ranks_of, rows_where,
+                              strict_bools, texts_chained, texts_joined, truth, ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -922,7 +923,8 @@ class _Batch:
                 else:
                     bad[at] = True
         values = np.empty(n, dtype=object)
-        collected_rows, collected = [], []    # collect: per matched table row, rows and values
+        # collect: each row's values in table order, one column per table row
+        collected = np.empty((n, len(body.rows)), dtype=object) if collect else None
         # What decided (engine.model.definitions, DecisionTableBody): the inputs a matching row
         # tested, then the value; the inputs only a failing test used made rows fail. When a
         # cell reads a cited value the plan cannot tell (the case goes per case for citations).
@@ -946,12 +948,11 @@ class _Batch:
             bad[chosen] |= col.bad
             self.deps.join_at(deps, chosen, col.deps)
             if collect:
-                collected_rows.append(chosen)
-                collected.append(col.values)
+                collected[chosen, k] = col.values
             else:
                 values[chosen] = col.values
         if collect:
-            values[~bad] = self.collected_lists(collected_rows, collected, n)[~bad]
+            values[~bad] = self.collected_lists(collected, chosen_rows, n)[~bad]
         chosen = rows_where(defaults)
         if len(chosen):
             col = self.eval(body.default.tree, frame, rows[chosen])
@@ -962,17 +963,13 @@ class _Batch:
         return Column(values, bad, masks, deps=deps), own, branch, failed_deps
 
     @staticmethod
-    def collected_lists(rows_of: list, values_of: list, n: int) -> np.ndarray:
+    def collected_lists(collected: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
         """Per row, a new list of the values the matched table rows gave it, in table order
-        (``rows_of``/``values_of``: per table row, the rows it matched and their values): all
-        put in order of row at once (a stable sort keeps table order within a row), then one
-        slice per row."""
-        if not rows_of:
-            return objects([[] for _ in range(n)], n)
-        rows = np.concatenate(rows_of)
-        order = np.argsort(rows, kind="stable")
-        values = np.concatenate([as_objects(v) for v in values_of])[order].tolist()
-        ends = np.cumsum(np.bincount(rows, minlength=n)).tolist()
+        (``collected``: row x table row, the values; ``chosen``: which table rows each row
+        collects): the chosen cells read row by row (NumPy reads a ``bool`` index of a matrix
+        in row order, so table order within a row), then one slice per row."""
+        values = collected[chosen].tolist()
+        ends = np.cumsum(np.count_nonzero(chosen, axis=1)).tolist()
         return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
 
     @staticmethod
@@ -1271,8 +1268,12 @@ class _Batch:
     def added(self, node, frame, rows) -> Column:
         """``a + b + c ...`` (a chain of ``+`` nested to the left, as the parser builds it):
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
-        texts joined once per row, or, where some row is not all text, added pair by pair in
-        order as the per-case evaluator does."""
+        texts (or lists) joined once per row, or, where some row is neither all text nor all
+        lists, added pair by pair in order as the per-case evaluator does. Texts around an
+        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`)."""
+        spread = _distributed(node)
+        if spread is not None:
+            return self.eval(spread, frame, rows)
         operands = []
         while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
             operands.append(node.right)
@@ -1284,6 +1285,8 @@ class _Batch:
             bad = bad | p.bad
         values = texts_chained([p.values for p in parts], bad, MAX_SEQUENCE,
                                [p.single for p in parts])
+        if values is None:
+            values = lists_chained([p.values for p in parts], bad, MAX_SEQUENCE)
         if values is not None:
             return Column(values, bad, self.masks.join_all([p.masks for p in parts]),
                           deps=self.deps.join_all([p.deps for p in parts]))
@@ -1319,9 +1322,13 @@ class _Batch:
     def applied(fn, columns, bad, per_distinct: bool):
         """``fn`` on the rows not bad: once per distinct typed tuple of arguments when
         ``per_distinct`` (a pure function dearer than keying its arguments) and possible,
-        otherwise on every row."""
+        otherwise on every row. A memo of one argument looks each argument object up first
+        (:meth:`Memo.column`)."""
         if per_distinct:
-            found = apply_distinct(fn, columns, bad, _FAILURES)
+            found = fn.column(columns[0], bad, _FAILURES) \
+                if fn.__class__ is Memo and len(columns) == 1 else None
+            if found is None:
+                found = apply_distinct(fn, columns, bad, _FAILURES)
             if found is not None:
                 return found
             if fn.__class__ is Memo:      # arguments that cannot be keys: no memo row by row
@@ -1407,7 +1414,53 @@ class _Batch:
                 self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps)
 
+    #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
+    #: and reads per entity row, and which rows are done (made on first use, for the batch).
+    shared: dict | None = None
+
     def call(self, node, frame, rows) -> Column:
+        """A call; a pure one whose arguments are names, constants and such calls is computed
+        once per entity row of the batch for every site that writes it the same way
+        (:meth:`shared_call`)."""
+        if frame.index is not None:
+            key = _SHARED_KEYS.get(node, _MISSING)
+            if key is _MISSING:
+                key = _SHARED_KEYS[node] = _shared_key(node)
+            if key is not None:
+                return self.shared_call(node, (frame.kind.name, key), frame, rows)
+        return self.called(node, frame, rows)
+
+    def shared_call(self, node, key, frame, rows) -> Column:
+        """A shared call on ``rows``: computed (:meth:`called`) only on the rows whose entity no
+        site has asked for yet, the rest read back. The same per row: a row's value, badness,
+        mask and deciding reads depend only on its entity (the names read are the entity's and
+        its ancestors', the call is pure), and each row still computes only where a site asks
+        for it, so nothing is evaluated that the per-case evaluator would not evaluate."""
+        shared = self.shared
+        if shared is None:
+            shared = self.shared = {}
+        entity_rows = frame.index[rows]
+        entry = shared.get(key)
+        if entry is None:
+            size = len(self.entities.get(frame.kind.name, ()))
+            entry = shared[key] = (np.empty(size, dtype=object), np.zeros(size, dtype=bool),
+                                   _zeros(size), _zeros(size), np.zeros(size, dtype=bool))
+        values, bad, masks, deps, done = entry
+        missing = ~done[entity_rows]
+        count = np.count_nonzero(missing)
+        if count:
+            every = count == len(rows)
+            need = rows if every else rows[missing]
+            col = self.called(node, frame, need)
+            at = entity_rows if every else entity_rows[missing]
+            values[at], bad[at], masks[at], deps[at] = col.values, col.bad, col.masks, col.deps
+            done[at] = True
+            if every:
+                return col
+        return Column(values[entity_rows], bad[entity_rows], masks[entity_rows],
+                      deps=deps[entity_rows])
+
+    def called(self, node, frame, rows) -> Column:
         target = node.ref.target
         what = target[0]
         n = len(rows)
@@ -1604,6 +1657,119 @@ class _Batch:
             failed[case_of[~alive]] = True
             kinds.append(KindOutputs(entities, columns, case_of, alive))
         return ColumnarOutputs(self, kinds, failed.tolist())
+
+
+#: Built-ins whose calls may be shared between sites (:func:`_shared_key`): pure, and giving a
+#: number, text, yes/no or date (never a list: each call of ``range`` gives its own list).
+_SHAREABLE = frozenset(b.function for b in BUILTINS.values()
+                       if b.result in ("number", "text", "boolean", "date")) - {_IS_GIVEN, len}
+#: Per call node, its key for sharing (:func:`_shared_key`), for as long as the node lives (the
+#: definitions the key names by identity live as long: the node's names refer to them).
+_SHARED_KEYS = weakref.WeakKeyDictionary()
+
+
+def _shared_key(node):
+    """What makes two calls the same call on every entity (:meth:`_Batch.shared_call`), or None
+    when the call is not shared: the built-in, rulebook function or parameter table, and each
+    argument, which must be a constant (by class and spelling: ``True`` is not ``1``,
+    ``2.50`` not ``2.5``), a fact, rule or parameter read (with how many levels up), the date,
+    or a shared call itself."""
+    target = node.ref.target
+    what = target[0]
+    if what == "builtin":
+        if target[1] not in _SHAREABLE:
+            return None
+    elif what not in ("function", "lookup"):
+        return None
+    key = [what, id(target[1])]
+    for argument in node.args:
+        kind = argument.__class__
+        if kind is ast.Constant:
+            value = argument.value
+            key.append(("constant", value.__class__, repr(value)))
+        elif kind is ast.Name:
+            read = argument.ref.target
+            if read[0] in ("fact", "as_of"):
+                key.append(read)
+            elif read[0] in ("rule", "param"):
+                key.append((read[0], id(read[1]), *read[2:]))
+            else:
+                return None
+        elif kind is ast.Call:
+            inner = _SHARED_KEYS.get(argument, _MISSING)
+            if inner is _MISSING:
+                inner = _SHARED_KEYS[argument] = _shared_key(argument)
+            if inner is None:
+                return None
+            key.append(inner)
+        else:
+            return None
+    return tuple(key)
+
+
+#: Per ``+`` chain: the same chain with its texts joined inside its ``if``/``else`` (or None).
+_DISTRIBUTED = weakref.WeakKeyDictionary()
+
+
+def _distributed(node):
+    """A chain of ``+`` that is texts written out around one ``if``/``else`` chain
+    (``"MHK: " + (a if c else b + x if d else e) + " (1830.000.00)"``, as in
+    ``eligibility.why_not``), written as that ``if``/``else`` chain with the texts joined
+    inside each branch (``"MHK: " + a + " (1830.000.00)" if c else ...``), the texts next to
+    each other written as one, and a ``+`` chain in a branch as its operands; None for any
+    other chain. The same value, badness and citations on every row: the same tests on the
+    same rows, then the taken branch's operands in the same order (texts written out read
+    nothing), added left to right. Added so, a row gives text exactly when every operand is a
+    text, as the chain written with parentheses does (``+`` of a text with anything but a text
+    fails; of numbers or lists it gives no text, which the written-out text then refuses), and
+    the longest text is the whole, either way. Each row's text is then joined once, not once
+    per level, and a branch that is a text written out is one text for every row. Kept per
+    node for as long as the rulebook's expressions live."""
+    found = _DISTRIBUTED.get(node, _MISSING)
+    if found is _MISSING:
+        found = _DISTRIBUTED[node] = _spread_chain(node)
+    return found
+
+
+def _added_operands(node) -> list:
+    """The operands of a chain of ``+`` nested to the left, in order (the node alone if it is
+    not one)."""
+    operands = []
+    while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    return operands[::-1]
+
+
+def _written_text(node) -> bool:
+    return node.__class__ is ast.Constant and node.value.__class__ is str
+
+
+def _spread_chain(node):
+    operands = _added_operands(node)
+    others = [k for k, operand in enumerate(operands) if not _written_text(operand)]
+    if len(others) != 1 or operands[others[0]].__class__ is not ast.IfExp:
+        return None
+    k = others[0]
+    return _spread(operands[:k], operands[k], operands[k + 1:])
+
+
+def _spread(before: list, node, after: list):
+    if node.__class__ is ast.IfExp:
+        return ast.IfExp(test=node.test, body=_spread(before, node.body, after),
+                         orelse=_spread(before, node.orelse, after))
+    operands = []
+    for operand in before + _added_operands(node) + after:
+        if operands and _written_text(operand) and _written_text(operands[-1]) and \
+                len(operands[-1].value) + len(operand.value) <= MAX_SEQUENCE:
+            operands[-1] = ast.Constant(operands[-1].value + operand.value)
+        else:
+            operands.append(operand)
+    chain = operands[0]
+    for operand in operands[1:]:
+        chain = ast.BinOp(left=chain, op=ast.Add(), right=operand)
+    return chain
 
 
 def _smaller(acc, v):

@@ -207,11 +207,54 @@ class Memo:
     fails, or whose arguments cannot be a key, is not kept (it is made again, and fails
     alike); nor is a list (each caller gets its own)."""
 
-    __slots__ = ("fn", "found")
+    __slots__ = ("fn", "found", "seen", "failing")
 
     def __init__(self, fn):
         self.fn = fn
         self.found: dict = {}
+        self.seen: dict = {}              # id of an argument -> (it, its result or _FAILED)
+        self.failing = False              # whether ``seen`` holds a failure
+
+    def column(self, values: np.ndarray, bad: np.ndarray, failures):
+        """The function of one argument on the rows not bad (as :func:`apply_distinct`),
+        found by the argument's *identity* first: the rows of a column mostly hold a few
+        objects many times (a household's amount on each of its people, a function's result
+        given to every row that has its arguments), and a pure function gives one object the
+        same result every time, so each object costs one lookup of its ``id`` (kept with the
+        object, so the ``id`` is not reused while the batch runs) instead of its typed key (the
+        text of a ``Decimal``). An object not seen yet goes through the memo (:meth:`__call__`),
+        which keys it by type and value. Only for values that never change (numbers, texts,
+        yes/no, dates, nothing); None when a row holds another value or a result is a list
+        (each row gets its own list, as per case): the caller then takes
+        :func:`apply_distinct`."""
+        good = _not_bad(bad)
+        listed = _on(values, good).tolist()
+        seen = self.seen
+        get = seen.get
+        out = []
+        add = out.append
+        for v in listed:
+            entry = get(id(v))
+            if entry is None:
+                if v.__class__ not in _UNCHANGING:
+                    return None
+                try:
+                    entry = (v, self(v))
+                    if entry[1].__class__ is list:
+                        return None
+                except failures:
+                    entry = (v, _FAILED)
+                    self.failing = True
+                seen[id(v)] = entry
+            add(entry[1])
+        bad = bad.copy()
+        if self.failing:
+            failed = [i for i, r in enumerate(out) if r is _FAILED]
+            if failed:
+                for i in failed:
+                    out[i] = None
+                bad[good[failed] if good is not None else failed] = True
+        return _put_back(out, good, len(values)), bad
 
     def __call__(self, *arguments):
         try:
@@ -232,6 +275,11 @@ class Memo:
 
 
 _MISSING = object()
+#: A call that failed (in :attr:`Memo.seen`: it fails alike every time).
+_FAILED = object()
+#: Classes whose values never change: an object of one of them always gives a pure function
+#: the same result (:meth:`Memo.column`).
+_UNCHANGING = frozenset({Decimal, int, str, bool, dt.date, type(None)})
 
 
 def _not_bad(bad: np.ndarray):
@@ -435,7 +483,9 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
     column: each row's texts joined once, instead of a new text per ``+`` copying all before
     it. The same text: the language's ``+`` of two texts is their concatenation, and its bound
     on each intermediate text holds for all of them exactly when it holds for the whole (texts
-    only grow). None when some row holds another value or the whole would be longer than
+    only grow). Whether every value is a text is asked of the join itself, which refuses
+    anything else (a text of a subclass of ``str`` joins as its text, which ``+`` gives too).
+    None when some row holds another value or the whole would be longer than
     ``limit`` (the caller then adds pair by pair). ``single``: per column, whether it is known
     to hold one object on every row (a constant): that one is checked and repeated, not listed."""
     good = _not_bad(bad)
@@ -450,14 +500,43 @@ def texts_chained(columns: list, bad: np.ndarray, limit: int, single=None):
                 return None
             lists.append(repeat(text, rows))
             continue
-        texts = _on(column, good).tolist()
-        if set(map(type, texts)) != {str}:
-            return None
-        lists.append(texts)
-    joined = list(map("".join, zip(*lists)))
+        lists.append(_on(column, good).tolist())
+    try:                                  # ``str.join`` takes texts only: any other value raises
+        joined = list(map("".join, zip(*lists)))
+    except TypeError:
+        return None
     if max(map(len, joined)) > limit:
         return None
     return _put_back(joined, good, len(columns[0]))
+
+
+def lists_chained(columns: list, bad: np.ndarray, limit: int):
+    """``a + b + c ...`` (left to right) row by row where every row not bad holds a list in
+    every column: each row's lists joined once into one new list, instead of a new list per
+    ``+`` copying all before it. The same list: the language's ``+`` of two lists is a new list
+    of the items of both, in order, and its bound holds for every intermediate list exactly
+    when it holds for the whole. None when some row holds another value or the whole would be
+    longer than ``limit`` (the caller then adds pair by pair)."""
+    good = _not_bad(bad)
+    if not (len(good) if good is not None else len(bad)):
+        return None
+    lists = []
+    for column in columns:
+        items = _on(column, good).tolist()
+        if set(map(type, items)) != _LIST:
+            return None
+        lists.append(items)
+    joined = list(map(list.copy, lists[0]))            # a new list per row, then extended
+    extend = list.extend
+    for items in lists[1:]:
+        for _ in map(extend, joined, items):
+            pass
+    if max(map(len, joined)) > limit:
+        return None
+    return _put_back(joined, good, len(columns[0]))
+
+
+_LIST = {list}
 
 
 def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,

@@ -1,0 +1,195 @@
+"""Texts built through if/else chains, shared pure calls and a collect table (as
+``eligibility.why_not`` builds them), on the `texts` fixture, against the per-case evaluator.
+
+The plan computes a pure call written the same way at several sites once per entity of the batch
+(``_Batch.shared_call``), and a built-in of one argument once per argument *object*
+(``Memo.column``). Neither may change a value or a citation: constants keep their type (``1`` is
+not ``true``, ``2.5`` is not ``2.50``), a call that fails fails only on the rows that reach it
+(per case the others never call it), and every result keeps its read-set and deciding
+citations."""
+
+from __future__ import annotations
+
+import ast
+import random
+from decimal import Decimal
+
+import numpy as np
+
+from engine import PolicyError
+from engine.language.numbers import money_text
+from engine.runtime import columnar
+from engine.runtime.columnar import evaluate_cases
+from engine.runtime.columnar_arrays import Memo, lists_chained, objects
+from engine.runtime.results import json_value
+from engine.runtime.trace import citation_mask, collect_citations
+
+from .helpers import AS_OF, case, engine, person
+
+AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12", "99.995", "400"]
+
+
+def _households(count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for index in range(count):
+        people = []
+        for k in range(rng.randint(1, 4)):
+            facts = {"age": rng.randint(0, 90),
+                     "incomes": [{"type": "wages", "amount": rng.choice(AMOUNTS),
+                                  "frequency": "monthly"}
+                                 for _ in range(rng.choice([0, 1, 2, 3]))]}
+            if rng.random() < 0.97:                # otherwise missing: its rows are bad
+                facts["name"] = rng.choice(["LOW", "HIGH", "MID", "NONE"])
+            if rng.random() < 0.4:
+                facts["pregnant"] = True
+            if rng.random() < 0.5:
+                facts["resources"] = rng.choice(AMOUNTS)
+            if rng.random() < 0.1:                 # money(note) fails where it is reached
+                facts["note"] = "a note"
+            people.append(person(f"p{k}", **facts))
+        extra = {"description": rng.choice(["south", "east"])} if rng.random() < 0.5 else {}
+        out.append(case(*people, case_id=f"c{index}", **extra))
+    return out
+
+
+def _same_as_per_case(texts, data, names=None) -> tuple[int, int]:
+    got = evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=names)
+    compared = refused = 0
+    for h, evaluation in zip(data, got):
+        try:
+            expected = texts.evaluate(h, as_of=AS_OF, names=names)
+        except PolicyError:
+            assert evaluation is None, (names, h["case_id"])
+            refused += 1
+            continue
+        assert evaluation is not None, (names, h["case_id"])
+        have = [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
+                 r.citations) for r in evaluation.results]
+        want = [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
+                 r.node.own_citations, citation_mask(r.node), r.citations)
+                for r in expected.results]
+        assert have == want, (names, h["case_id"])
+        compared += len(want)
+    return compared, refused
+
+
+def test_every_texts_rule_alone_and_every_output_agree_with_the_per_case_evaluator():
+    texts = engine("texts")
+    data = _households(160, seed=15)
+    refused = 0
+    for name in sorted(texts.program.rules):
+        compared, refusals = _same_as_per_case(texts, data, names=[name])
+        assert compared > 0, name
+        refused += refusals
+    compared, refusals = _same_as_per_case(texts, data)
+    assert compared > 0
+    # money(note) fails on the rows that reach it (and only those: most cases still pass)
+    assert 0 < refusals < len(data) // 2 and refused > 0
+
+
+def test_constants_keep_their_type_in_calls_shared_between_sites():
+    texts = engine("texts")
+    data = _households(20, seed=3)
+    got = evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF,
+                         names=["texts.typed_constants"])
+    values = {r.value for e in got for r in e.results}
+    assert values == {"1yes2.52.50" + "1yes2.52.50" + "1" + "2.5"}
+
+
+def test_a_call_written_alike_at_several_sites_is_computed_once_per_entity(monkeypatch):
+    texts = engine("texts")
+    data = _households(200, seed=7)
+    computed: dict = {}
+    made = columnar._Batch.called
+
+    def counting(self, node, frame, rows):
+        key = columnar._shared_key(node)
+        if key is not None:
+            entities = frame.index[rows].tolist()
+            computed.setdefault((frame.kind.name, key), []).extend(entities)
+        return made(self, node, frame, rows)
+
+    monkeypatch.setattr(columnar._Batch, "called", counting)
+    compared, _ = _same_as_per_case(texts, data, names=["texts.why_not", "texts.amounts_said",
+                                                        "texts.amount_text"])
+    assert compared > 0
+    sites = 0
+    for (kind, key), entities in computed.items():
+        assert len(entities) == len(set(entities)), key       # no entity computed twice
+        sites += 1
+    # money(total), text(size), limit("LOW", size, top) and money() of it, text(region), ...
+    assert sites >= 8
+    # money(amount) of an income: one key for the rule's own frame and the member frame of
+    # `first_amount` (an aggregate over the person's incomes)
+    amounts = [key for kind, key in computed if kind == "income" and key[0] == "builtin"
+               and key[2] == ("fact", "amount", 0)]
+    assert len(amounts) == 2          # money(amount) and text(amount)
+
+
+def test_memo_column_keys_by_object_and_keeps_types_and_exponents():
+    calls = []
+
+    def text_of(value):
+        calls.append(value)
+        return money_text(value) if value.__class__ is Decimal else repr(value)
+
+    memo = Memo(text_of)
+    two_and_a_half = Decimal("2.5")
+    column = objects([True, 1, two_and_a_half, Decimal("2.50"), two_and_a_half, 1, True, None])
+    values, bad = memo.column(column, np.zeros(8, dtype=bool), (Exception,))
+    assert values.tolist() == ["True", "1", "$2.50", "$2.50", "$2.50", "1", "True", "None"]
+    assert not bad.any()
+    # once per object; an equal object of the same type and spelling through the typed memo
+    assert calls == [True, 1, two_and_a_half, Decimal("2.50"), None]
+    values, _ = memo.column(objects([Decimal("2.5"), Decimal("2.50")]), np.zeros(2, dtype=bool),
+                            (Exception,))
+    assert values.tolist() == ["$2.50", "$2.50"] and len(calls) == 5
+    text = Memo(lambda v: format(v, "f") if v.__class__ is Decimal else str(v))
+    values, _ = text.column(objects([Decimal("2.5"), Decimal("2.50"), True, 1]),
+                            np.zeros(4, dtype=bool), (Exception,))
+    assert values.tolist() == ["2.5", "2.50", "True", "1"]
+
+
+def test_memo_column_marks_failing_rows_bad_and_declines_lists():
+    money = Memo(money_text)
+    column = objects(["a note", Decimal("3"), "a note", None, Decimal("-0.5")])
+    bad = np.asarray([False, False, False, False, True])
+    values, got = money.column(column, bad, (Exception,))
+    assert got.tolist() == [True, False, True, False, True]
+    assert values[1] == "$3" and values[3] == "no value"
+    assert not bad[0]                                   # the caller's array is left alone
+    # the failure is kept: asked again, the same rows fail, without calling again
+    values, got = money.column(column[:2], np.zeros(2, dtype=bool), (Exception,))
+    assert got.tolist() == [True, False] and values[1] == "$3"
+    # a value that may change (a list) or a result that is a list: the caller's other paths
+    assert money.column(objects([[1], [2]], 2), np.zeros(2, dtype=bool), (Exception,)) is None
+    listing = Memo(lambda v: [v])
+    assert listing.column(objects([1, 1]), np.zeros(2, dtype=bool), (Exception,)) is None
+
+
+def test_texts_around_an_if_else_chain_are_joined_inside_each_branch():
+    tree = ast.parse('"A: " + (x if c else "b" + y + "c" if d else "e") + " (1)"',
+                     mode="eval").body
+    spread = columnar._distributed(tree)
+    assert ast.unparse(spread) == "'A: ' + x + ' (1)' if c else 'A: b' + y + 'c (1)' if d " \
+                                  "else 'A: e (1)'"
+    assert columnar._distributed(tree) is spread           # made once per node
+    # any other chain is left as it is
+    for other in ('"A" + x + "B"', '"A" + (x if c else y) + z', '1 + (x if c else y) + 2'):
+        assert columnar._distributed(ast.parse(other, mode="eval").body) is None
+
+
+def test_lists_chained_is_the_pairwise_sum_with_a_new_list_per_row():
+    a, b, c = [1], ["x", Decimal("2.50")], []
+    columns = [objects([a, c, b], 3), objects([b, c, a], 3), objects([c, c, [True]], 3)]
+    joined = lists_chained(columns, np.zeros(3, dtype=bool), 10)
+    assert joined.tolist() == [a + b + c, c + c + c, b + a + [True]]
+    assert all(row is not x for row in joined.tolist() for x in (a, b, c))
+    assert len({id(row) for row in joined.tolist()}) == 3
+    # a bad row is left out; a row that is not a list, or a list past the bound: pair by pair
+    bad = np.asarray([False, True, False])
+    assert lists_chained(columns, bad, 10).tolist() == [a + b + c, None, b + a + [True]]
+    assert lists_chained([objects([a, "x"], 2), objects([b, b], 2)], np.zeros(2, dtype=bool),
+                         10) is None
+    assert lists_chained(columns, np.zeros(3, dtype=bool), 3) is None
