@@ -25,9 +25,10 @@ case (``tests/tools/test_column_lines.py``).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import re
+from decimal import Decimal, getcontext
 from itertools import chain, compress, repeat
-from operator import is_not
+from operator import is_, is_not
 
 import numpy as np
 import orjson
@@ -51,6 +52,9 @@ _NONE = type(None)
 
 #: The end of a result without citations (after nothing, the number 0).
 _NO_CITATIONS = np.array([b"", b"}"], dtype=object)
+
+#: Nothing, then an empty list.
+_EMPTY_LIST = np.array([b"", b"[]"], dtype=object)
 
 
 class ColumnLines:
@@ -136,10 +140,10 @@ class ColumnLines:
             listed = values.tolist()
             classes = None
             if not self.nulls and values.dtype == object and listed:
+                if listed[0] is None and listed.count(None) == len(listed):
+                    continue           # the rule applies to none of these rows
                 classes = set(map(type, listed))
                 if _NONE in classes:
-                    if classes == {_NONE}:
-                        continue       # the rule applies to none of these rows
                     keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
                                        count=len(listed))
                     rows, cites = rows[keep], cites[keep]
@@ -248,34 +252,47 @@ class ColumnLines:
             return self._flags(rule), values.astype(np.intp) + 1
         if classes is None:
             classes = set(map(type, listed))
-            classes.discard(_NONE)
+        nulls = _NONE in classes
+        if nulls:
+            classes = classes - {_NONE}
         one = next(iter(classes)) if len(classes) == 1 else None
         if not classes:
             cls = _NONE
         elif one in _BY_ITSELF:
             cls = one
         elif one is Decimal and all(map(Decimal.is_finite, filter(None, listed))):
-            return _decimals(listed, rule.type == "money"), None
-        elif one is list and _texts(filter(None, listed)):
+            return _decimals(listed, rule.type == "money", nulls), None
+        elif one is list and not nulls and not any(listed):    # all empty
+            return _EMPTY_LIST, 1
+        elif one is list and _texts(listed):
             return list(map(orjson.dumps, listed)), None    # None: null, as orjson writes it
         else:
             json = self.json
             return [json(result_json(rule, value)) for value in listed], None
+        if all(map(is_, listed, repeat(listed[0]))):       # one value for all
+            return self._keyed(rule, cls, (listed[0],)), 1
+        return self._keyed(rule, cls, dict.fromkeys(listed), listed)
+
+    def _keyed(self, rule, cls, distinct, listed=None):
+        """Nothing, then the JSON of the ``distinct`` values of one class (their own keys), made
+        once per rule type and value; and per value of ``listed`` the number of its own."""
         cache = self._values.get((rule.type, cls))
         if cache is None:
             cache = self._values[(rule.type, cls)] = {}
-        distinct = dict.fromkeys(listed)
-        missing = distinct.keys() - cache.keys()
+        missing = [key for key in distinct if key not in cache]
         if missing:
             if len(cache) + len(missing) > MAX_VALUES:
                 cache.clear()
-                missing = distinct.keys()
+                missing = distinct
             json = self.json
             for key in missing:
                 cache[key] = json(result_json(rule, key))
+        pieces = _objects([b""] + list(map(cache.__getitem__, distinct)))
+        if listed is None:
+            return pieces
         number = dict(zip(distinct, range(1, len(distinct) + 1)))
-        return (_objects([b""] + list(map(cache.__getitem__, distinct))),
-                np.fromiter(map(number.__getitem__, listed), dtype=np.intp, count=len(listed)))
+        return pieces, np.fromiter(map(number.__getitem__, listed), dtype=np.intp,
+                                   count=len(listed))
 
     def _flags(self, rule) -> np.ndarray:
         """Nothing, then the JSON of a rule's ``False`` and ``True``."""
@@ -293,14 +310,14 @@ class ColumnLines:
         if not self.citing:
             return _NO_CITATIONS, 1
         listed = cites.tolist()
-        ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
-        if (ids == ids[0]).all():      # one deciding list for all (most rules in a chunk)
-            distinct, first, numbers = ids[:1], np.zeros(1, dtype=np.intp), 1
+        if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all (most rules)
+            distinct, first, numbers = [id(listed[0])], [0], 1
         else:
+            ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
             distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
-            numbers = numbers.reshape(-1) + 1
+            distinct, first, numbers = distinct.tolist(), first.tolist(), numbers.reshape(-1) + 1
         pieces = [b""]
-        for key, row in zip(distinct.tolist(), first.tolist()):
+        for key, row in zip(distinct, first):
             found = made.get(key)
             if found is None:
                 found = made[key] = self._cited_piece(listed[row], as_of)
@@ -346,6 +363,12 @@ def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
             np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])
 
 
+#: A decimal written with one, or more than two, digits after the point (a money amount that
+#: :func:`cents` may write otherwise).
+_UNCENTED = re.compile(rb'\.(?:\d|\d{3,})"')
+_ONE_DIGIT = re.compile(rb'\.(\d)"')
+_ZEROS_AFTER = re.compile(rb'\.(\d\d)0+"')
+
 #: Combined numbers stay below this (int64).
 _LARGEST = 1 << 62
 
@@ -366,32 +389,29 @@ def _distinct(numbers: np.ndarray, size: int) -> tuple:
     return distinct, first, inverse.reshape(-1)
 
 
-def _decimals(listed: list, money: bool) -> list:
-    """The JSON of finite decimals (and None), the bytes :func:`result_json` then orjson give:
-    the exact digits, no exponent, a money amount to the cent (:func:`cents`, which changes
-    only an amount whose digits after the point are neither none nor two)."""
-    out = []
-    for value in listed:
-        if value is None:
-            out.append(b"null")
-            continue
-        text = f"{value:f}"
-        if money:
-            point = text.find(".")
-            if point >= 0 and len(text) - point != 3:
-                text = f"{cents(value):f}"
-        out.append(b'"' + text.encode() + b'"')
-    return out
+def _decimals(listed: list, money: bool, nulls: bool) -> list:
+    """The JSON of finite decimals (and None, if ``nulls``), the bytes :func:`result_json` then
+    orjson give: the exact digits, no exponent; a money amount to the cent (:func:`cents`),
+    which changes only an amount with one digit after the point (``405.0``: ``405.00``) or
+    more than two all zeros after the second (``1305.000``: ``1305.00``), made so on the
+    text, where the decimal context could hold the amount to the cent (else :func:`cents`)."""
+    texts = ["null" if value is None else f'"{value:f}"' for value in listed] if nulls \
+        else [f'"{value:f}"' for value in listed]
+    if not money:
+        return list(map(str.encode, texts))
+    whole = "\n".join(texts).encode()
+    if _UNCENTED.search(whole):
+        if max(map(len, texts)) > getcontext().prec:
+            return [b"null" if value is None else b'"%s"' % f"{cents(value):f}".encode()
+                    for value in listed]
+        whole = _ONE_DIGIT.sub(rb'.\g<1>0"', _ZEROS_AFTER.sub(rb'.\1"', whole))
+    return whole.split(b"\n")
 
 
 def _texts(lists: list) -> bool:
-    """Whether every element of every list is a text (``str.join`` takes nothing else; the
-    elements are mostly texts made per household, whose hashes are not known yet)."""
-    try:
-        "".join(chain.from_iterable(lists))
-    except TypeError:
-        return False
-    return True
+    """Whether every element of every list (or None) is a text, of the class ``str`` itself
+    (orjson writes it as :func:`result_json` gives it)."""
+    return set(map(type, chain.from_iterable(filter(None, lists)))) <= {str}
 
 
 def _objects(items: list) -> np.ndarray:
