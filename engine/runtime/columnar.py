@@ -1527,15 +1527,27 @@ class _Batch:
                     unshowable = show.bad | ~(yes | no)
                     hidden = no & ~unshowable
                     broken = unshowable | (~hidden & col.bad)
-                if citations:
-                    uncited = alive & ~broken & ~hidden & _IS(col.cites, None).astype(bool)
-                    for row in np.flatnonzero(uncited).tolist():
-                        self.citation_failed.add(case_rows[row])
-                    broken = broken | uncited
+                # a row whose deciding citations the plan cannot tell holds None: ``==``, one C
+                # comparison per row, finds every None; only then is each row asked whether it
+                # is None itself (a value equal to None without being it is not)
+                if citations and (col.cites == None).any():      # noqa: E711 - elementwise
+                    uncited = np.fromiter(map(operator.is_, col.cites.tolist(), repeat(None)),
+                                          dtype=bool, count=n)
+                    uncited &= alive & ~broken & ~hidden
+                    if uncited.any():
+                        for row in np.flatnonzero(uncited).tolist():
+                            self.citation_failed.add(case_rows[row])
+                        broken = broken | uncited
                 alive &= ~broken
-                rows = np.flatnonzero(alive & ~hidden)
+                shows = alive & ~hidden
+                if shows.all():            # every row: the columns themselves, not copies
+                    columns.append(RuleOutputs(rule, np.arange(n), col.values, col.own,
+                                               col.masks, col.cites))
+                    continue
+                rows = np.flatnonzero(shows)
                 columns.append(RuleOutputs(rule, rows, col.values[rows], col.own[rows],
-                                           col.masks[rows], col.cites[rows]))
+                                           None if col.masks is None else col.masks[rows],
+                                           col.cites[rows]))
             case_of = np.asarray(case_rows, dtype=np.intp)
             failed[case_of[~alive]] = True
             kinds.append(KindOutputs(entities, columns, case_of, alive))
