@@ -244,7 +244,9 @@ class ColumnarEvaluation:
 class RuleOutputs:
     """One output rule's results in a batch, as columns over the rows it shows (``rows``, rows
     of its kind's table, ascending): the values, each row's own citations id and mask id (into
-    the batch's tables) and its deciding citations (``Result.citations``)."""
+    the batch's tables; ``masks`` None where the batch kept none) and its deciding citations
+    (``Result.citations``). A rule shown on every row holds the rule's columns themselves
+    (read them, never write into them)."""
 
     __slots__ = ("rule", "rows", "values", "own", "masks", "cites")
 
@@ -302,12 +304,14 @@ class ColumnarOutputs:
             results = [[] for _ in entities]
             for out in kind.rules:
                 rule = out.rule
+                masks = (map(mask_items.__getitem__, out.masks.tolist())
+                         if out.masks is not None else repeat(None))   # masks not kept
                 for row, value, own, mask, cites in zip(
-                        out.rows.tolist(), out.values.tolist(), out.own.tolist(),
-                        out.masks.tolist(), out.cites.tolist()):
+                        out.rows.tolist(), out.values.tolist(), out.own.tolist(), masks,
+                        out.cites.tolist()):
                     results[row].append(ColumnarResult(rule, entities[row], value,
-                                                       citation_items[own], mask_items[mask],
-                                                       cited, cites, as_of))
+                                                       citation_items[own], mask, cited,
+                                                       cites, as_of))
             for row in np.flatnonzero(~kind.alive).tolist():
                 results[row] = None
             by_kind[entities[0].kind.name] = results

@@ -264,7 +264,7 @@ class ColumnLines:
             return _decimals(listed, rule.type == "money", nulls), None
         elif one is list and not nulls and not any(listed):    # all empty
             return _EMPTY_LIST, 1
-        elif one is list and _texts(listed):
+        elif one is list and _texts(filter(None, listed) if nulls else listed):
             return list(map(orjson.dumps, listed)), None    # None: null, as orjson writes it
         else:
             json = self.json
@@ -408,10 +408,10 @@ def _decimals(listed: list, money: bool, nulls: bool) -> list:
     return whole.split(b"\n")
 
 
-def _texts(lists: list) -> bool:
-    """Whether every element of every list (or None) is a text, of the class ``str`` itself
+def _texts(lists) -> bool:
+    """Whether every element of every list is a text, of the class ``str`` itself
     (orjson writes it as :func:`result_json` gives it)."""
-    return set(map(type, chain.from_iterable(filter(None, lists)))) <= {str}
+    return set(map(type, chain.from_iterable(lists))) <= {str}
 
 
 def _objects(items: list) -> np.ndarray:
