@@ -14,10 +14,14 @@ piece per result, itself made of::
                                      (per deciding list; ``}`` alone without citations)
 
 so :class:`ColumnLines` makes each part once per distinct item (Python work per distinct
-person, value or deciding list, not per result; values are numbered by dictionaries and lists
-by identity in C), joins the parts of a rule's results once per distinct combination, puts all
-results of the chunk in the case order by one sort over (entity's place, rule's number), lays
-them out with each case's head and tail, and joins each case's slice. The bytes are those
+person, value or deciding list, not per result; values and lists are numbered by dictionaries
+and identity in C, a column holding one value for all rows without a pass per row). A kind's
+results are columns of those numbers over its rows (0 where a row does not show the result);
+neighbouring numbered columns are joined once per distinct combination, so that a person's row
+is a few pieces: a run of heads, ends and repeated values, a money amount, another run, the
+reasons, a run (values distinct per row, decimals and lists of texts, are pieces of their own).
+Each row's pieces are laid out at the row's place in the case order, between each case's head
+and tail, and each case's slice is joined. The bytes are those
 :meth:`RecordEncoder.record_line` writes for the same results, which the tests check case by
 case (``tests/tools/test_column_lines.py``).
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, getcontext
+from decimal import Decimal, Inexact, Rounded, getcontext
 from itertools import chain, compress, repeat
 from operator import is_, is_not
 
@@ -35,17 +39,17 @@ import orjson
 
 from ..runtime.columnar import ColumnarOutputs, result_json
 from ..runtime.results import cents
-from ..runtime.results import cents
 
 #: Values remembered per cache (value JSON per type, deciding lists per date) before it starts
 #: again: the money amounts of a caseload are different in nearly every household.
 MAX_VALUES = 20_000
 
 #: Classes whose values, when a whole column holds only that class (and None), key their JSON by
-#: themselves: two equal values of one of these classes have the same JSON. A decimal is keyed by
-#: its exact text (``Decimal("1.0") == Decimal("1")``, written differently). A list of texts is
-#: written as it is, each one (the reasons a person is not eligible differ from one household
-#: to the next, and hashing them cost more than writing them).
+#: themselves: two equal values of one of these classes have the same JSON. Decimals (money
+#: amounts differ in nearly every household; ``Decimal("1.0") == Decimal("1")`` is written
+#: differently) are written from their digits, each one; so is a list of texts (the reasons a
+#: person is not eligible differ from one household to the next, and hashing them cost more
+#: than writing them).
 _BY_ITSELF = frozenset({str, int, bool, dt.date})
 
 _NONE = type(None)
@@ -74,7 +78,6 @@ class ColumnLines:
         self._values: dict = {}    # (rule type, class) -> {value key: JSON}
         self._cited: dict = {}     # (deciding citations, date) -> b',"citations":[…]}'
         self._flags_json: dict = {}  # rule type -> nothing, then the JSON of False and True
-        self._flags_json: dict = {}  # rule type -> JSON of (False, True)
 
     def lines(self, outputs: ColumnarOutputs) -> list:
         """Per case of ``outputs``: its line (bytes, no newline), or None for a case the plan
@@ -134,7 +137,8 @@ class ColumnLines:
         n = len(entities)
         people, who = self._people_of(entities)
         labels = self._labels_of(entities)
-        columns = []               # (numbers per row, distinct pieces) or (None, pieces per row)
+        columns = []               # (numbers per row, distinct pieces), or (None, (pieces
+        #                            per row, whether each holds one)) for a value made per row
         for out in kind.rules:
             rows, values, cites = out.rows, out.values, out.cites
             listed = values.tolist()
@@ -243,7 +247,7 @@ class ColumnLines:
 
     def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None) -> tuple:
         """The JSON of a rule's values (``listed``, from the column ``values``; ``classes``:
-        their classes but None, if known): either nothing then the distinct pieces, and per
+        their classes, if known): either nothing then the distinct pieces, and per
         value the number of its own; or each value's piece, and None. Each is made once per
         distinct typed value where the column holds one class whose equal values have equal
         JSON (a yes/no column, a ``bool`` array, numbered by itself); decimals (straight from
@@ -356,8 +360,8 @@ def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
             combined, size = _distinct(combined, size)[2], len(combined)
         combined = combined * len(pieces) + numbers
         size *= len(pieces)
-    distinct, first, inverse = _distinct(combined, size)
-    made = list(map(b"".join, zip(*(pieces[numbers[first]].tolist()
+    distinct, at, inverse = _distinct(combined, size)
+    made = list(map(b"".join, zip(*(pieces[numbers[at]].tolist()
                                      for numbers, pieces in run))))
     return (_objects(made)[inverse],
             np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])
@@ -374,34 +378,38 @@ _LARGEST = 1 << 62
 
 
 def _distinct(numbers: np.ndarray, size: int) -> tuple:
-    """The distinct ``numbers`` (all below ``size``), ascending; where each is first; and per
-    number the place of its own among them. By a table of ``size`` where that is small (no
-    sort), else :func:`numpy.unique`."""
+    """The distinct ``numbers`` (all below ``size``), ascending; a place where each is (any:
+    the caller reads the pieces there, the same wherever the number is); and per number the
+    place of its own among them. By a table of ``size`` where that is small (no sort), else
+    :func:`numpy.unique`."""
     n = len(numbers)
     if size <= 4 * n + 64:
-        first = np.full(size, n, dtype=np.intp)
-        first[numbers[::-1]] = np.arange(n - 1, -1, -1)     # the last written: the first
-        present = first < n
+        at = np.full(size, n, dtype=np.intp)
+        at[numbers] = np.arange(n)          # a number written more than once: one of them
+        present = at < n
         distinct = np.flatnonzero(present)
         rank = np.cumsum(present) - 1
-        return distinct, first[distinct], rank[numbers]
-    distinct, first, inverse = np.unique(numbers, return_index=True, return_inverse=True)
-    return distinct, first, inverse.reshape(-1)
+        return distinct, at[distinct], rank[numbers]
+    distinct, at, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+    return distinct, at, inverse.reshape(-1)
 
 
 def _decimals(listed: list, money: bool, nulls: bool) -> list:
     """The JSON of finite decimals (and None, if ``nulls``), the bytes :func:`result_json` then
     orjson give: the exact digits, no exponent; a money amount to the cent (:func:`cents`),
     which changes only an amount with one digit after the point (``405.0``: ``405.00``) or
-    more than two all zeros after the second (``1305.000``: ``1305.00``), made so on the
-    text, where the decimal context could hold the amount to the cent (else :func:`cents`)."""
+    more than two with only zeros after the second (``1305.000``: ``1305.00``), made so on
+    the text where the decimal context holds the amount to the cent without a trap (else
+    :func:`cents` itself, which raises as it does per result)."""
     texts = ["null" if value is None else f'"{value:f}"' for value in listed] if nulls \
         else [f'"{value:f}"' for value in listed]
     if not money:
         return list(map(str.encode, texts))
     whole = "\n".join(texts).encode()
     if _UNCENTED.search(whole):
-        if max(map(len, texts)) > getcontext().prec:
+        context = getcontext()
+        if max(map(len, texts)) > context.prec or context.traps[Rounded] or \
+                context.traps[Inexact]:
             return [b"null" if value is None else b'"%s"' % f"{cents(value):f}".encode()
                     for value in listed]
         whole = _ONE_DIGIT.sub(rb'.\g<1>0"', _ZEROS_AFTER.sub(rb'.\1"', whole))

@@ -196,6 +196,12 @@ def test_decimals_are_written_as_their_results_json():
             result_json(money, large[0])
         with pytest.raises(decimal.InvalidOperation):
             column_lines._decimals(large, True, False)
+    with decimal.localcontext(decimal.Context(traps=[decimal.Rounded])):
+        zeros = [Decimal("1305.000")]                      # cut to the cent: Rounded, trapped
+        with pytest.raises(decimal.Rounded):
+            result_json(money, zeros[0])
+        with pytest.raises(decimal.Rounded):
+            column_lines._decimals(zeros, True, False)
 
 
 def test_columns_joined_per_distinct_combination_whatever_their_number():
