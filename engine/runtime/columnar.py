@@ -265,7 +265,9 @@ class ColumnarEvaluation:
 class RuleOutputs:
     """One output rule's results in a batch, as columns over the rows it shows (``rows``, rows
     of its kind's table, ascending): the values, each row's own citations id and mask id (into
-    the batch's tables) and its deciding citations (``Result.citations``)."""
+    the batch's tables; ``masks`` None where the batch kept none) and its deciding citations
+    (``Result.citations``). A rule shown on every row holds the rule's columns themselves
+    (read them, never write into them)."""
 
     __slots__ = ("rule", "rows", "values", "own", "masks", "cites")
 
@@ -323,12 +325,14 @@ class ColumnarOutputs:
             results = [[] for _ in entities]
             for out in kind.rules:
                 rule = out.rule
+                masks = (map(mask_items.__getitem__, out.masks.tolist())
+                         if out.masks is not None else repeat(None))   # masks not kept
                 for row, value, own, mask, cites in zip(
-                        out.rows.tolist(), out.values.tolist(), out.own.tolist(),
-                        out.masks.tolist(), out.cites.tolist()):
+                        out.rows.tolist(), out.values.tolist(), out.own.tolist(), masks,
+                        out.cites.tolist()):
                     results[row].append(ColumnarResult(rule, entities[row], value,
-                                                       citation_items[own], mask_items[mask],
-                                                       cited, cites, as_of))
+                                                       citation_items[own], mask, cited,
+                                                       cites, as_of))
             for row in np.flatnonzero(~kind.alive).tolist():
                 results[row] = None
             by_kind[entities[0].kind.name] = results
@@ -1644,15 +1648,27 @@ class _Batch:
                     unshowable = show.bad | ~(yes | no)
                     hidden = no & ~unshowable
                     broken = unshowable | (~hidden & col.bad)
-                if citations:
-                    uncited = alive & ~broken & ~hidden & _IS(col.cites, None).astype(bool)
-                    for row in np.flatnonzero(uncited).tolist():
-                        self.citation_failed.add(case_rows[row])
-                    broken = broken | uncited
+                # a row whose deciding citations the plan cannot tell holds None: ``==``, one C
+                # comparison per row, finds every None; only then is each row asked whether it
+                # is None itself (a value equal to None without being it is not)
+                if citations and (col.cites == None).any():      # noqa: E711 - elementwise
+                    uncited = np.fromiter(map(operator.is_, col.cites.tolist(), repeat(None)),
+                                          dtype=bool, count=n)
+                    uncited &= alive & ~broken & ~hidden
+                    if uncited.any():
+                        for row in np.flatnonzero(uncited).tolist():
+                            self.citation_failed.add(case_rows[row])
+                        broken = broken | uncited
                 alive &= ~broken
-                rows = np.flatnonzero(alive & ~hidden)
+                shows = alive & ~hidden
+                if shows.all():            # every row: the columns themselves, not copies
+                    columns.append(RuleOutputs(rule, np.arange(n), col.values, col.own,
+                                               col.masks, col.cites))
+                    continue
+                rows = np.flatnonzero(shows)
                 columns.append(RuleOutputs(rule, rows, col.values[rows], col.own[rows],
-                                           col.masks[rows], col.cites[rows]))
+                                           None if col.masks is None else col.masks[rows],
+                                           col.cites[rows]))
             case_of = np.asarray(case_rows, dtype=np.intp)
             failed[case_of[~alive]] = True
             kinds.append(KindOutputs(entities, columns, case_of, alive))

@@ -14,10 +14,14 @@ piece per result, itself made of::
                                      (per deciding list; ``}`` alone without citations)
 
 so :class:`ColumnLines` makes each part once per distinct item (Python work per distinct
-person, value or deciding list, not per result; values are numbered by dictionaries and lists
-by identity in C), joins the parts of a rule's results once per distinct combination, puts all
-results of the chunk in the case order by one sort over (entity's place, rule's number), lays
-them out with each case's head and tail, and joins each case's slice. The bytes are those
+person, value or deciding list, not per result; values and lists are numbered by dictionaries
+and identity in C, a column holding one value for all rows without a pass per row). A kind's
+results are columns of those numbers over its rows (0 where a row does not show the result);
+neighbouring numbered columns are joined once per distinct combination, so that a person's row
+is a few pieces: a run of heads, ends and repeated values, a money amount, another run, the
+reasons, a run (values distinct per row, decimals and lists of texts, are pieces of their own).
+Each row's pieces are laid out at the row's place in the case order, between each case's head
+and tail, and each case's slice is joined. The bytes are those
 :meth:`RecordEncoder.record_line` writes for the same results, which the tests check case by
 case (``tests/tools/test_column_lines.py``).
 """
@@ -25,27 +29,36 @@ case (``tests/tools/test_column_lines.py``).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import re
+from decimal import Decimal, Inexact, Rounded, getcontext
 from itertools import chain, compress, repeat
-from operator import is_not
+from operator import is_, is_not
 
 import numpy as np
 import orjson
 
 from ..runtime.columnar import ColumnarOutputs, result_json
+from ..runtime.results import cents
 
 #: Values remembered per cache (value JSON per type, deciding lists per date) before it starts
 #: again: the money amounts of a caseload are different in nearly every household.
 MAX_VALUES = 20_000
 
 #: Classes whose values, when a whole column holds only that class (and None), key their JSON by
-#: themselves: two equal values of one of these classes have the same JSON. A decimal is keyed by
-#: its exact text (``Decimal("1.0") == Decimal("1")``, written differently). A list of texts is
-#: written as it is, each one (the reasons a person is not eligible differ from one household
-#: to the next, and hashing them cost more than writing them).
+#: themselves: two equal values of one of these classes have the same JSON. Decimals (money
+#: amounts differ in nearly every household; ``Decimal("1.0") == Decimal("1")`` is written
+#: differently) are written from their digits, each one; so is a list of texts (the reasons a
+#: person is not eligible differ from one household to the next, and hashing them cost more
+#: than writing them).
 _BY_ITSELF = frozenset({str, int, bool, dt.date})
 
 _NONE = type(None)
+
+#: The end of a result without citations (after nothing, the number 0).
+_NO_CITATIONS = np.array([b"", b"}"], dtype=object)
+
+#: Nothing, then an empty list.
+_EMPTY_LIST = np.array([b"", b"[]"], dtype=object)
 
 
 class ColumnLines:
@@ -64,78 +77,123 @@ class ColumnLines:
         self._labels: dict = {}    # label -> b',"entity":…'
         self._values: dict = {}    # (rule type, class) -> {value key: JSON}
         self._cited: dict = {}     # (deciding citations, date) -> b',"citations":[…]}'
+        self._flags_json: dict = {}  # rule type -> nothing, then the JSON of False and True
 
     def lines(self, outputs: ColumnarOutputs) -> list:
         """Per case of ``outputs``: its line (bytes, no newline), or None for a case the plan
         gives to the per-case evaluator (``outputs.failed``)."""
         positions, starts = outputs.places()
-        width = max((len(kind.rules) for kind in outputs.kinds), default=0) + 1
-        blocks, keys = [], []
-        made: dict = {}            # id(deciding list) -> its piece, for this chunk
-        for kind, places in zip(outputs.kinds, positions):
-            if not kind.rules:
-                continue
-            people, who = self._people_of(kind.entities)
-            labels = self._labels_of(kind.entities)
-            for number, out in enumerate(kind.rules):
-                rows, values, cites = out.rows, out.values, out.cites
-                listed = values.tolist()
-                if not self.nulls and values.dtype == object and listed:
-                    if not any(listed) and listed.count(None) == len(listed):
-                        continue           # the rule applies to none of these rows
-                    keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
-                                       count=len(listed))
-                    if not keep.all():
-                        rows, cites = rows[keep], cites[keep]
-                        listed = list(compress(listed, keep.tolist()))
-                if not listed:
-                    continue
-                heads = self._heads(out.rule.name, people)
-                shown, shown_codes = self._values_of(out.rule, listed)
-                ends, end_codes = self._cited_of(cites, outputs.as_of, made)
-                if labels is None:
-                    blocks.append(_joined_distinct((heads, who[rows]), (shown, shown_codes),
-                                                   (ends, end_codes)))
-                else:
-                    blocks.append(heads[who[rows]] + shown[shown_codes] +
-                                  (labels[rows] + ends[end_codes]))
-                keys.append(places[rows] * width + number)
-        return self._joined(outputs, blocks, keys, starts * width)
-
-    def _joined(self, outputs, blocks: list, keys: list, starts) -> list:
-        """The lines from the piece of every result (``blocks``) and each result's place
-        (``keys``; case ``c``'s results are those from ``starts[c]`` to ``starts[c + 1]``):
-        laid out in one list, case after case, each case's head, its results in order, then
-        ``]}``; each line is then one join of its slice."""
         cases = len(outputs.cases)
-        key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.intp)
-        order = np.argsort(key, kind="stable")
-        pieces = np.concatenate(blocks)[order] if blocks else np.empty(0, dtype=object)
-        bounds = np.searchsorted(key[order], starts)
-        counts = np.diff(bounds)
-        firsts = bounds[:-1][counts > 0]     # no comma before a case's first result
-        pieces[firsts] = [piece[1:] for piece in pieces[firsts].tolist()]
+        count = int(starts[-1])
+        case_at = np.repeat(np.arange(cases), np.diff(starts))   # per place: its case
+        made: dict = {}            # id(deciding list) -> its piece, for this chunk
+        blocks = []                # per kind with outputs: (its places, its pieces, filled)
+        widths = np.zeros(count, dtype=np.intp)
+        for kind, places in zip(outputs.kinds, positions):
+            if kind.rules:
+                pieces, filled = self._kind_pieces(kind, outputs.as_of, made)
+                widths[places] = pieces.shape[1]
+                blocks.append((places, pieces, filled))
+        before = np.zeros(count + 1, dtype=np.intp)     # slots of the places before each
+        np.cumsum(widths, out=before[1:])
         number = np.arange(cases)
-        heads = bounds[:-1] + 2 * number
-        tails = bounds[1:] + 2 * number + 1
-        laid = np.empty(len(key) + 2 * cases, dtype=object)
-        laid[np.arange(len(key)) + 2 * np.repeat(number, counts) + 1] = pieces
+        heads = before[starts[:-1]] + 2 * number
+        tails = before[starts[1:]] + 2 * number + 1
+        laid = np.empty(int(before[-1]) + 2 * cases, dtype=object)
+        filled = np.ones(len(laid), dtype=bool)
+        for places, pieces, full in blocks:
+            at = ((before[places] + 2 * case_at[places] + 1)[:, None] +
+                  np.arange(pieces.shape[1])).reshape(-1)
+            laid[at] = pieces.reshape(-1)
+            filled[at] = full.reshape(-1)
         json = self.json
         dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
         laid[heads] = [b'{"case_id":' + json(case.case_id) + dated for case in outputs.cases]
         laid[tails] = b"]}"
+        # only the pieces that hold something; a case's first result then follows its head,
+        # and has no comma before it
+        kept = np.cumsum(filled) - 1
+        laid = laid[filled]
+        heads, tails = kept[heads], kept[tails]
+        firsts = (heads + 1)[heads + 1 < tails]
+        laid[firsts] = [piece[1:] for piece in laid[firsts].tolist()]
         laid = laid.tolist()
         failed = outputs.failed
         return [None if failed[c] else b"".join(laid[a:b + 1])
                 for c, a, b in zip(range(cases), heads.tolist(), tails.tolist())]
 
+    def _kind_pieces(self, kind, as_of: dt.date, made: dict) -> tuple[np.ndarray, np.ndarray]:
+        """A kind's results as pieces per row (a two-dimensional object array, the row's
+        results in order when joined), and whether each piece holds anything.
+
+        Each result is four parts: its head (per rule and person), its value, its entity's
+        label (a kind without ids) and its end (per deciding list). Each part is a column of
+        numbers over the rows (0: the row does not show that result) into its distinct
+        pieces, except a value column made per row (decimals, lists). Neighbouring numbered
+        columns are joined into one piece per distinct combination (:func:`_combined`), so a
+        row is a few pieces: a run of heads, ends and repeated values, a money amount, a run,
+        the reasons, a run."""
+        entities = kind.entities
+        n = len(entities)
+        people, who = self._people_of(entities)
+        labels = self._labels_of(entities)
+        columns = []               # (numbers per row, distinct pieces), or (None, (pieces
+        #                            per row, whether each holds one)) for a value made per row
+        for out in kind.rules:
+            rows, values, cites = out.rows, out.values, out.cites
+            listed = values.tolist()
+            classes = None
+            if not self.nulls and values.dtype == object and listed:
+                if listed[0] is None and listed.count(None) == len(listed):
+                    continue           # the rule applies to none of these rows
+                classes = set(map(type, listed))
+                if _NONE in classes:
+                    keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
+                                       count=len(listed))
+                    rows, cites = rows[keep], cites[keep]
+                    listed = list(compress(listed, keep.tolist()))
+                    classes.discard(_NONE)
+            if not listed:
+                continue
+            columns.append((_placed(n, rows, who[rows] + 1), self._heads(out.rule.name, people)))
+            shown, numbers = self._values_of(out.rule, values, listed, classes)
+            if numbers is None:        # a piece per row: not joined with its neighbours
+                column = np.empty(n, dtype=object)
+                column.fill(b"")
+                column[rows] = _objects(shown)
+                columns.append((None, (column, _placed(n, rows, True))))
+            else:
+                columns.append((_placed(n, rows, numbers), shown))
+            if labels is not None:
+                columns.append((_placed(n, rows, labels[0][rows]), labels[1]))
+            shown, numbers = self._cited_of(cites, as_of, made)
+            columns.append((_placed(n, rows, numbers), shown))
+        pieces, filled = [], []
+        run: list = []
+        for numbers, shown in columns + [(None, None)]:
+            if numbers is not None:
+                run.append((numbers, shown))
+                continue
+            if run:
+                joined, full = _combined(run)
+                pieces.append(joined)
+                filled.append(full)
+                run = []
+            if shown is not None:
+                pieces.append(shown[0])
+                filled.append(shown[1])
+        if not pieces:
+            return np.empty((n, 0), dtype=object), np.zeros((n, 0), dtype=bool)
+        return np.stack(pieces, axis=1), np.stack(filled, axis=1)
+
     # -- pieces ----------------------------------------------------------------------------------
     def _heads(self, name: str, people: list) -> np.ndarray:
-        """Per person of ``people`` (their pieces): ``,{"name":N,"person":P,"value":``."""
+        """Nothing, then per person of ``people`` (their pieces): ``,{"name":N,"person":P,
+        "value":``."""
         found = self._names.get(name)
         if found is None:
             found = self._names[name] = b',{"name":' + self.json(name) + b',"person":'
-        return _objects([found + person for person in people])
+        return _objects([b""] + [found + person for person in people])
 
     def _people_of(self, entities) -> tuple[list, np.ndarray]:
         """The distinct ``P,"value":`` pieces of the entities' persons
@@ -160,16 +218,18 @@ class ColumnLines:
                                    count=len(keys))
 
     def _labels_of(self, entities):
-        """Per row: ``,"entity":L`` for an entity without an id below the case (an income),
-        else empty; None for a kind none of whose entities has one."""
+        """Per row, the number of its ``,"entity":L`` (an entity without an id below the case,
+        such as an income; 0, nothing, for others), and the pieces so numbered; None for a
+        kind none of whose entities has one."""
         kind = entities[0].kind
         if kind.id_fact is not None:
             return None
         labels = self._labels
+        numbers: dict = {b"": 0}   # label piece -> its number
         out = []
         for entity in entities:
             if entity.parent is None:
-                out.append(b"")
+                out.append(0)
                 continue
             label = entity.label()
             found = labels.get(label)
@@ -177,65 +237,96 @@ class ColumnLines:
                 if len(labels) >= MAX_VALUES:
                     labels.clear()
                 found = labels[label] = b',"entity":' + self.json(label)
-            out.append(found)
-        return _objects(out) if any(out) else None
+            place = numbers.get(found)
+            if place is None:
+                place = numbers[found] = len(numbers)
+            out.append(place)
+        if len(numbers) == 1:
+            return None
+        return np.asarray(out, dtype=np.intp), _objects(list(numbers))
 
-    def _values_of(self, rule, listed: list) -> tuple[np.ndarray, np.ndarray]:
-        """The JSON of a rule's values: the distinct pieces, and per value the number of its
-        own. Each is made once per distinct typed value: keyed by the value itself where the
-        column holds one class whose equal values have equal JSON, by its exact text for
-        decimals; lists of texts and any other column are made per value."""
-        classes = set(map(type, listed))
-        classes.discard(_NONE)
+    def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None) -> tuple:
+        """The JSON of a rule's values (``listed``, from the column ``values``; ``classes``:
+        their classes, if known): either nothing then the distinct pieces, and per
+        value the number of its own; or each value's piece, and None. Each is made once per
+        distinct typed value where the column holds one class whose equal values have equal
+        JSON (a yes/no column, a ``bool`` array, numbered by itself); decimals (straight from
+        their digits), lists of texts and any other column per value."""
+        if values.dtype == bool and len(values) == len(listed):
+            return self._flags(rule), values.astype(np.intp) + 1
+        if classes is None:
+            classes = set(map(type, listed))
+        nulls = _NONE in classes
+        if nulls:
+            classes = classes - {_NONE}
         one = next(iter(classes)) if len(classes) == 1 else None
         if not classes:
-            cls, keyed = _NONE, listed
+            cls = _NONE
         elif one in _BY_ITSELF:
-            cls, keyed = one, listed
-        elif one is Decimal:
-            cls, keyed = one, list(map(str, listed))      # str(None) is no decimal's text
-        elif one is list and _NONE not in map(type, listed) and not any(listed):
-            return _objects([orjson.dumps([])]), np.zeros(len(listed), dtype=np.intp)
-        elif one is list and _NONE not in map(type, listed) and _texts(listed):
-            return _objects(list(map(orjson.dumps, listed))), np.arange(len(listed))
+            cls = one
+        elif one is Decimal and all(map(Decimal.is_finite, filter(None, listed))):
+            return _decimals(listed, rule.type == "money", nulls), None
+        elif one is list and not nulls and not any(listed):    # all empty
+            return _EMPTY_LIST, 1
+        elif one is list and _texts(filter(None, listed) if nulls else listed):
+            return list(map(orjson.dumps, listed)), None    # None: null, as orjson writes it
         else:
             json = self.json
-            return (_objects([json(result_json(rule, value)) for value in listed]),
-                    np.arange(len(listed)))
+            return [json(result_json(rule, value)) for value in listed], None
+        if all(map(is_, listed, repeat(listed[0]))):       # one value for all
+            return self._keyed(rule, cls, (listed[0],)), 1
+        return self._keyed(rule, cls, dict.fromkeys(listed), listed)
+
+    def _keyed(self, rule, cls, distinct, listed=None):
+        """Nothing, then the JSON of the ``distinct`` values of one class (their own keys), made
+        once per rule type and value; and per value of ``listed`` the number of its own."""
         cache = self._values.get((rule.type, cls))
         if cache is None:
             cache = self._values[(rule.type, cls)] = {}
-        distinct = dict(zip(keyed, listed))
-        missing = distinct.keys() - cache.keys()
+        missing = [key for key in distinct if key not in cache]
         if missing:
             if len(cache) + len(missing) > MAX_VALUES:
                 cache.clear()
-                missing = distinct.keys()
+                missing = distinct
             json = self.json
             for key in missing:
-                cache[key] = json(result_json(rule, distinct[key]))
-        return _numbered(distinct, keyed, cache)
+                cache[key] = json(result_json(rule, key))
+        pieces = _objects([b""] + list(map(cache.__getitem__, distinct)))
+        if listed is None:
+            return pieces
+        number = dict(zip(distinct, range(1, len(distinct) + 1)))
+        return pieces, np.fromiter(map(number.__getitem__, listed), dtype=np.intp,
+                                   count=len(listed))
 
-    def _cited_of(self, cites: np.ndarray, as_of: dt.date, made: dict):
-        """``,"citations":[ids]}`` for each distinct deciding list of the results on the date
-        (``}`` without citations), and per result the number of its own: made once per list
-        object of the chunk (``made``, by identity: the chunk holds them all) and once per list
-        and date across chunks."""
+    def _flags(self, rule) -> np.ndarray:
+        """Nothing, then the JSON of a rule's ``False`` and ``True``."""
+        found = self._flags_json.get(rule.type)
+        if found is None:
+            found = self._flags_json[rule.type] = _objects(
+                [b"", self.json(result_json(rule, False)), self.json(result_json(rule, True))])
+        return found
+
+    def _cited_of(self, cites: np.ndarray, as_of: dt.date, made: dict) -> tuple:
+        """Nothing, then ``,"citations":[ids]}`` for each distinct deciding list of the results
+        on the date (``}`` alone without citations), and per result the number of its own:
+        made once per list object of the chunk (``made``, by identity: the chunk holds them
+        all) and once per list and date across chunks."""
         if not self.citing:
-            return _objects([b"}"]), np.zeros(len(cites), dtype=np.intp)
+            return _NO_CITATIONS, 1
         listed = cites.tolist()
-        ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
-        if (ids == ids[0]).all():      # one deciding list for all (most rules in a chunk)
-            distinct, first, numbers = ids[:1], np.zeros(1, dtype=np.intp), np.zeros_like(ids)
+        if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all (most rules)
+            distinct, first, numbers = [id(listed[0])], [0], 1
         else:
+            ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
             distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
-        pieces = []
-        for key, row in zip(distinct.tolist(), first.tolist()):
+            distinct, first, numbers = distinct.tolist(), first.tolist(), numbers.reshape(-1) + 1
+        pieces = [b""]
+        for key, row in zip(distinct, first):
             found = made.get(key)
             if found is None:
                 found = made[key] = self._cited_piece(listed[row], as_of)
             pieces.append(found)
-        return _objects(pieces), numbers.reshape(-1)
+        return _objects(pieces), numbers
 
     def _cited_piece(self, citations, as_of) -> bytes:
         key = (citations, as_of)
@@ -247,42 +338,88 @@ class ColumnLines:
         return found
 
 
-def _numbered(distinct: dict, keys: list, pieces: dict | None = None) -> tuple:
-    """The pieces of the ``distinct`` keys (in their order; None: the keys are their own
-    pieces), and per key of ``keys`` the number of its own."""
-    number = dict(zip(distinct, range(len(distinct))))
-    return (_objects(list(distinct) if pieces is None else
-                     list(map(pieces.__getitem__, distinct))),
-            np.fromiter(map(number.__getitem__, keys), dtype=np.intp, count=len(keys)))
+def _placed(n: int, rows: np.ndarray, numbers) -> np.ndarray:
+    """``numbers`` at ``rows`` of ``n`` (0, or False, elsewhere)."""
+    out = np.zeros(n, dtype=bool if numbers is True else np.intp)
+    out[rows] = numbers
+    return out
 
 
-def _joined_distinct(*parts) -> np.ndarray:
-    """Per result, the concatenation of its pieces, each part given as (distinct pieces, each
-    result's number): made once per distinct combination (a rule's results repeat few)."""
-    n = len(parts[0][1])
-    if any(len(pieces) == n > 1 for pieces, _ in parts):   # every result its own: no grouping
-        return _objects(list(map(b"".join, zip(*(pieces[numbers].tolist()
-                                                  for pieces, numbers in parts)))))
-    combined = np.zeros(n, dtype=np.int64)
-    for pieces, numbers in parts:
+def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the concatenation of the pieces of numbered columns (``run``: per column, each
+    row's number and the pieces numbered, 0 nothing), made once per distinct combination (the
+    heads, ends and repeated values of neighbouring results repeat few); and whether it holds
+    anything."""
+    if len(run) == 1:
+        numbers, pieces = run[0]
+        return pieces[numbers], numbers != 0
+    combined = run[0][0]
+    size = len(run[0][1])
+    for numbers, pieces in run[1:]:
+        if size * len(pieces) >= _LARGEST:       # renumbered densely before it overflows
+            combined, size = _distinct(combined, size)[2], len(combined)
         combined = combined * len(pieces) + numbers
-    distinct, inverse = np.unique(combined, return_inverse=True)
-    columns = []
-    for pieces, numbers in reversed(parts):
-        distinct, own = np.divmod(distinct, len(pieces))
-        columns.append(pieces[own].tolist())
-    made = list(map(b"".join, zip(*reversed(columns))))
-    return _objects(made)[inverse.reshape(-1)]
+        size *= len(pieces)
+    distinct, at, inverse = _distinct(combined, size)
+    made = list(map(b"".join, zip(*(pieces[numbers[at]].tolist()
+                                     for numbers, pieces in run))))
+    return (_objects(made)[inverse],
+            np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])
 
 
-def _texts(lists: list) -> bool:
-    """Whether every element of every list is a text (``str.join`` takes nothing else; the
-    elements are mostly texts made per household, whose hashes are not known yet)."""
-    try:
-        "".join(chain.from_iterable(lists))
-    except TypeError:
-        return False
-    return True
+#: A decimal written with one, or more than two, digits after the point (a money amount that
+#: :func:`cents` may write otherwise).
+_UNCENTED = re.compile(rb'\.(?:\d|\d{3,})"')
+_ONE_DIGIT = re.compile(rb'\.(\d)"')
+_ZEROS_AFTER = re.compile(rb'\.(\d\d)0+"')
+
+#: Combined numbers stay below this (int64).
+_LARGEST = 1 << 62
+
+
+def _distinct(numbers: np.ndarray, size: int) -> tuple:
+    """The distinct ``numbers`` (all below ``size``), ascending; a place where each is (any:
+    the caller reads the pieces there, the same wherever the number is); and per number the
+    place of its own among them. By a table of ``size`` where that is small (no sort), else
+    :func:`numpy.unique`."""
+    n = len(numbers)
+    if size <= 4 * n + 64:
+        at = np.full(size, n, dtype=np.intp)
+        at[numbers] = np.arange(n)          # a number written more than once: one of them
+        present = at < n
+        distinct = np.flatnonzero(present)
+        rank = np.cumsum(present) - 1
+        return distinct, at[distinct], rank[numbers]
+    distinct, at, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+    return distinct, at, inverse.reshape(-1)
+
+
+def _decimals(listed: list, money: bool, nulls: bool) -> list:
+    """The JSON of finite decimals (and None, if ``nulls``), the bytes :func:`result_json` then
+    orjson give: the exact digits, no exponent; a money amount to the cent (:func:`cents`),
+    which changes only an amount with one digit after the point (``405.0``: ``405.00``) or
+    more than two with only zeros after the second (``1305.000``: ``1305.00``), made so on
+    the text where the decimal context holds the amount to the cent without a trap (else
+    :func:`cents` itself, which raises as it does per result)."""
+    texts = ["null" if value is None else f'"{value:f}"' for value in listed] if nulls \
+        else [f'"{value:f}"' for value in listed]
+    if not money:
+        return list(map(str.encode, texts))
+    whole = "\n".join(texts).encode()
+    if _UNCENTED.search(whole):
+        context = getcontext()
+        if max(map(len, texts)) > context.prec or context.traps[Rounded] or \
+                context.traps[Inexact]:
+            return [b"null" if value is None else b'"%s"' % f"{cents(value):f}".encode()
+                    for value in listed]
+        whole = _ONE_DIGIT.sub(rb'.\g<1>0"', _ZEROS_AFTER.sub(rb'.\1"', whole))
+    return whole.split(b"\n")
+
+
+def _texts(lists) -> bool:
+    """Whether every element of every list is a text, of the class ``str`` itself
+    (orjson writes it as :func:`result_json` gives it)."""
+    return set(map(type, chain.from_iterable(lists))) <= {str}
 
 
 def _objects(items: list) -> np.ndarray:

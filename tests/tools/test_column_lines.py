@@ -165,3 +165,122 @@ def test_results_of_an_entity_without_an_id_name_the_entity(engine, cases, monke
         assert lines == reference(encoder, outputs)
         entities = {r.get("entity") for line in lines for r in json.loads(line)["results"]}
         assert "person 'a'" in entities and None in entities     # the case's own have none
+
+
+def test_decimals_are_written_as_their_results_json():
+    """Decimals straight from their digits (money set to the cent on the text) are the bytes
+    ``result_json`` then orjson give, null included; where the context could not hold an
+    amount to the cent, each is made by ``cents``, which raises as it does per result."""
+    import decimal
+    import random
+
+    from engine.runtime.columnar import result_json
+
+    rng = random.Random(7)
+    values = [Decimal(text) for text in ("0", "-0", "0.0", "-0.0", "405.0", "1305.000", "1.505",
+                                         "5.10000", "1E+2", "1E-7", "0E-5", "7.1234", "2.00")]
+    for _ in range(3000):
+        digits = "".join(rng.choice("0000123456789") for _ in range(rng.randrange(0, 6)))
+        values.append(Decimal(f"{rng.randrange(-10**7, 10**7)}.{digits}".rstrip(".")))
+    for rule_type in ("money", "percent", "decimal"):
+        rule = type("Rule", (), {"type": rule_type})()
+        for listed, nulls in ((values, False), (values + [None], True)):
+            assert column_lines._decimals(listed, rule_type == "money", nulls) == \
+                [RecordEncoder.json(result_json(rule, value)) for value in listed]
+    money = type("Rule", (), {"type": "money"})()
+    with decimal.localcontext(decimal.Context(prec=6)):
+        small = [Decimal("12.5"), Decimal("3.1")]          # to the cent within 6 digits
+        assert column_lines._decimals(small, True, False) == [b'"12.50"', b'"3.10"']
+        large = [Decimal("123456.5")]                      # 8 digits to the cent: refused
+        with pytest.raises(decimal.InvalidOperation):
+            result_json(money, large[0])
+        with pytest.raises(decimal.InvalidOperation):
+            column_lines._decimals(large, True, False)
+    with decimal.localcontext(decimal.Context(traps=[decimal.Rounded])):
+        zeros = [Decimal("1305.000")]                      # cut to the cent: Rounded, trapped
+        with pytest.raises(decimal.Rounded):
+            result_json(money, zeros[0])
+        with pytest.raises(decimal.Rounded):
+            column_lines._decimals(zeros, True, False)
+
+
+def test_columns_joined_per_distinct_combination_whatever_their_number():
+    """Neighbouring numbered columns are joined once per distinct combination; more columns
+    than a 64-bit number can combine are renumbered on the way, and the pieces stay each
+    row's own."""
+    rng = np.random.default_rng(3)
+    n = 500
+    run = []
+    # 36 columns of many numbers, then 70 the same on every row (a number that only doubled
+    # would lose the first ones: every row alike): far more than 2**62 combinations together
+    for width in (3, 40, 7, 900, 2, 11) * 6 + (1,) * 70:
+        pieces = np.empty(width + 1, dtype=object)
+        pieces[:] = [b""] + [f"<{width}:{i}>".encode() for i in range(width)]
+        run.append((rng.integers(0, width + 1, n) if width > 1 else np.ones(n, dtype=np.intp),
+                    pieces))
+    joined, filled = column_lines._combined(run)
+    expected = [b"".join(pieces[numbers[row]] for numbers, pieces in run) for row in range(n)]
+    assert joined.tolist() == expected
+    assert filled.tolist() == [bool(line) for line in expected]
+
+
+def test_equal_values_and_deciding_lists_that_are_not_the_same_objects(engine, cases):
+    """A column whose rows hold equal values or deciding lists that are different objects,
+    or one object on every row, writes each row as the reference does."""
+    outputs = evaluate_columns(engine, cases[:12], DATES[0])
+    person = next(kind for kind in outputs.kinds if len(kind.rules) > 5)
+    for out in person.rules:
+        if len(out.rows) < 2:
+            continue
+        cites = out.cites.tolist()
+        copied = np.empty(len(cites), dtype=object)
+        copied[:] = [None if c is None else tuple(c) if i % 2 else c
+                     for i, c in enumerate(cites)]
+        out.cites = copied
+        values = np.empty(len(out.rows), dtype=object)
+        if out.rule.name == "eligibility.level_of_care":
+            values[:] = ["".join(["nursing", " facility"])] * len(out.rows)   # equal copies
+        elif out.rule.name == "magi.household_size":
+            values.fill(3)                                                   # one object
+        else:
+            continue
+        out.values = values
+    for citations in ("deciding", "none"):
+        encoder = RecordEncoder(citations, ids=CitationIds.of_process())
+        assert encoder.lines(outputs) == reference(encoder, outputs)
+
+
+def test_a_result_whose_deciding_citations_are_not_told_sends_its_case_per_case(engine, cases,
+                                                                            monkeypatch):
+    """A shown row whose deciding list is None (the plan cannot tell it) sends its case to the
+    per-case evaluator when citations are wanted; a value equal to None that is not None does
+    not, and neither does anything without citations."""
+    import engine.runtime.columnar as columnar
+
+    class EqualToNone(tuple):
+        def __eq__(self, other):
+            return other is None or tuple.__eq__(self, other)
+
+        __hash__ = tuple.__hash__
+
+    made = columnar._Batch.rule_column
+
+    def rule_column(batch, rule):
+        column = made(batch, rule)
+        if rule.name == "eligibility.level_of_care" and batch.citing:
+            case_of = batch.case_row[rule.entity_kind.name]
+            other = next(r for r, c in enumerate(case_of) if c != case_of[1])
+            column.cites[1] = None         # in the case of row 1; another case's row equal
+            if column.cites[other].__class__ is not EqualToNone:
+                column.cites[other] = EqualToNone(column.cites[other])
+        return column
+
+    monkeypatch.setattr(columnar._Batch, "rule_column", rule_column)
+    stats = columnar.ColumnarStats()
+    outputs = evaluate_columns(engine, cases[:12], DATES[0], stats=stats)
+    person = next(kind for kind in outputs.kinds if len(kind.rules) > 5)
+    failed = {int(person.case_of[1])}
+    assert {c for c, gone in enumerate(outputs.failed) if gone} == failed
+    assert stats.citation_fallbacks == 1
+    values_only = evaluate_columns(engine, cases[:12], DATES[0], citations=False)
+    assert not any(values_only.failed)
