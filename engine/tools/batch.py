@@ -50,6 +50,7 @@ from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
 from .columnar_batch import COLUMNAR_CHUNK, evaluate_chunk, evaluator_for
 from .tasks import Task, case_data
+from ..model.entities import release
 from ..runtime.collector import paused_collector
 from ..runtime.columnar import ColumnarStats
 from ..errors import InputError, PolicyError, Problem, codes
@@ -317,10 +318,15 @@ def encode_task(engine: Engine, task: Task, as_of: str | None, names, encoder: R
         data = case_data(task)
         if isinstance(data, dict):
             case_id = data.get("case_id")
-        evaluation = engine.evaluate(data, as_of=as_of or task.as_of, names=names)
+        case = engine.read_case(data)
+        try:
+            evaluation = engine.evaluate(case, as_of=as_of or task.as_of, names=names)
+            return encoder.evaluation(evaluation), True
+        finally:
+            if case is not data:      # read here: its line is written, its entities done with
+                release(case.root.members)
     except PolicyError as exc:
         return encoder.error(exc, task.label, case_id), False
-    return encoder.evaluation(evaluation), True
 
 
 def encode_chunk(engine: Engine, tasks: list[Task], as_of: str | None, names,
