@@ -502,7 +502,10 @@ def check_on(case: Entity, data, on) -> None:
             for i, child in enumerate(children):
                 walk(child, raws[i] if i < len(raws) else None)
 
-    walk(case, data)
+    try:
+        walk(case, data)
+    finally:
+        del walk      # it refers to itself (its closure): a cycle per case otherwise
 
 
 def _build(data: dict, kind: EntityKind, reader: KindReader, parent: Entity | None,
@@ -671,3 +674,15 @@ def _label(kind: EntityKind, data: dict, parent, index) -> str:
     owner = f" of {parent.label()}" if parent.parent is not None else ""
     return f"{kind.name}{number}{owner}"
 
+
+def release(entities) -> None:
+    """Break the reference cycles a case's entities are in, once nothing will read them again
+    (a batch that has written their lines): each one's scope refers back to it, its parent and
+    children to each other, the root's ``members`` to the root, and the facts it has read
+    (``reads``, trace records) to it. Without them the entities are freed by reference counting
+    when the last line is written, instead of being left to the cyclic garbage collector (each
+    household left about thirty objects in cycles; collecting them was most of the collector's
+    10-15% of the batch's CPU). A released entity is not evaluated again."""
+    for entity in entities:
+        entity.scope = entity.parent = entity.members = None
+        entity.children = entity.reads = {}

@@ -5,9 +5,9 @@ stay alive for the whole block (rulebook definitions; a chunk's values, lists an
 Every allocation counts towards a collection, so with the collector on it runs again and again
 during such a block, each time walking everything alive: measured as about a third of a load
 from the cache and more than half of the columnar plan's time. Neither block makes garbage
-cycles worth collecting before it ends (a batch's households do leave some: each case's entities
-and their scopes refer to each other), so the collector is paused for it and switched back on
-(if it was on) at its end, when it collects whatever it would have.
+cycles worth collecting before it ends (a ``policy batch`` chunk leaves none at all once its
+lines are written), so the collector is paused for it and switched back on (if it was on) at
+its end, when it collects whatever it would have.
 """
 
 from __future__ import annotations

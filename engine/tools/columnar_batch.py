@@ -22,9 +22,11 @@ a run that asks for them uses the per-case evaluator throughout (:func:`evaluato
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 
 from ..errors import PolicyError
 from ..language.dates import as_of_date
+from ..model.entities import release
 from ..runtime.collector import paused_collector
 from ..runtime.columnar import ColumnarStats, evaluate_cases, evaluate_columns
 from .tasks import Task, case_data
@@ -76,6 +78,7 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
     ids: dict[int, object] = {}
     dates: dict[int, dt.date] = {}
     unknown = names is not None and bool(set(names) - set(engine.program.rules))
+    foreign = False
     for position, task in enumerate(tasks):
         case_id = None
         try:
@@ -84,9 +87,10 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
                 case_id = data.get("case_id")
             ids[position] = case_id
             case = engine.read_case(data)
+            foreign = foreign or case is data   # a Case the caller made (and may read again)
             on = as_of_date(as_of or task.as_of) or case.as_of or dt.date.today()
         except PolicyError as exc:
-            out[position] = (None, exc, case_id)
+            out[position] = (None, _untraced(exc), case_id)
             continue
         cases[position] = case
         dates[position] = on
@@ -102,14 +106,16 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
         if encoder is None:
             evaluated = evaluate_cases(engine, group, on, names, stats, citations, provenance)
         else:
-            evaluated = encoder.lines(evaluate_columns(engine, group, on, names, stats,
-                                                       citations, provenance))
+            outputs = evaluate_columns(engine, group, on, names, stats, citations, provenance)
+            evaluated = encoder.lines(outputs)
         for position, evaluation in zip(positions, evaluated):
             if evaluation is None:
                 out[position] = _per_case(engine, cases[position], on, names, ids[position],
                                           encoder)
             else:
                 out[position] = (evaluation, None, ids[position])
+        if encoder is not None and not foreign:   # every line written: the entities are done
+            release(chain.from_iterable(kind.entities for kind in outputs.kinds))
     return out
 
 
@@ -117,5 +123,20 @@ def _per_case(engine, case, on, names, case_id, encoder=None) -> tuple:
     try:
         evaluation = engine.evaluate(case, as_of=on, names=names)
     except PolicyError as exc:
-        return (None, exc, case_id)
+        return (None, _untraced(exc), case_id)
     return (evaluation if encoder is None else encoder.evaluation(evaluation), None, case_id)
+
+
+def _untraced(exc: BaseException) -> BaseException:
+    """The error without the tracebacks of it and of what it was raised from (``__cause__``,
+    ``__context__``): their frames lead up the stack to the chunk's list of errors, which
+    holds the error, a cycle that kept the whole chunk alive until the next collection. A line
+    is written from the error's problem, never from where it was raised."""
+    pending, seen = [exc], set()
+    while pending:
+        error = pending.pop()
+        if error is not None and id(error) not in seen:
+            seen.add(id(error))
+            error.__traceback__ = None
+            pending += (error.__cause__, error.__context__)
+    return exc
