@@ -307,7 +307,7 @@ def _check_references(built: _Built, referring: list) -> None:
     order. A quick pass first shows that every relation holds, as it does in nearly every case
     (cycles looked for once over the whole case, in linear time); only when it cannot does
     :func:`_first_relation_problem` look for the first problem in order and word it."""
-    if not _relations_hold(referring, built):
+    if not relations_hold(referring, built.ids, built.shared):
         ids: dict[str, set] = {}
         by_id: dict[tuple, tuple] = {}
         for pair in zip(built.entities, built.datas):
@@ -319,13 +319,16 @@ def _check_references(built: _Built, referring: list) -> None:
         _first_relation_problem(referring, ids, by_id)
 
 
-def _relations_hold(referring: list, built: _Built) -> bool:
+def relations_hold(referring: list, index: dict, shared: set) -> bool:
     """True when no reference fact of the case has a problem :func:`_first_relation_problem`
-    would report; False when one may (that function then finds it, or finds none)."""
+    would report; False when one may (that function then finds it, or finds none).
+
+    ``referring``: the (entity, data, its kind's reader) of the case's entities whose kind has
+    reference facts, in order; ``index``: per kind, id -> the entity with that id (the last
+    one); ``shared``: the kinds with an id held by two entities. Only the entities' ``id``,
+    ``kind`` and the reference facts in their ``facts`` are read."""
     graphs: dict[tuple, dict] = {}
     nobody: dict = {}
-    index = built.ids
-    shared = built.shared
     for entity, _, reader in referring:
         facts = entity.facts
         get = reader.relation_values

@@ -25,6 +25,7 @@ import datetime as dt
 
 from ..errors import PolicyError
 from ..language.dates import as_of_date
+from ..model.case_rows import RowCases
 from ..runtime.collector import paused_collector
 from ..runtime.columnar import ColumnarStats, evaluate_cases, evaluate_columns
 from .tasks import Task, case_data
@@ -70,17 +71,31 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder) -> l
     ids: dict[int, object] = {}
     dates: dict[int, dt.date] = {}
     unknown = names is not None and bool(set(names) - set(engine.program.rules))
+    given: list[int] = []                  # the tasks whose case data could be parsed
+    datas: list = []
     for position, task in enumerate(tasks):
         case_id = None
         try:
             data = case_data(task)
-            if isinstance(data, dict):
-                case_id = data.get("case_id")
-            ids[position] = case_id
-            case = engine.read_case(data)
-            on = as_of_date(as_of or task.as_of) or case.as_of or dt.date.today()
         except PolicyError as exc:
             out[position] = (None, exc, case_id)
+            continue
+        if isinstance(data, dict):
+            case_id = data.get("case_id")
+        ids[position] = case_id
+        given.append(position)
+        datas.append(data)
+    # Read together: the valid cases' entities straight into the plan's rows
+    # (engine.model.case_rows), each unreadable case's error as read_case words it.
+    read, rows, in_rows = engine.read_cases(datas) if datas else ([], None, [])
+    for position, case in zip(given, read):
+        if isinstance(case, PolicyError):
+            out[position] = (None, case, ids[position])
+            continue
+        try:
+            on = as_of_date(as_of or tasks[position].as_of) or case.as_of or dt.date.today()
+        except PolicyError as exc:
+            out[position] = (None, exc, ids[position])
             continue
         cases[position] = case
         dates[position] = on
@@ -91,8 +106,11 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder) -> l
                 out[position] = _per_case(engine, cases[position], dates[position], names,
                                           ids[position], encoder)
         return out
+    read_positions = [given[number] for number in in_rows]
     for on, positions in groups.items():
         group = [cases[p] for p in positions]
+        if rows is not None and positions == read_positions:
+            group = RowCases(group, rows)     # the plan's tables, as read
         if encoder is None:
             evaluated = evaluate_cases(engine, group, on, names, stats, citations)
         else:
