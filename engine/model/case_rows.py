@@ -24,7 +24,9 @@ which words its error or builds it.
 
 from __future__ import annotations
 
-from itertools import count, repeat
+from collections import deque
+from itertools import chain, islice, repeat
+from operator import attrgetter
 from .definitions import Scope
 from .entities import MAX_COLLECTION, Entity, EntityKind, build_case, relations_hold
 from .kind_reader import NO_NULL
@@ -107,9 +109,11 @@ class KindRows:
     """The rows of one kind of entity in a chunk, in the per-case order (case after case, each
     case's in the order its entities are walked): each entity's data as given, its
     :class:`RowEntity`, its case's number, its parent's row (-1 for the root kind), and the
-    values ``build_case`` converts (``converted``: fact -> list of (row, value))."""
+    values ``build_case`` converts (``converted``: fact -> list of (row, value); ``columns``:
+    fact -> the value of every row, when a whole level was read a column at a time)."""
 
-    __slots__ = ("kind", "datas", "entities", "cases", "parents", "converted", "collection")
+    __slots__ = ("kind", "datas", "entities", "cases", "parents", "converted", "columns",
+                 "collection")
 
     def __init__(self, kind: EntityKind, collection: str | None) -> None:
         self.kind = kind
@@ -119,6 +123,7 @@ class KindRows:
         self.cases: list = []
         self.parents: list = []
         self.converted: dict[str, list] = {}
+        self.columns: dict[str, list] = {}
 
     def column(self, name: str) -> list:
         """The value of fact ``name`` of each row, as ``Entity.facts`` holds it (each list
@@ -127,9 +132,12 @@ class KindRows:
         n = len(self.datas)
         if name not in reader.plan:      # not a fact of the kind (or a collection's name)
             return [MISSING] * n
+        found = self.columns.get(name)
+        if found is not None:
+            return list(found)
         default = reader.defaults.get(name, MISSING)
         values = list(map(dict.get, self.datas, repeat(name, n), repeat(default, n)))
-        if default.__class__ is list:    # a list default: each entity's own copy
+        if isinstance(default, list):    # a list default: each entity's own copy (a list)
             values = [list(v) if v is default else v for v in values]
         for row, value in self.converted.get(name, ()):
             values[row] = value
@@ -171,6 +179,10 @@ class _Refers:
 
 
 _uids = Entity._counter
+_UID = attrgetter("uid")
+#: The types of values the column-wise reader converts once per distinct value.
+_TEXT_OR_NULL = frozenset({str, type(None)})
+_TEXT_LIST_OR_NULL = frozenset({str, list, type(None)})
 
 
 def read_rows(datas: list, root: EntityKind, file: str | None = None) -> ChunkRows:
@@ -201,23 +213,23 @@ def _read(datas: list, root: EntityKind, file: str | None, chunk: ChunkRows) -> 
     levels = [(root, None, datas, [None] * len(datas), [-1] * len(datas), [None] * len(datas),
                range(len(datas)))]
     kids: dict[int, list] = {}           # uid -> the entity's children, collection by collection
-    refers: list[list] = [[] for _ in datas]     # per case: (entity, None, reader) to check
-    owners: list[list] = [[] for _ in datas]     # per case: its entities with an id
+    exact: set[int] = set()              # cases whose relations are checked one by one
     while levels:
         kind, collection, level_datas, parents, parent_rows, indexes, numbers = levels.pop(0)
         rows = chunk.kinds.get(kind.name)
         if rows is None:
             rows = chunk.kinds[kind.name] = KindRows(kind, collection)
         below = _read_level(kind, rows, level_datas, parents, parent_rows, indexes, numbers,
-                            cases, kids, refers, owners, doubtful)
+                            cases, kids, exact, doubtful)
         if below is None:
             return set(range(len(datas)))
         levels.extend(below)
     for number, case in enumerate(cases):
-        if number in doubtful:
-            continue
-        if not _walk(case, kids) or not _related(refers[number], owners[number]):
+        if number not in doubtful and not _walk(case, kids):
             doubtful.add(number)
+    exact -= doubtful
+    if exact:
+        doubtful |= _unrelated(chunk, exact)
     if doubtful:
         return doubtful
     chunk.cases = cases
@@ -225,14 +237,214 @@ def _read(datas: list, root: EntityKind, file: str | None, chunk: ChunkRows) -> 
 
 
 def _read_level(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
-                kids, refers, owners, doubtful):
-    """Read the entities of one kind (the entries of one collection of their parents, or the
-    cases) into ``rows``; the levels below, or None when no case of the kind can be read so
-    (no schema guarantees, or constraints: ``build_case`` reads them)."""
+                kids, exact, doubtful):
+    """Read the entities of one kind into ``rows``: a column at a time when they all give the
+    same keys and every value is on the common path (:func:`_read_columns`), else one entity
+    at a time (:func:`_read_each`). The levels below, or None when no case of the kind can be
+    read so (``build_case`` reads them)."""
     reader = kind.reader
     if not reader.schema_kept or reader.constrained or not reader.children.isdisjoint(
             reader.defaults):            # (a fact named as a collection: build_case reads it)
         return None
+    below = _read_columns(kind, rows, datas, parents, parent_rows, indexes, numbers, cases,
+                          kids, exact)
+    if below is None:
+        below = _read_each(kind, rows, datas, parents, parent_rows, indexes, numbers, cases,
+                           kids, exact, doubtful)
+    return below
+
+
+def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
+                  kids, exact):
+    """:func:`_read_each` of a level whose entities all give the same keys, a column at a
+    time: each value the schema does not guarantee is looked at per distinct value (text or
+    null only; a list fact's lists are copied), ids and collections are checked over the
+    column. None, with nothing read, when any value is off that path (one entity at a time
+    then finds which case to leave out)."""
+    n = len(datas)
+    reader = kind.reader
+    first = datas[0]
+    keys = tuple(first)
+    if not all(map(keys.__eq__, map(tuple, datas))):
+        return None
+    rest, _ = reader.shape(first)
+    plan = reader.plan
+    columns: dict[str, list] = {}
+    held: dict[str, list] = {}
+    for key in rest:
+        raw = list(map(dict.__getitem__, datas, repeat(key, n)))
+        types = set(map(type, raw))
+        step = plan.get(key)
+        if step is not None:
+            if key in reader.list_facts and types == {list}:
+                columns[key] = list(map(list.copy, raw))   # what coerce makes of a list
+                continue
+            expected, allowed, null, coerce = step
+            if types == {expected} and (allowed is None or set(raw) <= allowed):
+                continue                                  # kept as given
+            if not types <= _TEXT_OR_NULL:
+                return None
+            table = {}
+            for value in set(raw):
+                if value.__class__ is expected and (allowed is None or value in allowed):
+                    table[value] = value
+                elif value is None:
+                    if null is NO_NULL or isinstance(null, list):
+                        return None     # an error, or a list default each entity copies
+                    table[value] = null
+                else:
+                    try:
+                        table[value] = coerce(value)
+                    except Exception:                     # noqa: BLE001 - one at a time
+                        return None
+            columns[key] = list(map(table.__getitem__, raw))
+        elif key in reader.children and types == {list} and \
+                max(map(len, raw)) <= MAX_COLLECTION:
+            held[key] = raw
+        else:
+            return None
+    id_fact = kind.id_fact
+    ids = None
+    if id_fact:
+        ids = columns.get(id_fact)
+        if ids is None:
+            ids = list(map(dict.get, datas, repeat(id_fact, n),
+                           repeat(reader.defaults.get(id_fact), n)))
+        try:
+            if None in ids or (parents[0] is not None and
+                               len(set(zip(map(_UID, parents), ids))) != n):
+                return None                               # a missing or repeated id
+        except TypeError:                                 # an id that is not hashable
+            return None
+    collections = reader.collections
+    items_of = {}
+    for name, _ in collections:
+        lists = held.get(name)
+        if lists is not None:
+            items = list(chain.from_iterable(lists))
+            if not set(map(type, items)) <= {dict}:
+                return None                               # an entry that is not a mapping
+            items_of[name] = (lists, items)
+    # Everything is on the common path: the rows, as _read_each reads them.
+    entities = list(map(_new, repeat(RowEntity, n)))
+    uids = list(islice(_uids, n))
+    for name, values in (("kind", repeat(kind, n)), ("id", ids or repeat(None, n)),
+                         ("parent", parents), ("index", indexes), ("uid", uids),
+                         ("case_rows", map(cases.__getitem__, numbers))):
+        deque(map(setattr, entities, repeat(name, n), values), 0)
+    start = len(rows.datas)
+    rows.datas.extend(datas)
+    rows.entities.extend(entities)
+    rows.cases.extend(numbers)
+    rows.parents.extend(parent_rows)
+    if start == 0:
+        rows.columns.update(columns)
+    else:                                                 # pragma: no cover - one level a kind
+        for key, values in columns.items():
+            rows.converted.setdefault(key, []).extend(zip(range(start, start + n), values))
+    if parents[0] is None:
+        for number, entity in zip(numbers, entities):
+            cases[number].members.append(entity)
+    else:
+        for parent, entity in zip(parents, entities):
+            kids[parent.uid].append(entity)
+    if reader.references:
+        exact |= _may_not_relate(kind, rows, ids, numbers)
+    below = []
+    if collections:
+        kids.update(zip(uids, map(list, repeat((), n))))
+        rows_of = range(start, start + n)
+        for name, child_kind in collections:
+            found = items_of.get(name)
+            if found is None:
+                continue
+            lists, items = found
+            if not items:
+                continue
+            counts = list(map(len, lists))
+            below.append((child_kind, name, items,
+                          list(chain.from_iterable(map(repeat, entities, counts))),
+                          list(chain.from_iterable(map(repeat, rows_of, counts))),
+                          list(chain.from_iterable(map(range, counts))),
+                          list(chain.from_iterable(map(repeat, numbers, counts)))))
+    return below
+
+
+def _may_not_relate(kind, rows: KindRows, ids, numbers) -> set:
+    """The cases (by number) of a level, read a column at a time, whose relations need the
+    check of :func:`relations_hold` one case at a time: every case, unless each relation of
+    the kind names entities of its own kind by ids unique in their case; then only the cases
+    with an id that names its own entity, names no one in the case (and must), a spouse who
+    does not name this one back, or a path of two steps (where a cycle could start). Every
+    other case passes that check: this is the same check, column by column."""
+    reader = kind.reader
+    n = len(numbers)
+    if ids is None or len(set(zip(numbers, ids))) != n:
+        return set(numbers)
+    known = dict(zip(zip(numbers, ids), range(n)))      # (case, id) -> row
+    found: set = set()
+    for name, target, same_kind, outside_case, mutual, acyclic in reader.relations:
+        values = [None if value is MISSING else value for value in rows.column(name)]
+        types = set(map(type, values))
+        if not types <= _TEXT_LIST_OR_NULL:
+            return set(numbers)
+        if not same_kind:
+            if any(value is not None and value != [] for value in values):
+                return set(numbers)
+            continue
+        pairs = [(row, value) for row, value in enumerate(values) if value.__class__ is str]
+        if list in types:
+            pairs += [(row, item) for row, value in enumerate(values)
+                      if value.__class__ is list for item in value if item is not None]
+        found.update(numbers[row] for row, item in pairs if item == ids[row])
+        followed = [(row, known.get((numbers[row], item))) for row, item in pairs]
+        if not outside_case:
+            found.update(numbers[row] for row, to in followed if to is None)
+        followed = [(row, to) for row, to in followed if to is not None]
+        if mutual:
+            for row, to in followed:
+                back, ident = values[to], ids[row]
+                if back is None or (back != ident and not (back.__class__ is list
+                                                           and ident in back)):
+                    found.add(numbers[row])
+        if acyclic:
+            starts = {row for row, _ in followed}
+            found.update(numbers[to] for _, to in followed if to in starts)
+    return found
+
+
+def _unrelated(chunk: ChunkRows, exact: set) -> set:
+    """The cases among ``exact`` whose relations may not hold, each checked whole by
+    :func:`relations_hold` with what it reads of the case's entities (from the rows)."""
+    referring: dict[int, list] = {number: [] for number in exact}
+    owners: dict[int, list] = {number: [] for number in exact}
+    for kind_rows in chunk.kinds.values():
+        kind = kind_rows.kind
+        reader = kind.reader
+        rows = [row for row, number in enumerate(kind_rows.cases) if number in exact]
+        if not rows:
+            continue
+        names = [name for name, _ in reader.references]
+        columns = [kind_rows.column(name) for name in names]
+        for row in rows:
+            number = kind_rows.cases[row]
+            entity = kind_rows.entities[row]
+            if names:
+                facts = {name: None if column[row] is MISSING else column[row]
+                         for name, column in zip(names, columns)}
+                entity = _Refers(kind, entity.id, facts)
+                referring[number].append((entity, None, reader))
+            if entity.id is not None:
+                owners[number].append(entity)
+    return {number for number in exact if not _related(referring[number], owners[number])}
+
+
+def _read_each(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
+               kids, exact, doubtful):
+    """Read the entities of one kind (the entries of one collection of their parents, or the
+    cases) into ``rows``; the levels below, or None when no case of the kind can be read so
+    (no schema guarantees, or constraints: ``build_case`` reads them)."""
+    reader = kind.reader
     shape = reader.shape
     plan = reader.plan
     list_facts = reader.list_facts
@@ -241,7 +453,6 @@ def _read_level(kind, rows: KindRows, datas, parents, parent_rows, indexes, numb
     defaults = reader.defaults
     id_fact = kind.id_fact
     relations = reader.references
-    reference_names = [name for name, _ in relations]
     below = {name: ([], [], [], [], []) for name, _ in collections}
     converted = rows.converted
     seen: set = set()                    # (parent's uid, id) of the entries with an id
@@ -322,15 +533,7 @@ def _read_level(kind, rows: KindRows, datas, parents, parent_rows, indexes, numb
         else:
             kids[parent.uid].append(entity)
         if relations:
-            facts = {}
-            for name in reference_names:
-                facts[name] = changed[name] if changed is not None and name in changed \
-                    else data.get(name, defaults.get(name))
-            refers[number].append((_Refers(kind, ident, facts), None, reader))
-            if ident is not None:
-                owners[number].append(refers[number][-1][0])
-        elif ident is not None:
-            owners[number].append(entity)
+            exact.add(number)
         if collections:
             kids[uid] = []
             if held is None:
