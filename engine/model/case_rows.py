@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections import deque
 from itertools import chain, islice, repeat
 from operator import attrgetter
+import numpy as np
+
 from .definitions import Scope
 from .entities import MAX_COLLECTION, Entity, EntityKind, build_case, relations_hold
 from .kind_reader import NO_NULL
@@ -113,7 +115,7 @@ class KindRows:
     fact -> the value of every row, when a whole level was read a column at a time)."""
 
     __slots__ = ("kind", "datas", "entities", "cases", "parents", "converted", "columns",
-                 "collection")
+                 "collection", "keys")
 
     def __init__(self, kind: EntityKind, collection: str | None) -> None:
         self.kind = kind
@@ -124,6 +126,17 @@ class KindRows:
         self.parents: list = []
         self.converted: dict[str, list] = {}
         self.columns: dict[str, list] = {}
+        #: the keys every row's data gives, when the rows were read a column at a time
+        self.keys: frozenset | None = None
+
+    def complete(self, name: str) -> bool:
+        """Whether every row has a value of fact ``name`` (:meth:`column` holds no
+        :data:`MISSING`): the fact has a default, or every row's data gives it."""
+        reader = self.kind.reader
+        if name not in reader.plan:
+            return False
+        return name in reader.defaults or name in self.columns or (
+            self.keys is not None and name in self.keys)
 
     def column(self, name: str) -> list:
         """The value of fact ``name`` of each row, as ``Entity.facts`` holds it (each list
@@ -212,7 +225,6 @@ def _read(datas: list, root: EntityKind, file: str | None, chunk: ChunkRows) -> 
     # per case: its entities with reference facts (for the relation check), and its ids
     levels = [(root, None, datas, [None] * len(datas), [-1] * len(datas), [None] * len(datas),
                range(len(datas)))]
-    kids: dict[int, list] = {}           # uid -> the entity's children, collection by collection
     exact: set[int] = set()              # cases whose relations are checked one by one
     while levels:
         kind, collection, level_datas, parents, parent_rows, indexes, numbers = levels.pop(0)
@@ -220,24 +232,22 @@ def _read(datas: list, root: EntityKind, file: str | None, chunk: ChunkRows) -> 
         if rows is None:
             rows = chunk.kinds[kind.name] = KindRows(kind, collection)
         below = _read_level(kind, rows, level_datas, parents, parent_rows, indexes, numbers,
-                            cases, kids, exact, doubtful)
+                            cases, exact, doubtful)
         if below is None:
             return set(range(len(datas)))
         levels.extend(below)
-    for number, case in enumerate(cases):
-        if number not in doubtful and not _walk(case, kids):
-            doubtful.add(number)
     exact -= doubtful
     if exact:
         doubtful |= _unrelated(chunk, exact)
     if doubtful:
         return doubtful
+    _lay_out(chunk, cases)
     chunk.cases = cases
     return doubtful
 
 
 def _read_level(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
-                kids, exact, doubtful):
+                exact, doubtful):
     """Read the entities of one kind into ``rows``: a column at a time when they all give the
     same keys and every value is on the common path (:func:`_read_columns`), else one entity
     at a time (:func:`_read_each`). The levels below, or None when no case of the kind can be
@@ -247,15 +257,15 @@ def _read_level(kind, rows: KindRows, datas, parents, parent_rows, indexes, numb
             reader.defaults):            # (a fact named as a collection: build_case reads it)
         return None
     below = _read_columns(kind, rows, datas, parents, parent_rows, indexes, numbers, cases,
-                          kids, exact)
+                          exact)
     if below is None:
         below = _read_each(kind, rows, datas, parents, parent_rows, indexes, numbers, cases,
-                           kids, exact, doubtful)
+                           exact, doubtful)
     return below
 
 
 def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
-                  kids, exact):
+                  exact):
     """:func:`_read_each` of a level whose entities all give the same keys, a column at a
     time: each value the schema does not guarantee is looked at per distinct value (text or
     null only; a list fact's lists are copied), ids and collections are checked over the
@@ -339,20 +349,14 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     rows.parents.extend(parent_rows)
     if start == 0:
         rows.columns.update(columns)
+        rows.keys = frozenset(keys)
     else:                                                 # pragma: no cover - one level a kind
         for key, values in columns.items():
             rows.converted.setdefault(key, []).extend(zip(range(start, start + n), values))
-    if parents[0] is None:
-        for number, entity in zip(numbers, entities):
-            cases[number].members.append(entity)
-    else:
-        for parent, entity in zip(parents, entities):
-            kids[parent.uid].append(entity)
     if reader.references:
-        exact |= _may_not_relate(kind, rows, ids, numbers)
+        exact |= _may_not_relate(kind, datas, columns, keys, ids, numbers)
     below = []
     if collections:
-        kids.update(zip(uids, map(list, repeat((), n))))
         rows_of = range(start, start + n)
         for name, child_kind in collections:
             found = items_of.get(name)
@@ -370,13 +374,14 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     return below
 
 
-def _may_not_relate(kind, rows: KindRows, ids, numbers) -> set:
-    """The cases (by number) of a level, read a column at a time, whose relations need the
-    check of :func:`relations_hold` one case at a time: every case, unless each relation of
-    the kind names entities of its own kind by ids unique in their case; then only the cases
-    with an id that names its own entity, names no one in the case (and must), a spouse who
-    does not name this one back, or a path of two steps (where a cycle could start). Every
-    other case passes that check: this is the same check, column by column."""
+def _may_not_relate(kind, datas, columns, keys, ids, numbers) -> set:
+    """The cases (by number) of a level read a column at a time (``datas`` all giving
+    ``keys``; ``columns``: the values converted) whose relations need the check of
+    :func:`relations_hold` one case at a time: every case, unless each relation of the kind
+    names entities of its own kind by ids unique in their case; then only the cases with an
+    id that names its own entity, names no one in the case (and must), a spouse who does not
+    name this one back, or a path of two steps (where a cycle could start). Every other case
+    passes that check: this is the same check, column by column."""
     reader = kind.reader
     n = len(numbers)
     if ids is None or len(set(zip(numbers, ids))) != n:
@@ -384,7 +389,15 @@ def _may_not_relate(kind, rows: KindRows, ids, numbers) -> set:
     known = dict(zip(zip(numbers, ids), range(n)))      # (case, id) -> row
     found: set = set()
     for name, target, same_kind, outside_case, mutual, acyclic in reader.relations:
-        values = [None if value is MISSING else value for value in rows.column(name)]
+        if name in columns:
+            values = columns[name]
+        elif name in keys:
+            values = list(map(dict.__getitem__, datas, repeat(name, n)))
+        else:                            # every entity has the default (or nothing)
+            default = reader.defaults.get(name)
+            if default is None or (isinstance(default, list) and not default):
+                continue                 # which names no one
+            return set(numbers)
         types = set(map(type, values))
         if not types <= _TEXT_LIST_OR_NULL:
             return set(numbers)
@@ -440,7 +453,7 @@ def _unrelated(chunk: ChunkRows, exact: set) -> set:
 
 
 def _read_each(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbers, cases,
-               kids, exact, doubtful):
+               exact, doubtful):
     """Read the entities of one kind (the entries of one collection of their parents, or the
     cases) into ``rows``; the levels below, or None when no case of the kind can be read so
     (no schema guarantees, or constraints: ``build_case`` reads them)."""
@@ -528,14 +541,9 @@ def _read_each(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbe
                 if found is None:
                     found = converted[key] = []
                 found.append((row, value))
-        if parent is None:
-            case.members.append(entity)
-        else:
-            kids[parent.uid].append(entity)
         if relations:
             exact.add(number)
         if collections:
-            kids[uid] = []
             if held is None:
                 continue
             for name, _ in collections:
@@ -556,23 +564,42 @@ def _read_each(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbe
             if below[name][0]]
 
 
-def _walk(case: CaseRows, kids: dict) -> bool:
-    """Lay out a case's entities in the per-case order (``members``), from its root (the one
-    entity in ``members`` so far); each entity's children are in ``kids``."""
-    members = case.members
-    if len(members) != 1:
-        return False
-    root = members[0]
-    order = [root]
-    stack = list(reversed(kids.get(root.uid, ())))
-    while stack:
-        entity = stack.pop()
-        order.append(entity)
-        held = kids.get(entity.uid)
-        if held:
-            stack.extend(reversed(held))
-    case.members = order
-    return True
+def _lay_out(chunk: ChunkRows, cases: list) -> None:
+    """Give each case its entities in the per-case order (``members``: each entity before
+    those it holds, collections in their kind's order, entries in their order), worked out
+    from the tables at once: the size of each entity's subtree (bottom up), then each one's
+    place (top down: its parent's place, then the subtrees of the earlier collections and
+    entries), then all entities sorted by place and cut case by case."""
+    kinds = list(chunk.kinds.values())       # each kind after the kind that holds it
+    sizes = {rows.kind.name: np.ones(len(rows.entities), dtype=np.intp) for rows in kinds}
+    parents = {rows.kind.name: np.asarray(rows.parents, dtype=np.intp) for rows in kinds}
+    for rows in reversed(kinds[1:]):
+        owner = rows.kind.parent.name
+        sizes[owner] += np.bincount(parents[rows.kind.name], weights=sizes[rows.kind.name],
+                                    minlength=len(sizes[owner])).astype(np.intp)
+    root = kinds[0].kind.name
+    ends = np.cumsum(sizes[root])
+    places = {root: ends - sizes[root]}
+    for rows in kinds:
+        name = rows.kind.name
+        used = np.ones(len(rows.entities), dtype=np.intp)    # the entity itself, then...
+        for collection, member_kind in rows.kind.reader.collections:
+            held = chunk.kinds.get(member_kind.name)
+            if held is None:
+                continue
+            owner_rows, size = parents[member_kind.name], sizes[member_kind.name]
+            before = np.cumsum(size) - size                  # entries are in owners' order
+            first = np.searchsorted(owner_rows, owner_rows)  # each owner's first entry
+            places[member_kind.name] = (places[name][owner_rows] + used[owner_rows]
+                                        + before - before[first])
+            used += np.bincount(owner_rows, weights=size,
+                                minlength=len(used)).astype(np.intp)
+    entities = np.fromiter(chain.from_iterable(rows.entities for rows in kinds), dtype=object,
+                           count=sum(len(rows.entities) for rows in kinds))
+    order = np.argsort(np.concatenate([places[rows.kind.name] for rows in kinds]), kind="stable")
+    walked = entities[order].tolist()
+    for case, start, end in zip(cases, (ends - sizes[root]).tolist(), ends.tolist()):
+        case.members = walked[start:end]
 
 
 def _related(referring: list, owners: list) -> bool:

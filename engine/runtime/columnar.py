@@ -588,7 +588,8 @@ class _Batch:
             entities = self.entities.get(kind_name, ())
             kind_rows = self.rows.get(kind_name)
             if kind_rows is not None:         # read into rows: each fact as build_case has it
-                values, marker = kind_rows.column(name), MISSING
+                values = kind_rows.column(name)
+                marker = None if kind_rows.complete(name) else MISSING
             else:
                 given = self.given.get(kind_name)
                 if given is None:
@@ -603,7 +604,7 @@ class _Batch:
             bad = np.zeros(n, dtype=bool)
             # (No fact value equals a fresh object: ``in`` finds only the marker itself.)
             missing = [i for i, v in enumerate(values) if v is marker] \
-                if marker in values else []
+                if marker is not None and marker in values else []
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A

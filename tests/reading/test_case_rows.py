@@ -247,3 +247,16 @@ def test_read_rows_leaves_out_what_it_cannot_vouch_for(engine):
     assert chunk.left_out == [1, 3]
     assert [case.data for case in chunk.cases] == [good[0], good[1], good[2]]
     assert chunk.kinds["case"].cases == [0, 1, 2]
+
+
+def test_a_complete_column_holds_no_missing_value(engine):
+    """``KindRows.complete`` (the plan then looks for no missing value) never says so of a
+    column that has one."""
+    for cases in (households(40, seed=52), same_keys(households(40, seed=52))):
+        _, rows, _ = together(engine, cases)
+        for kind_rows in rows.kinds.values():
+            for name in [*kind_rows.kind.facts, "not a fact"]:
+                if kind_rows.complete(name):
+                    assert MISSING not in kind_rows.column(name), name
+        assert rows.kinds["person"].complete("id") == (rows.kinds["person"].keys is not None)
+        assert not rows.kinds["person"].complete("not a fact")
