@@ -208,7 +208,7 @@ def read_rows(datas: list, root: EntityKind, file: str | None = None) -> ChunkRo
         return chunk
     kept = [data for number, data in enumerate(datas) if number not in doubtful]
     chunk = ChunkRows()
-    if _read(kept, root, file, chunk):  # pragma: no cover - each case is read on its own
+    if kept and _read(kept, root, file, chunk):  # pragma: no cover - each case is read on its own
         raise AssertionError("A case read alone into rows was read differently in a chunk.")
     chunk.left_out = sorted(doubtful)
     return chunk
@@ -219,7 +219,7 @@ def _read(datas: list, root: EntityKind, file: str | None, chunk: ChunkRows) -> 
     chunk is complete (``cases`` set) only when there are none."""
     doubtful: set[int] = {number for number, data in enumerate(datas)
                           if not isinstance(data, dict)}
-    if doubtful:
+    if doubtful or not datas:
         return doubtful
     cases = [CaseRows(data, root, file) for data in datas]
     # per case: its entities with reference facts (for the relation check), and its ids

@@ -260,3 +260,12 @@ def test_a_complete_column_holds_no_missing_value(engine):
                     assert MISSING not in kind_rows.column(name), name
         assert rows.kinds["person"].complete("id") == (rows.kinds["person"].keys is not None)
         assert not rows.kinds["person"].complete("not a fact")
+
+
+def test_a_chunk_with_no_case_to_read_into_rows(engine):
+    """Every case left out (or none given): empty rows, and each case read by build_case."""
+    root = engine.program.root_kind
+    chunk = read_rows([{"case_id": "x", "people": [{"id": "a", "spouse": "b"}]}], root)
+    assert chunk.left_out == [0] and chunk.cases == [] and chunk.kinds == {}
+    assert read_rows([], root).cases == []
+    check_rows(engine, [{"case_id": "x", "people": [{"id": "a", "spouse": "b"}]}])
