@@ -527,7 +527,7 @@ def _read_each(kind, rows: KindRows, datas, parents, parent_rows, indexes, numbe
         entity.id = ident
         entity.parent = parent
         entity.index = index
-        uid = entity.uid = next(_uids)
+        entity.uid = next(_uids)
         case = cases[number]
         entity.case_rows = case
         row = len(table_datas)
@@ -583,7 +583,7 @@ def _lay_out(chunk: ChunkRows, cases: list) -> None:
     for rows in kinds:
         name = rows.kind.name
         used = np.ones(len(rows.entities), dtype=np.intp)    # the entity itself, then...
-        for collection, member_kind in rows.kind.reader.collections:
+        for _, member_kind in rows.kind.reader.collections:
             held = chunk.kinds.get(member_kind.name)
             if held is None:
                 continue

@@ -5,7 +5,9 @@
 evaluation (or one error) per task, in order:
 
 1. each task's case is read and validated as ``policy eval`` reads it (an unreadable case is its
-   error, as before);
+   error, as before), the chunk's valid cases together, straight into the plan's per-kind rows
+   (:meth:`engine.api.Engine.read_cases`, :mod:`engine.model.case_rows`): no entity tree is
+   built for a case unless something asks for it;
 2. the cases are grouped by the date they are evaluated on and each group goes through
    :func:`engine.runtime.columnar.evaluate_cases` (every rule once per group);
 3. a case the plan could not finish (a missing fact, a failing rule: anything the per-case
