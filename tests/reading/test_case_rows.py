@@ -269,3 +269,18 @@ def test_a_chunk_with_no_case_to_read_into_rows(engine):
     assert chunk.left_out == [0] and chunk.cases == [] and chunk.kinds == {}
     assert read_rows([], root).cases == []
     check_rows(engine, [{"case_id": "x", "people": [{"id": "a", "spouse": "b"}]}])
+
+
+def test_a_rule_computed_per_entity_reads_row_entities_whole(engine, monkeypatch):
+    """A rule the plan computes per entity (by a per-case State) reads a row entity's facts,
+    children and scope: each case's tree is filled in when it is first read, with the same
+    results as on cases read one by one."""
+    import engine.runtime.columnar as columnar
+    monkeypatch.setattr(columnar, "VECTORISED_BODIES", ("formula", "aggregate"))
+    data = households(40, seed=53)
+    read, rows, in_rows = engine.read_cases(copy.deepcopy(data))
+    got = evaluate_cases(engine, RowCases([read[n] for n in in_rows], rows), ON)
+    expected = evaluate_cases(engine, [engine.read_case(data[n]) for n in in_rows], ON)
+    assert all(case.filled for case in rows.cases)
+    assert [[(r.name, r.person, r.value, r.citations) for r in e.results] for e in got] == \
+        [[(r.name, r.person, r.value, r.citations) for r in e.results] for e in expected]
