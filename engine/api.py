@@ -23,7 +23,8 @@ from typing import Any, Iterable, Iterator
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
-from .model.entities import Entity, build_case, check_on
+from .model.case_rows import ChunkRows, read_rows
+from .model.entities import Entity, EntityKind, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
 from .runtime.state import MAX_STEPS, DateCache, State, decimal_context
 from .runtime.budget import BudgetedState, check_budget
@@ -174,6 +175,15 @@ class Engine:
         """
         if isinstance(case, Case):
             return case
+        data, file, kind = self._checked(case, source)
+        root = build_case(data, kind, file, validated=True)
+        return Case(data, root, file)
+
+    def _checked(self, case: Any, source: str | None) -> tuple[dict[str, Any], str | None,
+                                                              EntityKind]:
+        """The case's data as :meth:`read_case` builds it (normalised, valid to the case
+        schema), its file and the kind of its root entity; raises what ``read_case`` raises
+        before building."""
         file = source
         if isinstance(case, (str, Path)):
             file = str(case)
@@ -183,11 +193,55 @@ class Engine:
                             file=file, line=getattr(case, "line", None) or 1)
         data, plain = normalise_case(case)
         validate("case", data, file, plain=plain)
-        if self.program.root_kind is None:
+        root = self.program.root_kind
+        if root is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
                                code=codes.ENTITIES)
-        root = build_case(data, self.program.root_kind, file, validated=True)
-        return Case(data, root, file)
+        return data, file, root
+
+    def read_cases(self, cases: list[Any]) -> tuple[list[Any], ChunkRows | None, list[int]]:
+        """:meth:`read_case` of each of many cases (mappings, as a batch parses them), for the
+        columnar plan: per case its :class:`Case` or the :class:`PolicyError` ``read_case``
+        raises, in order; the valid cases' entities read into rows together
+        (:func:`engine.model.case_rows.read_rows`), and which cases (by number) are in them.
+
+        A case in the rows has a root that builds its tree only if asked
+        (:class:`~engine.model.case_rows.RowEntity`); a case the rows leave out is built by
+        ``build_case``, which words its error or builds it, as ``read_case`` does."""
+        out: list[Any] = [None] * len(cases)
+        valid: list[int] = []
+        datas: list[dict[str, Any]] = []
+        root = None
+        for number, case in enumerate(cases):
+            if isinstance(case, Case):
+                out[number] = case
+                continue
+            try:
+                data, file, root = self._checked(case, None)
+                if file is not None:     # a case file: its entities name it, built one by one
+                    out[number] = Case(data, build_case(data, root, file, validated=True), file)
+                    continue
+            except PolicyError as exc:
+                out[number] = exc
+                continue
+            valid.append(number)
+            datas.append(data)
+        if root is None or not datas:
+            return out, None, []
+        chunk = read_rows(datas, root)
+        left_out = set(chunk.left_out)
+        in_rows = []
+        rows = iter(chunk.cases)
+        for at, (number, data) in enumerate(zip(valid, datas)):
+            if at in left_out:
+                try:
+                    out[number] = Case(data, build_case(data, root, None, validated=True), None)
+                except PolicyError as exc:
+                    out[number] = exc
+                continue
+            out[number] = Case(data, next(rows).members[0], None)
+            in_rows.append(number)
+        return out, chunk, in_rows
 
     def evaluate(self, case: Any, as_of: str | dt.date | None = None,
                  names: Iterable[str] | None = None, source: str | None = None,

@@ -221,6 +221,11 @@ class Entity:
         # for an entity built otherwise (the columnar plan then walks the tree itself).
         self.members: list | None = None
 
+    def release(self) -> None:
+        """Drop what refers back to this entity or to its relatives (see :func:`release`)."""
+        self.scope = self.parent = self.members = None
+        self.children = self.reads = {}
+
     def label(self) -> str:
         """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""
         if self.id is not None:
@@ -307,7 +312,7 @@ def _check_references(built: _Built, referring: list) -> None:
     order. A quick pass first shows that every relation holds, as it does in nearly every case
     (cycles looked for once over the whole case, in linear time); only when it cannot does
     :func:`_first_relation_problem` look for the first problem in order and word it."""
-    if not _relations_hold(referring, built):
+    if not relations_hold(referring, built.ids, built.shared):
         ids: dict[str, set] = {}
         by_id: dict[tuple, tuple] = {}
         for pair in zip(built.entities, built.datas):
@@ -319,13 +324,16 @@ def _check_references(built: _Built, referring: list) -> None:
         _first_relation_problem(referring, ids, by_id)
 
 
-def _relations_hold(referring: list, built: _Built) -> bool:
+def relations_hold(referring: list, index: dict, shared: set) -> bool:
     """True when no reference fact of the case has a problem :func:`_first_relation_problem`
-    would report; False when one may (that function then finds it, or finds none)."""
+    would report; False when one may (that function then finds it, or finds none).
+
+    ``referring``: the (entity, data, its kind's reader) of the case's entities whose kind has
+    reference facts, in order; ``index``: per kind, id -> the entity with that id (the last
+    one); ``shared``: the kinds with an id held by two entities. Only the entities' ``id``,
+    ``kind`` and the reference facts in their ``facts`` are read."""
     graphs: dict[tuple, dict] = {}
     nobody: dict = {}
-    index = built.ids
-    shared = built.shared
     for entity, _, reader in referring:
         facts = entity.facts
         get = reader.relation_values
@@ -684,5 +692,4 @@ def release(entities) -> None:
     household left about thirty objects in cycles; collecting them was most of the collector's
     10-15% of the batch's CPU). A released entity is not evaluated again."""
     for entity in entities:
-        entity.scope = entity.parent = entity.members = None
-        entity.children = entity.reads = {}
+        entity.release()

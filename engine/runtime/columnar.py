@@ -89,6 +89,7 @@ import numpy as np
 from ..language.marks import SELECTORS, may_cite
 from ..language.builtins import BUILTINS
 from ..language.operators import MAX_POWER_BITS, MAX_SEQUENCE, OPERATORS
+from ..model.case_rows import MISSING
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
@@ -516,6 +517,18 @@ class _Batch:
         self.case_row: dict = {}          # kind name -> [case number] per row
         self.walks = []                   # per case: its entities in the per-case order
         parents: dict = {}                # kind name -> [parent's row] per row
+        read = getattr(cases, "rows", None)
+        self.rows = read.kinds if read is not None else {}   # kind name -> its KindRows
+        if read is not None:
+            # Cases read straight into rows (engine.model.case_rows): the tables as read.
+            for name, kind_rows in read.kinds.items():
+                self.entities[name] = kind_rows.entities
+                self.case_row[name] = kind_rows.cases
+                parents[name] = kind_rows.parents
+                self.row_of.update(zip(map(_UID, kind_rows.entities),
+                                       range(len(kind_rows.entities))))
+            self.walks.extend(case.members for case in read.cases)
+            cases = ()
         # One pass over each case's entities in the per-case order (the list the builder made,
         # Entity.members, else a walk of the tree), each appended to its kind's tables.
         entities, row_of, case_row, walks = self.entities, self.row_of, self.case_row, self.walks
@@ -606,18 +619,25 @@ class _Batch:
         cached = self.facts.get(key)
         if cached is None:
             entities = self.entities.get(kind_name, ())
-            given = self.given.get(kind_name)
-            if given is None:
-                given = [entity.facts for entity in entities]
-                if not set(map(type, given)) <= {dict}:   # read below with dict's own methods
-                    given = [dict(facts) for facts in given]
-                self.given[kind_name] = given
-            n = len(given)
-            values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
+            kind_rows = self.rows.get(kind_name)
+            if kind_rows is not None:         # read into rows: each fact as build_case has it
+                values = kind_rows.column(name)
+                marker = None if kind_rows.complete(name) else MISSING
+            else:
+                given = self.given.get(kind_name)
+                if given is None:
+                    given = [entity.facts for entity in entities]
+                    if not set(map(type, given)) <= {dict}:   # read with dict's own methods
+                        given = [dict(facts) for facts in given]
+                    self.given[kind_name] = given
+                n = len(given)
+                values = list(map(dict.get, given, repeat(name, n), repeat(_MISSING, n)))
+                marker = _MISSING
+            n = len(values)
             bad = np.zeros(n, dtype=bool)
             # (No fact value equals a fresh object: ``in`` finds only the marker itself.)
-            missing = [i for i, v in enumerate(values) if v is _MISSING] \
-                if _MISSING in values else []
+            missing = [i for i, v in enumerate(values) if v is marker] \
+                if marker is not None and marker in values else []
             if missing:
                 # What an entity that does not give the fact reads depends on its kind alone
                 # (Entity.fact: the default, None if optional, else an error): asked once. A
@@ -1020,6 +1040,18 @@ class _Batch:
         array of member rows, how many there are, and that array."""
         key = (kind_name, over)
         found = self.children.get(key)
+        if found is None and kind_name in self.rows:
+            # Read into rows: a collection's entries are rows of its kind in their owners'
+            # order, each with its owner's row (KindRows.parents).
+            owners = len(self.entities.get(kind_name, ()))
+            member_kind = self.kinds[kind_name].children[over]
+            held = self.rows.get(member_kind.name)
+            if held is not None and held.collection != over:   # pragma: no cover
+                raise AssertionError("A kind read into rows is held by another collection.")
+            owner_rows = self.parent_rows[member_kind.name] if held is not None else no_rows()
+            counts = np.bincount(owner_rows, minlength=owners).astype(np.intp)
+            found = self.children[key] = (np.cumsum(counts) - counts, counts,
+                                          np.arange(len(owner_rows), dtype=np.intp))
         if found is None:
             lists = [entity.children.get(over, ()) for entity in self.entities.get(kind_name, ())]
             counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))

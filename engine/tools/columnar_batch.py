@@ -5,7 +5,9 @@
 evaluation (or one error) per task, in order:
 
 1. each task's case is read and validated as ``policy eval`` reads it (an unreadable case is its
-   error, as before);
+   error, as before), the chunk's valid cases together, straight into the plan's per-kind rows
+   (:meth:`engine.api.Engine.read_cases`, :mod:`engine.model.case_rows`): no entity tree is
+   built for a case unless something asks for it;
 2. the cases are grouped by the date they are evaluated on and each group goes through
    :func:`engine.runtime.columnar.evaluate_cases` (every rule once per group);
 3. a case the plan could not finish (a missing fact, a failing rule: anything the per-case
@@ -26,6 +28,7 @@ from itertools import chain
 
 from ..errors import PolicyError
 from ..language.dates import as_of_date
+from ..model.case_rows import RowCases
 from ..model.entities import release
 from ..runtime.collector import paused_collector
 from ..runtime.columnar import ColumnarStats, evaluate_cases, evaluate_columns
@@ -78,19 +81,33 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
     ids: dict[int, object] = {}
     dates: dict[int, dt.date] = {}
     unknown = names is not None and bool(set(names) - set(engine.program.rules))
-    foreign = False
+    foreign = False                        # whether a task gave a Case the caller made
+    given: list[int] = []                  # the tasks whose case data could be parsed
+    datas: list = []
     for position, task in enumerate(tasks):
         case_id = None
         try:
             data = case_data(task)
-            if isinstance(data, dict):
-                case_id = data.get("case_id")
-            ids[position] = case_id
-            case = engine.read_case(data)
-            foreign = foreign or case is data   # a Case the caller made (and may read again)
-            on = as_of_date(as_of or task.as_of) or case.as_of or dt.date.today()
         except PolicyError as exc:
             out[position] = (None, _untraced(exc), case_id)
+            continue
+        if isinstance(data, dict):
+            case_id = data.get("case_id")
+        ids[position] = case_id
+        given.append(position)
+        datas.append(data)
+    # Read together: the valid cases' entities straight into the plan's rows
+    # (engine.model.case_rows), each unreadable case's error as read_case words it.
+    read, rows, in_rows = engine.read_cases(datas) if datas else ([], None, [])
+    for position, data, case in zip(given, datas, read):
+        if isinstance(case, PolicyError):
+            out[position] = (None, _untraced(case), ids[position])
+            continue
+        foreign = foreign or case is data   # a Case the caller made (and may read again)
+        try:
+            on = as_of_date(as_of or tasks[position].as_of) or case.as_of or dt.date.today()
+        except PolicyError as exc:
+            out[position] = (None, _untraced(exc), ids[position])
             continue
         cases[position] = case
         dates[position] = on
@@ -101,8 +118,11 @@ def _evaluate_chunk(engine, tasks, as_of, names, stats, citations, encoder,
                 out[position] = _per_case(engine, cases[position], dates[position], names,
                                           ids[position], encoder)
         return out
+    read_positions = [given[number] for number in in_rows]
     for on, positions in groups.items():
         group = [cases[p] for p in positions]
+        if rows is not None and positions == read_positions:
+            group = RowCases(group, rows)     # the plan's tables, as read
         if encoder is None:
             evaluated = evaluate_cases(engine, group, on, names, stats, citations, provenance)
         else:
