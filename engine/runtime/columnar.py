@@ -88,6 +88,7 @@ import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
 from ..language.builtins import BUILTINS
+from ..language.dates import years_between
 from ..language.operators import MAX_POWER_BITS, MAX_SEQUENCE, OPERATORS
 from ..model.case_rows import MISSING
 from ..model.citations import mask_of, merge, ordered
@@ -1653,6 +1654,38 @@ class _Batch:
         self.states.clear()
         self.function_state.release()
 
+    def impossible_on_date(self) -> np.ndarray:
+        """Per case, whether a fact of it cannot be true on the batch's date: a date declared
+        ``not_after: as_of`` that is later, or an age declared ``whole_years_since`` a date
+        that is not the whole years from it (the test ``Engine.evaluate`` makes before any
+        rule, :func:`engine.model.entities.check_on`). Such a case is given to the per-case
+        evaluator, which refuses it with the error ``policy eval`` gives; before, the plan
+        evaluated it as if the facts agreed."""
+        failed = np.zeros(len(self.cases), dtype=bool)
+        on = self.as_of
+        for kind_name in self.entities:
+            kind = self.kinds[kind_name]
+            dated = kind.dated
+            if not dated:
+                continue
+            case_rows = self.case_row[kind_name]
+            for name, spec in dated:
+                values, bad = self.fact_column(kind_name, name)
+                values = values.tolist()
+                wrong = []
+                if spec.not_after == "as_of":
+                    wrong += [r for r, v in enumerate(values)
+                              if v is not None and not bad[r] and v > on]
+                since = spec.whole_years_since
+                if since:
+                    born, unknown = self.fact_column(kind_name, since)
+                    wrong += [r for r, (v, b) in enumerate(zip(values, born.tolist()))
+                              if isinstance(v, int) and b is not None and not bad[r]
+                              and not unknown[r] and b <= on and years_between(b, on) != v]
+                for r in wrong:
+                    failed[case_rows[r]] = True
+        return failed
+
     def output_columns(self, names=None, citations: bool = False) -> "ColumnarOutputs":
         """The batch's results as columns (:class:`ColumnarOutputs`): per kind and output rule,
         the rows it shows, and per case whether it must go to the per-case evaluator (a row
@@ -1674,7 +1707,7 @@ class _Batch:
                     rows = np.arange(len(entities))
                     shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
             plans[kind_name] = (rules, shown)
-        failed = np.zeros(len(self.cases), dtype=bool)
+        failed = self.impossible_on_date()
         kinds = []
         for kind_name, (rules, shown) in plans.items():
             entities = self.entities[kind_name]
