@@ -197,7 +197,7 @@ class _Refers:
         self.facts = facts
 
 
-_uids = Entity._counter
+_uids = Entity.uids
 _UID = attrgetter("uid")
 #: The types of values the column-wise reader converts once per distinct value.
 _TEXT_OR_NULL = frozenset({str, type(None)})
