@@ -60,6 +60,10 @@ class RowEntity(Entity):
         try:
             return slot.__get__(self, RowEntity)
         except AttributeError:
+            if self.case_rows is None:
+                raise RuntimeError(f"An entity of kind '{self.kind.name}' was asked for its "
+                                   f"{name} after it was released (its case's line written); "
+                                   "a released entity cannot be read again.") from None
             self.case_rows.fill()
             return slot.__get__(self, RowEntity)
 
