@@ -292,21 +292,22 @@ class JsonlFile:
         """The offset just after each line of the file (its newline, or the end of the file
         for a last line without one), blank lines included."""
         with open(self.path, "rb") as stream:
-            base, tail = 0, b""         # the offset of tail: the start of a line not ended yet
+            # Only offsets are kept, never the bytes of a line not ended yet: a line longer
+            # than a block is not copied again with every block read (quadratic in its length).
+            base = ended = 0            # the offset of the block read; just after the last line
             while True:
                 data = stream.read(block)
                 if not data:
-                    if tail:
-                        yield base + len(tail)
+                    if ended < base:
+                        yield base
                     return
-                data = tail + data
                 find = data.find
                 start = 0
                 while (end := find(b"\n", start)) >= 0:
                     start = end + 1
-                    yield base + start
-                base += start
-                tail = data[start:]
+                    ended = base + start
+                    yield ended
+                base += len(data)
 
 
 def jsonl_file(source: str | Path) -> JsonlFile | None:

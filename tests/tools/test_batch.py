@@ -248,3 +248,21 @@ def test_a_spooled_chunk_is_written_whole_without_sendfile(tmp_path, monkeypatch
         ChunkResult(b"", 1, 0, set(), spooled=str(path)).write_to(out.write, out)
     assert out_path.read_bytes() == b'first\n{"case_id": "a"}\n'
     assert not path.exists()
+
+
+def test_line_ends_with_lines_longer_than_a_block(tmp_path):
+    """The offset after each line, whatever the block read: lines longer than a block, a
+    newline at a block's edge, blank lines, and a last line without a newline."""
+    from engine.tools.batch import JsonlFile
+
+    for content in (b"", b"\n", b"abc", b"abc\n", b"\n\nx\r\n" + b"y" * 37 + b"\n\n" + b"z" * 9,
+                    b"a" * 64 + b"\n" + b"b" * 3):
+        path = tmp_path / "in.jsonl"
+        path.write_bytes(content)
+        expected = []
+        at = 0
+        for line in content.splitlines(keepends=True):
+            at += len(line)
+            expected.append(at)
+        for block in (1, 2, 3, 4, 8, 1 << 20):
+            assert list(JsonlFile(path).line_ends(block)) == expected, (content, block)
