@@ -60,6 +60,10 @@ class RowEntity(Entity):
         try:
             return slot.__get__(self, RowEntity)
         except AttributeError:
+            if self.case_rows is None:
+                raise RuntimeError(f"An entity of kind '{self.kind.name}' was asked for its "
+                                   f"{name} after it was released (its case's line written); "
+                                   "a released entity cannot be read again.") from None
             self.case_rows.fill()
             return slot.__get__(self, RowEntity)
 
@@ -197,7 +201,7 @@ class _Refers:
         self.facts = facts
 
 
-_uids = Entity._counter
+_uids = Entity.uids
 _UID = attrgetter("uid")
 #: The types of values the column-wise reader converts once per distinct value.
 _TEXT_OR_NULL = frozenset({str, type(None)})

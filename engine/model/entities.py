@@ -198,7 +198,9 @@ class Entity:
     __slots__ = ("kind", "id", "facts", "parent", "children", "index", "line", "path", "uid", "reads",
                  "file", "scope", "members")
 
-    _counter = itertools.count()
+    #: Every entity's ``uid``, in the order they are made, shared by all that make entities
+    #: (:func:`build_case`, and :mod:`engine.model.case_rows` reading a chunk into rows).
+    uids = itertools.count()
 
     def __init__(self, kind: EntityKind, facts: dict, parent: "Entity | None", index: int | None,
                  line: int | None, path: str, file: str | None = None):
@@ -211,7 +213,7 @@ class Entity:
         self.line = line
         self.path = path
         self.id = facts.get(kind.id_fact) if kind.id_fact else None
-        self.uid = next(Entity._counter)
+        self.uid = next(Entity.uids)
         # One trace record per fact read, shared: facts do not change during evaluation. A
         # missing fact with a default is recorded with its default; an error is never cached.
         self.reads: dict = {}

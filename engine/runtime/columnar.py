@@ -3,8 +3,10 @@
 The per-case evaluator (:mod:`engine.runtime.state`) walks one case at a time, one closure call
 per expression node and one trace record per value read. For a batch, that cost is paid again for
 every household. This module evaluates a *batch*: it lays the entities of all cases out by kind
-(every case, every person, every income: one row each, with the row of its parent), and computes
-each rule once per kind as a column, one expression node at a time over all the rows that need it.
+(every case, every person, every income: one row each, with the row of its parent; taken as
+read when the cases come read into rows, :class:`engine.model.case_rows.RowCases`, and then
+facts are read a column at a time from the rows, no entity tree built), and computes each rule
+once per kind as a column, one expression node at a time over all the rows that need it.
 
 Semantics are the per-case evaluator's, row by row, and are kept by construction:
 
@@ -14,7 +16,8 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
   comparison stops where a link fails. A row that would fail per case (a missing fact, a type
   error, no matching condition) is marked *bad*; badness flows to every value that reads it, and a
   case with a bad output (or a bad ``output_when``) is given to the per-case evaluator whole, which
-  reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`).
+  reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`); so is a
+  case with a fact that cannot be true on the date (:meth:`_Batch.impossible_on_date`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
   values are identical, exponents included; no binary floats anywhere. Shortcuts give the

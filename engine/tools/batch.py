@@ -45,9 +45,8 @@ import time
 from collections import deque
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
@@ -75,13 +74,14 @@ CHUNK = 32
 #: 1,024 saved about 10% of the CPU; a worker holds about 50 MB more. The last chunks of a run
 #: are cut smaller to end together (:func:`balanced_chunks`).
 POOL_CHUNK = 2 * COLUMNAR_CHUNK
-#: Cases a worker evaluates between two collections of its garbage. A chunk does leave garbage
-#: cycles (a case's entities and their scopes refer to each other): about 11 KB and 30 objects
-#: a household, which a collection frees at about 30 us a household. A worker's collector is
-#: off (see _init_worker) and it collects before a chunk once it has evaluated this many cases
-#: since the last time: its garbage stays below ~70 MB, and a run of up to this many cases per
-#: worker never collects (the worker's memory goes back whole when the pool ends it), where
-#: collecting before every chunk cost 10,000 households 0.26 s of CPU.
+#: Cases a worker evaluates between two collections of its garbage. A chunk leaves no garbage
+#: cycles now (its batch closed, its entities released once their lines are written:
+#: tests/tools/test_batch_cycles.py); before, each household left about 11 KB and 30 objects
+#: in cycles, which a collection freed at about 30 us a household. A worker's collector is off
+#: (see _init_worker) and it still collects before a chunk once it has evaluated this many
+#: cases since the last time, for whatever else may be left in a cycle: a run of up to this
+#: many cases per worker never collects (the worker's memory goes back whole when the pool ends
+#: it), where collecting before every chunk cost 10,000 households 0.26 s of CPU.
 COLLECT_AFTER = 4096
 #: The smallest chunk :func:`balanced_chunks` cuts the end of the input into: about what the
 #: plan's fixed cost per chunk (~35 ms) would evaluate of cases.
@@ -292,21 +292,22 @@ class JsonlFile:
         """The offset just after each line of the file (its newline, or the end of the file
         for a last line without one), blank lines included."""
         with open(self.path, "rb") as stream:
-            base, tail = 0, b""         # the offset of tail: the start of a line not ended yet
+            # Only offsets are kept, never the bytes of a line not ended yet: a line longer
+            # than a block is not copied again with every block read (quadratic in its length).
+            base = ended = 0            # the offset of the block read; just after the last line
             while True:
                 data = stream.read(block)
                 if not data:
-                    if tail:
-                        yield base + len(tail)
+                    if ended < base:
+                        yield base
                     return
-                data = tail + data
                 find = data.find
                 start = 0
                 while (end := find(b"\n", start)) >= 0:
                     start = end + 1
-                    yield base + start
-                base += start
-                tail = data[start:]
+                    ended = base + start
+                    yield ended
+                base += len(data)
 
 
 def jsonl_file(source: str | Path) -> JsonlFile | None:

@@ -284,3 +284,15 @@ def test_a_rule_computed_per_entity_reads_row_entities_whole(engine, monkeypatch
     assert all(case.filled for case in rows.cases)
     assert [[(r.name, r.person, r.value, r.citations) for r in e.results] for e in got] == \
         [[(r.name, r.person, r.value, r.citations) for r in e.results] for e in expected]
+
+
+def test_a_released_row_entity_says_so_when_read_again(engine):
+    """A row entity released before anything asked for its facts (a batch has written its
+    case's line) cannot fill itself in any more: reading it says it was released, instead of
+    failing inside the release's None."""
+    read, rows, _ = engine.read_cases(copy.deepcopy(households(2, seed=49)))
+    root = read[0].root
+    assert not rows.cases[0].filled
+    root.release()
+    with pytest.raises(RuntimeError, match="after it was released"):
+        root.facts

@@ -202,3 +202,67 @@ def test_workers_read_the_lines_of_a_jsonl_file_themselves(tmp_path):
                             evaluator="columnar", citations="full")
         outputs.append((b"".join(lines), summary.cases, summary.errors))
     assert outputs[0] == outputs[1] and outputs[1][1:] == (len(expected), 2)
+
+
+def test_line_ranges_read_crlf_empty_and_blank_files_as_the_reader_does(tmp_path):
+    """Lines ended by CRLF (the CR stays in the line, which JSON reads as space), an empty file
+    and a file of blank lines only: the ranges the workers read give the reader's tasks, and a
+    run given the file writes what a run given the reader's tasks writes."""
+    from engine.tools.batch import _line_ranges, jsonl_file, read_lines
+
+    good = (FIXTURES / "cases.jsonl").read_bytes().splitlines()
+    files = {"crlf.jsonl": b"\xef\xbb\xbf" + b"\r\n".join([*good, b"{not json", b"\r"]) + b"\r\n",
+             "empty.jsonl": b"", "blank.jsonl": b"\n  \r\n\n"}
+    for name, content in files.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        file = jsonl_file(path)
+        expected = list(read_cases(path))
+        for size in (1, 2, 100):
+            read = [task for _, sent in _line_ranges(file, size, 2) for task in read_lines(
+                sent.path, sent.name, sent.start, sent.end, sent.number)]
+            assert read == expected, (name, size)
+        outputs = []
+        for tasks in (read_cases(path), file):
+            lines: list[bytes] = []
+            summary = run_batch(tasks, lines.append, policy=[str(POLICY)], workers=2,
+                                evaluator="columnar", citations="full")
+            outputs.append((b"".join(lines), summary.cases, summary.errors))
+        assert outputs[0] == outputs[1], name
+        assert outputs[0][1] == len(expected)
+
+
+def test_a_spooled_chunk_is_written_whole_without_sendfile(tmp_path, monkeypatch):
+    """A system without ``os.sendfile``: the chunk's lines go through ``write``, after what the
+    output holds, and its spooled file is deleted."""
+    import os
+
+    from engine.tools.batch import ChunkResult
+
+    monkeypatch.delattr(os, "sendfile", raising=False)
+    path = tmp_path / "one"
+    path.write_bytes(b'{"case_id": "a"}\n')
+    out_path = tmp_path / "out.jsonl"
+    with open(out_path, "wb") as out:
+        out.write(b"first\n")
+        ChunkResult(b"", 1, 0, set(), spooled=str(path)).write_to(out.write, out)
+    assert out_path.read_bytes() == b'first\n{"case_id": "a"}\n'
+    assert not path.exists()
+
+
+def test_line_ends_with_lines_longer_than_a_block(tmp_path):
+    """The offset after each line, whatever the block read: lines longer than a block, a
+    newline at a block's edge, blank lines, and a last line without a newline."""
+    from engine.tools.batch import JsonlFile
+
+    for content in (b"", b"\n", b"abc", b"abc\n", b"\n\nx\r\n" + b"y" * 37 + b"\n\n" + b"z" * 9,
+                    b"a" * 64 + b"\n" + b"b" * 3):
+        path = tmp_path / "in.jsonl"
+        path.write_bytes(content)
+        expected = []
+        at = 0
+        for line in content.splitlines(keepends=True):
+            at += len(line)
+            expected.append(at)
+        for block in (1, 2, 3, 4, 8, 1 << 20):
+            assert list(JsonlFile(path).line_ends(block)) == expected, (content, block)
