@@ -226,7 +226,7 @@ class Entity:
     def release(self) -> None:
         """Drop what refers back to this entity or to its relatives (see :func:`release`)."""
         self.scope = self.parent = self.members = None
-        self.children = self.reads = {}
+        self.children, self.reads = {}, {}
 
     def label(self) -> str:
         """How messages name this entity: ``person 'dad'``, ``income 1 of person 'dad'``."""

@@ -283,7 +283,8 @@ class JsonlFile:
     def __init__(self, path: Path):
         self.path = path
         self.name = str(path)
-        open(path, "rb").close()    # an unreadable file is refused now, as read_cases would
+        with open(path, "rb") as stream:    # an unreadable file is refused now, as read_cases would
+            self.identity = file_identity(stream)
 
     def __iter__(self) -> Iterator[Task]:
         return read_cases(self.path)
@@ -292,6 +293,8 @@ class JsonlFile:
         """The offset just after each line of the file (its newline, or the end of the file
         for a last line without one), blank lines included."""
         with open(self.path, "rb") as stream:
+            if file_identity(stream) != self.identity:
+                raise _changed(self.name)
             # Only offsets are kept, never the bytes of a line not ended yet: a line longer
             # than a block is not copied again with every block read (quadratic in its length).
             base = ended = 0            # the offset of the block read; just after the last line
@@ -330,14 +333,36 @@ class LineRange:
     start: int          # the offset of its first line
     end: int            # the offset just after its last line
     number: int         # lines of the file before it
+    identity: tuple | None = None   # the file's device and inode when the parent opened it
 
 
-def read_lines(path: str, name: str, start: int, end: int, number: int) -> list[Task]:
+def file_identity(stream) -> tuple:
+    """Which file an open stream reads (device and inode): a path that names another file
+    later (the input replaced by a rename while the batch runs) gives another identity."""
+    status = os.fstat(stream.fileno())
+    return (status.st_dev, status.st_ino)
+
+
+def _changed(name: str) -> InputError:
+    return InputError(f"The case file {name} changed while the batch was reading it (it was "
+                      f"replaced or cut short); run the batch again on a file that stays as it "
+                      f"is until the run ends.", code=codes.UNREADABLE_CASES, file=name)
+
+
+def read_lines(path: str, name: str, start: int, end: int, number: int,
+               identity: tuple | None = None) -> list[Task]:
     """The tasks of the bytes ``start`` to ``end`` of a JSONL file (whole lines, after its
-    line ``number``), as :func:`read_jsonl` reads them from the whole file."""
+    line ``number``), as :func:`read_jsonl` reads them from the whole file. With ``identity``
+    (:func:`file_identity` of the file the parent read), a file the path no longer names, or
+    one cut shorter than ``end``, is refused (:class:`InputError`) instead of read at offsets
+    that no longer hold those lines."""
     with open(path, "rb") as stream:
+        if identity is not None and file_identity(stream) != identity:
+            raise _changed(name)
         stream.seek(start)
         data = stream.read(end - start)
+    if len(data) != end - start:
+        raise _changed(name)
     return list(read_jsonl(io.BytesIO(data), name, start, number))
 
 
@@ -542,7 +567,8 @@ def _work_chunk(packed: list[tuple] | LineRange) -> ChunkResult:
     read by the worker from a range of a JSONL file's lines."""
     global _UNCOLLECTED
     if isinstance(packed, LineRange):
-        tasks = read_lines(packed.path, packed.name, packed.start, packed.end, packed.number)
+        tasks = read_lines(packed.path, packed.name, packed.start, packed.end, packed.number,
+                           packed.identity)
         if not tasks:                   # blank lines only
             return ChunkResult(b"", 0, 0, set())
     else:
@@ -601,7 +627,7 @@ def _line_ranges(file: JsonlFile, size: int, parts: int) -> Iterator[tuple[Task,
     for ends in balanced_chunks(file.line_ends(), size, parts):
         end = ends[-1]
         last = Task(f"{file.name}:{number + len(ends)}", "lines", None, None, end)
-        yield last, LineRange(str(file.path), file.name, start, end, number)
+        yield last, LineRange(str(file.path), file.name, start, end, number, file.identity)
         start, number = end, number + len(ends)
 
 

@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from engine import Engine
@@ -266,3 +268,34 @@ def test_line_ends_with_lines_longer_than_a_block(tmp_path):
             expected.append(at)
         for block in (1, 2, 3, 4, 8, 1 << 20):
             assert list(JsonlFile(path).line_ends(block)) == expected, (content, block)
+
+
+def test_a_jsonl_file_replaced_or_cut_short_during_a_run_is_refused(tmp_path):
+    """Workers open the input by its path for each range. Before, the parent's one open file
+    kept reading the file it opened; now a path that names another file (replaced by a rename)
+    or a file cut shorter than a range's end is refused in a sentence (E110), instead of lines
+    read at offsets that no longer hold them, under the labels of the old file."""
+    from engine.errors import InputError
+    from engine.tools.batch import _line_ranges, jsonl_file, read_lines
+
+    good = (FIXTURES / "cases.jsonl").read_bytes()
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(good)
+    file = jsonl_file(path)
+    ranges = [sent for _, sent in _line_ranges(file, 1, 2)]
+    assert read_lines(ranges[-1].path, ranges[-1].name, ranges[-1].start, ranges[-1].end,
+                      ranges[-1].number, ranges[-1].identity)
+    with open(path, "r+b") as stream:        # cut short: the last range is past its end
+        stream.truncate(ranges[-1].start + 1)
+    with pytest.raises(InputError, match="changed while the batch was reading it") as cut:
+        read_lines(ranges[-1].path, ranges[-1].name, ranges[-1].start, ranges[-1].end,
+                   ranges[-1].number, ranges[-1].identity)
+    assert cut.value.problem.code == "E110"
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(good)
+    other.replace(path)                      # the same bytes, but another file
+    with pytest.raises(InputError, match="changed while the batch was reading it"):
+        read_lines(ranges[0].path, ranges[0].name, ranges[0].start, ranges[0].end,
+                   ranges[0].number, ranges[0].identity)
+    with pytest.raises(InputError, match="changed while the batch was reading it"):
+        list(file.line_ends())
