@@ -18,12 +18,11 @@ import difflib
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .runtime.charts import ChartResult, evaluate_chart
 from .rulebook.compiler import Program, compile_files
 from .language.dates import as_of_date, parse_date
-from .model.case_rows import ChunkRows, read_rows
 from .model.entities import Entity, EntityKind, build_case, check_on
 from .errors import CaseError, CompileError, EvaluationError, InputError, PolicyError, codes
 from .runtime.state import MAX_STEPS, DateCache, State, decimal_context
@@ -38,6 +37,9 @@ from .rulebook.reader import read as read_rulebook
 from .io.case_data import normalise_case
 from .io.schemas import validate
 from .io.yaml_loader import load_file
+
+if TYPE_CHECKING:     # imported by a batch reading cases: it needs NumPy, policy eval does not
+    from .model.case_rows import ChunkRows
 
 #: File endings read as rulebooks.
 RULEBOOK_SUFFIXES = (".yaml", ".yml")
@@ -199,7 +201,7 @@ class Engine:
                                code=codes.ENTITIES)
         return data, file, root
 
-    def read_cases(self, cases: list[Any]) -> tuple[list[Any], ChunkRows | None, list[int]]:
+    def read_cases(self, cases: list[Any]) -> tuple[list[Any], "ChunkRows | None", list[int]]:
         """:meth:`read_case` of each of many cases (mappings, as a batch parses them), for the
         columnar plan: per case its :class:`Case` or the :class:`PolicyError` ``read_case``
         raises, in order; the valid cases' entities read into rows together
@@ -228,6 +230,7 @@ class Engine:
             datas.append(data)
         if root is None or not datas:
             return out, None, []
+        from .model.case_rows import read_rows    # NumPy: only a batch reads rows
         chunk = read_rows(datas, root)
         left_out = set(chunk.left_out)
         in_rows = []

@@ -73,3 +73,26 @@ def test_standard_input_and_the_process_exit_code():
     refused = run_module("eval", "-", input="just text")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == invoke("eval", "-", input="just text").stderr
+
+
+def test_policy_eval_does_not_import_numpy(tmp_path):
+    """NumPy (about 50 ms of CPU to import, more with its thread pools) is the columnar plan's,
+    and a batch's reading of cases into rows; ``policy eval`` of one household needs neither.
+    A top-level import of the row reader in engine/api.py once made every cold ``policy eval``
+    pay for it (0.17 -> 0.32 s of CPU above a bare Python start, benchmarks/cold_start.py)."""
+    import os
+    import subprocess
+    import sys
+
+    from .helpers import REPO
+
+    script = ("import sys\nfrom engine.cli.fast import main\n"
+              "sys.argv = ['policy', 'eval', sys.argv[1]]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print('numpy' in sys.modules, file=sys.stderr)\n")
+    env = dict(os.environ, POLICY_CACHE_DIR=str(tmp_path / "cache"))
+    for _ in range(2):      # the first run compiles the bundle; the second reads it
+        done = subprocess.run([sys.executable, "-c", script, str(JONES)], capture_output=True,
+                              text=True, cwd=REPO, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "False"
