@@ -19,10 +19,16 @@ import time
 from functools import partial
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, codes
 from .command_line import load_engine, read
 from .eval_run import echo, start
+
+if TYPE_CHECKING:
+    from typing import Iterable
+
+    from ..tools.tasks import Task
 
 OK, PROBLEMS = 0, 1
 
@@ -81,8 +87,9 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
     from ..language.dates import as_of_date
     from ..tools.batch import input_size, jsonl_file, read_cases, run_batch
     from ..tools.batch_output import CitationIds, write_citation_table
-    if as_of:
-        as_of = as_of_date(as_of).isoformat()
+    on = as_of_date(as_of)      # None only when not given
+    if on is not None:
+        as_of = on.isoformat()
     mode = citations if citations is not None else ("full" if out == "-" else "deciding")
     if mode == "deciding" and out == "-":
         raise InputError("--citations deciding writes a citation table beside the results, so "
@@ -108,14 +115,14 @@ def run(cases: str, as_of, out: str, workers: int, only, citations, because: boo
                              "rule.", code=codes.UNKNOWN_ONLY, field="--only")
     # Several local workers read a JSONL file's lines themselves (JsonlFile, made only for a
     # file it can open); any other input is read here.
-    tasks = jsonl_file(cases) if workers > 1 and runner == "local" and format == "jsonl" else None
+    tasks: Iterable[Task] | None = (jsonl_file(cases) if workers > 1 and runner == "local"
+                                    and format == "jsonl" else None)
     if tasks is None:
-        tasks = read_cases(cases, engine.program)
+        reader = read_cases(cases, engine.program)
         # The first case read before --out is opened: a missing or unreadable input is refused
         # while an earlier output file is still whole (opening it empties it).
-        first = next(tasks, None)
-        if first is not None:
-            tasks = chain((first,), tasks)
+        first = next(reader, None)
+        tasks = chain((first,), reader) if first is not None else reader
     bar = progress_bar(input_size(cases)) if sys.stderr.isatty() and runner == "local" else None
     if format == "parquet":
         from ..tools.parquet_output import write_parquet

@@ -46,7 +46,7 @@ from collections import deque
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from ..api import Engine
 from .batch_output import CitationIds, RecordEncoder, located
@@ -59,6 +59,9 @@ from ..errors import InputError, PolicyError, Problem, codes
 from ..runtime.results import json_value
 from ..io.yaml_loader import line_of, load_file
 from ..io.schemas import compiled_validator
+
+#: What :func:`balanced_chunks` cuts: tasks, or the line ends of a JSONL file.
+Item = TypeVar("Item")
 
 #: Cases in flight per worker (read but not yet written): bounds memory with many workers.
 WINDOW_PER_WORKER = 64
@@ -490,7 +493,7 @@ class ChunkResult:
     fallbacks: int = 0      # cases the columnar plan gave to the per-case evaluator
     spooled: str | None = None
 
-    def write_to(self, write: Callable[[bytes], None], out=None) -> None:
+    def write_to(self, write: Callable[[bytes], object], out=None) -> None:
         """Write the chunk's lines with ``write``, and delete its spooled file. When ``out`` is
         the binary file ``write`` writes to, a spooled file is copied into it by the kernel
         (``os.sendfile``): read into a new bytes object and written out, a chunk's megabytes
@@ -642,14 +645,14 @@ def chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
         yield chunk
 
 
-def balanced_chunks(tasks: Iterable[Task], size: int, parts: int) -> Iterator[list[Task]]:
+def balanced_chunks(tasks: Iterable[Item], size: int, parts: int) -> Iterator[list[Item]]:
     """Chunks of ``size`` tasks, except the last ones: reading ``size * parts`` tasks ahead, the
     cases left when the input ends are cut into a multiple of ``parts`` chunks of about equal
     size (none larger than ``size``), so that ``parts`` workers, each taking the next chunk when
     it is done, finish at about the same time instead of one of them evaluating a last full
     chunk while the others wait. No part is cut smaller than :data:`SMALLEST_PART` (ten cases
     are one chunk: a chunk costs the plan as much as a hundred cases)."""
-    buffer: deque[Task] = deque()
+    buffer: deque[Item] = deque()
     limit = size * (parts + 1)
     for task in tasks:
         buffer.append(task)
@@ -678,7 +681,7 @@ def _frozen_for_forking() -> Iterator[None]:
             gc.unfreeze()
 
 
-def run_batch(tasks: Iterable[Task], write: Callable[[bytes], None], *, policy: list[str],
+def run_batch(tasks: Iterable[Task], write: Callable[[bytes], object], *, policy: list[str],
               as_of: str | None = None, workers: int = 1, engine: Engine | None = None,
               progress: Callable[[BatchSummary, Task], None] | None = None,
               names: list[str] | None = None, citations: str = "deciding",
