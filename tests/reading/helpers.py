@@ -40,3 +40,30 @@ def outcome(read: Callable[[], Any], describe: Callable[[Any], tuple] | None = N
     except Exception as exc:                # noqa: BLE001 - compared, so that both crash alike
         return ("crashed", type(exc).__name__, str(exc))
     return describe(built) if describe else ("built", snapshot(built))
+
+
+def _person(ident, **facts):
+    return {"id": ident, **facts}
+
+
+def relation_cases() -> list[list[dict]]:
+    """The people of cases whose relations the readers check one by one: cycles of every
+    length, self-references, one-sided spouses, unknown ids, a child claimed by a parent whose
+    spouse is the other parent (which holds). Ten of the twelve are refused."""
+    person = _person
+    return [
+        [person("a", parents=["b"]), person("b", parents=["a"])],
+        [person("a", parents=["b"]), person("b", parents=["c"]), person("c", parents=["a"])],
+        [person("a", parents=["b"]), person("b", parents=["b"])],
+        [person("a", claimed_by="b"), person("b", claimed_by="c"), person("c", claimed_by="b")],
+        [person("a", claimed_by="x"), person("b", claimed_by="a")],
+        [person("a", parents=["b", "c"]), person("b"), person("c", parents=["d"]),
+         person("d", parents=["a"])],
+        [person("a", spouse="b"), person("b")],
+        [person("a", spouse="b"), person("b", spouse="c"), person("c", spouse="b")],
+        [person("a", parents=["x"])],
+        [person("a", siblings=["b"]), person("b", siblings=["a"])],
+        [person("a", caretaker_of=["a"])],
+        [person("k", parents=["a", "b"], claimed_by="a"), person("a", spouse="b"),
+         person("b", spouse="a")],
+    ]

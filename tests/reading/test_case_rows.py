@@ -23,7 +23,7 @@ from engine.model.case_rows import MISSING, RowCases, RowEntity, read_rows
 from engine.runtime.columnar import evaluate_cases
 
 from tests.tools.households import households
-from .helpers import outcome, snapshot, typed
+from .helpers import outcome, relation_cases, snapshot, typed
 from .test_read_differential import mutated_households
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,21 +174,7 @@ def test_relations_are_checked_as_one_by_one(engine):
     def person(ident, **facts):
         return {"id": ident, **facts}
 
-    peoples = [
-        [person("a", parents=["b"]), person("b", parents=["a"])],
-        [person("a", parents=["b"]), person("b", parents=["c"]), person("c", parents=["a"])],
-        [person("a", parents=["b"]), person("b", parents=["b"])],
-        [person("a", claimed_by="b"), person("b", claimed_by="c"), person("c", claimed_by="b")],
-        [person("a", claimed_by="x"), person("b", claimed_by="a")],
-        [person("a", parents=["b", "c"]), person("b"), person("c", parents=["d"]),
-         person("d", parents=["a"])],
-        [person("a", spouse="b"), person("b")],
-        [person("a", spouse="b"), person("b", spouse="c"), person("c", spouse="b")],
-        [person("a", parents=["x"])],
-        [person("a", siblings=["b"]), person("b", siblings=["a"])],
-        [person("a", caretaker_of=["a"])],
-        [person("k", parents=["a", "b"], claimed_by="a"), person("a", spouse="b"),
-         person("b", spouse="a")],
+    peoples = relation_cases() + [
         [person("k", parents=["a"]), person("a", parents=["g"]), person("g")],
         [person("a", spouse="b"), person("b", spouse=None)],
         [person("a", parents=[None, "b"]), person("b")],

@@ -22,7 +22,7 @@ from engine.io.yaml_loader import load_file
 from engine.model.entities import build_case
 
 from tests.tools.households import households
-from .helpers import outcome, snapshot, typed
+from .helpers import outcome, relation_cases, snapshot, typed
 from .reference import reference_build_case, reference_normalise, reference_validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,22 +202,7 @@ def test_reference_cycles_and_relations_are_refused_the_same(engine):
     def person(ident, **facts):
         return {"id": ident, **facts}
 
-    cases = [
-        [person("a", parents=["b"]), person("b", parents=["a"])],
-        [person("a", parents=["b"]), person("b", parents=["c"]), person("c", parents=["a"])],
-        [person("a", parents=["b"]), person("b", parents=["b"])],
-        [person("a", claimed_by="b"), person("b", claimed_by="c"), person("c", claimed_by="b")],
-        [person("a", claimed_by="x"), person("b", claimed_by="a")],
-        [person("a", parents=["b", "c"]), person("b"), person("c", parents=["d"]),
-         person("d", parents=["a"])],
-        [person("a", spouse="b"), person("b")],
-        [person("a", spouse="b"), person("b", spouse="c"), person("c", spouse="b")],
-        [person("a", parents=["x"])],
-        [person("a", siblings=["b"]), person("b", siblings=["a"])],
-        [person("a", caretaker_of=["a"])],
-        [person("k", parents=["a", "b"], claimed_by="a"), person("a", spouse="b"),
-         person("b", spouse="a")],
-    ]
+    cases = relation_cases()
     chain = [person(f"p{i}", parents=[f"p{i + 1}"]) for i in range(300)] + [person("p300")]
     cases.append(chain)
     cases.append(chain[:-1] + [person("p300", parents=["p0"])])

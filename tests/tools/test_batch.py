@@ -177,6 +177,14 @@ def test_a_spooled_chunk_goes_to_the_output_file_by_the_kernel(tmp_path):
     assert not (tmp_path / "two").exists()
 
 
+def _run_two_workers(tasks) -> tuple[bytes, int, int]:
+    """The lines, cases and errors of a two-worker columnar run of ``tasks`` (full citations)."""
+    lines: list[bytes] = []
+    summary = run_batch(tasks, lines.append, policy=[str(POLICY)], workers=2,
+                        evaluator="columnar", citations="full")
+    return b"".join(lines), summary.cases, summary.errors
+
+
 def test_workers_read_the_lines_of_a_jsonl_file_themselves(tmp_path):
     """Given a JsonlFile, the parent sends each worker a range of lines (LineRange) instead of
     their text; the tasks the workers read are the reader's, labels, offsets, blank lines,
@@ -197,12 +205,7 @@ def test_workers_read_the_lines_of_a_jsonl_file_themselves(tmp_path):
             sent.path, sent.name, sent.start, sent.end, sent.number)]
         assert read == expected
         assert ranges[-1][0].offset == path.stat().st_size
-    outputs = []
-    for tasks in (read_cases(path), file):
-        lines: list[bytes] = []
-        summary = run_batch(tasks, lines.append, policy=[str(POLICY)], workers=2,
-                            evaluator="columnar", citations="full")
-        outputs.append((b"".join(lines), summary.cases, summary.errors))
+    outputs = [_run_two_workers(tasks) for tasks in (read_cases(path), file)]
     assert outputs[0] == outputs[1] and outputs[1][1:] == (len(expected), 2)
 
 
@@ -224,12 +227,7 @@ def test_line_ranges_read_crlf_empty_and_blank_files_as_the_reader_does(tmp_path
             read = [task for _, sent in _line_ranges(file, size, 2) for task in read_lines(
                 sent.path, sent.name, sent.start, sent.end, sent.number)]
             assert read == expected, (name, size)
-        outputs = []
-        for tasks in (read_cases(path), file):
-            lines: list[bytes] = []
-            summary = run_batch(tasks, lines.append, policy=[str(POLICY)], workers=2,
-                                evaluator="columnar", citations="full")
-            outputs.append((b"".join(lines), summary.cases, summary.errors))
+        outputs = [_run_two_workers(tasks) for tasks in (read_cases(path), file)]
         assert outputs[0] == outputs[1], name
         assert outputs[0][1] == len(expected)
 

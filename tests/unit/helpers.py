@@ -72,3 +72,32 @@ def line_after(path: Path, anchor: str, text: str) -> int:
         if number >= start and text in line:
             return number
     raise AssertionError(f"{text!r} does not follow {anchor!r} in {path}")
+
+
+def columnar_same_as_per_case(engine: Engine, data: list, names=None) -> tuple[int, int]:
+    """Evaluate ``data`` (case mappings) with the columnar plan and one case at a time, and
+    assert each case's results agree: values as printed, read-sets, own and deciding citations;
+    a case the plan gives back (None) must be one the per-case evaluator refuses. Returns how
+    many results were compared and how many cases were refused."""
+    from engine.runtime.columnar import evaluate_cases
+    from engine.runtime.results import json_value
+    from engine.runtime.trace import citation_mask, collect_citations
+
+    got = evaluate_cases(engine, [engine.read_case(h) for h in data], AS_OF, names=names)
+    compared = refused = 0
+    for h, evaluation in zip(data, got):
+        try:
+            expected = engine.evaluate(h, as_of=AS_OF, names=names)
+        except PolicyError:
+            assert evaluation is None, (names, h["case_id"])
+            refused += 1
+            continue
+        assert evaluation is not None, (names, h["case_id"])
+        have = [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
+                 r.citations) for r in evaluation.results]
+        want = [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
+                 r.node.own_citations, citation_mask(r.node), r.citations)
+                for r in expected.results]
+        assert have == want, (names, h["case_id"])
+        compared += len(want)
+    return compared, refused

@@ -17,15 +17,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine import PolicyError
 from engine.runtime import columnar_arrays
 from engine.runtime.columnar import evaluate_cases
 from engine.runtime.columnar_arrays import (UNKNOWN, Interned, as_objects, distinct, flags,
                                             objects)
-from engine.runtime.results import json_value
-from engine.runtime.trace import citation_mask, collect_citations
 
-from .helpers import AS_OF, case, engine, person
+from .helpers import AS_OF, case, columnar_same_as_per_case, engine, person
 
 #: Amounts as written: equal values with other exponents, and halves of a cent to round.
 AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12", "1.005", "2.675", "0.125", "10.00"]
@@ -54,33 +51,12 @@ def _households(count: int, seed: int) -> list[dict]:
     return out
 
 
-def _same_as_per_case(kernel, data, names=None) -> tuple[int, int]:
-    got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF, names=names)
-    compared = refused = 0
-    for h, evaluation in zip(data, got):
-        try:
-            expected = kernel.evaluate(h, as_of=AS_OF, names=names)
-        except PolicyError:
-            assert evaluation is None, (names, h["case_id"])
-            refused += 1
-            continue
-        assert evaluation is not None, (names, h["case_id"])
-        have = [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
-                 r.citations) for r in evaluation.results]
-        want = [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
-                 r.node.own_citations, citation_mask(r.node), r.citations)
-                for r in expected.results]
-        assert have == want, (names, h["case_id"])
-        compared += len(want)
-    return compared, refused
-
-
 def test_every_kernel_rule_alone_agrees_with_the_per_case_evaluator():
     kernel = engine("kernel")
     data = _households(150, seed=12)
     refused = 0
     for name in sorted(kernel.program.rules):
-        compared, refusals = _same_as_per_case(kernel, data, names=[name])
+        compared, refusals = columnar_same_as_per_case(kernel, data, names=[name])
         assert compared > 0, name
         refused += refusals
     assert refused > 0     # rules reading a missing `blind` fail per case and in the plan
@@ -89,14 +65,14 @@ def test_every_kernel_rule_alone_agrees_with_the_per_case_evaluator():
 def test_products_past_the_bound_fail_in_the_plan_exactly_where_they_fail_per_case():
     kernel = engine("kernel")
     data = _households(60, seed=8)
-    compared, refused = _same_as_per_case(kernel, data, names=["kernel.huge_product_positive"])
+    compared, refused = columnar_same_as_per_case(kernel, data, names=["kernel.huge_product_positive"])
     assert compared > 0 and refused > 0
 
 
 def test_every_kernel_output_agrees_and_keeps_written_exponents():
     kernel = engine("kernel")
     data = _households(200, seed=3)
-    compared, _ = _same_as_per_case(kernel, data)
+    compared, _ = columnar_same_as_per_case(kernel, data)
     assert compared > 0
     got = evaluate_cases(kernel, [kernel.read_case(h) for h in data], AS_OF,
                          names=["kernel.amount_tag"])

@@ -16,15 +16,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine import PolicyError
 from engine.language.numbers import money_text
 from engine.runtime import columnar
 from engine.runtime.columnar import evaluate_cases
 from engine.runtime.columnar_arrays import Memo, lists_chained, objects
-from engine.runtime.results import json_value
-from engine.runtime.trace import citation_mask, collect_citations
 
-from .helpers import AS_OF, case, engine, person
+from .helpers import AS_OF, case, columnar_same_as_per_case, engine, person
 
 AMOUNTS = ["2.5", "2.50", "2", "150.50", "0.10", "0.1", "12", "99.995", "400"]
 
@@ -53,36 +50,15 @@ def _households(count: int, seed: int) -> list[dict]:
     return out
 
 
-def _same_as_per_case(texts, data, names=None) -> tuple[int, int]:
-    got = evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=names)
-    compared = refused = 0
-    for h, evaluation in zip(data, got):
-        try:
-            expected = texts.evaluate(h, as_of=AS_OF, names=names)
-        except PolicyError:
-            assert evaluation is None, (names, h["case_id"])
-            refused += 1
-            continue
-        assert evaluation is not None, (names, h["case_id"])
-        have = [(r.name, r.person, json_value(r.shown_value), r.provenance, r.own, r.mask,
-                 r.citations) for r in evaluation.results]
-        want = [(r.name, r.person, json_value(r.shown_value), collect_citations(r.node),
-                 r.node.own_citations, citation_mask(r.node), r.citations)
-                for r in expected.results]
-        assert have == want, (names, h["case_id"])
-        compared += len(want)
-    return compared, refused
-
-
 def test_every_texts_rule_alone_and_every_output_agree_with_the_per_case_evaluator():
     texts = engine("texts")
     data = _households(160, seed=15)
     refused = 0
     for name in sorted(texts.program.rules):
-        compared, refusals = _same_as_per_case(texts, data, names=[name])
+        compared, refusals = columnar_same_as_per_case(texts, data, names=[name])
         assert compared > 0, name
         refused += refusals
-    compared, refusals = _same_as_per_case(texts, data)
+    compared, refusals = columnar_same_as_per_case(texts, data)
     assert compared > 0
     # money(note) fails on the rows that reach it (and only those: most cases still pass)
     assert 0 < refusals < len(data) // 2 and refused > 0
@@ -111,7 +87,7 @@ def test_a_call_written_alike_at_several_sites_is_computed_once_per_entity(monke
         return made(self, node, frame, rows)
 
     monkeypatch.setattr(columnar._Batch, "called", counting)
-    compared, _ = _same_as_per_case(texts, data, names=["texts.why_not", "texts.amounts_said",
+    compared, _ = columnar_same_as_per_case(texts, data, names=["texts.why_not", "texts.amounts_said",
                                                         "texts.amount_text"])
     assert compared > 0
     sites = 0
