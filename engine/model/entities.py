@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..language.dates import parse_date
+from ..language.dates import parse_date, years_between
 from .definitions import Scope
 from .case_constraints import check_constraints
 from .kind_reader import NO_NULL, KindReader
@@ -482,31 +482,46 @@ def _cycle_from(start: Entity, name: str, kind: str, by_id: dict) -> list | None
     return None
 
 
+def date_conflict(spec: FactSpec, value, since_value, on) -> str | None:
+    """Why a dated fact's ``value`` cannot be true on the evaluation date ``on``, or None:
+    ``"after"`` for a date declared ``not_after: as_of`` that is later, ``"years"`` for an age
+    declared ``whole_years_since`` a date (``since_value``, None if not given) that is not the
+    whole years from it to ``on``. One test for :func:`check_on`, which words the error, and
+    for the columnar plan, which hands such a case to the per-case evaluator."""
+    if value is None:
+        return None
+    if spec.not_after == "as_of" and value > on:
+        return "after"
+    if spec.whole_years_since and since_value is not None and isinstance(value, int) \
+            and since_value <= on and years_between(since_value, on) != value:
+        return "years"
+    return None
+
+
 def check_on(case: Entity, data, on) -> None:
-    """Refuse facts that cannot be true on the evaluation date ``on``: a date declared
-    ``not_after: as_of`` that is later (a date of birth in the future), and an age declared
-    ``whole_years_since: FACT`` that is not the whole years from that date to ``on``."""
-    from ..language.dates import years_between
+    """Refuse facts that cannot be true on the evaluation date ``on`` (:func:`date_conflict`):
+    a date declared ``not_after: as_of`` that is later (a date of birth in the future), and an
+    age declared ``whole_years_since: FACT`` that is not the whole years from that date to
+    ``on``."""
 
     def walk(entity: Entity, raw):
         for name, spec in entity.kind.dated:
             value = entity.facts.get(name)
-            if value is None:
+            since = spec.whole_years_since
+            born = entity.facts.get(since) if since else None
+            conflict = date_conflict(spec, value, born, on)
+            if conflict is None:
                 continue
             where = dict(code=codes.IMPOSSIBLE_ON_DATE, file=entity.file, line=line_of(raw, name),
                          field=f"{entity.path}.{name}")
-            if spec.not_after == "as_of" and value > on:
+            if conflict == "after":
                 raise CaseError(f"The fact '{name}' of {entity.label()} is {value.isoformat()}, "
                                 f"after the evaluation date {on.isoformat()}; it cannot be.",
                                 **where)
-            since = spec.whole_years_since
-            if since and entity.facts.get(since) is not None and isinstance(value, int):
-                born = entity.facts[since]
-                if born <= on and years_between(born, on) != value:
-                    raise CaseError(
-                        f"The fact '{name}' of {entity.label()} is {value}, but '{since}' "
-                        f"{born.isoformat()} makes it {years_between(born, on)} on the evaluation "
-                        f"date {on.isoformat()}; give one of them, or make them agree.", **where)
+            raise CaseError(
+                f"The fact '{name}' of {entity.label()} is {value}, but '{since}' "
+                f"{born.isoformat()} makes it {years_between(born, on)} on the evaluation "
+                f"date {on.isoformat()}; give one of them, or make them agree.", **where)
         for collection, children in entity.children.items():
             raws = (raw.get(collection) or []) if isinstance(raw, dict) else []
             for i, child in enumerate(children):

@@ -91,9 +91,9 @@ import numpy as np
 
 from ..language.marks import SELECTORS, may_cite
 from ..language.builtins import BUILTINS
-from ..language.dates import years_between
 from ..language.operators import MAX_POWER_BITS, MAX_SEQUENCE, OPERATORS
 from ..model.case_rows import MISSING
+from ..model.entities import date_conflict
 from ..model.citations import mask_of, merge, ordered
 from .deciding import (as_written, branch_section, compose_citations, deciding_citations,
                        read_citations, through_fronts)
@@ -1674,17 +1674,12 @@ class _Batch:
             case_rows = self.case_row[kind_name]
             for name, spec in dated:
                 values, bad = self.fact_column(kind_name, name)
-                values = values.tolist()
-                wrong = []
-                if spec.not_after == "as_of":
-                    wrong += [r for r, v in enumerate(values)
-                              if v is not None and not bad[r] and v > on]
                 since = spec.whole_years_since
-                if since:
-                    born, unknown = self.fact_column(kind_name, since)
-                    wrong += [r for r, (v, b) in enumerate(zip(values, born.tolist()))
-                              if isinstance(v, int) and b is not None and not bad[r]
-                              and not unknown[r] and b <= on and years_between(b, on) != v]
+                born, unknown = self.fact_column(kind_name, since) if since else (None, None)
+                born_of = born.tolist() if born is not None else repeat(None)
+                wrong = [r for r, (v, b) in enumerate(zip(values.tolist(), born_of))
+                         if not bad[r] and date_conflict(
+                             spec, v, None if b is None or unknown[r] else b, on) is not None]
                 for r in wrong:
                     failed[case_rows[r]] = True
         return failed
