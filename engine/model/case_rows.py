@@ -122,7 +122,8 @@ class KindRows:
     case's in the order its entities are walked): each entity's data as given, its
     :class:`RowEntity`, its case's number, its parent's row (-1 for the root kind), and the
     values ``build_case`` converts (``converted``: fact -> list of (row, value); ``columns``:
-    fact -> the value of every row, when a whole level was read a column at a time)."""
+    fact -> the value of every row, when a whole level was read a column at a time: each
+    fact its rows give, converted or as given)."""
 
     __slots__ = ("kind", "datas", "entities", "cases", "parents", "converted", "columns",
                  "collection", "keys")
@@ -159,6 +160,10 @@ class KindRows:
         if found is not None:
             return list(found)
         default = reader.defaults.get(name, MISSING)
+        if self.keys is not None and name not in self.keys:     # no row gives it
+            if isinstance(default, list):
+                return list(map(list, repeat(default, n)))
+            return [default] * n
         values = list(map(dict.get, self.datas, repeat(name, n), repeat(default, n)))
         if isinstance(default, list):    # a list default: each entity's own copy (a list)
             values = [list(v) if v is default else v for v in values]
@@ -279,20 +284,32 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     """:func:`_read_each` of a level whose entities all give the same keys, a column at a
     time: each value the schema does not guarantee is looked at per distinct value (text or
     null only; a list fact's lists are copied), ids and collections are checked over the
-    column. None, with nothing read, when any value is off that path (one entity at a time
-    then finds which case to leave out)."""
+    column, and every fact's column is kept (:meth:`KindRows.column` then copies it). None,
+    with nothing read, when any value is off that path (one entity at a time then finds
+    which case to leave out)."""
     n = len(datas)
     reader = kind.reader
     first = datas[0]
     keys = tuple(first)
-    if not all(map(keys.__eq__, map(tuple, datas))):
+    # Every value of every key, read while the entities' data is fresh in memory (the plan
+    # reads most facts; read later, key by key, each look-up cost several times as much).
+    # Entities with as many keys as the first, each giving all of the first's, give the same
+    # keys (in any order: nothing here depends on it).
+    width = len(keys)
+    if not all(map(width.__eq__, map(len, datas))):
+        return None
+    given: dict[str, list] = {}
+    try:
+        for key in keys:
+            given[key] = list(map(dict.__getitem__, datas, repeat(key, n)))
+    except KeyError:
         return None
     rest, _ = reader.shape(first)
     plan = reader.plan
     columns: dict[str, list] = {}
     held: dict[str, list] = {}
     for key in rest:
-        raw = list(map(dict.__getitem__, datas, repeat(key, n)))
+        raw = given[key]
         types = set(map(type, raw))
         step = plan.get(key)
         if step is not None:
@@ -328,8 +345,7 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     if id_fact:
         ids = columns.get(id_fact)
         if ids is None:
-            ids = list(map(dict.get, datas, repeat(id_fact, n),
-                           repeat(reader.defaults.get(id_fact), n)))
+            ids = given.get(id_fact) or [reader.defaults.get(id_fact)] * n
         try:
             if None in ids or (parents[0] is not None and
                                len(set(zip(map(_UID, parents), ids))) != n):
@@ -359,12 +375,14 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     rows.parents.extend(parent_rows)
     if start == 0:
         rows.columns.update(columns)
+        rows.columns.update((key, given[key]) for key in keys       # the values kept as given
+                            if key in plan and key not in columns)
         rows.keys = frozenset(keys)
     else:                                                 # pragma: no cover - one level a kind
         for key, values in columns.items():
             rows.converted.setdefault(key, []).extend(zip(range(start, start + n), values))
     if reader.references:
-        exact |= _may_not_relate(kind, datas, columns, keys, ids, numbers)
+        exact |= _may_not_relate(kind, given, columns, ids, numbers)
     below = []
     if collections:
         rows_of = range(start, start + n)
@@ -384,14 +402,14 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     return below
 
 
-def _may_not_relate(kind, datas, columns, keys, ids, numbers) -> set:
-    """The cases (by number) of a level read a column at a time (``datas`` all giving
-    ``keys``; ``columns``: the values converted) whose relations need the check of
-    :func:`relations_hold` one case at a time: every case, unless each relation of the kind
-    names entities of its own kind by ids unique in their case; then only the cases with an
-    id that names its own entity, names no one in the case (and must), a spouse who does not
-    name this one back, or a path of two steps (where a cycle could start). Every other case
-    passes that check: this is the same check, column by column."""
+def _may_not_relate(kind, given, columns, ids, numbers) -> set:
+    """The cases (by number) of a level read a column at a time (``given``: the values of
+    each key every entity gives; ``columns``: the values converted) whose relations need the
+    check of :func:`relations_hold` one case at a time: every case, unless each relation of
+    the kind names entities of its own kind by ids unique in their case; then only the cases
+    with an id that names its own entity, names no one in the case (and must), a spouse who
+    does not name this one back, or a path of two steps (where a cycle could start). Every
+    other case passes that check: this is the same check, column by column."""
     reader = kind.reader
     n = len(numbers)
     if ids is None or len(set(zip(numbers, ids))) != n:
@@ -401,8 +419,8 @@ def _may_not_relate(kind, datas, columns, keys, ids, numbers) -> set:
     for name, target, same_kind, outside_case, mutual, acyclic in reader.relations:
         if name in columns:
             values = columns[name]
-        elif name in keys:
-            values = list(map(dict.__getitem__, datas, repeat(name, n)))
+        elif name in given:
+            values = given[name]
         else:                            # every entity has the default (or nothing)
             default = reader.defaults.get(name)
             if default is None or (isinstance(default, list) and not default):

@@ -147,6 +147,22 @@ def test_entities_of_other_shapes_are_read_one_at_a_time(engine):
     assert rows.kinds["income"].columns
 
 
+def test_entities_giving_the_same_keys_in_another_order_are_read_a_column_at_a_time(engine):
+    """Keys in another order are the same keys: the level is still read a column at a time
+    (every value of every key kept as given, as the columns), with the same rows."""
+    cases = same_keys(households(60, seed=46))
+    cases[9]["people"][0] = dict(reversed(list(cases[9]["people"][0].items())))
+    cases[11]["note"] = "moved"      # a key the other cases do not give: one at a time
+    check_rows(engine, cases[:11])
+    _, rows, _ = together(engine, cases[:11])
+    person = rows.kinds["person"]
+    assert not person.converted and {"id", "age", "sex"} <= set(person.columns)
+    assert person.keys == frozenset(cases[0]["people"][0])
+    check_rows(engine, cases)
+    _, rows, _ = together(engine, cases)
+    assert not rows.kinds["case"].columns and rows.kinds["person"].columns
+
+
 def test_a_list_default_is_each_entity_own_plain_list(engine):
     """The default of ``siblings`` is a list read from YAML (a LineList): each row's value is
     a plain list of its own, as ``build_case`` copies it."""
