@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from itertools import chain, islice, repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 import numpy as np
 
 from .definitions import Scope
@@ -122,11 +122,11 @@ class KindRows:
     case's in the order its entities are walked): each entity's data as given, its
     :class:`RowEntity`, its case's number, its parent's row (-1 for the root kind), and the
     values ``build_case`` converts (``converted``: fact -> list of (row, value); ``columns``:
-    fact -> the value of every row, when a whole level was read a column at a time: each
-    fact its rows give, converted or as given)."""
+    fact -> the value of every row, when a whole level was read a column at a time; and
+    then every row's value of each key, as given: ``table``)."""
 
     __slots__ = ("kind", "datas", "entities", "cases", "parents", "converted", "columns",
-                 "collection", "keys")
+                 "collection", "keys", "table", "places")
 
     def __init__(self, kind: EntityKind, collection: str | None) -> None:
         self.kind = kind
@@ -139,6 +139,10 @@ class KindRows:
         self.columns: dict[str, list] = {}
         #: the keys every row's data gives, when the rows were read a column at a time
         self.keys: frozenset | None = None
+        #: then too: every row's value of each key (a row per entity, a column per key), and
+        #: the column of each key
+        self.table: np.ndarray | None = None
+        self.places: dict[str, int] = {}
 
     def complete(self, name: str) -> bool:
         """Whether every row has a value of fact ``name`` (:meth:`column` holds no
@@ -159,6 +163,9 @@ class KindRows:
         found = self.columns.get(name)
         if found is not None:
             return list(found)
+        place = self.places.get(name)
+        if place is not None:            # given by every row, kept as given
+            return self.table[:, place].tolist()
         default = reader.defaults.get(name, MISSING)
         if self.keys is not None and name not in self.keys:     # no row gives it
             if isinstance(default, list):
@@ -284,32 +291,23 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     """:func:`_read_each` of a level whose entities all give the same keys, a column at a
     time: each value the schema does not guarantee is looked at per distinct value (text or
     null only; a list fact's lists are copied), ids and collections are checked over the
-    column, and every fact's column is kept (:meth:`KindRows.column` then copies it). None,
+    column, and every value is kept in a table (:meth:`KindRows.column` reads it). None,
     with nothing read, when any value is off that path (one entity at a time then finds
     which case to leave out)."""
     n = len(datas)
     reader = kind.reader
     first = datas[0]
     keys = tuple(first)
-    # Every value of every key, read while the entities' data is fresh in memory (the plan
-    # reads most facts; read later, key by key, each look-up cost several times as much).
-    # Entities with as many keys as the first, each giving all of the first's, give the same
-    # keys (in any order: nothing here depends on it).
-    width = len(keys)
-    if not all(map(width.__eq__, map(len, datas))):
+    table = _table(datas, keys)
+    if table is None:
         return None
-    given: dict[str, list] = {}
-    try:
-        for key in keys:
-            given[key] = list(map(dict.__getitem__, datas, repeat(key, n)))
-    except KeyError:
-        return None
+    places = dict(zip(keys, range(len(keys))))
     rest, _ = reader.shape(first)
     plan = reader.plan
     columns: dict[str, list] = {}
     held: dict[str, list] = {}
     for key in rest:
-        raw = given[key]
+        raw = table[:, places[key]].tolist()
         types = set(map(type, raw))
         step = plan.get(key)
         if step is not None:
@@ -321,20 +319,20 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
                 continue                                  # kept as given
             if not types <= _TEXT_OR_NULL:
                 return None
-            table = {}
+            distinct = {}
             for value in set(raw):
                 if value.__class__ is expected and (allowed is None or value in allowed):
-                    table[value] = value
+                    distinct[value] = value
                 elif value is None:
                     if null is NO_NULL or isinstance(null, list):
                         return None     # an error, or a list default each entity copies
-                    table[value] = null
+                    distinct[value] = null
                 else:
                     try:
-                        table[value] = coerce(value)
+                        distinct[value] = coerce(value)
                     except Exception:                     # noqa: BLE001 - one at a time
                         return None
-            columns[key] = list(map(table.__getitem__, raw))
+            columns[key] = list(map(distinct.__getitem__, raw))
         elif key in reader.children and types == {list} and \
                 max(map(len, raw)) <= MAX_COLLECTION:
             held[key] = raw
@@ -345,7 +343,8 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     if id_fact:
         ids = columns.get(id_fact)
         if ids is None:
-            ids = given.get(id_fact) or [reader.defaults.get(id_fact)] * n
+            ids = table[:, places[id_fact]].tolist() if id_fact in places else \
+                [reader.defaults.get(id_fact)] * n
         try:
             if None in ids or (parents[0] is not None and
                                len(set(zip(map(_UID, parents), ids))) != n):
@@ -375,14 +374,13 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     rows.parents.extend(parent_rows)
     if start == 0:
         rows.columns.update(columns)
-        rows.columns.update((key, given[key]) for key in keys       # the values kept as given
-                            if key in plan and key not in columns)
+        rows.table, rows.places = table, places
         rows.keys = frozenset(keys)
     else:                                                 # pragma: no cover - one level a kind
         for key, values in columns.items():
             rows.converted.setdefault(key, []).extend(zip(range(start, start + n), values))
     if reader.references:
-        exact |= _may_not_relate(kind, given, columns, ids, numbers)
+        exact |= _may_not_relate(kind, table, places, columns, ids, numbers)
     below = []
     if collections:
         rows_of = range(start, start + n)
@@ -402,14 +400,36 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     return below
 
 
-def _may_not_relate(kind, given, columns, ids, numbers) -> set:
-    """The cases (by number) of a level read a column at a time (``given``: the values of
-    each key every entity gives; ``columns``: the values converted) whose relations need the
-    check of :func:`relations_hold` one case at a time: every case, unless each relation of
-    the kind names entities of its own kind by ids unique in their case; then only the cases
-    with an id that names its own entity, names no one in the case (and must), a spouse who
-    does not name this one back, or a path of two steps (where a cycle could start). Every
-    other case passes that check: this is the same check, column by column."""
+def _table(datas: list, keys: tuple) -> np.ndarray | None:
+    """Every entity's value of each of ``keys``: a row per entity, a column per key (in the
+    keys' order), or None when an entity does not give exactly those keys (in any order:
+    nothing read a column at a time depends on it).
+
+    All of it is read in one pass, while the entities' data is fresh in memory from parsing:
+    the plan reads most facts, and read later, fact by fact, each look-up cost several times
+    as much (a fact column 11.8 us a household, all of them now 2.7)."""
+    n, width = len(datas), len(keys)
+    if not all(map(width.__eq__, map(len, datas))):
+        return None
+    if width == 1:                       # itemgetter of one key gives the value, not a tuple
+        values = map(dict.__getitem__, datas, repeat(keys[0], n))
+    else:
+        values = chain.from_iterable(map(itemgetter(*keys), datas))
+    try:
+        return np.fromiter(values, dtype=object, count=n * width).reshape(n, width)
+    except KeyError:                     # as many keys, not all of them the same
+        return None
+
+
+def _may_not_relate(kind, table, places, columns, ids, numbers) -> set:
+    """The cases (by number) of a level read a column at a time (``table``: each entity's
+    value of each key, in the column ``places`` gives; ``columns``: the values converted)
+    whose relations need the check of :func:`relations_hold` one case at a time: every case,
+    unless each relation of the kind names entities of its own kind by ids unique in their
+    case; then only the cases with an id that names its own entity, names no one in the case
+    (and must), a spouse who does not name this one back, or a path of two steps (where a
+    cycle could start). Every other case passes that check: this is the same check, column
+    by column."""
     reader = kind.reader
     n = len(numbers)
     if ids is None or len(set(zip(numbers, ids))) != n:
@@ -419,8 +439,8 @@ def _may_not_relate(kind, given, columns, ids, numbers) -> set:
     for name, target, same_kind, outside_case, mutual, acyclic in reader.relations:
         if name in columns:
             values = columns[name]
-        elif name in given:
-            values = given[name]
+        elif name in places:
+            values = table[:, places[name]].tolist()
         else:                            # every entity has the default (or nothing)
             default = reader.defaults.get(name)
             if default is None or (isinstance(default, list) and not default):

@@ -149,18 +149,43 @@ def test_entities_of_other_shapes_are_read_one_at_a_time(engine):
 
 def test_entities_giving_the_same_keys_in_another_order_are_read_a_column_at_a_time(engine):
     """Keys in another order are the same keys: the level is still read a column at a time
-    (every value of every key kept as given, as the columns), with the same rows."""
+    (every value of every key kept as given, in the table), with the same rows."""
     cases = same_keys(households(60, seed=46))
     cases[9]["people"][0] = dict(reversed(list(cases[9]["people"][0].items())))
     cases[11]["note"] = "moved"      # a key the other cases do not give: one at a time
     check_rows(engine, cases[:11])
     _, rows, _ = together(engine, cases[:11])
     person = rows.kinds["person"]
-    assert not person.converted and {"id", "age", "sex"} <= set(person.columns)
-    assert person.keys == frozenset(cases[0]["people"][0])
+    assert not person.converted and {"id", "age", "sex"} <= set(person.places)
+    assert person.keys == frozenset(cases[0]["people"][0]) == frozenset(person.places)
+    assert person.table.shape == (len(person.entities), len(person.places))
     check_rows(engine, cases)
     _, rows, _ = together(engine, cases)
-    assert not rows.kinds["case"].columns and rows.kinds["person"].columns
+    assert rows.kinds["case"].table is None and rows.kinds["case"].converted
+    assert rows.kinds["person"].table is not None
+
+
+def test_entities_giving_one_key_or_as_many_other_keys(engine):
+    """People giving only their id are read a column at a time (a table of one column);
+    people giving as many keys as the first but not the same ones, one at a time: the same
+    rows either way."""
+    cases = [{"case_id": f"c{i}", "as_of": "2025-08-01",
+              "people": [{"id": "ann"}, {"id": "bob"}]} for i in range(4)]
+    check_rows(engine, cases)
+    _, rows, _ = together(engine, cases)
+    assert rows.kinds["person"].table.shape == (8, 1)
+    assert rows.kinds["person"].column("id") == ["ann", "bob"] * 4
+    cases[2]["people"][1] = {"id": "bob", "age": 30, "blind": True}
+    cases[3]["people"][1] = {"id": "bob", "age": 30, "disabled": True}
+    for case in cases:
+        case["people"][0] = {"id": "ann", "age": 40, "blind": False}
+        case["people"][1].setdefault("age", 20)
+        case["people"][1].setdefault("blind", False)
+    check_rows(engine, cases)
+    _, rows, _ = together(engine, cases)
+    person = rows.kinds["person"]
+    assert person.table is None and person.keys is None and len(person.entities) == 8
+    assert person.column("disabled") == [False] * 7 + [True]
 
 
 def test_a_list_default_is_each_entity_own_plain_list(engine):
