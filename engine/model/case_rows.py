@@ -382,21 +382,24 @@ def _read_columns(kind, rows: KindRows, datas, parents, parent_rows, indexes, nu
     if reader.references:
         exact |= _may_not_relate(kind, table, places, columns, ids, numbers)
     below = []
-    if collections:
-        rows_of = range(start, start + n)
-        for name, child_kind in collections:
-            found = items_of.get(name)
-            if found is None:
-                continue
-            lists, items = found
-            if not items:
-                continue
-            counts = list(map(len, lists))
-            below.append((child_kind, name, items,
-                          list(chain.from_iterable(map(repeat, entities, counts))),
-                          list(chain.from_iterable(map(repeat, rows_of, counts))),
-                          list(chain.from_iterable(map(range, counts))),
-                          list(chain.from_iterable(map(repeat, numbers, counts)))))
+    owners = cases_of = None
+    for name, child_kind in collections:
+        found = items_of.get(name)
+        if found is None:
+            continue
+        lists, items = found
+        if not items:
+            continue
+        if owners is None:               # (arrays made once for all the collections)
+            owners = np.fromiter(entities, dtype=object, count=n)
+            cases_of = np.fromiter(numbers, dtype=np.intp, count=n)
+        # each entry's owner (its row in this level) and its place among the owner's entries
+        counts = np.fromiter(map(len, lists), dtype=np.intp, count=n)
+        owner_rows = np.repeat(np.arange(n), counts)
+        firsts = np.repeat(np.cumsum(counts) - counts, counts)
+        below.append((child_kind, name, items, owners[owner_rows].tolist(),
+                      (owner_rows + start).tolist(), (np.arange(len(items)) - firsts).tolist(),
+                      cases_of[owner_rows].tolist()))
     return below
 
 
