@@ -437,8 +437,18 @@ def _may_not_relate(kind, table, places, columns, ids, numbers) -> set:
     n = len(numbers)
     if ids is None or len(set(zip(numbers, ids))) != n:
         return set(numbers)
-    known = dict(zip(zip(numbers, ids), range(n)))      # (case, id) -> row
-    found: set = set()
+    # Each distinct id a number (``code``), null -2 and an id no entity has -1; each row
+    # found by its case and code (sorted, searched), and marked when its case needs the check.
+    codes = dict(zip(dict.fromkeys(ids), range(n)))
+    lookup = {**codes, None: -2}
+    width = len(codes) + 1
+    cases = np.fromiter(numbers, dtype=np.int64, count=n)
+    own = np.fromiter(map(codes.__getitem__, ids), dtype=np.int64, count=n)
+    keys = cases * width + own
+    order = np.argsort(keys)
+    ordered = keys[order]
+    last = n - 1
+    found = np.zeros(n, dtype=bool)
     for name, target, same_kind, outside_case, mutual, acyclic in reader.relations:
         if name in columns:
             values = columns[name]
@@ -456,25 +466,44 @@ def _may_not_relate(kind, table, places, columns, ids, numbers) -> set:
             if any(value is not None and value != [] for value in values):
                 return set(numbers)
             continue
-        pairs = [(row, value) for row, value in enumerate(values) if value.__class__ is str]
-        if list in types:
-            pairs += [(row, item) for row, value in enumerate(values)
-                      if value.__class__ is list for item in value if item is not None]
-        found.update(numbers[row] for row, item in pairs if item == ids[row])
-        followed = [(row, known.get((numbers[row], item))) for row, item in pairs]
+        if list in types:                # each list's items, null ones naming no one
+            if types != {list}:
+                return set(numbers)
+            items = list(chain.from_iterable(values))
+            if not set(map(type, items)) <= _TEXT_OR_NULL:
+                return set(numbers)
+            rows = np.repeat(np.arange(n), np.fromiter(map(len, values), dtype=np.intp,
+                                                         count=n))
+        else:
+            items = values
+            rows = np.arange(n)
+        named = np.fromiter(map(lookup.get, items, repeat(-1)), dtype=np.int64,
+                            count=len(items))
+        if mutual and list not in types:
+            backs = named                # each row's own value, as a code
+        given = named != -2
+        rows, named = rows[given], named[given]
+        wanted = cases[rows] * width + named
+        at = np.minimum(np.searchsorted(ordered, wanted), last)
+        hit = (named >= 0) & (ordered[at] == wanted)          # names an entity of its case
+        found[rows[named == own[rows]]] = True                 # names itself
         if not outside_case:
-            found.update(numbers[row] for row, to in followed if to is None)
-        followed = [(row, to) for row, to in followed if to is not None]
-        if mutual:
-            for row, to in followed:
-                back, ident = values[to], ids[row]
-                if back is None or (back != ident and not (back.__class__ is list
-                                                           and ident in back)):
-                    found.add(numbers[row])
-        if acyclic:
-            starts = {row for row, _ in followed}
-            found.update(numbers[to] for _, to in followed if to in starts)
-    return found
+            found[rows[~hit]] = True                           # names no one in the case
+        rows, to = rows[hit], order[at[hit]]
+        if mutual:                       # named back, or a spouse's case is checked
+            if list in types:
+                for row, back in zip(rows.tolist(), map(values.__getitem__, to.tolist())):
+                    ident = ids[row]
+                    if back is None or (back != ident and not (back.__class__ is list
+                                                               and ident in back)):
+                        found[row] = True
+            else:
+                found[rows[backs[to] != own[rows]]] = True
+        if acyclic:                      # a path of two steps
+            starts = np.zeros(n, dtype=bool)
+            starts[rows] = True
+            found[to[starts[to]]] = True
+    return set(cases[found].tolist())
 
 
 def _unrelated(chunk: ChunkRows, exact: set) -> set:

@@ -228,6 +228,48 @@ def test_relations_are_checked_as_one_by_one(engine):
         check_rows(engine, same_keys(households(4, seed=46)) + [case])
 
 
+_IDS = ["a", "b", "c", "d"]
+_NAMED = st.sampled_from(_IDS + ["x"])          # "x": an id no one in the case has
+_ONE = st.sampled_from([None] * 8 + _IDS + ["x"])   # mostly no one: few flaws a case
+_SOME = st.just([]) | st.just([]) | st.lists(_NAMED, max_size=2)
+
+
+@st.composite
+def related_people(draw):
+    """The people of a case, every one giving every reference fact (so that a chunk of
+    them is read a column at a time), naming each other, themselves, no one or someone
+    unknown."""
+    ids = draw(st.lists(st.sampled_from(_IDS), min_size=1, max_size=4, unique=True))
+    return [{"id": ident, "spouse": draw(_ONE), "claimed_by": draw(_ONE),
+             "parents": draw(_SOME), "siblings": draw(_SOME), "caretaker_of": draw(_SOME)}
+            for ident in ids]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(peoples=st.lists(related_people(), min_size=1, max_size=6))
+def test_relations_checked_a_column_at_a_time_as_one_by_one(engine, peoples):
+    """Random relations among people read a column at a time: each case refused or read
+    as ``read_case`` refuses or reads it (a relation that does not hold is never let by)."""
+    cases = [{"case_id": f"r{i}", "people": people} for i, people in enumerate(peoples)]
+    check_rows(engine, cases)
+    _, rows, _ = together(engine, cases)
+    if rows is not None and rows.kinds:     # (unless every case was refused)
+        assert rows.kinds["person"].table is not None
+
+
+def test_relation_cases_checked_a_column_at_a_time(engine):
+    """The relation cases, every person giving every reference fact: read a column at a
+    time, each refused or read as one by one."""
+    full = {"spouse": None, "claimed_by": None, "parents": [], "siblings": [],
+            "caretaker_of": []}
+    cases = [{"case_id": f"rel{i}", "people": [{"id": p["id"], **full, **p} for p in people]}
+             for i, people in enumerate(relation_cases())]
+    got = check_rows(engine, cases)
+    assert sum(g[0] == "refused" for g in got) == 9
+    _, rows, in_rows = together(engine, cases)
+    assert in_rows and rows.kinds["person"].table is not None
+
+
 def test_rows_evaluate_as_cases_read_one_by_one(engine):
     """The columnar plan on the rows as read: the same results (values, persons, entity
     labels, citations) as on the cases read one by one."""
