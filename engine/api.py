@@ -34,7 +34,7 @@ from .io.paths import default_policy_dir
 from .runtime.results import Evaluation, Result
 from .runtime.trace import Node
 from .rulebook.reader import read as read_rulebook
-from .io.case_data import normalise_case
+from .io.case_data import ParsedJSON, normalise_case
 from .io.schemas import validate
 from .io.yaml_loader import load_file
 
@@ -214,7 +214,20 @@ class Engine:
         valid: list[int] = []
         datas: list[dict[str, Any]] = []
         root = None
+        kind = self.program.root_kind
         for number, case in enumerate(cases):
+            if case.__class__ is ParsedJSON and kind is not None:
+                # A line a batch parsed (plain JSON, no file): what _checked does, step by step.
+                data, plain = normalise_case(case)
+                try:
+                    validate("case", data, None, plain=plain)
+                except PolicyError as exc:
+                    out[number] = exc
+                    continue
+                root = kind
+                valid.append(number)
+                datas.append(data)
+                continue
             if isinstance(case, Case):
                 out[number] = case
                 continue
