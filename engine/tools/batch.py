@@ -586,24 +586,68 @@ def _work_chunk(packed: list[tuple] | LineRange) -> ChunkResult:
     for line, ok in encode_chunk(_ENGINE, tasks, _OPTIONS.as_of, _OPTIONS.names, _ENCODER,
                                  _OPTIONS.evaluator, stats):
         out.append(line)
+        out.append(b"\n")
         errors += 0 if ok else 1
-    out.append(b"")
     # the ids used so far, sent again only when the chunk added some
     used = set(_ENCODER.used) if len(_ENCODER.used) != known else set()
-    result = ChunkResult(b"\n".join(out), len(tasks), errors, used, stats.fallback_cases)
+    result = ChunkResult(b"", len(tasks), errors, used, stats.fallback_cases)
     if _OPTIONS.spool is not None:
         global _SPOOLED
         _SPOOLED += 1
         path = os.path.join(_OPTIONS.spool, f"{os.getpid()}-{_SPOOLED}")
         try:
-            with open(path, "wb") as file:
-                file.write(result.lines)
+            _spool(path, out)
         except OSError:             # no room: through the pipe after all
             with suppress(OSError):
                 os.unlink(path)
         else:
-            result.lines, result.spooled = b"", path
+            result.spooled = path
+            return result
+    result.lines = b"".join(out)
     return result
+
+
+def _spool(path: str, pieces: list[bytes]) -> None:
+    """Write ``pieces`` (a chunk's lines and their newlines) to a new file at ``path``, each
+    straight from where it is (``os.writev``, a thousand at a time) rather than first joined
+    into one block: the block of a chunk's megabyte was fresh memory each time, and building
+    it cost a worker about 1.4 us a household (100,000 households, 2 workers), twice what the
+    writing itself costs. Where there is no ``writev``, or it writes less than it was given
+    (it may), the rest is joined and written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        writev = getattr(os, "writev", None)
+        done = 0
+        if writev is not None:
+            while done < len(pieces):
+                batch = pieces[done:done + _IOV_MAX]
+                written = writev(fd, batch)
+                if written != sum(map(len, batch)):
+                    break
+                done += len(batch)
+            else:
+                return
+            rest = b"".join(pieces[done:])[written:]
+        else:
+            rest = b"".join(pieces)
+        view = memoryview(rest)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _iov_max() -> int:
+    """Buffers one ``os.writev`` call takes at most: the system's IOV_MAX (1,024 on Linux), or
+    POSIX's least (16) where the system does not say."""
+    try:
+        most = os.sysconf("SC_IOV_MAX")
+    except (AttributeError, ValueError, OSError):
+        return 16
+    return most if most > 0 else 16
+
+
+_IOV_MAX = _iov_max()
 
 
 def _packed(chunk: list[Task]) -> list[tuple]:
