@@ -297,3 +297,32 @@ def test_a_jsonl_file_replaced_or_cut_short_during_a_run_is_refused(tmp_path):
                    ranges[0].number, ranges[0].identity)
     with pytest.raises(InputError, match="changed while the batch was reading it"):
         list(file.line_ends())
+
+
+@pytest.mark.parametrize("limit", [None, 5, 0])
+def test_a_spooled_chunk_is_written_whole_whatever_writev_does(tmp_path, monkeypatch, limit):
+    """A worker writes a chunk's lines to its spool file from the lines themselves
+    (``os.writev``, IOV_MAX of them a call), not joined first: every byte in order, also when
+    the lines outnumber what one call takes, when ``writev`` writes less than it was given
+    (``limit`` bytes a call), and on a system without it (``limit`` 0)."""
+    import os
+
+    from engine.tools import batch
+
+    pieces = [piece for index in range(41) for piece in (b'{"case_id": "%d"}' % index, b"\n")]
+    writev = os.writev
+    if limit == 0:
+        monkeypatch.delattr(os, "writev")
+    elif limit is not None:
+        monkeypatch.setattr(os, "writev",
+                            lambda fd, buffers: os.write(fd, b"".join(buffers)[:limit]))
+    else:
+        calls = []
+        monkeypatch.setattr(os, "writev",
+                            lambda fd, buffers: calls.append(len(buffers)) or writev(fd, buffers))
+    monkeypatch.setattr(batch, "_IOV_MAX", 16)
+    path = tmp_path / "spooled"
+    batch._spool(str(path), pieces)
+    assert path.read_bytes() == b"".join(pieces)
+    if limit is None:
+        assert calls == [16] * 5 + [2]
