@@ -14,12 +14,14 @@ piece per result, itself made of::
                                      (per deciding list; ``}`` alone without citations)
 
 so :class:`ColumnLines` makes each part once per distinct item (Python work per distinct
-person, value or deciding list, not per result; values and lists are numbered by dictionaries
-and identity in C, a column holding one value for all rows without a pass per row). A kind's
-results are columns of those numbers over its rows (0 where a row does not show the result);
-neighbouring numbered columns are joined once per distinct combination, so that a person's row
-is a few pieces: a run of heads, ends and repeated values, a money amount, another run, the
-reasons, a run (values distinct per row, decimals and lists of texts, are pieces of their own).
+person, value or deciding list, not per result; values are numbered by dictionaries in C, a
+column holding one value for all rows without a pass per row; deciding lists as the plan
+composed them, :attr:`RuleOutputs.cite_groups`, else by identity). A kind's results are columns
+of those numbers over its rows (0 where a row does not show the result); neighbouring numbered
+columns are joined once per distinct combination, so that a person's row is a few pieces: a run
+of heads, ends and repeated values, a money amount, another run, the reasons, a run (values
+distinct per row, decimals and lists of texts, are pieces of their own: a decimal's digits, cut
+from one text of the column's, its quotes joined with the runs around).
 Each row's pieces are laid out at the row's place in the case order, between each case's head
 and tail, and each case's slice is joined. The bytes are those
 :meth:`RecordEncoder.record_line` writes for the same results, which the tests check case by
@@ -56,6 +58,9 @@ _NONE = type(None)
 
 #: The end of a result without citations (after nothing, the number 0).
 _NO_CITATIONS = np.array([b"", b"}"], dtype=object)
+
+#: Before and after each decimal's digits: nothing, then a quote.
+_QUOTES = (np.array([b"", b'"'], dtype=object), np.array([b"", b'"'], dtype=object))
 
 #: Nothing, then an empty list.
 _EMPTY_LIST = np.array([b"", b"[]"], dtype=object)
@@ -140,7 +145,7 @@ class ColumnLines:
         columns = []               # (numbers per row, distinct pieces), or (None, (pieces
         #                            per row, whether each holds one)) for a value made per row
         for out in kind.rules:
-            rows, values, cites = out.rows, out.values, out.cites
+            rows, values, cites, groups = out.rows, out.values, out.cites, out.cite_groups
             listed = values.tolist()
             classes = None
             if not self.nulls and values.dtype == object and listed:
@@ -151,22 +156,28 @@ class ColumnLines:
                     keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
                                        count=len(listed))
                     rows, cites = rows[keep], cites[keep]
+                    if groups is not None:
+                        groups = (groups[0][keep], groups[1])
                     listed = list(compress(listed, keep.tolist()))
                     classes.discard(_NONE)
             if not listed:
                 continue
             columns.append((_placed(n, rows, who[rows] + 1), self._heads(out.rule.name, people)))
-            shown, numbers = self._values_of(out.rule, values, listed, classes)
+            shown, numbers, around = self._values_of(out.rule, values, listed, classes)
             if numbers is None:        # a piece per row: not joined with its neighbours
+                if around is not None:
+                    columns.append((_placed(n, rows, 1), around[0]))
                 column = np.empty(n, dtype=object)
                 column.fill(b"")
                 column[rows] = _objects(shown)
                 columns.append((None, (column, _placed(n, rows, True))))
+                if around is not None:
+                    columns.append((_placed(n, rows, 1), around[1]))
             else:
                 columns.append((_placed(n, rows, numbers), shown))
             if labels is not None:
                 columns.append((_placed(n, rows, labels[0][rows]), labels[1]))
-            shown, numbers = self._cited_of(cites, as_of, made)
+            shown, numbers = self._cited_of(cites, groups, as_of, made)
             columns.append((_placed(n, rows, numbers), shown))
         pieces, filled = [], []
         run: list = []
@@ -247,13 +258,16 @@ class ColumnLines:
 
     def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None) -> tuple:
         """The JSON of a rule's values (``listed``, from the column ``values``; ``classes``:
-        their classes, if known): either nothing then the distinct pieces, and per
-        value the number of its own; or each value's piece, and None. Each is made once per
-        distinct typed value where the column holds one class whose equal values have equal
-        JSON (a yes/no column, a ``bool`` array, numbered by itself); decimals (straight from
-        their digits), lists of texts and any other column per value."""
+        their classes, if known) as ``(pieces, numbers, around)``: either nothing then the
+        distinct pieces, and per value the number of its own; or each value's piece and None.
+        Each is made once per distinct typed value where the column holds one class whose
+        equal values have equal JSON (a yes/no column, a ``bool`` array, numbered by itself);
+        decimals (straight from their digits), lists of texts and any other column per value.
+        ``around``, if not None, is what goes before and after every piece (the quotes of
+        decimals: joined with their neighbours, not per row), as numbered pieces (nothing,
+        then the one)."""
         if values.dtype == bool and len(values) == len(listed):
-            return self._flags(rule), values.astype(np.intp) + 1
+            return self._flags(rule), values.astype(np.intp) + 1, None
         if classes is None:
             classes = set(map(type, listed))
         nulls = _NONE in classes
@@ -264,18 +278,27 @@ class ColumnLines:
             cls = _NONE
         elif one in _BY_ITSELF:
             cls = one
-        elif one is Decimal and all(map(Decimal.is_finite, filter(None, listed))):
-            return _decimals(listed, rule.type == "money", nulls), None
+        elif one is Decimal:
+            digits = None if nulls else _digits(listed, rule.type == "money")
+            if digits is not None:
+                return digits, None, _QUOTES
+            if all(map(Decimal.is_finite, filter(None, listed))):
+                return _decimals(listed, rule.type == "money", nulls), None, None
+            return self._each(rule, listed), None, None
         elif one is list and not nulls and not any(listed):    # all empty
-            return _EMPTY_LIST, 1
+            return _EMPTY_LIST, 1, None
         elif one is list and _texts(filter(None, listed) if nulls else listed):
-            return list(map(orjson.dumps, listed)), None    # None: null, as orjson writes it
+            return list(map(orjson.dumps, listed)), None, None  # None: null, as orjson writes
         else:
-            json = self.json
-            return [json(result_json(rule, value)) for value in listed], None
+            return self._each(rule, listed), None, None
         if all(map(is_, listed, repeat(listed[0]))):       # one value for all
-            return self._keyed(rule, cls, (listed[0],)), 1
-        return self._keyed(rule, cls, dict.fromkeys(listed), listed)
+            return self._keyed(rule, cls, (listed[0],)), 1, None
+        return (*self._keyed(rule, cls, dict.fromkeys(listed), listed), None)
+
+    def _each(self, rule, listed: list) -> list:
+        """Each value's JSON, made by :func:`result_json` (any class, any mix)."""
+        json = self.json
+        return [json(result_json(rule, value)) for value in listed]
 
     def _keyed(self, rule, cls, distinct, listed=None):
         """Nothing, then the JSON of the ``distinct`` values of one class (their own keys), made
@@ -306,25 +329,37 @@ class ColumnLines:
                 [b"", self.json(result_json(rule, False)), self.json(result_json(rule, True))])
         return found
 
-    def _cited_of(self, cites: np.ndarray, as_of: dt.date, made: dict) -> tuple:
+    def _cited_of(self, cites: np.ndarray, groups, as_of: dt.date, made: dict) -> tuple:
         """Nothing, then ``,"citations":[ids]}`` for each distinct deciding list of the results
         on the date (``}`` alone without citations), and per result the number of its own:
         made once per list object of the chunk (``made``, by identity: the chunk holds them
-        all) and once per list and date across chunks."""
+        all) and once per list and date across chunks. The lists are numbered as the plan
+        composed them (``groups``: :attr:`RuleOutputs.cite_groups`), else by their identity
+        row by row."""
         if not self.citing:
             return _NO_CITATIONS, 1
-        listed = cites.tolist()
-        if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all (most rules)
-            distinct, first, numbers = [id(listed[0])], [0], 1
+        if groups is not None:
+            numbers, lists = groups
+            lists = lists.tolist()
+            lists[0] = None
         else:
-            ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
-            distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
-            distinct, first, numbers = distinct.tolist(), first.tolist(), numbers.reshape(-1) + 1
+            listed = cites.tolist()
+            if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all
+                lists, numbers = [None, listed[0]], 1
+            else:
+                ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
+                _, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
+                lists = [None] + list(map(listed.__getitem__, first.tolist()))
+                numbers = numbers.reshape(-1) + 1
         pieces = [b""]
-        for key, row in zip(distinct, first):
+        for citations in lists[1:]:
+            if citations is None:              # not told: the case is not written from here
+                pieces.append(b"")
+                continue
+            key = id(citations)
             found = made.get(key)
             if found is None:
-                found = made[key] = self._cited_piece(listed[row], as_of)
+                found = made[key] = self._cited_piece(citations, as_of)
             pieces.append(found)
         return _objects(pieces), numbers
 
@@ -373,6 +408,11 @@ _UNCENTED = re.compile(rb'\.(?:\d|\d{3,})"')
 _ONE_DIGIT = re.compile(rb'\.(\d)"')
 _ZEROS_AFTER = re.compile(rb'\.(\d\d)0+"')
 
+#: The same, each decimal on a line of its own, without quotes (:func:`_digits`).
+_UNCENTED_LINE = re.compile(rb'\.(?:\d|\d{3,})\n')
+_ONE_DIGIT_LINE = re.compile(rb'\.(\d)\n')
+_ZEROS_AFTER_LINE = re.compile(rb'\.(\d\d)0+\n')
+
 #: Combined numbers stay below this (int64).
 _LARGEST = 1 << 62
 
@@ -414,6 +454,25 @@ def _decimals(listed: list, money: bool, nulls: bool) -> list:
                     for value in listed]
         whole = _ONE_DIGIT.sub(rb'.\g<1>0"', _ZEROS_AFTER.sub(rb'.\1"', whole))
     return whole.split(b"\n")
+
+
+def _digits(listed: list, money: bool) -> list | None:
+    """The digits of decimals as :func:`_decimals` writes them, without the quotes (the
+    caller joins those with the pieces around), from one text of all of them (``str``, in C,
+    not a format per value); None where that text is not the plain digits :func:`_decimals`
+    would write (an exponent, an infinity or not a number) or where a money amount would have
+    to be set to the cent by :func:`cents` itself: :func:`_decimals` writes those."""
+    whole = "\n".join(map(str, listed)).encode() + b"\n"
+    if whole.translate(None, b"0123456789.-\n"):
+        return None
+    if money and _UNCENTED_LINE.search(whole):
+        context = getcontext()
+        pieces = whole.split(b"\n")
+        if max(map(len, pieces)) + 2 > context.prec or context.traps[Rounded] or \
+                context.traps[Inexact]:
+            return None
+        whole = _ONE_DIGIT_LINE.sub(rb".\g<1>0\n", _ZEROS_AFTER_LINE.sub(rb".\1\n", whole))
+    return whole[:-1].split(b"\n")
 
 
 def _texts(lists) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from decimal import Decimal
 
 import numpy as np
@@ -204,6 +205,88 @@ def test_decimals_are_written_as_their_results_json():
             column_lines._decimals(zeros, True, False)
 
 
+def test_decimal_digits_from_one_text_are_those_written_one_by_one():
+    """The digits of a column of decimals made from one text of them all are those
+    ``_decimals`` writes one by one, quotes aside; a column with an exponent, an infinity or
+    not a number, or money the context cannot set to the cent, is left to ``_decimals``."""
+    import decimal
+    import random
+
+    rng = random.Random(11)
+    values = [Decimal(text) for text in ("0", "-0", "0.0", "-0.0", "405.0", "1305.000",
+                                         "1.505", "5.10000", "0E-5", "7.1234", "2.00", "2.5",
+                                         "2.50", "-12.3", "0.000001")]
+    for _ in range(3000):
+        digits = "".join(rng.choice("0000123456789") for _ in range(rng.randrange(0, 6)))
+        values.append(Decimal(f"{rng.randrange(-10**7, 10**7)}.{digits}".rstrip(".")))
+    for money in (True, False):
+        quoted = [b'"' + digits + b'"' for digits in column_lines._digits(values, money)]
+        assert quoted == column_lines._decimals(values, money, False)
+        for odd in ("1E+2", "1E-7", "Infinity", "-Infinity", "NaN", "sNaN"):
+            assert column_lines._digits(values + [Decimal(odd)], money) is None
+    assert column_lines._digits([Decimal("2.5"), Decimal("2.50")], True) == [b"2.50", b"2.50"]
+    assert column_lines._digits([Decimal("2.5"), Decimal("2.50")], False) == [b"2.5", b"2.50"]
+    with decimal.localcontext(decimal.Context(prec=6)):
+        assert column_lines._digits([Decimal("12345.5")], True) is None   # 9 with quotes
+        assert column_lines._digits([Decimal("12345.5")], False) == [b"12345.5"]
+        assert column_lines._digits([Decimal("12.5")], True) == [b"12.50"]
+    with decimal.localcontext(decimal.Context(traps=[decimal.Rounded])):
+        assert column_lines._digits([Decimal("1305.000")], True) is None
+        assert column_lines._digits([Decimal("1305.00")], True) == [b"1305.00"]
+
+
+def test_deciding_lists_numbered_by_the_plan(engine, cases):
+    """The plan numbers each output rule's deciding lists as it composed them
+    (``cite_groups``): the lists at the numbers are the rows' lists themselves; setting a
+    column's ``cites`` drops the numbering, and the lines are the reference's either way."""
+    outputs = evaluate_columns(engine, cases, DATES[0])
+    numbered = 0
+    for kind in outputs.kinds:
+        for out in kind.rules:
+            if out.cite_groups is None:
+                continue
+            numbered += 1
+            numbers, lists = out.cite_groups
+            assert len(numbers) == len(out.rows) and lists[0] is None
+            assert all(map(operator.is_, lists[numbers].tolist(), out.cites.tolist()))
+    assert numbered > 10
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    lines = encoder.lines(outputs)
+    assert lines == reference(encoder, outputs)
+    for kind in outputs.kinds:
+        for out in kind.rules:
+            out.cites = out.cites
+            assert out.cite_groups is None
+    assert RecordEncoder("deciding", ids=encoder.ids).lines(outputs) == lines
+
+
+def test_a_result_not_told_by_the_numbered_lists_sends_its_case_per_case(engine, cases,
+                                                                        monkeypatch):
+    """A shown row numbered 0 by the plan's numbering of deciding lists (``cite_groups``: the
+    plan cannot tell its list) sends its case to the per-case evaluator."""
+    import engine.runtime.columnar as columnar
+
+    made = columnar._Batch.rule_column
+
+    def rule_column(batch, rule):
+        column = made(batch, rule)
+        if rule.name == "eligibility.level_of_care" and batch.citing:
+            column.cites                   # composed, and numbered
+            numbers, lists = column.cite_groups
+            numbers = numbers.copy()
+            numbers[1] = 0
+            column.cites = lists[numbers]
+            column.cite_groups = (numbers, lists)
+        return column
+
+    monkeypatch.setattr(columnar._Batch, "rule_column", rule_column)
+    stats = columnar.ColumnarStats()
+    outputs = evaluate_columns(engine, cases[:12], DATES[0], stats=stats)
+    person = next(kind for kind in outputs.kinds if len(kind.rules) > 5)
+    assert {c for c, gone in enumerate(outputs.failed) if gone} == {int(person.case_of[1])}
+    assert stats.citation_fallbacks == 1
+
+
 def test_columns_joined_per_distinct_combination_whatever_their_number():
     """Neighbouring numbered columns are joined once per distinct combination; more columns
     than a 64-bit number can combine are renumbered on the way, and the pieces stay each
@@ -270,9 +353,12 @@ def test_a_result_whose_deciding_citations_are_not_told_sends_its_case_per_case(
         if rule.name == "eligibility.level_of_care" and batch.citing:
             case_of = batch.case_row[rule.entity_kind.name]
             other = next(r for r, c in enumerate(case_of) if c != case_of[1])
-            column.cites[1] = None         # in the case of row 1; another case's row equal
-            if column.cites[other].__class__ is not EqualToNone:
-                column.cites[other] = EqualToNone(column.cites[other])
+            cites = column.cites.copy()    # set again: not numbered by the plan any more
+            cites[1] = None                # in the case of row 1; another case's row equal
+            if cites[other].__class__ is not EqualToNone:
+                cites[other] = EqualToNone(cites[other])
+            column.cites = cites
+            assert column.cite_groups is None
         return column
 
     monkeypatch.setattr(columnar._Batch, "rule_column", rule_column)
