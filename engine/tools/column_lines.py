@@ -141,17 +141,26 @@ class ColumnLines:
         entities = kind.entities
         n = len(entities)
         people, who = self._people_of(entities)
+        who += 1                   # the number of each row's head among nothing, then people
         labels = self._labels_of(entities)
-        columns = []               # (numbers per row, distinct pieces), or (None, (pieces
-        #                            per row, whether each holds one)) for a value made per row
+        columns = []               # (numbers per row, or one number for every row, distinct
+        #                            pieces), or (None, (pieces per row, whether each holds
+        #                            one)) for a value made per row
         for out in kind.rules:
             rows, values, cites, groups = out.rows, out.values, out.cites, out.cite_groups
             listed = values.tolist()
             classes = None
+            same = False               # known to be the very same object on every row
             if not self.nulls and values.dtype == object and listed:
-                if listed[0] is None and listed.count(None) == len(listed):
-                    continue           # the rule applies to none of these rows
-                classes = set(map(type, listed))
+                first = listed[0]
+                if first is None:
+                    if listed.count(None) == len(listed):
+                        continue       # the rule applies to none of these rows
+                elif all(map(is_, listed, repeat(first))):
+                    same = True
+                    classes = {first.__class__}
+                if classes is None:
+                    classes = set(map(type, listed))
                 if _NONE in classes:
                     keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
                                        count=len(listed))
@@ -162,23 +171,26 @@ class ColumnLines:
                     classes.discard(_NONE)
             if not listed:
                 continue
-            columns.append((_placed(n, rows, who[rows] + 1), self._heads(out.rule.name, people)))
-            shown, numbers, around = self._values_of(out.rule, values, listed, classes)
+            every = len(rows) == n     # shown on every row (rows ascending, each once)
+            columns.append((who if every else _placed(n, rows, who[rows]),
+                            self._heads(out.rule.name, people)))
+            shown, numbers, around = self._values_of(out.rule, values, listed, classes, same)
             if numbers is None:        # a piece per row: not joined with its neighbours
                 if around is not None:
-                    columns.append((_placed(n, rows, 1), around[0]))
+                    columns.append((1 if every else _placed(n, rows, 1), around[0]))
                 column = np.empty(n, dtype=object)
                 column.fill(b"")
                 column[rows] = _objects(shown)
                 columns.append((None, (column, _placed(n, rows, True))))
                 if around is not None:
-                    columns.append((_placed(n, rows, 1), around[1]))
+                    columns.append((1 if every else _placed(n, rows, 1), around[1]))
             else:
-                columns.append((_placed(n, rows, numbers), shown))
+                columns.append((numbers if every else _placed(n, rows, numbers), shown))
             if labels is not None:
-                columns.append((_placed(n, rows, labels[0][rows]), labels[1]))
+                columns.append((labels[0] if every else _placed(n, rows, labels[0][rows]),
+                                labels[1]))
             shown, numbers = self._cited_of(cites, groups, as_of, made)
-            columns.append((_placed(n, rows, numbers), shown))
+            columns.append((numbers if every else _placed(n, rows, numbers), shown))
         pieces, filled = [], []
         run: list = []
         for numbers, shown in columns + [(None, None)]:
@@ -186,7 +198,7 @@ class ColumnLines:
                 run.append((numbers, shown))
                 continue
             if run:
-                joined, full = _combined(run)
+                joined, full = _combined(run, n)
                 pieces.append(joined)
                 filled.append(full)
                 run = []
@@ -256,10 +268,12 @@ class ColumnLines:
             return None
         return np.asarray(out, dtype=np.intp), _objects(list(numbers))
 
-    def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None) -> tuple:
+    def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None,
+                   same: bool = False) -> tuple:
         """The JSON of a rule's values (``listed``, from the column ``values``; ``classes``:
-        their classes, if known) as ``(pieces, numbers, around)``: either nothing then the
-        distinct pieces, and per value the number of its own; or each value's piece and None.
+        their classes, if known; ``same``: known to be one object) as ``(pieces, numbers,
+        around)``: either nothing then the distinct pieces, and per value the number of its
+        own (one number for all when they are one value); or each value's piece and None.
         Each is made once per distinct typed value where the column holds one class whose
         equal values have equal JSON (a yes/no column, a ``bool`` array, numbered by itself);
         decimals (straight from their digits), lists of texts and any other column per value.
@@ -291,7 +305,7 @@ class ColumnLines:
             return list(map(orjson.dumps, listed)), None, None  # None: null, as orjson writes
         else:
             return self._each(rule, listed), None, None
-        if all(map(is_, listed, repeat(listed[0]))):       # one value for all
+        if same or all(map(is_, listed, repeat(listed[0]))):       # one value for all
             return self._keyed(rule, cls, (listed[0],)), 1, None
         return (*self._keyed(rule, cls, dict.fromkeys(listed), listed), None)
 
@@ -342,6 +356,8 @@ class ColumnLines:
             numbers, lists = groups
             lists = lists.tolist()
             lists[0] = None
+            if len(lists) == 2 and numbers.all():     # one deciding list for all
+                numbers = 1
         else:
             listed = cites.tolist()
             if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all
@@ -380,23 +396,39 @@ def _placed(n: int, rows: np.ndarray, numbers) -> np.ndarray:
     return out
 
 
-def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the concatenation of the pieces of numbered columns (``run``: per column, each
-    row's number and the pieces numbered, 0 nothing), made once per distinct combination (the
-    heads, ends and repeated values of neighbouring results repeat few); and whether it holds
-    anything."""
-    if len(run) == 1:
-        numbers, pieces = run[0]
-        return pieces[numbers], numbers != 0
-    combined = run[0][0]
-    size = len(run[0][1])
-    for numbers, pieces in run[1:]:
-        if size * len(pieces) >= _LARGEST:       # renumbered densely before it overflows
+def _combined(run: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``n``, the concatenation of the pieces of numbered columns (``run``: per
+    column, each row's number, or one number for every row, and the pieces numbered, 0
+    nothing), made once per distinct combination (the heads, ends and repeated values of
+    neighbouring results repeat few); and whether it holds anything. Only the distinct arrays
+    of numbers are combined (the heads of every rule shown on every row share one, the person's;
+    a column with one number for all adds the same piece to every combination)."""
+    arrays: list = []              # the distinct arrays of numbers, and a bound on each
+    for numbers, pieces in run:
+        if numbers.__class__ is not int:
+            for place, (known, _) in enumerate(arrays):
+                if known is numbers:
+                    arrays[place] = (known, max(arrays[place][1], len(pieces)))
+                    break
+            else:
+                arrays.append((numbers, len(pieces)))
+    if not arrays:                 # the same on every row
+        piece = b"".join(pieces[numbers] for numbers, pieces in run)
+        out = np.empty(n, dtype=object)
+        out.fill(piece)
+        return out, np.full(n, bool(piece))
+    combined, size = arrays[0]
+    for numbers, bound in arrays[1:]:
+        if size * bound >= _LARGEST:             # renumbered densely before it overflows
             combined, size = _distinct(combined, size)[2], len(combined)
-        combined = combined * len(pieces) + numbers
-        size *= len(pieces)
+        combined = combined * bound + numbers
+        size *= bound
+    if len(arrays) == 1 and len(run) == 1:
+        pieces = run[0][1]
+        return pieces[combined], combined != 0
     distinct, at, inverse = _distinct(combined, size)
-    made = list(map(b"".join, zip(*(pieces[numbers[at]].tolist()
+    made = list(map(b"".join, zip(*(repeat(pieces[numbers]) if numbers.__class__ is int
+                                     else pieces[numbers[at]].tolist()
                                      for numbers, pieces in run))))
     return (_objects(made)[inverse],
             np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])

@@ -290,21 +290,40 @@ def test_a_result_not_told_by_the_numbered_lists_sends_its_case_per_case(engine,
 def test_columns_joined_per_distinct_combination_whatever_their_number():
     """Neighbouring numbered columns are joined once per distinct combination; more columns
     than a 64-bit number can combine are renumbered on the way, and the pieces stay each
-    row's own."""
+    row's own; columns sharing one array of numbers, and columns with one number for every
+    row, are joined as the others are."""
     rng = np.random.default_rng(3)
     n = 500
+
+    def pieces_of(width, tag=""):
+        pieces = np.empty(width + 1, dtype=object)
+        pieces[:] = [b""] + [f"<{tag}{width}:{i}>".encode() for i in range(width)]
+        return pieces
+
+    def each_row(run):
+        return [b"".join(pieces[numbers if numbers.__class__ is int else numbers[row]]
+                         for numbers, pieces in run) for row in range(n)]
+
     run = []
     # 36 columns of many numbers, then 70 the same on every row (a number that only doubled
     # would lose the first ones: every row alike): far more than 2**62 combinations together
     for width in (3, 40, 7, 900, 2, 11) * 6 + (1,) * 70:
-        pieces = np.empty(width + 1, dtype=object)
-        pieces[:] = [b""] + [f"<{width}:{i}>".encode() for i in range(width)]
         run.append((rng.integers(0, width + 1, n) if width > 1 else np.ones(n, dtype=np.intp),
-                    pieces))
-    joined, filled = column_lines._combined(run)
-    expected = [b"".join(pieces[numbers[row]] for numbers, pieces in run) for row in range(n)]
-    assert joined.tolist() == expected
-    assert filled.tolist() == [bool(line) for line in expected]
+                    pieces_of(width)))
+    shared = rng.integers(0, 5, n)
+    runs = [run,
+            # one array of numbers for several columns, with others and constants between
+            [(shared, pieces_of(4, "a")), (2, pieces_of(3)), (shared, pieces_of(4, "b")),
+             (rng.integers(0, 3, n), pieces_of(2)), (shared, pieces_of(4, "c")),
+             (0, pieces_of(1))],
+            [(1, pieces_of(2)), (2, pieces_of(2, "x"))],          # the same on every row
+            [(0, pieces_of(2))],                                  # nothing on any row
+            [(shared, pieces_of(4))]]                             # one column
+    for each in runs:
+        joined, filled = column_lines._combined(each, n)
+        expected = each_row(each)
+        assert joined.tolist() == expected
+        assert filled.tolist() == [bool(line) for line in expected]
 
 
 def test_equal_values_and_deciding_lists_that_are_not_the_same_objects(engine, cases):
