@@ -336,6 +336,7 @@ class ColumnarOutputs:
         self.failed = failed             # per case: True if it goes to the per-case evaluator
         self._walks = batch.walks
         self._row_of = batch.row_of
+        self._parent_rows = batch.parent_rows
         self._cited = batch.cited
         self._masks = batch.masks.items
         self._citations = batch.citations.items
@@ -373,10 +374,20 @@ class ColumnarOutputs:
             out.append(found)
         return out
 
-    def places(self) -> tuple[list, np.ndarray]:
-        """Where each row stands among all the batch's entities in the per-case order (case
-        after case, each in :func:`_walk` order): per kind (as :attr:`kinds`), an array over
-        its rows; and per case, where its entities start in that order, then their total."""
+    def places(self, only=None) -> tuple[list, np.ndarray]:
+        """Where each row stands among the batch's entities in the per-case order (case after
+        case, each in :func:`_walk` order), counting only the entities of the kinds ``only``
+        (indices into :attr:`kinds`; all by default): per kind (as :attr:`kinds`), an array over
+        its rows (None for a kind not counted); and per case, where its entities start in that
+        order, then their total.
+
+        Without a walk where it is not needed: the root kind (one entity per case, first in
+        its case's walk) and one other kind, whose rows are in the per-case order as read
+        (:meth:`_places_by_case`), as a writer of the outputs of a case and its people has."""
+        counted = range(len(self.kinds)) if only is None else sorted(set(only))
+        found = self._places_by_case(counted)
+        if found is not None:
+            return found
         code = {id(kind.entities[0].kind): i for i, kind in enumerate(self.kinds)}
         starts = np.zeros(len(self._walks) + 1, dtype=np.intp)
         np.cumsum(np.fromiter(map(len, self._walks), dtype=np.intp, count=len(self._walks)),
@@ -385,7 +396,53 @@ class ColumnarOutputs:
         codes = np.fromiter(map(code.__getitem__, kinds), dtype=np.intp, count=starts[-1])
         order = np.argsort(codes, kind="stable")
         bounds = np.cumsum([0] + [len(kind.entities) for kind in self.kinds])
-        return [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))], starts
+        positions = [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))]
+        if len(counted) == len(self.kinds):
+            return positions, starts
+        kept = np.isin(codes, np.asarray(counted, dtype=np.intp))
+        before = np.zeros(len(codes) + 1, dtype=np.intp)   # entities counted before each
+        np.cumsum(kept, out=before[1:])
+        return ([before[positions[i]] if i in counted else None
+                 for i in range(len(self.kinds))], before[starts])
+
+    def _places_by_case(self, counted):
+        """:meth:`places` from each row's case number alone, where the kinds counted are at
+        most the root kind, one row per case and each case's first, and one other kind, whose
+        rows are in case order (its rows as read are in the per-case order); else None."""
+        cases = len(self._walks)
+        roots, others = [], []
+        for i in counted:
+            kind = self.kinds[i]
+            parents = self._parent_rows.get(kind.entities[0].kind.name)
+            if parents is None:
+                return None
+            if len(parents) and int(parents.max()) < 0:
+                roots.append(i)
+            else:
+                others.append(i)
+        if len(roots) > 1 or len(others) > 1:
+            return None
+        positions = [None] * len(self.kinds)
+        numbers = np.arange(cases + 1, dtype=np.intp)
+        if others:
+            case_of = self.kinds[others[0]].case_of
+            if len(case_of) > 1 and bool((case_of[1:] < case_of[:-1]).any()):
+                return None
+            first = np.searchsorted(case_of, numbers)      # each case's first row, then all
+        else:
+            case_of, first = None, np.zeros(cases + 1, dtype=np.intp)
+        if roots:
+            if not np.array_equal(self.kinds[roots[0]].case_of, numbers[:-1]):
+                return None
+            starts = first + numbers
+            positions[roots[0]] = starts[:-1]
+            if others:
+                positions[others[0]] = np.arange(len(case_of), dtype=np.intp) + case_of + 1
+        else:
+            starts = first
+            if others:
+                positions[others[0]] = np.arange(len(case_of), dtype=np.intp)
+        return positions, starts
 
 
 def _walk(entity):

@@ -34,7 +34,7 @@ import datetime as dt
 import re
 from decimal import Decimal, Inexact, Rounded, getcontext
 from itertools import chain, compress, repeat
-from operator import is_, is_not
+from operator import attrgetter, is_, is_not
 
 import numpy as np
 import orjson
@@ -56,11 +56,16 @@ _BY_ITSELF = frozenset({str, int, bool, dt.date})
 
 _NONE = type(None)
 
+_ID = attrgetter("id")
+
 #: The end of a result without citations (after nothing, the number 0).
 _NO_CITATIONS = np.array([b"", b"}"], dtype=object)
 
 #: Before and after each decimal's digits: nothing, then a quote.
 _QUOTES = (np.array([b"", b'"'], dtype=object), np.array([b"", b'"'], dtype=object))
+
+#: The pieces of a case's line before its results (:meth:`ColumnLines._case_heads`).
+_HEAD = 3
 
 #: Nothing, then an empty list.
 _EMPTY_LIST = np.array([b"", b"[]"], dtype=object)
@@ -87,7 +92,8 @@ class ColumnLines:
     def lines(self, outputs: ColumnarOutputs) -> list:
         """Per case of ``outputs``: its line (bytes, no newline), or None for a case the plan
         gives to the per-case evaluator (``outputs.failed``)."""
-        positions, starts = outputs.places()
+        positions, starts = outputs.places([i for i, kind in enumerate(outputs.kinds)
+                                            if kind.rules])
         cases = len(outputs.cases)
         count = int(starts[-1])
         case_at = np.repeat(np.arange(cases), np.diff(starts))   # per place: its case
@@ -101,31 +107,44 @@ class ColumnLines:
                 blocks.append((places, pieces, filled))
         before = np.zeros(count + 1, dtype=np.intp)     # slots of the places before each
         np.cumsum(widths, out=before[1:])
+        # each case: its head (three pieces), its rows' pieces, its tail
+        slots = _HEAD + 1
         number = np.arange(cases)
-        heads = before[starts[:-1]] + 2 * number
-        tails = before[starts[1:]] + 2 * number + 1
-        laid = np.empty(int(before[-1]) + 2 * cases, dtype=object)
+        heads = before[starts[:-1]] + slots * number
+        tails = before[starts[1:]] + slots * number + _HEAD
+        laid = np.empty(int(before[-1]) + slots * cases, dtype=object)
         filled = np.ones(len(laid), dtype=bool)
         for places, pieces, full in blocks:
-            at = ((before[places] + 2 * case_at[places] + 1)[:, None] +
+            at = ((before[places] + slots * case_at[places] + _HEAD)[:, None] +
                   np.arange(pieces.shape[1])).reshape(-1)
             laid[at] = pieces.reshape(-1)
             filled[at] = full.reshape(-1)
-        json = self.json
-        dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
-        laid[heads] = [b'{"case_id":' + json(case.case_id) + dated for case in outputs.cases]
+        for place, piece in enumerate(self._case_heads(outputs)):
+            laid[heads + place] = piece
         laid[tails] = b"]}"
         # only the pieces that hold something; a case's first result then follows its head,
         # and has no comma before it
         kept = np.cumsum(filled) - 1
         laid = laid[filled]
         heads, tails = kept[heads], kept[tails]
-        firsts = (heads + 1)[heads + 1 < tails]
+        firsts = (heads + _HEAD)[heads + _HEAD < tails]
         laid[firsts] = [piece[1:] for piece in laid[firsts].tolist()]
         laid = laid.tolist()
         failed = outputs.failed
         return [None if failed[c] else b"".join(laid[a:b + 1])
                 for c, a, b in zip(range(cases), heads.tolist(), tails.tolist())]
+
+    def _case_heads(self, outputs: ColumnarOutputs) -> tuple:
+        """The three pieces of each case's head, ``{"case_id":I,"as_of":"D","results":[``,
+        each one piece for every case or a list of one per case: the ids' JSON cut from one
+        JSON of them all where every id is a text (between two texts, ``","`` is only ever
+        where one ends and the next begins: a quote inside a text is written ``\\"``), else
+        one by one."""
+        ids = [case.case_id for case in outputs.cases]
+        dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
+        if ids and set(map(type, ids)) == {str}:
+            return b'{"case_id":"', orjson.dumps(ids)[2:-2].split(b'","'), b'"' + dated
+        return b'{"case_id":', list(map(self.json, ids)), dated
 
     def _kind_pieces(self, kind, as_of: dt.date, made: dict) -> tuple[np.ndarray, np.ndarray]:
         """A kind's results as pieces per row (a two-dimensional object array, the row's
@@ -221,7 +240,9 @@ class ColumnLines:
     def _people_of(self, entities) -> tuple[list, np.ndarray]:
         """The distinct ``P,"value":`` pieces of the entities' persons
         (:meth:`Entity.person_id`), and per row the number of its own."""
-        persons = [entity.person_id() for entity in entities]
+        persons = list(map(_ID, entities))        # the entity's own, where it has one
+        if None in persons:
+            persons = [entity.person_id() for entity in entities]
         if set(map(type, persons)) <= {str, _NONE}:    # their own keys: no 1 == True here
             keys = persons
         else:

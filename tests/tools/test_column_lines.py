@@ -287,6 +287,51 @@ def test_a_result_not_told_by_the_numbered_lists_sends_its_case_per_case(engine,
     assert stats.citation_fallbacks == 1
 
 
+@pytest.mark.parametrize("ids", [
+    ["", 'a","b', "\\", '\\","', '"', "é\u2028\n\t", "\x00", '["x","y"]', "h", "h"],
+    [None, "h1", "h2", "h3", "h4", "h5", "h6", "h7", 7, "h9"],      # not all texts
+])
+def test_case_ids_written_as_the_reference_writes_them(engine, ids):
+    """A chunk's case ids as one JSON cut between texts, whatever the texts hold (quotes,
+    commas, backslashes, control characters), or each one's JSON: the reference's bytes."""
+    chunk = [engine.read_case(case) for case in households(len(ids), seed=9)]
+    for case, case_id in zip(chunk, ids):      # (ids a case file may not give, too)
+        case.data["case_id"] = case_id
+    outputs = evaluate_columns(engine, chunk, DATES[0])
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    lines = encoder.lines(outputs)
+    assert lines == reference(encoder, outputs)
+    assert [json.loads(line).get("case_id") for line in lines] == ids
+
+
+def test_places_from_case_numbers_are_those_of_the_walks(engine, cases, monkeypatch):
+    """Where each row stands in the per-case order, from the rows' case numbers (the root kind
+    and one other), is where the walks of the cases put it, counting the same kinds; more
+    kinds than that are placed by the walks."""
+    from engine.runtime.columnar import ColumnarOutputs
+
+    outputs = evaluate_columns(engine, cases, DATES[0])
+    names = [kind.entities[0].kind.name for kind in outputs.kinds]
+    assert {"case", "person", "income"} <= set(names)
+    subsets = [[names.index("case"), names.index("person")], [names.index("person")],
+               [names.index("case")], [names.index("income")],
+               [names.index("case"), names.index("income")], None]
+    fast = {}
+    for only in subsets:
+        found = outputs._places_by_case(range(len(names)) if only is None else only)
+        assert (found is None) == (only is None)
+        fast[str(only)] = outputs.places(only)
+    monkeypatch.setattr(ColumnarOutputs, "_places_by_case", lambda self, counted: None)
+    for only in subsets:
+        positions, starts = outputs.places(only)
+        expected_positions, expected_starts = fast[str(only)]
+        assert starts.tolist() == expected_starts.tolist()
+        assert [None if p is None else p.tolist() for p in positions] == \
+            [None if p is None else p.tolist() for p in expected_positions]
+        if only is not None:
+            assert sum(len(p) for p in positions if p is not None) == starts[-1]
+
+
 def test_columns_joined_per_distinct_combination_whatever_their_number():
     """Neighbouring numbered columns are joined once per distinct combination; more columns
     than a 64-bit number can combine are renumbered on the way, and the pieces stay each
