@@ -158,7 +158,7 @@ class Column:
     tell, and that row's case is then evaluated per case when citations are wanted)."""
 
     __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "_cites", "cites_of",
-                 "single")
+                 "cite_groups", "single")
 
     def __init__(self, values, bad, masks, own=None, deps=None):
         self.single = False     # True: the very same object on every row (a constant)
@@ -170,19 +170,27 @@ class Column:
         self.reads = None       # rule columns: per row, what reading the value brings
         self._cites = None
         self.cites_of = None    # rule columns: what makes ``cites`` when first asked
+        #: Rule columns whose ``cites`` the plan composed once per distinct combination (see
+        #: :meth:`_Batch.deciding`): per row the number of its deciding list, and the lists so
+        #: numbered (None first), of which ``cites`` is the lists at the numbers; None for
+        #: others. A writer numbers each row's list by it, not by a pass over the rows.
+        self.cite_groups = None
 
     @property
     def cites(self):
         """Rule columns: per row, the result's deciding citations. Made when first asked
-        (``cites_of``): only the rules a batch shows need them (its outputs, or the rules
-        asked for by name), while every rule's ``reads`` are needed by the rules reading it."""
+        (``cites_of``, which gives :attr:`cite_groups`): only the rules a batch shows need
+        them (its outputs, or the rules asked for by name), while every rule's ``reads`` are
+        needed by the rules reading it."""
         if self._cites is None and self.cites_of is not None:
-            self._cites, self.cites_of = self.cites_of(), None
+            numbers, lists = self.cites_of()
+            self._cites, self.cites_of = lists[numbers], None
+            self.cite_groups = (numbers, lists)
         return self._cites
 
     @cites.setter
     def cites(self, cites):
-        self._cites, self.cites_of = cites, None
+        self._cites, self.cites_of, self.cite_groups = cites, None, None
 
 
 class _Read:
@@ -271,18 +279,30 @@ class RuleOutputs:
     """One output rule's results in a batch, as columns over the rows it shows (``rows``, rows
     of its kind's table, ascending): the values, each row's own citations id and mask id (into
     the batch's tables; ``masks`` None where the batch kept none) and its deciding citations
-    (``Result.citations``). A rule shown on every row holds the rule's columns themselves
-    (read them, never write into them)."""
+    (``Result.citations``), with their numbering where the plan has one (``cite_groups``: per
+    row shown the number of its list, and the lists so numbered, as
+    :attr:`Column.cite_groups`; None otherwise, and again None once ``cites`` is set). A rule
+    shown on every row holds the rule's columns themselves (read them, never write into
+    them)."""
 
-    __slots__ = ("rule", "rows", "values", "own", "masks", "cites")
+    __slots__ = ("rule", "rows", "values", "own", "masks", "_cites", "cite_groups")
 
-    def __init__(self, rule, rows, values, own, masks, cites):
+    def __init__(self, rule, rows, values, own, masks, cites, cite_groups=None):
         self.rule = rule
         self.rows = rows
         self.values = values
         self.own = own
         self.masks = masks
-        self.cites = cites
+        self._cites = cites
+        self.cite_groups = cite_groups
+
+    @property
+    def cites(self):
+        return self._cites
+
+    @cites.setter
+    def cites(self, cites):
+        self._cites, self.cite_groups = cites, None
 
 
 class KindOutputs:
@@ -316,6 +336,7 @@ class ColumnarOutputs:
         self.failed = failed             # per case: True if it goes to the per-case evaluator
         self._walks = batch.walks
         self._row_of = batch.row_of
+        self._parent_rows = batch.parent_rows
         self._cited = batch.cited
         self._masks = batch.masks.items
         self._citations = batch.citations.items
@@ -353,10 +374,20 @@ class ColumnarOutputs:
             out.append(found)
         return out
 
-    def places(self) -> tuple[list, np.ndarray]:
-        """Where each row stands among all the batch's entities in the per-case order (case
-        after case, each in :func:`_walk` order): per kind (as :attr:`kinds`), an array over
-        its rows; and per case, where its entities start in that order, then their total."""
+    def places(self, only=None) -> tuple[list, np.ndarray]:
+        """Where each row stands among the batch's entities in the per-case order (case after
+        case, each in :func:`_walk` order), counting only the entities of the kinds ``only``
+        (indices into :attr:`kinds`; all by default): per kind (as :attr:`kinds`), an array over
+        its rows (None for a kind not counted); and per case, where its entities start in that
+        order, then their total.
+
+        Without a walk where it is not needed: the root kind (one entity per case, first in
+        its case's walk) and one other kind, whose rows are in the per-case order as read
+        (:meth:`_places_by_case`), as a writer of the outputs of a case and its people has."""
+        counted = range(len(self.kinds)) if only is None else sorted(set(only))
+        found = self._places_by_case(counted)
+        if found is not None:
+            return found
         code = {id(kind.entities[0].kind): i for i, kind in enumerate(self.kinds)}
         starts = np.zeros(len(self._walks) + 1, dtype=np.intp)
         np.cumsum(np.fromiter(map(len, self._walks), dtype=np.intp, count=len(self._walks)),
@@ -365,7 +396,53 @@ class ColumnarOutputs:
         codes = np.fromiter(map(code.__getitem__, kinds), dtype=np.intp, count=starts[-1])
         order = np.argsort(codes, kind="stable")
         bounds = np.cumsum([0] + [len(kind.entities) for kind in self.kinds])
-        return [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))], starts
+        positions = [order[bounds[i]:bounds[i + 1]] for i in range(len(self.kinds))]
+        if len(counted) == len(self.kinds):
+            return positions, starts
+        kept = np.isin(codes, np.asarray(counted, dtype=np.intp))
+        before = np.zeros(len(codes) + 1, dtype=np.intp)   # entities counted before each
+        np.cumsum(kept, out=before[1:])
+        return ([before[positions[i]] if i in counted else None
+                 for i in range(len(self.kinds))], before[starts])
+
+    def _places_by_case(self, counted):
+        """:meth:`places` from each row's case number alone, where the kinds counted are at
+        most the root kind, one row per case and each case's first, and one other kind, whose
+        rows are in case order (its rows as read are in the per-case order); else None."""
+        cases = len(self._walks)
+        roots, others = [], []
+        for i in counted:
+            kind = self.kinds[i]
+            parents = self._parent_rows.get(kind.entities[0].kind.name)
+            if parents is None:
+                return None
+            if len(parents) and int(parents.max()) < 0:
+                roots.append(i)
+            else:
+                others.append(i)
+        if len(roots) > 1 or len(others) > 1:
+            return None
+        positions = [None] * len(self.kinds)
+        numbers = np.arange(cases + 1, dtype=np.intp)
+        if others:
+            case_of = self.kinds[others[0]].case_of
+            if len(case_of) > 1 and bool((case_of[1:] < case_of[:-1]).any()):
+                return None
+            first = np.searchsorted(case_of, numbers)      # each case's first row, then all
+        else:
+            case_of, first = None, np.zeros(cases + 1, dtype=np.intp)
+        if roots:
+            if not np.array_equal(self.kinds[roots[0]].case_of, numbers[:-1]):
+                return None
+            starts = first + numbers
+            positions[roots[0]] = starts[:-1]
+            if others:
+                positions[others[0]] = np.arange(len(case_of), dtype=np.intp) + case_of + 1
+        else:
+            starts = first
+            if others:
+                positions[others[0]] = np.arange(len(case_of), dtype=np.intp)
+        return positions, starts
 
 
 def _walk(entity):
@@ -500,6 +577,11 @@ _UID = operator.attrgetter("uid")
 
 def _zeros(n):
     return np.zeros(n, dtype=np.int64)
+
+
+def _no_cites(n):
+    """:attr:`Column.cite_groups` of a column none of whose rows has deciding citations."""
+    return _zeros(n), objects([None])
 
 
 class _Batch:
@@ -764,7 +846,8 @@ class _Batch:
     def deciding(self, rule, bad, deps, branch, failed):
         """Per row: what reading the rule's value brings to another value (a reads id), and
         what makes the result's deciding citations (engine.runtime.deciding) when they are
-        first asked for (:attr:`Column.cites`), from what decided the row (``deps``), the
+        first asked for (:attr:`Column.cites`, numbered: :attr:`Column.cite_groups`), from
+        what decided the row (``deps``), the
         branch taken (its own citations) and what made earlier branches fail; composed once
         per distinct combination of the three. The reads are composed now (every rule reading
         this one needs them); the citations only for a rule the batch shows (about one rule in
@@ -777,7 +860,7 @@ class _Batch:
         if branch is None and failed is None:   # a formula or aggregate: what decided alone
             good = rows_where(~bad & (deps >= 0))
             if len(good) == 0:
-                return reads, partial(np.empty, n, dtype=object)
+                return reads, partial(_no_cites, n)
             found, inverse = group(deps[good])
             keys = [(0, di, 0) for (di,) in found]
         else:
@@ -785,7 +868,7 @@ class _Batch:
             b = branch if branch is not None else _zeros(n)
             good = rows_where(~bad & (deps >= 0) & (f >= 0))
             if len(good) == 0:
-                return reads, partial(np.empty, n, dtype=object)
+                return reads, partial(_no_cites, n)
             keys, inverse = group(b[good], deps[good], f[good])
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, cores_of = [], []
@@ -815,9 +898,9 @@ class _Batch:
                     full_list = core if core is not None else \
                         compose_citations(bc, general, cores)
                 found_cites.append(as_written(bc, general, full_list[0]))
-            cites = np.empty(n, dtype=object)
-            cites[good] = objects(found_cites)[inverse]
-            return cites
+            numbers = _zeros(n)
+            numbers[good] = inverse + 1
+            return numbers, objects([None] + found_cites)
         return reads, cites_of
 
     def conditions(self, rule, body, frame, rows):
@@ -1724,12 +1807,22 @@ class _Batch:
                     unshowable = show.bad | ~(yes | no)
                     hidden = no & ~unshowable
                     broken = unshowable | (~hidden & col.bad)
-                # a row whose deciding citations the plan cannot tell holds None: ``==``, one C
-                # comparison per row, finds every None; only then is each row asked whether it
-                # is None itself (a value equal to None without being it is not)
-                if citations and (col.cites == None).any():      # noqa: E711 - elementwise
-                    uncited = np.fromiter(map(operator.is_, col.cites.tolist(), repeat(None)),
+                # a row whose deciding citations the plan cannot tell holds None: numbered
+                # lists, each list is asked whether it is None; else ``==``, one C comparison
+                # per row, finds every None, and only then is each row asked whether it is
+                # None itself (a value equal to None without being it is not)
+                cites = col.cites if citations else None
+                groups = col.cite_groups if citations else None
+                if groups is not None:
+                    numbers, lists = groups
+                    uncited = np.fromiter(map(operator.is_, lists.tolist(), repeat(None)),
+                                          dtype=bool, count=len(lists))[numbers]
+                elif citations and (cites == None).any():      # noqa: E711 - elementwise
+                    uncited = np.fromiter(map(operator.is_, cites.tolist(), repeat(None)),
                                           dtype=bool, count=n)
+                else:
+                    uncited = None
+                if uncited is not None:
                     uncited &= alive & ~broken & ~hidden
                     if uncited.any():
                         for row in np.flatnonzero(uncited).tolist():
@@ -1737,14 +1830,17 @@ class _Batch:
                         broken = broken | uncited
                 alive &= ~broken
                 shows = alive & ~hidden
+                groups = col.cite_groups
                 if shows.all():            # every row: the columns themselves, not copies
                     columns.append(RuleOutputs(rule, np.arange(n), col.values, col.own,
-                                               col.masks, col.cites))
+                                               col.masks, col.cites, groups))
                     continue
                 rows = np.flatnonzero(shows)
                 columns.append(RuleOutputs(rule, rows, col.values[rows], col.own[rows],
                                            None if col.masks is None else col.masks[rows],
-                                           col.cites[rows]))
+                                           col.cites[rows],
+                                           None if groups is None else
+                                           (groups[0][rows], groups[1])))
             case_of = np.asarray(case_rows, dtype=np.intp)
             failed[case_of[~alive]] = True
             kinds.append(KindOutputs(entities, columns, case_of, alive))

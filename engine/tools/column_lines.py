@@ -14,12 +14,14 @@ piece per result, itself made of::
                                      (per deciding list; ``}`` alone without citations)
 
 so :class:`ColumnLines` makes each part once per distinct item (Python work per distinct
-person, value or deciding list, not per result; values and lists are numbered by dictionaries
-and identity in C, a column holding one value for all rows without a pass per row). A kind's
-results are columns of those numbers over its rows (0 where a row does not show the result);
-neighbouring numbered columns are joined once per distinct combination, so that a person's row
-is a few pieces: a run of heads, ends and repeated values, a money amount, another run, the
-reasons, a run (values distinct per row, decimals and lists of texts, are pieces of their own).
+person, value or deciding list, not per result; values are numbered by dictionaries in C, a
+column holding one value for all rows without a pass per row; deciding lists as the plan
+composed them, :attr:`RuleOutputs.cite_groups`, else by identity). A kind's results are columns
+of those numbers over its rows (0 where a row does not show the result); neighbouring numbered
+columns are joined once per distinct combination, so that a person's row is a few pieces: a run
+of heads, ends and repeated values, a money amount, another run, the reasons, a run (values
+distinct per row, decimals and lists of texts, are pieces of their own: a decimal's digits, cut
+from one text of the column's, its quotes joined with the runs around).
 Each row's pieces are laid out at the row's place in the case order, between each case's head
 and tail, and each case's slice is joined. The bytes are those
 :meth:`RecordEncoder.record_line` writes for the same results, which the tests check case by
@@ -32,7 +34,7 @@ import datetime as dt
 import re
 from decimal import Decimal, Inexact, Rounded, getcontext
 from itertools import chain, compress, repeat
-from operator import is_, is_not
+from operator import attrgetter, is_, is_not
 
 import numpy as np
 import orjson
@@ -54,8 +56,17 @@ _BY_ITSELF = frozenset({str, int, bool, dt.date})
 
 _NONE = type(None)
 
+_ID = attrgetter("id")
+_PARENT = attrgetter("parent")
+
 #: The end of a result without citations (after nothing, the number 0).
 _NO_CITATIONS = np.array([b"", b"}"], dtype=object)
+
+#: Before and after each decimal's digits: nothing, then a quote.
+_QUOTES = (np.array([b"", b'"'], dtype=object), np.array([b"", b'"'], dtype=object))
+
+#: The pieces of a case's line before its results (:meth:`ColumnLines._case_heads`).
+_HEAD = 3
 
 #: Nothing, then an empty list.
 _EMPTY_LIST = np.array([b"", b"[]"], dtype=object)
@@ -82,7 +93,8 @@ class ColumnLines:
     def lines(self, outputs: ColumnarOutputs) -> list:
         """Per case of ``outputs``: its line (bytes, no newline), or None for a case the plan
         gives to the per-case evaluator (``outputs.failed``)."""
-        positions, starts = outputs.places()
+        positions, starts = outputs.places([i for i, kind in enumerate(outputs.kinds)
+                                            if kind.rules])
         cases = len(outputs.cases)
         count = int(starts[-1])
         case_at = np.repeat(np.arange(cases), np.diff(starts))   # per place: its case
@@ -96,31 +108,47 @@ class ColumnLines:
                 blocks.append((places, pieces, filled))
         before = np.zeros(count + 1, dtype=np.intp)     # slots of the places before each
         np.cumsum(widths, out=before[1:])
+        # each case: its head (three pieces), its rows' pieces, its tail
+        slots = _HEAD + 1
         number = np.arange(cases)
-        heads = before[starts[:-1]] + 2 * number
-        tails = before[starts[1:]] + 2 * number + 1
-        laid = np.empty(int(before[-1]) + 2 * cases, dtype=object)
+        heads = before[starts[:-1]] + slots * number
+        tails = before[starts[1:]] + slots * number + _HEAD
+        laid = np.empty(int(before[-1]) + slots * cases, dtype=object)
         filled = np.ones(len(laid), dtype=bool)
         for places, pieces, full in blocks:
-            at = ((before[places] + 2 * case_at[places] + 1)[:, None] +
+            at = ((before[places] + slots * case_at[places] + _HEAD)[:, None] +
                   np.arange(pieces.shape[1])).reshape(-1)
             laid[at] = pieces.reshape(-1)
             filled[at] = full.reshape(-1)
-        json = self.json
-        dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
-        laid[heads] = [b'{"case_id":' + json(case.case_id) + dated for case in outputs.cases]
+        for place, piece in enumerate(self._case_heads(outputs)):
+            laid[heads + place] = piece
         laid[tails] = b"]}"
         # only the pieces that hold something; a case's first result then follows its head,
         # and has no comma before it
-        kept = np.cumsum(filled) - 1
-        laid = laid[filled]
-        heads, tails = kept[heads], kept[tails]
-        firsts = (heads + 1)[heads + 1 < tails]
+        if not filled.all():
+            kept = np.cumsum(filled) - 1
+            laid = laid[filled]
+            heads, tails = kept[heads], kept[tails]
+        firsts = (heads + _HEAD)[heads + _HEAD < tails]
         laid[firsts] = [piece[1:] for piece in laid[firsts].tolist()]
-        laid = laid.tolist()
-        failed = outputs.failed
-        return [None if failed[c] else b"".join(laid[a:b + 1])
-                for c, a, b in zip(range(cases), heads.tolist(), tails.tolist())]
+        # each case's slice joined, in C (no Python step per case)
+        lines = list(map(b"".join, map(laid.tolist().__getitem__,
+                                       map(slice, heads.tolist(), (tails + 1).tolist()))))
+        for case in compress(range(cases), outputs.failed):
+            lines[case] = None
+        return lines
+
+    def _case_heads(self, outputs: ColumnarOutputs) -> tuple:
+        """The three pieces of each case's head, ``{"case_id":I,"as_of":"D","results":[``,
+        each one piece for every case or a list of one per case: the ids' JSON cut from one
+        JSON of them all where every id is a text (between two texts, ``","`` is only ever
+        where one ends and the next begins: a quote inside a text is written ``\\"``), else
+        one by one."""
+        ids = [case.case_id for case in outputs.cases]
+        dated = b',"as_of":"' + outputs.as_of.isoformat().encode() + b'","results":['
+        if ids and set(map(type, ids)) == {str}:
+            return b'{"case_id":"', orjson.dumps(ids)[2:-2].split(b'","'), b'"' + dated
+        return b'{"case_id":', list(map(self.json, ids)), dated
 
     def _kind_pieces(self, kind, as_of: dt.date, made: dict) -> tuple[np.ndarray, np.ndarray]:
         """A kind's results as pieces per row (a two-dimensional object array, the row's
@@ -136,38 +164,56 @@ class ColumnLines:
         entities = kind.entities
         n = len(entities)
         people, who = self._people_of(entities)
+        who += 1                   # the number of each row's head among nothing, then people
         labels = self._labels_of(entities)
-        columns = []               # (numbers per row, distinct pieces), or (None, (pieces
-        #                            per row, whether each holds one)) for a value made per row
+        columns = []               # (numbers per row, or one number for every row, distinct
+        #                            pieces), or (None, (pieces per row, whether each holds
+        #                            one)) for a value made per row
         for out in kind.rules:
-            rows, values, cites = out.rows, out.values, out.cites
+            rows, values, cites, groups = out.rows, out.values, out.cites, out.cite_groups
             listed = values.tolist()
             classes = None
+            same = False               # known to be the very same object on every row
             if not self.nulls and values.dtype == object and listed:
-                if listed[0] is None and listed.count(None) == len(listed):
-                    continue           # the rule applies to none of these rows
-                classes = set(map(type, listed))
+                first = listed[0]
+                if first is None:
+                    if listed.count(None) == len(listed):
+                        continue       # the rule applies to none of these rows
+                elif all(map(is_, listed, repeat(first))):
+                    same = True
+                    classes = {first.__class__}
+                if classes is None:
+                    classes = set(map(type, listed))
                 if _NONE in classes:
                     keep = np.fromiter(map(is_not, listed, repeat(None)), dtype=bool,
                                        count=len(listed))
                     rows, cites = rows[keep], cites[keep]
+                    if groups is not None:
+                        groups = (groups[0][keep], groups[1])
                     listed = list(compress(listed, keep.tolist()))
                     classes.discard(_NONE)
             if not listed:
                 continue
-            columns.append((_placed(n, rows, who[rows] + 1), self._heads(out.rule.name, people)))
-            shown, numbers = self._values_of(out.rule, values, listed, classes)
+            every = len(rows) == n     # shown on every row (rows ascending, each once)
+            columns.append((who if every else _placed(n, rows, who[rows]),
+                            self._heads(out.rule.name, people)))
+            shown, numbers, around = self._values_of(out.rule, values, listed, classes, same)
             if numbers is None:        # a piece per row: not joined with its neighbours
+                if around is not None:
+                    columns.append((1 if every else _placed(n, rows, 1), around[0]))
                 column = np.empty(n, dtype=object)
                 column.fill(b"")
                 column[rows] = _objects(shown)
                 columns.append((None, (column, _placed(n, rows, True))))
+                if around is not None:
+                    columns.append((1 if every else _placed(n, rows, 1), around[1]))
             else:
-                columns.append((_placed(n, rows, numbers), shown))
+                columns.append((numbers if every else _placed(n, rows, numbers), shown))
             if labels is not None:
-                columns.append((_placed(n, rows, labels[0][rows]), labels[1]))
-            shown, numbers = self._cited_of(cites, as_of, made)
-            columns.append((_placed(n, rows, numbers), shown))
+                columns.append((labels[0] if every else _placed(n, rows, labels[0][rows]),
+                                labels[1]))
+            shown, numbers = self._cited_of(cites, groups, as_of, made)
+            columns.append((numbers if every else _placed(n, rows, numbers), shown))
         pieces, filled = [], []
         run: list = []
         for numbers, shown in columns + [(None, None)]:
@@ -175,7 +221,7 @@ class ColumnLines:
                 run.append((numbers, shown))
                 continue
             if run:
-                joined, full = _combined(run)
+                joined, full = _combined(run, n)
                 pieces.append(joined)
                 filled.append(full)
                 run = []
@@ -198,7 +244,11 @@ class ColumnLines:
     def _people_of(self, entities) -> tuple[list, np.ndarray]:
         """The distinct ``P,"value":`` pieces of the entities' persons
         (:meth:`Entity.person_id`), and per row the number of its own."""
-        persons = [entity.person_id() for entity in entities]
+        persons = list(map(_ID, entities))        # the entity's own, where it has one
+        # else the id of one above it, for an entity without an id below another (a root
+        # without one has none)
+        if None in persons and any(map(is_not, map(_PARENT, entities), repeat(None))):
+            persons = [entity.person_id() for entity in entities]
         if set(map(type, persons)) <= {str, _NONE}:    # their own keys: no 1 == True here
             keys = persons
         else:
@@ -222,7 +272,7 @@ class ColumnLines:
         such as an income; 0, nothing, for others), and the pieces so numbered; None for a
         kind none of whose entities has one."""
         kind = entities[0].kind
-        if kind.id_fact is not None:
+        if kind.id_fact is not None or all(map(is_, map(_PARENT, entities), repeat(None))):
             return None
         labels = self._labels
         numbers: dict = {b"": 0}   # label piece -> its number
@@ -245,15 +295,20 @@ class ColumnLines:
             return None
         return np.asarray(out, dtype=np.intp), _objects(list(numbers))
 
-    def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None) -> tuple:
+    def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None,
+                   same: bool = False) -> tuple:
         """The JSON of a rule's values (``listed``, from the column ``values``; ``classes``:
-        their classes, if known): either nothing then the distinct pieces, and per
-        value the number of its own; or each value's piece, and None. Each is made once per
-        distinct typed value where the column holds one class whose equal values have equal
-        JSON (a yes/no column, a ``bool`` array, numbered by itself); decimals (straight from
-        their digits), lists of texts and any other column per value."""
+        their classes, if known; ``same``: known to be one object) as ``(pieces, numbers,
+        around)``: either nothing then the distinct pieces, and per value the number of its
+        own (one number for all when they are one value); or each value's piece and None.
+        Each is made once per distinct typed value where the column holds one class whose
+        equal values have equal JSON (a yes/no column, a ``bool`` array, numbered by itself);
+        decimals (straight from their digits), lists of texts and any other column per value.
+        ``around``, if not None, is what goes before and after every piece (the quotes of
+        decimals: joined with their neighbours, not per row), as numbered pieces (nothing,
+        then the one)."""
         if values.dtype == bool and len(values) == len(listed):
-            return self._flags(rule), values.astype(np.intp) + 1
+            return self._flags(rule), values.astype(np.intp) + 1, None
         if classes is None:
             classes = set(map(type, listed))
         nulls = _NONE in classes
@@ -264,18 +319,27 @@ class ColumnLines:
             cls = _NONE
         elif one in _BY_ITSELF:
             cls = one
-        elif one is Decimal and all(map(Decimal.is_finite, filter(None, listed))):
-            return _decimals(listed, rule.type == "money", nulls), None
+        elif one is Decimal:
+            digits = None if nulls else _digits(listed, rule.type == "money")
+            if digits is not None:
+                return digits, None, _QUOTES
+            if all(map(Decimal.is_finite, filter(None, listed))):
+                return _decimals(listed, rule.type == "money", nulls), None, None
+            return self._each(rule, listed), None, None
         elif one is list and not nulls and not any(listed):    # all empty
-            return _EMPTY_LIST, 1
+            return _EMPTY_LIST, 1, None
         elif one is list and _texts(filter(None, listed) if nulls else listed):
-            return list(map(orjson.dumps, listed)), None    # None: null, as orjson writes it
+            return list(map(orjson.dumps, listed)), None, None  # None: null, as orjson writes
         else:
-            json = self.json
-            return [json(result_json(rule, value)) for value in listed], None
-        if all(map(is_, listed, repeat(listed[0]))):       # one value for all
-            return self._keyed(rule, cls, (listed[0],)), 1
-        return self._keyed(rule, cls, dict.fromkeys(listed), listed)
+            return self._each(rule, listed), None, None
+        if same or all(map(is_, listed, repeat(listed[0]))):       # one value for all
+            return self._keyed(rule, cls, (listed[0],)), 1, None
+        return (*self._keyed(rule, cls, dict.fromkeys(listed), listed), None)
+
+    def _each(self, rule, listed: list) -> list:
+        """Each value's JSON, made by :func:`result_json` (any class, any mix)."""
+        json = self.json
+        return [json(result_json(rule, value)) for value in listed]
 
     def _keyed(self, rule, cls, distinct, listed=None):
         """Nothing, then the JSON of the ``distinct`` values of one class (their own keys), made
@@ -306,25 +370,39 @@ class ColumnLines:
                 [b"", self.json(result_json(rule, False)), self.json(result_json(rule, True))])
         return found
 
-    def _cited_of(self, cites: np.ndarray, as_of: dt.date, made: dict) -> tuple:
+    def _cited_of(self, cites: np.ndarray, groups, as_of: dt.date, made: dict) -> tuple:
         """Nothing, then ``,"citations":[ids]}`` for each distinct deciding list of the results
         on the date (``}`` alone without citations), and per result the number of its own:
         made once per list object of the chunk (``made``, by identity: the chunk holds them
-        all) and once per list and date across chunks."""
+        all) and once per list and date across chunks. The lists are numbered as the plan
+        composed them (``groups``: :attr:`RuleOutputs.cite_groups`), else by their identity
+        row by row."""
         if not self.citing:
             return _NO_CITATIONS, 1
-        listed = cites.tolist()
-        if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all (most rules)
-            distinct, first, numbers = [id(listed[0])], [0], 1
+        if groups is not None:
+            numbers, lists = groups
+            lists = lists.tolist()
+            lists[0] = None
+            if len(lists) == 2 and numbers.all():     # one deciding list for all
+                numbers = 1
         else:
-            ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
-            distinct, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
-            distinct, first, numbers = distinct.tolist(), first.tolist(), numbers.reshape(-1) + 1
+            listed = cites.tolist()
+            if all(map(is_, listed, repeat(listed[0]))):   # one deciding list for all
+                lists, numbers = [None, listed[0]], 1
+            else:
+                ids = np.fromiter(map(id, listed), dtype=np.intp, count=len(listed))
+                _, first, numbers = np.unique(ids, return_index=True, return_inverse=True)
+                lists = [None] + list(map(listed.__getitem__, first.tolist()))
+                numbers = numbers.reshape(-1) + 1
         pieces = [b""]
-        for key, row in zip(distinct, first):
+        for citations in lists[1:]:
+            if citations is None:              # not told: the case is not written from here
+                pieces.append(b"")
+                continue
+            key = id(citations)
             found = made.get(key)
             if found is None:
-                found = made[key] = self._cited_piece(listed[row], as_of)
+                found = made[key] = self._cited_piece(citations, as_of)
             pieces.append(found)
         return _objects(pieces), numbers
 
@@ -345,23 +423,39 @@ def _placed(n: int, rows: np.ndarray, numbers) -> np.ndarray:
     return out
 
 
-def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the concatenation of the pieces of numbered columns (``run``: per column, each
-    row's number and the pieces numbered, 0 nothing), made once per distinct combination (the
-    heads, ends and repeated values of neighbouring results repeat few); and whether it holds
-    anything."""
-    if len(run) == 1:
-        numbers, pieces = run[0]
-        return pieces[numbers], numbers != 0
-    combined = run[0][0]
-    size = len(run[0][1])
-    for numbers, pieces in run[1:]:
-        if size * len(pieces) >= _LARGEST:       # renumbered densely before it overflows
+def _combined(run: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``n``, the concatenation of the pieces of numbered columns (``run``: per
+    column, each row's number, or one number for every row, and the pieces numbered, 0
+    nothing), made once per distinct combination (the heads, ends and repeated values of
+    neighbouring results repeat few); and whether it holds anything. Only the distinct arrays
+    of numbers are combined (the heads of every rule shown on every row share one, the person's;
+    a column with one number for all adds the same piece to every combination)."""
+    arrays: list = []              # the distinct arrays of numbers, and a bound on each
+    for numbers, pieces in run:
+        if numbers.__class__ is not int:
+            for place, (known, _) in enumerate(arrays):
+                if known is numbers:
+                    arrays[place] = (known, max(arrays[place][1], len(pieces)))
+                    break
+            else:
+                arrays.append((numbers, len(pieces)))
+    if not arrays:                 # the same on every row
+        piece = b"".join(pieces[numbers] for numbers, pieces in run)
+        out = np.empty(n, dtype=object)
+        out.fill(piece)
+        return out, np.full(n, bool(piece))
+    combined, size = arrays[0]
+    for numbers, bound in arrays[1:]:
+        if size * bound >= _LARGEST:             # renumbered densely before it overflows
             combined, size = _distinct(combined, size)[2], len(combined)
-        combined = combined * len(pieces) + numbers
-        size *= len(pieces)
+        combined = combined * bound + numbers
+        size *= bound
+    if len(arrays) == 1 and len(run) == 1:
+        pieces = run[0][1]
+        return pieces[combined], combined != 0
     distinct, at, inverse = _distinct(combined, size)
-    made = list(map(b"".join, zip(*(pieces[numbers[at]].tolist()
+    made = list(map(b"".join, zip(*(repeat(pieces[numbers]) if numbers.__class__ is int
+                                     else pieces[numbers[at]].tolist()
                                      for numbers, pieces in run))))
     return (_objects(made)[inverse],
             np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])
@@ -372,6 +466,11 @@ def _combined(run: list) -> tuple[np.ndarray, np.ndarray]:
 _UNCENTED = re.compile(rb'\.(?:\d|\d{3,})"')
 _ONE_DIGIT = re.compile(rb'\.(\d)"')
 _ZEROS_AFTER = re.compile(rb'\.(\d\d)0+"')
+
+#: The same, each decimal on a line of its own, without quotes (:func:`_digits`).
+_UNCENTED_LINE = re.compile(rb'\.(?:\d|\d{3,})\n')
+_ONE_DIGIT_LINE = re.compile(rb'\.(\d)\n')
+_ZEROS_AFTER_LINE = re.compile(rb'\.(\d\d)0+\n')
 
 #: Combined numbers stay below this (int64).
 _LARGEST = 1 << 62
@@ -414,6 +513,25 @@ def _decimals(listed: list, money: bool, nulls: bool) -> list:
                     for value in listed]
         whole = _ONE_DIGIT.sub(rb'.\g<1>0"', _ZEROS_AFTER.sub(rb'.\1"', whole))
     return whole.split(b"\n")
+
+
+def _digits(listed: list, money: bool) -> list | None:
+    """The digits of decimals as :func:`_decimals` writes them, without the quotes (the
+    caller joins those with the pieces around), from one text of all of them (``str``, in C,
+    not a format per value); None where that text is not the plain digits :func:`_decimals`
+    would write (an exponent, an infinity or not a number) or where a money amount would have
+    to be set to the cent by :func:`cents` itself: :func:`_decimals` writes those."""
+    whole = "\n".join(map(str, listed)).encode() + b"\n"
+    if whole.translate(None, b"0123456789.-\n"):
+        return None
+    if money and _UNCENTED_LINE.search(whole):
+        context = getcontext()
+        pieces = whole.split(b"\n")
+        if max(map(len, pieces)) + 2 > context.prec or context.traps[Rounded] or \
+                context.traps[Inexact]:
+            return None
+        whole = _ONE_DIGIT_LINE.sub(rb".\g<1>0\n", _ZEROS_AFTER_LINE.sub(rb".\1\n", whole))
+    return whole[:-1].split(b"\n")
 
 
 def _texts(lists) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from decimal import Decimal
 
 import numpy as np
@@ -204,24 +205,170 @@ def test_decimals_are_written_as_their_results_json():
             column_lines._decimals(zeros, True, False)
 
 
+def test_decimal_digits_from_one_text_are_those_written_one_by_one():
+    """The digits of a column of decimals made from one text of them all are those
+    ``_decimals`` writes one by one, quotes aside; a column with an exponent, an infinity or
+    not a number, or money the context cannot set to the cent, is left to ``_decimals``."""
+    import decimal
+    import random
+
+    rng = random.Random(11)
+    values = [Decimal(text) for text in ("0", "-0", "0.0", "-0.0", "405.0", "1305.000",
+                                         "1.505", "5.10000", "0E-5", "7.1234", "2.00", "2.5",
+                                         "2.50", "-12.3", "0.000001")]
+    for _ in range(3000):
+        digits = "".join(rng.choice("0000123456789") for _ in range(rng.randrange(0, 6)))
+        values.append(Decimal(f"{rng.randrange(-10**7, 10**7)}.{digits}".rstrip(".")))
+    for money in (True, False):
+        quoted = [b'"' + digits + b'"' for digits in column_lines._digits(values, money)]
+        assert quoted == column_lines._decimals(values, money, False)
+        for odd in ("1E+2", "1E-7", "Infinity", "-Infinity", "NaN", "sNaN"):
+            assert column_lines._digits(values + [Decimal(odd)], money) is None
+    assert column_lines._digits([Decimal("2.5"), Decimal("2.50")], True) == [b"2.50", b"2.50"]
+    assert column_lines._digits([Decimal("2.5"), Decimal("2.50")], False) == [b"2.5", b"2.50"]
+    with decimal.localcontext(decimal.Context(prec=6)):
+        assert column_lines._digits([Decimal("12345.5")], True) is None   # 9 with quotes
+        assert column_lines._digits([Decimal("12345.5")], False) == [b"12345.5"]
+        assert column_lines._digits([Decimal("12.5")], True) == [b"12.50"]
+    with decimal.localcontext(decimal.Context(traps=[decimal.Rounded])):
+        assert column_lines._digits([Decimal("1305.000")], True) is None
+        assert column_lines._digits([Decimal("1305.00")], True) == [b"1305.00"]
+
+
+def test_deciding_lists_numbered_by_the_plan(engine, cases):
+    """The plan numbers each output rule's deciding lists as it composed them
+    (``cite_groups``): the lists at the numbers are the rows' lists themselves; setting a
+    column's ``cites`` drops the numbering, and the lines are the reference's either way."""
+    outputs = evaluate_columns(engine, cases, DATES[0])
+    numbered = 0
+    for kind in outputs.kinds:
+        for out in kind.rules:
+            if out.cite_groups is None:
+                continue
+            numbered += 1
+            numbers, lists = out.cite_groups
+            assert len(numbers) == len(out.rows) and lists[0] is None
+            assert all(map(operator.is_, lists[numbers].tolist(), out.cites.tolist()))
+    assert numbered > 10
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    lines = encoder.lines(outputs)
+    assert lines == reference(encoder, outputs)
+    for kind in outputs.kinds:
+        for out in kind.rules:
+            out.cites = out.cites
+            assert out.cite_groups is None
+    assert RecordEncoder("deciding", ids=encoder.ids).lines(outputs) == lines
+
+
+def test_a_result_not_told_by_the_numbered_lists_sends_its_case_per_case(engine, cases,
+                                                                        monkeypatch):
+    """A shown row numbered 0 by the plan's numbering of deciding lists (``cite_groups``: the
+    plan cannot tell its list) sends its case to the per-case evaluator."""
+    import engine.runtime.columnar as columnar
+
+    made = columnar._Batch.rule_column
+
+    def rule_column(batch, rule):
+        column = made(batch, rule)
+        if rule.name == "eligibility.level_of_care" and batch.citing:
+            column.cites                   # composed, and numbered
+            numbers, lists = column.cite_groups
+            numbers = numbers.copy()
+            numbers[1] = 0
+            column.cites = lists[numbers]
+            column.cite_groups = (numbers, lists)
+        return column
+
+    monkeypatch.setattr(columnar._Batch, "rule_column", rule_column)
+    stats = columnar.ColumnarStats()
+    outputs = evaluate_columns(engine, cases[:12], DATES[0], stats=stats)
+    person = next(kind for kind in outputs.kinds if len(kind.rules) > 5)
+    assert {c for c, gone in enumerate(outputs.failed) if gone} == {int(person.case_of[1])}
+    assert stats.citation_fallbacks == 1
+
+
+@pytest.mark.parametrize("ids", [
+    ["", 'a","b', "\\", '\\","', '"', "é\u2028\n\t", "\x00", '["x","y"]', "h", "h"],
+    [None, "h1", "h2", "h3", "h4", "h5", "h6", "h7", 7, "h9"],      # not all texts
+])
+def test_case_ids_written_as_the_reference_writes_them(engine, ids):
+    """A chunk's case ids as one JSON cut between texts, whatever the texts hold (quotes,
+    commas, backslashes, control characters), or each one's JSON: the reference's bytes."""
+    chunk = [engine.read_case(case) for case in households(len(ids), seed=9)]
+    for case, case_id in zip(chunk, ids):      # (ids a case file may not give, too)
+        case.data["case_id"] = case_id
+    outputs = evaluate_columns(engine, chunk, DATES[0])
+    encoder = RecordEncoder("deciding", ids=CitationIds.of_process())
+    lines = encoder.lines(outputs)
+    assert lines == reference(encoder, outputs)
+    assert [json.loads(line).get("case_id") for line in lines] == ids
+
+
+def test_places_from_case_numbers_are_those_of_the_walks(engine, cases, monkeypatch):
+    """Where each row stands in the per-case order, from the rows' case numbers (the root kind
+    and one other), is where the walks of the cases put it, counting the same kinds; more
+    kinds than that are placed by the walks."""
+    from engine.runtime.columnar import ColumnarOutputs
+
+    outputs = evaluate_columns(engine, cases, DATES[0])
+    names = [kind.entities[0].kind.name for kind in outputs.kinds]
+    assert {"case", "person", "income"} <= set(names)
+    subsets = [[names.index("case"), names.index("person")], [names.index("person")],
+               [names.index("case")], [names.index("income")],
+               [names.index("case"), names.index("income")], None]
+    fast = {}
+    for only in subsets:
+        found = outputs._places_by_case(range(len(names)) if only is None else only)
+        assert (found is None) == (only is None)
+        fast[str(only)] = outputs.places(only)
+    monkeypatch.setattr(ColumnarOutputs, "_places_by_case", lambda self, counted: None)
+    for only in subsets:
+        positions, starts = outputs.places(only)
+        expected_positions, expected_starts = fast[str(only)]
+        assert starts.tolist() == expected_starts.tolist()
+        assert [None if p is None else p.tolist() for p in positions] == \
+            [None if p is None else p.tolist() for p in expected_positions]
+        if only is not None:
+            assert sum(len(p) for p in positions if p is not None) == starts[-1]
+
+
 def test_columns_joined_per_distinct_combination_whatever_their_number():
     """Neighbouring numbered columns are joined once per distinct combination; more columns
     than a 64-bit number can combine are renumbered on the way, and the pieces stay each
-    row's own."""
+    row's own; columns sharing one array of numbers, and columns with one number for every
+    row, are joined as the others are."""
     rng = np.random.default_rng(3)
     n = 500
+
+    def pieces_of(width, tag=""):
+        pieces = np.empty(width + 1, dtype=object)
+        pieces[:] = [b""] + [f"<{tag}{width}:{i}>".encode() for i in range(width)]
+        return pieces
+
+    def each_row(run):
+        return [b"".join(pieces[numbers if numbers.__class__ is int else numbers[row]]
+                         for numbers, pieces in run) for row in range(n)]
+
     run = []
     # 36 columns of many numbers, then 70 the same on every row (a number that only doubled
     # would lose the first ones: every row alike): far more than 2**62 combinations together
     for width in (3, 40, 7, 900, 2, 11) * 6 + (1,) * 70:
-        pieces = np.empty(width + 1, dtype=object)
-        pieces[:] = [b""] + [f"<{width}:{i}>".encode() for i in range(width)]
         run.append((rng.integers(0, width + 1, n) if width > 1 else np.ones(n, dtype=np.intp),
-                    pieces))
-    joined, filled = column_lines._combined(run)
-    expected = [b"".join(pieces[numbers[row]] for numbers, pieces in run) for row in range(n)]
-    assert joined.tolist() == expected
-    assert filled.tolist() == [bool(line) for line in expected]
+                    pieces_of(width)))
+    shared = rng.integers(0, 5, n)
+    runs = [run,
+            # one array of numbers for several columns, with others and constants between
+            [(shared, pieces_of(4, "a")), (2, pieces_of(3)), (shared, pieces_of(4, "b")),
+             (rng.integers(0, 3, n), pieces_of(2)), (shared, pieces_of(4, "c")),
+             (0, pieces_of(1))],
+            [(1, pieces_of(2)), (2, pieces_of(2, "x"))],          # the same on every row
+            [(0, pieces_of(2))],                                  # nothing on any row
+            [(shared, pieces_of(4))]]                             # one column
+    for each in runs:
+        joined, filled = column_lines._combined(each, n)
+        expected = each_row(each)
+        assert joined.tolist() == expected
+        assert filled.tolist() == [bool(line) for line in expected]
 
 
 def test_equal_values_and_deciding_lists_that_are_not_the_same_objects(engine, cases):
@@ -270,9 +417,12 @@ def test_a_result_whose_deciding_citations_are_not_told_sends_its_case_per_case(
         if rule.name == "eligibility.level_of_care" and batch.citing:
             case_of = batch.case_row[rule.entity_kind.name]
             other = next(r for r, c in enumerate(case_of) if c != case_of[1])
-            column.cites[1] = None         # in the case of row 1; another case's row equal
-            if column.cites[other].__class__ is not EqualToNone:
-                column.cites[other] = EqualToNone(column.cites[other])
+            cites = column.cites.copy()    # set again: not numbered by the plan any more
+            cites[1] = None                # in the case of row 1; another case's row equal
+            if cites[other].__class__ is not EqualToNone:
+                cites[other] = EqualToNone(cites[other])
+            column.cites = cites
+            assert column.cite_groups is None
         return column
 
     monkeypatch.setattr(columnar._Batch, "rule_column", rule_column)
