@@ -994,11 +994,26 @@ class _Batch:
     def collected_lists(collected: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
         """Per row, a new list of the values the matched table rows gave it, in table order
         (``collected``: row x table row, the values; ``chosen``: which table rows each row
-        collects): the chosen cells read row by row (NumPy reads a ``bool`` index of a matrix
-        in row order, so table order within a row), then one slice per row."""
-        values = collected[chosen].tolist()
-        ends = np.cumsum(np.count_nonzero(chosen, axis=1)).tolist()
-        return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
+        collects). Rows are grouped by the set of table rows they collect (few sets: a row of
+        ``eligibility.why_not`` collects every level of care but the one given), and each
+        group's cells are read as one matrix of its rows by its table rows (in table order),
+        whose ``tolist`` makes each row's new list in C, instead of a slice per row."""
+        out = np.empty(n, dtype=object)
+        if n == 0:
+            return out
+        sets, inverse = _matched_sets(chosen)
+        if len(sets) == 1:
+            at = None
+            groups = [(slice(None), sets[0])]
+        else:
+            order = np.argsort(inverse, kind="stable")
+            ends = np.cumsum(np.bincount(inverse, minlength=len(sets))).tolist()
+            groups = [(order[start:end], flags)
+                      for start, end, flags in zip([0] + ends[:-1], ends, sets)]
+        for at, flags in groups:
+            cells = collected[at][:, rows_where(flags)]
+            out[at] = objects(cells.tolist(), len(cells))
+        return out
 
     @staticmethod
     def cell_passes(cell, values, a, b, bad):
