@@ -484,6 +484,12 @@ _PER_DISTINCT = frozenset(OPERATORS[op] for op in (ast.Div, ast.FloorDiv, ast.Mo
 #: Built-ins that are Python's own (cheap per element: applied to every row, not per distinct).
 _NATIVE = frozenset({len})
 _IS_GIVEN = BUILTINS["is_given"].function
+#: Built-ins whose results by typed argument are kept from one batch to the next (the memo's
+#: ``found``, :meth:`_Batch.memo`): they depend on their argument alone, not on the date nor the
+#: case (the decimal context is the evaluation's own, the same for every batch), and give a text,
+#: which cannot change. Each table is emptied when it grows past :data:`_LASTING_SIZE` keys.
+_LASTING = {BUILTINS["text"].function: {}, BUILTINS["money"].function: {}}
+_LASTING_SIZE = 1 << 16
 #: A decision-table cell's test and the operator that decides it (``Cell.passes``).
 _CELL_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                    ">": operator.gt, ">=": operator.ge, "in": OPERATORS[ast.In],
@@ -578,6 +584,7 @@ class _Batch:
         self.citations = Interned(())
         self.own_masks: dict = {}         # citations id -> mask id
         self.memos: dict = {}             # id of a pure function or parameter -> (it, Memo)
+        self.codings: dict = {}           # (kind, rule or fact) -> numbered values (value_codes)
 
     def read(self, core, front) -> _Read:
         """The one :class:`_Read` of these citations in this batch: values that bring the same
@@ -1329,12 +1336,12 @@ class _Batch:
         spread = _distributed(node)
         if spread is not None:
             return self.eval(spread, frame, rows)
-        operands = []
-        while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
-            operands.append(node.right)
-            node = node.left
-        operands.append(node)
-        parts = [self.eval(o, frame, rows) for o in reversed(operands)]
+        operands = _added_operands(node)
+        parts = self.coded_texts(operands, frame, rows) if _codable_chain(node) else None
+        if parts.__class__ is Column:
+            return parts
+        if parts is None:
+            parts = [self.eval(o, frame, rows) for o in operands]
         bad = parts[0].bad
         for p in parts[1:]:
             bad = bad | p.bad
@@ -1349,6 +1356,123 @@ class _Batch:
         for p in parts[1:]:
             total = self.combined(_ADD, [total, p])
         return total
+
+    def coded_texts(self, operands, frame, rows):
+        """A chain of ``+`` of texts written out, names of rules or facts, and ``text``/``money``
+        of such names (:func:`_codable_chain`: ``"MHK: " + level_of_care + " comes first..."``,
+        ``"age " + text(magi.age_years) + " is not under 1"``), composed once per distinct tuple
+        of its parts' values instead of once per row: each name's column is numbered by typed
+        value once per batch (:meth:`value_codes`), the built-in is called once per value the
+        rows not bad hold (through the batch's memo, as :meth:`called` would), and each distinct
+        tuple of numbers is joined once and given to its rows. The same values, badness and
+        citations as joining row by row: the same parts on the same rows (a name read where
+        the chain is, the call only for values of rows that reach it), and equal values of
+        the same type and spelling are the same text. Gives the chain's column, or its parts'
+        columns (row by row values) for the caller to add as it would have, when a name's
+        values cannot be numbered cheaply (numbers with exponents, lists), when some row is
+        bad or not all text, or when a text would be too long; None when a name cannot be
+        numbered (the caller then evaluates every part itself)."""
+        n = len(rows)
+        parts = []                         # per operand: (column, codes, table) or a constant
+        for operand in operands:
+            if operand.__class__ is ast.Constant:
+                parts.append(operand.value)
+                continue
+            call = operand.__class__ is ast.Call
+            name = operand.args[0] if call else operand
+            coded = self.coded_name(name, frame, rows)
+            if coded is None:
+                return None
+            col, codes, table = coded
+            if call:
+                memo = self.memo(operand.ref.target[1], operand.ref.target[1])
+                good = rows_where(~col.bad)
+                used = np.zeros(len(table), dtype=bool)
+                used[codes[good]] = True
+                made = [None] * len(table)
+                failed = np.zeros(len(table), dtype=bool)
+                for c in rows_where(used).tolist():
+                    try:
+                        made[c] = memo(table[c])
+                    except _FAILURES:
+                        failed[c] = True
+                    else:
+                        if made[c].__class__ is list:     # each row its own list: row by row
+                            return None
+                bad = col.bad | failed[codes] if failed.any() else col.bad
+                col, table = Column(col.values, bad, col.masks, deps=col.deps), made
+            parts.append((col, codes, table))
+        columns = [p for p in parts if p.__class__ is tuple]
+        bad = columns[0][0].bad
+        for col, _, _ in columns[1:]:
+            bad = bad | col.bad
+        good = rows_where(~bad)
+        if len(good):
+            tuples, inverse = group(*[codes[good] for _, codes, _ in columns])
+            made = []
+            limit = MAX_SEQUENCE
+            for numbers in tuples:
+                numbers = iter(numbers)
+                pieces = [p if p.__class__ is not tuple else p[2][next(numbers)] for p in parts]
+                if set(map(type, pieces)) != _TEXT:
+                    break
+                text = "".join(pieces)
+                if len(text) > limit:
+                    break
+                made.append(text)
+            else:
+                values = np.empty(n, dtype=object)
+                values[good] = objects(made)[inverse]
+                masks = self.masks.join_all([_zeros(n)] + [c.masks for c, _, _ in columns])
+                deps = self.deps.join_all([_zeros(n)] + [c.deps for c, _, _ in columns])
+                return Column(values, bad, masks, deps=deps)
+        # Row by row after all: each part's column with its values.
+        out = []
+        for p in parts:
+            if p.__class__ is not tuple:
+                out.append(self.constant(p, n))
+                continue
+            col, codes, table = p
+            values = objects(table)[codes]
+            if col.bad.any():
+                values[col.bad] = None
+            out.append(Column(values, col.bad, col.masks, deps=col.deps))
+        return out
+
+    def coded_name(self, node, frame, rows):
+        """A name of a rule or fact on ``rows`` (:meth:`name`) with, per row, the number of its
+        value in the column's table of distinct typed values (:meth:`value_codes`); None when
+        the column cannot be numbered cheaply."""
+        _, what, depth = node.ref.target
+        at, kind_name = self.ancestor_rows(frame.kind.name, frame.index[rows], depth)
+        found = self.value_codes(kind_name, node.ref.target[0], what)
+        if found is None:
+            return None
+        codes, table = found
+        return self.name(node.ref.target, frame, rows), codes[at], table
+
+    def value_codes(self, kind_name, kind_of_name, what):
+        """Per row of a kind, the number of a rule's or fact's value among the distinct typed
+        values of its column (``True`` is not ``1``), and those values: once per batch, for
+        columns of texts, whole numbers, yes/no, dates and nothing (numbered without a text
+        per value); None for any other column (a ``Decimal`` is keyed by its text, a list not
+        at all)."""
+        key = (kind_name, kind_of_name, what if kind_of_name == "fact" else what.uid)
+        codings = self.codings
+        found = codings.get(key, _MISSING)
+        if found is _MISSING:
+            if kind_of_name == "fact":
+                values, _ = self.fact_column(kind_name, what)
+            else:
+                values = self.rule_column(what).values
+            found = None
+            if values.dtype == bool or set(map(type, values.tolist())) <= _CODABLE:
+                got = distinct([values], np.arange(len(values)))
+                if got is not None:
+                    firsts, codes = got
+                    found = (codes, values[firsts].tolist())
+            codings[key] = found
+        return found
 
     def combined(self, fn, parts) -> Column:
         bad = parts[0].bad
@@ -1578,10 +1702,15 @@ class _Batch:
     def memo(self, key, fn) -> Memo:
         """The batch's :class:`Memo` of a pure call (``key``: the built-in, the parameter or
         the rulebook function; ``fn`` computes one call): every call site of the batch shares
-        it, so each distinct typed tuple of arguments is computed once per batch."""
+        it, so each distinct typed tuple of arguments is computed once per batch. ``text`` and
+        ``money`` keep their results across batches too (:data:`_LASTING`): the same limits,
+        sizes, ages and amounts are written again in every chunk."""
         found = self.memos.get(id(key))
         if found is None:                 # by identity (the key kept alive beside its memo)
-            found = Memo(fn)
+            kept = _LASTING.get(key) if key is fn else None
+            if kept is not None and len(kept) > _LASTING_SIZE:
+                kept.clear()
+            found = Memo(fn, kept)
             self.memos[id(key)] = (key, found)
             return found
         return found[1]
@@ -1847,6 +1976,39 @@ def _added_operands(node) -> list:
         node = node.left
     operands.append(node)
     return operands[::-1]
+
+
+#: Per ``+`` chain: whether it is one :meth:`_Batch.coded_texts` composes per distinct tuple.
+_CODABLE_CHAINS = weakref.WeakKeyDictionary()
+#: Classes of the values a column is numbered by (:meth:`_Batch.value_codes`).
+_CODABLE = frozenset({str, int, bool, dt.date, type(None)})
+_TEXT = {str}
+
+
+def _codable_chain(node) -> bool:
+    """Whether a chain of ``+`` is texts written out, names of rules or facts (of this entity
+    or an ancestor) and ``text``/``money`` of such names, with at least one name."""
+    found = _CODABLE_CHAINS.get(node)
+    if found is None:
+        found = _CODABLE_CHAINS[node] = _codable_operands(_added_operands(node))
+    return found
+
+
+def _codable_operands(operands) -> bool:
+    names = 0
+    for operand in operands:
+        if _written_text(operand):
+            continue
+        if operand.__class__ is ast.Call:
+            target = operand.ref.target
+            if target[0] != "builtin" or target[1] not in _LASTING or len(operand.args) != 1 \
+                    or operand.keywords:
+                return False
+            operand = operand.args[0]
+        if operand.__class__ is not ast.Name or operand.ref.target[0] not in ("rule", "fact"):
+            return False
+        names += 1
+    return names > 0
 
 
 def _written_text(node) -> bool:
