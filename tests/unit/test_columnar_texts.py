@@ -169,3 +169,71 @@ def test_lists_chained_is_the_pairwise_sum_with_a_new_list_per_row():
     assert lists_chained([objects([a, "x"], 2), objects([b, b], 2)], np.zeros(2, dtype=bool),
                          10) is None
     assert lists_chained(columns, np.zeros(3, dtype=bool), 3) is None
+
+
+def test_chains_of_names_are_composed_once_per_distinct_tuple_of_values(monkeypatch):
+    texts = engine("texts")
+    data = _households(200, seed=21)
+    composed = []
+    coded = columnar._Batch.coded_texts
+
+    def counting(self, operands, frame, rows):
+        made = coded(self, operands, frame, rows)
+        if made.__class__ is columnar.Column:
+            composed.append((len(rows), len(set(made.values[~made.bad].tolist()))))
+        return made
+
+    monkeypatch.setattr(columnar._Batch, "coded_texts", counting)
+    for name in ("texts.said", "texts.why_not", "texts.mixed_branches"):
+        compared, _ = columnar_same_as_per_case(texts, data, names=[name])
+        assert compared > 0
+    # composed per distinct tuple: fewer texts than rows (people share ages, names, regions)
+    assert composed and any(distinct < rows for rows, distinct in composed)
+
+
+def test_a_column_is_numbered_by_typed_value_once_per_batch():
+    texts = engine("texts")
+    data = _households(30, seed=5)
+    batch = columnar._Batch(texts, [texts.read_case(h) for h in data], AS_OF)
+    codes, table = batch.value_codes("person", "fact", "age")
+    ages = batch.fact_column("person", "age")[0].tolist()
+    assert [table[c] for c in codes.tolist()] == ages and len(table) == len(set(ages))
+    assert batch.value_codes("person", "fact", "age")[0] is codes       # kept for the batch
+    pregnant = batch.value_codes("person", "fact", "pregnant")[1]
+    assert {type(v) for v in pregnant} == {bool}
+    # amounts are keyed by their text: not numbered here (row by row instead)
+    assert batch.value_codes("person", "rule", texts.program.rules["texts.total"]) is None
+    batch.close()
+
+
+def test_text_and_money_results_are_kept_from_one_batch_to_the_next(monkeypatch):
+    texts = engine("texts")
+    money = columnar.BUILTINS["money"].function
+    kept = {}
+    monkeypatch.setitem(columnar._LASTING, money, kept)
+    data = _households(20, seed=9)
+    evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=["texts.amount_text"])
+    assert kept[(Decimal, "2.5")] == "$2.50" and kept[(Decimal, "2.50")] == "$2.50"
+    kept[(Decimal, "2.5")] = "kept"              # the next batch reads the kept text
+    got = evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF,
+                         names=["texts.amount_text"])
+    values = {r.value for e in got if e is not None for r in e.results}
+    assert "kept of 2.5" in values and "$2.50 of 2.50" in values
+    for key in range(columnar._LASTING_SIZE + 1):     # grown too large: emptied at a batch
+        kept[(int, key)] = "x"
+    evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=["texts.amount_text"])
+    assert len(kept) < 100 and kept[(Decimal, "2.5")] == "$2.50"
+
+
+def test_collected_lists_are_new_lists_in_table_order_per_set_of_table_rows():
+    collected = np.empty((4, 3), dtype=object)
+    for r in range(4):
+        for k in range(3):
+            collected[r, k] = f"{r}{k}"
+    chosen = np.asarray([[True, False, True], [False, False, False], [True, False, True],
+                         [True, True, True]])
+    got = columnar._Batch.collected_lists(collected, chosen, 4).tolist()
+    assert got == [["00", "02"], [], ["20", "22"], ["30", "31", "32"]]
+    assert len({id(v) for v in got}) == 4
+    one = columnar._Batch.collected_lists(collected[:2], chosen[[0, 0]], 2).tolist()
+    assert one == [["00", "02"], ["10", "12"]] and one[0] is not one[1]
