@@ -1335,7 +1335,7 @@ class _Batch:
         ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`)."""
         spread = _distributed(node)
         if spread is not None:
-            return self.eval(spread, frame, rows)
+            return self.if_chain(spread, frame, rows)
         operands = _added_operands(node)
         parts = self.coded_texts(operands, frame, rows) if _codable_chain(node) else None
         if parts.__class__ is Column:
@@ -1356,6 +1356,46 @@ class _Batch:
         for p in parts[1:]:
             total = self.combined(_ADD, [total, p])
         return total
+
+    def if_chain(self, node, frame, rows) -> Column:
+        """An ``if``/``else`` chain whose every ``else`` but the last is another ``if`` (as
+        :func:`_distributed` writes texts around one): each test on the rows no earlier test
+        took (nor made bad), each branch on the rows its test took, and each row's value,
+        badness, mask and deciding reads written once, into the chain's own arrays, where the
+        nested form (:meth:`if_else`) makes arrays at every level and writes each row back
+        through every level above it. The same column: the same tests and branches on the same
+        rows, and a row's mask and reads joined in the same order (its tests', then its
+        branch's), joins being associative. A yes/no test is read as it is."""
+        n = len(rows)
+        values = np.empty(n, dtype=object)
+        bad = np.zeros(n, dtype=bool)
+        masks, deps = _zeros(n), _zeros(n)
+        pending = np.arange(n)
+        while node.__class__ is ast.IfExp and len(pending):
+            test = self.eval(node.test, frame, rows[pending])
+            self.masks.join_at(masks, pending, test.masks)
+            self.deps.join_at(deps, pending, test.deps)
+            holds = test.values if test.values.dtype == bool else truth(test.values)
+            if np.count_nonzero(test.bad):
+                bad[pending[test.bad]] = True
+                holds = holds & ~test.bad
+                taken, pending = pending[holds], pending[~holds & ~test.bad]
+            else:
+                taken, pending = pending[holds], pending[~holds]
+            if len(taken):
+                self.branch_into(node.body, frame, rows, taken, values, bad, masks, deps)
+            node = node.orelse
+        if len(pending):
+            self.branch_into(node, frame, rows, pending, values, bad, masks, deps)
+        return Column(values, bad, masks, deps=deps)
+
+    def branch_into(self, node, frame, rows, at, values, bad, masks, deps) -> None:
+        """A branch of :meth:`if_chain` on the positions ``at``, written into the chain's
+        arrays (its test was not bad there)."""
+        col = self.eval(node, frame, rows[at])
+        values[at], bad[at] = col.values, col.bad
+        self.masks.join_at(masks, at, col.masks)
+        self.deps.join_at(deps, at, col.deps)
 
     def coded_texts(self, operands, frame, rows):
         """A chain of ``+`` of texts written out, names of rules or facts, and ``text``/``money``

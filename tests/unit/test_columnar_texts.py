@@ -237,3 +237,25 @@ def test_collected_lists_are_new_lists_in_table_order_per_set_of_table_rows():
     assert len({id(v) for v in got}) == 4
     one = columnar._Batch.collected_lists(collected[:2], chosen[[0, 0]], 2).tolist()
     assert one == [["00", "02"], ["10", "12"]] and one[0] is not one[1]
+
+
+def test_an_if_else_chain_is_written_once_per_row_as_the_nested_form_writes_it():
+    texts = engine("texts")
+    data = _households(120, seed=33)
+    for name in ("texts.mixed_branches", "texts.said"):
+        rule = texts.program.rules[name]
+        tree = rule.body.expression.tree
+        chain = columnar._distributed(tree) if name.endswith("branches") else tree
+        assert chain.__class__ is ast.IfExp
+        batch = columnar._Batch(texts, [texts.read_case(h) for h in data], AS_OF)
+        rows = np.arange(len(batch.entities["person"]))
+        frame = columnar._Frame(rule.entity_kind, rows)
+        nested = batch.eval(chain, frame, rows)            # if_else, level by level
+        flat = batch.if_chain(chain, frame, rows)
+        assert flat.bad.tolist() == nested.bad.tolist() and nested.bad.any()
+        good = ~flat.bad
+        assert [(type(v), v) for v in flat.values[good].tolist()] == \
+            [(type(v), v) for v in nested.values[good].tolist()]
+        assert flat.masks.tolist() == nested.masks.tolist()
+        assert flat.deps.tolist() == nested.deps.tolist()
+        batch.close()
