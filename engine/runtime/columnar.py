@@ -585,6 +585,7 @@ class _Batch:
         self.own_masks: dict = {}         # citations id -> mask id
         self.memos: dict = {}             # id of a pure function or parameter -> (it, Memo)
         self.codings: dict = {}           # (kind, rule or fact) -> numbered values (value_codes)
+        self.coded_calls: dict = {}       # (its key, text or money) -> results (coded_call)
 
     def read(self, core, front) -> _Read:
         """The one :class:`_Read` of these citations in this batch: values that bring the same
@@ -1398,105 +1399,107 @@ class _Batch:
         self.deps.join_at(deps, at, col.deps)
 
     def coded_texts(self, operands, frame, rows):
-        """A chain of ``+`` of texts written out, names of rules or facts, and ``text``/``money``
-        of such names (:func:`_codable_chain`: ``"MHK: " + level_of_care + " comes first..."``,
-        ``"age " + text(magi.age_years) + " is not under 1"``), composed once per distinct tuple
-        of its parts' values instead of once per row: each name's column is numbered by typed
-        value once per batch (:meth:`value_codes`), the built-in is called once per value the
-        rows not bad hold (through the batch's memo, as :meth:`called` would), and each distinct
-        tuple of numbers is joined once and given to its rows. The same values, badness and
-        citations as joining row by row: the same parts on the same rows (a name read where
-        the chain is, the call only for values of rows that reach it), and equal values of
-        the same type and spelling are the same text. Gives the chain's column, or its parts'
-        columns (row by row values) for the caller to add as it would have, when a name's
-        values cannot be numbered cheaply (numbers with exponents, lists), when some row is
-        bad or not all text, or when a text would be too long; None when a name cannot be
-        numbered (the caller then evaluates every part itself)."""
+        """A chain of ``+`` with names of rules or facts and ``text``/``money`` of such names
+        among its operands (:func:`_codable_chain`: ``"MHK: " + level_of_care + " comes
+        first..."``, ``"age " + text(magi.age_years) + " is not under 1"``), with each such
+        operand as numbers into a table of its values instead of a value per row: the name's
+        column numbered once per batch (:meth:`value_codes`), the built-in called once per
+        batch for each value a row not bad reaches (:meth:`coded_call`). When every other
+        operand is a text written out, the chain is composed once per distinct tuple of
+        numbers and given to its rows; otherwise (or when a tuple is not all texts, or too
+        long) the operands' columns are given back, the numbered ones as their values per
+        row, for the caller to add row by row as it would have. The same values, badness and
+        citations either way: the same operands on the same rows (a name read where the
+        chain is, the call only for values of rows that reach it), and equal values of the
+        same type and spelling give the same text. None when a name's column cannot be
+        numbered (a list): the caller then evaluates every operand itself."""
         n = len(rows)
-        parts = []                         # per operand: (column, codes, table) or a constant
+        parts = []   # per operand: (column, codes, table, key), a written text, or a column
         for operand in operands:
-            if operand.__class__ is ast.Constant:
+            if _written_text(operand):
                 parts.append(operand.value)
                 continue
+            if not _codable_operand(operand):
+                parts.append(self.eval(operand, frame, rows))
+                continue
             call = operand.__class__ is ast.Call
-            name = operand.args[0] if call else operand
-            coded = self.coded_name(name, frame, rows)
+            coded = self.coded_name(operand.args[0] if call else operand, frame, rows)
             if coded is None:
                 return None
-            col, codes, table = coded
             if call:
-                memo = self.memo(operand.ref.target[1], operand.ref.target[1])
-                good = rows_where(~col.bad)
-                used = np.zeros(len(table), dtype=bool)
-                used[codes[good]] = True
-                made = [None] * len(table)
-                failed = np.zeros(len(table), dtype=bool)
-                for c in rows_where(used).tolist():
-                    try:
-                        made[c] = memo(table[c])
-                    except _FAILURES:
-                        failed[c] = True
-                    else:
-                        if made[c].__class__ is list:     # each row its own list: row by row
-                            return None
-                bad = col.bad | failed[codes] if failed.any() else col.bad
-                col, table = Column(col.values, bad, col.masks, deps=col.deps), made
-            parts.append((col, codes, table))
+                coded = self.coded_call(operand.ref.target[1], *coded)
+                if coded is None:
+                    return None
+            parts.append(coded)
         columns = [p for p in parts if p.__class__ is tuple]
-        bad = columns[0][0].bad
-        for col, _, _ in columns[1:]:
-            bad = bad | col.bad
-        good = rows_where(~bad)
-        if len(good):
-            tuples, inverse = group(*[codes[good] for _, codes, _ in columns])
-            made = []
-            limit = MAX_SEQUENCE
-            for numbers in tuples:
-                numbers = iter(numbers)
-                pieces = [p if p.__class__ is not tuple else p[2][next(numbers)] for p in parts]
-                if set(map(type, pieces)) != _TEXT:
-                    break
-                text = "".join(pieces)
-                if len(text) > limit:
-                    break
-                made.append(text)
-            else:
-                values = np.empty(n, dtype=object)
-                values[good] = objects(made)[inverse]
-                masks = self.masks.join_all([_zeros(n)] + [c.masks for c, _, _ in columns])
-                deps = self.deps.join_all([_zeros(n)] + [c.deps for c, _, _ in columns])
-                return Column(values, bad, masks, deps=deps)
-        # Row by row after all: each part's column with its values.
+        if len(columns) + sum(p.__class__ is str for p in parts) == len(parts):
+            bad = columns[0][0].bad
+            for col, *_ in columns[1:]:
+                bad = bad | col.bad
+            good = rows_where(~bad)
+            if len(good):
+                made = self.composed(parts, [codes[good] for _, codes, *_ in columns])
+                if made is not None:
+                    texts, inverse = made
+                    values = np.empty(n, dtype=object)
+                    values[good] = texts[inverse]
+                    masks = self.masks.join_all([_zeros(n)] + [c.masks for c, *_ in columns])
+                    deps = self.deps.join_all([_zeros(n)] + [c.deps for c, *_ in columns])
+                    return Column(values, bad, masks, deps=deps)
+        # Row by row after all: each operand's column with its values.
         out = []
         for p in parts:
-            if p.__class__ is not tuple:
+            if p.__class__ is str:
                 out.append(self.constant(p, n))
-                continue
-            col, codes, table = p
-            values = objects(table)[codes]
-            if col.bad.any():
-                values[col.bad] = None
-            out.append(Column(values, col.bad, col.masks, deps=col.deps))
+            elif p.__class__ is tuple:
+                col, codes, table, _ = p
+                values = table[codes]
+                if np.count_nonzero(col.bad):
+                    values[col.bad] = None
+                out.append(Column(values, col.bad, col.masks, deps=col.deps))
+            else:
+                out.append(p)
         return out
 
+    @staticmethod
+    def composed(parts, codes):
+        """The texts of a chain of written texts and numbered operands (``parts``), once per
+        distinct tuple of numbers (``codes``: per numbered operand, the rows' numbers), and per
+        row the number of its text; None when a tuple is not all texts or its text would be
+        longer than the language allows (the caller then adds row by row)."""
+        tuples, inverse = group(*codes)
+        made = []
+        for numbers in tuples:
+            numbers = iter(numbers)
+            pieces = [p if p.__class__ is str else p[2][next(numbers)] for p in parts]
+            if set(map(type, pieces)) != _TEXT:
+                return None
+            text = "".join(pieces)
+            if len(text) > MAX_SEQUENCE:
+                return None
+            made.append(text)
+        return objects(made), inverse
+
     def coded_name(self, node, frame, rows):
-        """A name of a rule or fact on ``rows`` (:meth:`name`) with, per row, the number of its
-        value in the column's table of distinct typed values (:meth:`value_codes`); None when
-        the column cannot be numbered cheaply."""
-        _, what, depth = node.ref.target
+        """A name of a rule or fact on ``rows`` (as :meth:`name` reads it) and, per row, the
+        number of its value in the column's table (:meth:`value_codes`), with the table and the
+        table's key; None when the column cannot be numbered."""
+        target = node.ref.target
+        kind_of_name, what, depth = target
         at, kind_name = self.ancestor_rows(frame.kind.name, frame.index[rows], depth)
-        found = self.value_codes(kind_name, node.ref.target[0], what)
+        found = self.value_codes(kind_name, kind_of_name, what)
         if found is None:
             return None
-        codes, table = found
-        return self.name(node.ref.target, frame, rows), codes[at], table
+        key, codes, table = found
+        return self.name(target, frame, rows), codes[at], table, key
 
     def value_codes(self, kind_name, kind_of_name, what):
-        """Per row of a kind, the number of a rule's or fact's value among the distinct typed
-        values of its column (``True`` is not ``1``), and those values: once per batch, for
-        columns of texts, whole numbers, yes/no, dates and nothing (numbered without a text
-        per value); None for any other column (a ``Decimal`` is keyed by its text, a list not
-        at all)."""
+        """Per row of a kind, the number of a rule's or fact's value in a table of its
+        column's values, once per batch: by typed value for texts, whole numbers, yes/no,
+        dates and nothing (``True`` is not ``1``: :func:`distinct`), by object where there are
+        ``Decimal`` values too (each object once: a ``Decimal`` would be keyed by its text,
+        which costs more than it saves; its objects are kept alive by the column and never
+        change). Gives (key, numbers, table), or None for a column of other values (lists)."""
         key = (kind_name, kind_of_name, what if kind_of_name == "fact" else what.uid)
         codings = self.codings
         found = codings.get(key, _MISSING)
@@ -1506,13 +1509,50 @@ class _Batch:
             else:
                 values = self.rule_column(what).values
             found = None
-            if values.dtype == bool or set(map(type, values.tolist())) <= _CODABLE:
-                got = distinct([values], np.arange(len(values)))
+            n = len(values)
+            kinds = {bool} if values.dtype == bool else set(map(type, values.tolist()))
+            if kinds <= _CODABLE:
+                got = distinct([values], np.arange(n))
                 if got is not None:
                     firsts, codes = got
-                    found = (codes, values[firsts].tolist())
+                    found = (key, codes, objects(values[firsts].tolist()))
+            elif kinds <= _CODABLE_OBJECTS:
+                ids = np.fromiter(map(id, values.tolist()), dtype=np.int64, count=n)
+                _, firsts, codes = np.unique(ids, return_index=True, return_inverse=True)
+                found = (key, codes.reshape(-1), values[firsts])
             codings[key] = found
         return found
+
+    def coded_call(self, fn, col, codes, table, key):
+        """``fn`` (``text`` or ``money``) of a numbered name: called through the batch's memo
+        (as :meth:`called` calls it) once per batch for each value of the table a row not bad
+        holds, kept per (table, built-in) for every site; a row whose value it fails on is bad.
+        Gives the call's column, numbers and table of results, or None when a result is a list
+        (each row its own list: row by row)."""
+        entry = self.coded_calls.get((key, fn))
+        if entry is None:
+            size = len(table)
+            entry = self.coded_calls[(key, fn)] = (np.empty(size, dtype=object),
+                                                   np.zeros(size, dtype=bool),
+                                                   np.zeros(size, dtype=bool))
+        made, done, failed = entry
+        used = np.zeros(len(table), dtype=bool)
+        used[codes[~col.bad] if np.count_nonzero(col.bad) else codes] = True
+        todo = rows_where(used & ~done).tolist()
+        if todo:
+            memo = self.memo(fn, fn)
+            for c in todo:
+                try:
+                    result = memo(table[c])
+                except _FAILURES:
+                    failed[c] = True
+                else:
+                    if result.__class__ is list:
+                        return None
+                    made[c] = result
+                done[c] = True
+        bad = col.bad | failed[codes] if np.count_nonzero(failed) else col.bad
+        return Column(col.values, bad, col.masks, deps=col.deps), codes, made, key
 
     def combined(self, fn, parts) -> Column:
         bad = parts[0].bad
@@ -2022,33 +2062,29 @@ def _added_operands(node) -> list:
 _CODABLE_CHAINS = weakref.WeakKeyDictionary()
 #: Classes of the values a column is numbered by (:meth:`_Batch.value_codes`).
 _CODABLE = frozenset({str, int, bool, dt.date, type(None)})
+#: ... and by object (:meth:`_Batch.value_codes`).
+_CODABLE_OBJECTS = _CODABLE | {Decimal}
 _TEXT = {str}
 
 
 def _codable_chain(node) -> bool:
-    """Whether a chain of ``+`` is texts written out, names of rules or facts (of this entity
-    or an ancestor) and ``text``/``money`` of such names, with at least one name."""
+    """Whether a chain of ``+`` has a name of a rule or fact (of this entity or an ancestor),
+    or ``text``/``money`` of one, among its operands (:meth:`_Batch.coded_texts`)."""
     found = _CODABLE_CHAINS.get(node)
     if found is None:
-        found = _CODABLE_CHAINS[node] = _codable_operands(_added_operands(node))
+        found = _CODABLE_CHAINS[node] = any(map(_codable_operand, _added_operands(node)))
     return found
 
 
-def _codable_operands(operands) -> bool:
-    names = 0
-    for operand in operands:
-        if _written_text(operand):
-            continue
-        if operand.__class__ is ast.Call:
-            target = operand.ref.target
-            if target[0] != "builtin" or target[1] not in _LASTING or len(operand.args) != 1 \
-                    or operand.keywords:
-                return False
-            operand = operand.args[0]
-        if operand.__class__ is not ast.Name or operand.ref.target[0] not in ("rule", "fact"):
+def _codable_operand(operand) -> bool:
+    """A name of a rule or fact, or ``text``/``money`` of one."""
+    if operand.__class__ is ast.Call:
+        target = operand.ref.target
+        if target[0] != "builtin" or target[1] not in _LASTING or len(operand.args) != 1 \
+                or operand.keywords:
             return False
-        names += 1
-    return names > 0
+        operand = operand.args[0]
+    return operand.__class__ is ast.Name and operand.ref.target[0] in ("rule", "fact")
 
 
 def _written_text(node) -> bool:

@@ -87,6 +87,8 @@ def test_a_call_written_alike_at_several_sites_is_computed_once_per_entity(monke
         return made(self, node, frame, rows)
 
     monkeypatch.setattr(columnar._Batch, "called", counting)
+    # chains of names go through the numbered path (its own tests below): the calls here
+    monkeypatch.setattr(columnar, "_codable_chain", lambda node: False)
     compared, _ = columnar_same_as_per_case(texts, data, names=["texts.why_not", "texts.amounts_said",
                                                         "texts.amount_text"])
     assert compared > 0
@@ -191,18 +193,33 @@ def test_chains_of_names_are_composed_once_per_distinct_tuple_of_values(monkeypa
     assert composed and any(distinct < rows for rows, distinct in composed)
 
 
-def test_a_column_is_numbered_by_typed_value_once_per_batch():
+def test_a_column_is_numbered_by_typed_value_once_per_batch(monkeypatch):
     texts = engine("texts")
     data = _households(30, seed=5)
     batch = columnar._Batch(texts, [texts.read_case(h) for h in data], AS_OF)
-    codes, table = batch.value_codes("person", "fact", "age")
+    key, codes, table = batch.value_codes("person", "fact", "age")
     ages = batch.fact_column("person", "age")[0].tolist()
     assert [table[c] for c in codes.tolist()] == ages and len(table) == len(set(ages))
-    assert batch.value_codes("person", "fact", "age")[0] is codes       # kept for the batch
-    pregnant = batch.value_codes("person", "fact", "pregnant")[1]
-    assert {type(v) for v in pregnant} == {bool}
-    # amounts are keyed by their text: not numbered here (row by row instead)
-    assert batch.value_codes("person", "rule", texts.program.rules["texts.total"]) is None
+    assert batch.value_codes("person", "fact", "age")[1] is codes       # kept for the batch
+    pregnant = batch.value_codes("person", "fact", "pregnant")[2]
+    assert {type(v) for v in pregnant.tolist()} == {bool}
+    # amounts (Decimal) by object: each row's own object back, exponent and all
+    total = texts.program.rules["texts.total"]
+    _, codes, table = batch.value_codes("person", "rule", total)
+    column = batch.rule_column(total).values
+    assert all(a is b for a, b in zip(table[codes].tolist(), column.tolist()))
+    # money() of a numbered column: once per batch for each value a site reaches
+    calls = []
+    money = columnar.BUILTINS["money"].function
+    monkeypatch.setitem(columnar._LASTING, money, {})
+    memo = batch.memo(money, money)
+    monkeypatch.setattr(memo, "fn", lambda v: calls.append(v) or money(v))
+    col = columnar.Column(column, np.zeros(len(column), dtype=bool), np.zeros(len(column), int))
+    first = batch.coded_call(money, col, codes[:5], table, ("person", "rule", total.uid))
+    again = batch.coded_call(money, col, codes, table, ("person", "rule", total.uid))
+    assert [first[2][c] for c in codes[:5].tolist()] == [money(v) for v in column[:5].tolist()]
+    assert [again[2][c] for c in codes.tolist()] == [money(v) for v in column.tolist()]
+    assert len(calls) == len({(v.__class__, str(v)) for v in column.tolist()})
     batch.close()
 
 
