@@ -56,7 +56,9 @@ into an object array, listed or passed to a function. The value work per element
 own where that is exactly the language's: ``+``, ``-`` and ``*`` of two numbers by Python's
 operator (the language's checks cannot fail for an ``int`` or a finite ``Decimal``; the integer
 bound on products is checked on the results), texts and lists joined directly (a chain of ``+``
-over texts joined once per row), comparisons and table cells through the C operators; every
+over texts joined once per row; of texts written out and names of rules or facts, or ``text``/
+``money`` of them, once per distinct tuple of the names' values, each name's column numbered
+once per batch), comparisons and table cells through the C operators; every
 other row goes through the per-case operator by :func:`numpy.frompyfunc`. Pure calls that cost
 more than keying their arguments (rulebook functions through the shared :class:`DateCache`,
 parameter tables, built-ins, division, declared rounding and the type check of a rule's value)
@@ -1333,7 +1335,10 @@ class _Batch:
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
         texts (or lists) joined once per row, or, where some row is neither all text nor all
         lists, added pair by pair in order as the per-case evaluator does. Texts around an
-        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`)."""
+        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`,
+        evaluated flat by :meth:`if_chain`); names of rules or facts, and ``text``/``money``
+        of them, are read as numbers into a table of their values (:meth:`coded_texts`), and
+        a chain of them and written texts is joined once per distinct tuple of values."""
         spread = _distributed(node)
         if spread is not None:
             return self.if_chain(spread, frame, rows)
