@@ -145,13 +145,18 @@ def money_text(value) -> str:
         return "no value"
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise TypeError(f"money() needs a number, not {value!r}")
+    if isinstance(value, int):
+        return f"-${-value:,}" if value < 0 else f"${value:,}"
     amount = Decimal(value)
     if not amount.is_finite():
         raise ValueError(f"money() needs a finite number, not {value}")
     sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    exponent = amount.as_tuple().exponent
-    if exponent >= 0:
-        return f"{sign}${int(amount):,}"
-    places = max(2, -exponent)
-    return f"{sign}${amount:,.{places}f}"
+    amount = abs(amount)              # (rounded to the context's precision, as it always was)
+    # Every digit as written, grouped by thousands, without an exponent: a whole amount has no
+    # point, an amount with cents keeps its places (``,f`` writes exactly as many as the
+    # exponent says), and one place is made two (no rounding either way). Decimal's own
+    # formatting, without taking the exponent apart (``as_tuple`` costs more than the rest).
+    text = format(amount, ",f")
+    if text[-2:-1] == ".":
+        text += "0"
+    return f"{sign}${text}"

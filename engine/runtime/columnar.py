@@ -56,7 +56,9 @@ into an object array, listed or passed to a function. The value work per element
 own where that is exactly the language's: ``+``, ``-`` and ``*`` of two numbers by Python's
 operator (the language's checks cannot fail for an ``int`` or a finite ``Decimal``; the integer
 bound on products is checked on the results), texts and lists joined directly (a chain of ``+``
-over texts joined once per row), comparisons and table cells through the C operators; every
+over texts joined once per row; of texts written out and names of rules or facts, or ``text``/
+``money`` of them, once per distinct tuple of the names' values, each name's column numbered
+once per batch), comparisons and table cells through the C operators; every
 other row goes through the per-case operator by :func:`numpy.frompyfunc`. Pure calls that cost
 more than keying their arguments (rulebook functions through the shared :class:`DateCache`,
 parameter tables, built-ins, division, declared rounding and the type check of a rule's value)
@@ -561,6 +563,12 @@ _PER_DISTINCT = frozenset(OPERATORS[op] for op in (ast.Div, ast.FloorDiv, ast.Mo
 #: Built-ins that are Python's own (cheap per element: applied to every row, not per distinct).
 _NATIVE = frozenset({len})
 _IS_GIVEN = BUILTINS["is_given"].function
+#: Built-ins whose results by typed argument are kept from one batch to the next (the memo's
+#: ``found``, :meth:`_Batch.memo`): they depend on their argument alone, not on the date nor the
+#: case (the decimal context is the evaluation's own, the same for every batch), and give a text,
+#: which cannot change. Each table is emptied when it grows past :data:`_LASTING_SIZE` keys.
+_LASTING = {BUILTINS["text"].function: {}, BUILTINS["money"].function: {}}
+_LASTING_SIZE = 1 << 16
 #: A decision-table cell's test and the operator that decides it (``Cell.passes``).
 _CELL_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                    ">": operator.gt, ">=": operator.ge, "in": OPERATORS[ast.In],
@@ -660,6 +668,8 @@ class _Batch:
         self.citations = Interned(())
         self.own_masks: dict = {}         # citations id -> mask id
         self.memos: dict = {}             # id of a pure function or parameter -> (it, Memo)
+        self.codings: dict = {}           # (kind, rule or fact) -> numbered values (value_codes)
+        self.coded_calls: dict = {}       # (its key, text or money) -> results (coded_call)
 
     def read(self, core, front) -> _Read:
         """The one :class:`_Read` of these citations in this batch: values that bring the same
@@ -1077,11 +1087,26 @@ class _Batch:
     def collected_lists(collected: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
         """Per row, a new list of the values the matched table rows gave it, in table order
         (``collected``: row x table row, the values; ``chosen``: which table rows each row
-        collects): the chosen cells read row by row (NumPy reads a ``bool`` index of a matrix
-        in row order, so table order within a row), then one slice per row."""
-        values = collected[chosen].tolist()
-        ends = np.cumsum(np.count_nonzero(chosen, axis=1)).tolist()
-        return objects([values[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
+        collects). Rows are grouped by the set of table rows they collect (few sets: a row of
+        ``eligibility.why_not`` collects every level of care but the one given), and each
+        group's cells are read as one matrix of its rows by its table rows (in table order),
+        whose ``tolist`` makes each row's new list in C, instead of a slice per row."""
+        out = np.empty(n, dtype=object)
+        if n == 0:
+            return out
+        sets, inverse = _matched_sets(chosen)
+        if len(sets) == 1:
+            at = None
+            groups = [(slice(None), sets[0])]
+        else:
+            order = np.argsort(inverse, kind="stable")
+            ends = np.cumsum(np.bincount(inverse, minlength=len(sets))).tolist()
+            groups = [(order[start:end], flags)
+                      for start, end, flags in zip([0] + ends[:-1], ends, sets)]
+        for at, flags in groups:
+            cells = collected[at][:, rows_where(flags)]
+            out[at] = objects(cells.tolist(), len(cells))
+        return out
 
     @staticmethod
     def cell_passes(cell, values, a, b, bad):
@@ -1393,16 +1418,19 @@ class _Batch:
         every operand over the rows (as pair by pair: each ``+`` evaluates both sides), then
         texts (or lists) joined once per row, or, where some row is neither all text nor all
         lists, added pair by pair in order as the per-case evaluator does. Texts around an
-        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`)."""
+        ``if``/``else`` chain are joined inside each branch instead (:func:`_distributed`,
+        evaluated flat by :meth:`if_chain`); names of rules or facts, and ``text``/``money``
+        of them, are read as numbers into a table of their values (:meth:`coded_texts`), and
+        a chain of them and written texts is joined once per distinct tuple of values."""
         spread = _distributed(node)
         if spread is not None:
-            return self.eval(spread, frame, rows)
-        operands = []
-        while node.__class__ is ast.BinOp and node.op.__class__ is ast.Add:
-            operands.append(node.right)
-            node = node.left
-        operands.append(node)
-        parts = [self.eval(o, frame, rows) for o in reversed(operands)]
+            return self.if_chain(spread, frame, rows)
+        operands = _added_operands(node)
+        parts = self.coded_texts(operands, frame, rows) if _codable_chain(node) else None
+        if parts.__class__ is Column:
+            return parts
+        if parts is None:
+            parts = [self.eval(o, frame, rows) for o in operands]
         bad = parts[0].bad
         for p in parts[1:]:
             bad = bad | p.bad
@@ -1417,6 +1445,202 @@ class _Batch:
         for p in parts[1:]:
             total = self.combined(_ADD, [total, p])
         return total
+
+    def if_chain(self, node, frame, rows) -> Column:
+        """An ``if``/``else`` chain whose every ``else`` but the last is another ``if`` (as
+        :func:`_distributed` writes texts around one): each test on the rows no earlier test
+        took (nor made bad), each branch on the rows its test took, and each row's value,
+        badness, mask and deciding reads written once, into the chain's own arrays, where the
+        nested form (:meth:`if_else`) makes arrays at every level and writes each row back
+        through every level above it. The same column: the same tests and branches on the same
+        rows, and a row's mask and reads joined in the same order (its tests', then its
+        branch's), joins being associative. A yes/no test is read as it is."""
+        n = len(rows)
+        values = np.empty(n, dtype=object)
+        bad = np.zeros(n, dtype=bool)
+        masks, deps = _zeros(n), _zeros(n)
+        pending = np.arange(n)
+        while node.__class__ is ast.IfExp and len(pending):
+            test = self.eval(node.test, frame, rows[pending])
+            self.masks.join_at(masks, pending, test.masks)
+            self.deps.join_at(deps, pending, test.deps)
+            holds = test.values if test.values.dtype == bool else truth(test.values)
+            if np.count_nonzero(test.bad):
+                bad[pending[test.bad]] = True
+                holds = holds & ~test.bad
+                taken, pending = pending[holds], pending[~holds & ~test.bad]
+            else:
+                taken, pending = pending[holds], pending[~holds]
+            if len(taken):
+                self.branch_into(node.body, frame, rows, taken, values, bad, masks, deps)
+            node = node.orelse
+        if len(pending):
+            self.branch_into(node, frame, rows, pending, values, bad, masks, deps)
+        return Column(values, bad, masks, deps=deps)
+
+    def branch_into(self, node, frame, rows, at, values, bad, masks, deps) -> None:
+        """A branch of :meth:`if_chain` on the positions ``at``, written into the chain's
+        arrays (its test was not bad there)."""
+        col = self.eval(node, frame, rows[at])
+        values[at], bad[at] = col.values, col.bad
+        self.masks.join_at(masks, at, col.masks)
+        self.deps.join_at(deps, at, col.deps)
+
+    def coded_texts(self, operands, frame, rows):
+        """A chain of ``+`` with names of rules or facts and ``text``/``money`` of such names
+        among its operands (:func:`_codable_chain`: ``"MHK: " + level_of_care + " comes
+        first..."``, ``"age " + text(magi.age_years) + " is not under 1"``), with each such
+        operand as numbers into a table of its values instead of a value per row: the name's
+        column numbered once per batch (:meth:`value_codes`), the built-in called once per
+        batch for each value a row not bad reaches (:meth:`coded_call`). When every other
+        operand is a text written out, the chain is composed once per distinct tuple of
+        numbers and given to its rows; otherwise (or when a tuple is not all texts, or too
+        long) the operands' columns are given back, the numbered ones as their values per
+        row, for the caller to add row by row as it would have. The same values, badness and
+        citations either way: the same operands on the same rows (a name read where the
+        chain is, the call only for values of rows that reach it), and equal values of the
+        same type and spelling give the same text. None when a name's column cannot be
+        numbered (a list): the caller then evaluates every operand itself."""
+        n = len(rows)
+        parts = []   # per operand: (column, codes, table, key), a written text, or a column
+        for operand in operands:
+            if _written_text(operand):
+                parts.append(operand.value)
+                continue
+            if not _codable_operand(operand):
+                parts.append(self.eval(operand, frame, rows))
+                continue
+            call = operand.__class__ is ast.Call
+            coded = self.coded_name(operand.args[0] if call else operand, frame, rows)
+            if coded is None:
+                return None
+            if call:
+                coded = self.coded_call(operand.ref.target[1], *coded)
+                if coded is None:
+                    return None
+            parts.append(coded)
+        columns = [p for p in parts if p.__class__ is tuple]
+        if len(columns) + sum(p.__class__ is str for p in parts) == len(parts):
+            bad = columns[0][0].bad
+            for col, *_ in columns[1:]:
+                bad = bad | col.bad
+            good = rows_where(~bad)
+            if len(good):
+                made = self.composed(parts, [codes[good] for _, codes, *_ in columns])
+                if made is not None:
+                    texts, inverse = made
+                    values = np.empty(n, dtype=object)
+                    values[good] = texts[inverse]
+                    masks = self.masks.join_all([_zeros(n)] + [c.masks for c, *_ in columns])
+                    deps = self.deps.join_all([_zeros(n)] + [c.deps for c, *_ in columns])
+                    return Column(values, bad, masks, deps=deps)
+        # Row by row after all: each operand's column with its values.
+        out = []
+        for p in parts:
+            if p.__class__ is str:
+                out.append(self.constant(p, n))
+            elif p.__class__ is tuple:
+                col, codes, table, _ = p
+                values = table[codes]
+                if np.count_nonzero(col.bad):
+                    values[col.bad] = None
+                out.append(Column(values, col.bad, col.masks, deps=col.deps))
+            else:
+                out.append(p)
+        return out
+
+    @staticmethod
+    def composed(parts, codes):
+        """The texts of a chain of written texts and numbered operands (``parts``), once per
+        distinct tuple of numbers (``codes``: per numbered operand, the rows' numbers), and per
+        row the number of its text; None when a tuple is not all texts or its text would be
+        longer than the language allows (the caller then adds row by row)."""
+        tuples, inverse = group(*codes)
+        made = []
+        for numbers in tuples:
+            numbers = iter(numbers)
+            pieces = [p if p.__class__ is str else p[2][next(numbers)] for p in parts]
+            if set(map(type, pieces)) != _TEXT:
+                return None
+            text = "".join(pieces)
+            if len(text) > MAX_SEQUENCE:
+                return None
+            made.append(text)
+        return objects(made), inverse
+
+    def coded_name(self, node, frame, rows):
+        """A name of a rule or fact on ``rows`` (as :meth:`name` reads it) and, per row, the
+        number of its value in the column's table (:meth:`value_codes`), with the table and the
+        table's key; None when the column cannot be numbered."""
+        target = node.ref.target
+        kind_of_name, what, depth = target
+        at, kind_name = self.ancestor_rows(frame.kind.name, frame.index[rows], depth)
+        found = self.value_codes(kind_name, kind_of_name, what)
+        if found is None:
+            return None
+        key, codes, table = found
+        return self.name(target, frame, rows), codes[at], table, key
+
+    def value_codes(self, kind_name, kind_of_name, what):
+        """Per row of a kind, the number of a rule's or fact's value in a table of its
+        column's values, once per batch: by typed value for texts, whole numbers, yes/no,
+        dates and nothing (``True`` is not ``1``: :func:`distinct`), by object where there are
+        ``Decimal`` values too (each object once: a ``Decimal`` would be keyed by its text,
+        which costs more than it saves; its objects are kept alive by the column and never
+        change). Gives (key, numbers, table), or None for a column of other values (lists)."""
+        key = (kind_name, kind_of_name, what if kind_of_name == "fact" else what.uid)
+        codings = self.codings
+        found = codings.get(key, _MISSING)
+        if found is _MISSING:
+            if kind_of_name == "fact":
+                values, _ = self.fact_column(kind_name, what)
+            else:
+                values = self.rule_column(what).values
+            found = None
+            n = len(values)
+            kinds = {bool} if values.dtype == bool else set(map(type, values.tolist()))
+            if kinds <= _CODABLE:
+                got = distinct([values], np.arange(n))
+                if got is not None:
+                    firsts, codes = got
+                    found = (key, codes, objects(values[firsts].tolist()))
+            elif kinds <= _CODABLE_OBJECTS:
+                ids = np.fromiter(map(id, values.tolist()), dtype=np.int64, count=n)
+                _, firsts, codes = np.unique(ids, return_index=True, return_inverse=True)
+                found = (key, codes.reshape(-1), values[firsts])
+            codings[key] = found
+        return found
+
+    def coded_call(self, fn, col, codes, table, key):
+        """``fn`` (``text`` or ``money``) of a numbered name: called through the batch's memo
+        (as :meth:`called` calls it) once per batch for each value of the table a row not bad
+        holds, kept per (table, built-in) for every site; a row whose value it fails on is bad.
+        Gives the call's column, numbers and table of results, or None when a result is a list
+        (each row its own list: row by row)."""
+        entry = self.coded_calls.get((key, fn))
+        if entry is None:
+            size = len(table)
+            entry = self.coded_calls[(key, fn)] = (np.empty(size, dtype=object),
+                                                   np.zeros(size, dtype=bool),
+                                                   np.zeros(size, dtype=bool))
+        made, done, failed = entry
+        used = np.zeros(len(table), dtype=bool)
+        used[codes[~col.bad] if np.count_nonzero(col.bad) else codes] = True
+        todo = rows_where(used & ~done).tolist()
+        if todo:
+            memo = self.memo(fn, fn)
+            for c in todo:
+                try:
+                    result = memo(table[c])
+                except _FAILURES:
+                    failed[c] = True
+                else:
+                    if result.__class__ is list:
+                        return None
+                    made[c] = result
+                done[c] = True
+        bad = col.bad | failed[codes] if np.count_nonzero(failed) else col.bad
+        return Column(col.values, bad, col.masks, deps=col.deps), codes, made, key
 
     def combined(self, fn, parts) -> Column:
         bad = parts[0].bad
@@ -1646,10 +1870,15 @@ class _Batch:
     def memo(self, key, fn) -> Memo:
         """The batch's :class:`Memo` of a pure call (``key``: the built-in, the parameter or
         the rulebook function; ``fn`` computes one call): every call site of the batch shares
-        it, so each distinct typed tuple of arguments is computed once per batch."""
+        it, so each distinct typed tuple of arguments is computed once per batch. ``text`` and
+        ``money`` keep their results across batches too (:data:`_LASTING`): the same limits,
+        sizes, ages and amounts are written again in every chunk."""
         found = self.memos.get(id(key))
         if found is None:                 # by identity (the key kept alive beside its memo)
-            found = Memo(fn)
+            kept = _LASTING.get(key) if key is fn else None
+            if kept is not None and len(kept) > _LASTING_SIZE:
+                kept.clear()
+            found = Memo(fn, kept)
             self.memos[id(key)] = (key, found)
             return found
         return found[1]
@@ -1928,6 +2157,35 @@ def _added_operands(node) -> list:
         node = node.left
     operands.append(node)
     return operands[::-1]
+
+
+#: Per ``+`` chain: whether it is one :meth:`_Batch.coded_texts` composes per distinct tuple.
+_CODABLE_CHAINS = weakref.WeakKeyDictionary()
+#: Classes of the values a column is numbered by (:meth:`_Batch.value_codes`).
+_CODABLE = frozenset({str, int, bool, dt.date, type(None)})
+#: ... and by object (:meth:`_Batch.value_codes`).
+_CODABLE_OBJECTS = _CODABLE | {Decimal}
+_TEXT = {str}
+
+
+def _codable_chain(node) -> bool:
+    """Whether a chain of ``+`` has a name of a rule or fact (of this entity or an ancestor),
+    or ``text``/``money`` of one, among its operands (:meth:`_Batch.coded_texts`)."""
+    found = _CODABLE_CHAINS.get(node)
+    if found is None:
+        found = _CODABLE_CHAINS[node] = any(map(_codable_operand, _added_operands(node)))
+    return found
+
+
+def _codable_operand(operand) -> bool:
+    """A name of a rule or fact, or ``text``/``money`` of one."""
+    if operand.__class__ is ast.Call:
+        target = operand.ref.target
+        if target[0] != "builtin" or target[1] not in _LASTING or len(operand.args) != 1 \
+                or operand.keywords:
+            return False
+        operand = operand.args[0]
+    return operand.__class__ is ast.Name and operand.ref.target[0] in ("rule", "fact")
 
 
 def _written_text(node) -> bool:

@@ -209,9 +209,10 @@ class Memo:
 
     __slots__ = ("fn", "found", "seen", "failing")
 
-    def __init__(self, fn):
+    def __init__(self, fn, found: dict | None = None):
         self.fn = fn
-        self.found: dict = {}
+        # by typed key; ``found`` may be kept beyond the batch (a date-free built-in's results)
+        self.found: dict = {} if found is None else found
         self.seen: dict = {}              # id of an argument -> (it, its result or _FAILED)
         self.failing = False              # whether ``seen`` holds a failure
 

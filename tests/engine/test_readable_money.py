@@ -32,6 +32,18 @@ ROOT = Path(__file__).resolve().parents[2]
     (0, "$0"),
     (Decimal("12345678.9"), "$12,345,678.90"),
     (None, "no value"),
+    # written with an exponent, negative zero, whole amounts of every size, below the cent
+    (Decimal("1E+3"), "$1,000"),
+    (Decimal("0E+2"), "$0"),
+    (Decimal("-0.00"), "$0.00"),
+    (Decimal("-0"), "$0"),
+    (Decimal("0.1"), "$0.10"),
+    (Decimal("-1234567.5"), "-$1,234,567.50"),
+    (Decimal("1E-10"), "$0.0000000001"),
+    (-2650, "-$2,650"),
+    (10 ** 12, "$1,000,000,000,000"),
+    # more digits than the context keeps: rounded to it (as abs() always did), never cut
+    (Decimal("123456789012345678901234567890.12"), "$123,456,789,012,345,678,901,234,567,900"),
 ])
 def test_money_text(value, expected):
     assert money_text(value) == expected

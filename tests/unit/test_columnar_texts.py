@@ -87,6 +87,8 @@ def test_a_call_written_alike_at_several_sites_is_computed_once_per_entity(monke
         return made(self, node, frame, rows)
 
     monkeypatch.setattr(columnar._Batch, "called", counting)
+    # chains of names go through the numbered path (its own tests below): the calls here
+    monkeypatch.setattr(columnar, "_codable_chain", lambda node: False)
     compared, _ = columnar_same_as_per_case(texts, data, names=["texts.why_not", "texts.amounts_said",
                                                         "texts.amount_text"])
     assert compared > 0
@@ -169,3 +171,108 @@ def test_lists_chained_is_the_pairwise_sum_with_a_new_list_per_row():
     assert lists_chained([objects([a, "x"], 2), objects([b, b], 2)], np.zeros(2, dtype=bool),
                          10) is None
     assert lists_chained(columns, np.zeros(3, dtype=bool), 3) is None
+
+
+def test_chains_of_names_are_composed_once_per_distinct_tuple_of_values(monkeypatch):
+    texts = engine("texts")
+    data = _households(200, seed=21)
+    composed = []
+    coded = columnar._Batch.coded_texts
+
+    def counting(self, operands, frame, rows):
+        made = coded(self, operands, frame, rows)
+        if made.__class__ is columnar.Column:
+            composed.append((len(rows), len(set(made.values[~made.bad].tolist()))))
+        return made
+
+    monkeypatch.setattr(columnar._Batch, "coded_texts", counting)
+    for name in ("texts.said", "texts.why_not", "texts.mixed_branches"):
+        compared, _ = columnar_same_as_per_case(texts, data, names=[name])
+        assert compared > 0
+    # composed per distinct tuple: fewer texts than rows (people share ages, names, regions)
+    assert composed and any(distinct < rows for rows, distinct in composed)
+
+
+def test_a_column_is_numbered_by_typed_value_once_per_batch(monkeypatch):
+    texts = engine("texts")
+    data = _households(30, seed=5)
+    batch = columnar._Batch(texts, [texts.read_case(h) for h in data], AS_OF)
+    key, codes, table = batch.value_codes("person", "fact", "age")
+    ages = batch.fact_column("person", "age")[0].tolist()
+    assert [table[c] for c in codes.tolist()] == ages and len(table) == len(set(ages))
+    assert batch.value_codes("person", "fact", "age")[1] is codes       # kept for the batch
+    pregnant = batch.value_codes("person", "fact", "pregnant")[2]
+    assert {type(v) for v in pregnant.tolist()} == {bool}
+    # amounts (Decimal) by object: each row's own object back, exponent and all
+    total = texts.program.rules["texts.total"]
+    _, codes, table = batch.value_codes("person", "rule", total)
+    column = batch.rule_column(total).values
+    assert all(a is b for a, b in zip(table[codes].tolist(), column.tolist()))
+    # money() of a numbered column: once per batch for each value a site reaches
+    calls = []
+    money = columnar.BUILTINS["money"].function
+    monkeypatch.setitem(columnar._LASTING, money, {})
+    memo = batch.memo(money, money)
+    monkeypatch.setattr(memo, "fn", lambda v: calls.append(v) or money(v))
+    col = columnar.Column(column, np.zeros(len(column), dtype=bool), np.zeros(len(column), int))
+    first = batch.coded_call(money, col, codes[:5], table, ("person", "rule", total.uid))
+    again = batch.coded_call(money, col, codes, table, ("person", "rule", total.uid))
+    assert [first[2][c] for c in codes[:5].tolist()] == [money(v) for v in column[:5].tolist()]
+    assert [again[2][c] for c in codes.tolist()] == [money(v) for v in column.tolist()]
+    assert len(calls) == len({(v.__class__, str(v)) for v in column.tolist()})
+    batch.close()
+
+
+def test_text_and_money_results_are_kept_from_one_batch_to_the_next(monkeypatch):
+    texts = engine("texts")
+    money = columnar.BUILTINS["money"].function
+    kept = {}
+    monkeypatch.setitem(columnar._LASTING, money, kept)
+    data = _households(20, seed=9)
+    evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=["texts.amount_text"])
+    assert kept[(Decimal, "2.5")] == "$2.50" and kept[(Decimal, "2.50")] == "$2.50"
+    kept[(Decimal, "2.5")] = "kept"              # the next batch reads the kept text
+    got = evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF,
+                         names=["texts.amount_text"])
+    values = {r.value for e in got if e is not None for r in e.results}
+    assert "kept of 2.5" in values and "$2.50 of 2.50" in values
+    for key in range(columnar._LASTING_SIZE + 1):     # grown too large: emptied at a batch
+        kept[(int, key)] = "x"
+    evaluate_cases(texts, [texts.read_case(h) for h in data], AS_OF, names=["texts.amount_text"])
+    assert len(kept) < 100 and kept[(Decimal, "2.5")] == "$2.50"
+
+
+def test_collected_lists_are_new_lists_in_table_order_per_set_of_table_rows():
+    collected = np.empty((4, 3), dtype=object)
+    for r in range(4):
+        for k in range(3):
+            collected[r, k] = f"{r}{k}"
+    chosen = np.asarray([[True, False, True], [False, False, False], [True, False, True],
+                         [True, True, True]])
+    got = columnar._Batch.collected_lists(collected, chosen, 4).tolist()
+    assert got == [["00", "02"], [], ["20", "22"], ["30", "31", "32"]]
+    assert len({id(v) for v in got}) == 4
+    one = columnar._Batch.collected_lists(collected[:2], chosen[[0, 0]], 2).tolist()
+    assert one == [["00", "02"], ["10", "12"]] and one[0] is not one[1]
+
+
+def test_an_if_else_chain_is_written_once_per_row_as_the_nested_form_writes_it():
+    texts = engine("texts")
+    data = _households(120, seed=33)
+    for name in ("texts.mixed_branches", "texts.said"):
+        rule = texts.program.rules[name]
+        tree = rule.body.expression.tree
+        chain = columnar._distributed(tree) if name.endswith("branches") else tree
+        assert chain.__class__ is ast.IfExp
+        batch = columnar._Batch(texts, [texts.read_case(h) for h in data], AS_OF)
+        rows = np.arange(len(batch.entities["person"]))
+        frame = columnar._Frame(rule.entity_kind, rows)
+        nested = batch.eval(chain, frame, rows)            # if_else, level by level
+        flat = batch.if_chain(chain, frame, rows)
+        assert flat.bad.tolist() == nested.bad.tolist() and nested.bad.any()
+        good = ~flat.bad
+        assert [(type(v), v) for v in flat.values[good].tolist()] == \
+            [(type(v), v) for v in nested.values[good].tolist()]
+        assert flat.masks.tolist() == nested.masks.tolist()
+        assert flat.deps.tolist() == nested.deps.tolist()
+        batch.close()
