@@ -99,9 +99,10 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
                        read_citations, through_fronts)
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
-                              comparisons, distinct, firsts, flags, full, group, memberships,
-                              lists_chained, no_rows, numbers, objects, ranks_of, rows_where,
-                              strict_bools, texts_chained, texts_joined, truth, ufunc)
+                              comparisons, distinct, firsts, flags, full, group, heads,
+                              memberships, lists_chained, no_rows, numbers, objects, ranks_of,
+                              rows_where, strict_bools, texts_chained, texts_joined, truth,
+                              ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -559,6 +560,7 @@ class _Batch:
         self.parent_rows = {k: np.asarray(v, dtype=np.intp) for k, v in parents.items()}
         self.kinds = {kind.name: kind for kind in self.program.entity_kinds.values()}
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
+        self.ids: dict = {}               # kind name -> what a `list` lists per row
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
         self.given: dict = {}             # kind name -> [the facts dict of each row's entity]
@@ -1064,6 +1066,16 @@ class _Batch:
             found = self.children[key] = (np.cumsum(counts) - counts, counts, flat)
         return found
 
+    def listed_ids(self, kind_name: str) -> np.ndarray:
+        """Per row of a kind, what a ``list`` aggregate lists for its entity (its id, else its
+        index), made once per batch and kind: every list over the kind picks from it."""
+        found = self.ids.get(kind_name)
+        if found is None:
+            found = self.ids[kind_name] = objects(
+                [e.id if e.id is not None else e.index
+                 for e in self.entities.get(kind_name, ())])
+        return found
+
     def aggregate(self, body, frame, rows) -> Column:
         n = len(rows)
         positions, members = self.member_pairs(body, frame, rows)
@@ -1101,9 +1113,7 @@ class _Batch:
             values = np.bincount(kept_positions, minlength=n).astype(object)
         elif fn == "list":
             # Members are in owner order: each owner's list is one slice of the members' ids.
-            entities = self.entities.get(body.member_kind.name, ())
-            ids = [e.id if e.id is not None else e.index
-                   for e in map(entities.__getitem__, members[kept].tolist())]
+            ids = self.listed_ids(body.member_kind.name)[members[kept]].tolist()
             ends = np.cumsum(np.bincount(kept_positions, minlength=n)).tolist()
             values = objects([ids[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
         elif fn == "sum":
@@ -1166,11 +1176,32 @@ class _Batch:
 
     @staticmethod
     def folded(one, values, bad, positions, ranks, items):
-        """Per row, ``one(acc, v)`` over its members' values in order, one rank at a time over
-        every row: Python's ``+`` for ``sum`` (from 0), :func:`_smaller` or :func:`_larger` for
+        """Per row, ``one(acc, v)`` over its members' values in order, from the row's value in
+        ``values``: Python's ``+`` for ``sum`` (from 0), :func:`_smaller` or :func:`_larger` for
         ``min``/``max`` (from None; the first of equal ones, as the built-ins), as per case. A
-        row where a step fails is bad (its value is then never read)."""
+        row where a step fails is bad (its value is then never read).
+
+        Each owner's start value is laid just before its members' values and the whole is
+        reduced segment by segment (``reduceat`` of an object ufunc calls ``one`` left to right
+        within each segment: ``one(one(start, v1), v2)``..., the per-case steps exactly), one
+        call for every owner. Only when a step fails, the steps are taken again one rank at a
+        time over every row, where the rows that fail are marked bad."""
+        if not len(items):
+            return values
         step = ufunc(one, 2)
+        starts = heads(positions)
+        owners = positions[starts]
+        laid = np.empty(len(items) + len(starts), dtype=object)
+        places = np.ones(len(laid), dtype=bool)
+        segment_starts = starts + np.arange(len(starts))
+        places[segment_starts] = False
+        laid[segment_starts] = values[owners]
+        laid[places] = items
+        try:
+            values[owners] = step.reduceat(laid, segment_starts)
+            return values
+        except _FAILURES:
+            pass
         for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
             at = ranks == depth
             where = positions[at]

@@ -814,31 +814,67 @@ class Interned:
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
         """``acc`` (one id per owner row) joined, in order, with the ids of its members
-        (``positions``: each member's owner row; ``ranks``: its place among its owner's)."""
+        (``positions``: each member's owner row; ``ranks``: its place among its owner's);
+        :data:`UNKNOWN` where any of them is.
+
+        The ids are laid out as a matrix (a row per rank, ``acc`` first, a column per owner),
+        the distinct columns found at once (:func:`group`: a column's ids are few), and each
+        distinct column joined left to right (:meth:`_joined`: the same pairs, joined in the
+        same order, as one join per rank over every owner). Members whose ids are all empty
+        (no citation read, or no mask kept) leave ``acc`` as it is, with nothing laid out."""
         acc = acc.copy()
-        if len(ids) == 0:
+        if len(ids) == 0 or not np.count_nonzero(ids):
             return acc
-        for depth in range(int(ranks.max()) + 1):
-            at = ranks == depth
-            rows = positions[at]
-            acc[rows] = self.join(acc[rows], ids[at])
+        laid = np.zeros((int(ranks.max()) + 2, len(acc)), dtype=np.int64)
+        laid[0] = acc
+        laid[ranks + 1, positions] = ids
+        unknown = None
+        if int(laid.min()) < 0:
+            unknown = (laid < 0).any(axis=0)
+            laid[:, unknown] = 0
+        keys = [row for row in laid if np.count_nonzero(row)]
+        found, inverse = group(*keys) if keys else ([(0,)], np.zeros(len(acc), dtype=np.intp))
+        joined = self._joined
+        out = []
+        for tuple_ in found:
+            x = 0
+            for right in tuple_:
+                x = joined(x, right)
+            out.append(x)
+        acc = np.asarray(out, dtype=np.int64)[inverse]
+        if unknown is not None:
+            acc[unknown] = UNKNOWN
         return acc
+
+
+def heads(positions: np.ndarray) -> np.ndarray:
+    """For sorted owner positions (members grouped by owner), where each owner's members
+    start."""
+    n = len(positions)
+    change = np.empty(n, dtype=bool)
+    if n:
+        change[0] = True
+        np.not_equal(positions[1:], positions[:-1], out=change[1:])
+    return rows_where(change)
 
 
 def ranks_of(positions: np.ndarray) -> np.ndarray:
     """For sorted owner positions (members grouped by owner), each member's place among its
-    owner's members (0, 1, 2...)."""
+    owner's members (0, 1, 2...): its index less the index where its owner's members start."""
     n = len(positions)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    starts = rows_where(np.r_[True, positions[1:] != positions[:-1]])
-    lengths = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, lengths)
+    start = np.zeros(n, dtype=np.intp)
+    found = heads(positions)
+    start[found] = found
+    np.maximum.accumulate(start, out=start)
+    return np.arange(n) - start
 
 
 def firsts(positions: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Among members (in order) where ``chosen`` holds: the owner rows that have one, and the
-    index of the first such member of each."""
+    """Among members (in order, grouped by owner) where ``chosen`` holds: the owner rows that
+    have one, and the index of the first such member of each (the chosen members' positions
+    stay sorted: each owner's first is where its position starts)."""
     where = rows_where(chosen)
-    owners, first = np.unique(positions[where], return_index=True)
-    return owners, where[first]
+    first = heads(positions[where])
+    return positions[where[first]], where[first]
