@@ -814,37 +814,21 @@ class Interned:
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
         """``acc`` (one id per owner row) joined, in order, with the ids of its members
-        (``positions``: each member's owner row; ``ranks``: its place among its owner's);
-        :data:`UNKNOWN` where any of them is.
+        (``positions``: each member's owner row; ``ranks``: its place among its owner's).
 
-        The ids are laid out as a matrix (a row per rank, ``acc`` first, a column per owner),
-        the distinct columns found at once (:func:`group`: a column's ids are few), and each
-        distinct column joined left to right (:meth:`_joined`: the same pairs, joined in the
-        same order, as one join per rank over every owner). Members whose ids are all empty
-        (no citation read, or no mask kept) leave ``acc`` as it is, with nothing laid out."""
-        acc = acc.copy()
+        The ids are laid out as a matrix, a row per rank and a column per owner (the empty id
+        where an owner has no member of that rank: joining it changes nothing), and ``acc``
+        joined with one row after the other (:meth:`join`, each distinct pair once), with no
+        gather or scatter of the owners per rank. Members whose ids are all empty (no citation
+        read, or no mask kept) leave ``acc`` as it is, with nothing laid out."""
         if len(ids) == 0 or not np.count_nonzero(ids):
-            return acc
-        laid = np.zeros((int(ranks.max()) + 2, len(acc)), dtype=np.int64)
-        laid[0] = acc
-        laid[ranks + 1, positions] = ids
-        unknown = None
-        if int(laid.min()) < 0:
-            unknown = (laid < 0).any(axis=0)
-            laid[:, unknown] = 0
-        keys = [row for row in laid if np.count_nonzero(row)]
-        found, inverse = group(*keys) if keys else ([(0,)], np.zeros(len(acc), dtype=np.intp))
-        joined = self._joined
-        out = []
-        for tuple_ in found:
-            x = 0
-            for right in tuple_:
-                x = joined(x, right)
-            out.append(x)
-        acc = np.asarray(out, dtype=np.int64)[inverse]
-        if unknown is not None:
-            acc[unknown] = UNKNOWN
-        return acc
+            return acc.copy()
+        laid = np.zeros((int(ranks.max()) + 1, len(acc)), dtype=np.int64)
+        laid[ranks, positions] = ids
+        out = acc
+        for row in laid:
+            out = self.join(out, row)
+        return out.copy() if out is acc else out
 
 
 def heads(positions: np.ndarray) -> np.ndarray:
