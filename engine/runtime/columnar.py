@@ -561,6 +561,7 @@ class _Batch:
         self.kinds = {kind.name: kind for kind in self.program.entity_kinds.values()}
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
         self.ids: dict = {}               # kind name -> what a `list` lists per row
+        self.pairs: dict = {}             # (kind, levels up, collection) -> member_pairs
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
         self.given: dict = {}             # kind name -> [the facts dict of each row's entity]
@@ -1023,7 +1024,16 @@ class _Batch:
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
-        each member's row position and its row in the member kind's table (two arrays)."""
+        each member's row position, its row in the member kind's table and its rank among its
+        owner's members (0, 1, 2...): three arrays, read only. A rule's own aggregate runs over
+        every row of its kind (``rows`` is the frame's index), and then the pairs depend on the
+        kind and the collection alone: made once per batch for every aggregate over them."""
+        key = None
+        if rows is frame.index:
+            key = (frame.kind.name, body.levels_up, body.over)
+            found = self.pairs.get(key)
+            if found is not None:
+                return found
         if frame.index is not None:
             owners, _ = self.ancestor_rows(frame.kind.name, frame.index[rows], body.levels_up)
         else:
@@ -1036,10 +1046,16 @@ class _Batch:
         total = int(lengths.sum())
         positions = np.repeat(np.arange(len(owners)), lengths)
         if total == 0:
-            return positions, no_rows()
-        offsets = np.cumsum(lengths) - lengths
-        within = np.arange(total) - np.repeat(offsets, lengths)
-        return positions, members[np.repeat(starts[owners], lengths) + within]
+            found = positions, no_rows(), np.zeros(0, dtype=np.intp)
+        else:
+            offsets = np.cumsum(lengths) - lengths
+            within = np.arange(total) - np.repeat(offsets, lengths)
+            found = positions, members[np.repeat(starts[owners], lengths) + within], within
+        for array in found:
+            array.flags.writeable = False
+        if key is not None:
+            self.pairs[key] = found
+        return found
 
     def children_of(self, kind_name, over):
         """Per owner row of a kind: where its members of collection ``over`` start in one flat
@@ -1078,15 +1094,14 @@ class _Batch:
 
     def aggregate(self, body, frame, rows) -> Column:
         n = len(rows)
-        positions, members = self.member_pairs(body, frame, rows)
+        positions, members, ranks = self.member_pairs(body, frame, rows)
         member_frame = _Frame(body.member_kind, members, frame, rows[positions])
         pair_rows = np.arange(len(members))
         fn = body.function
         if fn == "first":
-            return self.first(body, frame, rows, positions, member_frame)
+            return self.first(body, frame, rows, positions, ranks, member_frame)
         masks = _zeros(n)
         bad = np.zeros(n, dtype=bool)
-        ranks = ranks_of(positions)
         kept = pair_rows
         spans = _zeros(len(members))               # per member: what its filter and value read
         if body.where is not None:
@@ -1217,7 +1232,7 @@ class _Batch:
                         bad[p] = True
         return values
 
-    def first(self, body, frame, rows, positions, member_frame) -> Column:
+    def first(self, body, frame, rows, positions, ranks, member_frame) -> Column:
         """``first``: members in order until one passes the filter (with ``of``, per case the
         loop stops after the first value)."""
         n = len(rows)
@@ -1226,7 +1241,6 @@ class _Batch:
         masks = _zeros(n)
         found = np.zeros(n, dtype=bool)
         deps = _zeros(n)
-        ranks = ranks_of(positions)
         pair_rows = np.arange(len(positions))
         for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
             at = ranks == depth

@@ -580,13 +580,16 @@ def _boxed(item) -> np.ndarray:
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints, in
-    order) and, per row, the index of its tuple in that list: by a table over the ranges of the
-    keys when it is small (:func:`_in_ranges`), else by sorting."""
+    order) and, per row, the index of its tuple in that list: at once when every row holds the
+    same tuple, by a table over the ranges of the keys when it is small (:func:`_in_ranges`),
+    else by sorting."""
     n = len(keys[0])
     if n == 0:
         return [], np.zeros(0, dtype=np.intp)
     lows = [int(k.min()) for k in keys]
     highs = [int(k.max()) for k in keys]
+    if lows == highs:                     # one tuple on every row (often: a rule's reads)
+        return [tuple(lows)], np.zeros(n, dtype=np.intp)
     found = _distinct_rows(keys, lows, highs)
     if found is not None:
         return found
