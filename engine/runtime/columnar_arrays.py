@@ -387,6 +387,8 @@ def _column_codes(values: np.ndarray):
             return (numbers - low if low else numbers), False
     if len(kinds) == 1 and kinds <= _PLAIN_KEYS and listed.count(listed[0]) == len(listed):
         return np.zeros(len(listed), dtype=np.intp), True     # one value (a constant)
+    if list in kinds:                     # no key: known before a key is made for every row
+        return None
     keys = _typed_keys(listed, kinds)
     try:
         index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
