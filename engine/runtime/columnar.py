@@ -777,19 +777,24 @@ class _Batch:
         output = rule.output
         transparent = rule.transparent and not output
         reads = np.full(n, UNKNOWN, dtype=np.int64)
-        if branch is None and failed is None:   # a formula or aggregate: what decided alone
-            good = rows_where(~bad & (deps >= 0))
-            if len(good) == 0:
-                return reads, partial(np.empty, n, dtype=object)
-            found, inverse = group(deps[good])
-            keys = [(0, di, 0) for (di,) in found]
-        else:
-            f = failed if failed is not None else _zeros(n)
-            b = branch if branch is not None else _zeros(n)
+        # The rows whose deciding reads are known: usually every row (then no row is picked
+        # out: ``good`` is a slice of them all).
+        simple = branch is None and failed is None   # a formula or aggregate: what decided alone
+        f = failed if failed is not None else _zeros(n)
+        b = branch if branch is not None else _zeros(n)
+        if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0 or \
+                (not simple and int(f.min(initial=0)) < 0):
             good = rows_where(~bad & (deps >= 0) & (f >= 0))
             if len(good) == 0:
                 return reads, partial(np.empty, n, dtype=object)
-            keys, inverse = group(b[good], deps[good], f[good])
+            b, deps, f = b[good], deps[good], f[good]
+        else:
+            good = slice(None)
+        if simple:
+            found, inverse = group(deps)
+            keys = [(0, di, 0) for (di,) in found]
+        else:
+            keys, inverse = group(b, deps, f)
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, cores_of = [], []
         for bi, di, fi in keys:
@@ -1144,7 +1149,8 @@ class _Batch:
                 yes, no = strict_bools(grouped)
                 not_bool = ~(yes | no)
                 bad[kept_positions[not_bool]] = True
-                hits = np.bincount(kept_positions[yes if fn == "any" else no], minlength=n) > 0
+                deciders = yes if fn == "any" else no     # the members that may decide alone
+                hits = np.bincount(kept_positions[deciders], minlength=n) > 0
                 values = hits if fn == "any" else ~hits      # bad rows: never read
         else:                                      # min, max
             values = full(n, None)
@@ -1170,7 +1176,7 @@ class _Batch:
         deps = self.deps.fold(_zeros(n), positions, ranks, spans)
         if fn in ("any", "all", "min", "max") and grouped is not None and len(grouped):
             if fn in ("any", "all"):
-                chosen = _IS(grouped, fn == "any").astype(bool)
+                chosen = deciders
             else:
                 target = values[kept_positions]
                 present = ~_IS(grouped, None).astype(bool)
