@@ -1240,7 +1240,15 @@ class _Batch:
 
     def first(self, body, frame, rows, positions, ranks, member_frame) -> Column:
         """``first``: members in order until one passes the filter (with ``of``, per case the
-        loop stops after the first value)."""
+        loop stops after the first value) or its filter fails (the per-case loop stops there
+        with the error: the row is bad).
+
+        The filter is evaluated on every member at once, not one rank at a time: each owner's
+        members up to the one that stops its loop are the members the per-case loop reaches,
+        and only what they read is joined, in order (:meth:`Interned.fold`); a member after
+        that is evaluated to no effect (its value, badness, mask and reads reach no result, and
+        what it computes, pure and per entity, is what any other site computes for it).
+        ``of`` is evaluated only on each owner's member that passed."""
         n = len(rows)
         values = np.empty(n, dtype=object)
         bad = np.zeros(n, dtype=bool)
@@ -1248,30 +1256,35 @@ class _Batch:
         found = np.zeros(n, dtype=bool)
         deps = _zeros(n)
         pair_rows = np.arange(len(positions))
-        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
-            at = ranks == depth
-            pairs = pair_rows[at]
-            active = positions[at]
-            live = ~found[active] & ~bad[active]
-            pairs, active = pairs[live], active[live]
-            if not len(active):
-                break
-            passing, passing_pairs = active, pairs
-            if body.where is not None:
-                test = self.eval(body.where.tree, member_frame, pairs)
-                self.masks.join_at(masks, active, test.masks)
-                self.deps.join_at(deps, active, test.deps)
-                yes, no = strict_bools(test.values)
-                bad_test = test.bad | ~(yes | no)
-                bad[active[bad_test]] = True
-                passing, passing_pairs = active[yes & ~bad_test], pairs[yes & ~bad_test]
-            if body.of is not None and len(passing):
-                of = self.eval(body.of.tree, member_frame, passing_pairs)
-                values[passing] = of.values
-                self.masks.join_at(masks, passing, of.masks)
-                bad[passing] |= of.bad
-                found[passing] = True
-                self.deps.join_at(deps, passing, of.deps)
+        passing = no_rows()                  # per owner that found one: its passing member
+        if body.where is not None and len(pair_rows):
+            test = self.eval(body.where.tree, member_frame, pair_rows)
+            yes, no = strict_bools(test.values)
+            bad_test = test.bad | ~(yes | no)
+            # Where each owner's loop stops: a filter that fails, or (with ``of``) one that
+            # passes; the members reached are those up to it (every member where none stops).
+            stops = bad_test | yes if body.of is not None else bad_test
+            owners, stop = firsts(positions, stops)
+            last = np.full(n, len(pair_rows), dtype=np.intp)
+            last[owners] = ranks[stop]
+            reached = rows_where(ranks <= last[positions])
+            masks = self.masks.fold(masks, positions[reached], ranks[reached],
+                                    test.masks[reached])
+            deps = self.deps.fold(deps, positions[reached], ranks[reached],
+                                  test.deps[reached])
+            failing = bad_test[stop]
+            bad[owners[failing]] = True
+            passing = stop[~failing]
+        elif body.of is not None and len(pair_rows):   # no filter: each owner's first member
+            passing = rows_where(ranks == 0)
+        if body.of is not None and len(passing):
+            owners = positions[passing]
+            of = self.eval(body.of.tree, member_frame, pair_rows[passing])
+            values[owners] = of.values
+            self.masks.join_at(masks, owners, of.masks)
+            bad[owners] |= of.bad
+            found[owners] = True
+            self.deps.join_at(deps, owners, of.deps)
         missing = rows_where(~found & ~bad)
         if len(missing) and body.default is not None:
             d = self.eval(body.default.tree, frame, rows[missing])
