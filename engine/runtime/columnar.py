@@ -1117,8 +1117,11 @@ class _Batch:
             bad_test = test.bad | ~(yes | no)
             bad[positions[bad_test]] = True
             kept = pair_rows[yes & ~bad_test]
-        kept_positions = positions[kept]
-        kept_ranks = ranks_of(kept_positions)
+        if body.where is None:                     # every member kept: the pairs as they are
+            kept_positions, kept_ranks = positions, ranks
+        else:
+            kept_positions = positions[kept]
+            kept_ranks = ranks_of(kept_positions)
         grouped = None                             # per kept member: its value
         grouped_bad = None
         if body.of is not None:
