@@ -13,11 +13,14 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
 * **Laziness.** An expression node is evaluated only on the rows that would evaluate it per case:
   the second operand of ``and``/``or`` only where the first did not decide, the branch of an
   ``if`` only where it is taken, a condition only on the rows no earlier condition took, a chained
-  comparison stops where a link fails. A row that would fail per case (a missing fact, a type
-  error, no matching condition) is marked *bad*; badness flows to every value that reads it, and a
-  case with a bad output (or a bad ``output_when``) is given to the per-case evaluator whole, which
-  reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`); so is a
-  case with a fact that cannot be true on the date (:meth:`_Batch.impossible_on_date`).
+  comparison stops where a link fails (one node is evaluated further, to no effect: a ``first``
+  aggregate's filter runs on every member at once, and of the members after the one where the
+  per-case loop stops nothing reaches a result, :meth:`_Batch.first`). A row that would fail per
+  case (a missing fact, a type error, no matching condition) is marked *bad*; badness flows to
+  every value that reads it, and a case with a bad output (or a bad ``output_when``) is given to
+  the per-case evaluator whole, which reports the error exactly as ``policy eval`` does (counted
+  in :class:`ColumnarStats`); so is a case with a fact that cannot be true on the date
+  (:meth:`_Batch.impossible_on_date`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
   values are identical, exponents included; no binary floats anywhere. Shortcuts give the
@@ -69,8 +72,9 @@ per-batch tables, joined once per distinct pair of ids (found through a small ta
 ranges of the ids, not by sorting); comparisons go through NumPy's comparison of object arrays
 (the same rich comparison per element, in C); the deciding list of a rule is composed
 once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
-sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
-over each member's rank) are array operations. The cycle collector is paused while a chunk is
+sub-results back, the rows of a condition or table row, and members per owner are array
+operations: a collection's member pairs made once per batch, sums and extremes one ``reduceat``
+per aggregate, the reads of members joined one rank at a time over every owner. The cycle collector is paused while a chunk is
 evaluated (:func:`engine.runtime.collector.paused_collector`).
 """
 
