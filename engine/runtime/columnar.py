@@ -783,21 +783,27 @@ class _Batch:
         reads = np.full(n, UNKNOWN, dtype=np.int64)
         # The rows whose deciding reads are known: usually every row (then no row is picked
         # out: ``good`` is a slice of them all).
-        simple = branch is None and failed is None   # a formula or aggregate: what decided alone
-        f = failed if failed is not None else _zeros(n)
-        b = branch if branch is not None else _zeros(n)
-        if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0 or \
-                (not simple and int(f.min(initial=0)) < 0):
-            good = rows_where(~bad & (deps >= 0) & (f >= 0))
-            if len(good) == 0:
-                return reads, partial(np.empty, n, dtype=object)
-            b, deps, f = b[good], deps[good], f[good]
-        else:
-            good = slice(None)
-        if simple:
+        if branch is None and failed is None:   # a formula or aggregate: what decided alone
+            if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0:
+                good = rows_where(~bad & (deps >= 0))
+                if len(good) == 0:
+                    return reads, partial(np.empty, n, dtype=object)
+                deps = deps[good]
+            else:
+                good = slice(None)
             found, inverse = group(deps)
             keys = [(0, di, 0) for (di,) in found]
         else:
+            f = failed if failed is not None else _zeros(n)
+            b = branch if branch is not None else _zeros(n)
+            if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0 or \
+                    int(f.min(initial=0)) < 0:
+                good = rows_where(~bad & (deps >= 0) & (f >= 0))
+                if len(good) == 0:
+                    return reads, partial(np.empty, n, dtype=object)
+                b, deps, f = b[good], deps[good], f[good]
+            else:
+                good = slice(None)
             keys, inverse = group(b, deps, f)
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, cores_of = [], []
@@ -1186,7 +1192,6 @@ class _Batch:
                 chosen = deciders
             else:
                 target = values[kept_positions]
-                present = ~_IS(grouped, None).astype(bool)
                 chosen = np.zeros(len(grouped), dtype=bool)
                 idx = rows_where(present & ~bad[kept_positions])
                 if len(idx):
