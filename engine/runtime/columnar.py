@@ -74,8 +74,9 @@ ranges of the ids, not by sorting); comparisons go through NumPy's comparison of
 once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
 sub-results back, the rows of a condition or table row, and members per owner are array
 operations: a collection's member pairs made once per batch, sums and extremes one ``reduceat``
-per aggregate, the reads of members joined one rank at a time over every owner. The cycle collector is paused while a chunk is
-evaluated (:func:`engine.runtime.collector.paused_collector`).
+per aggregate, the reads of members joined one rank at a time over every owner. The cycle
+collector is paused while a chunk is evaluated
+(:func:`engine.runtime.collector.paused_collector`).
 """
 
 from __future__ import annotations
@@ -426,11 +427,40 @@ _PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int,
             "list": {list}, "any": None}
 
 
-def _already_finished(rule, values, bad) -> bool:
+#: Per rule body: what its good values are known to be from the body alone (_known_values).
+_KNOWN: dict = {}
+#: The classes of the good values of ``count``, ``sum`` and ``list`` aggregates: a count is an
+#: ``int``; a sum is 0 or what ``+`` gives from it for numbers (an ``int`` or a ``Decimal``: ``+``
+#: of anything else fails, and the row is bad); a list is a new ``list``.
+_AGGREGATED = {"count": frozenset({int}), "sum": frozenset({int, Decimal}),
+               "list": frozenset({list})}
+
+
+def _known_values(body):
+    """What every good value of a rule with this body is known to be without reading them, as
+    (the classes they may have, the values themselves or None), or None when only the values
+    tell: a ``count``, ``sum`` or ``list`` aggregate (:data:`_AGGREGATED`), or conditions whose
+    every value is written out (each row taken holds one of those constants itself; a row no
+    condition takes is bad). Kept per body for as long as the rulebook lives."""
+    entry = _KNOWN.get(id(body))
+    if entry is None or entry[0] is not body:
+        found = None
+        if body.kind == "aggregate" and body.function in _AGGREGATED:
+            found = (_AGGREGATED[body.function], None)
+        elif body.kind == "conditions" and all(
+                c.then.tree.__class__ is ast.Constant for c in body.conditions):
+            constants = [c.then.tree.value for c in body.conditions]
+            found = (frozenset(map(type, constants)), constants)
+        entry = _KNOWN[id(body)] = (body, found)
+    return entry[1]
+
+
+def _already_finished(rule, values, bad, known=None) -> bool:
     """Whether ``finish`` would leave every good value as it is: no rounding, every value one of
     the declared ones (if the rule declares them), and every value already of a type its
     declared type accepts as is (checked in bulk, over every row: a bad row's value can only
-    make the answer no, and then ``finish`` runs on the good rows alone)."""
+    make the answer no, and then ``finish`` runs on the good rows alone). ``known``: what the
+    good values are known to be (:func:`_known_values`), asked of those instead of the rows."""
     if rule.rounding is not None:
         return False
     passing = _PASSING.get(rule.type)
@@ -438,6 +468,15 @@ def _already_finished(rule, values, bad) -> bool:
         return False
     if values.dtype == bool and rule.enum is None:    # a yes/no array: every value a bool
         return passing is None or bool in passing
+    if known is not None and (rule.enum is None or known[1] is not None):
+        classes, constants = known
+        if rule.enum is not None:
+            try:
+                if not set(constants) <= {*rule.enum, None}:
+                    return False
+            except TypeError:
+                return False
+        return passing is None or classes - {type(None)} <= passing
     listed = values.tolist()
     if rule.enum is not None:             # every value one of the declared ones (or None)
         try:
@@ -737,7 +776,7 @@ class _Batch:
         else:
             own_masks = self.own_mask_ids(own)
         values, bad = col.values, col.bad
-        if rule.needs_finish and not _already_finished(rule, values, bad):
+        if rule.needs_finish and not _already_finished(rule, values, bad, _known_values(body)):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
             values, bad = apply_distinct(lambda v: finish(v, where), [values], bad, _FAILURES) \

@@ -21,7 +21,8 @@ from .helpers import AS_OF, case, columnar_same_as_per_case, engine, person
 #: Each rule, and whether some generated households make it fail (a filter or any/all reading
 #: a member's missing `employed`).
 RULES = {"first_worker_age": True, "first_worker_holding": True, "most_held": False,
-         "least_held": False, "total_held": False, "any_worker": True, "all_workers": True}
+         "least_held": False, "total_held": False, "any_worker": True, "all_workers": True,
+         "age_band": True, "worker_count": True, "whole_holding": False, "held_whole": True}
 
 
 def _households(count: int, seed: int) -> list[dict]:
@@ -101,3 +102,32 @@ def test_aggregates_over_one_collection_share_its_member_pairs():
     for name in ("most_held", "least_held", "total_held"):
         batch.rule_column(members.program.rules[f"members.{name}"])
     assert list(batch.pairs) == [("case", 0, "people")]
+
+
+def test_what_a_body_gives_is_known_without_reading_its_rows():
+    """A count, a sum, a list and conditions whose values are written out are checked against
+    the declared type (and values) from the body alone; a value written out that the rule does
+    not declare is refused (the compiler refuses it first), and a row no condition takes is
+    still refused, as per case."""
+    rules = engine("members").program.rules
+    known = {name: columnar._known_values(rules[f"members.{name}"].body)
+             for name in ("worker_count", "total_held", "age_band", "most_held", "works")}
+    assert known["worker_count"] == ({int}, None)
+    assert known["total_held"] == ({int, columnar.Decimal}, None)
+    assert known["age_band"] == ({str}, ["child", "adult"])
+    assert known["most_held"] is None and known["works"] is None
+    rows = columnar.objects(["child", 7, None])        # not read: what the body gives decides
+    no_bad = np.zeros(3, dtype=bool)
+    band = rules["members.age_band"]
+    assert columnar._already_finished(band, rows, no_bad, known["age_band"])
+    assert not columnar._already_finished(band, rows, no_bad, ({str}, ["child", "senior"]))
+    assert not columnar._already_finished(band, rows, no_bad, ({str, int}, ["child", 7]))
+    count = rules["members.worker_count"]
+    assert columnar._already_finished(count, rows, no_bad, known["worker_count"])
+    assert _one(["members.age_band"], person("a", age=70)) is None
+    # a sum may be a Decimal: an integer rule still finishes it (3.0 is the integer 3)
+    assert _shown(_one(["members.held_whole"], person("a", age=7, resources="1.5"),
+                       person("b", age=30, resources="1.50"))) == [
+        (None, 3, ["M.13", "M.2 young", "M.2", "M.2 adult"])]
+    assert _shown(_one(["members.age_band"], person("a", age=7), person("b", age=30))) == [
+        ("a", "child", ["M.10"]), ("b", "adult", ["M.10"])]
