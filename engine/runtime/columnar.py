@@ -13,11 +13,14 @@ Semantics are the per-case evaluator's, row by row, and are kept by construction
 * **Laziness.** An expression node is evaluated only on the rows that would evaluate it per case:
   the second operand of ``and``/``or`` only where the first did not decide, the branch of an
   ``if`` only where it is taken, a condition only on the rows no earlier condition took, a chained
-  comparison stops where a link fails. A row that would fail per case (a missing fact, a type
-  error, no matching condition) is marked *bad*; badness flows to every value that reads it, and a
-  case with a bad output (or a bad ``output_when``) is given to the per-case evaluator whole, which
-  reports the error exactly as ``policy eval`` does (counted in :class:`ColumnarStats`); so is a
-  case with a fact that cannot be true on the date (:meth:`_Batch.impossible_on_date`).
+  comparison stops where a link fails (one node is evaluated further, to no effect: a ``first``
+  aggregate's filter runs on every member at once, and of the members after the one where the
+  per-case loop stops nothing reaches a result, :meth:`_Batch.first`). A row that would fail per
+  case (a missing fact, a type error, no matching condition) is marked *bad*; badness flows to
+  every value that reads it, and a case with a bad output (or a bad ``output_when``) is given to
+  the per-case evaluator whole, which reports the error exactly as ``policy eval`` does (counted
+  in :class:`ColumnarStats`); so is a case with a fact that cannot be true on the date
+  (:meth:`_Batch.impossible_on_date`).
 * **Exact values.** Each element is computed with the same operator functions, built-ins, rounding
   and type check as per case (Decimal arithmetic, declared rounding, ``Definition.finish``), so
   values are identical, exponents included; no binary floats anywhere. Shortcuts give the
@@ -71,9 +74,11 @@ per-batch tables, joined once per distinct pair of ids (found through a small ta
 ranges of the ids, not by sorting); comparisons go through NumPy's comparison of object arrays
 (the same rich comparison per element, in C); the deciding list of a rule is composed
 once per distinct (branch, reads, failed) triple, not per row. Selecting rows, putting
-sub-results back, the rows of a condition or table row, and members per owner (as ordered folds
-over each member's rank) are array operations. The cycle collector is paused while a chunk is
-evaluated (:func:`engine.runtime.collector.paused_collector`).
+sub-results back, the rows of a condition or table row, and members per owner are array
+operations: a collection's member pairs made once per batch, sums and extremes one ``reduceat``
+per aggregate, the reads of members joined one rank at a time over every owner. The cycle
+collector is paused while a chunk is evaluated
+(:func:`engine.runtime.collector.paused_collector`).
 """
 
 from __future__ import annotations
@@ -101,9 +106,10 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
                        read_citations, through_fronts)
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
-                              comparisons, distinct, firsts, flags, full, group, memberships,
-                              lists_chained, no_rows, numbers, objects, ranks_of, rows_where,
-                              strict_bools, texts_chained, texts_joined, truth, ufunc)
+                              comparisons, distinct, firsts, flags, full, group, heads,
+                              memberships, lists_chained, no_rows, numbers, objects, ranks_of,
+                              rows_where, strict_bools, texts_chained, texts_joined, truth,
+                              ufunc)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -500,11 +506,40 @@ _PASSING = {"money": {int, Decimal}, "decimal": {int, Decimal}, "percent": {int,
             "list": {list}, "any": None}
 
 
-def _already_finished(rule, values, bad) -> bool:
+#: Per rule body: what its good values are known to be from the body alone (_known_values).
+_KNOWN: dict = {}
+#: The classes of the good values of ``count``, ``sum`` and ``list`` aggregates: a count is an
+#: ``int``; a sum is 0 or what ``+`` gives from it for numbers (an ``int`` or a ``Decimal``: ``+``
+#: of anything else fails, and the row is bad); a list is a new ``list``.
+_AGGREGATED = {"count": frozenset({int}), "sum": frozenset({int, Decimal}),
+               "list": frozenset({list})}
+
+
+def _known_values(body):
+    """What every good value of a rule with this body is known to be without reading them, as
+    (the classes they may have, the values themselves or None), or None when only the values
+    tell: a ``count``, ``sum`` or ``list`` aggregate (:data:`_AGGREGATED`), or conditions whose
+    every value is written out (each row taken holds one of those constants itself; a row no
+    condition takes is bad). Kept per body for as long as the rulebook lives."""
+    entry = _KNOWN.get(id(body))
+    if entry is None or entry[0] is not body:
+        found = None
+        if body.kind == "aggregate" and body.function in _AGGREGATED:
+            found = (_AGGREGATED[body.function], None)
+        elif body.kind == "conditions" and all(
+                c.then.tree.__class__ is ast.Constant for c in body.conditions):
+            constants = [c.then.tree.value for c in body.conditions]
+            found = (frozenset(map(type, constants)), constants)
+        entry = _KNOWN[id(body)] = (body, found)
+    return entry[1]
+
+
+def _already_finished(rule, values, bad, known=None) -> bool:
     """Whether ``finish`` would leave every good value as it is: no rounding, every value one of
     the declared ones (if the rule declares them), and every value already of a type its
     declared type accepts as is (checked in bulk, over every row: a bad row's value can only
-    make the answer no, and then ``finish`` runs on the good rows alone)."""
+    make the answer no, and then ``finish`` runs on the good rows alone). ``known``: what the
+    good values are known to be (:func:`_known_values`), asked of those instead of the rows."""
     if rule.rounding is not None:
         return False
     passing = _PASSING.get(rule.type)
@@ -512,6 +547,15 @@ def _already_finished(rule, values, bad) -> bool:
         return False
     if values.dtype == bool and rule.enum is None:    # a yes/no array: every value a bool
         return passing is None or bool in passing
+    if known is not None and (rule.enum is None or known[1] is not None):
+        classes, constants = known
+        if rule.enum is not None:
+            try:
+                if not set(constants) <= {*rule.enum, None}:
+                    return False
+            except TypeError:
+                return False
+        return passing is None or classes - {type(None)} <= passing
     listed = values.tolist()
     if rule.enum is not None:             # every value one of the declared ones (or None)
         try:
@@ -649,6 +693,8 @@ class _Batch:
         self.parent_rows = {k: np.asarray(v, dtype=np.intp) for k, v in parents.items()}
         self.kinds = {kind.name: kind for kind in self.program.entity_kinds.values()}
         self.children: dict = {}          # (owner kind, collection) -> (starts, counts, rows)
+        self.ids: dict = {}               # kind name -> what a `list` lists per row
+        self.pairs: dict = {}             # (kind, levels up, collection) -> member_pairs
         self.rules: dict = {}             # (rule uid, kind name) -> Column over all rows
         self.facts: dict = {}             # (kind name, fact) -> (values, bad)
         self.given: dict = {}             # kind name -> [the facts dict of each row's entity]
@@ -822,7 +868,7 @@ class _Batch:
         else:
             own_masks = self.own_mask_ids(own)
         values, bad = col.values, col.bad
-        if rule.needs_finish and not _already_finished(rule, values, bad):
+        if rule.needs_finish and not _already_finished(rule, values, bad, _known_values(body)):
             finish = rule.finish
             where = lambda: rule.name  # noqa: E731
             values, bad = apply_distinct(lambda v: finish(v, where), [values], bad, _FAILURES) \
@@ -867,19 +913,30 @@ class _Batch:
         output = rule.output
         transparent = rule.transparent and not output
         reads = np.full(n, UNKNOWN, dtype=np.int64)
+        # The rows whose deciding reads are known: usually every row (then no row is picked
+        # out: ``good`` is a slice of them all).
         if branch is None and failed is None:   # a formula or aggregate: what decided alone
-            good = rows_where(~bad & (deps >= 0))
-            if len(good) == 0:
-                return reads, partial(_no_cites, n)
-            found, inverse = group(deps[good])
+            if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0:
+                good = rows_where(~bad & (deps >= 0))
+                if len(good) == 0:
+                    return reads, partial(_no_cites, n)
+                deps = deps[good]
+            else:
+                good = slice(None)
+            found, inverse = group(deps)
             keys = [(0, di, 0) for (di,) in found]
         else:
             f = failed if failed is not None else _zeros(n)
             b = branch if branch is not None else _zeros(n)
-            good = rows_where(~bad & (deps >= 0) & (f >= 0))
-            if len(good) == 0:
-                return reads, partial(_no_cites, n)
-            keys, inverse = group(b[good], deps[good], f[good])
+            if np.count_nonzero(bad) or int(deps.min(initial=0)) < 0 or \
+                    int(f.min(initial=0)) < 0:
+                good = rows_where(~bad & (deps >= 0) & (f >= 0))
+                if len(good) == 0:
+                    return reads, partial(_no_cites, n)
+                b, deps, f = b[good], deps[good], f[good]
+            else:
+                good = slice(None)
+            keys, inverse = group(b, deps, f)
         dep_items, cit_items = self.deps.items, self.citations.items
         found_reads, cores_of = [], []
         for bi, di, fi in keys:
@@ -1129,7 +1186,16 @@ class _Batch:
 
     def member_pairs(self, body, frame, rows):
         """For each row, the members of the collection the aggregate runs over, in case order:
-        each member's row position and its row in the member kind's table (two arrays)."""
+        each member's row position, its row in the member kind's table and its rank among its
+        owner's members (0, 1, 2...): three arrays, read only. A rule's own aggregate runs over
+        every row of its kind (``rows`` is the frame's index), and then the pairs depend on the
+        kind and the collection alone: made once per batch for every aggregate over them."""
+        key = None
+        if rows is frame.index:
+            key = (frame.kind.name, body.levels_up, body.over)
+            found = self.pairs.get(key)
+            if found is not None:
+                return found
         if frame.index is not None:
             owners, _ = self.ancestor_rows(frame.kind.name, frame.index[rows], body.levels_up)
         else:
@@ -1142,10 +1208,16 @@ class _Batch:
         total = int(lengths.sum())
         positions = np.repeat(np.arange(len(owners)), lengths)
         if total == 0:
-            return positions, no_rows()
-        offsets = np.cumsum(lengths) - lengths
-        within = np.arange(total) - np.repeat(offsets, lengths)
-        return positions, members[np.repeat(starts[owners], lengths) + within]
+            found = positions, no_rows(), np.zeros(0, dtype=np.intp)
+        else:
+            offsets = np.cumsum(lengths) - lengths
+            within = np.arange(total) - np.repeat(offsets, lengths)
+            found = positions, members[np.repeat(starts[owners], lengths) + within], within
+        for array in found:
+            array.flags.writeable = False
+        if key is not None:
+            self.pairs[key] = found
+        return found
 
     def children_of(self, kind_name, over):
         """Per owner row of a kind: where its members of collection ``over`` start in one flat
@@ -1172,17 +1244,26 @@ class _Batch:
             found = self.children[key] = (np.cumsum(counts) - counts, counts, flat)
         return found
 
+    def listed_ids(self, kind_name: str) -> np.ndarray:
+        """Per row of a kind, what a ``list`` aggregate lists for its entity (its id, else its
+        index), made once per batch and kind: every list over the kind picks from it."""
+        found = self.ids.get(kind_name)
+        if found is None:
+            found = self.ids[kind_name] = objects(
+                [e.id if e.id is not None else e.index
+                 for e in self.entities.get(kind_name, ())])
+        return found
+
     def aggregate(self, body, frame, rows) -> Column:
         n = len(rows)
-        positions, members = self.member_pairs(body, frame, rows)
+        positions, members, ranks = self.member_pairs(body, frame, rows)
         member_frame = _Frame(body.member_kind, members, frame, rows[positions])
         pair_rows = np.arange(len(members))
         fn = body.function
         if fn == "first":
-            return self.first(body, frame, rows, positions, member_frame)
+            return self.first(body, frame, rows, positions, ranks, member_frame)
         masks = _zeros(n)
         bad = np.zeros(n, dtype=bool)
-        ranks = ranks_of(positions)
         kept = pair_rows
         spans = _zeros(len(members))               # per member: what its filter and value read
         if body.where is not None:
@@ -1193,8 +1274,11 @@ class _Batch:
             bad_test = test.bad | ~(yes | no)
             bad[positions[bad_test]] = True
             kept = pair_rows[yes & ~bad_test]
-        kept_positions = positions[kept]
-        kept_ranks = ranks_of(kept_positions)
+        if body.where is None:                     # every member kept: the pairs as they are
+            kept_positions, kept_ranks = positions, ranks
+        else:
+            kept_positions = positions[kept]
+            kept_ranks = ranks_of(kept_positions)
         grouped = None                             # per kept member: its value
         grouped_bad = None
         if body.of is not None:
@@ -1209,9 +1293,7 @@ class _Batch:
             values = np.bincount(kept_positions, minlength=n).astype(object)
         elif fn == "list":
             # Members are in owner order: each owner's list is one slice of the members' ids.
-            entities = self.entities.get(body.member_kind.name, ())
-            ids = [e.id if e.id is not None else e.index
-                   for e in map(entities.__getitem__, members[kept].tolist())]
+            ids = self.listed_ids(body.member_kind.name)[members[kept]].tolist()
             ends = np.cumsum(np.bincount(kept_positions, minlength=n)).tolist()
             values = objects([ids[start:end] for start, end in zip([0] + ends[:-1], ends)], n)
         elif fn == "sum":
@@ -1227,7 +1309,8 @@ class _Batch:
                 yes, no = strict_bools(grouped)
                 not_bool = ~(yes | no)
                 bad[kept_positions[not_bool]] = True
-                hits = np.bincount(kept_positions[yes if fn == "any" else no], minlength=n) > 0
+                deciders = yes if fn == "any" else no     # the members that may decide alone
+                hits = np.bincount(kept_positions[deciders], minlength=n) > 0
                 values = hits if fn == "any" else ~hits      # bad rows: never read
         else:                                      # min, max
             values = full(n, None)
@@ -1253,10 +1336,9 @@ class _Batch:
         deps = self.deps.fold(_zeros(n), positions, ranks, spans)
         if fn in ("any", "all", "min", "max") and grouped is not None and len(grouped):
             if fn in ("any", "all"):
-                chosen = _IS(grouped, fn == "any").astype(bool)
+                chosen = deciders
             else:
                 target = values[kept_positions]
-                present = ~_IS(grouped, None).astype(bool)
                 chosen = np.zeros(len(grouped), dtype=bool)
                 idx = rows_where(present & ~bad[kept_positions])
                 if len(idx):
@@ -1274,11 +1356,32 @@ class _Batch:
 
     @staticmethod
     def folded(one, values, bad, positions, ranks, items):
-        """Per row, ``one(acc, v)`` over its members' values in order, one rank at a time over
-        every row: Python's ``+`` for ``sum`` (from 0), :func:`_smaller` or :func:`_larger` for
+        """Per row, ``one(acc, v)`` over its members' values in order, from the row's value in
+        ``values``: Python's ``+`` for ``sum`` (from 0), :func:`_smaller` or :func:`_larger` for
         ``min``/``max`` (from None; the first of equal ones, as the built-ins), as per case. A
-        row where a step fails is bad (its value is then never read)."""
+        row where a step fails is bad (its value is then never read).
+
+        Each owner's start value is laid just before its members' values and the whole is
+        reduced segment by segment (``reduceat`` of an object ufunc calls ``one`` left to right
+        within each segment: ``one(one(start, v1), v2)``..., the per-case steps exactly), one
+        call for every owner. Only when a step fails, the steps are taken again one rank at a
+        time over every row, where the rows that fail are marked bad."""
+        if not len(items):
+            return values
         step = ufunc(one, 2)
+        starts = heads(positions)
+        owners = positions[starts]
+        laid = np.empty(len(items) + len(starts), dtype=object)
+        places = np.ones(len(laid), dtype=bool)
+        segment_starts = starts + np.arange(len(starts))
+        places[segment_starts] = False
+        laid[segment_starts] = values[owners]
+        laid[places] = items
+        try:
+            values[owners] = step.reduceat(laid, segment_starts)
+            return values
+        except _FAILURES:
+            pass
         for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
             at = ranks == depth
             where = positions[at]
@@ -1294,41 +1397,53 @@ class _Batch:
                         bad[p] = True
         return values
 
-    def first(self, body, frame, rows, positions, member_frame) -> Column:
+    def first(self, body, frame, rows, positions, ranks, member_frame) -> Column:
         """``first``: members in order until one passes the filter (with ``of``, per case the
-        loop stops after the first value)."""
+        loop stops after the first value) or its filter fails (the per-case loop stops there
+        with the error: the row is bad).
+
+        The filter is evaluated on every member at once, not one rank at a time: each owner's
+        members up to the one that stops its loop are the members the per-case loop reaches,
+        and only what they read is joined, in order (:meth:`Interned.fold`); a member after
+        that is evaluated to no effect (its value, badness, mask and reads reach no result, and
+        what it computes, pure and per entity, is what any other site computes for it).
+        ``of`` is evaluated only on each owner's member that passed."""
         n = len(rows)
         values = np.empty(n, dtype=object)
         bad = np.zeros(n, dtype=bool)
         masks = _zeros(n)
         found = np.zeros(n, dtype=bool)
         deps = _zeros(n)
-        ranks = ranks_of(positions)
         pair_rows = np.arange(len(positions))
-        for depth in range(int(ranks.max()) + 1 if len(ranks) else 0):
-            at = ranks == depth
-            pairs = pair_rows[at]
-            active = positions[at]
-            live = ~found[active] & ~bad[active]
-            pairs, active = pairs[live], active[live]
-            if not len(active):
-                break
-            passing, passing_pairs = active, pairs
-            if body.where is not None:
-                test = self.eval(body.where.tree, member_frame, pairs)
-                self.masks.join_at(masks, active, test.masks)
-                self.deps.join_at(deps, active, test.deps)
-                yes, no = strict_bools(test.values)
-                bad_test = test.bad | ~(yes | no)
-                bad[active[bad_test]] = True
-                passing, passing_pairs = active[yes & ~bad_test], pairs[yes & ~bad_test]
-            if body.of is not None and len(passing):
-                of = self.eval(body.of.tree, member_frame, passing_pairs)
-                values[passing] = of.values
-                self.masks.join_at(masks, passing, of.masks)
-                bad[passing] |= of.bad
-                found[passing] = True
-                self.deps.join_at(deps, passing, of.deps)
+        passing = no_rows()                  # per owner that found one: its passing member
+        if body.where is not None and len(pair_rows):
+            test = self.eval(body.where.tree, member_frame, pair_rows)
+            yes, no = strict_bools(test.values)
+            bad_test = test.bad | ~(yes | no)
+            # Where each owner's loop stops: a filter that fails, or (with ``of``) one that
+            # passes; the members reached are those up to it (every member where none stops).
+            stops = bad_test | yes if body.of is not None else bad_test
+            owners, stop = firsts(positions, stops)
+            last = np.full(n, len(pair_rows), dtype=np.intp)
+            last[owners] = ranks[stop]
+            reached = rows_where(ranks <= last[positions])
+            masks = self.masks.fold(masks, positions[reached], ranks[reached],
+                                    test.masks[reached])
+            deps = self.deps.fold(deps, positions[reached], ranks[reached],
+                                  test.deps[reached])
+            failing = bad_test[stop]
+            bad[owners[failing]] = True
+            passing = stop[~failing]
+        elif body.of is not None and len(pair_rows):   # no filter: each owner's first member
+            passing = rows_where(ranks == 0)
+        if body.of is not None and len(passing):
+            owners = positions[passing]
+            of = self.eval(body.of.tree, member_frame, pair_rows[passing])
+            values[owners] = of.values
+            self.masks.join_at(masks, owners, of.masks)
+            bad[owners] |= of.bad
+            found[owners] = True
+            self.deps.join_at(deps, owners, of.deps)
         missing = rows_where(~found & ~bad)
         if len(missing) and body.default is not None:
             d = self.eval(body.default.tree, frame, rows[missing])

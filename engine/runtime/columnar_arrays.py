@@ -388,6 +388,8 @@ def _column_codes(values: np.ndarray):
             return (numbers - low if low else numbers), False
     if len(kinds) == 1 and kinds <= _PLAIN_KEYS and listed.count(listed[0]) == len(listed):
         return np.zeros(len(listed), dtype=np.intp), True     # one value (a constant)
+    if list in kinds:                     # no key: known before a key is made for every row
+        return None
     keys = _typed_keys(listed, kinds)
     try:
         index = {key: number for number, key in enumerate(dict.fromkeys(keys))}
@@ -581,13 +583,16 @@ def _boxed(item) -> np.ndarray:
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     """The distinct rows of the non-negative integer columns ``keys`` (as tuples of ints, in
-    order) and, per row, the index of its tuple in that list: by a table over the ranges of the
-    keys when it is small (:func:`_in_ranges`), else by sorting."""
+    order) and, per row, the index of its tuple in that list: at once when every row holds the
+    same tuple, by a table over the ranges of the keys when it is small (:func:`_in_ranges`),
+    else by sorting."""
     n = len(keys[0])
     if n == 0:
         return [], np.zeros(0, dtype=np.intp)
     lows = [int(k.min()) for k in keys]
     highs = [int(k.max()) for k in keys]
+    if lows == highs:                     # one tuple on every row (often: a rule's reads)
+        return [tuple(lows)], np.zeros(n, dtype=np.intp)
     found = _distinct_rows(keys, lows, highs)
     if found is not None:
         return found
@@ -815,31 +820,51 @@ class Interned:
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
         """``acc`` (one id per owner row) joined, in order, with the ids of its members
-        (``positions``: each member's owner row; ``ranks``: its place among its owner's)."""
-        acc = acc.copy()
-        if len(ids) == 0:
-            return acc
-        for depth in range(int(ranks.max()) + 1):
-            at = ranks == depth
-            rows = positions[at]
-            acc[rows] = self.join(acc[rows], ids[at])
-        return acc
+        (``positions``: each member's owner row; ``ranks``: its place among its owner's).
+
+        The ids are laid out as a matrix, a row per rank and a column per owner (the empty id
+        where an owner has no member of that rank: joining it changes nothing), and ``acc``
+        joined with one row after the other (:meth:`join`, each distinct pair once), with no
+        gather or scatter of the owners per rank. Members whose ids are all empty (no citation
+        read, or no mask kept) leave ``acc`` as it is, with nothing laid out."""
+        if len(ids) == 0 or not np.count_nonzero(ids):
+            return acc.copy()
+        laid = np.zeros((int(ranks.max()) + 1, len(acc)), dtype=np.int64)
+        laid[ranks, positions] = ids
+        out = acc
+        for row in laid:
+            out = self.join(out, row)
+        return out.copy() if out is acc else out
+
+
+def heads(positions: np.ndarray) -> np.ndarray:
+    """For sorted owner positions (members grouped by owner), where each owner's members
+    start."""
+    n = len(positions)
+    change = np.empty(n, dtype=bool)
+    if n:
+        change[0] = True
+        np.not_equal(positions[1:], positions[:-1], out=change[1:])
+    return rows_where(change)
 
 
 def ranks_of(positions: np.ndarray) -> np.ndarray:
     """For sorted owner positions (members grouped by owner), each member's place among its
-    owner's members (0, 1, 2...)."""
+    owner's members (0, 1, 2...): its index less the index where its owner's members start."""
     n = len(positions)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    starts = rows_where(np.r_[True, positions[1:] != positions[:-1]])
-    lengths = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, lengths)
+    start = np.zeros(n, dtype=np.intp)
+    found = heads(positions)
+    start[found] = found
+    np.maximum.accumulate(start, out=start)
+    return np.arange(n) - start
 
 
 def firsts(positions: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Among members (in order) where ``chosen`` holds: the owner rows that have one, and the
-    index of the first such member of each."""
+    """Among members (in order, grouped by owner) where ``chosen`` holds: the owner rows that
+    have one, and the index of the first such member of each (the chosen members' positions
+    stay sorted: each owner's first is where its position starts)."""
     where = rows_where(chosen)
-    owners, first = np.unique(positions[where], return_index=True)
-    return owners, where[first]
+    first = heads(positions[where])
+    return positions[where[first]], where[first]

@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 
 from engine.runtime.columnar_arrays import (UNKNOWN, Interned, apply, firsts, full, group,
-                                            objects, ranks_of, strict_bools, truth)
+                                            heads, objects, ranks_of, strict_bools, truth)
 
 
 def _ids(table, items):
@@ -254,3 +254,49 @@ def test_a_yes_no_array_is_finished_as_its_python_bools_would_be():
         rule = SimpleNamespace(rounding=None, type=kind, enum=None)
         assert _already_finished(rule, yes_no, no_bad) == \
             _already_finished(rule, yes_no.astype(object), no_bad), kind
+
+
+def _fold_row_by_row(table, acc, positions, ranks, ids):
+    """The fold as the per-case order gives it: each owner's members joined one by one."""
+    out = acc.tolist()
+    for rank in range(int(ranks.max()) + 1 if len(ranks) else 0):
+        for p, i in zip(positions[ranks == rank].tolist(), ids[ranks == rank].tolist()):
+            if out[p] == UNKNOWN or i == UNKNOWN:
+                out[p] = UNKNOWN
+            elif i:
+                out[p] = table.id(table.join_items(table.items[out[p]], table.items[i])) \
+                    if out[p] else i
+    return out
+
+
+def test_fold_agrees_with_joining_member_by_member_with_gaps_and_unknowns():
+    reads = Interned((), operator.add)
+    rng = np.random.default_rng(5)
+    items = [(), ("a",), ("b",), ("a", "b"), None]
+    counts = rng.integers(0, 6, 300)
+    positions = np.repeat(np.arange(300), counts)
+    ranks = ranks_of(positions)
+    ids = _ids(reads, [items[k] for k in rng.integers(0, 5, len(positions))])
+    acc = _ids(reads, [items[k] for k in rng.integers(0, 4, 300)])
+    expected = _fold_row_by_row(reads, acc, positions, ranks, ids)
+    assert reads.fold(acc, positions, ranks, ids).tolist() == expected
+
+
+def test_a_fold_of_members_that_read_nothing_joins_nothing(monkeypatch):
+    masks = Interned(0, operator.or_)
+    positions = np.asarray([0, 0, 1, 1, 1], dtype=np.intp)
+    acc = _ids(masks, [4, 0])
+    calls = []
+    monkeypatch.setattr(masks, "join", lambda *a: calls.append(a))
+    got = masks.fold(acc, positions, ranks_of(positions), np.zeros(5, dtype=np.int64))
+    assert got.tolist() == acc.tolist() and got is not acc and calls == []
+
+
+def test_heads_ranks_and_firsts_of_owners_in_order():
+    positions = np.asarray([0, 0, 2, 2, 2, 5, 7, 7], dtype=np.intp)
+    assert heads(positions).tolist() == [0, 2, 5, 6]
+    assert ranks_of(positions).tolist() == [0, 1, 0, 1, 2, 0, 0, 1]
+    assert heads(positions[:0]).tolist() == [] and ranks_of(positions[:0]).tolist() == []
+    chosen = np.asarray([False, False, False, True, True, False, True, True])
+    owners, first = firsts(positions, chosen)
+    assert owners.tolist() == [2, 7] and first.tolist() == [3, 6]
