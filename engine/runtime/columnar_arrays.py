@@ -28,6 +28,11 @@ operations instead of Python loops over rows:
   ``numpy.count_nonzero`` rather than ``any()``, ``nonzero()`` rather than ``flatnonzero``,
   skips a join whose joined column holds no id (:meth:`Interned.join_at`), and compares object
   columns with NumPy's comparisons (:func:`comparisons`) rather than a Python call per row.
+  Most id columns hold no id at all (a fact, a constant, every mask of a run that keeps no
+  read-sets, every deciding read of a run that follows none): those share one read-only array
+  of zeros per length (:func:`zero_ids`), made once instead of once per column and known as
+  empty without counting (:func:`no_ids`); a table the batch does not follow
+  (``Interned(..., kept=False)``) joins nothing at all.
 """
 
 from __future__ import annotations
@@ -44,6 +49,43 @@ UNKNOWN = -1
 
 _IS = np.frompyfunc(operator.is_, 2, 1)
 _EMPTY_ROWS = np.zeros(0, dtype=np.intp)
+
+#: The zeros every :func:`zero_ids` array is a view of (replaced by a longer one when a longer
+#: array is asked for: the views of the old one stay zeros, only no longer known as such).
+_ZERO_BASE = np.zeros(0, dtype=np.int64)
+_ZERO_IDS: dict = {}
+#: At most this many lengths are kept (a batch asks for a few hundred).
+_ZERO_LENGTHS = 1024
+
+
+def zero_ids(n: int) -> np.ndarray:
+    """``n`` empty ids (0) as a read-only array shared by every column of that length: most
+    columns' masks and deciding reads hold no id, and one array each cost a ``numpy.zeros``
+    per column node. Read-only, so that a join meant to be in place can never write into it
+    (it raises); a column that accumulates ids makes its own zeros."""
+    global _ZERO_BASE
+    found = _ZERO_IDS.get(n)
+    if found is None:
+        if n > len(_ZERO_BASE):
+            _ZERO_BASE = np.zeros(max(n, 2 * len(_ZERO_BASE), 4096), dtype=np.int64)
+            _ZERO_BASE.setflags(write=False)
+            _ZERO_IDS.clear()
+        elif len(_ZERO_IDS) >= _ZERO_LENGTHS:
+            _ZERO_IDS.clear()
+        found = _ZERO_IDS[n] = _ZERO_BASE[:n]
+    return found
+
+
+def ids_at(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``ids`` at ``rows``; the shared zeros (:func:`zero_ids`) of that length, with no
+    gather, when ``ids`` is shared zeros itself."""
+    return zero_ids(len(rows)) if ids.base is _ZERO_BASE else ids[rows]
+
+
+def no_ids(ids: np.ndarray) -> bool:
+    """Whether a column of ids holds only the empty id 0: at once for a :func:`zero_ids`
+    array (a view of the shared zeros), else counted."""
+    return ids.base is _ZERO_BASE or not np.count_nonzero(ids)
 
 
 def no_rows() -> np.ndarray:
@@ -704,13 +746,18 @@ def _distinct_rows(keys, lows: list[int], highs: list[int]):
 class Interned:
     """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
     empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
-    each distinct pair once."""
+    each distinct pair once.
 
-    def __init__(self, empty, join=None):
+    ``kept=False``: the batch does not follow this table (masks when no read-set is kept,
+    deciding reads when no citation is wanted): no id of it is ever read, so every join gives
+    the empty column (:func:`zero_ids`) without looking, and a join in place does nothing."""
+
+    def __init__(self, empty, join=None, kept: bool = True):
         self.items = [empty]
         self.index = {empty: 0}
         self.joined: dict = {}
         self.join_items = join
+        self.kept = kept
 
     def id(self, item) -> int:
         found = self.index.get(item)
@@ -728,10 +775,13 @@ class Interned:
         each pair numbered by its place in the rectangle of the two ranges, marked in a table
         of that size and read back in order (:func:`_pairs_in_range`); otherwise by one
         ``numpy.unique`` over the pairs packed into one integer (ids stay far below 2**31 in a
-        batch). Either gives the pairs in the same order (left id, then right id)."""
-        if len(a) == 0 or not np.count_nonzero(b):
+        batch). Either gives the pairs in the same order (left id, then right id).
+        The result may be ``a`` or ``b`` itself: never write into it."""
+        if not self.kept:
+            return zero_ids(len(a))
+        if len(a) == 0 or no_ids(b):
             return a
-        if not np.count_nonzero(a):
+        if no_ids(a):
             return b
         a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
         if a_low < 0 or b_low < 0:
@@ -764,7 +814,7 @@ class Interned:
     def join_at(self, acc: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
         """``acc`` at ``rows`` joined with ``ids`` (one per row), in place: nothing done where
         ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter."""
-        if np.count_nonzero(ids):
+        if self.kept and not no_ids(ids):
             acc[rows] = self.join(acc[rows], ids)
 
     def _joined(self, left: int, right: int) -> int:
@@ -788,8 +838,11 @@ class Interned:
     def join_all(self, columns: list) -> np.ndarray:
         """Per row, the ids of ``columns`` joined left to right (as :meth:`join` pair by pair):
         columns with no id left out, then each distinct row of ids found at once
-        (:func:`_distinct_rows`) and joined in order, instead of one pass per column."""
-        live = [column for column in columns if np.count_nonzero(column)]
+        (:func:`_distinct_rows`) and joined in order, instead of one pass per column. The
+        result may be one of ``columns`` itself: never write into it."""
+        if not self.kept:
+            return zero_ids(len(columns[0]))
+        live = [column for column in columns if not no_ids(column)]
         if len(live) < 3:
             return live[0] if len(live) == 1 else self.join(*live) if live else columns[0]
         lows = [int(column.min()) for column in live]
@@ -814,10 +867,11 @@ class Interned:
     def fold(self, acc: np.ndarray, positions: np.ndarray, ranks: np.ndarray,
              ids: np.ndarray) -> np.ndarray:
         """``acc`` (one id per owner row) joined, in order, with the ids of its members
-        (``positions``: each member's owner row; ``ranks``: its place among its owner's)."""
-        acc = acc.copy()
-        if len(ids) == 0:
+        (``positions``: each member's owner row; ``ranks``: its place among its owner's).
+        ``acc`` itself when the members hold no id (often: none read that cites)."""
+        if not self.kept or len(ids) == 0 or no_ids(ids):
             return acc
+        acc = acc.copy()
         for depth in range(int(ranks.max()) + 1):
             at = ranks == depth
             rows = positions[at]
