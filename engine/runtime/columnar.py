@@ -1275,8 +1275,9 @@ class _Batch:
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column(~truth(col.values), col.bad, col.masks,
-                              deps=col.deps)
+                values = col.values
+                return Column(~values if values.dtype == bool else ~truth(values), col.bad,
+                              col.masks, deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
             return self.boolean(node, frame, rows)
@@ -1409,12 +1410,21 @@ class _Batch:
         return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
-        """``and``/``or`` with Python's value semantics; later operands only where undecided."""
+        """``and``/``or`` with Python's value semantics; later operands only where undecided.
+        The first operand's column is the result where it decides every row; otherwise each
+        of its arrays is copied only when a later operand writes into it (badness only for a
+        bad row, ids only for ids)."""
         is_and = isinstance(node.op, ast.And)
         first = self.eval(node.values[0], frame, rows)
-        values, bad, masks = first.values.copy(), first.bad.copy(), first.masks.copy()
-        deps = first.deps.copy()
-        pending = rows_where(~bad & (truth(values) == is_and))
+        values, bad, masks, deps = first.values, first.bad, first.masks, first.deps
+        going_on = truth(values)
+        if not is_and:
+            going_on = ~going_on
+        pending = rows_where(going_on & ~bad if np.count_nonzero(bad) else going_on)
+        if not len(pending):
+            return first
+        values = values.copy()
+        own_bad = own_masks = own_deps = False
         for operand in node.values[1:]:
             if not len(pending):
                 break
@@ -1422,8 +1432,13 @@ class _Batch:
             if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
                 values = as_objects(values)
             values[pending] = col.values
-            self.masks.join_at(masks, pending, col.masks)
+            if self.masks.kept and not no_ids(col.masks):
+                if not own_masks:
+                    masks, own_masks = masks.copy(), True
+                self.masks.join_at(masks, pending, col.masks)
             if np.count_nonzero(col.bad):
+                if not own_bad:
+                    bad, own_bad = bad.copy(), True
                 bad[pending[col.bad]] = True
                 going_on = ~col.bad & (truth(col.values) == is_and)
                 stopped = ~col.bad & ~going_on
@@ -1433,9 +1448,12 @@ class _Batch:
                     going_on = ~going_on
                 stopped = ~going_on
             at = pending[going_on]
-            self.deps.join_at(deps, at, col.deps[going_on])
-            # The operand the operator stopped at decided alone (language/marks).
-            deps[pending[stopped]] = col.deps[stopped]
+            if not (no_ids(col.deps) and no_ids(deps)):   # else no id to join or to put
+                if not own_deps:
+                    deps, own_deps = deps.copy(), True
+                self.deps.join_at(deps, at, col.deps[going_on])
+                # The operand the operator stopped at decided alone (language/marks).
+                deps[pending[stopped]] = col.deps[stopped]
             pending = at
         return Column(values, bad, masks, deps=deps)
 
@@ -1472,19 +1490,32 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
+        """``a if test else b``: each branch on the rows that take it. The test's ids are
+        copied only when a branch brings ids to join into them."""
         n = len(rows)
         test = self.eval(node.test, frame, rows)
-        values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
-        deps = test.deps.copy()
+        values, bad, masks, deps = np.empty(n, dtype=object), test.bad.copy(), test.masks, \
+            test.deps
         holds = truth(test.values)
-        yes = rows_where(~bad & holds)
-        no = rows_where(~bad & ~holds)
+        if np.count_nonzero(bad):
+            yes = rows_where(~bad & holds)
+            no = rows_where(~bad & ~holds)
+        else:
+            yes = rows_where(holds)
+            no = rows_where(~holds)
+        own_masks = own_deps = False
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
                 values[chosen], bad[chosen] = col.values, col.bad
-                self.masks.join_at(masks, chosen, col.masks)
-                self.deps.join_at(deps, chosen, col.deps)
+                if self.masks.kept and not no_ids(col.masks):
+                    if not own_masks:
+                        masks, own_masks = masks.copy(), True
+                    self.masks.join_at(masks, chosen, col.masks)
+                if not no_ids(col.deps):
+                    if not own_deps:
+                        deps, own_deps = deps.copy(), True
+                    self.deps.join_at(deps, chosen, col.deps)
         return Column(values, bad, masks, deps=deps)
 
     #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
@@ -1551,8 +1582,8 @@ class _Batch:
             fn = target[1]
             if fn is _IS_GIVEN:           # `x is not None`: a yes/no column, no call per row
                 given = args[0].values
-                values = np.ones(n, dtype=bool) if given.dtype == bool else \
-                    ~_IS(given, None).astype(bool)
+                values = np.ones(n, dtype=bool) if given.dtype == bool else np.fromiter(
+                    [v is not None for v in given.tolist()], dtype=bool, count=n)
                 return Column(values, bad, masks, deps=deps)
             pure = fn not in _NATIVE      # once per distinct argument in the batch
             values, bad = self.applied(self.memo(fn, fn) if pure else fn,

@@ -588,7 +588,8 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
     of it (the same answer for the values the language has: their hash agrees with their
     ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
     then marks it bad). ``single``: ``b`` is known to hold one object on every row (a
-    constant), so that is not checked row by row."""
+    constant), so that is not checked row by row. A ``bool`` array (a yes/no column: ``in``
+    gives ``True`` or ``False``; a bad row ``False``, never read)."""
     good = _not_bad(bad)
     left = _on(a, good).tolist()
     right = _on(b, good)
@@ -604,9 +605,14 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
             found = [x in y for x, y in zip(left, right.tolist())]
     except TypeError:
         return None
+    found = np.fromiter(found, dtype=bool, count=len(found))
     if negate:
-        found = [not x for x in found]
-    return _put_back(found, good, len(a))
+        found = ~found
+    if good is None:
+        return found
+    out = np.zeros(len(a), dtype=bool)
+    out[good] = found
+    return out
 
 
 #: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
