@@ -1490,12 +1490,12 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
-        """``a if test else b``: each branch on the rows that take it. The test's ids are
-        copied only when a branch brings ids to join into them."""
+        """``a if test else b``: each branch on the rows that take it. The branches' ids are
+        put side by side in one column (their rows do not meet), which is then joined with
+        the test's in one join: each row's test ids, then its branch's, as per case."""
         n = len(rows)
         test = self.eval(node.test, frame, rows)
-        values, bad, masks, deps = np.empty(n, dtype=object), test.bad.copy(), test.masks, \
-            test.deps
+        values, bad = np.empty(n, dtype=object), test.bad.copy()
         holds = truth(test.values)
         if np.count_nonzero(bad):
             yes = rows_where(~bad & holds)
@@ -1503,19 +1503,21 @@ class _Batch:
         else:
             yes = rows_where(holds)
             no = rows_where(~holds)
-        own_masks = own_deps = False
+        branch_masks = branch_deps = None          # the branches' ids, where one has any
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
                 values[chosen], bad[chosen] = col.values, col.bad
                 if self.masks.kept and not no_ids(col.masks):
-                    if not own_masks:
-                        masks, own_masks = masks.copy(), True
-                    self.masks.join_at(masks, chosen, col.masks)
-                if not no_ids(col.deps):
-                    if not own_deps:
-                        deps, own_deps = deps.copy(), True
-                    self.deps.join_at(deps, chosen, col.deps)
+                    if branch_masks is None:
+                        branch_masks = _zeros(n)
+                    branch_masks[chosen] = col.masks
+                if self.deps.kept and not no_ids(col.deps):
+                    if branch_deps is None:
+                        branch_deps = _zeros(n)
+                    branch_deps[chosen] = col.deps
+        masks = test.masks if branch_masks is None else self.masks.join(test.masks, branch_masks)
+        deps = test.deps if branch_deps is None else self.deps.join(test.deps, branch_deps)
         return Column(values, bad, masks, deps=deps)
 
     #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
