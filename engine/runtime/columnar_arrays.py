@@ -598,7 +598,7 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
     shared = right[0]
     try:
         if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
-                and (single or _IS(right, _boxed(shared)).astype(bool).all()):
+                and (single or all(map(operator.is_, right.tolist(), repeat(shared)))):
             members = set(shared)
             found = [x in members for x in left]
         else:
@@ -617,13 +617,6 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
 
 #: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
 _PLAIN_CONTAINS = (list.__contains__, tuple.__contains__)
-
-
-def _boxed(item) -> np.ndarray:
-    """``item`` as one object for NumPy (a list would otherwise be read as an array)."""
-    box = np.empty((), dtype=object)
-    box[()] = item
-    return box
 
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
