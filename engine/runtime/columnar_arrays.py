@@ -710,9 +710,27 @@ def _distinct_rows(keys, lows: list[int], highs: list[int]):
     their box is too large for a table. A column whose range is wide but holds few distinct
     values is first renumbered (0, 1, 2... in order, through a table over its own range), so
     that the box is the product of the numbers of distinct values; the tuples are given back
-    in the columns' own values, in the same order."""
+    in the columns' own values, in the same order. A column that holds one value on every row
+    (often: no branch, no failed condition, a join's side of one id) is left out of the table
+    and put back into each tuple (ordering by it changes nothing)."""
     n = len(keys[0])
     widths = [high - low + 1 for low, high in zip(lows, highs)]
+    if len(keys) > 1 and 1 in widths:
+        varying = [k for k, width in enumerate(widths) if width > 1]
+        if not varying:
+            return [tuple(lows)], np.zeros(n, dtype=np.intp)
+        found = _distinct_rows([keys[k] for k in varying], [lows[k] for k in varying],
+                               [highs[k] for k in varying])
+        if found is None:
+            return None
+        rows, inverse = found
+        out = []
+        for row in rows:
+            full_row = list(lows)
+            for k, value in zip(varying, row):
+                full_row[k] = value
+            out.append(tuple(full_row))
+        return out, inverse
     if _fits(widths, n):
         return _in_ranges(keys, lows, widths)
     if max(widths) > _DENSE_ROWS * n + _DENSE_SLACK:

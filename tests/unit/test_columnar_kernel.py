@@ -377,3 +377,18 @@ def test_a_rule_read_on_all_its_rows_is_its_own_read_only_arrays():
     assert part.values.tolist() == column.values[some].tolist()
     assert part.deps.tolist() == column.reads[some].tolist()
     assert part.values.flags.writeable     # a gather: the reader's own
+
+
+def test_distinct_rows_leave_a_column_of_one_value_out_and_put_it_back():
+    from engine.runtime.columnar_arrays import group
+    rng = np.random.default_rng(3)
+    a, b, c = rng.integers(0, 5, 50), rng.integers(2, 9, 50), np.full(50, 7)
+    for keys in ((a, c, b), (c, a), (c, c), (a, b), (a, c)):
+        rows, inverse = group(*keys)
+        unique, numbers = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+        assert rows == [tuple(row) for row in unique.tolist()]
+        assert inverse.tolist() == numbers.reshape(-1).tolist()
+    reads = Interned((), operator.add)
+    x, y = reads.id(("x",)), reads.id(("y",))
+    left, right = np.full(4, x), np.asarray([y, 0, y, x])    # one id on every left row
+    assert reads.join(left, right).tolist() == _reference_join(reads, left, right)
