@@ -401,8 +401,9 @@ def _every_row(rows, index, n: int) -> bool:
     the frame's index itself, or ``0, 1, ... n-1`` written again."""
     if rows is index:
         return len(rows) == n
+    # n positions rising from 0 to n - 1, each above the one before: all of them, in order
     return len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1 and
-                                          not np.count_nonzero(np.diff(rows) - 1)))
+                                          np.count_nonzero(rows[1:] > rows[:-1]) == n - 1))
 
 
 #: Per decision table and set of matching rows, the citations of a ``collect`` that matched them:
