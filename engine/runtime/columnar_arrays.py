@@ -836,7 +836,8 @@ class Interned:
 
     def join_at(self, acc: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
         """``acc`` at ``rows`` joined with ``ids`` (one per row), in place: nothing done where
-        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter."""
+        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter,
+        nor for a table the batch does not follow."""
         if self.kept and not no_ids(ids):
             acc[rows] = self.join(acc[rows], ids)
 
