@@ -106,10 +106,10 @@ from .deciding import (as_written, branch_section, compose_citations, deciding_c
                        read_citations, through_fronts)
 from .collector import paused_collector
 from .columnar_arrays import (UNKNOWN, Interned, Memo, apply, apply_distinct, as_objects,
-                              comparisons, distinct, firsts, flags, full, group, heads,
-                              memberships, lists_chained, no_rows, numbers, objects, ranks_of,
-                              rows_where, strict_bools, texts_chained, texts_joined, truth,
-                              ufunc)
+                              comparisons, distinct, firsts, flags, full, group, heads, ids_at,
+                              memberships, lists_chained, no_ids, no_rows, numbers, objects,
+                              ranks_of, rows_where, strict_bools, texts_chained, texts_joined,
+                              truth, ufunc, zero_ids)
 from .results import cents, typed_json_value
 from .state import State, decimal_context
 from .trace import citation_mask
@@ -163,7 +163,11 @@ class Column:
     """One value per row: values, whether each row is bad, each row's citation mask and what
     decided each row (``deps``: the values read that decide it, in the order read, each as the
     pair :func:`engine.runtime.deciding.read_citations` gives; None where the plan cannot
-    tell, and that row's case is then evaluated per case when citations are wanted)."""
+    tell, and that row's case is then evaluated per case when citations are wanted).
+
+    A column's arrays may be another column's (a rule read on all its rows is the rule's own
+    arrays, a column of no ids the shared :func:`zero_ids`): never write into them; a node that
+    fills in rows copies first or makes its own."""
 
     __slots__ = ("values", "bad", "masks", "own", "deps", "reads", "_cites", "cites_of",
                  "cite_groups", "single")
@@ -174,7 +178,7 @@ class Column:
         self.bad = bad
         self.masks = masks
         self.own = own          # rule columns: the own citations of each row's branch
-        self.deps = deps if deps is not None else np.zeros(len(values), dtype=np.int64)
+        self.deps = deps if deps is not None else zero_ids(len(values))
         self.reads = None       # rule columns: per row, what reading the value brings
         self._cites = None
         self.cites_of = None    # rule columns: what makes ``cites`` when first asked
@@ -462,15 +466,28 @@ def _walk(entity):
 
 class _Frame:
     """Where a name is looked up for each row: an entity kind and, per row, the entity's index
-    in that kind's table; inside an aggregate also the outer frame and each row's outer row."""
+    in that kind's table; inside an aggregate also the outer frame and each row's outer row.
+    ``whole``: the index is every row of the kind in order (``0, 1, 2...``), so a position is
+    its entity's row (a rule's own frame), and no gather is needed to find it."""
 
-    __slots__ = ("kind", "index", "outer", "outer_rows")
+    __slots__ = ("kind", "index", "outer", "outer_rows", "whole")
 
-    def __init__(self, kind, index, outer=None, outer_rows=None):
+    def __init__(self, kind, index, outer=None, outer_rows=None, whole: bool = False):
         self.kind = kind
         self.index = index
         self.outer = outer
         self.outer_rows = outer_rows
+        self.whole = whole
+
+
+def _every_row(rows, index, n: int) -> bool:
+    """Whether ``rows`` (positions in a whole frame, ``index``) are all ``n`` rows in order:
+    the frame's index itself, or ``0, 1, ... n-1`` written again."""
+    if rows is index:
+        return len(rows) == n
+    # n positions rising from 0 to n - 1, each above the one before: all of them, in order
+    return len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1 and
+                                          np.count_nonzero(rows[1:] > rows[:-1]) == n - 1))
 
 
 #: Per decision table and set of matching rows, the citations of a ``collect`` that matched them:
@@ -709,8 +726,9 @@ class _Batch:
         # of deciding reads, tuples of citations (own and branch citations).
         # Without provenance the empty mask is None, not 0: a result's mask is then None, and
         # asking for its provenance says it was not computed (ColumnarResult.provenance).
-        self.masks = Interned(0 if provenance else None, operator.or_)
-        self.deps = Interned((), operator.add)
+        # A table the batch does not follow joins nothing (Interned's ``kept``).
+        self.masks = Interned(0 if provenance else None, operator.or_, kept=provenance)
+        self.deps = Interned((), operator.add, kept=citing)
         self.citations = Interned(())
         self.own_masks: dict = {}         # citations id -> mask id
         self.memos: dict = {}             # id of a pure function or parameter -> (it, Memo)
@@ -741,8 +759,8 @@ class _Batch:
     def constant(self, value, n, mask=0, dep=0) -> Column:
         values = np.full(n, value, dtype=bool) if value.__class__ is bool else full(n, value)
         column = Column(values, np.zeros(n, dtype=bool),
-                        np.full(n, mask, dtype=np.int64) if mask else _zeros(n),
-                        deps=np.full(n, dep, dtype=np.int64) if dep else _zeros(n))
+                        np.full(n, mask, dtype=np.int64) if mask else zero_ids(n),
+                        deps=np.full(n, dep, dtype=np.int64) if dep else zero_ids(n))
         column.single = True
         return column
 
@@ -810,13 +828,17 @@ class _Batch:
         if column is None:
             n = len(self.entities.get(kind_name, ()))
             rows = np.arange(n)
-            frame = _Frame(rule.entity_kind, rows)
+            frame = _Frame(rule.entity_kind, rows, whole=True)
             if rule.body.kind in VECTORISED_BODIES:
                 self.stats.rules_vectorised.add(rule.name)
                 column = self.compute(rule, frame, rows)
             else:
                 self.stats.rules_per_entity.add(rule.name)
                 column = self.per_entity(rule, kind_name, rows)
+            # Read by every rule that reads this one, often as they are (Batch.name): a write
+            # into them would change the rule's value, so none is allowed.
+            for array in (column.values, column.bad, column.masks, column.reads):
+                array.flags.writeable = False
             self.rules[key] = column
         return column
 
@@ -875,18 +897,21 @@ class _Batch:
                 or apply(lambda v: finish(v, where), [values], bad, _FAILURES, cache=False)
         if rule.type == "boolean":
             values = flags(values, bad)
-        column = Column(values, bad, self.masks.join(col.masks, own_masks), own)
+        masks = self.masks.join(col.masks, own_masks)
+        # Held as the shared zeros when empty: every read of the rule then knows it at once.
+        column = Column(values, bad, zero_ids(n) if no_ids(masks) else masks, own)
         if self.citing:
-            column.reads, column.cites_of = self.deciding(rule, bad, col.deps, branch, failed)
+            reads, column.cites_of = self.deciding(rule, bad, col.deps, branch, failed)
+            column.reads = zero_ids(n) if no_ids(reads) else reads
         else:                             # values only: what decided is not followed, and
-            column.reads = _zeros(n)      # reading the value brings nothing to join
+            column.reads = zero_ids(n)    # reading the value brings nothing to join
             column.cites = full(n, None)
         return column
 
     def own_mask_ids(self, own):
         """Per row, the mask id of its own citations."""
         if not self.provenance:
-            return _zeros(len(own))
+            return zero_ids(len(own))
         uniq, inverse = group(own)
         return np.asarray([self.own_mask_id(o) for (o,) in uniq], dtype=np.int64)[inverse]
 
@@ -1035,6 +1060,7 @@ class _Batch:
             input_deps.append((name, col.deps))
             masks = self.masks.join(masks, col.masks)
             bad |= col.bad
+        masks = masks.copy()              # joined in place below: never an input's own ids
         active = rows_where(~bad)
         matched = np.zeros((n, len(body.rows)), dtype=bool)
         used = {name: np.zeros(n, dtype=bool) for name, _ in body.inputs}   # tested by a match
@@ -1458,7 +1484,7 @@ class _Batch:
         """The value of an expression node for each of ``rows`` (rows of ``frame``)."""
         n = len(rows)
         if n == 0:
-            return Column(np.empty(0, dtype=object), np.zeros(0, dtype=bool), _zeros(0))
+            return Column(np.empty(0, dtype=object), np.zeros(0, dtype=bool), zero_ids(0))
         kind = type(node)
         if kind is ast.Constant:
             return self.constant(node.value, n)
@@ -1472,8 +1498,9 @@ class _Batch:
         if kind is ast.UnaryOp:
             if isinstance(node.op, ast.Not):
                 col = self.eval(node.operand, frame, rows)
-                return Column(~truth(col.values), col.bad, col.masks,
-                              deps=col.deps)
+                values = col.values
+                return Column(~values if values.dtype == bool else ~truth(values), col.bad,
+                              col.masks, deps=col.deps)
             return self.elementwise(OPERATORS[type(node.op)], [node.operand], frame, rows)
         if kind is ast.BoolOp:
             return self.boolean(node, frame, rows)
@@ -1492,8 +1519,8 @@ class _Batch:
             bad = np.zeros(n, dtype=bool)
             for p in parts:
                 bad |= p.bad
-            return Column(values, bad, self.masks.join_all([_zeros(n)] + [p.masks for p in parts]),
-                          deps=self.deps.join_all([_zeros(n)] + [p.deps for p in parts]))
+            return Column(values, bad, self.masks.join_all([zero_ids(n)] + [p.masks for p in parts]),
+                          deps=self.deps.join_all([zero_ids(n)] + [p.deps for p in parts]))
         raise TypeError(f"cannot evaluate {kind.__name__}")  # pragma: no cover - checked syntax
 
     def name(self, target, frame: _Frame, rows) -> Column:
@@ -1508,20 +1535,27 @@ class _Batch:
                 value = self.engine.cache.parameter(target[1], self.as_of)
                 v = value.read()
             except _FAILURES:
-                return Column(full(n, None), np.ones(n, dtype=bool), _zeros(n))
+                return Column(full(n, None), np.ones(n, dtype=bool), zero_ids(n))
             read_id, mask_id = self.record_ids(value)
             return self.constant(v, n, mask_id, read_id)
-        entity_rows = frame.index[rows]
+        # A frame over its kind's rows in order: a row's position is its entity's row.
+        entity_rows = rows if frame.whole else frame.index[rows]
         if what == "fact":
             _, fact, depth = target
             at, kind_name = self.ancestor_rows(frame.kind.name, entity_rows, depth)
             values, bad = self.fact_column(kind_name, fact)
-            return Column(values[at], bad[at], _zeros(n))
+            if depth == 0 and frame.whole and _every_row(rows, frame.index, len(values)):
+                values.flags.writeable = bad.flags.writeable = False   # shared from now on
+                return Column(values, bad, zero_ids(n))     # every row: no copies
+            return Column(values[at], bad[at], zero_ids(n))
         if what == "rule":
             _, rule, depth = target
             at, _ = self.ancestor_rows(frame.kind.name, entity_rows, depth)
             col = self.rule_column(rule)
-            return Column(col.values[at], col.bad[at], col.masks[at], deps=col.reads[at])
+            if depth == 0 and frame.whole and _every_row(rows, frame.index, len(col.values)):
+                return Column(col.values, col.bad, col.masks, deps=col.reads)
+            return Column(col.values[at], col.bad[at], ids_at(col.masks, at),
+                          deps=ids_at(col.reads, at))
         raise TypeError(f"cannot read {what} here")  # pragma: no cover - args only in functions
 
     def elementwise(self, fn, operands, frame, rows) -> Column:
@@ -1798,12 +1832,21 @@ class _Batch:
         return apply(fn, columns, bad, _FAILURES)
 
     def boolean(self, node, frame, rows) -> Column:
-        """``and``/``or`` with Python's value semantics; later operands only where undecided."""
+        """``and``/``or`` with Python's value semantics; later operands only where undecided.
+        The first operand's column is the result where it decides every row; otherwise each
+        of its arrays is copied only when a later operand writes into it (badness only for a
+        bad row, ids only for ids)."""
         is_and = isinstance(node.op, ast.And)
         first = self.eval(node.values[0], frame, rows)
-        values, bad, masks = first.values.copy(), first.bad.copy(), first.masks.copy()
-        deps = first.deps.copy()
-        pending = rows_where(~bad & (truth(values) == is_and))
+        values, bad, masks, deps = first.values, first.bad, first.masks, first.deps
+        going_on = truth(values)
+        if not is_and:
+            going_on = ~going_on
+        pending = rows_where(going_on & ~bad if np.count_nonzero(bad) else going_on)
+        if not len(pending):
+            return first
+        values = values.copy()
+        own_bad = own_masks = own_deps = False
         for operand in node.values[1:]:
             if not len(pending):
                 break
@@ -1811,8 +1854,13 @@ class _Batch:
             if col.values.dtype != values.dtype:      # yes/no so far, another kind of value now
                 values = as_objects(values)
             values[pending] = col.values
-            self.masks.join_at(masks, pending, col.masks)
+            if self.masks.kept and not no_ids(col.masks):
+                if not own_masks:
+                    masks, own_masks = masks.copy(), True
+                self.masks.join_at(masks, pending, col.masks)
             if np.count_nonzero(col.bad):
+                if not own_bad:
+                    bad, own_bad = bad.copy(), True
                 bad[pending[col.bad]] = True
                 going_on = ~col.bad & (truth(col.values) == is_and)
                 stopped = ~col.bad & ~going_on
@@ -1822,9 +1870,12 @@ class _Batch:
                     going_on = ~going_on
                 stopped = ~going_on
             at = pending[going_on]
-            self.deps.join_at(deps, at, col.deps[going_on])
-            # The operand the operator stopped at decided alone (language/marks).
-            deps[pending[stopped]] = col.deps[stopped]
+            if not (no_ids(col.deps) and no_ids(deps)):   # else no id to join or to put
+                if not own_deps:
+                    deps, own_deps = deps.copy(), True
+                self.deps.join_at(deps, at, col.deps[going_on])
+                # The operand the operator stopped at decided alone (language/marks).
+                deps[pending[stopped]] = col.deps[stopped]
             pending = at
         return Column(values, bad, masks, deps=deps)
 
@@ -1861,19 +1912,34 @@ class _Batch:
         return Column(values, bad, masks, deps=deps)
 
     def if_else(self, node, frame, rows) -> Column:
+        """``a if test else b``: each branch on the rows that take it. The branches' ids are
+        put side by side in one column (their rows do not meet), which is then joined with
+        the test's in one join: each row's test ids, then its branch's, as per case."""
         n = len(rows)
         test = self.eval(node.test, frame, rows)
-        values, bad, masks = np.empty(n, dtype=object), test.bad.copy(), test.masks.copy()
-        deps = test.deps.copy()
+        values, bad = np.empty(n, dtype=object), test.bad.copy()
         holds = truth(test.values)
-        yes = rows_where(~bad & holds)
-        no = rows_where(~bad & ~holds)
+        if np.count_nonzero(bad):
+            yes = rows_where(~bad & holds)
+            no = rows_where(~bad & ~holds)
+        else:
+            yes = rows_where(holds)
+            no = rows_where(~holds)
+        branch_masks = branch_deps = None          # the branches' ids, where one has any
         for chosen, branch in ((yes, node.body), (no, node.orelse)):
             if len(chosen):
                 col = self.eval(branch, frame, rows[chosen])
                 values[chosen], bad[chosen] = col.values, col.bad
-                self.masks.join_at(masks, chosen, col.masks)
-                self.deps.join_at(deps, chosen, col.deps)
+                if self.masks.kept and not no_ids(col.masks):
+                    if branch_masks is None:
+                        branch_masks = _zeros(n)
+                    branch_masks[chosen] = col.masks
+                if self.deps.kept and not no_ids(col.deps):
+                    if branch_deps is None:
+                        branch_deps = _zeros(n)
+                    branch_deps[chosen] = col.deps
+        masks = test.masks if branch_masks is None else self.masks.join(test.masks, branch_masks)
+        deps = test.deps if branch_deps is None else self.deps.join(test.deps, branch_deps)
         return Column(values, bad, masks, deps=deps)
 
     #: Per shared call (:func:`_shared_key`) and entity kind: the call's value, badness, mask
@@ -1931,17 +1997,17 @@ class _Batch:
         if what == "value_on":
             return self.value_on(node, target[1], frame, rows)
         args = [self.eval(a, frame, rows) for a in node.args]
-        masks = self.masks.join_all([_zeros(n)] + [a.masks for a in args])
+        masks = self.masks.join_all([zero_ids(n)] + [a.masks for a in args])
         bad = np.zeros(n, dtype=bool)
         for a in args:
             bad |= a.bad
-        deps = self.deps.join_all([_zeros(n)] + [a.deps for a in args])
+        deps = self.deps.join_all([zero_ids(n)] + [a.deps for a in args])
         if what == "builtin":
             fn = target[1]
             if fn is _IS_GIVEN:           # `x is not None`: a yes/no column, no call per row
                 given = args[0].values
-                values = np.ones(n, dtype=bool) if given.dtype == bool else \
-                    ~_IS(given, None).astype(bool)
+                values = np.ones(n, dtype=bool) if given.dtype == bool else np.fromiter(
+                    [v is not None for v in given.tolist()], dtype=bool, count=n)
                 return Column(values, bad, masks, deps=deps)
             pure = fn not in _NATIVE      # once per distinct argument in the batch
             values, bad = self.applied(self.memo(fn, fn) if pure else fn,
@@ -2003,7 +2069,8 @@ class _Batch:
         arguments where no argument is bad, once per distinct tuple of arguments
         (:func:`engine.runtime.columnar_arrays.distinct`); ``fn`` gives the value and the read
         and mask ids of what it read, joined after the arguments' own. A row where it fails is
-        bad (the per-case evaluator words why)."""
+        bad (the per-case evaluator words why). ``masks`` and ``deps`` are not written into
+        (they may be an argument's own): the joined ids are new arrays."""
         good = rows_where(~bad)
         columns = [a.values for a in args]
         found = distinct(columns, good)
@@ -2029,9 +2096,18 @@ class _Batch:
         done, codes = good[ok], codes[ok]
         made, read_ids, mask_ids = zip(*outcomes)
         values[done] = objects(made)[codes]
-        self.masks.join_at(masks, done, np.asarray(mask_ids, dtype=np.int64)[codes])
-        self.deps.join_at(deps, done, np.asarray(read_ids, dtype=np.int64)[codes])
-        return Column(values, bad, masks, deps=deps)
+        return Column(values, bad, self._joined_at(self.masks, masks, done, mask_ids, codes),
+                      deps=self._joined_at(self.deps, deps, done, read_ids, codes))
+
+    @staticmethod
+    def _joined_at(table, acc, done, ids, codes):
+        """``acc`` with the rows ``done`` joined with ``ids`` (one per distinct call, ``codes``
+        per done row), as a new array: ``acc`` itself when no call read an id."""
+        if not table.kept or not any(ids):
+            return acc
+        acc = acc.copy()
+        table.join_at(acc, done, np.asarray(ids, dtype=np.int64)[codes])
+        return acc
 
     def value_on(self, node, parameter, frame, rows) -> Column:
         n = len(rows)
@@ -2130,7 +2206,8 @@ class _Batch:
             for rule in rules:
                 if wanted is None and rule.output_when is not None:
                     rows = np.arange(len(entities))
-                    shown[rule.uid] = self.eval(rule.output_when.tree, _Frame(kind, rows), rows)
+                    shown[rule.uid] = self.eval(rule.output_when.tree,
+                                                _Frame(kind, rows, whole=True), rows)
             plans[kind_name] = (rules, shown)
         failed = self.impossible_on_date()
         kinds = []

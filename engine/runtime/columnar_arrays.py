@@ -28,6 +28,11 @@ operations instead of Python loops over rows:
   ``numpy.count_nonzero`` rather than ``any()``, ``nonzero()`` rather than ``flatnonzero``,
   skips a join whose joined column holds no id (:meth:`Interned.join_at`), and compares object
   columns with NumPy's comparisons (:func:`comparisons`) rather than a Python call per row.
+  Most id columns hold no id at all (a fact, a constant, every mask of a run that keeps no
+  read-sets, every deciding read of a run that follows none): those share one read-only array
+  of zeros per length (:func:`zero_ids`), made once instead of once per column and known as
+  empty without counting (:func:`no_ids`); a table the batch does not follow
+  (``Interned(..., kept=False)``) joins nothing at all.
 """
 
 from __future__ import annotations
@@ -44,6 +49,43 @@ UNKNOWN = -1
 
 _IS = np.frompyfunc(operator.is_, 2, 1)
 _EMPTY_ROWS = np.zeros(0, dtype=np.intp)
+
+#: The zeros every :func:`zero_ids` array is a view of (replaced by a longer one when a longer
+#: array is asked for: the views of the old one stay zeros, only no longer known as such).
+_ZERO_BASE = np.zeros(0, dtype=np.int64)
+_ZERO_IDS: dict = {}
+#: At most this many lengths are kept (a batch asks for a few hundred).
+_ZERO_LENGTHS = 1024
+
+
+def zero_ids(n: int) -> np.ndarray:
+    """``n`` empty ids (0) as a read-only array shared by every column of that length: most
+    columns' masks and deciding reads hold no id, and one array each cost a ``numpy.zeros``
+    per column node. Read-only, so that a join meant to be in place can never write into it
+    (it raises); a column that accumulates ids makes its own zeros."""
+    global _ZERO_BASE
+    found = _ZERO_IDS.get(n)
+    if found is None:
+        if n > len(_ZERO_BASE):
+            _ZERO_BASE = np.zeros(max(n, 2 * len(_ZERO_BASE), 4096), dtype=np.int64)
+            _ZERO_BASE.setflags(write=False)
+            _ZERO_IDS.clear()
+        elif len(_ZERO_IDS) >= _ZERO_LENGTHS:
+            _ZERO_IDS.clear()
+        found = _ZERO_IDS[n] = _ZERO_BASE[:n]
+    return found
+
+
+def ids_at(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``ids`` at ``rows``; the shared zeros (:func:`zero_ids`) of that length, with no
+    gather, when ``ids`` is shared zeros itself."""
+    return zero_ids(len(rows)) if ids.base is _ZERO_BASE else ids[rows]
+
+
+def no_ids(ids: np.ndarray) -> bool:
+    """Whether a column of ids holds only the empty id 0: at once for a :func:`zero_ids`
+    array (a view of the shared zeros), else counted."""
+    return ids.base is _ZERO_BASE or not np.count_nonzero(ids)
 
 
 def no_rows() -> np.ndarray:
@@ -549,7 +591,8 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
     of it (the same answer for the values the language has: their hash agrees with their
     ``==``); otherwise row by row in one comprehension. None when a row raises (the exact path
     then marks it bad). ``single``: ``b`` is known to hold one object on every row (a
-    constant), so that is not checked row by row."""
+    constant), so that is not checked row by row. A ``bool`` array (a yes/no column: ``in``
+    gives ``True`` or ``False``; a bad row ``False``, never read)."""
     good = _not_bad(bad)
     left = _on(a, good).tolist()
     right = _on(b, good)
@@ -558,27 +601,25 @@ def memberships(a: np.ndarray, b: np.ndarray, bad: np.ndarray, negate: bool,
     shared = right[0]
     try:
         if isinstance(shared, (list, tuple)) and type(shared).__contains__ in _PLAIN_CONTAINS \
-                and (single or _IS(right, _boxed(shared)).astype(bool).all()):
+                and (single or all(map(operator.is_, right.tolist(), repeat(shared)))):
             members = set(shared)
             found = [x in members for x in left]
         else:
             found = [x in y for x, y in zip(left, right.tolist())]
     except TypeError:
         return None
+    found = np.fromiter(found, dtype=bool, count=len(found))
     if negate:
-        found = [not x for x in found]
-    return _put_back(found, good, len(a))
+        found = ~found
+    if good is None:
+        return found
+    out = np.zeros(len(a), dtype=bool)
+    out[good] = found
+    return out
 
 
 #: ``in`` as lists and tuples answer it (a subclass that answers otherwise is not taken).
 _PLAIN_CONTAINS = (list.__contains__, tuple.__contains__)
-
-
-def _boxed(item) -> np.ndarray:
-    """``item`` as one object for NumPy (a list would otherwise be read as an array)."""
-    box = np.empty((), dtype=object)
-    box[()] = item
-    return box
 
 
 def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
@@ -589,8 +630,8 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     n = len(keys[0])
     if n == 0:
         return [], np.zeros(0, dtype=np.intp)
-    lows = [int(k.min()) for k in keys]
-    highs = [int(k.max()) for k in keys]
+    lows = [int(_lowest(k)) for k in keys]
+    highs = [int(_highest(k)) for k in keys]
     if lows == highs:                     # one tuple on every row (often: a rule's reads)
         return [tuple(lows)], np.zeros(n, dtype=np.intp)
     found = _distinct_rows(keys, lows, highs)
@@ -614,6 +655,11 @@ def group(*keys: np.ndarray) -> tuple[list[tuple], np.ndarray]:
     uniq, inverse = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
     return [tuple(row) for row in uniq.tolist()], inverse.reshape(-1)
 
+
+#: The lowest and highest value of an integer array: the reductions themselves, without the
+#: Python wrapper of ``ndarray.min``/``max`` (a fixed cost paid several times per join).
+_lowest = np.minimum.reduce
+_highest = np.maximum.reduce
 
 #: Two ids packed into one integer (a pair of a join): the left one shifted by this many bits.
 _PAIR_BITS = 31
@@ -675,9 +721,27 @@ def _distinct_rows(keys, lows: list[int], highs: list[int]):
     their box is too large for a table. A column whose range is wide but holds few distinct
     values is first renumbered (0, 1, 2... in order, through a table over its own range), so
     that the box is the product of the numbers of distinct values; the tuples are given back
-    in the columns' own values, in the same order."""
+    in the columns' own values, in the same order. A column that holds one value on every row
+    (often: no branch, no failed condition, a join's side of one id) is left out of the table
+    and put back into each tuple (ordering by it changes nothing)."""
     n = len(keys[0])
     widths = [high - low + 1 for low, high in zip(lows, highs)]
+    if len(keys) > 1 and 1 in widths:
+        varying = [k for k, width in enumerate(widths) if width > 1]
+        if not varying:
+            return [tuple(lows)], np.zeros(n, dtype=np.intp)
+        found = _distinct_rows([keys[k] for k in varying], [lows[k] for k in varying],
+                               [highs[k] for k in varying])
+        if found is None:
+            return None
+        rows, inverse = found
+        out = []
+        for row in rows:
+            full_row = list(lows)
+            for k, value in zip(varying, row):
+                full_row[k] = value
+            out.append(tuple(full_row))
+        return out, inverse
     if _fits(widths, n):
         return _in_ranges(keys, lows, widths)
     if max(widths) > _DENSE_ROWS * n + _DENSE_SLACK:
@@ -710,13 +774,18 @@ def _distinct_rows(keys, lows: list[int], highs: list[int]):
 class Interned:
     """Items (bit masks, tuples of reads, tuples of citations) numbered per batch: id 0 is the
     empty item; a row holds an id. :meth:`join` joins two columns of ids row by row, computing
-    each distinct pair once."""
+    each distinct pair once.
 
-    def __init__(self, empty, join=None):
+    ``kept=False``: the batch does not follow this table (masks when no read-set is kept,
+    deciding reads when no citation is wanted): no id of it is ever read, so every join gives
+    the empty column (:func:`zero_ids`) without looking, and a join in place does nothing."""
+
+    def __init__(self, empty, join=None, kept: bool = True):
         self.items = [empty]
         self.index = {empty: 0}
         self.joined: dict = {}
         self.join_items = join
+        self.kept = kept
 
     def id(self, item) -> int:
         found = self.index.get(item)
@@ -734,12 +803,16 @@ class Interned:
         each pair numbered by its place in the rectangle of the two ranges, marked in a table
         of that size and read back in order (:func:`_pairs_in_range`); otherwise by one
         ``numpy.unique`` over the pairs packed into one integer (ids stay far below 2**31 in a
-        batch). Either gives the pairs in the same order (left id, then right id)."""
-        if len(a) == 0 or not np.count_nonzero(b):
+        batch). Either gives the pairs in the same order (left id, then right id).
+        The result may be ``a`` or ``b`` itself: never write into it."""
+        if not self.kept:
+            return zero_ids(len(a))
+        if len(a) == 0 or no_ids(b):
             return a
-        if not np.count_nonzero(a):
+        if no_ids(a):
             return b
-        a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+        a_low, a_high = int(_lowest(a)), int(_highest(a))
+        b_low, b_high = int(_lowest(b)), int(_highest(b))
         if a_low < 0 or b_low < 0:
             return self._join_with_unknown(a, b)
         if a_low == a_high and b_low == b_high:   # one pair on every row
@@ -769,8 +842,9 @@ class Interned:
 
     def join_at(self, acc: np.ndarray, rows: np.ndarray, ids: np.ndarray) -> None:
         """``acc`` at ``rows`` joined with ``ids`` (one per row), in place: nothing done where
-        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter."""
-        if np.count_nonzero(ids):
+        ``ids`` holds no id at all (often: nothing read that cites), so no gather, no scatter,
+        nor for a table the batch does not follow."""
+        if self.kept and not no_ids(ids):
             acc[rows] = self.join(acc[rows], ids)
 
     def _joined(self, left: int, right: int) -> int:
@@ -794,14 +868,17 @@ class Interned:
     def join_all(self, columns: list) -> np.ndarray:
         """Per row, the ids of ``columns`` joined left to right (as :meth:`join` pair by pair):
         columns with no id left out, then each distinct row of ids found at once
-        (:func:`_distinct_rows`) and joined in order, instead of one pass per column."""
-        live = [column for column in columns if np.count_nonzero(column)]
+        (:func:`_distinct_rows`) and joined in order, instead of one pass per column. The
+        result may be one of ``columns`` itself: never write into it."""
+        if not self.kept:
+            return zero_ids(len(columns[0]))
+        live = [column for column in columns if not no_ids(column)]
         if len(live) < 3:
             return live[0] if len(live) == 1 else self.join(*live) if live else columns[0]
-        lows = [int(column.min()) for column in live]
+        lows = [int(_lowest(column)) for column in live]
         found = None
         if min(lows) >= 0:
-            found = _distinct_rows(live, lows, [int(column.max()) for column in live])
+            found = _distinct_rows(live, lows, [int(_highest(column)) for column in live])
         if found is None:
             out = live[0]
             for column in live[1:]:
@@ -826,10 +903,11 @@ class Interned:
         where an owner has no member of that rank: joining it changes nothing), and ``acc``
         joined with one row after the other (:meth:`join`, each distinct pair once), with no
         gather or scatter of the owners per rank. Members whose ids are all empty (no citation
-        read, or no mask kept) leave ``acc`` as it is, with nothing laid out."""
-        if len(ids) == 0 or not np.count_nonzero(ids):
+        read, or no mask kept, or a table the batch does not follow) leave ``acc`` as it is,
+        with nothing laid out (a copy: the caller may write into it)."""
+        if not self.kept or len(ids) == 0 or no_ids(ids):
             return acc.copy()
-        laid = np.zeros((int(ranks.max()) + 1, len(acc)), dtype=np.int64)
+        laid = np.zeros((int(_highest(ranks)) + 1, len(acc)), dtype=np.int64)
         laid[ranks, positions] = ids
         out = acc
         for row in laid:

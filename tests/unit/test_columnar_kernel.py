@@ -325,3 +325,70 @@ def test_a_batch_memo_keeps_typed_arguments_apart_and_keeps_no_failure_nor_list(
     assert memo([1], 2) == repr(([1], 2)) and memo([1], 2) == repr(([1], 2))   # not a key
     assert calls.count((0,)) == 2 and calls.count(("list",)) == 2
     assert calls.count(([1], 2)) == 2
+
+
+def test_columns_of_no_ids_share_read_only_zeros_and_a_table_not_followed_joins_nothing():
+    import pytest
+
+    from engine.runtime.columnar_arrays import ids_at, no_ids, zero_ids
+    zeros = zero_ids(5)
+    assert zeros is zero_ids(5) and zeros.tolist() == [0] * 5 and not zeros.flags.writeable
+    with pytest.raises(ValueError):
+        zeros[0] = 1                      # a join in place into shared zeros is refused
+    assert no_ids(zeros) and no_ids(np.zeros(3, dtype=np.int64))
+    assert not no_ids(np.asarray([0, 2]))
+    assert ids_at(zeros, np.asarray([1, 3])) is zero_ids(2)
+    assert ids_at(np.asarray([4, 5, 6]), np.asarray([2, 0])).tolist() == [6, 4]
+    reads = Interned((), operator.add)
+    x, y = reads.id(("x",)), reads.id(("y",))
+    ids = np.asarray([x, y, 0])
+    assert reads.join(ids, zero_ids(3)) is ids and reads.join(zero_ids(3), ids) is ids
+    owners = np.asarray([x, 0])
+    # members with no id leave the owners' ids as they are (no copy, no pass per rank)
+    assert reads.fold(owners, np.asarray([0, 0, 1]), np.asarray([0, 1, 0]), zero_ids(3)) \
+        is owners
+    folded = reads.fold(owners, np.asarray([0, 0, 1]), np.asarray([0, 1, 0]), ids)
+    assert [reads.items[i] for i in folded.tolist()] == [("x", "x", "y"), ()]
+    off = Interned((), operator.add, kept=False)
+    assert off.join(ids, ids) is zero_ids(3) and off.join_all([ids, ids]) is zero_ids(3)
+    acc = ids.copy()
+    off.join_at(acc, np.asarray([0, 1]), np.asarray([x, x]))
+    assert acc.tolist() == ids.tolist()
+
+
+def test_a_rule_read_on_all_its_rows_is_its_own_read_only_arrays():
+    from engine.runtime.columnar import _Batch, _Frame
+    kernel = engine("kernel")
+    cases = [kernel.read_case(h) for h in _households(20, seed=5)]
+    batch = _Batch(kernel, cases, AS_OF)
+    rule = kernel.program.rules["kernel.working_adult"]
+    column = batch.rule_column(rule)
+    for array in (column.values, column.bad, column.masks, column.reads):
+        assert not array.flags.writeable  # every reader may hold them as they are
+    rows = np.arange(len(column.values))
+    whole = _Frame(rule.entity_kind, rows, whole=True)
+    read = batch.name(("rule", rule, 0), whole, rows)
+    assert read.values is column.values and read.bad is column.bad
+    assert read.masks is column.masks and read.deps is column.reads
+    again = batch.name(("rule", rule, 0), whole, rows.copy())    # all rows written again
+    assert again.values is column.values
+    some = rows[1::2]
+    part = batch.name(("rule", rule, 0), whole, some)
+    assert part.values.tolist() == column.values[some].tolist()
+    assert part.deps.tolist() == column.reads[some].tolist()
+    assert part.values.flags.writeable     # a gather: the reader's own
+
+
+def test_distinct_rows_leave_a_column_of_one_value_out_and_put_it_back():
+    from engine.runtime.columnar_arrays import group
+    rng = np.random.default_rng(3)
+    a, b, c = rng.integers(0, 5, 50), rng.integers(2, 9, 50), np.full(50, 7)
+    for keys in ((a, c, b), (c, a), (c, c), (a, b), (a, c)):
+        rows, inverse = group(*keys)
+        unique, numbers = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+        assert rows == [tuple(row) for row in unique.tolist()]
+        assert inverse.tolist() == numbers.reshape(-1).tolist()
+    reads = Interned((), operator.add)
+    x, y = reads.id(("x",)), reads.id(("y",))
+    left, right = np.full(4, x), np.asarray([y, 0, y, x])    # one id on every left row
+    assert reads.join(left, right).tolist() == _reference_join(reads, left, right)
