@@ -903,10 +903,10 @@ class Interned:
         where an owner has no member of that rank: joining it changes nothing), and ``acc``
         joined with one row after the other (:meth:`join`, each distinct pair once), with no
         gather or scatter of the owners per rank. Members whose ids are all empty (no citation
-        read, or no mask kept, or a table the batch does not follow) leave ``acc`` as it is,
-        with nothing laid out (a copy: the caller may write into it)."""
+        read, or no mask kept, or a table the batch does not follow) give ``acc`` itself back,
+        with nothing laid out (the callers' ``acc`` is their own fresh column)."""
         if not self.kept or len(ids) == 0 or no_ids(ids):
-            return acc.copy()
+            return acc
         laid = np.zeros((int(_highest(ranks)) + 1, len(acc)), dtype=np.int64)
         laid[ranks, positions] = ids
         out = acc

@@ -289,7 +289,7 @@ def test_a_fold_of_members_that_read_nothing_joins_nothing(monkeypatch):
     calls = []
     monkeypatch.setattr(masks, "join", lambda *a: calls.append(a))
     got = masks.fold(acc, positions, ranks_of(positions), np.zeros(5, dtype=np.int64))
-    assert got.tolist() == acc.tolist() and got is not acc and calls == []
+    assert got.tolist() == acc.tolist() and got is acc and calls == []
 
 
 def test_heads_ranks_and_firsts_of_owners_in_order():
