@@ -71,15 +71,16 @@ WINDOW_PER_WORKER = 64
 CHUNKS_PER_WORKER = 2
 #: Cases sent to a worker at a time; it sends back their lines as one block of bytes.
 CHUNK = 32
-#: Cases sent to a worker at a time by the columnar evaluator: four times the plan's chunk. A
-#: chunk costs the plan a fixed ~35 ms (every rule's array operations) besides its cases, and
-#: fewer chunks mean fewer of them: measured on 10,000 households with two workers, 2,048
-#: instead of 1,024 saved about 10% of the CPU; on 100,000 (``policy batch --workers 2``,
-#: interleaved with 2,048 on a loaded machine), 4,096 saved 0.5-1.0 s of the workers' 18.8-19.6 s
-#: (3,072 less, and 8,192 is slower in-process). A worker holds about 40 MB more (its largest
-#: ~155-165 MB instead of ~115-130). The last chunks of a run are cut smaller to end together
-#: (:func:`balanced_chunks`).
-POOL_CHUNK = 4 * COLUMNAR_CHUNK
+#: Cases sent to a worker at a time by the columnar evaluator: eight times the plan's chunk. A
+#: chunk costs the plan a fixed ~27-35 ms (every rule's array operations) besides its cases,
+#: and fewer chunks mean fewer of them: measured on 10,000 households with two workers, 2,048
+#: instead of 1,024 saved about 10% of the CPU; on 100,000 (``policy batch --workers 2``),
+#: 4,096 saved 0.5-1.0 s of the workers' 18.8-19.6 s against 2,048 (a48c1b9, loaded machine),
+#: and 8,192 another 0.15-0.5 s of their 11.0-11.5 s against 4,096 (a07c8ce, quiet machine,
+#: 3 pairs). A worker then holds about 260-270 MB at most (155-165 MB with 4,096), far under
+#: the 1 GB a million-household run may take. The last chunks of a run are cut smaller to end
+#: together (:func:`balanced_chunks`).
+POOL_CHUNK = 8 * COLUMNAR_CHUNK
 #: Cases a worker evaluates between two collections of its garbage. A chunk leaves no garbage
 #: cycles now (its batch closed, its entities released once their lines are written:
 #: tests/tools/test_batch_cycles.py); before, each household left about 11 KB and 30 objects
