@@ -193,13 +193,20 @@ class Engine:
         if not isinstance(case, dict):
             raise CaseError("A case must be a mapping with `case_id` and `people`.", code=codes.CASE_NOT_MAPPING,
                             file=file, line=getattr(case, "line", None) or 1)
-        data, plain = normalise_case(case)
-        validate("case", data, file, plain=plain)
+        data = self._valid(case, file)
         root = self.program.root_kind
         if root is None:
             raise CompileError("The rulebooks declare no entities, so no case can be evaluated.",
                                code=codes.ENTITIES)
         return data, file, root
+
+    @staticmethod
+    def _valid(case: dict[str, Any], file: str | None) -> dict[str, Any]:
+        """A case mapping normalised and checked against the case schema (the part of
+        :meth:`_checked` a batch's parsed lines need, see :meth:`read_cases`)."""
+        data, plain = normalise_case(case)
+        validate("case", data, file, plain=plain)
+        return data
 
     def read_cases(self, cases: list[Any]) -> tuple[list[Any], "ChunkRows | None", list[int]]:
         """:meth:`read_case` of each of many cases (mappings, as a batch parses them), for the
@@ -217,10 +224,9 @@ class Engine:
         kind = self.program.root_kind
         for number, case in enumerate(cases):
             if case.__class__ is ParsedJSON and kind is not None:
-                # A line a batch parsed (plain JSON, no file): what _checked does, step by step.
-                data, plain = normalise_case(case)
+                # A line a batch parsed: a mapping, no file to load or name, the root known.
                 try:
-                    validate("case", data, None, plain=plain)
+                    data = self._valid(case, None)
                 except PolicyError as exc:
                     out[number] = exc
                     continue

@@ -49,7 +49,7 @@ def _person(ident, **facts):
 def relation_cases() -> list[list[dict]]:
     """The people of cases whose relations the readers check one by one: cycles of every
     length, self-references, one-sided spouses, unknown ids, a child claimed by a parent whose
-    spouse is the other parent (which holds). Ten of the twelve are refused."""
+    spouse is the other parent (which holds). Nine of the twelve are refused."""
     person = _person
     return [
         [person("a", parents=["b"]), person("b", parents=["a"])],
