@@ -101,3 +101,14 @@ def columnar_same_as_per_case(engine: Engine, data: list, names=None) -> tuple[i
         assert have == want, (names, h["case_id"])
         compared += len(want)
     return compared, refused
+
+
+def each_rule_alone_same_as_per_case(engine: Engine, data: list) -> tuple[dict[str, int], int]:
+    """:func:`columnar_same_as_per_case` for each of the rulebooks' rules alone
+    (``names=[rule]``), so that rules only other rules read are compared too. Returns the
+    results compared per rule and the cases refused over all rules."""
+    compared, refused = {}, 0
+    for name in sorted(engine.program.rules):
+        compared[name], refusals = columnar_same_as_per_case(engine, data, names=[name])
+        refused += refusals
+    return compared, refused
