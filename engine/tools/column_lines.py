@@ -40,6 +40,7 @@ import numpy as np
 import orjson
 
 from ..runtime.columnar import ColumnarOutputs, result_json
+from ..runtime.columnar_arrays import objects
 from ..runtime.results import cents
 
 #: Values remembered per cache (value JSON per type, deciding lists per date) before it starts
@@ -203,7 +204,7 @@ class ColumnLines:
                     columns.append((1 if every else _placed(n, rows, 1), around[0]))
                 column = np.empty(n, dtype=object)
                 column.fill(b"")
-                column[rows] = _objects(shown)
+                column[rows] = objects(shown)
                 columns.append((None, (column, _placed(n, rows, True))))
                 if around is not None:
                     columns.append((1 if every else _placed(n, rows, 1), around[1]))
@@ -239,7 +240,7 @@ class ColumnLines:
         found = self._names.get(name)
         if found is None:
             found = self._names[name] = b',{"name":' + self.json(name) + b',"person":'
-        return _objects([b""] + [found + person for person in people])
+        return objects([b""] + [found + person for person in people])
 
     def _people_of(self, entities) -> tuple[list, np.ndarray]:
         """The distinct ``P,"value":`` pieces of the entities' persons
@@ -293,7 +294,7 @@ class ColumnLines:
             out.append(place)
         if len(numbers) == 1:
             return None
-        return np.asarray(out, dtype=np.intp), _objects(list(numbers))
+        return np.asarray(out, dtype=np.intp), objects(list(numbers))
 
     def _values_of(self, rule, values: np.ndarray, listed: list, classes: set | None,
                    same: bool = False) -> tuple:
@@ -355,7 +356,7 @@ class ColumnLines:
             json = self.json
             for key in missing:
                 cache[key] = json(result_json(rule, key))
-        pieces = _objects([b""] + list(map(cache.__getitem__, distinct)))
+        pieces = objects([b""] + list(map(cache.__getitem__, distinct)))
         if listed is None:
             return pieces
         number = dict(zip(distinct, range(1, len(distinct) + 1)))
@@ -366,7 +367,7 @@ class ColumnLines:
         """Nothing, then the JSON of a rule's ``False`` and ``True``."""
         found = self._flags_json.get(rule.type)
         if found is None:
-            found = self._flags_json[rule.type] = _objects(
+            found = self._flags_json[rule.type] = objects(
                 [b"", self.json(result_json(rule, False)), self.json(result_json(rule, True))])
         return found
 
@@ -404,7 +405,7 @@ class ColumnLines:
             if found is None:
                 found = made[key] = self._cited_piece(citations, as_of)
             pieces.append(found)
-        return _objects(pieces), numbers
+        return objects(pieces), numbers
 
     def _cited_piece(self, citations, as_of) -> bytes:
         key = (citations, as_of)
@@ -457,7 +458,7 @@ def _combined(run: list, n: int) -> tuple[np.ndarray, np.ndarray]:
     made = list(map(b"".join, zip(*(repeat(pieces[numbers]) if numbers.__class__ is int
                                      else pieces[numbers[at]].tolist()
                                      for numbers, pieces in run))))
-    return (_objects(made)[inverse],
+    return (objects(made)[inverse],
             np.fromiter(map(len, made), dtype=bool, count=len(made))[inverse])
 
 
@@ -538,10 +539,3 @@ def _texts(lists) -> bool:
     """Whether every element of every list is a text, of the class ``str`` itself
     (orjson writes it as :func:`result_json` gives it)."""
     return set(map(type, chain.from_iterable(lists))) <= {str}
-
-
-def _objects(items: list) -> np.ndarray:
-    """A list as a one-dimensional object array (never split into a second dimension)."""
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
