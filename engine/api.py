@@ -204,6 +204,7 @@ class Engine:
     def _valid(case: dict[str, Any], file: str | None) -> dict[str, Any]:
         """A case mapping normalised and checked against the case schema (the part of
         :meth:`_checked` a batch's parsed lines need, see :meth:`read_cases`)."""
+        data: dict[str, Any]
         data, plain = normalise_case(case)
         validate("case", data, file, plain=plain)
         return data
